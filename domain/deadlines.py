@@ -1,0 +1,92 @@
+"""A stage's deadlines under a policy: pure functions of the policy, the calendar and the stage's events.
+
+Called from an activity (never from workflow code), so holiday data is read once, when a stage starts or an
+officer asks for a recalculation, and the resulting dates are stored in the workflow.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel
+
+from domain.calendar import WorkingCalendar
+from domain.policy import CountsFrom, Policy
+
+
+class StageDeadlines(BaseModel):
+    """The dates a stage runs to, as local dates of the council."""
+
+    stage: int
+    day_zero: date
+    acknowledge_by: date
+    respond_by: date
+    extension_limit_by: date | None
+    escalation_request_by: date | None = None
+
+
+def calendar_for(policy: Policy) -> WorkingCalendar:
+    return WorkingCalendar(policy.nation, policy.timezone, policy.closure_days)
+
+
+def plan_stage(
+    policy: Policy,
+    stage_number: int,
+    received: datetime | date,
+    acknowledged: datetime | date | None = None,
+    responded: datetime | date | None = None,
+) -> StageDeadlines:
+    """Deadlines of one stage.
+
+    `received` is the receipt of the complaint (Stage 1) or of the escalation request (Stage 2). When the
+    response counts from acknowledgement and the stage is not yet acknowledged, acknowledgement is assumed on
+    its due date: the latest the council may take, so the response date is never promised too early.
+    """
+    stage = policy.stage(stage_number)
+    cal = calendar_for(policy)
+    day_zero = cal.day_zero(received)
+    acknowledge_by = cal.add(day_zero, stage.acknowledge.amount, stage.acknowledge.unit)
+    if stage.respond.counts_from is CountsFrom.ACKNOWLEDGEMENT:
+        respond_start: date = cal.day_zero(acknowledged) if acknowledged is not None else acknowledge_by
+    else:
+        respond_start = day_zero
+    respond_by = cal.add(respond_start, stage.respond.amount, stage.respond.unit)
+    return StageDeadlines(
+        stage=stage_number,
+        day_zero=day_zero,
+        acknowledge_by=acknowledge_by,
+        respond_by=respond_by,
+        extension_limit_by=extension_limit(policy, stage_number, respond_by),
+        escalation_request_by=escalation_request_by(policy, stage_number, responded) if responded else None,
+    )
+
+
+def extension_limit(policy: Policy, stage_number: int, respond_by: date) -> date | None:
+    """The latest response date the officer may set without the complainant's agreement."""
+    extension = policy.stage(stage_number).extension
+    if not extension.agreement_needed_beyond_limit:
+        return None
+    return calendar_for(policy).add_working_days(respond_by, extension.officer_limit_working_days)
+
+
+def escalation_request_by(policy: Policy, stage_number: int, responded: datetime | date) -> date | None:
+    """The last day the complainant may ask for the next stage, or None at the last stage."""
+    window = policy.stage(stage_number).escalation_request
+    if window is None:
+        return None
+    # Working-day windows start from day 0 of the response; calendar windows from its local date.
+    return calendar_for(policy).add(responded, window.amount, window.unit)
+
+
+def resume_after_pause(policy: Policy, due: date, paused_from: date, resumed_on: date) -> tuple[date, int]:
+    """Where the response clock stopped while waiting for the complainant: the moved due date and the
+    number of working days the clock was stopped (the ledger entry shown to the resident)."""
+    cal = calendar_for(policy)
+    lost = cal.working_days_between(cal.day_zero(paused_from), cal.day_zero(resumed_on))
+    return cal.add_working_days(due, lost) if lost else due, lost
+
+
+def reminder_days(policy: Policy, due: date) -> list[date]:
+    """The working days on which staff are reminded of a due date, earliest first."""
+    cal = calendar_for(policy)
+    return sorted({cal.subtract_working_days(due, offset) for offset in policy.reminder_offsets_working_days})

@@ -1,0 +1,204 @@
+"""A council's complaints policy, as data: the schema every policy file is validated against.
+
+Pure domain code: no I/O here (loading files lives in `domain.policy_files`).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+PolicyId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
+
+
+class Nation(StrEnum):
+    """Whose bank holidays count: the UK has three sets."""
+
+    ENGLAND_AND_WALES = "england-and-wales"
+    SCOTLAND = "scotland"
+    NORTHERN_IRELAND = "northern-ireland"
+
+
+class Unit(StrEnum):
+    WORKING_DAYS = "working_days"
+    CALENDAR_DAYS = "calendar_days"
+    CALENDAR_MONTHS = "calendar_months"
+
+
+class CountsFrom(StrEnum):
+    """The event a window is counted from.
+
+    `receipt` is the day the stage began: receipt of the complaint at Stage 1, receipt of the escalation
+    request at Stage 2 (`escalation_request` says the same thing explicitly and is allowed at Stage 2 only).
+    `response` is the day this stage's response was sent: escalation request windows count from it.
+    """
+
+    RECEIPT = "receipt"
+    ACKNOWLEDGEMENT = "acknowledgement"
+    ESCALATION_REQUEST = "escalation_request"
+    RESPONSE = "response"
+
+
+class Ombudsman(StrEnum):
+    LGSCO = "lgsco"
+    HOUSING_OMBUDSMAN = "housing-ombudsman"
+
+
+class ConsentNeeded(StrEnum):
+    NONE = "none"
+    VERBAL = "verbal"
+    WRITTEN = "written"
+
+
+class _Strict(BaseModel):
+    # Unknown keys are mistakes in a policy file (a typo must not silently fall back to a default).
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Window(_Strict):
+    """A period: `amount` units counted from an event."""
+
+    amount: int = Field(ge=0, le=400)
+    unit: Unit = Unit.WORKING_DAYS
+    counts_from: CountsFrom = Field(default=CountsFrom.RECEIPT, alias="from")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Extension(_Strict):
+    """How far the response date may move.
+
+    Up to `officer_limit_working_days` beyond the original response date the investigating officer decides;
+    beyond it the complainant's recorded agreement is needed.
+    """
+
+    officer_limit_working_days: int = Field(ge=0, le=200)
+    agreement_needed_beyond_limit: bool = True
+    note: str = ""
+
+
+class Stage(_Strict):
+    number: Literal[1, 2]
+    name: str
+    investigated_by: str = Field(description="Who answers at this stage, as the policy names them.")
+    acknowledge: Window
+    respond: Window
+    extension: Extension
+    escalation_request: Window | None = Field(
+        default=None,
+        description="After this stage's response: how long the complainant has to ask for the next stage.",
+    )
+    late_escalation_at_discretion: bool = True
+
+    @model_validator(mode="after")
+    def _windows_make_sense(self) -> Stage:
+        if self.acknowledge.counts_from != CountsFrom.RECEIPT and not (
+            self.number == 2 and self.acknowledge.counts_from == CountsFrom.ESCALATION_REQUEST
+        ):
+            raise ValueError("acknowledge.from must be 'receipt' (or 'escalation_request' at Stage 2)")
+        if self.number == 1 and CountsFrom.ESCALATION_REQUEST in (
+            self.acknowledge.counts_from,
+            self.respond.counts_from,
+        ):
+            raise ValueError("Stage 1 windows cannot count from an escalation request")
+        if self.acknowledge.unit != Unit.WORKING_DAYS or self.respond.unit != Unit.WORKING_DAYS:
+            raise ValueError("acknowledge and respond windows must be in working_days")
+        if CountsFrom.RESPONSE in (self.acknowledge.counts_from, self.respond.counts_from):
+            raise ValueError("only escalation_request can count from the response")
+        if self.escalation_request is not None:
+            if self.escalation_request.amount == 0:
+                raise ValueError("escalation_request.amount must be at least 1")
+            if self.escalation_request.counts_from is not CountsFrom.RESPONSE:
+                raise ValueError("escalation_request.from must be 'response'")
+        return self
+
+
+class Exclusion(_Strict):
+    """A kind of matter that is not handled as a complaint, and where the person is sent instead."""
+
+    code: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    label: str
+    signposting: str
+
+
+class TimeLimit(_Strict):
+    months: int = Field(ge=1, le=120)
+    late_at_discretion: bool = True
+
+
+class OmbudsmanInfo(_Strict):
+    body: Ombudsman
+    signposting: str
+    early_referral_when_deadline_missed: bool = False
+
+
+class Complainants(_Strict):
+    anonymous_allowed: bool
+    anonymous_note: str = ""
+    representatives_allowed: bool = True
+    representative_consent: ConsentNeeded = ConsentNeeded.WRITTEN
+
+
+class Policy(_Strict):
+    """One council's complaints procedure."""
+
+    id: PolicyId
+    name: str
+    source: str = Field(default="", description="Where the rules come from (document, seed).")
+    nation: Nation
+    timezone: str = "Europe/London"
+    closure_days: tuple[date, ...] = ()
+    time_limit: TimeLimit
+    ombudsman: OmbudsmanInfo
+    complainants: Complainants
+    clock_stops_for_information: bool = False
+    reminder_offsets_working_days: tuple[int, ...] = Field(default=(2,))
+    exclusions: tuple[Exclusion, ...] = ()
+    stages: tuple[Stage, ...]
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {value!r}") from exc
+        return value
+
+    @field_validator("reminder_offsets_working_days")
+    @classmethod
+    def _positive_offsets(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if any(offset < 1 or offset > 30 for offset in value):
+            raise ValueError("reminder offsets must be between 1 and 30 working days")
+        return tuple(sorted(set(value), reverse=True))
+
+    @model_validator(mode="after")
+    def _stages_in_order(self) -> Policy:
+        numbers = [stage.number for stage in self.stages]
+        if numbers not in ([1], [1, 2]):
+            raise ValueError(f"stages must be [1] or [1, 2], got {numbers}")
+        if len(self.stages) == 2 and self.stages[0].escalation_request is None:
+            raise ValueError("stage 1 must define escalation_request when there is a Stage 2")
+        if self.stages[-1].escalation_request is not None:
+            raise ValueError("the last stage cannot have an escalation_request window")
+        codes = [exclusion.code for exclusion in self.exclusions]
+        if len(codes) != len(set(codes)):
+            raise ValueError("exclusion codes must be unique")
+        return self
+
+    def stage(self, number: int) -> Stage:
+        for stage in self.stages:
+            if stage.number == number:
+                return stage
+        raise KeyError(f"policy {self.id} has no stage {number}")
+
+    @property
+    def last_stage(self) -> int:
+        return self.stages[-1].number
+
+    def exclusion(self, code: str) -> Exclusion | None:
+        return next((exclusion for exclusion in self.exclusions if exclusion.code == code), None)
