@@ -42,11 +42,13 @@ class Settings(BaseSettings):
     temporal_ui_port: int = Field(default=8233, description="Dev stack only: Temporal Web UI port.")
     jwt_secret: str = Field(
         default=DEV_JWT_SECRET,
-        description="HMAC secret for tokens issued by the dev token endpoint. Must be changed outside development.",
+        description="HMAC secret of the dev token endpoint; must be changed outside development.",
     )
     oidc_issuer: str | None = Field(default=None, description="Production: the identity provider's issuer.")
     oidc_audience: str | None = Field(default=None, description="Production: the expected token audience.")
-    oidc_jwks_url: str | None = Field(default=None, description="Production: the identity provider's JWKS URL.")
+    oidc_jwks_url: str | None = Field(
+        default=None, description="Production: the identity provider's JWKS URL."
+    )
     log_level: str = Field(default="INFO", description="Python log level.")
 
     @model_validator(mode="after")

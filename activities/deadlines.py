@@ -1,0 +1,138 @@
+"""Deadline activities: the policy engine, called from the workflow so that holiday look-ups and clock
+reads never happen in workflow code. Their results are stored in workflow history, so replay never
+recomputes a date."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, time
+
+from pydantic import BaseModel
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from domain import deadlines
+from domain.models import Due, StagePlan
+from domain.policy import Policy
+
+# Staff reminders arrive at the start of the working day.
+REMINDER_TIME = time(8, 0)
+
+
+class PolicyRequest(BaseModel):
+    policy_id: str
+
+
+class PlanStage(BaseModel):
+    policy_id: str
+    stage: int
+    received_at: datetime
+    acknowledged_at: datetime | None = None
+
+
+class DueOn(BaseModel):
+    policy_id: str
+    on: date
+    with_reminders: bool = True
+
+
+class ShiftWorkingDays(BaseModel):
+    policy_id: str
+    on: date
+    working_days: int
+
+
+class ResumeClock(BaseModel):
+    policy_id: str
+    respond_by: date
+    extension_limit_by: date | None
+    paused_at: datetime
+    resumed_at: datetime
+
+
+class ClockResumed(BaseModel):
+    working_days_lost: int
+    respond: Due
+    extension_limit: Due | None
+
+
+class EscalationWindow(BaseModel):
+    policy_id: str
+    stage: int
+    responded_at: datetime
+
+
+class DeadlineActivities:
+    """Holds the loaded policies; every method is a pure computation over them."""
+
+    def __init__(self, policies: Mapping[str, Policy]) -> None:
+        self._policies = policies
+
+    def _policy(self, policy_id: str) -> Policy:
+        try:
+            return self._policies[policy_id]
+        except KeyError:
+            raise ApplicationError(
+                f"unknown policy {policy_id!r}", type="UnknownPolicy", non_retryable=True
+            ) from None
+
+    def _due(self, policy: Policy, on: date, *, with_reminders: bool = True) -> Due:
+        cal = deadlines.calendar_for(policy)
+        reminders = (
+            [
+                datetime.combine(day, REMINDER_TIME, tzinfo=cal.zone).astimezone(UTC)
+                for day in deadlines.reminder_days(policy, on)
+            ]
+            if with_reminders
+            else []
+        )
+        return Due(on=on, at=cal.end_of_day(on).astimezone(UTC), reminders=reminders)
+
+    @activity.defn(name="load_policy")
+    async def load_policy(self, request: PolicyRequest) -> Policy:
+        return self._policy(request.policy_id)
+
+    @activity.defn(name="plan_stage")
+    async def plan_stage(self, request: PlanStage) -> StagePlan:
+        policy = self._policy(request.policy_id)
+        planned = deadlines.plan_stage(policy, request.stage, request.received_at, request.acknowledged_at)
+        return StagePlan(
+            deadlines=planned,
+            acknowledge=self._due(policy, planned.acknowledge_by),
+            respond=self._due(policy, planned.respond_by),
+            extension_limit=(
+                self._due(policy, planned.extension_limit_by, with_reminders=False)
+                if planned.extension_limit_by
+                else None
+            ),
+        )
+
+    @activity.defn(name="due_on")
+    async def due_on(self, request: DueOn) -> Due:
+        return self._due(self._policy(request.policy_id), request.on, with_reminders=request.with_reminders)
+
+    @activity.defn(name="shift_working_days")
+    async def shift_working_days(self, request: ShiftWorkingDays) -> date:
+        policy = self._policy(request.policy_id)
+        return deadlines.calendar_for(policy).add_working_days(request.on, request.working_days)
+
+    @activity.defn(name="resume_clock")
+    async def resume_clock(self, request: ResumeClock) -> ClockResumed:
+        policy = self._policy(request.policy_id)
+        respond_by, lost = deadlines.resume_after_pause(
+            policy, request.respond_by, request.paused_at, request.resumed_at
+        )
+        limit = request.extension_limit_by
+        if limit is not None and lost:
+            limit = deadlines.calendar_for(policy).add_working_days(limit, lost)
+        return ClockResumed(
+            working_days_lost=lost,
+            respond=self._due(policy, respond_by),
+            extension_limit=self._due(policy, limit, with_reminders=False) if limit else None,
+        )
+
+    @activity.defn(name="escalation_window")
+    async def escalation_window(self, request: EscalationWindow) -> Due | None:
+        policy = self._policy(request.policy_id)
+        last_day = deadlines.escalation_request_by(policy, request.stage, request.responded_at)
+        return self._due(policy, last_day, with_reminders=False) if last_day else None

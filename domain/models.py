@@ -1,0 +1,253 @@
+"""The complaint's domain models: what the workflow carries and what its messages take.
+
+Every workflow input, signal, update, query and activity takes one of these models, so fields can be added
+later (with defaults) without breaking running workflows.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from domain.deadlines import StageDeadlines
+from domain.policy import Policy
+
+
+class Status(StrEnum):
+    RECEIVED = "received"
+    DECLINED = "declined"
+    ACKNOWLEDGED = "acknowledged"
+    AWAITING_INFORMATION = "awaiting_information"
+    RESPONDED = "responded"
+    ESCALATION_REQUESTED = "escalation_requested"
+    ESCALATION_REFUSED = "escalation_refused"
+    CLOSED = "closed"
+    WITHDRAWN = "withdrawn"
+
+
+FINAL_STATUSES = frozenset({Status.DECLINED, Status.ESCALATION_REFUSED, Status.CLOSED, Status.WITHDRAWN})
+
+
+class Channel(StrEnum):
+    PHONE = "phone"
+    LETTER = "letter"
+    EMAIL = "email"
+    WEB = "web"
+    SOCIAL_MEDIA = "social_media"
+    IN_PERSON = "in_person"
+
+
+class ContactPreference(StrEnum):
+    EMAIL = "email"
+    LETTER = "letter"
+    PHONE = "phone"
+
+
+class Outcome(StrEnum):
+    UPHELD = "upheld"
+    PARTIALLY_UPHELD = "partially_upheld"
+    NOT_UPHELD = "not_upheld"
+
+
+class RemedyKind(StrEnum):
+    APOLOGY = "apology"
+    ACTION = "action"
+    FINANCIAL_REDRESS = "financial_redress"
+    EXPLANATION = "explanation"
+    DECISION_CHANGED = "decision_changed"
+
+
+class Role(StrEnum):
+    COMPLAINTS_OFFICER = "complaints_officer"
+    INVESTIGATOR = "investigator"
+    REVIEWER = "reviewer"
+    MANAGER = "manager"
+    ADMIN = "admin"
+    AUDITOR = "auditor"
+    RESIDENT = "resident"
+    SYSTEM = "system"
+
+
+class Actor(BaseModel):
+    """Who did something: a staff member, the resident (or representative), or the system's timers."""
+
+    id: str
+    role: Role
+    name: str = ""
+
+
+SYSTEM = Actor(id="system", role=Role.SYSTEM, name="Complaints service")
+
+
+class Complainant(BaseModel):
+    name: str | None = Field(default=None, max_length=200)
+    email: EmailStr | None = None
+    phone: str | None = Field(default=None, max_length=40)
+    address: str | None = Field(default=None, max_length=500)
+    preferred_contact: ContactPreference = ContactPreference.EMAIL
+
+
+class Representative(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    relationship: str = Field(default="", max_length=200)
+    email: EmailStr | None = None
+    phone: str | None = Field(default=None, max_length=40)
+    consent_recorded: bool = Field(description="The complainant's consent for this person to act is on file.")
+    consent_kind: str = Field(default="written", description="written or verbal, as the policy needs")
+
+
+class Intake(BaseModel):
+    """What was received: the facts of a new complaint (shared by the API, the workflow and the store)."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    policy_id: str
+    received_at: datetime
+    channel: Channel
+    complainant: Complainant
+    representative: Representative | None = None
+    anonymous: bool = False
+    service_area: str = Field(min_length=1, max_length=100)
+    summary: str = Field(min_length=1, max_length=10_000)
+    desired_outcome: str = Field(default="", max_length=5_000)
+    staff_complained_about: list[str] = Field(default_factory=list)
+    related_to: str | None = Field(default=None, description="Reference of the complaint this one came from.")
+
+
+class Due(BaseModel):
+    """A deadline: the council's local date, the instant it passes (the end of that day) and when staff are
+    reminded of it."""
+
+    on: date
+    at: datetime
+    reminders: list[datetime] = Field(default_factory=list)
+
+
+class StagePlan(BaseModel):
+    """A stage's deadlines as the policy engine computed them, with the instants the timers wait for."""
+
+    deadlines: StageDeadlines
+    acknowledge: Due
+    respond: Due
+    extension_limit: Due | None
+
+
+class LedgerEntry(BaseModel):
+    """One line of the response-date ledger: how the date the resident was told came to be."""
+
+    at: datetime
+    kind: str  # planned | clock_stopped | clock_restarted | extended | recalculated
+    respond_by: date
+    working_days: int = 0
+    reason: str = ""
+
+
+class Pause(BaseModel):
+    started_at: datetime
+    ended_at: datetime | None = None
+    working_days_lost: int = 0
+    request: str = ""
+
+
+class Remedy(BaseModel):
+    kind: RemedyKind
+    description: str = Field(min_length=1, max_length=2_000)
+    amount_pence: int | None = Field(default=None, ge=0)
+
+
+class ActionItem(BaseModel):
+    """A promised action with an owner and a due date, tracked until done (even after closure)."""
+
+    id: str = Field(min_length=1, max_length=60)
+    description: str = Field(min_length=1, max_length=2_000)
+    owner: str = Field(min_length=1, max_length=200)
+    due_on: date
+    due_at: datetime | None = None
+    completed_at: datetime | None = None
+    completed_by: str | None = None
+    overdue: bool = False
+
+
+class StageState(BaseModel):
+    number: int
+    received_at: datetime
+    plan: StagePlan
+    respond_by: date
+    extension_limit_by: date | None
+    acknowledged_at: datetime | None = None
+    responded_at: datetime | None = None
+    responded_by: str | None = None
+    assigned_to: str | None = None
+    outcome: Outcome | None = None
+    findings: str = ""
+    remedies: list[Remedy] = Field(default_factory=list)
+    ledger: list[LedgerEntry] = Field(default_factory=list)
+    pauses: list[Pause] = Field(default_factory=list)
+    escalation_request_by: Due | None = None
+    agreed_up_to: date | None = Field(
+        default=None, description="The latest response date the complainant has agreed to, if any."
+    )
+    acknowledgement_overdue: bool = False
+    response_overdue: bool = False
+    reminders_sent: list[str] = Field(default_factory=list)
+
+
+class Transition(BaseModel):
+    seq: int
+    at: datetime
+    action: str
+    actor: Actor
+    stage: int
+    from_status: Status
+    to_status: Status
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class Notification(BaseModel):
+    """A letter or email the policy promises: written to the outbox with the event that caused it."""
+
+    template: str
+    audience: str  # complainant | staff | manager
+    recipient: str | None = None
+    context: dict[str, Any] = Field(default_factory=dict)
+
+
+class ComplaintState(BaseModel):
+    """The full state of a complaint, as the workflow holds it (returned by the `state` query)."""
+
+    reference: str
+    intake: Intake
+    status: Status
+    stage: int
+    stages: list[StageState]
+    assigned_to: str | None = None
+    overdue: bool = False
+    next_deadline: datetime | None = None
+    actions: list[ActionItem] = Field(default_factory=list)
+    notes: list[dict[str, Any]] = Field(default_factory=list)
+    history: list[Transition] = Field(default_factory=list)
+    related_complaints: list[str] = Field(default_factory=list)
+    ombudsman: dict[str, Any] = Field(default_factory=dict)
+    contact_restriction: dict[str, Any] | None = None
+    seq: int = 0
+    closure_reason: str = ""
+
+    @property
+    def current(self) -> StageState:
+        return self.stages[-1]
+
+    def stage_state(self, number: int) -> StageState | None:
+        return next((stage for stage in self.stages if stage.number == number), None)
+
+
+class OpenComplaint(BaseModel):
+    """The workflow's input. `state` and `policy` are set only when the workflow continues as new."""
+
+    reference: str
+    intake: Intake
+    opened_by: Actor
+    state: ComplaintState | None = None
+    policy: Policy | None = None

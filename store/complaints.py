@@ -1,0 +1,236 @@
+"""The complaint case record and read model: raw SQL over asyncpg, one repository per aggregate."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+from pydantic import BaseModel
+
+from domain.models import ComplaintState, Intake, Notification, Transition
+
+
+class NotFound(Exception):
+    """No such complaint (the API turns this into 404)."""
+
+
+class ComplaintRecord(BaseModel):
+    """A complaint as the read model holds it."""
+
+    reference: str
+    workflow_id: str
+    policy_id: str
+    stage: int
+    status: str
+    channel: str
+    service_area: str
+    complainant: dict[str, Any]
+    representative: dict[str, Any] | None
+    anonymous: bool
+    summary: str
+    desired_outcome: str
+    staff_complained_about: list[str]
+    related_to: str | None
+    assigned_to: str | None
+    received_at: datetime
+    acknowledge_by: date | None
+    respond_by: date | None
+    extension_limit_by: date | None
+    escalation_request_by: date | None
+    acknowledged_at: datetime | None
+    responded_at: datetime | None
+    closed_at: datetime | None
+    outcome: str | None
+    overdue: bool
+    next_deadline: datetime | None
+    state: dict[str, Any] | None
+    last_seq: int
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class EventRecord(BaseModel):
+    seq: int
+    at: datetime
+    action: str
+    actor_id: str
+    actor_role: str
+    stage: int
+    from_status: str
+    to_status: str
+    detail: dict[str, Any]
+
+
+class NotificationRecord(BaseModel):
+    id: str
+    template: str
+    audience: str
+    recipient: str | None
+    context: dict[str, Any]
+    status: str
+    created_at: datetime
+
+
+def _to_record(row: asyncpg.Record) -> ComplaintRecord:
+    return ComplaintRecord.model_validate(dict(row))
+
+
+_INSERT_INTAKE = """
+INSERT INTO complaints (
+    reference, workflow_id, policy_id, stage, status, channel, service_area, complainant_name, complainant,
+    representative, anonymous, summary, desired_outcome, staff_complained_about, related_to, received_at,
+    created_by
+) VALUES ($1, $2, $3, 1, 'received', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+ON CONFLICT (reference) DO NOTHING
+"""
+
+# Only a newer event moves the read model: a late retry of an older activity never overwrites newer state.
+_APPLY_STATE = """
+UPDATE complaints SET
+    stage = $2, status = $3, assigned_to = $4, acknowledge_by = $5, respond_by = $6, extension_limit_by = $7,
+    escalation_request_by = $8, acknowledged_at = $9, responded_at = $10, closed_at = $11, outcome = $12,
+    overdue = $13, next_deadline = $14, state = $15, last_seq = $16, updated_at = now()
+WHERE reference = $1 AND last_seq < $16
+"""
+
+_INSERT_EVENT = """
+INSERT INTO complaint_events (
+    workflow_id, seq, reference, at, action, actor_id, actor_role, stage, from_status, to_status, detail
+) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+ON CONFLICT (workflow_id, seq) DO NOTHING
+"""
+
+_INSERT_NOTIFICATION = """
+INSERT INTO notifications (id, reference, workflow_id, seq, template, audience, recipient, context)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+ON CONFLICT (id) DO NOTHING
+"""
+
+
+Executor = asyncpg.Pool | asyncpg.Connection | PoolConnectionProxy
+
+
+class ComplaintRepository:
+    def __init__(self, db: Executor) -> None:
+        self._db = db
+
+    async def next_reference(self, *, year: int) -> str:
+        number = await self._db.fetchval("SELECT nextval('complaint_number_seq')")
+        return f"CMP-{year}-{number:06d}"
+
+    async def insert_intake(
+        self, *, reference: str, workflow_id: str, intake: Intake, created_by: str
+    ) -> None:
+        await self._db.execute(
+            _INSERT_INTAKE,
+            reference,
+            workflow_id,
+            intake.policy_id,
+            intake.channel.value,
+            intake.service_area,
+            None if intake.anonymous else intake.complainant.name,
+            intake.complainant.model_dump(mode="json"),
+            intake.representative.model_dump(mode="json") if intake.representative else None,
+            intake.anonymous,
+            intake.summary,
+            intake.desired_outcome,
+            intake.staff_complained_about,
+            intake.related_to,
+            intake.received_at,
+            created_by,
+        )
+
+    async def apply_event(
+        self,
+        *,
+        workflow_id: str,
+        state: ComplaintState,
+        transition: Transition | None,
+        notifications: list[Notification],
+        created_by: str,
+    ) -> None:
+        """Write one workflow event: the read model, the event trail and the outbox, in one transaction.
+
+        Idempotent: keyed by (workflow id, event sequence), so a retried activity changes nothing.
+        """
+        stage = state.current
+        closed_at = (
+            state.history[-1].at if state.history and state.status in ("closed", "withdrawn") else None
+        )
+        assert isinstance(self._db, asyncpg.Pool)
+        async with self._db.acquire() as connection, connection.transaction():
+            await ComplaintRepository(connection).insert_intake(
+                reference=state.reference, workflow_id=workflow_id, intake=state.intake, created_by=created_by
+            )
+            await connection.execute(
+                _APPLY_STATE,
+                state.reference,
+                state.stage,
+                state.status.value,
+                state.assigned_to,
+                stage.plan.deadlines.acknowledge_by,
+                stage.respond_by,
+                stage.extension_limit_by,
+                stage.escalation_request_by.on if stage.escalation_request_by else None,
+                stage.acknowledged_at,
+                stage.responded_at,
+                closed_at,
+                stage.outcome.value if stage.outcome else None,
+                state.overdue,
+                state.next_deadline,
+                state.model_dump(mode="json"),
+                state.seq,
+            )
+            if transition is not None:
+                await connection.execute(
+                    _INSERT_EVENT,
+                    workflow_id,
+                    transition.seq,
+                    state.reference,
+                    transition.at,
+                    transition.action,
+                    transition.actor.id,
+                    transition.actor.role.value,
+                    transition.stage,
+                    transition.from_status.value,
+                    transition.to_status.value,
+                    json.loads(json.dumps(transition.detail, default=str)),
+                )
+            for index, notification in enumerate(notifications):
+                await connection.execute(
+                    _INSERT_NOTIFICATION,
+                    f"{workflow_id}:{state.seq}:{index}:{notification.template}",
+                    state.reference,
+                    workflow_id,
+                    state.seq,
+                    notification.template,
+                    notification.audience,
+                    notification.recipient,
+                    json.loads(json.dumps(notification.context, default=str)),
+                )
+
+    async def get(self, *, reference: str) -> ComplaintRecord:
+        row = await self._db.fetchrow("SELECT * FROM complaints WHERE reference = $1", reference)
+        if row is None:
+            raise NotFound(reference)
+        return _to_record(row)
+
+    async def events(self, *, reference: str) -> list[EventRecord]:
+        rows = await self._db.fetch(
+            "SELECT seq, at, action, actor_id, actor_role, stage, from_status, to_status, detail"
+            " FROM complaint_events WHERE reference = $1 ORDER BY seq",
+            reference,
+        )
+        return [EventRecord.model_validate(dict(row)) for row in rows]
+
+    async def notifications(self, *, reference: str) -> list[NotificationRecord]:
+        rows = await self._db.fetch(
+            "SELECT id, template, audience, recipient, context, status, created_at"
+            " FROM notifications WHERE reference = $1 ORDER BY seq, id",
+            reference,
+        )
+        return [NotificationRecord.model_validate(dict(row)) for row in rows]

