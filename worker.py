@@ -37,7 +37,9 @@ def activities_for(pool: asyncpg.Pool, policies: Mapping[str, Policy]) -> list[A
     ]
 
 
-def build_worker(client: Client, task_queue: str, pool: asyncpg.Pool, policies: Mapping[str, Policy]) -> Worker:
+def build_worker(
+    client: Client, task_queue: str, pool: asyncpg.Pool, policies: Mapping[str, Policy]
+) -> Worker:
     return Worker(
         client,
         task_queue=task_queue,
@@ -56,7 +58,9 @@ async def run_worker(settings: Settings) -> None:
         await migrate(pool)
         client = await connect(settings.temporal_address, settings.temporal_namespace)
         worker = build_worker(client, settings.task_queue, pool, policies)
-        logging.getLogger(__name__).info("worker polling %s with %d policies", settings.task_queue, len(policies))
+        logging.getLogger(__name__).info(
+            "worker polling %s with %d policies", settings.task_queue, len(policies)
+        )
         await worker.run()
     finally:
         await pool.close()

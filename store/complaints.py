@@ -234,3 +234,79 @@ class ComplaintRepository:
             reference,
         )
         return [NotificationRecord.model_validate(dict(row)) for row in rows]
+
+
+class ComplaintFilters(BaseModel):
+    """List filters; every one has an index behind it (migrations/001_case_store.sql)."""
+
+    policy_id: str | None = None
+    stage: int | None = None
+    status: str | None = None
+    service_area: str | None = None
+    assigned_to: str | None = None
+    overdue: bool | None = None
+    due_before: date | None = None
+    due_after: date | None = None
+    received_from: datetime | None = None
+    received_to: datetime | None = None
+    text: str | None = None
+    exclude_naming: str | None = None  # hide complaints that name this staff member (conflict of interest)
+
+
+SORTS: dict[str, tuple[str, str]] = {
+    # name: (SQL expression, direction); the reference breaks ties so the cursor is exact.
+    "received_at": ("received_at", "ASC"),
+    "-received_at": ("received_at", "DESC"),
+    "respond_by": ("COALESCE(respond_by, DATE '9999-12-31')", "ASC"),
+    "-respond_by": ("COALESCE(respond_by, DATE '9999-12-31')", "DESC"),
+}
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def search_complaints(
+    db: Executor, *, filters: ComplaintFilters, sort: str, after: tuple[Any, str] | None, limit: int
+) -> list[ComplaintRecord]:
+    """One page of complaints, keyset-paginated on (sort key, reference)."""
+    clauses: list[str] = []
+    args: list[Any] = []
+
+    def add(clause: str, value: Any) -> None:
+        args.append(value)
+        clauses.append(clause.replace("?", f"${len(args)}"))
+
+    simple = {
+        "policy_id": "policy_id = ?",
+        "stage": "stage = ?",
+        "status": "status = ?",
+        "service_area": "service_area = ?",
+        "assigned_to": "assigned_to = ?",
+        "overdue": "overdue = ?",
+        "due_before": "respond_by <= ?",
+        "due_after": "respond_by >= ?",
+        "received_from": "received_at >= ?",
+        "received_to": "received_at <= ?",
+        "exclude_naming": "NOT (? = ANY(staff_complained_about))",
+    }
+    for name, clause in simple.items():
+        value = getattr(filters, name)
+        if value is not None:
+            add(clause, value)
+    if filters.text:
+        pattern = f"%{_escape_like(filters.text)}%"
+        # Every placeholder in a clause takes the same argument.
+        add("(reference ILIKE ? OR complainant_name ILIKE ? OR summary ILIKE ?)", pattern)
+    expression, direction = SORTS[sort]
+    if after is not None:
+        operator = ">" if direction == "ASC" else "<"
+        args.extend(after)
+        clauses.append(f"({expression}, reference) {operator} (${len(args) - 1}, ${len(args)})")
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    args.append(limit)
+    sql = (
+        f"SELECT * FROM complaints {where} ORDER BY {expression} {direction}, reference {direction}"
+        f" LIMIT ${len(args)}"
+    )
+    return [_to_record(row) for row in await db.fetch(sql, *args)]

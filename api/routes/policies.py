@@ -1,0 +1,89 @@
+"""Council policies and the deadline planner."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from api.deps import Policies
+from api.errors import PROBLEM_RESPONSES, ProblemError
+from domain import deadlines
+from domain.policy import Policy
+
+router = APIRouter(prefix="/api/policies", tags=["policies"])
+
+
+class PolicySummary(BaseModel):
+    id: str
+    name: str
+    nation: str
+    ombudsman: str
+    stages: int
+
+
+class DeadlinePlan(BaseModel):
+    policy_id: str
+    stage: int
+    received: date
+    acknowledge_by: date
+    respond_by: date
+    extension_limit_by: date | None
+    escalation_request_by: date | None = None
+
+
+def _policy(policies: dict[str, Policy], policy_id: str) -> Policy:
+    try:
+        return policies[policy_id]
+    except KeyError:
+        raise ProblemError(404, "Not found", f"no policy {policy_id!r}") from None
+
+
+@router.get("", responses=PROBLEM_RESPONSES)
+async def list_policies(policies: Policies) -> list[PolicySummary]:
+    """Every council policy this service runs."""
+    return [
+        PolicySummary(
+            id=policy.id,
+            name=policy.name,
+            nation=policy.nation.value,
+            ombudsman=policy.ombudsman.body.value,
+            stages=len(policy.stages),
+        )
+        for policy in sorted(policies.values(), key=lambda policy: policy.id)
+    ]
+
+
+@router.get("/{policy_id}", responses=PROBLEM_RESPONSES)
+async def get_policy(policy_id: str, policies: Policies) -> Policy:
+    """One policy, in full."""
+    return _policy(policies, policy_id)
+
+
+@router.get("/{policy_id}/deadlines", responses=PROBLEM_RESPONSES)
+async def plan_deadlines(
+    policy_id: str,
+    policies: Policies,
+    received: Annotated[date | datetime, Query(description="Date or RFC 3339 datetime of receipt")],
+    stage: Annotated[int, Query(ge=1, le=2)] = 1,
+    acknowledged: date | None = None,
+    responded: date | None = None,
+) -> DeadlinePlan:
+    """The dates a complaint received then would run to under this policy."""
+    policy = _policy(policies, policy_id)
+    if stage not in {s.number for s in policy.stages}:
+        raise ProblemError(422, "Invalid request", f"policy {policy_id!r} has no stage {stage}")
+    if isinstance(received, datetime) and received.tzinfo is None:
+        raise ProblemError(422, "Invalid request", "received: a datetime needs a timezone offset (e.g. Z)")
+    planned = deadlines.plan_stage(policy, stage, received, acknowledged, responded)
+    return DeadlinePlan(
+        policy_id=policy.id,
+        stage=stage,
+        received=planned.day_zero,
+        acknowledge_by=planned.acknowledge_by,
+        respond_by=planned.respond_by,
+        extension_limit_by=planned.extension_limit_by,
+        escalation_request_by=planned.escalation_request_by,
+    )

@@ -1,0 +1,164 @@
+"""Request and response models of the staff API (model families per entity)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from domain.models import Channel, Complainant, Representative, Status
+from store.complaints import ComplaintRecord, EventRecord, NotificationRecord
+
+
+class ComplaintCreate(BaseModel):
+    """A complaint as logged by an officer (it may have arrived days ago: `received_at` keeps its date)."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "policy_id": "bexley",
+                    "received_at": "2026-11-20T10:15:00Z",
+                    "channel": "email",
+                    "complainant": {
+                        "name": "Ada Resident",
+                        "email": "ada@example.org",
+                        "preferred_contact": "email",
+                    },
+                    "service_area": "housing-repairs",
+                    "summary": "Damp in the bedroom reported three times and not fixed.",
+                    "desired_outcome": "Fix the damp and compensate for the damaged furniture.",
+                }
+            ]
+        }
+    }
+
+    policy_id: str = Field(min_length=1, max_length=64)
+    received_at: AwareDatetime
+    channel: Channel
+    complainant: Complainant = Field(default_factory=Complainant)
+    representative: Representative | None = None
+    anonymous: bool = False
+    service_area: str = Field(min_length=1, max_length=100)
+    summary: str = Field(min_length=1, max_length=10_000)
+    desired_outcome: str = Field(default="", max_length=5_000)
+    staff_complained_about: list[str] = Field(default_factory=list, max_length=20)
+
+
+class Deadlines(BaseModel):
+    acknowledge_by: date | None
+    respond_by: date | None
+    extension_limit_by: date | None
+    escalation_request_by: date | None
+
+
+class HistoryItem(BaseModel):
+    seq: int
+    at: datetime
+    action: str
+    actor: str
+    role: str
+    stage: int
+    from_status: str
+    to_status: str
+    detail: dict[str, Any]
+
+
+class ComplaintSummary(BaseModel):
+    reference: str
+    policy_id: str
+    stage: int
+    status: Status
+    service_area: str
+    complainant_name: str | None
+    assigned_to: str | None
+    received_at: datetime
+    deadlines: Deadlines
+    overdue: bool
+
+
+class ComplaintRead(ComplaintSummary):
+    channel: Channel
+    anonymous: bool
+    complainant: dict[str, Any]
+    representative: dict[str, Any] | None
+    summary: str
+    desired_outcome: str
+    outcome: str | None
+    staff_complained_about: list[str]
+    history: list[HistoryItem]
+    notifications: list[NotificationRecord]
+    ledger: list[dict[str, Any]]
+    actions: list[dict[str, Any]]
+    etag: str
+
+
+class ComplaintList(BaseModel):
+    items: list[ComplaintSummary]
+    next_cursor: str | None
+
+
+def deadlines_of(record: ComplaintRecord) -> Deadlines:
+    open_window = record.escalation_request_by if record.status == Status.RESPONDED else None
+    return Deadlines(
+        acknowledge_by=record.acknowledge_by,
+        respond_by=record.respond_by,
+        extension_limit_by=record.extension_limit_by,
+        escalation_request_by=open_window,
+    )
+
+
+def summary_of(record: ComplaintRecord) -> ComplaintSummary:
+    return ComplaintSummary(
+        reference=record.reference,
+        policy_id=record.policy_id,
+        stage=record.stage,
+        status=Status(record.status),
+        service_area=record.service_area,
+        complainant_name=None if record.anonymous else record.complainant.get("name"),
+        assigned_to=record.assigned_to,
+        received_at=record.received_at,
+        deadlines=deadlines_of(record),
+        overdue=record.overdue,
+    )
+
+
+def etag_of(record: ComplaintRecord) -> str:
+    return f'"{record.reference}.{record.last_seq}"'
+
+
+def read_of(
+    record: ComplaintRecord, events: list[EventRecord], notifications: list[NotificationRecord]
+) -> ComplaintRead:
+    state = record.state or {}
+    stages = state.get("stages") or [{}]
+    return ComplaintRead(
+        **summary_of(record).model_dump(),
+        channel=Channel(record.channel),
+        anonymous=record.anonymous,
+        complainant={} if record.anonymous else record.complainant,
+        representative=record.representative,
+        summary=record.summary,
+        desired_outcome=record.desired_outcome,
+        outcome=record.outcome,
+        staff_complained_about=record.staff_complained_about,
+        history=[
+            HistoryItem(
+                seq=event.seq,
+                at=event.at,
+                action=event.action,
+                actor=event.actor_id,
+                role=event.actor_role,
+                stage=event.stage,
+                from_status=event.from_status,
+                to_status=event.to_status,
+                detail=event.detail,
+            )
+            for event in events
+        ],
+        notifications=notifications,
+        ledger=stages[-1].get("ledger", []),
+        actions=state.get("actions", []),
+        etag=etag_of(record),
+    )

@@ -1,0 +1,142 @@
+"""The `complaints` command line: check policy files and show a stage's deadlines.
+
+complaints policy check policies/*.toml
+complaints deadlines bexley 2026-12-23
+complaints deadlines barking-dagenham 2027-07-02T23:30:00Z --stage 1 --responded 2027-07-20
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import date, datetime
+from pathlib import Path
+
+from domain.deadlines import plan_stage
+from domain.policy import Policy
+from domain.policy_files import PolicyFileError, check_policy_file, load_policy_file
+
+
+class UsageError(Exception):
+    """A problem with the command's arguments, reported without a traceback."""
+
+
+def _parse_moment(text: str, what: str) -> date | datetime:
+    """A local date (YYYY-MM-DD) or an RFC 3339 date-time with an offset or Z."""
+    text = text.strip()
+    if len(text) == 10:
+        try:
+            return date.fromisoformat(text)
+        except ValueError as exc:
+            raise UsageError(f"{what}: {text!r} is not a date (YYYY-MM-DD)") from exc
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise UsageError(f"{what}: {text!r} is not a date or an RFC 3339 date-time") from exc
+    if moment.tzinfo is None:
+        raise UsageError(f"{what}: {text!r} has no UTC offset (add Z or +01:00)")
+    return moment
+
+
+def _load_policy(reference: str, policies_dir: Path | None) -> Policy:
+    """A policy by file path (anything ending .toml or naming an existing file) or by id in the folder."""
+    path = Path(reference)
+    if reference.endswith(".toml") or path.is_file():
+        return load_policy_file(path)
+    if policies_dir is None:
+        from core.settings import get_settings
+
+        policies_dir = get_settings().policies_dir
+    path = policies_dir / f"{reference}.toml"
+    if not path.is_file():
+        known = sorted(candidate.stem for candidate in policies_dir.glob("*.toml"))
+        raise UsageError(f"no policy {reference!r} in {policies_dir} (known: {', '.join(known) or 'none'})")
+    return load_policy_file(path)
+
+
+def _check(files: Sequence[Path]) -> int:
+    failed = False
+    for path in files:
+        policy, problems = check_policy_file(path)
+        if policy is None:
+            failed = True
+            for problem in problems:
+                print(problem)
+        else:
+            stages = ", ".join(f"stage {stage.number}" for stage in policy.stages)
+            print(f"{path}: OK ({policy.id}: {policy.name}; {stages})")
+    return 1 if failed else 0
+
+
+def _deadlines(args: argparse.Namespace) -> int:
+    policy = _load_policy(args.policy, args.policies_dir)
+    if args.stage not in {stage.number for stage in policy.stages}:
+        raise UsageError(f"policy {policy.id} has no stage {args.stage}")
+    received = _parse_moment(args.received, "received")
+    acknowledged = _parse_moment(args.acknowledged, "--acknowledged") if args.acknowledged else None
+    responded = _parse_moment(args.responded, "--responded") if args.responded else None
+    plan = plan_stage(policy, args.stage, received, acknowledged=acknowledged, responded=responded)
+
+    if plan.extension_limit_by is not None:
+        extension = plan.extension_limit_by.isoformat()
+    else:
+        extension = "none (no limit in the policy)"
+    if plan.escalation_request_by is not None:
+        escalation = plan.escalation_request_by.isoformat()
+    elif policy.stage(args.stage).escalation_request is None:
+        escalation = "none (last stage)"
+    else:
+        escalation = "not yet (give --responded)"
+    print(f"policy: {policy.id} ({policy.name}), stage {args.stage}")
+    print(f"day_zero: {plan.day_zero.isoformat()}")
+    print(f"acknowledge_by: {plan.acknowledge_by.isoformat()}")
+    print(f"respond_by: {plan.respond_by.isoformat()}")
+    print(f"extension_limit_by: {extension}")
+    print(f"escalation_request_by: {escalation}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="complaints", description="Complaint lifecycle service tools.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    policy = commands.add_parser("policy", help="Work with council policy files.")
+    policy_commands = policy.add_subparsers(dest="policy_command", required=True)
+    check = policy_commands.add_parser("check", help="Validate policy files; exit 1 on any problem.")
+    check.add_argument("files", nargs="+", type=Path, metavar="file", help="Policy files (*.toml).")
+
+    deadlines = commands.add_parser("deadlines", help="Show a stage's deadlines under a policy.")
+    deadlines.add_argument("policy", help="A policy id (looked up in the policies folder) or a policy file.")
+    deadlines.add_argument(
+        "received", help="Receipt of the complaint (or of the Stage 2 request): a date or RFC 3339 date-time."
+    )
+    deadlines.add_argument("--stage", type=int, default=1, choices=(1, 2), help="Stage number (default 1).")
+    deadlines.add_argument("--acknowledged", help="When the stage was acknowledged (date or date-time).")
+    deadlines.add_argument("--responded", help="When the stage's response was sent (date or date-time).")
+    deadlines.add_argument(
+        "--policies-dir",
+        type=Path,
+        default=None,
+        help="Folder of policy files (default: the service setting).",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "policy":
+            return _check(args.files)
+        return _deadlines(args)
+    except UsageError as exc:
+        print(f"complaints: error: {exc}", file=sys.stderr)
+        return 2
+    except PolicyFileError as exc:  # the policy could not be loaded: its problems, no traceback
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

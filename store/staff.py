@@ -1,0 +1,70 @@
+"""Staff users of the dev stack's token endpoint (production identities come from the council's IdP)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from pydantic import BaseModel
+
+from domain.models import Role
+from store.complaints import Executor
+
+# scrypt from the standard library: a memory-hard password hash, no extra dependency needed.
+_N, _R, _P = 2**14, 8, 1
+
+
+class StaffUser(BaseModel):
+    id: str
+    name: str
+    role: Role
+
+
+DEMO_STAFF: list[StaffUser] = [
+    StaffUser(id="olivia.officer", name="Olivia Officer", role=Role.COMPLAINTS_OFFICER),
+    StaffUser(id="ian.investigator", name="Ian Investigator", role=Role.INVESTIGATOR),
+    StaffUser(id="ines.investigator", name="Ines Investigator", role=Role.INVESTIGATOR),
+    StaffUser(id="rita.reviewer", name="Rita Reviewer", role=Role.REVIEWER),
+    StaffUser(id="maya.manager", name="Maya Manager", role=Role.MANAGER),
+    StaffUser(id="adam.admin", name="Adam Admin", role=Role.ADMIN),
+    StaffUser(id="aude.auditor", name="Aude Auditor", role=Role.AUDITOR),
+]
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P)
+    return f"scrypt${salt.hex()}${digest.hex()}"
+
+
+def password_matches(password: str, stored: str) -> bool:
+    try:
+        _, salt_hex, digest_hex = stored.split("$")
+    except ValueError:
+        return False
+    digest = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt_hex), n=_N, r=_R, p=_P)
+    return hmac.compare_digest(digest.hex(), digest_hex)
+
+
+class StaffRepository:
+    def __init__(self, db: Executor) -> None:
+        self._db = db
+
+    async def upsert(self, *, user: StaffUser, password: str) -> None:
+        await self._db.execute(
+            "INSERT INTO staff_users (id, name, role, password_hash) VALUES ($1, $2, $3, $4)"
+            " ON CONFLICT (id) DO UPDATE SET name = $2, role = $3, password_hash = $4",
+            user.id,
+            user.name,
+            user.role.value,
+            hash_password(password),
+        )
+
+    async def authenticate(self, *, user_id: str, password: str) -> StaffUser | None:
+        row = await self._db.fetchrow(
+            "SELECT id, name, role, password_hash FROM staff_users WHERE id = $1", user_id
+        )
+        if row is None or not password_matches(password, row["password_hash"]):
+            return None
+        return StaffUser(id=row["id"], name=row["name"], role=Role(row["role"]))
