@@ -36,6 +36,8 @@ class ProblemError(Exception):
     ) -> None:
         super().__init__(detail or title)
         self.problem = Problem(type=type_, title=title, status=status, detail=detail)
+        # RFC 6750: a 401 names the scheme the client should use.
+        self.headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
 
 
 def problem_response(
@@ -65,7 +67,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 def install(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
-        return problem_response(exc.problem.model_copy(), request)
+        return problem_response(exc.problem.model_copy(), request, exc.headers)
 
     @app.exception_handler(NotFound)
     async def _not_found(request: Request, exc: NotFound) -> JSONResponse:

@@ -53,6 +53,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         description="Staff API for council complaints. Errors are RFC 9457 problem details.",
         lifespan=lifespan,
     )
+    if services is not None:
+        app.state.services = services
     errors.install(app)
     for module in (health, auth, policies, complaints, actions):
         app.include_router(module.router)

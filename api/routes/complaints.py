@@ -2,30 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Response
-from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
 
 from api.deps import Complaint, CurrentStaff, Policies, Pool, RequestId, SettingsDep, Temporal, require
 from api.errors import PROBLEM_RESPONSES, ProblemError
+from api.intake import open_case
 from api.schemas import ComplaintCreate, ComplaintList, ComplaintRead, etag_of, read_of, summary_of
-from core import search_attributes as sa
-from core.temporal import workflow_id
-from domain.models import Actor, Intake, OpenComplaint, Status
+from domain.models import Actor, Intake, Status
 from domain.policy import ConsentNeeded
 from store.audit import AuditEntry, AuditRepository
-from store.complaints import SORTS, ComplaintFilters, ComplaintRepository, search_complaints
-from workflows.complaint import ComplaintWorkflow
+from store.complaints import SORTS, ComplaintFilters, ComplaintRecord, ComplaintRepository, search_complaints
 
 router = APIRouter(prefix="/api/complaints", tags=["complaints"])
 
 # A receipt time a little ahead of the server's clock is a clock skew, not a complaint from the future.
 CLOCK_SKEW = timedelta(minutes=5)
+FIRST_RECORD_POLLS = 60
 
 
 def _check_intake(body: ComplaintCreate, policies: Policies) -> None:
@@ -74,30 +72,13 @@ async def create_complaint(
     require("create", staff)
     _check_intake(body, policies)
     intake = Intake.model_validate(body.model_dump())
-    repository = ComplaintRepository(pool)
-    policy = policies[body.policy_id]
-    local_year = body.received_at.astimezone(ZoneInfo(policy.timezone)).year
-    reference = await repository.next_reference(year=local_year)
-    wid = workflow_id(reference)
-    # The case is stored first so nothing is lost if Temporal is briefly unreachable; the workflow's first
-    # activity writes the same row idempotently.
-    await repository.insert_intake(reference=reference, workflow_id=wid, intake=intake, created_by=staff.id)
-    actor = Actor(id=staff.id, role=staff.role, name=staff.name)
-    await temporal.start_workflow(
-        ComplaintWorkflow.run,
-        OpenComplaint(reference=reference, intake=intake, opened_by=actor),
-        id=wid,
+    reference = await open_case(
+        pool=pool,
+        temporal=temporal,
         task_queue=settings.task_queue,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        search_attributes=TypedSearchAttributes(
-            [
-                SearchAttributePair(sa.POLICY, intake.policy_id),
-                SearchAttributePair(sa.STAGE, 1),
-                SearchAttributePair(sa.STATUS, Status.RECEIVED.value),
-                SearchAttributePair(sa.SERVICE_AREA, intake.service_area),
-                SearchAttributePair(sa.OVERDUE, False),
-            ]
-        ),
+        policy=policies[body.policy_id],
+        intake=intake,
+        actor=Actor(id=staff.id, role=staff.role, name=staff.name),
     )
     await AuditRepository(pool).append(
         actor_id=staff.id,
@@ -107,10 +88,21 @@ async def create_complaint(
         request_id=request_id,
         after=body.model_dump(mode="json"),
     )
-    record = await repository.get(reference=reference)
+    record = await _first_record(ComplaintRepository(pool), reference)
     response.headers["Location"] = f"/api/complaints/{reference}"
     response.headers["ETag"] = etag_of(record)
     return read_of(record, [], [])
+
+
+async def _first_record(repository: ComplaintRepository, reference: str) -> ComplaintRecord:
+    """The case once the workflow has planned its deadlines (normally a few milliseconds). If the worker is
+    slow or down the case is returned as stored, and its deadlines appear when the workflow runs."""
+    for _ in range(FIRST_RECORD_POLLS):
+        record = await repository.get(reference=reference)
+        if record.last_seq >= 0:
+            return record
+        await asyncio.sleep(0.05)
+    return await repository.get(reference=reference)
 
 
 def _encode_cursor(value: Any, reference: str) -> str:

@@ -1,0 +1,125 @@
+"""`make run`: the whole stack in the foreground, with demo data; Ctrl-C stops everything it started.
+
+Embedded PostgreSQL (data under .data/postgres) and the Temporal dev server with its Web UI (state in
+.data/temporal/temporal.db) are started unless DATABASE_URL / TEMPORAL_ADDRESS name servers to use instead.
+The worker and the API run as their own processes, as they would in production.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from core.search_attributes import SEARCH_ATTRIBUTE_TYPES
+from core.settings import Settings, get_settings
+from devstack.demo import DEMO_PASSWORD, seed_complaints, seed_staff
+from devstack.servers import (
+    register_search_attributes,
+    start_postgres,
+    start_temporal_dev_server,
+    wait_for_temporal,
+)
+from domain.policy_files import load_policies
+from store.db import create_pool, migrate
+
+
+def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    handle = log.open("ab")
+    return subprocess.Popen(args, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _stop(process: subprocess.Popen[bytes], name: str) -> None:
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=15)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    print(f"stopped {name}")
+
+
+async def _prepare(settings: Settings, database_url: str, temporal_address: str) -> int:
+    policies = load_policies(settings.policies_dir)
+    pool = await create_pool(database_url)
+    try:
+        await migrate(pool)
+        await seed_staff(pool)
+        client = await wait_for_temporal(temporal_address, settings.temporal_namespace)
+        await register_search_attributes(client, SEARCH_ATTRIBUTE_TYPES, settings.temporal_namespace)
+        return await seed_complaints(pool, client, settings.task_queue, policies)
+    finally:
+        await pool.close()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main() -> None:
+    # SIGTERM (e.g. from a supervisor) stops the stack as cleanly as Ctrl-C does.
+    signal.signal(signal.SIGTERM, _interrupt)
+    settings = get_settings()
+    data_dir = settings.data_dir
+    logs = data_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    children: list[tuple[str, subprocess.Popen[bytes]]] = []
+    postgres = None
+    try:
+        database_url = settings.database_url
+        if not database_url:
+            postgres = start_postgres(data_dir / "postgres")
+            database_url = str(postgres.get_uri())
+            print(f"PostgreSQL (embedded) at {database_url}")
+        temporal_address = settings.temporal_address
+        if not temporal_address:
+            temporal_address = "127.0.0.1:7233"
+            temporal = start_temporal_dev_server(data_dir / "temporal", ui_port=settings.temporal_ui_port)
+            children.append(("temporal dev server", temporal))
+            print(
+                f"Temporal dev server at {temporal_address} (log: {data_dir / 'temporal' / 'temporal.log'})"
+            )
+        seeded = asyncio.run(_prepare(settings, database_url, temporal_address))
+        env = {**os.environ, "DATABASE_URL": database_url, "TEMPORAL_ADDRESS": temporal_address}
+        children.append(("worker", _spawn([sys.executable, "-m", "worker"], env, logs / "worker.log")))
+        api_args = [sys.executable, "-m", "uvicorn", "--factory", "api.main:app"]
+        api_args += ["--host", settings.api_host, "--port", str(settings.api_port)]
+        children.append(("api", _spawn(api_args, env, logs / "api.log")))
+        api = f"http://{settings.api_host}:{settings.api_port}"
+        print(
+            f"""
+The complaints service is running ({seeded} demo complaints added).
+  API:              {api}   (docs: {api}/docs)
+  Temporal Web UI:  http://127.0.0.1:{settings.temporal_ui_port}
+  Logs:             {logs}
+Get a token (demo users: olivia.officer, ian.investigator, rita.reviewer, maya.manager, adam.admin,
+aude.auditor; password "{DEMO_PASSWORD}"):
+  curl -s -X POST {api}/api/auth/token -d username=olivia.officer -d password={DEMO_PASSWORD}
+Press Ctrl-C to stop everything.""",
+            flush=True,
+        )
+        while True:
+            for name, process in children:
+                if process.poll() is not None:
+                    raise SystemExit(f"{name} exited with code {process.returncode}; see {logs}")
+            time.sleep(1)
+    except KeyboardInterrupt:
+        print("\nstopping...")
+    finally:
+        for name, process in reversed(children):
+            _stop(process, name)
+        if postgres is not None:
+            postgres.cleanup()
+            print("stopped PostgreSQL")
+
+
+if __name__ == "__main__":
+    main()
