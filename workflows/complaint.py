@@ -58,6 +58,7 @@ with workflow.unsafe.imports_passed_through():
 POST_CLOSURE = timedelta(days=90)
 # Continue-as-new well before Temporal's history limits; the state is carried across.
 HISTORY_EVENTS_LIMIT = 5_000
+HISTORY_BYTES_LIMIT = 8 * 1024 * 1024
 
 ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -95,8 +96,11 @@ class ComplaintWorkflow:
                 await self._open(start)
                 self._opened = True
         while not self._done:
-            if workflow.info().get_current_history_length() > HISTORY_EVENTS_LIMIT or (
-                workflow.info().is_continue_as_new_suggested()
+            info = workflow.info()
+            if (
+                info.get_current_history_length() > HISTORY_EVENTS_LIMIT
+                or info.get_current_history_size() > HISTORY_BYTES_LIMIT
+                or info.is_continue_as_new_suggested()
             ):
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(
@@ -822,7 +826,9 @@ class ComplaintWorkflow:
             RecordEvent(
                 workflow_id=workflow.info().workflow_id,
                 created_by=self._start.opened_by.id,
-                state=state,
+                # The transitions are recorded one by one; sending the whole history with every event would
+                # make the workflow's own history grow with the square of its length.
+                state=state.model_copy(update={"history": []}),
                 transition=transition,
                 notifications=[
                     notice for notice in notifications if notice.recipient or notice.audience != "complainant"

@@ -1,0 +1,154 @@
+"""Record workflow histories for the replay tests: `python -m tests.record_histories`.
+
+Run it when a new workflow behaviour ships (after guarding the change with `workflow.patched`), and commit
+the new files: every history in tests/histories/ must keep replaying against the current code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
+from pathlib import Path
+
+import asyncpg
+from temporalio.client import WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+
+from core.search_attributes import SEARCH_ATTRIBUTE_TYPES
+from core.settings import REPO_ROOT
+from core.temporal import data_converter
+from devstack.servers import register_search_attributes, start_postgres, test_server_binary
+from domain import commands as cmd
+from domain.models import ActionItem, ComplaintState, Outcome
+from domain.policy_files import load_policies
+from store.db import create_pool, migrate
+from tests.factories import (
+    INVESTIGATOR,
+    OFFICER,
+    RESIDENT,
+    REVIEWER,
+    act,
+    intake,
+    open_complaint,
+    running_worker,
+    start_in_quiet_week,
+)
+from workflows.complaint import ComplaintWorkflow
+
+HISTORIES = Path(__file__).parent / "histories"
+Handle = WorkflowHandle[ComplaintWorkflow, ComplaintState]
+
+
+async def two_stages(env: WorkflowEnvironment, handle: Handle) -> None:
+    await act(handle, "acknowledge", cmd.Acknowledge(actor=OFFICER))
+    await act(handle, "assign", cmd.Assign(actor=OFFICER, assignee=INVESTIGATOR.id))
+    await act(handle, "request_information", cmd.RequestInformation(actor=INVESTIGATOR, request="Photos"))
+    await env.sleep(timedelta(days=3))
+    await act(handle, "information_received", cmd.InformationReceived(actor=INVESTIGATOR, summary="Photos"))
+    state = await act(
+        handle,
+        "record_extension_agreement",
+        cmd.RecordExtensionAgreement(actor=OFFICER, agreed=True, up_to=date.today() + timedelta(days=400)),
+    )
+    await act(
+        handle,
+        "extend",
+        cmd.Extend(
+            actor=INVESTIGATOR,
+            new_respond_by=state.current.respond_by + timedelta(days=7),
+            reason="Contractor survey",
+        ),
+    )
+    await env.sleep(timedelta(days=10))
+    await act(
+        handle,
+        "respond",
+        cmd.Respond(
+            actor=INVESTIGATOR,
+            outcome=Outcome.PARTIALLY_UPHELD,
+            findings="Late repair",
+            actions=[
+                ActionItem(id="fix", description="Fix the damp", owner="repairs", due_on=date(2100, 1, 1))
+            ],
+        ),
+    )
+    await act(handle, "request_escalation", cmd.RequestEscalation(actor=RESIDENT, reasons="Still damp"))
+    await act(handle, "acknowledge", cmd.Acknowledge(actor=REVIEWER))
+    await env.sleep(timedelta(days=40))  # Stage 2 response overdue: flagged, manager alerted
+    await act(
+        handle, "respond", cmd.Respond(actor=REVIEWER, outcome=Outcome.UPHELD, findings="Survey needed")
+    )
+    await act(handle, "complete_action", cmd.CompleteAction(actor=OFFICER, action_id="fix"))
+
+
+async def declined(env: WorkflowEnvironment, handle: Handle) -> None:
+    await act(
+        handle,
+        "decline",
+        cmd.Decline(
+            actor=OFFICER, exclusion_code="service-request", reason="A missed bin: reported to the service"
+        ),
+    )
+
+
+async def window_closes_then_late_escalation(env: WorkflowEnvironment, handle: Handle) -> None:
+    await act(handle, "acknowledge", cmd.Acknowledge(actor=OFFICER))
+    await act(
+        handle, "respond", cmd.Respond(actor=INVESTIGATOR, outcome=Outcome.NOT_UPHELD, findings="No fault")
+    )
+    await env.sleep(timedelta(days=40))
+    await act(
+        handle,
+        "request_escalation",
+        cmd.RequestEscalation(actor=OFFICER, reasons="Was in hospital", accept_late_reason="Medical reasons"),
+    )
+    await act(handle, "withdraw", cmd.Withdraw(actor=RESIDENT, reason="Resolved informally"))
+
+
+SCENARIOS: dict[str, tuple[str, Callable[[WorkflowEnvironment, Handle], Awaitable[None]]]] = {
+    "bexley-two-stages": ("bexley", two_stages),
+    "westminster-declined": ("westminster", declined),
+    "barking-window-closes-late-escalation": ("barking-dagenham", window_closes_then_late_escalation),
+}
+
+
+async def record(folder: Path = HISTORIES) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    pg_dir = Path(tempfile.mkdtemp(prefix="record-histories-"))
+    server = start_postgres(pg_dir, keep_data=False)
+    written: list[Path] = []
+    try:
+        pool: asyncpg.Pool = await create_pool(str(server.get_uri()))
+        await migrate(pool)
+        policies = load_policies(REPO_ROOT / "policies")
+        env = await WorkflowEnvironment.start_time_skipping(
+            data_converter=data_converter(), test_server_existing_path=test_server_binary()
+        )
+        try:
+            await register_search_attributes(env.client, SEARCH_ATTRIBUTE_TYPES)
+            async with running_worker(env, pool, policies, "record-histories"):
+                for name, (policy_id, scenario) in SCENARIOS.items():
+                    received = await start_in_quiet_week(env)
+                    handle = await open_complaint(
+                        env, "record-histories", intake(policy_id, received), name.upper()
+                    )
+                    await scenario(env, handle)
+                    history = await handle.fetch_history()
+                    path = folder / f"{name}.json"
+                    path.write_text(history.to_json())
+                    written.append(path)
+        finally:
+            await env.shutdown()
+            await pool.close()
+    finally:
+        server.cleanup()
+        shutil.rmtree(pg_dir, ignore_errors=True)
+    return written
+
+
+if __name__ == "__main__":
+    for path in asyncio.run(record()):
+        print(f"wrote {path}")  # noqa: T201
