@@ -60,6 +60,9 @@ POST_CLOSURE = timedelta(days=90)
 HISTORY_EVENTS_LIMIT = 5_000
 HISTORY_BYTES_LIMIT = 8 * 1024 * 1024
 
+# Behaviour changes, guarded with workflow.patched so histories recorded before them still replay.
+PATCH_RETIRE_PAST_REMINDERS = "retire-past-reminders"
+
 ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     maximum_interval=timedelta(minutes=1),
@@ -816,8 +819,22 @@ class ComplaintWorkflow:
         )
         state.status = to_status
         state.history.append(transition)
+        if workflow.patched(PATCH_RETIRE_PAST_REMINDERS):
+            self._retire_past_reminders(state.current)
         self._refresh_flags()
         return transition
+
+    @staticmethod
+    def _retire_past_reminders(stage: StageState) -> None:
+        """A reminder whose time has passed is not sent late: when a date moves (extension, clock restart,
+        acknowledgement) or a complaint is logged days after receipt, staff get the reminders still ahead,
+        not a burst of stale ones."""
+        now = workflow.now()
+        for name, due in (("acknowledge", stage.plan.acknowledge), ("respond", stage.plan.respond)):
+            for at in due.reminders:
+                key = f"{name}:{at.isoformat()}"
+                if at <= now and key not in stage.reminders_sent:
+                    stage.reminders_sent.append(key)
 
     async def _record(self, transition: Transition, notifications: list[Notification]) -> None:
         state = self._ready_state()
