@@ -10,7 +10,6 @@ from typing import Any
 import asyncpg
 from temporalio.client import Client
 from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.deadlines import DeadlineActivities
 from activities.records import RecordActivities
@@ -35,6 +34,7 @@ def activities_for(pool: asyncpg.Pool, policies: Mapping[str, Policy]) -> list[A
         deadlines.resume_clock,
         deadlines.escalation_window,
         records.record_event,
+        records.allocate_reference,
     ]
 
 
@@ -46,10 +46,6 @@ def build_worker(
         task_queue=task_queue,
         workflows=list(WORKFLOWS),
         activities=activities_for(pool, policies),
-        # pydantic's e-mail validation loads these lazily; they are deterministic, so share them.
-        workflow_runner=SandboxedWorkflowRunner(
-            restrictions=SandboxRestrictions.default.with_passthrough_modules("email_validator", "idna")
-        ),
     )
 
 

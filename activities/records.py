@@ -18,6 +18,10 @@ class RecordEvent(BaseModel):
     notifications: list[Notification] = []
 
 
+class AllocateReference(BaseModel):
+    year: int
+
+
 class RecordActivities:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
@@ -31,3 +35,8 @@ class RecordActivities:
             notifications=event.notifications,
             created_by=event.created_by,
         )
+
+    @activity.defn(name="allocate_reference")
+    async def allocate_reference(self, request: AllocateReference) -> str:
+        """A new complaint reference (a gap in the numbers after a retry is harmless; a duplicate is not)."""
+        return await ComplaintRepository(self._pool).next_reference(year=request.year)

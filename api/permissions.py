@@ -27,6 +27,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "request_information": frozenset({OFFICER, INVESTIGATOR, REVIEWER, MANAGER}),
     "information_received": frozenset({OFFICER, INVESTIGATOR, REVIEWER, MANAGER}),
     "add_information": frozenset({OFFICER, INVESTIGATOR, REVIEWER, MANAGER}),
+    "open_linked_complaint": frozenset({OFFICER, MANAGER}),
     "extend": frozenset({INVESTIGATOR, REVIEWER, MANAGER}),
     "record_extension_agreement": frozenset({OFFICER, INVESTIGATOR, REVIEWER, MANAGER}),
     "respond": frozenset({INVESTIGATOR, REVIEWER, MANAGER}),

@@ -40,6 +40,14 @@ class AddInformation(Command):
     summary: str = Field(min_length=1, max_length=10_000)
 
 
+class OpenLinkedComplaint(Command):
+    """An unrelated new issue raised during this complaint: it starts its own linked Stage 1 complaint."""
+
+    summary: str = Field(min_length=1, max_length=10_000)
+    desired_outcome: str = Field(default="", max_length=5_000)
+    service_area: str | None = Field(default=None, min_length=1, max_length=100)
+
+
 class Extend(Command):
     new_respond_by: date
     reason: str = Field(min_length=1, max_length=5_000)

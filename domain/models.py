@@ -190,6 +190,7 @@ class StageState(BaseModel):
     agreed_up_to: date | None = Field(
         default=None, description="The latest response date the complainant has agreed to, if any."
     )
+    extension_limit_passed: bool = False
     acknowledgement_overdue: bool = False
     response_overdue: bool = False
     reminders_sent: list[str] = Field(default_factory=list)
@@ -251,3 +252,6 @@ class OpenComplaint(BaseModel):
     opened_by: Actor
     state: ComplaintState | None = None
     policy: Policy | None = None
+    continue_as_new_after_events: int | None = Field(
+        default=None, description="Override of the history length that triggers continue-as-new (tests)."
+    )

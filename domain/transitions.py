@@ -24,6 +24,7 @@ RULES: dict[str, Rule] = {
     "request_information": Rule(frozenset({S.ACKNOWLEDGED}), S.AWAITING_INFORMATION),
     "information_received": Rule(frozenset({S.AWAITING_INFORMATION}), S.ACKNOWLEDGED),
     "add_information": Rule(OPEN, None),
+    "open_linked_complaint": Rule(OPEN, None),
     "extend": Rule(INVESTIGATING, None),
     "record_extension_agreement": Rule(INVESTIGATING, None),
     # The target is decided by the stage: `responded` when another stage may follow, else `closed`.

@@ -21,6 +21,10 @@ from temporalio.common import RetryPolicy, SearchAttributePair
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    # pydantic validates e-mail addresses with these, imported lazily: load them (passed through) up front.
+    import email_validator  # noqa: F401
+    import idna  # noqa: F401
+
     from activities.deadlines import (
         ClockResumed,
         DeadlineActivities,
@@ -31,8 +35,9 @@ with workflow.unsafe.imports_passed_through():
         ResumeClock,
         ShiftWorkingDays,
     )
-    from activities.records import RecordActivities, RecordEvent
+    from activities.records import AllocateReference, RecordActivities, RecordEvent
     from core import search_attributes as sa
+    from core.temporal import workflow_id
     from domain import commands as cmd
     from domain.models import (
         FINAL_STATUSES,
@@ -62,6 +67,7 @@ HISTORY_BYTES_LIMIT = 8 * 1024 * 1024
 
 # Behaviour changes, guarded with workflow.patched so histories recorded before them still replay.
 PATCH_RETIRE_PAST_REMINDERS = "retire-past-reminders"
+PATCH_EXTENSION_LIMIT_TIMER = "extension-limit-timer"
 
 ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -101,7 +107,8 @@ class ComplaintWorkflow:
         while not self._done:
             info = workflow.info()
             if (
-                info.get_current_history_length() > HISTORY_EVENTS_LIMIT
+                info.get_current_history_length()
+                > (start.continue_as_new_after_events or HISTORY_EVENTS_LIMIT)
                 or info.get_current_history_size() > HISTORY_BYTES_LIMIT
                 or info.is_continue_as_new_suggested()
             ):
@@ -113,6 +120,7 @@ class ComplaintWorkflow:
                         opened_by=start.opened_by,
                         state=self._ready_state(),
                         policy=self._policy,
+                        continue_as_new_after_events=start.continue_as_new_after_events,
                     )
                 )
             timer = self._next_timer()
@@ -554,6 +562,47 @@ class ComplaintWorkflow:
             [self._staff_notice("new_information", state.assigned_to)],
         )
 
+    @workflow.update(name="open_linked_complaint")
+    async def open_linked_complaint(self, command: cmd.OpenLinkedComplaint) -> ComplaintState:
+        return await self._act("open_linked_complaint", command, self._do_open_linked_complaint)
+
+    @open_linked_complaint.validator
+    def _validate_open_linked_complaint(self, command: cmd.OpenLinkedComplaint) -> None:
+        self._validate("open_linked_complaint", command)
+
+    async def _do_open_linked_complaint(
+        self, command: cmd.OpenLinkedComplaint
+    ) -> tuple[Status, dict[str, Any], list[Notification]]:
+        """Start a new Stage 1 complaint for an unrelated issue, for the same complainant, linked to this one.
+        It runs as its own workflow (abandoned by this one, so it outlives it)."""
+        state = self._ready_state()
+        now = workflow.now()
+        reference: str = await workflow.execute_activity_method(
+            RecordActivities.allocate_reference,
+            AllocateReference(year=now.year),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=ACTIVITY_RETRY,
+        )
+        intake = state.intake.model_copy(
+            update={
+                "received_at": now,
+                "summary": command.summary,
+                "desired_outcome": command.desired_outcome,
+                "service_area": command.service_area or state.intake.service_area,
+                "staff_complained_about": [],
+                "related_to": state.reference,
+            }
+        )
+        await workflow.start_child_workflow(
+            ComplaintWorkflow.run,
+            OpenComplaint(reference=reference, intake=intake, opened_by=command.actor),
+            id=workflow_id(reference),
+            task_queue=workflow.info().task_queue,
+            parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+        )
+        state.related_complaints.append(reference)
+        return state.status, {"linked_reference": reference, "summary": command.summary}, []
+
     @workflow.update(name="add_note")
     async def add_note(self, command: cmd.AddNote) -> ComplaintState:
         return await self._act("add_note", command, self._do_add_note)
@@ -922,6 +971,10 @@ class ComplaintWorkflow:
             timers += self._reminder_timers("respond", stage.plan.respond, stage)
             if not stage.response_overdue:
                 timers.append((stage.plan.respond.at, self._response_overdue))
+            limit = stage.plan.extension_limit
+            if limit is not None and not stage.extension_limit_passed and limit.at > stage.plan.respond.at:
+                if workflow.patched(PATCH_EXTENSION_LIMIT_TIMER):
+                    timers.append((limit.at, self._extension_limit_passed))
         if state.status is Status.RESPONDED and stage.escalation_request_by is not None:
             timers.append((stage.escalation_request_by.at, self._escalation_window_closed))
         for action in state.actions:
@@ -983,6 +1036,25 @@ class ComplaintWorkflow:
             )
         transition = self._transition("response_overdue", _system(), state.status, {"due": due})
         await self._record(transition, notices)
+
+    async def _extension_limit_passed(self) -> None:
+        """Still no response when even an extension without agreement would have run out: the manager is
+        told, and the complainant is told they may go to the ombudsman now."""
+        state = self._ready_state()
+        policy = self._ready_policy()
+        stage = state.current
+        stage.extension_limit_passed = True
+        limit = stage.plan.extension_limit.on if stage.plan.extension_limit else None
+        transition = self._transition("extension_limit_passed", _system(), state.status, {"limit": limit})
+        await self._record(
+            transition,
+            [
+                self._manager_alert("extension_limit", limit),
+                self._to_complainant(
+                    "ombudsman_available", due=stage.respond_by, ombudsman=policy.ombudsman.signposting
+                ),
+            ],
+        )
 
     async def _escalation_window_closed(self) -> None:
         state = self._ready_state()

@@ -36,6 +36,10 @@ ACTIONS: dict[str, tuple[type[cmd.Command], str]] = {
     "request_information": (cmd.RequestInformation, "Ask the complainant for information."),
     "information_received": (cmd.InformationReceived, "Record that the requested information arrived."),
     "add_information": (cmd.AddInformation, "Join new information or a related issue to this complaint."),
+    "open_linked_complaint": (
+        cmd.OpenLinkedComplaint,
+        "Start a new Stage 1 complaint for an unrelated issue.",
+    ),
     "extend": (cmd.Extend, "Move the response date, with a reason."),
     "record_extension_agreement": (
         cmd.RecordExtensionAgreement,
