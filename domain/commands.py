@@ -11,6 +11,9 @@ from domain.models import ActionItem, Actor, Outcome, Remedy
 
 class Command(BaseModel):
     actor: Actor
+    # The event sequence the sender last saw (from the complaint's ETag): when set, the action is refused if
+    # anything happened since, checked atomically inside the workflow.
+    expected_seq: int | None = None
 
 
 class Acknowledge(Command):

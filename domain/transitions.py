@@ -47,6 +47,10 @@ class TransitionRefused(ValueError):
     """An action that is not possible now; the message says why, for the person who tried it."""
 
 
+class StaleState(TransitionRefused):
+    """The sender acted on an out-of-date view of the complaint (another action happened since)."""
+
+
 def check(action: str, status: Status) -> Rule:
     rule = RULES[action]
     if status not in rule.allowed_from:

@@ -56,7 +56,7 @@ with workflow.unsafe.imports_passed_through():
         Transition,
     )
     from domain.policy import Policy
-    from domain.transitions import TransitionRefused, check
+    from domain.transitions import StaleState, TransitionRefused, check
 
 # A closed complaint's workflow stays open this long so that a late escalation, an ombudsman referral or a
 # note can still be recorded; it stays open past it for as long as promised actions are outstanding.
@@ -79,8 +79,8 @@ STAFF_ROLES = frozenset(
 )
 
 
-def _refuse(message: str) -> ApplicationError:
-    return ApplicationError(message, type="TransitionRefused", non_retryable=True)
+def _refuse(message: str, kind: str = "TransitionRefused") -> ApplicationError:
+    return ApplicationError(message, type=kind, non_retryable=True)
 
 
 @workflow.defn(name="Complaint")
@@ -725,6 +725,8 @@ class ComplaintWorkflow:
         policy = self._policy
         if state is None or policy is None:
             return  # still opening: the handler waits for the state, then checks again
+        if command.expected_seq is not None and command.expected_seq != state.seq:
+            raise StaleState("the complaint changed since you read it: reload and try again")
         actor = command.actor
         if actor.role is not Role.RESIDENT and actor.id in state.intake.staff_complained_about:
             raise TransitionRefused("this complaint is about you: it must be handled by someone else")
@@ -845,7 +847,7 @@ class ComplaintWorkflow:
             try:
                 self._validate(action, command)
             except TransitionRefused as refused:
-                raise _refuse(str(refused)) from None
+                raise _refuse(str(refused), type(refused).__name__) from None
             to_status, detail, notifications = await apply(command)
             transition = self._transition(action, command.actor, to_status, detail)
             await self._record(transition, notifications)

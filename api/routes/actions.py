@@ -9,7 +9,8 @@ handler records the change in Postgres before it returns, so the response shows 
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Response
+from fastapi import APIRouter, Body, Header, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, create_model
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
@@ -17,6 +18,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import Complaint, CurrentStaff, Pool, RequestId, Temporal, require
 from api.errors import PROBLEM_RESPONSES, ProblemError
+from api.idempotency import run_once
 from api.schemas import ComplaintRead, etag_of, read_of
 from core.temporal import workflow_id
 from domain import commands as cmd
@@ -72,18 +74,16 @@ def body_model(command: type[cmd.Command]) -> type[BaseModel]:
 
 
 async def run_action(
-    action: str,
-    command: cmd.Command,
-    complaint: ComplaintRecord,
-    temporal: Temporal,
-) -> ComplaintState:
+    action: str, command: cmd.Command, complaint: ComplaintRecord, temporal: Temporal
+) -> None:
     handle = temporal.get_workflow_handle(workflow_id(complaint.reference))
     try:
-        state: ComplaintState = await handle.execute_update(action, command, result_type=ComplaintState)
-        return state
+        await handle.execute_update(action, command, result_type=ComplaintState)
     except WorkflowUpdateFailedError as error:
         cause = error.cause
         message = cause.message if isinstance(cause, ApplicationError) else str(cause or error)
+        if isinstance(cause, ApplicationError) and cause.type == "StaleState":
+            raise ProblemError(412, "Precondition failed", message, "stale") from error
         raise ProblemError(409, "Not possible now", message, "transition-refused") from error
     except RPCError as error:
         if error.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
@@ -91,6 +91,17 @@ async def run_action(
                 409, "Not possible now", "this complaint no longer accepts actions (its case is archived)"
             ) from error
         raise
+
+
+def expected_seq(if_match: str | None, complaint: ComplaintRecord) -> int | None:
+    """The event sequence an If-Match ETag names; any other ETag is already stale."""
+    if if_match is None or if_match == "*":
+        return None
+    if if_match != etag_of(complaint):
+        raise ProblemError(
+            412, "Precondition failed", "the complaint changed since you read it: reload and try again"
+        )
+    return complaint.last_seq
 
 
 def make_endpoint(action: str, command_type: type[cmd.Command], summary: str) -> None:
@@ -102,40 +113,53 @@ def make_endpoint(action: str, command_type: type[cmd.Command], summary: str) ->
         pool: Pool,
         temporal: Temporal,
         request_id: RequestId,
-        response: Response,
+        request: Request,
         body: Annotated[body_type, Body()],  # type: ignore[valid-type]
         if_match: Annotated[str | None, Header(description="ETag of the complaint as last seen")] = None,
-    ) -> ComplaintRead:
-        request: BaseModel = body
+        idempotency_key: Annotated[
+            str | None, Header(alias="Idempotency-Key", description="Makes a retried request act once")
+        ] = None,
+    ) -> JSONResponse:
+        payload: BaseModel = body
         require(action, staff, complaint.stage)
-        if if_match is not None and if_match not in ("*", etag_of(complaint)):
-            raise ProblemError(
-                412, "Precondition failed", "the complaint changed since you read it: reload and try again"
+        seq = expected_seq(if_match, complaint)
+
+        async def operation() -> tuple[int, BaseModel, dict[str, str]]:
+            actor = Actor(id=staff.id, role=staff.role, name=staff.name)
+            command = command_type.model_validate(
+                {**payload.model_dump(), "actor": actor, "expected_seq": seq}
             )
-        actor = Actor(id=staff.id, role=staff.role, name=staff.name)
-        command = command_type.model_validate({**request.model_dump(), "actor": actor})
-        await run_action(action, command, complaint, temporal)
-        repository = ComplaintRepository(pool)
-        record = await repository.get(reference=complaint.reference)
-        await AuditRepository(pool).append(
-            actor_id=staff.id,
-            actor_role=staff.role.value,
-            action=action,
-            reference=complaint.reference,
-            request_id=request_id,
-            before={"status": complaint.status, "stage": complaint.stage, "seq": complaint.last_seq},
-            after={
-                "status": record.status,
-                "stage": record.stage,
-                "seq": record.last_seq,
-                "request": request.model_dump(mode="json"),
-            },
-        )
-        response.headers["ETag"] = etag_of(record)
-        return read_of(
-            record,
-            await repository.events(reference=record.reference),
-            await repository.notifications(reference=record.reference),
+            await run_action(action, command, complaint, temporal)
+            repository = ComplaintRepository(pool)
+            record = await repository.get(reference=complaint.reference)
+            await AuditRepository(pool).append(
+                actor_id=staff.id,
+                actor_role=staff.role.value,
+                action=action,
+                reference=complaint.reference,
+                request_id=request_id,
+                before={"status": complaint.status, "stage": complaint.stage, "seq": complaint.last_seq},
+                after={
+                    "status": record.status,
+                    "stage": record.stage,
+                    "seq": record.last_seq,
+                    "request": payload.model_dump(mode="json"),
+                },
+            )
+            read = read_of(
+                record,
+                await repository.events(reference=record.reference),
+                await repository.notifications(reference=record.reference),
+            )
+            return 200, read, {"ETag": etag_of(record)}
+
+        return await run_once(
+            pool=pool,
+            staff=staff,
+            key=idempotency_key,
+            request=request,
+            body=payload.model_dump(mode="json"),
+            operation=operation,
         )
 
     endpoint.__name__ = action

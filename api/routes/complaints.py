@@ -8,10 +8,13 @@ import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from api.deps import Complaint, CurrentStaff, Policies, Pool, RequestId, SettingsDep, Temporal, require
 from api.errors import PROBLEM_RESPONSES, ProblemError
+from api.idempotency import run_once
 from api.intake import open_case
 from api.schemas import ComplaintCreate, ComplaintList, ComplaintRead, etag_of, read_of, summary_of
 from domain.models import Actor, Intake, Status
@@ -57,7 +60,7 @@ def _check_intake(body: ComplaintCreate, policies: Policies) -> None:
             )
 
 
-@router.post("", status_code=201, responses=PROBLEM_RESPONSES)
+@router.post("", status_code=201, response_model=ComplaintRead, responses=PROBLEM_RESPONSES)
 async def create_complaint(
     body: ComplaintCreate,
     staff: CurrentStaff,
@@ -66,32 +69,45 @@ async def create_complaint(
     policies: Policies,
     settings: SettingsDep,
     request_id: RequestId,
-    response: Response,
-) -> ComplaintRead:
+    request: Request,
+    idempotency_key: Annotated[
+        str | None,
+        Header(alias="Idempotency-Key", description="Makes a retried request log the complaint once"),
+    ] = None,
+) -> JSONResponse:
     """Log a complaint: store the case and start its workflow `complaint-<reference>`."""
     require("create", staff)
-    _check_intake(body, policies)
-    intake = Intake.model_validate(body.model_dump())
-    reference = await open_case(
+
+    async def operation() -> tuple[int, BaseModel, dict[str, str]]:
+        _check_intake(body, policies)
+        reference = await open_case(
+            pool=pool,
+            temporal=temporal,
+            task_queue=settings.task_queue,
+            policy=policies[body.policy_id],
+            intake=Intake.model_validate(body.model_dump()),
+            actor=Actor(id=staff.id, role=staff.role, name=staff.name),
+        )
+        await AuditRepository(pool).append(
+            actor_id=staff.id,
+            actor_role=staff.role.value,
+            action="create",
+            reference=reference,
+            request_id=request_id,
+            after=body.model_dump(mode="json"),
+        )
+        record = await _first_record(ComplaintRepository(pool), reference)
+        headers = {"Location": f"/api/complaints/{reference}", "ETag": etag_of(record)}
+        return 201, read_of(record, [], []), headers
+
+    return await run_once(
         pool=pool,
-        temporal=temporal,
-        task_queue=settings.task_queue,
-        policy=policies[body.policy_id],
-        intake=intake,
-        actor=Actor(id=staff.id, role=staff.role, name=staff.name),
+        staff=staff,
+        key=idempotency_key,
+        request=request,
+        body=body.model_dump(mode="json"),
+        operation=operation,
     )
-    await AuditRepository(pool).append(
-        actor_id=staff.id,
-        actor_role=staff.role.value,
-        action="create",
-        reference=reference,
-        request_id=request_id,
-        after=body.model_dump(mode="json"),
-    )
-    record = await _first_record(ComplaintRepository(pool), reference)
-    response.headers["Location"] = f"/api/complaints/{reference}"
-    response.headers["ETag"] = etag_of(record)
-    return read_of(record, [], [])
 
 
 async def _first_record(repository: ComplaintRepository, reference: str) -> ComplaintRecord:
