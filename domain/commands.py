@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from domain.models import ActionItem, Actor, Outcome, Remedy
 
@@ -17,28 +17,56 @@ class Command(BaseModel):
 
 
 class Acknowledge(Command):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"note": "Acknowledged by email; summary and response date sent."}]}
+    )
+
     note: str = Field(default="", max_length=5_000)
 
 
 class Assign(Command):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"assignee": "ian.investigator"}]})
+
     assignee: str = Field(min_length=1, max_length=200)
 
 
 class Decline(Command):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"exclusion_code": "service-request", "reason": "A first report of a missed collection."}
+            ]
+        }
+    )
+
     exclusion_code: str = Field(min_length=1, max_length=60)
     reason: str = Field(min_length=1, max_length=5_000)
 
 
 class RequestInformation(Command):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"request": "Please send photos of the damp and the dates you reported it."}]
+        }
+    )
+
     request: str = Field(min_length=1, max_length=5_000)
 
 
 class InformationReceived(Command):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"summary": "Three photos and a list of dates received by email."}]}
+    )
+
     summary: str = Field(min_length=1, max_length=10_000)
 
 
 class AddInformation(Command):
     """New information or a related new issue from the complainant, joined to this complaint."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"summary": "The resident reports mould has spread to the hallway."}]}
+    )
 
     summary: str = Field(min_length=1, max_length=10_000)
 
@@ -46,12 +74,28 @@ class AddInformation(Command):
 class OpenLinkedComplaint(Command):
     """An unrelated new issue raised during this complaint: it starts its own linked Stage 1 complaint."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"summary": "Also: the bins were not collected for three weeks.", "service_area": "waste"}
+            ]
+        }
+    )
+
     summary: str = Field(min_length=1, max_length=10_000)
     desired_outcome: str = Field(default="", max_length=5_000)
     service_area: str | None = Field(default=None, min_length=1, max_length=100)
 
 
 class Extend(Command):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"new_respond_by": "2027-01-15", "reason": "The contractor survey is booked for 8 January."}
+            ]
+        }
+    )
+
     new_respond_by: date
     reason: str = Field(min_length=1, max_length=5_000)
 
@@ -59,11 +103,40 @@ class Extend(Command):
 class RecordExtensionAgreement(Command):
     """The complainant agreed (or refused) that the response may come later, up to a date."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"agreed": True, "up_to": "2027-01-29"}]})
+
     agreed: bool
     up_to: date | None = None
 
 
 class Respond(Command):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "outcome": "partially_upheld",
+                    "findings": "The repair was booked late.",
+                    "remedies": [
+                        {"kind": "apology", "description": "We apologise for the delay."},
+                        {
+                            "kind": "financial_redress",
+                            "description": "Compensation for the damaged furniture.",
+                            "amount_pence": 15000,
+                        },
+                    ],
+                    "actions": [
+                        {
+                            "id": "fix-damp",
+                            "description": "Treat the damp and redecorate",
+                            "owner": "repairs",
+                            "due_on": "2027-02-01",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     outcome: Outcome
     findings: str = Field(min_length=1, max_length=20_000)
     remedies: list[Remedy] = Field(default_factory=list)
@@ -71,11 +144,25 @@ class Respond(Command):
 
 
 class CompleteAction(Command):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"action_id": "fix-damp", "note": "Treated and redecorated on 28 January."}]
+        }
+    )
+
     action_id: str
     note: str = Field(default="", max_length=5_000)
 
 
 class RequestEscalation(Command):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"reasons": "The damp has come back.", "outcome_wanted": "A full survey of the flat."}
+            ]
+        }
+    )
+
     reasons: str = Field(min_length=1, max_length=10_000)
     outcome_wanted: str = Field(default="", max_length=5_000)
     # Set by an officer accepting a request made after the window closed, with the reason for discretion.
@@ -83,36 +170,78 @@ class RequestEscalation(Command):
 
 
 class RefuseEscalation(Command):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"reasons": "No reasons were given for disagreeing with the Stage 1 response."}]
+        }
+    )
+
     reasons: str = Field(min_length=1, max_length=5_000)
 
 
 class Close(Command):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "The resident is satisfied with the repair."}]}
+    )
+
     reason: str = Field(min_length=1, max_length=5_000)
 
 
 class Withdraw(Command):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "Resolved informally."}]})
+
     reason: str = Field(default="", max_length=5_000)
 
 
 class ReferToOmbudsman(Command):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"body": "housing-ombudsman", "ombudsman_reference": "HO-2027-1234"}]}
+    )
+
     body: str = Field(default="", max_length=100)
     ombudsman_reference: str = Field(default="", max_length=100)
 
 
 class RecordOmbudsmanDecision(Command):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"decision": "Maladministration found", "remedy": "Pay a further 200 pounds."}]
+        }
+    )
+
     decision: str = Field(min_length=1, max_length=5_000)
     remedy: str = Field(default="", max_length=5_000)
 
 
 class AddNote(Command):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"text": "Called the resident; visit booked for Tuesday."}]}
+    )
+
     text: str = Field(min_length=1, max_length=10_000)
 
 
 class RestrictContact(Command):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "reason": "Repeated abusive calls to the team.",
+                    "until": "2027-06-30",
+                    "review_on": "2027-03-31",
+                }
+            ]
+        }
+    )
+
     reason: str = Field(min_length=1, max_length=5_000)
     until: date
     review_on: date
 
 
 class RecalculateDeadlines(Command):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "A new bank holiday was announced."}]}
+    )
+
     reason: str = Field(min_length=1, max_length=2_000)

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, create_model
+from pydantic import BaseModel, ConfigDict, create_model
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -69,7 +69,9 @@ def body_model(command: type[cmd.Command]) -> type[BaseModel]:
     fields: dict[str, Any] = {
         name: (field.annotation, field) for name, field in command.model_fields.items() if name != "actor"
     }
-    model: type[BaseModel] = create_model(f"{command.__name__}Body", **fields)
+    # The command's documented example travels with its body, for the OpenAPI page.
+    config = ConfigDict(json_schema_extra=command.model_config.get("json_schema_extra"))
+    model: type[BaseModel] = create_model(f"{command.__name__}Body", __config__=config, **fields)
     return model
 
 
