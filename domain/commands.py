@@ -6,7 +6,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.models import ActionItem, Actor, Outcome, Remedy
+from domain.models import ActionItem, Actor, Outcome, Remedy, Role
 
 
 class Command(BaseModel):
@@ -28,6 +28,8 @@ class Assign(Command):
     model_config = ConfigDict(json_schema_extra={"examples": [{"assignee": "ian.investigator"}]})
 
     assignee: str = Field(min_length=1, max_length=200)
+    # Filled in by the API from the staff directory; None when the person is not known there.
+    assignee_role: Role | None = None
 
 
 class Decline(Command):

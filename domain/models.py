@@ -114,6 +114,10 @@ class Intake(BaseModel):
     summary: str = Field(min_length=1, max_length=10_000)
     desired_outcome: str = Field(default="", max_length=5_000)
     staff_complained_about: list[str] = Field(default_factory=list)
+    handled_by_senior: bool = Field(
+        default=False,
+        description="The complaint is about an investigating officer: a manager handles and answers it.",
+    )
     related_to: str | None = Field(default=None, description="Reference of the complaint this one came from.")
 
 

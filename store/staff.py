@@ -68,3 +68,7 @@ class StaffRepository:
         if row is None or not password_matches(password, row["password_hash"]):
             return None
         return StaffUser(id=row["id"], name=row["name"], role=Role(row["role"]))
+
+    async def roles_of(self, *, user_ids: list[str]) -> dict[str, Role]:
+        rows = await self._db.fetch("SELECT id, role FROM staff_users WHERE id = ANY($1::text[])", user_ids)
+        return {row["id"]: Role(row["role"]) for row in rows}

@@ -381,3 +381,41 @@ async def test_list_filters_and_cursor_pagination(api: Client) -> None:
     assert_problem(bad, 422, "cursor")
     bad_sort = await client.get("/api/complaints?sort=name", headers=headers)
     assert_problem(bad_sort, 422, "sort")
+
+
+async def test_a_complaint_about_an_investigator_goes_to_a_manager(api: Client) -> None:
+    client, settings = api
+    created = await create(client, settings, staff_complained_about=["ian.investigator"])
+    reference = created["reference"]
+    await act(client, settings, "olivia.officer", reference, "acknowledge", {})
+    to_peer = await act(
+        client, settings, "olivia.officer", reference, "assign", {"assignee": "ines.investigator"}
+    )
+    assert_problem(to_peer, 409, "assign it to a manager")
+    peer_answer = await act(
+        client, settings, "ines.investigator", reference, "respond", {"outcome": "upheld", "findings": "x"}
+    )
+    assert_problem(peer_answer, 409, "a manager must answer it")
+    assigned = await act(
+        client, settings, "olivia.officer", reference, "assign", {"assignee": "maya.manager"}
+    )
+    assert assigned.json()["assigned_to"] == "maya.manager"
+    answered = await act(
+        client,
+        settings,
+        "maya.manager",
+        reference,
+        "respond",
+        {"outcome": "upheld", "findings": "Rude on the phone."},
+    )
+    assert answered.json()["status"] == "responded"
+
+
+async def test_a_complaint_about_other_staff_is_handled_as_usual(api: Client) -> None:
+    client, settings = api
+    reference = (await create(client, settings, staff_complained_about=["olivia.officer"]))["reference"]
+    await act(client, settings, "maya.manager", reference, "acknowledge", {})
+    assigned = await act(
+        client, settings, "maya.manager", reference, "assign", {"assignee": "ines.investigator"}
+    )
+    assert assigned.status_code == 200

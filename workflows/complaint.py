@@ -74,6 +74,7 @@ ACTIVITY_RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=1),
     non_retryable_error_types=["UnknownPolicy"],
 )
+SENIOR_ROLES = frozenset({Role.MANAGER, Role.ADMIN})
 STAFF_ROLES = frozenset(
     {Role.COMPLAINTS_OFFICER, Role.INVESTIGATOR, Role.REVIEWER, Role.MANAGER, Role.ADMIN, Role.SYSTEM}
 )
@@ -763,6 +764,10 @@ class ComplaintWorkflow:
         state = self._ready_state()
         if command.assignee in state.intake.staff_complained_about:
             raise TransitionRefused(f"{command.assignee} is named in the complaint and cannot be assigned it")
+        if state.intake.handled_by_senior and command.assignee_role not in SENIOR_ROLES:
+            raise TransitionRefused(
+                "this complaint is about an investigating officer: assign it to a manager"
+            )
         self._check_independent(command.assignee)
 
     def _check_independent(self, person: str) -> None:
@@ -799,6 +804,10 @@ class ComplaintWorkflow:
 
     def _check_respond(self, command: cmd.Command) -> None:
         assert isinstance(command, cmd.Respond)
+        if self._ready_state().intake.handled_by_senior and command.actor.role not in SENIOR_ROLES:
+            raise TransitionRefused(
+                "this complaint is about an investigating officer: a manager must answer it"
+            )
         self._check_independent(command.actor.id)
         ids = [action.id for action in command.actions]
         if len(ids) != len(set(ids)) or any(self._action(action_id) for action_id in ids):

@@ -25,6 +25,7 @@ from domain import commands as cmd
 from domain.models import Actor, ComplaintState
 from store.audit import AuditRepository
 from store.complaints import ComplaintRecord, ComplaintRepository
+from store.staff import StaffRepository
 
 router = APIRouter(prefix="/api/complaints", tags=["actions"])
 
@@ -128,9 +129,11 @@ def make_endpoint(action: str, command_type: type[cmd.Command], summary: str) ->
 
         async def operation() -> tuple[int, BaseModel, dict[str, str]]:
             actor = Actor(id=staff.id, role=staff.role, name=staff.name)
-            command = command_type.model_validate(
-                {**payload.model_dump(), "actor": actor, "expected_seq": seq}
-            )
+            fields = {**payload.model_dump(), "actor": actor, "expected_seq": seq}
+            if command_type is cmd.Assign:
+                roles = await StaffRepository(pool).roles_of(user_ids=[fields["assignee"]])
+                fields["assignee_role"] = roles.get(fields["assignee"])
+            command = command_type.model_validate(fields)
             await run_action(action, command, complaint, temporal)
             repository = ComplaintRepository(pool)
             record = await repository.get(reference=complaint.reference)

@@ -17,10 +17,11 @@ from api.errors import PROBLEM_RESPONSES, ProblemError
 from api.idempotency import run_once
 from api.intake import open_case
 from api.schemas import ComplaintCreate, ComplaintList, ComplaintRead, etag_of, read_of, summary_of
-from domain.models import Actor, Intake, Status
+from domain.models import Actor, Intake, Role, Status
 from domain.policy import ConsentNeeded
 from store.audit import AuditEntry, AuditRepository
 from store.complaints import SORTS, ComplaintFilters, ComplaintRecord, ComplaintRepository, search_complaints
+from store.staff import StaffRepository
 
 router = APIRouter(prefix="/api/complaints", tags=["complaints"])
 
@@ -85,7 +86,9 @@ async def create_complaint(
             temporal=temporal,
             task_queue=settings.task_queue,
             policy=policies[body.policy_id],
-            intake=Intake.model_validate(body.model_dump()),
+            intake=Intake.model_validate(
+                {**body.model_dump(), "handled_by_senior": await _about_investigators(pool, body)}
+            ),
             actor=Actor(id=staff.id, role=staff.role, name=staff.name),
         )
         await AuditRepository(pool).append(
@@ -108,6 +111,14 @@ async def create_complaint(
         body=body.model_dump(mode="json"),
         operation=operation,
     )
+
+
+async def _about_investigators(pool: Pool, body: ComplaintCreate) -> bool:
+    """A complaint about an investigating officer goes to someone more senior (a manager)."""
+    if not body.staff_complained_about:
+        return False
+    roles = await StaffRepository(pool).roles_of(user_ids=body.staff_complained_about)
+    return any(role in (Role.INVESTIGATOR, Role.REVIEWER) for role in roles.values())
 
 
 async def _first_record(repository: ComplaintRepository, reference: str) -> ComplaintRecord:
