@@ -191,6 +191,9 @@ class StageState(BaseModel):
     ledger: list[LedgerEntry] = Field(default_factory=list)
     pauses: list[Pause] = Field(default_factory=list)
     escalation_request_by: Due | None = None
+    # Stage 2 onwards: why the complainant asked for this stage and what they want from it.
+    request_reasons: str = ""
+    outcome_wanted: str = ""
     agreed_up_to: date | None = Field(
         default=None, description="The latest response date the complainant has agreed to, if any."
     )

@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
+import pytest
 from temporalio.client import WorkflowQueryFailedError
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
@@ -79,26 +80,37 @@ async def _when_opened(env: WorkflowEnvironment, wid: str) -> ComplaintState:
     raise AssertionError(f"{wid} never opened")
 
 
+@pytest.mark.parametrize(
+    ("policy_id", "limit_days", "ombudsman_letter"),
+    [
+        ("bexley", 25, False),  # respond in 15, extend by 10; LGSCO after the council's process
+        ("westminster", 20, True),  # respond in 10, extend by 10; early referral allowed
+    ],
+)
 async def test_extension_limit_passing_without_a_response_alerts_and_signposts(
-    temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, policies: dict[str, Policy], task_queue: str
+    temporal_env: WorkflowEnvironment,
+    pool: asyncpg.Pool,
+    policies: dict[str, Policy],
+    task_queue: str,
+    policy_id: str,
+    limit_days: int,
+    ombudsman_letter: bool,
 ) -> None:
     env = temporal_env
     async with running_worker(env, pool, policies, task_queue):
         received = await start_in_quiet_week(env, days=60)
-        handle = await open_complaint(env, task_queue, intake("bexley", received))
+        handle = await open_complaint(env, task_queue, intake(policy_id, received))
         await act(handle, "acknowledge", cmd.Acknowledge(actor=OFFICER))
-        # Bexley: respond by day 15; the officer may extend 10 more working days: limit day 25.
-        limit_day = weekdays_after(received.date(), 25)
-        await env.sleep(timedelta(days=37))  # past day 25 (5 weeks = 25 working days, + 2 days)
+        await env.sleep(timedelta(days=37))  # 5 weeks + 2 days: past both limits
         state = await state_of(handle)
         assert state.current.extension_limit_passed
-        assert state.current.extension_limit_by == limit_day
+        assert state.current.extension_limit_by == weekdays_after(received.date(), limit_days)
         sent = await pool.fetch(
             "SELECT template, audience FROM notifications WHERE reference = $1 ORDER BY seq, id",
             state.reference,
         )
         pairs = [(row["template"], row["audience"]) for row in sent]
-        assert ("ombudsman_available", "complainant") in pairs
+        assert (("ombudsman_available", "complainant") in pairs) is ombudsman_letter
         assert pairs.count(("overdue_alert", "manager")) == 2  # response overdue, then the limit passed
 
 

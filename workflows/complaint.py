@@ -195,12 +195,22 @@ class ComplaintWorkflow:
                     at=workflow.now(), kind="planned", respond_by=plan.respond.on, reason="acknowledged"
                 )
             )
-        template = "acknowledgement" if stage.number == 1 else "stage2_acknowledgement"
         late = stage.acknowledged_at > stage.plan.acknowledge.at
+        if stage.number == 1:
+            notice = self._to_complainant("acknowledgement", respond_by=stage.respond_by)
+        else:
+            # The Stage 2 letter restates what this stage is about: the reasons and the outcome now wanted.
+            intake = self._ready_state().intake
+            notice = self._to_complainant(
+                "stage2_acknowledgement",
+                respond_by=stage.respond_by,
+                summary=stage.request_reasons or intake.summary,
+                desired_outcome=stage.outcome_wanted or intake.desired_outcome,
+            )
         return (
             Status.ACKNOWLEDGED,
             {"respond_by": stage.respond_by, "late": late, "note": command.note},
-            [self._to_complainant(template, respond_by=stage.respond_by)],
+            [notice],
         )
 
     @workflow.update(name="decline")
@@ -473,6 +483,8 @@ class ComplaintWorkflow:
                 respond_by=plan.respond.on,
                 extension_limit_by=plan.extension_limit.on if plan.extension_limit else None,
                 ledger=[LedgerEntry(at=now, kind="planned", respond_by=plan.respond.on)],
+                request_reasons=command.reasons,
+                outcome_wanted=command.outcome_wanted,
             )
         )
         state.stage = previous.number + 1
@@ -1059,12 +1071,17 @@ class ComplaintWorkflow:
         transition = self._transition("extension_limit_passed", _system(), state.status, {"limit": limit})
         await self._record(
             transition,
-            [
-                self._manager_alert("extension_limit", limit),
-                self._to_complainant(
-                    "ombudsman_available", due=stage.respond_by, ombudsman=policy.ombudsman.signposting
-                ),
-            ],
+            [self._manager_alert("extension_limit", limit)]
+            + (
+                # Only where the policy lets the complainant go to the ombudsman before its process ends.
+                [
+                    self._to_complainant(
+                        "ombudsman_available", due=stage.respond_by, ombudsman=policy.ombudsman.signposting
+                    )
+                ]
+                if policy.ombudsman.early_referral_when_deadline_missed
+                else []
+            ),
         )
 
     async def _escalation_window_closed(self) -> None:
