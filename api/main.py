@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from api import errors
 from api.deps import Services
-from api.routes import actions, auth, complaints, health, policies
+from api.routes import actions, auth, complaints, dev_mail, health, policies, public
 from core.settings import Settings, get_settings
 from core.temporal import connect
 from domain.policy_files import load_policies
@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     if services is not None:
         app.state.services = services
     errors.install(app)
-    for module in (health, auth, policies, complaints, actions):
+    for module in (health, auth, policies, complaints, actions, public, dev_mail):
         app.include_router(module.router)
     return app
 
