@@ -3,6 +3,7 @@
 complaints policy check policies/*.toml
 complaints deadlines bexley 2026-12-23
 complaints deadlines barking-dagenham 2027-07-02T23:30:00Z --stage 1 --responded 2027-07-20
+complaints rebuild-read-model        (uses DATABASE_URL and TEMPORAL_ADDRESS)
 """
 
 from __future__ import annotations
@@ -120,7 +121,37 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="Folder of policy files (default: the service setting).",
     )
+    commands.add_parser(
+        "rebuild-read-model",
+        help="Rewrite the case rows and event trail from the workflows (uses DATABASE_URL, TEMPORAL_ADDRESS).",
+    )
     return parser
+
+
+def _rebuild() -> int:
+    import asyncio
+
+    from core.settings import get_settings
+    from core.temporal import connect
+    from store.db import create_pool, migrate
+    from store.rebuild import rebuild_read_model
+
+    settings = get_settings()
+    if not settings.database_url or not settings.temporal_address:
+        raise UsageError("DATABASE_URL and TEMPORAL_ADDRESS must name the servers to rebuild from and into")
+    database_url, temporal_address = settings.database_url, settings.temporal_address
+
+    async def run() -> int:
+        pool = await create_pool(database_url)
+        try:
+            await migrate(pool)
+            client = await connect(temporal_address, settings.temporal_namespace)
+            return await rebuild_read_model(client, pool)
+        finally:
+            await pool.close()
+
+    print(f"rebuilt {asyncio.run(run())} complaints")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -128,6 +159,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "policy":
             return _check(args.files)
+        if args.command == "rebuild-read-model":
+            return _rebuild()
         return _deadlines(args)
     except UsageError as exc:
         print(f"complaints: error: {exc}", file=sys.stderr)

@@ -1,0 +1,71 @@
+"""Rebuild the read model from the workflows: Temporal owns the lifecycle, so the case rows and the event
+trail can always be recreated from each complaint's workflow state (after a restore, or a lost write)."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import asyncpg
+from temporalio.client import Client, WorkflowQueryFailedError
+from temporalio.service import RPCError
+
+from domain.models import ComplaintState
+from store.complaints import ComplaintRepository
+
+log = logging.getLogger(__name__)
+
+COMPLAINTS_QUERY = 'WorkflowType = "Complaint"'
+
+_INSERT_EVENT = """
+INSERT INTO complaint_events (
+    workflow_id, seq, reference, at, action, actor_id, actor_role, stage, from_status, to_status, detail
+) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+ON CONFLICT (workflow_id, seq) DO NOTHING
+"""
+
+
+async def rebuild_read_model(client: Client, pool: asyncpg.Pool, query: str = COMPLAINTS_QUERY) -> int:
+    """Write every complaint's current state and transitions to Postgres; return how many were rebuilt.
+
+    Idempotent: rows already up to date are left as they are (the same keys as the record activity).
+    """
+    repository = ComplaintRepository(pool)
+    rebuilt = 0
+    seen: set[str] = set()
+    async for execution in client.list_workflows(query):
+        if execution.id in seen:  # earlier runs of a workflow that continued as new
+            continue
+        seen.add(execution.id)
+        handle = client.get_workflow_handle(execution.id)
+        try:
+            state: ComplaintState = await handle.query("state", result_type=ComplaintState)
+        except (WorkflowQueryFailedError, RPCError) as error:
+            log.warning("could not read %s: %s", execution.id, error)
+            continue
+        opened_by = state.history[0].actor.id if state.history else "system"
+        await repository.apply_event(
+            workflow_id=execution.id, state=state, transition=None, notifications=[], created_by=opened_by
+        )
+        async with pool.acquire() as connection:
+            await connection.executemany(
+                _INSERT_EVENT,
+                [
+                    (
+                        execution.id,
+                        transition.seq,
+                        state.reference,
+                        transition.at,
+                        transition.action,
+                        transition.actor.id,
+                        transition.actor.role.value,
+                        transition.stage,
+                        transition.from_status.value,
+                        transition.to_status.value,
+                        json.loads(json.dumps(transition.detail, default=str)),
+                    )
+                    for transition in state.history
+                ],
+            )
+        rebuilt += 1
+    return rebuilt
