@@ -123,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands.add_parser(
         "rebuild-read-model",
-        help="Rewrite the case rows and event trail from the workflows (uses DATABASE_URL, TEMPORAL_ADDRESS).",
+        help="Rewrite the case rows and event trail from the workflows (DATABASE_URL, TEMPORAL_ADDRESS).",
     )
     return parser
 
