@@ -188,19 +188,8 @@ class ComplaintRepository:
                 state.seq,
             )
             if transition is not None:
-                await connection.execute(
-                    _INSERT_EVENT,
-                    workflow_id,
-                    transition.seq,
-                    state.reference,
-                    transition.at,
-                    transition.action,
-                    transition.actor.id,
-                    transition.actor.role.value,
-                    transition.stage,
-                    transition.from_status.value,
-                    transition.to_status.value,
-                    json.loads(json.dumps(transition.detail, default=str)),
+                await ComplaintRepository(connection).insert_transitions(
+                    workflow_id=workflow_id, reference=state.reference, transitions=[transition]
                 )
             for index, notification in enumerate(notifications):
                 await connection.execute(
@@ -214,6 +203,30 @@ class ComplaintRepository:
                     notification.recipient,
                     json.loads(json.dumps(notification.context, default=str)),
                 )
+
+    async def insert_transitions(
+        self, *, workflow_id: str, reference: str, transitions: list[Transition]
+    ) -> None:
+        """Add transitions to the event trail; ones already there (same workflow and sequence) are kept."""
+        await self._db.executemany(
+            _INSERT_EVENT,
+            [
+                (
+                    workflow_id,
+                    transition.seq,
+                    reference,
+                    transition.at,
+                    transition.action,
+                    transition.actor.id,
+                    transition.actor.role.value,
+                    transition.stage,
+                    transition.from_status.value,
+                    transition.to_status.value,
+                    json.loads(json.dumps(transition.detail, default=str)),
+                )
+                for transition in transitions
+            ],
+        )
 
     async def get(self, *, reference: str) -> ComplaintRecord:
         row = await self._db.fetchrow("SELECT * FROM complaints WHERE reference = $1", reference)

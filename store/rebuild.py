@@ -3,7 +3,6 @@ trail can always be recreated from each complaint's workflow state (after a rest
 
 from __future__ import annotations
 
-import json
 import logging
 
 import asyncpg
@@ -16,13 +15,6 @@ from store.complaints import ComplaintRepository
 log = logging.getLogger(__name__)
 
 COMPLAINTS_QUERY = 'WorkflowType = "Complaint"'
-
-_INSERT_EVENT = """
-INSERT INTO complaint_events (
-    workflow_id, seq, reference, at, action, actor_id, actor_role, stage, from_status, to_status, detail
-) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-ON CONFLICT (workflow_id, seq) DO NOTHING
-"""
 
 
 async def rebuild_read_model(client: Client, pool: asyncpg.Pool, query: str = COMPLAINTS_QUERY) -> int:
@@ -47,25 +39,8 @@ async def rebuild_read_model(client: Client, pool: asyncpg.Pool, query: str = CO
         await repository.apply_event(
             workflow_id=execution.id, state=state, transition=None, notifications=[], created_by=opened_by
         )
-        async with pool.acquire() as connection:
-            await connection.executemany(
-                _INSERT_EVENT,
-                [
-                    (
-                        execution.id,
-                        transition.seq,
-                        state.reference,
-                        transition.at,
-                        transition.action,
-                        transition.actor.id,
-                        transition.actor.role.value,
-                        transition.stage,
-                        transition.from_status.value,
-                        transition.to_status.value,
-                        json.loads(json.dumps(transition.detail, default=str)),
-                    )
-                    for transition in state.history
-                ],
-            )
+        await repository.insert_transitions(
+            workflow_id=execution.id, reference=state.reference, transitions=state.history
+        )
         rebuilt += 1
     return rebuilt
