@@ -19,6 +19,7 @@ from domain.models import ComplaintState, Notification, OpenComplaint, StageStat
 from domain.policy import Policy
 from tests.factories import (
     INVESTIGATOR,
+    LONDON,
     MANAGER,
     OFFICER,
     act,
@@ -224,3 +225,37 @@ async def test_recording_an_event_twice_writes_it_once(
     await environment.run(activities.record_event, event)
     status = await pool.fetchval("SELECT status FROM complaints WHERE reference = $1", reference)
     assert status == "acknowledged"
+
+
+async def test_search_attributes_follow_the_complaint(
+    temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, policies: dict[str, Policy], task_queue: str
+) -> None:
+    """What operations filter on in the Temporal UI: status, stage, assignee, next deadline and overdue."""
+    env = temporal_env
+
+    async def attributes() -> dict[str, object]:
+        description = await handle.describe()
+        return {key.name: value for key, value in description.typed_search_attributes}
+
+    async with running_worker(env, pool, policies, task_queue):
+        received = await start_in_quiet_week(env)
+        handle = await open_complaint(env, task_queue, intake("bexley", received))
+        await state_of(handle)
+        found = await attributes()
+        ack_due = weekdays_after(received.date(), 2)
+        assert (found["Policy"], found["Stage"], found["ComplaintStatus"]) == ("bexley", 1, "received")
+        assert found["Overdue"] is False
+        assert isinstance(found["NextDeadline"], datetime)
+        assert found["NextDeadline"].astimezone(LONDON).date() == ack_due
+        await env.sleep(timedelta(days=3))  # the acknowledgement is now late
+        assert (await attributes())["Overdue"] is True
+        await act(handle, "acknowledge", cmd.Acknowledge(actor=OFFICER))
+        await act(handle, "assign", cmd.Assign(actor=OFFICER, assignee=INVESTIGATOR.id))
+        found = await attributes()
+        assert (found["ComplaintStatus"], found["AssignedTo"], found["Overdue"]) == (
+            "acknowledged",
+            "ian.investigator",
+            False,
+        )
+        assert isinstance(found["NextDeadline"], datetime)
+        assert found["NextDeadline"].astimezone(LONDON).date() == weekdays_after(received.date(), 15)
