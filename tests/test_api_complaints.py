@@ -419,3 +419,53 @@ async def test_a_complaint_about_other_staff_is_handled_as_usual(api: Client) ->
         client, settings, "maya.manager", reference, "assign", {"assignee": "ines.investigator"}
     )
     assert assigned.status_code == 200
+
+
+async def test_free_text_finds_words_names_and_references(api: Client) -> None:
+    client, settings = api
+    created = await create(
+        client,
+        settings,
+        complainant={"name": "Bartholomew Quigley", "email": "bq@example.org"},
+        summary="Scaffolding left outside number 12 for nine weeks.",
+    )
+    reference = created["reference"]
+    headers = bearer("maya.manager", settings)
+
+    async def found(text: str) -> list[str]:
+        response = await client.get("/api/complaints", params={"q": text}, headers=headers)
+        assert response.status_code == 200
+        return [item["reference"] for item in response.json()["items"]]
+
+    assert reference in await found("scaffold")  # a word, by its start
+    assert reference in await found("quigley")  # the complainant's name, any case
+    assert reference in await found("Bartholomew scaffolding")  # every word must match
+    assert reference in await found(reference[:-2])  # a reference by its start
+    assert reference not in await found("scaffolding zebra")
+    assert await found("%_%") == []  # LIKE wildcards are literal characters here
+
+
+async def test_list_filters_can_be_answered_from_indexes(pool: asyncpg.Pool) -> None:
+    """With sequential scans priced out, the planner shows the indexes behind free text and overdue lists."""
+    async with pool.acquire() as connection, connection.transaction():
+        await connection.execute("SET LOCAL enable_seqscan = off")
+        text_plan = "\n".join(
+            row[0]
+            for row in await connection.fetch(
+                "EXPLAIN SELECT reference FROM complaints"
+                " WHERE reference LIKE 'QUIG%' OR search @@ to_tsquery('simple', 'quig:*')"
+            )
+        )
+        await connection.execute("SET LOCAL enable_bitmapscan = off")
+        await connection.execute("SET LOCAL enable_sort = off")
+        overdue_plan = "\n".join(
+            row[0]
+            for row in await connection.fetch(
+                "EXPLAIN SELECT reference FROM complaints WHERE overdue"
+                " ORDER BY received_at DESC, reference DESC LIMIT 50"
+            )
+        )
+    assert "complaints_search_idx" in text_plan
+    assert "complaints_reference_pattern_idx" in text_plan
+    assert "complaints_overdue_idx" in overdue_plan
+    assert "Sort" not in overdue_plan  # served in list order, newest first
