@@ -30,6 +30,7 @@ COPY activities/ activities/
 COPY workflows/ workflows/
 COPY api/ api/
 COPY cli/ cli/
+COPY notifications/ notifications/
 COPY devstack/ devstack/
 COPY worker.py ./
 COPY policies/ policies/

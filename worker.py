@@ -12,20 +12,34 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.deadlines import DeadlineActivities
+from activities.notify import NotifyActivities
 from activities.records import RecordActivities
 from core.settings import Settings, get_settings
 from core.temporal import connect
 from domain.policy import Policy
 from domain.policy_files import load_policies
+from notifications.channels import Sender, sender_from_settings
+from notifications.delivery import DeliveryOptions
+from notifications.dispatcher import OutboxDispatcher
 from store.db import create_pool, migrate
 from workflows.complaint import ComplaintWorkflow
 
 WORKFLOWS: Sequence[type] = [ComplaintWorkflow]
 
 
-def activities_for(pool: asyncpg.Pool, policies: Mapping[str, Policy]) -> list[Any]:
+def activities_for(
+    pool: asyncpg.Pool, policies: Mapping[str, Policy], sender: Sender | None = None
+) -> list[Any]:
+    """Every activity; `sender` delivers the outbox (by default the one NOTIFICATION_CHANNEL names)."""
+    settings = get_settings()
     deadlines = DeadlineActivities(policies)
     records = RecordActivities(pool)
+    notify = NotifyActivities(
+        pool,
+        sender if sender is not None else sender_from_settings(settings),
+        policies,
+        options=DeliveryOptions.from_settings(settings),
+    )
     return [
         deadlines.load_policy,
         deadlines.plan_stage,
@@ -35,17 +49,22 @@ def activities_for(pool: asyncpg.Pool, policies: Mapping[str, Policy]) -> list[A
         deadlines.escalation_window,
         records.record_event,
         records.allocate_reference,
+        notify.deliver_event,
     ]
 
 
 def build_worker(
-    client: Client, task_queue: str, pool: asyncpg.Pool, policies: Mapping[str, Policy]
+    client: Client,
+    task_queue: str,
+    pool: asyncpg.Pool,
+    policies: Mapping[str, Policy],
+    sender: Sender | None = None,
 ) -> Worker:
     return Worker(
         client,
         task_queue=task_queue,
         workflows=list(WORKFLOWS),
-        activities=activities_for(pool, policies),
+        activities=activities_for(pool, policies, sender),
     )
 
 
@@ -58,11 +77,25 @@ async def run_worker(settings: Settings) -> None:
     try:
         await migrate(pool)
         client = await connect(settings.temporal_address, settings.temporal_namespace)
-        worker = build_worker(client, settings.task_queue, pool, policies)
-        logging.getLogger(__name__).info(
-            "worker polling %s with %d policies", settings.task_queue, len(policies)
+        sender = sender_from_settings(settings)
+        worker = build_worker(client, settings.task_queue, pool, policies, sender)
+        # The outbox dispatcher sends what no activity sent: retries after backoff, rows written by the API,
+        # and claims left behind by a stopped worker (marked uncertain, never sent twice).
+        dispatcher = OutboxDispatcher(
+            pool, sender, policies, options=DeliveryOptions.from_settings(settings), poll_interval=5.0
         )
-        await worker.run()
+        logging.getLogger(__name__).info(
+            "worker polling %s with %d policies; e-mail by %s",
+            settings.task_queue,
+            len(policies),
+            settings.notification_channel,
+        )
+        dispatching = asyncio.create_task(dispatcher.run(), name="outbox-dispatcher")
+        try:
+            await worker.run()
+        finally:
+            dispatching.cancel()
+            await asyncio.gather(dispatching, return_exceptions=True)
     finally:
         await pool.close()
 

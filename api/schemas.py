@@ -91,6 +91,7 @@ class ComplaintRead(ComplaintSummary):
     notifications: list[NotificationRecord]
     ledger: list[dict[str, Any]]
     actions: list[dict[str, Any]]
+    delivery_problem: bool
     etag: str
 
 
@@ -160,5 +161,6 @@ def read_of(
         notifications=notifications,
         ledger=stages[-1].get("ledger", []),
         actions=state.get("actions", []),
+        delivery_problem=record.delivery_problem,
         etag=etag_of(record),
     )

@@ -50,6 +50,32 @@ class Settings(BaseSettings):
         default=None, description="Production: the identity provider's JWKS URL."
     )
     log_level: str = Field(default="INFO", description="Python log level.")
+    notification_channel: Literal["smtp", "notify", "none"] = Field(
+        default="smtp",
+        description="How e-mails go out: smtp, notify (GOV.UK Notify) or none (nothing e-mailed).",
+    )
+    smtp_host: str = Field(default="127.0.0.1", description="SMTP server host (the dev stack's catcher).")
+    smtp_port: int = Field(default=1025, description="SMTP server port (1025: the dev stack's catcher).")
+    smtp_username: str | None = Field(default=None, description="SMTP login user, if the server needs one.")
+    smtp_password: str | None = Field(default=None, description="SMTP login password.")
+    smtp_starttls: bool = Field(default=False, description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_timeout: float = Field(default=30.0, description="Seconds to wait for the SMTP server per step.")
+    mail_from: str = Field(default="complaints@council.example", description="From address of e-mails.")
+    staff_email_domain: str = Field(
+        default="council.example", description="Staff e-mail is sent to <staff id>@<this domain>."
+    )
+    notify_api_key: str | None = Field(default=None, description="GOV.UK Notify API key (channel notify).")
+    notify_email_template_id: str | None = Field(
+        default=None,
+        description="GOV.UK Notify e-mail template with ((subject)) and ((body)) placeholders.",
+    )
+    notification_max_attempts: int = Field(
+        default=8, ge=1, description="Tries per message before it is marked failed and staff are flagged."
+    )
+    notification_templates_dir: Path | None = Field(
+        default=None,
+        description="Optional per-council template overrides: <dir>/<policy id>/<template>.txt.j2.",
+    )
 
     @model_validator(mode="after")
     def _refuse_dev_secrets_in_production(self) -> Settings:
@@ -58,6 +84,12 @@ class Settings(BaseSettings):
                 raise ValueError("JWT_SECRET must be set to a real secret in production")
             if not self.database_url or not self.temporal_address:
                 raise ValueError("DATABASE_URL and TEMPORAL_ADDRESS must be set in production")
+            if self.notification_channel == "notify" and not (
+                self.notify_api_key and self.notify_email_template_id
+            ):
+                raise ValueError(
+                    "NOTIFY_API_KEY and NOTIFY_EMAIL_TEMPLATE_ID must be set for NOTIFICATION_CHANNEL=notify"
+                )
         return self
 
 

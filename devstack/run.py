@@ -2,7 +2,8 @@
 
 Embedded PostgreSQL (data under .data/postgres) and the Temporal dev server with its Web UI (state in
 .data/temporal/temporal.db) are started unless DATABASE_URL / TEMPORAL_ADDRESS name servers to use instead.
-The worker and the API run as their own processes, as they would in production.
+The worker and the API run as their own processes, as they would in production. E-mail goes to a local SMTP
+catcher (devstack/mail.py) when SMTP_HOST is this machine (the default); the API lists them at /dev/mail.
 """
 
 from __future__ import annotations
@@ -89,6 +90,15 @@ def main() -> None:
             )
         seeded = asyncio.run(_prepare(settings, database_url, temporal_address))
         env = {**os.environ, "DATABASE_URL": database_url, "TEMPORAL_ADDRESS": temporal_address}
+        mail_note = f"(NOTIFICATION_CHANNEL={settings.notification_channel})"
+        if settings.notification_channel == "smtp" and settings.smtp_host in ("127.0.0.1", "localhost"):
+            # E-mail goes to a local catcher: nothing leaves the machine, every message is kept as a file.
+            env |= {"SMTP_HOST": settings.smtp_host, "SMTP_PORT": str(settings.smtp_port)}
+            catcher = _spawn([sys.executable, "-m", "devstack.mail"], env, logs / "mail.log")
+            children.append(("SMTP catcher", catcher))
+            mail_note = (
+                f"(SMTP catcher on {settings.smtp_host}:{settings.smtp_port}, files in {data_dir / 'mail'})"
+            )
         children.append(("worker", _spawn([sys.executable, "-m", "worker"], env, logs / "worker.log")))
         api_args = [sys.executable, "-m", "uvicorn", "--factory", "api.main:app"]
         api_args += ["--host", settings.api_host, "--port", str(settings.api_port)]
@@ -99,6 +109,7 @@ def main() -> None:
 The complaints service is running ({seeded} demo complaints added).
   API:              {api}   (docs: {api}/docs)
   Temporal Web UI:  http://127.0.0.1:{settings.temporal_ui_port}
+  E-mail sent:      {api}/dev/mail   {mail_note}
   Logs:             {logs}
 Get a token (demo users: olivia.officer, ian.investigator, rita.reviewer, maya.manager, adam.admin,
 aude.auditor; password "{DEMO_PASSWORD}"):

@@ -49,6 +49,7 @@ class ComplaintRecord(BaseModel):
     next_deadline: datetime | None
     state: dict[str, Any] | None
     last_seq: int
+    delivery_problem: bool = False
     created_by: str
     created_at: datetime
     updated_at: datetime
@@ -67,6 +68,8 @@ class EventRecord(BaseModel):
 
 
 class NotificationRecord(BaseModel):
+    """A letter or e-mail on the case, and what became of it (pending, sent, skipped, uncertain, failed)."""
+
     id: str
     template: str
     audience: str
@@ -74,6 +77,12 @@ class NotificationRecord(BaseModel):
     context: dict[str, Any]
     status: str
     created_at: datetime
+    subject: str | None = None
+    to_address: str | None = None
+    channel: str | None = None
+    attempts: int = 0
+    sent_at: datetime | None = None
+    last_error: str | None = None
 
 
 def _to_record(row: asyncpg.Record) -> ComplaintRecord:
@@ -230,7 +239,9 @@ class ComplaintRepository:
         )
 
     async def get(self, *, reference: str) -> ComplaintRecord:
-        row = await self._db.fetchrow("SELECT * FROM complaints WHERE reference = $1", reference)
+        row = await self._db.fetchrow(
+            f"SELECT {_RECORD_COLUMNS} FROM complaints WHERE reference = $1", reference
+        )
         if row is None:
             raise NotFound(reference)
         return _to_record(row)
@@ -245,8 +256,8 @@ class ComplaintRepository:
 
     async def notifications(self, *, reference: str) -> list[NotificationRecord]:
         rows = await self._db.fetch(
-            "SELECT id, template, audience, recipient, context, status, created_at"
-            " FROM notifications WHERE reference = $1 ORDER BY seq, id",
+            f"SELECT {', '.join(NotificationRecord.model_fields)}"
+            " FROM notifications WHERE reference = $1 ORDER BY created_at, seq, id",
             reference,
         )
         return [NotificationRecord.model_validate(dict(row)) for row in rows]
@@ -282,6 +293,7 @@ SORTS: dict[str, tuple[str, str]] = {
 _LIST_COLUMNS = ", ".join(
     ["NULL::jsonb AS state"] + [name for name in ComplaintRecord.model_fields if name != "state"]
 )
+_RECORD_COLUMNS = ", ".join(ComplaintRecord.model_fields)
 
 
 def _escape_like(text: str) -> str:

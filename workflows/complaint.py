@@ -18,7 +18,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributePair
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     # pydantic validates e-mail addresses with these, imported lazily: load them (passed through) up front.
@@ -35,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
         ResumeClock,
         ShiftWorkingDays,
     )
+    from activities.notify import DeliverEvent, NotifyActivities
     from activities.records import AllocateReference, RecordActivities, RecordEvent
     from core import search_attributes as sa
     from core.temporal import workflow_id
@@ -68,6 +69,7 @@ HISTORY_BYTES_LIMIT = 8 * 1024 * 1024
 # Behaviour changes, guarded with workflow.patched so histories recorded before them still replay.
 PATCH_RETIRE_PAST_REMINDERS = "retire-past-reminders"
 PATCH_EXTENSION_LIMIT_TIMER = "extension-limit-timer"
+PATCH_DELIVER_NOTIFICATIONS = "deliver-notifications"
 
 ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -96,6 +98,8 @@ class ComplaintWorkflow:
         # Set whenever something may have moved a deadline: the timer loop re-arms.
         self._rearm = False
         self._done = False
+        # Events whose letters and e-mails are recorded in the outbox and not yet handed to delivery.
+        self._to_deliver: list[int] = []
 
     # ----------------------------------------------------------------------------------------------- run
 
@@ -114,6 +118,7 @@ class ComplaintWorkflow:
                 or info.is_continue_as_new_suggested()
             ):
                 await workflow.wait_condition(workflow.all_handlers_finished)
+                await self._deliver_queued()
                 workflow.continue_as_new(
                     OpenComplaint(
                         reference=start.reference,
@@ -127,7 +132,7 @@ class ComplaintWorkflow:
             timer = self._next_timer()
             try:
                 timeout = None if timer is None else max(timer[0] - workflow.now(), timedelta(0))
-                await workflow.wait_condition(lambda: self._rearm, timeout=timeout)
+                await workflow.wait_condition(lambda: self._rearm or bool(self._to_deliver), timeout=timeout)
             except TimeoutError:
                 async with self._lock:
                     # An action may have run while we waited for the lock: only fire a timer still due.
@@ -135,8 +140,26 @@ class ComplaintWorkflow:
                     if current is not None and current[0] <= workflow.now():
                         await current[1]()
             self._rearm = False
+            await self._deliver_queued()
         await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._deliver_queued()
         return self._ready_state()
+
+    async def _deliver_queued(self) -> None:
+        """Hand each recorded event's messages to delivery, outside the lock: an officer's action never
+        waits on e-mail. Delivery never fails on a mail server being down (the outbox dispatcher retries);
+        if even the activity keeps failing, the dispatcher picks the messages up from the outbox."""
+        while self._to_deliver:
+            seq = self._to_deliver.pop(0)
+            try:
+                await workflow.execute_activity_method(
+                    NotifyActivities.deliver_event,
+                    DeliverEvent(workflow_id=workflow.info().workflow_id, seq=seq),
+                    start_to_close_timeout=timedelta(minutes=5),
+                    retry_policy=RetryPolicy(maximum_attempts=5, maximum_interval=timedelta(minutes=1)),
+                )
+            except ActivityError:
+                workflow.logger.warning("delivery of event %s left to the outbox dispatcher", seq)
 
     async def _open(self, start: OpenComplaint) -> None:
         self._policy = await workflow.execute_activity_method(
@@ -910,6 +933,8 @@ class ComplaintWorkflow:
 
     async def _record(self, transition: Transition, notifications: list[Notification]) -> None:
         state = self._ready_state()
+        # Anonymous complainants get no letters: nothing addressed to nobody is queued.
+        queued = [notice for notice in notifications if notice.recipient or notice.audience != "complainant"]
         await workflow.execute_activity_method(
             RecordActivities.record_event,
             RecordEvent(
@@ -919,14 +944,14 @@ class ComplaintWorkflow:
                 # make the workflow's own history grow with the square of its length.
                 state=state.model_copy(update={"history": []}),
                 transition=transition,
-                notifications=[
-                    notice for notice in notifications if notice.recipient or notice.audience != "complainant"
-                ],
+                notifications=queued,
             ),
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=ACTIVITY_RETRY,
         )
         self._upsert_search_attributes()
+        if queued and workflow.patched(PATCH_DELIVER_NOTIFICATIONS):
+            self._to_deliver.append(state.seq)
 
     async def _plan(
         self, stage: int, received_at: datetime, acknowledged_at: datetime | None = None
