@@ -5,18 +5,22 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from api import errors
 from api.deps import Services
-from api.routes import actions, auth, complaints, dev_mail, health, policies, public
+from api.routes import actions, auth, complaints, dev_mail, health, policies, public, resident_pages
 from core.settings import Settings, get_settings
 from core.temporal import connect
 from domain.policy_files import load_policies
 from store.db import create_pool, migrate
 
 log = logging.getLogger(__name__)
+# The resident pages' stylesheet (the pages themselves are api/routes/resident_pages.py).
+RESIDENT_STATIC = Path(__file__).resolve().parent / "resident" / "static"
 
 
 async def open_services(settings: Settings) -> Services:
@@ -56,8 +60,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     if services is not None:
         app.state.services = services
     errors.install(app)
-    for module in (health, auth, policies, complaints, actions, public, dev_mail):
+    for module in (health, auth, policies, complaints, actions, public, dev_mail, resident_pages):
         app.include_router(module.router)
+    app.mount("/resident-static", StaticFiles(directory=RESIDENT_STATIC), name="resident-static")
     return app
 
 

@@ -158,7 +158,13 @@ def read_of(
             )
             for event in events
         ],
-        notifications=notifications,
+        # An access-link e-mail carries a resident's live token: staff see that one was sent, never the link.
+        notifications=[
+            letter.model_copy(update={"context": {**letter.context, "link": "(hidden)"}})
+            if "link" in letter.context
+            else letter
+            for letter in notifications
+        ],
         ledger=stages[-1].get("ledger", []),
         actions=state.get("actions", []),
         delivery_problem=record.delivery_problem,

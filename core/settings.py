@@ -50,6 +50,10 @@ class Settings(BaseSettings):
         default=None, description="Production: the identity provider's JWKS URL."
     )
     log_level: str = Field(default="INFO", description="Python log level.")
+    public_base_url: str | None = Field(
+        default=None,
+        description="Base URL of the resident pages for e-mailed links (never a request's Host).",
+    )
     notification_channel: Literal["smtp", "notify", "none"] = Field(
         default="smtp",
         description="How e-mails go out: smtp, notify (GOV.UK Notify) or none (nothing e-mailed).",

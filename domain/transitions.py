@@ -51,11 +51,17 @@ class StaleState(TransitionRefused):
     """The sender acted on an out-of-date view of the complaint (another action happened since)."""
 
 
+def _words(text: str) -> str:
+    return text.replace("_", " ")
+
+
 def check(action: str, status: Status) -> Rule:
+    """The rule for `action`, or TransitionRefused with a reason a resident or an officer can read."""
     rule = RULES[action]
     if status not in rule.allowed_from:
-        allowed = ", ".join(sorted(rule.allowed_from))
+        possible = ", ".join(sorted(_words(allowed) for allowed in rule.allowed_from))
+        now = _words(status)
         raise TransitionRefused(
-            f"cannot {action.replace('_', ' ')} a complaint that is {status}; allowed when: {allowed}"
+            f"cannot {_words(action)} while the complaint is {now} (possible when it is {possible})"
         )
     return rule

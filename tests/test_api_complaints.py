@@ -208,7 +208,7 @@ async def test_invalid_transition_is_409_and_changes_nothing(api: Client, pool: 
     response = await act(
         client, settings, "ian.investigator", reference, "respond", {"outcome": "upheld", "findings": "x"}
     )
-    assert_problem(response, 409, "cannot respond a complaint that is received")
+    assert_problem(response, 409, "cannot respond while the complaint is received")
     assert await pool.fetchval("SELECT last_seq FROM complaints WHERE reference = $1", reference) == before
 
 

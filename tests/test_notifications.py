@@ -104,6 +104,11 @@ def contexts(policy: Policy) -> dict[str, dict[str, Any]]:
     return {
         # to the complainant
         "acknowledgement": _complainant(policy, respond_by=RESPOND_BY),
+        "access_link": _complainant(
+            policy,
+            link=f"https://complaints.example.org/complaint/track?reference={REFERENCE}&token=abc123",
+            expires_on=date(2027, 2, 18),
+        ),
         "stage2_acknowledgement": _complainant(policy, 2, respond_by=RESPOND_BY),
         "information_request": _complainant(
             policy,

@@ -1,0 +1,532 @@
+"""What a resident can do, shared by the public JSON API and the resident pages.
+
+A resident is whoever holds an access token for a complaint: the token opens that complaint only. Unknown
+tokens, other complaints' tokens and unknown references all look the same (404), and each counts as a
+failed guess. Actions are the workflow's own Updates, sent with a resident actor, so the workflow decides
+(and explains) what is possible: a refusal is a 409 problem carrying the workflow's reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from api.deps import Services
+from api.errors import ProblemError
+from api.intake import open_case
+from api.resident.ratelimit import GuessLimiter, guess_keys
+from api.resident.tokens import MAX_TOKEN_LENGTH, TOKEN_LIFETIME, hash_token, new_token
+from api.routes.actions import run_action
+from domain import commands as cmd
+from domain.models import FINAL_STATUSES, Actor, Channel, Complainant, Intake, Role, Status
+from domain.policy import Policy
+from store.audit import AuditRepository
+from store.complaints import ComplaintRecord, ComplaintRepository, NotFound, NotificationRecord
+from store.resident_access import ResidentAccessRepository
+
+RESIDENT_ROLE = Role.RESIDENT.value
+
+# ----------------------------------------------------------------------------------------------- models
+
+
+class PublicComplaintCreate(BaseModel):
+    """A complaint made by a resident. A name and an e-mail address are needed: the access link goes there."""
+
+    model_config = ConfigDict(
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "policy_id": "bexley",
+                    "name": "Ada Resident",
+                    "email": "ada@example.org",
+                    "service_area": "housing-repairs",
+                    "summary": "Damp in the bedroom reported three times and not fixed.",
+                    "desired_outcome": "Fix the damp.",
+                }
+            ]
+        },
+    )
+
+    policy_id: str = Field(min_length=1, max_length=64, description="The council (its policy id).")
+    name: str = Field(min_length=1, max_length=200)
+    email: EmailStr
+    phone: str | None = Field(default=None, max_length=40)
+    service_area: str = Field(default="general", min_length=1, max_length=100)
+    summary: str = Field(min_length=1, max_length=10_000, description="What went wrong.")
+    desired_outcome: str = Field(default="", max_length=5_000, description="What you would like us to do.")
+
+
+class PublicComplaintCreated(BaseModel):
+    reference: str
+    access_token: str = Field(
+        description="Shown once, never again: it opens this complaint only. A link is also e-mailed."
+    )
+    access_token_expires_at: datetime
+    message: str
+
+
+class Dates(BaseModel):
+    received_on: date
+    acknowledge_by: date | None
+    respond_by: date | None
+    agreed_up_to: date | None = Field(description="The latest response date you agreed to, if any.")
+    escalation_request_by: date | None = Field(description="While a review can be asked for: until when.")
+    acknowledged_on: date | None
+    responded_on: date | None
+    closed_on: date | None
+
+
+class Letter(BaseModel):
+    title: str
+    template: str
+    created_on: date
+    sent: bool
+
+
+class Possible(BaseModel):
+    """What the resident may do now (the workflow still has the last word)."""
+
+    send_information: bool
+    answer_extension: bool
+    ask_for_review: bool
+    withdraw: bool
+
+
+class ResidentComplaintView(BaseModel):
+    """What a resident sees of their complaint: never internal notes, staff names or the audit trail."""
+
+    reference: str
+    council: str
+    stage: int
+    stage_name: str
+    status: Status
+    status_text: str
+    outcome: str | None
+    service_area: str
+    summary: str
+    desired_outcome: str
+    dates: Dates
+    letters: list[Letter]
+    possible: Possible
+
+
+class EscalationResult(BaseModel):
+    accepted: bool
+    stage: int
+    status: Status
+    message: str
+    complaint: ResidentComplaintView
+
+
+class InformationBody(BaseModel):
+    model_config = ConfigDict(
+        str_strip_whitespace=True,
+        json_schema_extra={"examples": [{"summary": "The mould has spread to the hallway."}]},
+    )
+
+    summary: str = Field(min_length=1, max_length=10_000)
+
+
+class ExtensionAnswerBody(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"agreed": True, "up_to": "2027-01-29"}]})
+
+    agreed: bool
+    up_to: date | None = None
+
+
+class EscalationBody(BaseModel):
+    model_config = ConfigDict(
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {"reasons": "The damp has come back.", "outcome_wanted": "A full survey of the flat."}
+            ]
+        },
+    )
+
+    reasons: str = Field(min_length=1, max_length=10_000)
+    outcome_wanted: str = Field(default="", max_length=5_000)
+
+
+class WithdrawBody(BaseModel):
+    model_config = ConfigDict(
+        str_strip_whitespace=True, json_schema_extra={"examples": [{"reason": "Sorted out informally."}]}
+    )
+
+    reason: str = Field(default="", max_length=5_000)
+
+
+class AccessLinkRequest(BaseModel):
+    email: EmailStr
+
+
+ACCESS_LINK_ANSWER = (
+    "If this e-mail address is on the complaint, we have sent a new link to it. It can take a few minutes."
+)
+
+# ------------------------------------------------------------------------------------------------ views
+
+LETTER_TITLES = {
+    "access_link": "Link to track your complaint",
+    "acknowledgement": "Acknowledgement of your complaint",
+    "decline": "Why we cannot take your complaint forward",
+    "information_request": "Request for more information",
+    "extension": "New date for our response",
+    "response": "Our response to your complaint",
+    "response_late": "Our response is late",
+    "ombudsman_available": "You can now contact the ombudsman",
+    "escalation_refused": "Decision on your request for a review",
+    "stage2_acknowledgement": "Acknowledgement of your request for a review",
+    "stage2_response": "Our response to your request for a review",
+    "closure": "Your complaint is closed",
+    "withdrawal": "Your complaint is withdrawn",
+    "contact_restriction": "How you can contact us",
+}
+
+
+def _day(value: datetime | None, tz: ZoneInfo) -> date | None:
+    return None if value is None else value.astimezone(tz).date()
+
+
+def status_text(record: ComplaintRecord) -> str:
+    status = Status(record.status)
+    review = "your request for a review" if record.stage > 1 else "your complaint"
+    if status is Status.RECEIVED:
+        by = f" by {_long(record.acknowledge_by)}" if record.acknowledge_by else " soon"
+        return f"We have received {review}. We will acknowledge it{by}."
+    if status is Status.ESCALATION_REQUESTED:
+        by = f" by {_long(record.acknowledge_by)}" if record.acknowledge_by else " soon"
+        return f"You asked for a review (Stage {record.stage}). We will acknowledge it{by}."
+    if status is Status.ACKNOWLEDGED:
+        by = f" by {_long(record.respond_by)}" if record.respond_by else ""
+        return f"We are looking into {review}. We will send you our response{by}."
+    if status is Status.AWAITING_INFORMATION:
+        return "We have asked you for more information. Please send it using the form on this page."
+    if status is Status.RESPONDED:
+        if record.escalation_request_by:
+            return (
+                "We have sent you our response. If you are not happy with it, you can ask for a review until"
+                f" {_long(record.escalation_request_by)}."
+            )
+        return "We have sent you our response."
+    if status is Status.DECLINED:
+        return "We could not take your complaint forward. Our letter explains why and where else to go."
+    if status is Status.ESCALATION_REFUSED:
+        return (
+            "We could not accept your request for a review. Our letter explains why and what you can do next."
+        )
+    if status is Status.WITHDRAWN:
+        return "You withdrew your complaint."
+    return (
+        "Your complaint is closed. If you are still unhappy, our last letter tells you how to contact the"
+        " ombudsman."
+    )
+
+
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def _long(day: date) -> str:
+    """The GOV.UK way: "Friday 11 December 2026"."""
+    return f"{_DAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def long_date(day: date | None) -> str:
+    return "" if day is None else _long(day)
+
+
+def view_of(
+    record: ComplaintRecord, notifications: list[NotificationRecord], policy: Policy | None
+) -> ResidentComplaintView:
+    """The resident's view, built field by field from the read model (nothing internal can slip in)."""
+    tz = ZoneInfo(policy.timezone if policy else "Europe/London")
+    status = Status(record.status)
+    stages = (record.state or {}).get("stages") or [{}]
+    current: dict[str, Any] = stages[-1]
+    agreed = current.get("agreed_up_to")
+    agreed_up_to = date.fromisoformat(agreed) if isinstance(agreed, str) else None
+    window_open = status is Status.RESPONDED and record.escalation_request_by is not None
+    try:
+        stage_name = policy.stage(record.stage).name if policy else f"Stage {record.stage}"
+    except (KeyError, ValueError):
+        stage_name = f"Stage {record.stage}"
+    letters = [
+        Letter(
+            title=LETTER_TITLES.get(notice.template, notice.template.replace("_", " ").capitalize()),
+            template=notice.template,
+            created_on=notice.created_at.astimezone(tz).date(),
+            sent=notice.status == "sent",
+        )
+        for notice in notifications
+        if notice.audience == "complainant" and notice.status not in ("skipped", "failed")
+    ]
+    return ResidentComplaintView(
+        reference=record.reference,
+        council=policy.name if policy else record.policy_id,
+        stage=record.stage,
+        stage_name=stage_name,
+        status=status,
+        status_text=status_text(record),
+        outcome=record.outcome,
+        service_area=record.service_area,
+        summary=record.summary,
+        desired_outcome=record.desired_outcome,
+        dates=Dates(
+            received_on=record.received_at.astimezone(tz).date(),
+            acknowledge_by=record.acknowledge_by,
+            respond_by=record.respond_by,
+            agreed_up_to=agreed_up_to,
+            escalation_request_by=record.escalation_request_by if window_open else None,
+            acknowledged_on=_day(record.acknowledged_at, tz),
+            responded_on=_day(record.responded_at, tz),
+            closed_on=_day(record.closed_at, tz),
+        ),
+        letters=letters,
+        possible=Possible(
+            send_information=status not in FINAL_STATUSES,
+            answer_extension=status in (Status.ACKNOWLEDGED, Status.AWAITING_INFORMATION),
+            ask_for_review=window_open,
+            withdraw=status not in FINAL_STATUSES,
+        ),
+    )
+
+
+# ----------------------------------------------------------------------------------------------- access
+
+
+@dataclass(frozen=True)
+class ResidentAccess:
+    """A resident who proved access to one complaint."""
+
+    record: ComplaintRecord
+    token_id: int
+
+    @property
+    def actor(self) -> Actor:
+        name = self.record.complainant.get("name") or ""
+        return Actor(id="resident", role=Role.RESIDENT, name=str(name))
+
+
+NOT_FOUND_DETAIL = "no complaint with this reference for this access token"
+
+
+async def authenticate(
+    services: Services, *, reference: str, token: str | None, client_ip: str
+) -> ResidentAccess:
+    """The complaint this token opens, if it is `reference`; 401 without a token, 404 otherwise (the same
+    answer whether or not the reference exists), 429 while too many wrong tokens were tried."""
+    if not token:
+        raise ProblemError(401, "Not authenticated", "an access token is required")
+    repository = ResidentAccessRepository(services.pool)
+    limiter = GuessLimiter(repository)
+    keys = guess_keys(client_ip, reference)
+    await limiter.check(keys)
+    found = None if len(token) > MAX_TOKEN_LENGTH else await repository.find(token_hash=hash_token(token))
+    if found is None or found.reference != reference:
+        await limiter.failed(keys)
+        raise ProblemError(404, "Not found", NOT_FOUND_DETAIL)
+    if not found.usable_at(await repository.now()):
+        await limiter.failed(keys)
+        raise ProblemError(
+            401,
+            "Not authenticated",
+            "this access token has expired or was withdrawn: ask for a new link by e-mail",
+            "token-expired",
+        )
+    await repository.touch(token_id=found.id)
+    record = await ComplaintRepository(services.pool).get(reference=reference)
+    return ResidentAccess(record=record, token_id=found.id)
+
+
+async def view(services: Services, access: ResidentAccess) -> ResidentComplaintView:
+    repository = ComplaintRepository(services.pool)
+    record = await repository.get(reference=access.record.reference)
+    notifications = await repository.notifications(reference=record.reference)
+    return view_of(record, notifications, services.policies.get(record.policy_id))
+
+
+def access_link(services: Services, reference: str, token: str) -> str:
+    """The link e-mailed to the resident. The host comes from configuration, never from the request's Host
+    header (a forged Host would otherwise send a live token to someone else's site)."""
+    settings = services.settings
+    base = settings.public_base_url or f"http://{settings.api_host}:{settings.api_port}"
+    return f"{str(base).rstrip('/')}/complaint/track?{urlencode({'reference': reference, 'token': token})}"
+
+
+async def _issue_and_send(
+    services: Services, record: ComplaintRecord, recipient: str
+) -> tuple[str, datetime]:
+    token = new_token()
+    repository = ResidentAccessRepository(services.pool)
+    issued = await repository.issue(
+        reference=record.reference, token_hash=hash_token(token), lifetime=TOKEN_LIFETIME
+    )
+    policy = services.policies.get(record.policy_id)
+    await repository.queue_access_link(
+        token_id=issued.id,
+        reference=record.reference,
+        workflow_id=record.workflow_id,
+        recipient=recipient,
+        context={
+            "reference": record.reference,
+            "link": access_link(services, record.reference, token),
+            "expires_on": issued.expires_at.astimezone(ZoneInfo("Europe/London")).date().isoformat(),
+            "stage": record.stage,
+            "policy": policy.name if policy else record.policy_id,
+        },
+    )
+    return token, issued.expires_at
+
+
+async def create(services: Services, body: PublicComplaintCreate, request_id: str) -> PublicComplaintCreated:
+    policy = services.policies.get(body.policy_id)
+    if policy is None:
+        raise ProblemError(422, "Invalid request", f"policy_id: unknown council {body.policy_id!r}")
+    intake = Intake(
+        policy_id=body.policy_id,
+        received_at=datetime.now(UTC),
+        channel=Channel.WEB,
+        complainant=Complainant(name=body.name, email=body.email, phone=body.phone or None),
+        service_area=body.service_area,
+        summary=body.summary,
+        desired_outcome=body.desired_outcome,
+    )
+    actor = Actor(id="resident", role=Role.RESIDENT, name=body.name)
+    reference = await open_case(
+        pool=services.pool,
+        temporal=services.temporal,
+        task_queue=services.settings.task_queue,
+        policy=policy,
+        intake=intake,
+        actor=actor,
+    )
+    record = await ComplaintRepository(services.pool).get(reference=reference)
+    token, expires_at = await _issue_and_send(services, record, str(body.email))
+    await AuditRepository(services.pool).append(
+        actor_id="resident",
+        actor_role=RESIDENT_ROLE,
+        action="create",
+        reference=reference,
+        request_id=request_id,
+        after={"channel": "web", "policy_id": body.policy_id, "service_area": body.service_area},
+    )
+    return PublicComplaintCreated(
+        reference=reference,
+        access_token=token,
+        access_token_expires_at=expires_at,
+        message=(
+            f"Your complaint reference is {reference}. We have e-mailed you a link to track it. Keep the"
+            " access code safe: it is shown only once."
+        ),
+    )
+
+
+async def request_access_link(services: Services, *, reference: str, email: str) -> None:
+    """Queue a new access link when `email` is the complainant's (or their consented representative's).
+    The caller answers the same way whether or not anything matched."""
+    repository = ComplaintRepository(services.pool)
+    try:
+        record = await repository.get(reference=reference)
+    except NotFound:
+        return
+    wanted = email.strip().lower()
+    addresses = [record.complainant.get("email")]
+    representative = record.representative or {}
+    if representative.get("consent_recorded"):
+        addresses.append(representative.get("email"))
+    recipient = next((str(a) for a in addresses if a and str(a).strip().lower() == wanted), None)
+    if recipient is None or record.anonymous:
+        return
+    if not await GuessLimiter(ResidentAccessRepository(services.pool)).allow_link_request(reference):
+        return
+    await _issue_and_send(services, record, recipient)
+
+
+async def revoke(services: Services, access: ResidentAccess, *, every: bool) -> None:
+    repository = ResidentAccessRepository(services.pool)
+    if every:
+        await repository.revoke_all(reference=access.record.reference)
+    else:
+        await repository.revoke(token_id=access.token_id)
+
+
+# ---------------------------------------------------------------------------------------------- actions
+
+
+async def act(
+    services: Services,
+    access: ResidentAccess,
+    action: str,
+    command: cmd.Command,
+    request_id: str,
+    request: dict[str, Any],
+) -> ComplaintRecord:
+    """Run one resident action as the workflow's Update; a refusal is a 409 problem with its reason."""
+    before = access.record
+    await run_action(action, command, before, services.temporal)
+    after = await ComplaintRepository(services.pool).get(reference=before.reference)
+    await AuditRepository(services.pool).append(
+        actor_id="resident",
+        actor_role=RESIDENT_ROLE,
+        action=action,
+        reference=before.reference,
+        request_id=request_id,
+        before={"status": before.status, "stage": before.stage, "seq": before.last_seq},
+        after={"status": after.status, "stage": after.stage, "seq": after.last_seq, "request": request},
+    )
+    return after
+
+
+async def send_information(
+    services: Services, access: ResidentAccess, body: InformationBody, request_id: str
+) -> ComplaintRecord:
+    command = cmd.AddInformation(actor=access.actor, summary=body.summary)
+    return await act(services, access, "add_information", command, request_id, {"length": len(body.summary)})
+
+
+async def answer_extension(
+    services: Services, access: ResidentAccess, body: ExtensionAnswerBody, request_id: str
+) -> ComplaintRecord:
+    if body.agreed and body.up_to is None:
+        raise ProblemError(422, "Invalid request", "up_to: the latest date you agree to is needed")
+    command = cmd.RecordExtensionAgreement(actor=access.actor, agreed=body.agreed, up_to=body.up_to)
+    return await act(
+        services, access, "record_extension_agreement", command, request_id, body.model_dump(mode="json")
+    )
+
+
+async def ask_for_review(
+    services: Services, access: ResidentAccess, body: EscalationBody, request_id: str
+) -> ComplaintRecord:
+    command = cmd.RequestEscalation(
+        actor=access.actor, reasons=body.reasons, outcome_wanted=body.outcome_wanted
+    )
+    detail = {"stage": access.record.stage}
+    return await act(services, access, "request_escalation", command, request_id, detail)
+
+
+async def withdraw(
+    services: Services, access: ResidentAccess, body: WithdrawBody, request_id: str
+) -> ComplaintRecord:
+    command = cmd.Withdraw(actor=access.actor, reason=body.reason)
+    return await act(services, access, "withdraw", command, request_id, {})

@@ -1,0 +1,228 @@
+"""The resident pages in a real headless Chromium (Debian's `chromium` package, driven by playwright).
+
+The real app is served by uvicorn on a free local port, in this test's event loop (the pool and the Temporal
+client belong to it), over the real database and Temporal test server with a worker. JavaScript is off in
+the browser: every page must work as plain HTML forms.
+
+CI installs chromium in `.ci/run`; where it is missing (a laptop without apt) the tests skip, saying so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import asyncpg
+import pytest
+import uvicorn
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from temporalio.testing import WorkflowEnvironment
+
+from api.deps import Services
+from api.main import create_app
+from core.temporal import workflow_id
+from domain import commands as cmd
+from domain.models import ComplaintState
+from domain.policy import Policy
+from tests.api_helpers import settings_for
+from tests.factories import INVESTIGATOR, OFFICER, running_worker
+
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = pytest.mark.skipif(
+    not os.path.exists(CHROMIUM),
+    reason=f"chromium not found at {CHROMIUM}: install Debian's chromium package (.ci/run does it in CI)",
+)
+
+
+@dataclass
+class Site:
+    base: str
+    browser: Browser
+    env: WorkflowEnvironment
+    pool: asyncpg.Pool
+
+    async def context(self) -> BrowserContext:
+        """A fresh browser profile (its own cookies), with JavaScript off."""
+        return await self.browser.new_context(java_script_enabled=False, base_url=self.base)
+
+    async def staff(self, reference: str, update: str, command: cmd.Command) -> ComplaintState:
+        handle = self.env.client.get_workflow_handle(workflow_id(reference))
+        state: ComplaintState = await handle.execute_update(update, command, result_type=ComplaintState)
+        return state
+
+
+def free_port() -> int:
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+async def site(
+    temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, policies: dict[str, Policy], task_queue: str
+) -> AsyncIterator[Site]:
+    settings = settings_for(task_queue)
+    services = Services(settings=settings, pool=pool, temporal=temporal_env.client, policies=policies)
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings, services), host="127.0.0.1", port=port, log_level="warning")
+    )
+    async with running_worker(temporal_env, pool, policies, task_queue):
+        serving = asyncio.create_task(server.serve())
+        try:
+            for _ in range(200):
+                if server.started or serving.done():
+                    break
+                await asyncio.sleep(0.025)
+            assert server.started, "uvicorn did not start"
+            async with async_playwright() as playwright:
+                browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                try:
+                    yield Site(base=f"http://127.0.0.1:{port}", browser=browser, env=temporal_env, pool=pool)
+                finally:
+                    await browser.close()
+        finally:
+            server.should_exit = True
+            await serving
+
+
+async def make_complaint(page: Page, name: str, email: str) -> tuple[str, str]:
+    """Through the forms: start page, the complaint form, the confirmation with the reference and code."""
+    await page.goto("/")
+    assert await page.get_attribute("html", "lang") == "en"
+    await page.get_by_role("button", name="Start now").click()
+    assert await page.title() == "Make a complaint - Council complaints"
+
+    # A form sent empty comes back with the error summary first, each message linked to its field.
+    await page.get_by_role("button", name="Send complaint").click()
+    assert (await page.title()).startswith("Error: ")
+    summary = page.locator(".govuk-error-summary")
+    assert "There is a problem" in await summary.inner_text()
+    assert await summary.get_by_role("link", name="Enter your full name").get_attribute("href") == "#name"
+
+    await page.get_by_label("Which council is your complaint about?").select_option("bexley")
+    await page.get_by_label("Your full name").fill(name)
+    await page.get_by_label("Your e-mail address").fill(email)
+    await page.get_by_label("Which service is it about?").select_option("housing-repairs")
+    await page.get_by_label("What went wrong?").fill(
+        "Damp in the bedroom reported three times and not fixed."
+    )
+    await page.get_by_label("What would you like us to do to put it right? (optional)").fill("Fix the damp.")
+    await page.get_by_role("button", name="Send complaint").click()
+
+    assert await page.get_by_role("heading", name="Complaint sent").is_visible()
+    reference = (await page.locator("#reference").inner_text()).strip()
+    token = (await page.locator("#access-code").inner_text()).strip()
+    assert reference.startswith("CMP-") and len(token) >= 40
+    return reference, token
+
+
+async def track(page: Page, reference: str, token: str) -> None:
+    await page.goto("/complaint/track")
+    await page.get_by_label("Complaint reference").fill(reference)
+    await page.get_by_label("Access code").fill(token)
+    await page.get_by_role("button", name="Continue").click()
+
+
+async def every_field_is_labelled(page: Page) -> None:
+    for field in await page.locator("input:not([type=hidden]), textarea, select").all():
+        field_id = await field.get_attribute("id")
+        assert field_id and await page.locator(f"label[for='{field_id}']").count() == 1, field_id
+
+
+async def test_make_track_and_ask_for_a_review(site: Site) -> None:
+    maker = await site.context()
+    page = await maker.new_page()
+    reference, token = await make_complaint(page, "Ada Resident", "ada@example.org")
+    await maker.close()
+
+    # Later, on another device: found by reference and access code.
+    resident = await site.context()
+    page = await resident.new_page()
+    await track(page, reference, token)
+    assert page.url == f"{site.base}/complaint/{reference}"
+    assert await page.get_by_role("heading", name=f"Your complaint {reference}").is_visible()
+    assert "Received" in await page.locator("#status-text").inner_text()
+    assert "Link to track your complaint" in await page.locator("table").inner_text()
+    await every_field_is_labelled(page)
+    assert await page.get_by_role("button", name="Ask for a review").count() == 0
+
+    # The council acknowledges and responds (staff actions, straight to the workflow).
+    await site.staff(reference, "acknowledge", cmd.Acknowledge(actor=OFFICER))
+    await site.staff(reference, "assign", cmd.Assign(actor=OFFICER, assignee=INVESTIGATOR.id))
+    await site.staff(
+        reference,
+        "respond",
+        cmd.Respond(actor=INVESTIGATOR, outcome="not_upheld", findings="The repair was done on time."),
+    )
+
+    await page.reload()
+    assert "Response sent" in await page.locator("#status-text").inner_text()
+    letters = await page.locator("table").inner_text()
+    assert "Acknowledgement of your complaint" in letters and "Our response to your complaint" in letters
+    assert await page.get_by_role("heading", name="Ask for a review").is_visible()
+
+    # Without reasons the form comes back with the problem named; with them, accepted at once.
+    await page.get_by_role("button", name="Ask for a review").click()
+    assert (
+        "Tell us why you are unhappy with our response"
+        in await page.locator(".govuk-error-summary").inner_text()
+    )
+    await page.get_by_label("Why are you unhappy with our response?").fill("The damp has come back.")
+    await page.get_by_label("What outcome do you want from the review? (optional)").fill("A full survey.")
+    await page.get_by_role("button", name="Ask for a review").click()
+    assert page.url == f"{site.base}/complaint/{reference}?done=review"
+    assert (await page.locator("#result").inner_text()) == "Your request for a review has been accepted."
+    assert "Review requested" in await page.locator("#status-text").inner_text()
+    assert await page.get_by_role("button", name="Ask for a review").count() == 0
+
+    # Information sent from the page reaches the workflow.
+    await page.get_by_label("What do you want to tell us?").fill("Photos are on their way by post.")
+    await page.get_by_role("button", name="Send information").click()
+    assert "added your information" in await page.locator("#result").inner_text()
+    handle = site.env.client.get_workflow_handle(workflow_id(reference))
+    state = await handle.query("state", result_type=ComplaintState)
+    assert state.stage == 2
+    assert state.notes[-1]["text"] == "Photos are on their way by post."
+    await resident.close()
+
+
+async def test_a_strangers_code_cannot_read_the_complaint(site: Site) -> None:
+    owner = await site.context()
+    reference, _ = await make_complaint(await owner.new_page(), "Ada Resident", "ada@example.org")
+    await owner.close()
+    stranger = await site.context()
+    page = await stranger.new_page()
+    other_reference, stranger_token = await make_complaint(page, "Bob Stranger", "bob@example.org")
+    assert other_reference != reference
+
+    # The stranger's own code, with the first complaint's reference: in the form and in a link.
+    await track(page, reference, stranger_token)
+    assert page.url == f"{site.base}/complaint/track"
+    assert "We could not find a complaint" in await page.locator(".govuk-error-summary").inner_text()
+    response = await page.goto(f"/complaint/track?reference={reference}&token={stranger_token}")
+    assert response is not None and response.status == 404
+    assert await page.get_by_role("heading", name="Complaint not found").is_visible()
+    # Going straight to the page, with the cookie of their own complaint, finds nothing either.
+    response = await page.goto(f"/complaint/{reference}")
+    assert response is not None and response.status == 404
+    body = await page.locator("main").inner_text()
+    assert "Complaint not found" in body and "Damp" not in body and "Ada" not in body
+    await stranger.close()

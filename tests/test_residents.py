@@ -1,0 +1,461 @@
+"""The residents' API (/api/public) on the real stack: real database, Temporal test server, real worker.
+
+Every client gets its own made-up address, so the token-guess counters of one test never limit another.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import random
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+from temporalio.testing import WorkflowEnvironment
+
+from api.deps import Services
+from api.main import create_app
+from api.resident.ratelimit import MAX_FAILURES
+from core.temporal import workflow_id
+from domain import commands as cmd
+from domain.models import ComplaintState
+from domain.policy import Policy
+from tests.api_helpers import assert_problem, settings_for
+from tests.factories import INVESTIGATOR, OFFICER, act, running_worker, state_of
+
+
+@dataclass
+class Stack:
+    app: FastAPI
+    env: WorkflowEnvironment
+    pool: asyncpg.Pool
+
+    def client(self, ip: str | None = None) -> httpx.AsyncClient:
+        address = ip or new_ip()
+        transport = httpx.ASGITransport(app=self.app, raise_app_exceptions=False, client=(address, 40000))
+        return httpx.AsyncClient(transport=transport, base_url="http://test")
+
+    async def staff(self, reference: str, update: str, command: cmd.Command) -> ComplaintState:
+        handle = self.env.client.get_workflow_handle(workflow_id(reference))
+        return await act(handle, update, command)
+
+
+def new_ip() -> str:
+    return f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}"
+
+
+@pytest.fixture
+async def stack(
+    temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, policies: dict[str, Policy], task_queue: str
+) -> AsyncIterator[Stack]:
+    settings = settings_for(task_queue)
+    services = Services(settings=settings, pool=pool, temporal=temporal_env.client, policies=policies)
+    async with running_worker(temporal_env, pool, policies, task_queue):
+        yield Stack(app=create_app(settings, services), env=temporal_env, pool=pool)
+
+
+def complaint(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "policy_id": "bexley",
+        "name": "Ada Resident",
+        "email": "ada@example.org",
+        "service_area": "housing-repairs",
+        "summary": "Damp in the bedroom reported three times and not fixed.",
+        "desired_outcome": "Fix the damp.",
+    }
+    return body | overrides
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def make(client: httpx.AsyncClient, **overrides: Any) -> tuple[str, str]:
+    response = await client.post("/api/public/complaints", json=complaint(**overrides))
+    assert response.status_code == 201, response.text
+    created = response.json()
+    return created["reference"], created["access_token"]
+
+
+async def settled(stack: Stack, reference: str) -> None:
+    """Wait until the workflow has recorded its first event (deadlines planned)."""
+    for _ in range(250):
+        if await stack.pool.fetchval("SELECT last_seq FROM complaints WHERE reference = $1", reference) >= 0:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{reference} was never recorded by its workflow")
+
+
+async def responded(stack: Stack, reference: str) -> ComplaintState:
+    await stack.staff(reference, "acknowledge", cmd.Acknowledge(actor=OFFICER))
+    await stack.staff(reference, "assign", cmd.Assign(actor=OFFICER, assignee=INVESTIGATOR.id))
+    return await stack.staff(
+        reference,
+        "respond",
+        cmd.Respond(actor=INVESTIGATOR, outcome="not_upheld", findings="The repair was done on time."),
+    )
+
+
+# ----------------------------------------------------------------------------------------- make, read
+
+
+async def test_make_a_complaint_returns_the_reference_and_a_token_and_queues_the_link(
+    stack: Stack,
+) -> None:
+    async with stack.client() as client:
+        response = await client.post("/api/public/complaints", json=complaint())
+        assert response.status_code == 201, response.text
+        created = response.json()
+        reference, token = created["reference"], created["access_token"]
+        assert reference.startswith("CMP-")
+        assert len(token) >= 40
+        assert response.headers["location"] == f"/api/public/complaints/{reference}"
+        assert response.headers["cache-control"] == "no-store"
+
+        row = await stack.pool.fetchrow(
+            "SELECT channel, created_by, complainant FROM complaints WHERE reference = $1", reference
+        )
+        assert row is not None
+        assert (row["channel"], row["created_by"]) == ("web", "resident")
+        # Stored hashed only.
+        stored = await stack.pool.fetch("SELECT * FROM resident_tokens WHERE reference = $1", reference)
+        assert [r["token_hash"] for r in stored] == [hashlib.sha256(token.encode()).hexdigest()]
+        assert token not in str([dict(r) for r in stored])
+        assert stored[0]["expires_at"] - stored[0]["created_at"] == timedelta(days=90)
+        # The access link, in the outbox for the dispatcher.
+        notice = await stack.pool.fetchrow(
+            "SELECT * FROM notifications WHERE reference = $1 AND template = 'access_link'", reference
+        )
+        assert notice is not None
+        assert notice["id"] == f"access:{reference}:{stored[0]['id']}"
+        assert (notice["recipient"], notice["audience"], notice["seq"]) == (
+            "ada@example.org",
+            "complainant",
+            -1,
+        )
+        assert notice["workflow_id"] == workflow_id(reference)
+        link = urlparse(notice["context"]["link"])
+        assert link.path == "/complaint/track"
+        assert parse_qs(link.query) == {"reference": [reference], "token": [token]}
+
+        await settled(stack, reference)
+        read = await client.get(f"/api/public/complaints/{reference}", headers=auth(token))
+        assert read.status_code == 200, read.text
+        view = read.json()
+        assert view["reference"] == reference
+        assert view["status"] == "received"
+        assert view["stage"] == 1
+        assert view["council"] == "London Borough of Bexley"
+        assert "We have received your complaint" in view["status_text"]
+        assert view["dates"]["acknowledge_by"] and view["dates"]["respond_by"]
+        assert [letter["template"] for letter in view["letters"]] == ["access_link"]
+        assert view["possible"] == {
+            "send_information": True,
+            "answer_extension": False,
+            "ask_for_review": False,
+            "withdraw": True,
+        }
+
+
+@pytest.mark.parametrize(
+    ("overrides", "detail"),
+    [
+        ({"email": "not-an-email"}, "email"),
+        ({"name": ""}, "name"),
+        ({"summary": ""}, "summary"),
+        ({"policy_id": "atlantis"}, "unknown council"),
+    ],
+)
+async def test_bad_complaint_is_a_422_problem(stack: Stack, overrides: dict[str, Any], detail: str) -> None:
+    async with stack.client() as client:
+        body = complaint(**overrides)
+        response = await client.post("/api/public/complaints", json=body)
+        assert_problem(response, 422, detail)
+    missing_email = {key: value for key, value in complaint().items() if key != "email"}
+    async with stack.client() as client:
+        assert_problem(await client.post("/api/public/complaints", json=missing_email), 422, "email")
+
+
+async def test_a_token_opens_its_own_complaint_only(stack: Stack) -> None:
+    async with stack.client() as client:
+        first, first_token = await make(client)
+        second, second_token = await make(client, name="Bob Stranger", email="bob@example.org")
+
+        assert (await client.get(f"/api/public/complaints/{first}", headers=auth(first_token))).is_success
+        stranger = await client.get(f"/api/public/complaints/{first}", headers=auth(second_token))
+        problem = assert_problem(stranger, 404)
+        # The same answer as for a reference that does not exist at all.
+        nowhere = await client.get("/api/public/complaints/CMP-1999-999999", headers=auth(second_token))
+        assert assert_problem(nowhere, 404)["detail"] == problem["detail"]
+        assert first not in problem["detail"]
+        # Nor can it act on it.
+        info = await client.post(
+            f"/api/public/complaints/{first}/information", json={"summary": "x"}, headers=auth(second_token)
+        )
+        assert_problem(info, 404)
+
+        no_token = await client.get(f"/api/public/complaints/{first}")
+        assert_problem(no_token, 401, "access token is required")
+        assert no_token.headers["www-authenticate"] == "Bearer"
+        assert_problem(await client.get(f"/api/public/complaints/{first}", headers=auth("guess")), 404)
+        # A staff token is not a resident token either.
+        assert_problem(
+            await client.get(f"/api/public/complaints/{second}", headers=auth("a.b.c")),
+            404,
+        )
+
+
+async def test_expired_and_revoked_tokens_are_refused(stack: Stack) -> None:
+    async with stack.client() as client:
+        reference, token = await make(client)
+        other = await client.post(
+            f"/api/public/complaints/{reference}/access-link", json={"email": "ada@example.org"}
+        )
+        assert other.status_code == 202
+        context = await stack.pool.fetchval(
+            "SELECT context FROM notifications WHERE reference = $1 AND template = 'access_link'"
+            " ORDER BY created_at DESC, id DESC LIMIT 1",
+            reference,
+        )
+        second = parse_qs(urlparse(context["link"]).query)["token"][0]
+        assert second != token
+        assert (await client.get(f"/api/public/complaints/{reference}", headers=auth(second))).is_success
+
+        await stack.pool.execute(
+            "UPDATE resident_tokens SET expires_at = now() - interval '1 second' WHERE token_hash = $1",
+            hashlib.sha256(token.encode()).hexdigest(),
+        )
+        expired = await client.get(f"/api/public/complaints/{reference}", headers=auth(token))
+        assert_problem(expired, 401, "expired or was withdrawn")
+
+        # Revoke the second token: it stops working at once.
+        revoked = await client.delete(
+            f"/api/public/complaints/{reference}/access-token", headers=auth(second)
+        )
+        assert revoked.status_code == 204
+        assert_problem(await client.get(f"/api/public/complaints/{reference}", headers=auth(second)), 401)
+
+
+async def test_revoking_every_token_of_a_complaint(stack: Stack) -> None:
+    async with stack.client() as client:
+        reference, token = await make(client)
+        await client.post(
+            f"/api/public/complaints/{reference}/access-link", json={"email": "ada@example.org"}
+        )
+        revoked = await client.delete(
+            f"/api/public/complaints/{reference}/access-token?all=true", headers=auth(token)
+        )
+        assert revoked.status_code == 204
+        live = await stack.pool.fetchval(
+            "SELECT count(*) FROM resident_tokens WHERE reference = $1 AND revoked_at IS NULL", reference
+        )
+        assert live == 0
+
+
+# ----------------------------------------------------------------------------------------- rate limit
+
+
+async def test_token_guesses_are_limited_by_client_address(stack: Stack) -> None:
+    ip = new_ip()
+    async with stack.client(ip) as client:
+        reference, token = await make(client)
+        for attempt in range(MAX_FAILURES):
+            # Each guess at a different made-up complaint: only the address links them.
+            guess = await client.get(f"/api/public/complaints/CMP-1999-{attempt:06d}", headers=auth("x" * 43))
+            assert_problem(guess, 404)
+        limited = await client.get(f"/api/public/complaints/{reference}", headers=auth(token))
+        problem = assert_problem(limited, 429, "too many wrong access tokens")
+        assert problem["type"] == "too-many-attempts"
+        assert 0 < int(limited.headers["retry-after"]) <= 15 * 60 + 1
+    # Someone else, elsewhere, is not held up.
+    async with stack.client() as elsewhere:
+        assert (await elsewhere.get(f"/api/public/complaints/{reference}", headers=auth(token))).is_success
+
+
+async def test_token_guesses_are_limited_by_complaint(stack: Stack) -> None:
+    async with stack.client() as client:
+        reference, token = await make(client)
+    for _ in range(MAX_FAILURES):
+        async with stack.client() as guesser:  # a new address for every guess
+            guess = await guesser.get(f"/api/public/complaints/{reference}", headers=auth("y" * 43))
+            assert_problem(guess, 404)
+    async with stack.client() as owner:
+        # Even the right token waits until the window ends.
+        limited = await owner.get(f"/api/public/complaints/{reference}", headers=auth(token))
+        assert_problem(limited, 429)
+        assert limited.headers["retry-after"]
+    await stack.pool.execute("DELETE FROM token_guesses WHERE key = $1", f"ref:{reference}")
+    async with stack.client() as owner:
+        assert (await owner.get(f"/api/public/complaints/{reference}", headers=auth(token))).is_success
+
+
+# -------------------------------------------------------------------------------------------- actions
+
+
+async def test_information_reaches_the_workflow(stack: Stack) -> None:
+    async with stack.client() as client:
+        reference, token = await make(client)
+        sent = await client.post(
+            f"/api/public/complaints/{reference}/information",
+            json={"summary": "The mould has spread to the hallway."},
+            headers=auth(token),
+        )
+        assert sent.status_code == 200, sent.text
+    state = await state_of(stack.env.client.get_workflow_handle(workflow_id(reference)))
+    assert [(note["by"], note["kind"], note["text"]) for note in state.notes] == [
+        ("resident", "information", "The mould has spread to the hallway.")
+    ]
+    assert state.history[-1].action == "add_information"
+    assert state.history[-1].actor.role.value == "resident"
+    audit = await stack.pool.fetch(
+        "SELECT actor_id, actor_role, action FROM audit_log WHERE reference = $1 ORDER BY id", reference
+    )
+    assert [tuple(row) for row in audit] == [
+        ("resident", "resident", "create"),
+        ("resident", "resident", "add_information"),
+    ]
+
+
+async def test_extension_answer(stack: Stack) -> None:
+    async with stack.client() as client:
+        reference, token = await make(client)
+        path = f"/api/public/complaints/{reference}/extension-answer"
+        early = await client.post(path, json={"agreed": False}, headers=auth(token))
+        assert_problem(early, 409, "cannot record extension agreement")
+        await settled(stack, reference)
+        await stack.staff(reference, "acknowledge", cmd.Acknowledge(actor=OFFICER))
+        assert_problem(await client.post(path, json={"agreed": True}, headers=auth(token)), 422, "up_to")
+        agreed = await client.post(path, json={"agreed": True, "up_to": "2099-01-29"}, headers=auth(token))
+        assert agreed.status_code == 200, agreed.text
+        assert agreed.json()["dates"]["agreed_up_to"] == "2099-01-29"
+        refused = await client.post(path, json={"agreed": False}, headers=auth(token))
+        assert refused.status_code == 200
+        assert refused.json()["dates"]["agreed_up_to"] is None
+
+
+async def test_escalation_is_accepted_inside_the_window(stack: Stack) -> None:
+    async with stack.client() as client:
+        reference, token = await make(client)
+        review = f"/api/public/complaints/{reference}/escalation"
+        body = {"reasons": "The damp came back.", "outcome_wanted": "A full survey."}
+        too_early = await client.post(review, json=body, headers=auth(token))
+        assert_problem(too_early, 409, "cannot request escalation")
+
+        await settled(stack, reference)
+        await responded(stack, reference)
+        view = (await client.get(f"/api/public/complaints/{reference}", headers=auth(token))).json()
+        assert view["status"] == "responded"
+        assert view["possible"]["ask_for_review"] is True
+        assert view["dates"]["escalation_request_by"]
+        assert "ask for a review until" in view["status_text"]
+        assert "response" in [letter["template"] for letter in view["letters"]]
+
+        accepted = await client.post(review, json=body, headers=auth(token))
+        assert accepted.status_code == 200, accepted.text
+        result = accepted.json()
+        assert result["accepted"] is True
+        assert result["stage"] == 2
+        assert result["status"] == "escalation_requested"
+        assert result["complaint"]["stage"] == 2
+        assert result["complaint"]["dates"]["escalation_request_by"] is None
+    state = await state_of(stack.env.client.get_workflow_handle(workflow_id(reference)))
+    assert state.current.request_reasons == "The damp came back."
+    assert state.current.outcome_wanted == "A full survey."
+
+
+async def test_escalation_after_the_window_is_refused_with_its_date(stack: Stack) -> None:
+    async with stack.client() as client:
+        reference, token = await make(client)
+        await settled(stack, reference)
+        state = await responded(stack, reference)
+        window = state.current.escalation_request_by
+        assert window is not None
+        await stack.env.sleep(window.at - await stack.env.get_current_time() + timedelta(days=1))
+        refused = await client.post(
+            f"/api/public/complaints/{reference}/escalation",
+            json={"reasons": "Too late?"},
+            headers=auth(token),
+        )
+        assert_problem(refused, 409, f"the window to ask for Stage 2 closed on {window.on.isoformat()}")
+        view = (await client.get(f"/api/public/complaints/{reference}", headers=auth(token))).json()
+        assert view["status"] == "closed"
+        assert view["possible"]["ask_for_review"] is False
+
+
+async def test_withdraw(stack: Stack) -> None:
+    async with stack.client() as client:
+        reference, token = await make(client)
+        await settled(stack, reference)
+        gone = await client.post(
+            f"/api/public/complaints/{reference}/withdraw", json={"reason": "Fixed."}, headers=auth(token)
+        )
+        assert gone.status_code == 200, gone.text
+        assert gone.json()["status"] == "withdrawn"
+        assert gone.json()["status_text"] == "You withdrew your complaint."
+        again = await client.post(
+            f"/api/public/complaints/{reference}/information", json={"summary": "More"}, headers=auth(token)
+        )
+        assert_problem(again, 409, "cannot add information")
+
+
+# ---------------------------------------------------------------------------------------- access link
+
+
+async def test_access_link_request_answers_the_same_and_queues_only_for_the_right_address(
+    stack: Stack,
+) -> None:
+    async with stack.client() as client:
+        reference, _ = await make(client)
+
+        async def links() -> int:
+            count: int = await stack.pool.fetchval(
+                "SELECT count(*) FROM notifications WHERE reference = $1 AND template = 'access_link'",
+                reference,
+            )
+            return count
+
+        before = await links()
+        path = f"/api/public/complaints/{reference}/access-link"
+        wrong = await client.post(path, json={"email": "mallory@example.org"})
+        unknown = await client.post(
+            "/api/public/complaints/CMP-1999-000001/access-link", json={"email": "ada@example.org"}
+        )
+        right = await client.post(path, json={"email": "ADA@example.org"})
+        assert wrong.status_code == unknown.status_code == right.status_code == 202
+        assert wrong.json() == unknown.json() == right.json()
+        assert await links() == before + 1
+        recipient = await stack.pool.fetchval(
+            "SELECT recipient FROM notifications WHERE reference = $1 AND template = 'access_link'"
+            " ORDER BY created_at DESC, id DESC LIMIT 1",
+            reference,
+        )
+        assert recipient == "ada@example.org"
+        # A few more are fine; then the complaint's allowance for the window is used up, silently.
+        for _ in range(5):
+            assert (await client.post(path, json={"email": "ada@example.org"})).status_code == 202
+        assert await links() == before + 3
+
+
+# ------------------------------------------------------------------------------------ what is not shown
+
+
+async def test_the_resident_view_never_shows_internal_notes_or_staff(stack: Stack) -> None:
+    async with stack.client() as client:
+        reference, token = await make(client)
+        await settled(stack, reference)
+        await stack.staff(reference, "add_note", cmd.AddNote(actor=OFFICER, text="SECRET internal remark"))
+        await responded(stack, reference)
+        response = await client.get(f"/api/public/complaints/{reference}", headers=auth(token))
+        assert response.status_code == 200
+        text = response.text
+        for hidden in ("SECRET", "olivia", "ian.investigator", "Investigator", "Officer", "history", "audit"):
+            assert hidden not in text, hidden
+        # Nor the access link (it holds a token) that the outbox keeps for the dispatcher.
+        assert "/complaint/track" not in text and token not in text
