@@ -108,6 +108,7 @@ def main() -> None:
             f"""
 The complaints service is running ({seeded} demo complaints added).
   API:              {api}   (docs: {api}/docs)
+  Resident pages:   {api}/
   Temporal Web UI:  http://127.0.0.1:{settings.temporal_ui_port}
   E-mail sent:      {api}/dev/mail   {mail_note}
   Logs:             {logs}
