@@ -14,14 +14,12 @@ from temporalio.worker import Worker
 from activities.deadlines import DeadlineActivities
 from activities.notify import NotifyActivities
 from activities.records import RecordActivities
+from core.services import open_services
 from core.settings import Settings, get_settings
-from core.temporal import connect
 from domain.policy import Policy
-from domain.policy_files import load_policies
 from notifications.channels import Sender, sender_from_settings
 from notifications.delivery import DeliveryOptions
 from notifications.dispatcher import OutboxDispatcher
-from store.db import create_pool, migrate
 from workflows.complaint import ComplaintWorkflow
 
 WORKFLOWS: Sequence[type] = [ComplaintWorkflow]
@@ -69,25 +67,25 @@ def build_worker(
 
 
 async def run_worker(settings: Settings) -> None:
-    if not settings.database_url or not settings.temporal_address:
-        raise SystemExit("DATABASE_URL and TEMPORAL_ADDRESS must be set (make run sets them for you)")
-    # Refuse to start on an invalid policy file: PolicyFileError names the file, field and reason.
-    policies = load_policies(settings.policies_dir)
-    pool = await create_pool(settings.database_url)
+    services = await open_services(settings)
     try:
-        await migrate(pool)
-        client = await connect(settings.temporal_address, settings.temporal_namespace)
         sender = sender_from_settings(settings)
-        worker = build_worker(client, settings.task_queue, pool, policies, sender)
+        worker = build_worker(
+            services.temporal, settings.task_queue, services.pool, services.policies, sender
+        )
         # The outbox dispatcher sends what no activity sent: retries after backoff, rows written by the API,
         # and claims left behind by a stopped worker (marked uncertain, never sent twice).
         dispatcher = OutboxDispatcher(
-            pool, sender, policies, options=DeliveryOptions.from_settings(settings), poll_interval=5.0
+            services.pool,
+            sender,
+            services.policies,
+            options=DeliveryOptions.from_settings(settings),
+            poll_interval=5.0,
         )
         logging.getLogger(__name__).info(
             "worker polling %s with %d policies; e-mail by %s",
             settings.task_queue,
-            len(policies),
+            len(services.policies),
             settings.notification_channel,
         )
         dispatching = asyncio.create_task(dispatcher.run(), name="outbox-dispatcher")
@@ -97,7 +95,7 @@ async def run_worker(settings: Settings) -> None:
             dispatching.cancel()
             await asyncio.gather(dispatching, return_exceptions=True)
     finally:
-        await pool.close()
+        await services.pool.close()
 
 
 def main() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from typing import Annotated
 
 import asyncpg
@@ -14,20 +13,11 @@ from temporalio.client import Client
 from api.auth import InvalidToken, verify
 from api.errors import ProblemError
 from api.permissions import allowed
+from core.services import Services
 from core.settings import Settings
 from domain.policy import Policy
 from store.complaints import ComplaintRecord, ComplaintRepository
 from store.staff import StaffUser
-
-
-@dataclass
-class Services:
-    """What the lifespan opens and closes; kept on `app.state.services`."""
-
-    settings: Settings
-    pool: asyncpg.Pool
-    temporal: Client
-    policies: dict[str, Policy]
 
 
 def get_services(request: Request) -> Services:

@@ -11,31 +11,13 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api import errors
-from api.deps import Services
 from api.routes import actions, auth, complaints, dev_mail, health, policies, public, resident_pages
+from core.services import Services, open_services
 from core.settings import Settings, get_settings
-from core.temporal import connect
-from domain.policy_files import load_policies
-from store.db import create_pool, migrate
 
 log = logging.getLogger(__name__)
 # The resident pages' stylesheet (the pages themselves are api/routes/resident_pages.py).
 RESIDENT_STATIC = Path(__file__).resolve().parent / "resident" / "static"
-
-
-async def open_services(settings: Settings) -> Services:
-    if not settings.database_url or not settings.temporal_address:
-        raise RuntimeError("DATABASE_URL and TEMPORAL_ADDRESS must be set (make run sets them for you)")
-    # An invalid policy file stops the service here, naming the file, field and reason.
-    loaded = load_policies(settings.policies_dir)
-    pool = await create_pool(settings.database_url)
-    try:
-        await migrate(pool)
-        temporal = await connect(settings.temporal_address, settings.temporal_namespace)
-    except BaseException:
-        await pool.close()
-        raise
-    return Services(settings=settings, pool=pool, temporal=temporal, policies=loaded)
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:

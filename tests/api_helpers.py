@@ -12,8 +12,8 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from api.auth import issue_dev_token
-from api.deps import Services
 from api.main import create_app
+from core.services import Services
 from core.settings import Settings
 from domain.policy import Policy
 from store.staff import DEMO_STAFF, StaffRepository, StaffUser

@@ -10,8 +10,8 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from api.deps import Services
 from api.main import create_app
+from core.services import Services
 from core.settings import REPO_ROOT, Settings
 from domain import commands as cmd
 from domain.models import Status

@@ -19,8 +19,8 @@ from notifications_python_client.notifications import NotificationsAPIClient
 from pydantic import ValidationError
 from temporalio.client import Client
 
-from api.deps import Services
 from api.main import create_app
+from core.services import Services
 from core.settings import Settings
 from devstack.mail import MailCatcher
 from domain.policy import Policy

@@ -23,8 +23,8 @@ import uvicorn
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 from temporalio.testing import WorkflowEnvironment
 
-from api.deps import Services
 from api.main import create_app
+from core.services import Services
 from core.temporal import workflow_id
 from domain import commands as cmd
 from domain.models import ComplaintState

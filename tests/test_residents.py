@@ -20,9 +20,9 @@ import pytest
 from fastapi import FastAPI
 from temporalio.testing import WorkflowEnvironment
 
-from api.deps import Services
 from api.main import create_app
 from api.resident.ratelimit import MAX_FAILURES
+from core.services import Services
 from core.temporal import workflow_id
 from domain import commands as cmd
 from domain.models import ComplaintState

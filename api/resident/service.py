@@ -16,12 +16,12 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
-from api.deps import Services
 from api.errors import ProblemError
 from api.intake import open_case
 from api.resident.ratelimit import GuessLimiter, guess_keys
 from api.resident.tokens import MAX_TOKEN_LENGTH, TOKEN_LIFETIME, hash_token, new_token
 from api.routes.actions import run_action
+from core.services import Services
 from domain import commands as cmd
 from domain.models import FINAL_STATUSES, Actor, Channel, Complainant, Intake, Role, Status
 from domain.policy import Policy

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import ValidationError
 
-from api.deps import RequestId, Services, ServicesDep
+from api.deps import RequestId, ServicesDep
 from api.errors import ProblemError
 from api.resident import service
 from api.resident.service import (
@@ -33,6 +33,7 @@ from api.resident.service import (
 )
 from api.resident.tokens import form_key, same
 from api.routes.public import client_ip
+from core.services import Services
 
 router = APIRouter(include_in_schema=False)
 
