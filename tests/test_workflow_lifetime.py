@@ -63,7 +63,15 @@ async def test_an_unrelated_issue_opens_a_linked_stage_1_complaint(
         assert child_state.intake.complainant.name == "Ada Resident"
         # Its own Stage 1 clock, from Wednesday: acknowledge by Friday.
         assert child_state.current.plan.acknowledge.on == weekdays_after(received.date(), 4)
-        row = await pool.fetchrow("SELECT related_to, status FROM complaints WHERE reference = $1", linked)
+        # Its case row is written by its own first activity, a moment after its state exists.
+        row = None
+        for _ in range(100):
+            row = await pool.fetchrow(
+                "SELECT related_to, status FROM complaints WHERE reference = $1 AND last_seq >= 0", linked
+            )
+            if row is not None:
+                break
+            await asyncio.sleep(0.05)
         assert row is not None and (row["related_to"], row["status"]) == (reference, "received")
         # The original complaint carries on undisturbed.
         assert (await state_of(handle)).status is Status.ACKNOWLEDGED
