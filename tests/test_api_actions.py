@@ -166,3 +166,33 @@ async def test_action_validation_not_found_and_conflict(api: Client, action: str
 
 def test_every_role_is_in_the_demo_staff() -> None:
     assert {staff.role for staff in STAFF.values()} == set(Role) - {Role.RESIDENT, Role.SYSTEM}
+
+
+@pytest.mark.parametrize("action", list(SCENARIOS))
+async def test_every_permitted_role_gets_past_the_permission_check(api: Client, action: str) -> None:
+    """Allowed roles are never refused with 403: they act, or are told why not now (409/412/422)."""
+    client, settings = api
+    complaint = await new_complaint(client, settings, SCENARIOS[action][0])
+    permitted = [user for user, staff in STAFF.items() if allowed(action, staff.role, complaint["stage"])]
+    assert permitted
+    for user in permitted:
+        response = await client.post(
+            path(complaint["reference"], action),
+            json=body_for(action, complaint),
+            headers=bearer(user, settings),
+        )
+        assert response.status_code not in (401, 403), (user, response.text)
+
+
+@pytest.mark.parametrize("user", sorted(STAFF))
+async def test_reading_listing_and_auditing_by_role(api: Client, user: str) -> None:
+    client, settings = api
+    reference = (await new_complaint(client, settings, []))["reference"]
+    headers = bearer(user, settings)
+    assert (await client.get(f"/api/complaints/{reference}", headers=headers)).status_code == 200
+    assert (await client.get("/api/complaints", headers=headers)).status_code == 200
+    audit = await client.get(f"/api/complaints/{reference}/audit", headers=headers)
+    if allowed("audit", STAFF[user].role):
+        assert audit.status_code == 200
+    else:
+        assert_problem(audit, 403)
