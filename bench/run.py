@@ -12,7 +12,6 @@ import json
 import os
 import platform
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -40,6 +39,7 @@ from devstack.servers import (
     register_search_attributes,
     start_postgres,
     start_temporal_dev_server,
+    stop_process_group,
     wait_for_temporal,
 )
 from domain.policy_files import load_policies
@@ -59,19 +59,6 @@ def free_port(preferred: int) -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=15)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 @dataclass
@@ -103,7 +90,7 @@ async def stack(folder: Path, *, with_temporal: bool, port: int, ui_port: int) -
             await pool.close()
     finally:
         if temporal is not None:
-            stop(temporal)
+            stop_process_group(temporal)
         postgres.cleanup()
 
 

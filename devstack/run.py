@@ -23,6 +23,7 @@ from devstack.servers import (
     register_search_attributes,
     start_postgres,
     start_temporal_dev_server,
+    stop_process_group,
     wait_for_temporal,
 )
 from domain.policy_files import load_policies
@@ -35,16 +36,7 @@ def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[
 
 
 def _stop(process: subprocess.Popen[bytes], name: str) -> None:
-    if process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=15)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+    stop_process_group(process)
     print(f"stopped {name}")
 
 

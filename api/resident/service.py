@@ -25,6 +25,7 @@ from core.services import Services
 from domain import commands as cmd
 from domain.models import FINAL_STATUSES, Actor, Channel, Complainant, Intake, Role, Status
 from domain.policy import Policy
+from notifications.render import format_date
 from store.audit import AuditRepository
 from store.complaints import ComplaintRecord, ComplaintRepository, NotFound, NotificationRecord
 from store.resident_access import ResidentAccessRepository
@@ -229,26 +230,9 @@ def status_text(record: ComplaintRecord) -> str:
     )
 
 
-_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-
-
 def _long(day: date) -> str:
-    """The GOV.UK way: "Friday 11 December 2026"."""
-    return f"{_DAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
+    """The GOV.UK way, as in the letters: "Friday 11 December 2026"."""
+    return format_date(day)
 
 
 def long_date(day: date | None) -> str:
