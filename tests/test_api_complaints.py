@@ -290,6 +290,7 @@ async def test_from_creation_to_closure_at_stage_2_through_the_api(api: Client, 
     assert to_resident == [
         "acknowledgement",
         "information_request",
+        "clock_restarted",  # Bexley stops the response clock while it waits: the resident gets the new date
         "response",
         "stage2_acknowledgement",
         "stage2_response",

@@ -114,7 +114,9 @@ def contexts(policy: Policy) -> dict[str, dict[str, Any]]:
             policy,
             request="Photos of the bins on a collection day, and the dates you reported it.",
             clock_stopped=policy.clock_stops_for_information,
+            respond_by=RESPOND_BY,
         ),
+        "clock_restarted": _complainant(policy, respond_by=RESPOND_BY, working_days_lost=3),
         "extension": _complainant(
             policy,
             reason="We are waiting for the collection records from our contractor.",
@@ -134,23 +136,34 @@ def contexts(policy: Policy) -> dict[str, dict[str, Any]]:
             exclusion=exclusion.label if exclusion else "Not a complaint",
             reason="This is the first time you have told us about it.",
             signposting=exclusion.signposting if exclusion else "Report it to the service.",
+            ombudsman=signposting,
         ),
         "withdrawal": _complainant(policy, reason="The bins have now been collected."),
         "closure": _complainant(policy, reason="escalation window closed", ombudsman=signposting),
         "contact_restriction": _complainant(
-            policy, until=date(2027, 3, 31), reason="Repeated abusive phone calls to staff."
+            policy,
+            until=date(2027, 3, 31),
+            review_on=date(2027, 2, 26),
+            reason="Repeated abusive phone calls to staff.",
         ),
         "response_late": _complainant(policy, due=RESPOND_BY, ombudsman=signposting),
         "ombudsman_available": _complainant(policy, due=RESPOND_BY, ombudsman=signposting),
         # to staff
         "new_complaint": _staff(),
-        "assigned": _staff(),
+        "assigned": _staff(respond_by=RESPOND_BY),
         "reminder_acknowledge": _staff(due_on=date(2026, 11, 27)),
         "reminder_respond": _staff(due_on=RESPOND_BY),
-        "new_information": _staff(),
-        "escalation_requested": _staff(2),
-        "extension_agreement": _staff(),
-        "action_overdue": _staff(action_id="route-check", due_on=date(2026, 12, 18)),
+        "new_information": _staff(summary="Photos of the overflowing bins, taken on 2 December."),
+        "escalation_requested": _staff(
+            2,
+            reasons="The bins are still missed every other week.",
+            late=False,
+            acknowledge_by=date(2026, 12, 8),
+        ),
+        "extension_agreement": _staff(agreed=True, up_to=date(2027, 1, 29)),
+        "action_overdue": _staff(
+            action_id="route-check", due_on=date(2026, 12, 18), description="Check the collection route"
+        ),
         # to the complaints manager
         "overdue_alert": _staff(what="response", due=RESPOND_BY),
     }
@@ -483,3 +496,47 @@ def test_every_notification_the_workflow_sends_has_a_default_template() -> None:
     assert not missing, f"no default template for {missing}: add notifications/templates/<name>.txt.j2"
     for name in used:
         assert (TEMPLATES_DIR / f"{name}.subject.j2").is_file(), f"no subject for {name}"
+
+
+def test_the_new_details_reach_the_letters() -> None:
+    policy = load_policies(REPO_ROOT / "policies")["bexley"]
+    every = contexts(policy)
+    restarted = render("clock_restarted", every["clock_restarted"], policy).text
+    assert "3 working days" in restarted and "Friday 11 December 2026" in restarted
+    agreed = render("extension_agreement", every["extension_agreement"], policy).text
+    assert "Friday 29 January 2027" in agreed
+    refused = render("extension_agreement", every["extension_agreement"] | {"agreed": False}, policy).text
+    assert "has not agreed" in refused
+    assert "Check the collection route" in render("action_overdue", every["action_overdue"], policy).text
+    assert (
+        "Photos of the overflowing bins" in render("new_information", every["new_information"], policy).text
+    )
+    assert (
+        "Friday 26 February 2027" in render("contact_restriction", every["contact_restriction"], policy).text
+    )
+    assert policy.ombudsman.signposting[:40] in render("decline", every["decline"], policy).text
+
+
+# Letters recorded by the workflow before a template gained a detail, and sent after the deploy.
+OLDER_CONTEXT_KEYS = {
+    "assigned": ["respond_by"],
+    "new_information": ["summary"],
+    "escalation_requested": ["reasons", "late", "acknowledge_by"],
+    "extension_agreement": ["agreed", "up_to"],
+    "action_overdue": ["description"],
+    "contact_restriction": ["review_on"],
+    "decline": ["ombudsman"],
+    "information_request": ["respond_by"],
+}
+
+
+@pytest.mark.parametrize("template", sorted(OLDER_CONTEXT_KEYS))
+def test_letters_recorded_before_a_template_changed_still_render(template: str) -> None:
+    policy = load_policies(REPO_ROOT / "policies")["bexley"]
+    older = {
+        key: value
+        for key, value in contexts(policy)[template].items()
+        if key not in OLDER_CONTEXT_KEYS[template]
+    }
+    message = render(template, older, policy)
+    assert REFERENCE in message.text

@@ -70,6 +70,7 @@ HISTORY_BYTES_LIMIT = 8 * 1024 * 1024
 PATCH_RETIRE_PAST_REMINDERS = "retire-past-reminders"
 PATCH_EXTENSION_LIMIT_TIMER = "extension-limit-timer"
 PATCH_DELIVER_NOTIFICATIONS = "deliver-notifications"
+PATCH_CLOCK_RESTART_LETTER = "clock-restart-letter"
 
 ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -258,6 +259,7 @@ class ComplaintWorkflow:
                     exclusion=exclusion.label,
                     reason=command.reason,
                     signposting=exclusion.signposting,
+                    ombudsman=self._ready_policy().ombudsman.signposting,
                 )
             ],
         )
@@ -278,7 +280,7 @@ class ComplaintWorkflow:
         return (
             state.status,
             {"from": before, "to": command.assignee},
-            [self._staff_notice("assigned", command.assignee)],
+            [self._staff_notice("assigned", command.assignee, respond_by=state.current.respond_by)],
         )
 
     # ------------------------------------------------------------------------------ investigation
@@ -301,7 +303,14 @@ class ComplaintWorkflow:
         return (
             Status.AWAITING_INFORMATION,
             {"request": command.request, "clock_stopped": clock_stops},
-            [self._to_complainant("information_request", request=command.request, clock_stopped=clock_stops)],
+            [
+                self._to_complainant(
+                    "information_request",
+                    request=command.request,
+                    clock_stopped=clock_stops,
+                    respond_by=stage.respond_by,
+                )
+            ],
         )
 
     @workflow.update(name="information_received")
@@ -347,6 +356,14 @@ class ComplaintWorkflow:
                 )
             )
             detail.update(working_days_lost=resumed.working_days_lost, respond_by=stage.respond_by)
+            if workflow.patched(PATCH_CLOCK_RESTART_LETTER):
+                # The resident was told the date would move: they are told where it moved to.
+                letter = self._to_complainant(
+                    "clock_restarted",
+                    respond_by=stage.respond_by,
+                    working_days_lost=resumed.working_days_lost,
+                )
+                return Status.ACKNOWLEDGED, detail, [letter]
         return Status.ACKNOWLEDGED, detail, []
 
     @workflow.update(name="extend")
@@ -410,7 +427,11 @@ class ComplaintWorkflow:
         return (
             state.status,
             {"agreed": command.agreed, "up_to": agreed_to},
-            [self._staff_notice("extension_agreement", state.assigned_to)],
+            [
+                self._staff_notice(
+                    "extension_agreement", state.assigned_to, agreed=command.agreed, up_to=agreed_to
+                )
+            ],
         )
 
     @workflow.update(name="respond")
@@ -520,7 +541,14 @@ class ComplaintWorkflow:
             "accepted_late_reason": command.accept_late_reason if late else None,
             "window_closed_on": previous.escalation_request_by.on,
         }
-        return Status.ESCALATION_REQUESTED, detail, [self._staff_notice("escalation_requested", None)]
+        notice = self._staff_notice(
+            "escalation_requested",
+            None,
+            reasons=command.reasons,
+            late=late,
+            acknowledge_by=plan.acknowledge.on,
+        )
+        return Status.ESCALATION_REQUESTED, detail, [notice]
 
     @workflow.update(name="refuse_escalation")
     async def refuse_escalation(self, command: cmd.RefuseEscalation) -> ComplaintState:
@@ -595,7 +623,7 @@ class ComplaintWorkflow:
         return (
             state.status,
             {"summary": command.summary},
-            [self._staff_notice("new_information", state.assigned_to)],
+            [self._staff_notice("new_information", state.assigned_to, summary=command.summary)],
         )
 
     @workflow.update(name="open_linked_complaint")
@@ -675,7 +703,14 @@ class ComplaintWorkflow:
         return (
             state.status,
             dict(state.contact_restriction),
-            [self._to_complainant("contact_restriction", until=command.until, reason=command.reason)],
+            [
+                self._to_complainant(
+                    "contact_restriction",
+                    until=command.until,
+                    review_on=command.review_on,
+                    reason=command.reason,
+                )
+            ],
         )
 
     @workflow.update(name="refer_to_ombudsman")
@@ -1135,7 +1170,11 @@ class ComplaintWorkflow:
                 transition,
                 [
                     self._staff_notice(
-                        "action_overdue", action.owner, action_id=action_id, due_on=action.due_on
+                        "action_overdue",
+                        action.owner,
+                        action_id=action_id,
+                        due_on=action.due_on,
+                        description=action.description,
                     ),
                     self._manager_alert("action", action.due_on, action_id=action_id),
                 ],
