@@ -40,6 +40,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "record_ombudsman_decision": frozenset({OFFICER, MANAGER}),
     "add_note": WORKING_STAFF,
     "restrict_contact": frozenset({MANAGER}),
+    "revoke_resident_access": frozenset({OFFICER, MANAGER}),
     "recalculate_deadlines": frozenset({MANAGER, ADMIN}),
 }
 

@@ -167,7 +167,9 @@ async def deliver_one(
     # 'uncertain' too: a slow send whose claim was meanwhile declared stale still knows it went out.
     async with pool.acquire() as connection, connection.transaction():
         updated = await connection.fetchval(
-            "UPDATE notifications SET status = 'sent', sent_at = now(), provider_id = $2, last_error = NULL"
+            # A resident's access link is a live secret: once it has gone out, the outbox keeps no copy.
+            "UPDATE notifications SET status = 'sent', sent_at = now(), provider_id = $2, last_error = NULL,"
+            " context = context - 'link'"
             " WHERE id = $1 AND attempts = $3 AND status IN ('sending', 'uncertain') RETURNING id",
             notification_id,
             provider_id,

@@ -577,3 +577,31 @@ async def test_a_worker_killed_after_sending_never_sends_it_again(
     assert (await row(db, notification_id))["status"] == "uncertain"
     assert len(caught(catcher)) == 1
     assert await flagged(db, reference) == (True, [f"delivery_uncertain:{notification_id}"])
+
+
+async def test_an_access_link_leaves_no_copy_of_the_token_once_sent(
+    db: asyncpg.Pool, policies: dict[str, Policy], catcher: MailCatcher, smtp: SmtpSender
+) -> None:
+    reference, workflow_id = await new_complaint(db)
+    link = f"https://complaints.example.org/complaint/track?reference={reference}&token=secret-token-value"
+    notification_id = await add_notification(
+        db,
+        reference,
+        workflow_id,
+        seq=-1,
+        template="access_link",
+        context={
+            "reference": reference,
+            "stage": 1,
+            "policy": "London Borough of Bexley",
+            "link": link,
+            "expires_on": "2027-02-18",
+        },
+    )
+    assert await deliver_one(db, smtp, policies, notification_id, max_attempts=3) == "sent"
+    [message] = caught(catcher)
+    body = (catcher.folder / message["name"]).read_text()
+    assert "secret-token-value" in body  # the resident got the link
+    record = await row(db, notification_id)
+    assert "link" not in record["context"]  # and the outbox kept no copy of it
+    assert record["context"]["reference"] == reference

@@ -27,7 +27,7 @@ from core.temporal import workflow_id
 from domain import commands as cmd
 from domain.models import ComplaintState
 from domain.policy import Policy
-from tests.api_helpers import assert_problem, settings_for
+from tests.api_helpers import assert_problem, bearer, settings_for
 from tests.factories import INVESTIGATOR, OFFICER, act, running_worker, state_of
 
 
@@ -459,3 +459,27 @@ async def test_the_resident_view_never_shows_internal_notes_or_staff(stack: Stac
             assert hidden not in text, hidden
         # Nor the access link (it holds a token) that the outbox keeps for the dispatcher.
         assert "/complaint/track" not in text and token not in text
+
+
+async def test_staff_can_revoke_a_residents_access(stack: Stack) -> None:
+    settings = settings_for("unused")
+    async with stack.client() as client:
+        reference, token = await make(client)
+        assert (
+            await client.get(f"/api/public/complaints/{reference}", headers=auth(token))
+        ).status_code == 200
+        refused = await client.post(
+            f"/api/complaints/{reference}/revoke-resident-access",
+            headers=bearer("ian.investigator", settings),
+        )
+        assert_problem(refused, 403)
+        revoked = await client.post(
+            f"/api/complaints/{reference}/revoke-resident-access", headers=bearer("olivia.officer", settings)
+        )
+        assert revoked.status_code == 200 and revoked.json() == {"revoked": 1}
+        assert_problem(await client.get(f"/api/public/complaints/{reference}", headers=auth(token)), 401)
+        audit = await stack.pool.fetchval(
+            "SELECT count(*) FROM audit_log WHERE reference = $1 AND action = 'revoke_resident_access'",
+            reference,
+        )
+        assert audit == 1

@@ -21,6 +21,7 @@ from domain.models import Actor, Intake, Role, Status
 from domain.policy import ConsentNeeded
 from store.audit import AuditEntry, AuditRepository
 from store.complaints import SORTS, ComplaintFilters, ComplaintRecord, ComplaintRepository, search_complaints
+from store.resident_access import ResidentAccessRepository
 from store.staff import StaffRepository
 
 router = APIRouter(prefix="/api/complaints", tags=["complaints"])
@@ -220,3 +221,26 @@ async def get_audit(complaint: Complaint, staff: CurrentStaff, pool: Pool) -> li
     """Who did or read what on this complaint (auditors, managers and admins)."""
     require("audit", staff)
     return await AuditRepository(pool).for_complaint(reference=complaint.reference)
+
+
+class AccessRevoked(BaseModel):
+    revoked: int
+
+
+@router.post("/{reference}/revoke-resident-access", responses=PROBLEM_RESPONSES)
+async def revoke_resident_access(
+    complaint: Complaint, staff: CurrentStaff, pool: Pool, request_id: RequestId
+) -> AccessRevoked:
+    """Revoke every resident access code of this complaint (a lost phone, a link sent to the wrong person).
+    The resident can ask for a new link by e-mail."""
+    require("revoke_resident_access", staff)
+    revoked = await ResidentAccessRepository(pool).revoke_all(reference=complaint.reference)
+    await AuditRepository(pool).append(
+        actor_id=staff.id,
+        actor_role=staff.role.value,
+        action="revoke_resident_access",
+        reference=complaint.reference,
+        request_id=request_id,
+        after={"revoked": revoked},
+    )
+    return AccessRevoked(revoked=revoked)
