@@ -12,6 +12,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from domain import deadlines
+from domain.inputs import EARLIEST, LATEST
 from domain.models import Due, StagePlan
 from domain.policy import Policy
 
@@ -62,6 +63,12 @@ class EscalationWindow(BaseModel):
     responded_at: datetime
 
 
+def _check_date(day: date) -> None:
+    """Outside these years no complaint has a date (and the calendar cannot count): refuse, no retry."""
+    if not EARLIEST <= day <= LATEST:
+        raise ApplicationError(f"date {day.isoformat()} is out of range", type="BadDate", non_retryable=True)
+
+
 class DeadlineActivities:
     """Holds the loaded policies; every method is a pure computation over them."""
 
@@ -77,6 +84,7 @@ class DeadlineActivities:
             ) from None
 
     def _due(self, policy: Policy, on: date, *, with_reminders: bool = True) -> Due:
+        _check_date(on)
         cal = deadlines.calendar_for(policy)
         reminders = (
             [
@@ -95,6 +103,7 @@ class DeadlineActivities:
     @activity.defn(name="plan_stage")
     async def plan_stage(self, request: PlanStage) -> StagePlan:
         policy = self._policy(request.policy_id)
+        _check_date(request.received_at.date())
         planned = deadlines.plan_stage(policy, request.stage, request.received_at, request.acknowledged_at)
         return StagePlan(
             deadlines=planned,

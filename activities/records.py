@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncpg
 from pydantic import BaseModel
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from domain.models import ComplaintState, Notification, Transition
 from store.complaints import ComplaintRepository
@@ -28,13 +29,17 @@ class RecordActivities:
 
     @activity.defn(name="record_event")
     async def record_event(self, event: RecordEvent) -> None:
-        await ComplaintRepository(self._pool).apply_event(
-            workflow_id=event.workflow_id,
-            state=event.state,
-            transition=event.transition,
-            notifications=event.notifications,
-            created_by=event.created_by,
-        )
+        try:
+            await ComplaintRepository(self._pool).apply_event(
+                workflow_id=event.workflow_id,
+                state=event.state,
+                transition=event.transition,
+                notifications=event.notifications,
+                created_by=event.created_by,
+            )
+        except asyncpg.DataError as error:
+            # Data PostgreSQL will never accept: retrying cannot help, and must not hold the complaint up.
+            raise ApplicationError(str(error), type="Unrecordable", non_retryable=True) from error
 
     @activity.defn(name="allocate_reference")
     async def allocate_reference(self, request: AllocateReference) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from store.complaints import NotFound
@@ -90,6 +90,18 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": ".".join(str(part) for part in error["loc"]), "reason": error["msg"]}
+            for error in exc.errors()
+        ]
+        detail = "; ".join(f"{error['field']}: {error['reason']}" for error in errors)
+        return problem_response(
+            Problem(title="Invalid request", status=422, detail=detail, errors=errors), request
+        )
+
+    @app.exception_handler(ValidationError)
+    async def _invalid_model(request: Request, exc: ValidationError) -> JSONResponse:
+        # A request that passed the body schema but could not become a domain command is still bad input.
         errors = [
             {"field": ".".join(str(part) for part in error["loc"]), "reason": error["msg"]}
             for error in exc.errors()

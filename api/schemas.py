@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
 
+from domain.inputs import EARLIEST, CleanInput
 from domain.models import Channel, Complainant, Representative, Status
 from store.complaints import ComplaintRecord, EventRecord, NotificationRecord
 
 
-class ComplaintCreate(BaseModel):
+def _received_in_range(moment: datetime) -> datetime:
+    if moment.date() < EARLIEST:
+        raise ValueError(f"must be on or after {EARLIEST.isoformat()}")
+    return moment
+
+
+class ComplaintCreate(CleanInput):
     """A complaint as logged by an officer (it may have arrived days ago: `received_at` keeps its date)."""
 
     model_config = {
@@ -35,7 +42,7 @@ class ComplaintCreate(BaseModel):
     }
 
     policy_id: str = Field(min_length=1, max_length=64)
-    received_at: AwareDatetime
+    received_at: Annotated[AwareDatetime, AfterValidator(_received_in_range)]
     channel: Channel
     complainant: Complainant = Field(default_factory=Complainant)
     representative: Representative | None = None

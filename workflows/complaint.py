@@ -71,11 +71,13 @@ PATCH_RETIRE_PAST_REMINDERS = "retire-past-reminders"
 PATCH_EXTENSION_LIMIT_TIMER = "extension-limit-timer"
 PATCH_DELIVER_NOTIFICATIONS = "deliver-notifications"
 PATCH_CLOCK_RESTART_LETTER = "clock-restart-letter"
+PATCH_REPLAN_ONLY_FROM_ACKNOWLEDGEMENT = "replan-only-from-acknowledgement"
+PATCH_CLEAR_OVERDUE_WHEN_MOVED = "clear-overdue-when-moved"
 
 ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     maximum_interval=timedelta(minutes=1),
-    non_retryable_error_types=["UnknownPolicy"],
+    non_retryable_error_types=["UnknownPolicy", "Unrecordable", "BadDate"],
 )
 SENIOR_ROLES = frozenset({Role.MANAGER, Role.ADMIN})
 STAFF_ROLES = frozenset(
@@ -118,8 +120,8 @@ class ComplaintWorkflow:
                 or info.get_current_history_size() > HISTORY_BYTES_LIMIT
                 or info.is_continue_as_new_suggested()
             ):
-                await workflow.wait_condition(workflow.all_handlers_finished)
                 await self._deliver_queued()
+                await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(
                     OpenComplaint(
                         reference=start.reference,
@@ -142,8 +144,8 @@ class ComplaintWorkflow:
                         await current[1]()
             self._rearm = False
             await self._deliver_queued()
-        await workflow.wait_condition(workflow.all_handlers_finished)
         await self._deliver_queued()
+        await workflow.wait_condition(workflow.all_handlers_finished)
         return self._ready_state()
 
     async def _deliver_queued(self) -> None:
@@ -208,7 +210,10 @@ class ComplaintWorkflow:
         stage = self._ready_state().current
         stage.acknowledged_at = workflow.now()
         policy = self._ready_policy()
-        if policy.stage(stage.number).respond.counts_from != "receipt":
+        counts_from = policy.stage(stage.number).respond.counts_from
+        if counts_from == "acknowledgement" or (
+            counts_from != "receipt" and not workflow.patched(PATCH_REPLAN_ONLY_FROM_ACKNOWLEDGEMENT)
+        ):
             # The response window counts from acknowledgement: plan it now that the day is known.
             plan = await self._plan(stage.number, stage.received_at, stage.acknowledged_at)
             stage.plan = plan
@@ -346,6 +351,7 @@ class ComplaintWorkflow:
             stage.plan.extension_limit = resumed.extension_limit
             stage.respond_by = resumed.respond.on
             stage.extension_limit_by = resumed.extension_limit.on if resumed.extension_limit else None
+            self._clear_overdue_if_moved_later(stage)
             stage.ledger.append(
                 LedgerEntry(
                     at=workflow.now(),
@@ -453,7 +459,11 @@ class ComplaintWorkflow:
         stage.remedies = list(command.remedies)
         for action in command.actions:
             due = await self._due(action.due_on, with_reminders=False)
-            state.actions.append(action.model_copy(update={"due_at": due.at}))
+            state.actions.append(
+                action.model_copy(
+                    update={"due_at": due.at, "completed_at": None, "completed_by": None, "overdue": False}
+                )
+            )
         window = await workflow.execute_activity_method(
             DeadlineActivities.escalation_window,
             EscalationWindow(policy_id=policy.id, stage=stage.number, responded_at=stage.responded_at),
@@ -465,9 +475,14 @@ class ComplaintWorkflow:
         if final:
             state.closure_reason = f"Stage {stage.number} response sent"
         template = "response" if stage.number == 1 else "stage2_response"
+        open_pause = stage.pauses[-1] if stage.pauses and stage.pauses[-1].ended_at is None else None
+        if open_pause is not None:
+            open_pause.ended_at = stage.responded_at  # the response ends the wait for information
+        # While the clock was stopped (before the due date) the response cannot be late.
+        stopped_in_time = open_pause is not None and open_pause.started_at <= stage.plan.respond.at
         detail = {
             "outcome": command.outcome,
-            "on_time": stage.responded_at <= stage.plan.respond.at,
+            "on_time": stage.responded_at <= stage.plan.respond.at or stopped_in_time,
             "escalation_request_by": window.on if window else None,
         }
         notice = self._to_complainant(
@@ -780,6 +795,7 @@ class ComplaintWorkflow:
             stage.plan.extension_limit = limit
             stage.respond_by = respond.on
             stage.extension_limit_by = limit.on if limit else None
+        self._clear_overdue_if_moved_later(stage)
         stage.ledger.append(
             LedgerEntry(
                 at=workflow.now(), kind="recalculated", respond_by=stage.respond_by, reason=command.reason
@@ -846,7 +862,12 @@ class ComplaintWorkflow:
         if state.stage < 2:
             return
         earlier = state.stage_state(state.stage - 1)
-        if earlier is not None and person in {earlier.assigned_to, earlier.responded_by}:
+        handled_earlier = {
+            str(transition.detail.get("to"))
+            for transition in state.history
+            if transition.action == "assign" and transition.stage == state.stage - 1
+        }
+        if earlier is not None and person in {earlier.assigned_to, earlier.responded_by} | handled_earlier:
             raise TransitionRefused(
                 f"{person} handled Stage {earlier.number}; Stage {state.stage} needs someone independent"
             )
@@ -927,9 +948,16 @@ class ComplaintWorkflow:
                 self._validate(action, command)
             except TransitionRefused as refused:
                 raise _refuse(str(refused), type(refused).__name__) from None
-            to_status, detail, notifications = await apply(command)
-            transition = self._transition(action, command.actor, to_status, detail)
-            await self._record(transition, notifications)
+            # If the change cannot be computed or recorded, the complaint stays exactly as it was.
+            before = self._ready_state().model_copy(deep=True)
+            try:
+                to_status, detail, notifications = await apply(command)
+                transition = self._transition(action, command.actor, to_status, detail)
+                await self._record(transition, notifications)
+            except ActivityError as error:
+                self._state = before
+                reason = error.cause.message if isinstance(error.cause, ApplicationError) else str(error)
+                raise _refuse(f"this action could not be recorded: {reason}", "Unrecordable") from None
             self._rearm = True
             return self._ready_state()
 
@@ -953,6 +981,21 @@ class ComplaintWorkflow:
             self._retire_past_reminders(state.current)
         self._refresh_flags()
         return transition
+
+    @staticmethod
+    def _clear_overdue_if_moved_later(stage: StageState) -> None:
+        """A due date that moved past now is not overdue any more: its timer is armed again."""
+        if not workflow.patched(PATCH_CLEAR_OVERDUE_WHEN_MOVED):
+            return
+        now = workflow.now()
+        if stage.response_overdue and stage.plan.respond.at > now:
+            stage.response_overdue = False
+        if (
+            stage.acknowledgement_overdue
+            and stage.acknowledged_at is None
+            and stage.plan.acknowledge.at > now
+        ):
+            stage.acknowledgement_overdue = False
 
     @staticmethod
     def _retire_past_reminders(stage: StageState) -> None:

@@ -23,6 +23,7 @@ from api.resident.tokens import MAX_TOKEN_LENGTH, TOKEN_LIFETIME, hash_token, ne
 from api.routes.actions import run_action
 from core.services import Services
 from domain import commands as cmd
+from domain.inputs import CleanInput
 from domain.models import FINAL_STATUSES, Actor, Channel, Complainant, Intake, Role, Status
 from domain.policy import Policy
 from notifications.render import format_date
@@ -35,7 +36,7 @@ RESIDENT_ROLE = Role.RESIDENT.value
 # ----------------------------------------------------------------------------------------------- models
 
 
-class PublicComplaintCreate(BaseModel):
+class PublicComplaintCreate(CleanInput):
     """A complaint made by a resident. A name and an e-mail address are needed: the access link goes there."""
 
     model_config = ConfigDict(
@@ -125,7 +126,7 @@ class EscalationResult(BaseModel):
     complaint: ResidentComplaintView
 
 
-class InformationBody(BaseModel):
+class InformationBody(CleanInput):
     model_config = ConfigDict(
         str_strip_whitespace=True,
         json_schema_extra={"examples": [{"summary": "The mould has spread to the hallway."}]},
@@ -134,14 +135,14 @@ class InformationBody(BaseModel):
     summary: str = Field(min_length=1, max_length=10_000)
 
 
-class ExtensionAnswerBody(BaseModel):
+class ExtensionAnswerBody(CleanInput):
     model_config = ConfigDict(json_schema_extra={"examples": [{"agreed": True, "up_to": "2027-01-29"}]})
 
     agreed: bool
     up_to: date | None = None
 
 
-class EscalationBody(BaseModel):
+class EscalationBody(CleanInput):
     model_config = ConfigDict(
         str_strip_whitespace=True,
         json_schema_extra={
@@ -155,7 +156,7 @@ class EscalationBody(BaseModel):
     outcome_wanted: str = Field(default="", max_length=5_000)
 
 
-class WithdrawBody(BaseModel):
+class WithdrawBody(CleanInput):
     model_config = ConfigDict(
         str_strip_whitespace=True, json_schema_extra={"examples": [{"reason": "Sorted out informally."}]}
     )
@@ -163,7 +164,7 @@ class WithdrawBody(BaseModel):
     reason: str = Field(default="", max_length=5_000)
 
 
-class AccessLinkRequest(BaseModel):
+class AccessLinkRequest(CleanInput):
     email: EmailStr
 
 

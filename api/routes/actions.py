@@ -22,6 +22,7 @@ from api.idempotency import run_once
 from api.schemas import ComplaintRead, etag_of, read_of
 from core.temporal import workflow_id
 from domain import commands as cmd
+from domain.inputs import CleanInput
 from domain.models import Actor, ComplaintState
 from store.audit import AuditRepository
 from store.complaints import ComplaintRecord, ComplaintRepository
@@ -70,23 +71,36 @@ def body_model(command: type[cmd.Command]) -> type[BaseModel]:
     fields: dict[str, Any] = {
         name: (field.annotation, field) for name, field in command.model_fields.items() if name != "actor"
     }
-    # The command's documented example travels with its body, for the OpenAPI page.
-    config = ConfigDict(json_schema_extra=command.model_config.get("json_schema_extra"))
-    model: type[BaseModel] = create_model(f"{command.__name__}Body", __config__=config, **fields)
+    # The command's documented example travels with its body, for the OpenAPI page; the body refuses what
+    # could never be stored or counted (CleanInput), before the workflow ever sees it.
+    base = type(
+        f"{command.__name__}Request",
+        (CleanInput,),
+        {"model_config": ConfigDict(json_schema_extra=command.model_config.get("json_schema_extra"))},
+    )
+    model: type[BaseModel] = create_model(f"{command.__name__}Body", __base__=base, **fields)
     return model
 
 
 async def run_action(
-    action: str, command: cmd.Command, complaint: ComplaintRecord, temporal: Temporal
+    action: str,
+    command: cmd.Command,
+    complaint: ComplaintRecord,
+    temporal: Temporal,
+    update_id: str | None = None,
 ) -> None:
+    """Run the action as a Temporal Update. With an Idempotency-Key the update id is derived from it, so
+    Temporal itself refuses to apply a retried request twice, even if the API failed after the update ran."""
     handle = temporal.get_workflow_handle(workflow_id(complaint.reference))
     try:
-        await handle.execute_update(action, command, result_type=ComplaintState)
+        await handle.execute_update(action, command, id=update_id, result_type=ComplaintState)
     except WorkflowUpdateFailedError as error:
         cause = error.cause
         message = cause.message if isinstance(cause, ApplicationError) else str(cause or error)
         if isinstance(cause, ApplicationError) and cause.type == "StaleState":
             raise ProblemError(412, "Precondition failed", message, "stale") from error
+        if isinstance(cause, ApplicationError) and cause.type == "Unrecordable":
+            raise ProblemError(422, "Invalid request", message, "unrecordable") from error
         raise ProblemError(409, "Not possible now", message, "transition-refused") from error
     except RPCError as error:
         if error.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
@@ -134,7 +148,8 @@ def make_endpoint(action: str, command_type: type[cmd.Command], summary: str) ->
                 roles = await StaffRepository(pool).roles_of(user_ids=[fields["assignee"]])
                 fields["assignee_role"] = roles.get(fields["assignee"])
             command = command_type.model_validate(fields)
-            await run_action(action, command, complaint, temporal)
+            update_id = f"{staff.id}:{idempotency_key}" if idempotency_key else None
+            await run_action(action, command, complaint, temporal, update_id)
             repository = ComplaintRepository(pool)
             record = await repository.get(reference=complaint.reference)
             await AuditRepository(pool).append(
