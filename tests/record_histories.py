@@ -71,7 +71,7 @@ async def two_stages(env: WorkflowEnvironment, handle: Handle) -> None:
             outcome=Outcome.PARTIALLY_UPHELD,
             findings="Late repair",
             actions=[
-                ActionItem(id="fix", description="Fix the damp", owner="repairs", due_on=date(2100, 1, 1))
+                ActionItem(id="fix", description="Fix the damp", owner="repairs", due_on=date(2099, 1, 1))
             ],
         ),
     )
