@@ -54,11 +54,16 @@ async def _prepare(settings: Settings, database_url: str, temporal_address: str)
 
 
 def _interrupt(signum: int, frame: object) -> None:
+    # The first Ctrl-C (or SIGTERM) starts the clean-up; any repeat is ignored so it cannot cut it short
+    # and leave servers running.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise KeyboardInterrupt
 
 
 def main() -> None:
-    # SIGTERM (e.g. from a supervisor) stops the stack as cleanly as Ctrl-C does.
+    # Ctrl-C and SIGTERM (e.g. from a supervisor) stop the stack cleanly, once.
+    signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     settings = get_settings()
     data_dir = settings.data_dir
@@ -118,6 +123,9 @@ Press Ctrl-C to stop everything.""",
     except KeyboardInterrupt:
         print("\nstopping...")
     finally:
+        # Also when the stack stops for another reason (a child exited): nothing may interrupt the clean-up.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         for name, process in reversed(children):
             _stop(process, name)
         if postgres is not None:
