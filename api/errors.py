@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -64,6 +65,15 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+def _invalid_request(raw: Sequence[Any]) -> Problem:
+    """422 with one entry per invalid field, from pydantic's or FastAPI's error list."""
+    errors = [
+        {"field": ".".join(str(part) for part in error["loc"]), "reason": error["msg"]} for error in raw
+    ]
+    detail = "; ".join(f"{error['field']}: {error['reason']}" for error in errors)
+    return Problem(title="Invalid request", status=422, detail=detail, errors=errors)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
@@ -90,26 +100,12 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"field": ".".join(str(part) for part in error["loc"]), "reason": error["msg"]}
-            for error in exc.errors()
-        ]
-        detail = "; ".join(f"{error['field']}: {error['reason']}" for error in errors)
-        return problem_response(
-            Problem(title="Invalid request", status=422, detail=detail, errors=errors), request
-        )
+        return problem_response(_invalid_request(exc.errors()), request)
 
     @app.exception_handler(ValidationError)
     async def _invalid_model(request: Request, exc: ValidationError) -> JSONResponse:
         # A request that passed the body schema but could not become a domain command is still bad input.
-        errors = [
-            {"field": ".".join(str(part) for part in error["loc"]), "reason": error["msg"]}
-            for error in exc.errors()
-        ]
-        detail = "; ".join(f"{error['field']}: {error['reason']}" for error in errors)
-        return problem_response(
-            Problem(title="Invalid request", status=422, detail=detail, errors=errors), request
-        )
+        return problem_response(_invalid_request(exc.errors()), request)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -9,7 +9,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
 
 from domain.inputs import EARLIEST, CleanInput
 from domain.models import Channel, Complainant, Representative, Status
-from store.complaints import ComplaintRecord, EventRecord, NotificationRecord
+from store.complaints import ComplaintRecord, ComplaintRepository, EventRecord, NotificationRecord
 
 
 def _received_in_range(moment: datetime) -> datetime:
@@ -134,6 +134,15 @@ def summary_of(record: ComplaintRecord) -> ComplaintSummary:
 
 def etag_of(record: ComplaintRecord) -> str:
     return f'"{record.reference}.{record.last_seq}"'
+
+
+async def full_read(repository: ComplaintRepository, record: ComplaintRecord) -> ComplaintRead:
+    """The complaint as staff read it: the record with its event trail and its letters."""
+    return read_of(
+        record,
+        await repository.events(reference=record.reference),
+        await repository.notifications(reference=record.reference),
+    )
 
 
 def read_of(

@@ -46,17 +46,22 @@ def postgres_server_url() -> Iterator[str]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-async def database_url(postgres_server_url: str) -> AsyncIterator[str]:
-    """A fresh database for this test run, with every migration applied."""
-    name = f"complaints_test_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(postgres_server_url)
+async def new_database(server_url: str, prefix: str) -> str:
+    """Create an empty database on the tests' server and return its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(server_url)
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
         await admin.close()
-    base, _, query = postgres_server_url.partition("?")
-    url = base.rsplit("/", 1)[0] + f"/{name}" + (f"?{query}" if query else "")
+    base, _, query = server_url.partition("?")
+    return base.rsplit("/", 1)[0] + f"/{name}" + (f"?{query}" if query else "")
+
+
+@pytest.fixture(scope="session")
+async def database_url(postgres_server_url: str) -> AsyncIterator[str]:
+    """A fresh database for this test run, with every migration applied."""
+    url = await new_database(postgres_server_url, "complaints_test")
     pool = await create_pool(url)
     try:
         await migrate(pool)

@@ -32,6 +32,7 @@ from notifications.channels import (
 from notifications.delivery import DeliveryOptions, deliver_one, delivery_problems
 from notifications.dispatcher import OutboxDispatcher
 from store.db import create_pool, migrate
+from tests.conftest import new_database
 
 MAIL_FROM = "complaints@bexley.example"
 ADA = {"name": "Ada Resident", "email": "ada@example.org", "preferred_contact": "email"}
@@ -48,14 +49,7 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 async def db_url(postgres_server_url: str) -> str:
     """A database of this module's own, on the tests' server."""
-    name = f"complaints_delivery_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(postgres_server_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    base, _, query = postgres_server_url.partition("?")
-    return base.rsplit("/", 1)[0] + f"/{name}" + (f"?{query}" if query else "")
+    return await new_database(postgres_server_url, "complaints_delivery")
 
 
 @pytest.fixture(scope="module")

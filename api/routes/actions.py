@@ -19,7 +19,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.deps import Complaint, CurrentStaff, Pool, RequestId, Temporal, require
 from api.errors import PROBLEM_RESPONSES, ProblemError
 from api.idempotency import run_once
-from api.schemas import ComplaintRead, etag_of, read_of
+from api.schemas import ComplaintRead, etag_of, full_read
 from core.temporal import workflow_id
 from domain import commands as cmd
 from domain.inputs import CleanInput
@@ -166,12 +166,7 @@ def make_endpoint(action: str, command_type: type[cmd.Command], summary: str) ->
                     "request": payload.model_dump(mode="json"),
                 },
             )
-            read = read_of(
-                record,
-                await repository.events(reference=record.reference),
-                await repository.notifications(reference=record.reference),
-            )
-            return 200, read, {"ETag": etag_of(record)}
+            return 200, await full_read(repository, record), {"ETag": etag_of(record)}
 
         return await run_once(
             pool=pool,

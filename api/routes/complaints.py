@@ -16,11 +16,11 @@ from api.deps import Complaint, CurrentStaff, Policies, Pool, RequestId, Setting
 from api.errors import PROBLEM_RESPONSES, ProblemError
 from api.idempotency import run_once
 from api.intake import open_case
-from api.schemas import ComplaintCreate, ComplaintList, ComplaintRead, etag_of, read_of, summary_of
+from api.schemas import ComplaintCreate, ComplaintList, ComplaintRead, etag_of, full_read, read_of, summary_of
 from domain.models import Actor, Intake, Role, Status
 from domain.policy import ConsentNeeded
 from store.audit import AuditEntry, AuditRepository
-from store.complaints import SORTS, ComplaintFilters, ComplaintRecord, ComplaintRepository, search_complaints
+from store.complaints import ComplaintFilters, ComplaintRecord, ComplaintRepository, search_complaints
 from store.resident_access import ResidentAccessRepository
 from store.staff import StaffRepository
 
@@ -190,7 +190,6 @@ async def list_complaints(
         last = page[-1]
         key = last.received_at if "received_at" in sort else (last.respond_by or date(9999, 12, 31))
         next_cursor = _encode_cursor(key, last.reference)
-    assert sort in SORTS
     return ComplaintList(items=[summary_of(record) for record in page], next_cursor=next_cursor)
 
 
@@ -209,11 +208,7 @@ async def get_complaint(
         request_id=request_id,
     )
     response.headers["ETag"] = etag_of(complaint)
-    return read_of(
-        complaint,
-        await repository.events(reference=complaint.reference),
-        await repository.notifications(reference=complaint.reference),
-    )
+    return await full_read(repository, complaint)
 
 
 @router.get("/{reference}/audit", responses=PROBLEM_RESPONSES)
