@@ -14,6 +14,7 @@ from temporalio.worker import Worker
 from activities.deadlines import DeadlineActivities
 from activities.notify import NotifyActivities
 from activities.records import RecordActivities
+from core.schedules import ensure_schedules, scheduled_jobs
 from core.services import open_services
 from core.settings import Settings, get_settings
 from domain.policy import Policy
@@ -69,6 +70,8 @@ def build_worker(
 async def run_worker(settings: Settings) -> None:
     services = await open_services(settings)
     try:
+        # One start-up step owns every Temporal Schedule (idempotent: each worker may run it).
+        await ensure_schedules(services.temporal, settings.task_queue, scheduled_jobs())
         sender = sender_from_settings(settings)
         worker = build_worker(
             services.temporal, settings.task_queue, services.pool, services.policies, sender
