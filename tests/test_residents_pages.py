@@ -163,7 +163,8 @@ async def test_the_session_cookie_is_secure_by_setting_and_ends_on_sign_out(stac
     async with stack.client() as client:
         # The same cookie, kept (a shared computer), no longer opens anything.
         client.cookies.set(COOKIE, session, path="/complaint")
-        assert (await client.get(f"/complaint/{reference}")).status_code == 404
+        ended = await client.get(f"/complaint/{reference}")
+        assert ended.status_code == 404 and "You are signed out" in ended.text
 
 
 async def test_new_link_page_answers_the_same_either_way(stack: Stack) -> None:

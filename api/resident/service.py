@@ -319,6 +319,7 @@ class ResidentAccess:
 
 NOT_FOUND_DETAIL = "no complaint with this reference for this access token"
 EXPIRED_DETAIL = "this access token has expired or was withdrawn: ask for a new link by e-mail"
+SESSION_ENDED_DETAIL = "you were signed out, or your session ended: sign in again"
 USED_DETAIL = "this link has been used already (a link works once): ask for a new link by e-mail"
 
 
@@ -346,6 +347,8 @@ async def _credential(
         await _limiter(services).wrong_code(client_ip=client_ip, reference=reference)
         raise ProblemError(404, "Not found", NOT_FOUND_DETAIL)
     if not found.usable_at(await repository.now()):
+        if found.kind == "session":
+            raise ProblemError(401, "Not authenticated", SESSION_ENDED_DETAIL, "session-ended")
         used = found.kind == "link" and found.used_at is not None and found.revoked_at is None
         raise ProblemError(
             401,

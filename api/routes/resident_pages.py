@@ -24,7 +24,6 @@ from api.client_address import client_ip
 from api.deps import RequestId, ServicesDep
 from api.errors import ProblemError
 from api.resident import service
-from api.resident.ratelimit import minutes
 from api.resident.service import (
     ACCESS_LINK_ANSWER,
     EscalationBody,
@@ -138,14 +137,12 @@ def not_found(heading: str = "Complaint not found", message: str = "") -> HTMLRe
 
 
 def too_many_page(error: ProblemError, template: str = "not_found.html", **context: Any) -> HTMLResponse:
-    retry_after = int((error.headers or {}).get("Retry-After", "60"))
     message = error.problem.detail or ""
     response = render(
         template,
         429,
         heading="Too many attempts",
         message=message[:1].upper() + message[1:] + ".",
-        wait=minutes(retry_after),
         **context,
     )
     response.headers.update(error.headers or {})
@@ -162,6 +159,11 @@ def refused_page(error: ProblemError) -> HTMLResponse:
             "This link has been used already",
             "Each link we e-mail works once. If you are not signed in any more, ask for a new link or enter"
             " your reference and access code.",
+        )
+    if status == 401 and error.problem.type == "session-ended":
+        return not_found(
+            "You are signed out",
+            "You signed out, or your session ended. Sign in again to see your complaint.",
         )
     if status == 401 and error.problem.type == "token-expired":
         return not_found("Your access code has expired", "Your access code has expired or was withdrawn.")
@@ -242,7 +244,7 @@ async def make_complaint(request: Request, services: ServicesDep, request_id: Re
     except ProblemError as error:
         if error.problem.status != 429:
             raise
-        response = new_form(services, form, {"policy_id": error.problem.detail or "Too many attempts"}, 429)
+        response = new_form(services, form, {"email": error.problem.detail or "Too many attempts"}, 429)
         response.headers.update(error.headers or {})
         return response
     # Signed in at once. The access code is shown on this answer only (it is never stored in clear, so no
