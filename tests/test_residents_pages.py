@@ -3,6 +3,8 @@ the guess limit shown as pages. The journey itself runs in Chromium in test_resi
 
 from __future__ import annotations
 
+import asyncio
+import random
 import re
 
 import httpx
@@ -180,3 +182,33 @@ async def test_new_link_page_answers_the_same_either_way(stack: Stack) -> None:
         assert right.text.replace(email, "") == wrong.text.replace("x@example.org", "")
         invalid = await client.post("/complaint/new-link", data={"reference": reference, "email": "nope"})
         assert invalid.status_code == 422 and "There is a problem" in invalid.text
+
+
+async def test_the_same_complaint_form_sent_twice_makes_one_complaint(stack: Stack) -> None:
+    async with stack.client() as client:
+        form = await client.get("/complaint/new")
+        submission = re.search(r'name="submission" value="([^"]+)"', form.text)
+        assert submission is not None
+        summary = f"Street light out on Elm Road, ticket {random.randrange(10**9)}."
+        data = {
+            "submission": submission[1],
+            "policy_id": "bexley",
+            "name": "Ada Resident",
+            "email": new_email(),
+            "phone": "",
+            "service_area": "general",
+            "summary": summary,
+            "desired_outcome": "",
+        }
+        # A double click: the second arrives while the first is still making the complaint.
+        answers = await asyncio.gather(*(client.post("/complaint/new", data=data) for _ in range(2)))
+        assert [answer.status_code for answer in answers] == [200, 200], answers[1].text
+        references = {re.findall(r'<strong id="reference">([^<]+)</strong>', a.text)[0] for a in answers}
+        codes = {re.findall(r'<code id="access-code">([^<]+)</code>', a.text)[0] for a in answers}
+        assert len(references) == 1 and len(codes) == 2  # one complaint; each answer's code works
+        made = await stack.pool.fetchval("SELECT count(*) FROM complaints WHERE summary = $1", summary)
+        assert made == 1
+        # Back, changed and sent again: that is another complaint.
+        changed = await client.post("/complaint/new", data=data | {"summary": summary + " Two now."})
+        assert changed.status_code == 200
+        assert re.findall(r'<strong id="reference">([^<]+)</strong>', changed.text)[0] not in references

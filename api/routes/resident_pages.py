@@ -12,6 +12,10 @@ check, limits and workflow refusals.
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import json
+import secrets
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,7 +27,9 @@ from pydantic import ValidationError
 from api.client_address import client_ip
 from api.deps import RequestId, ServicesDep
 from api.errors import ProblemError
+from api.idempotency import Outcome, run_once_as
 from api.resident import service
+from api.resident.ratelimit import email_key
 from api.resident.service import (
     ACCESS_LINK_ANSWER,
     EscalationBody,
@@ -215,6 +221,8 @@ def new_form(services: Services, form: dict[str, Any], errors: dict[str, str], s
         service_areas=SERVICE_AREAS,
         form=form,
         errors=errors,
+        # This form's own id (kept when it comes back with errors): sent twice, it makes one complaint.
+        submission=form.get("submission") or secrets.token_urlsafe(16),
     )
 
 
@@ -240,7 +248,7 @@ async def make_complaint(request: Request, services: ServicesDep, request_id: Re
         return new_form(services, form, errors, 422)
     address = client_ip(request)
     try:
-        created = await service.create(services, body, request_id, client_ip=address)
+        reference, code = await create_once(services, request, body, request_id, form.get("submission", ""))
     except ProblemError as error:
         if error.problem.status != 429:
             raise
@@ -248,13 +256,55 @@ async def make_complaint(request: Request, services: ServicesDep, request_id: Re
         response.headers.update(error.headers or {})
         return response
     # Signed in at once. The access code is shown on this answer only (it is never stored in clear, so no
-    # later page can show it); refreshing it would send the form again, which the browser warns about.
-    _, secret = await service.open_session(
-        services, reference=created.reference, code=created.access_token, client_ip=address
-    )
-    response = render("created.html", reference=created.reference, token=created.access_token)
+    # later page can show it; a form sent again shows a new one).
+    _, secret = await service.open_session(services, reference=reference, code=code, client_ip=address)
+    response = render("created.html", reference=reference, token=code)
     set_session_cookie(response, services, secret)
     return response
+
+
+async def create_once(
+    services: Services, request: Request, body: PublicComplaintCreate, request_id: str, submission: str
+) -> tuple[str, str]:
+    """The complaint's reference and an access code. The same form sent twice (a double click, a refresh)
+    makes the complaint once, like an API client's Idempotency-Key: the key is the form's id and what it
+    holds, so going back, changing the form and sending it again makes a new complaint."""
+    sent = body.model_dump(mode="json")
+    digest = hashlib.sha256(json.dumps(sent, sort_keys=True).encode("utf-8")).hexdigest()[:32]
+    key = f"form:{submission[:64]}:{digest}" if submission else None
+
+    async def make() -> Outcome:
+        created = await service.create(services, body, request_id, client_ip=client_ip(request))
+        return 201, created, {}
+
+    async def again(stored: dict[str, Any]) -> dict[str, Any]:
+        return await service.created_again(services, stored)
+
+    for _ in range(50):
+        try:
+            answer = await run_once_as(
+                pool=services.pool,
+                owner=f"resident:{email_key(str(body.email))}",
+                key=key,
+                request=request,
+                body=sent,
+                operation=make,
+                keep=service.without_code,
+                replay=again,
+            )
+        except ProblemError as error:
+            if error.problem.title != "Request in progress":
+                raise
+            # The first of a double click is still making the complaint: wait for its answer.
+            await asyncio.sleep(0.2)
+            continue
+        result = json.loads(bytes(answer.body))
+        if answer.status_code >= 400:  # the first one's refusal, replayed
+            raise ProblemError(answer.status_code, result.get("title", "Refused"), result.get("detail"))
+        return str(result["reference"]), str(result["access_token"])
+    busy = ProblemError(503, "Try again", "your complaint is still being sent: refresh this page in a moment")
+    busy.headers = {"Retry-After": "5"}
+    raise busy
 
 
 @router.get("/complaint/{reference}/created", response_class=HTMLResponse)
