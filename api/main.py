@@ -10,7 +10,8 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api import errors
+from api import errors, log_redaction
+from api.client_address import trust_proxies
 from api.routes import actions, auth, complaints, dev_mail, health, policies, public, resident_pages
 from core.services import Services, open_services
 from core.settings import Settings, get_settings
@@ -25,6 +26,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        log_redaction.install()  # again: the server may have configured logging after the factory ran
         opened = services or await open_services(settings or get_settings())
         app.state.services = opened
         try:
@@ -42,6 +44,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     if services is not None:
         app.state.services = services
     errors.install(app)
+    log_redaction.install()
+    trust_proxies(app, services.settings if services is not None else settings or get_settings())
     for module in (health, auth, policies, complaints, actions, public, dev_mail, resident_pages):
         app.include_router(module.router)
     app.mount("/resident-static", StaticFiles(directory=RESIDENT_STATIC), name="resident-static")
