@@ -118,7 +118,8 @@ def start_temporal_dev_server(
     )
 
 
-async def wait_for_temporal(address: str, namespace: str = "default", timeout: float = 60.0) -> Client:
+async def wait_for_temporal(address: str, namespace: str | None = None, timeout: float = 60.0) -> Client:
+    """A client as soon as the server answers (its namespace: the given one, else the configured one)."""
     from core.temporal import connect
 
     deadline = asyncio.get_running_loop().time() + timeout
