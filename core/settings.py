@@ -74,7 +74,7 @@ class Settings(BaseSettings):
     )
     task_queue: str = Field(default="complaints", description="Temporal task queue of the worker.")
     worker_max_cached_workflows: int = Field(
-        default=2000,
+        default=500,
         ge=0,
         description="Open complaints each worker keeps in memory (see the README's sizing table).",
     )
