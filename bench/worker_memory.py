@@ -192,14 +192,17 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         ) as servers:
             assert servers.client is not None
             common = {"folder": folder, "steps": args.steps}
-            result["uncapped"] = await measure_worker(
-                servers.pool, servers.client, servers.dsn, policies, label="uncapped",
-                max_cached=args.complaints * 2, complaints=args.complaints, first_index=0, **common,
-            )  # fmt: skip
-            result["capped"] = await measure_worker(
-                servers.pool, servers.client, servers.dsn, policies, label="capped",
-                max_cached=args.cap, complaints=args.complaints, first_index=10 * args.complaints, **common,
-            )  # fmt: skip
+            if "uncapped" in args.runs:
+                result["uncapped"] = await measure_worker(
+                    servers.pool, servers.client, servers.dsn, policies, label="uncapped",
+                    max_cached=args.complaints * 2, complaints=args.complaints, first_index=0, **common,
+                )  # fmt: skip
+            if "capped" in args.runs:
+                result["capped"] = await measure_worker(
+                    servers.pool, servers.client, servers.dsn, policies, label="capped",
+                    max_cached=args.cap, complaints=args.complaints, first_index=10 * args.complaints,
+                    **common,
+                )  # fmt: skip
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return result
@@ -210,21 +213,27 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--complaints", type=int, default=1500, help="complaints opened per worker")
     parser.add_argument("--steps", type=int, default=6, help="memory readings per worker")
     parser.add_argument("--cap", type=int, default=300, help="WORKER_MAX_CACHED_WORKFLOWS of the capped run")
+    parser.add_argument(
+        "--runs",
+        type=lambda text: set(text.split(",")),
+        default={"uncapped", "capped"},
+        help="uncapped, capped or both (default uncapped,capped)",
+    )
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench" / "results" / "worker-memory.json")
     parser.add_argument("--temporal-port", type=int, default=17233)
     parser.add_argument("--ui-port", type=int, default=18233)
     args = parser.parse_args(argv)
     result = asyncio.run(run(args))
-    uncapped, capped = result["uncapped"], result["capped"]
-    print(
-        f"\nmemory per cached open complaint: {uncapped['kib_per_cached_complaint']} KiB"
-        f" (worker at rest {uncapped['base_rss_mib']} MiB);"
-        f" worker CPU per complaint opened: {uncapped['worker_cpu_ms_per_complaint_opened']} ms"
-    )
-    print(
-        f"capped at {capped['max_cached_workflows']}: RSS {capped['samples'][-1]['rss_mib']} MiB"
-        f" after {capped['complaints']} complaints"
-    )
+    for label in ("uncapped", "capped"):
+        if label in result:
+            figures = result[label]
+            print(
+                f"\n{label} (cache {figures['max_cached_workflows']}):"
+                f" RSS {figures['samples'][-1]['rss_mib']} MiB after {figures['complaints']} complaints"
+                f" (at rest {figures['base_rss_mib']} MiB);"
+                f" {figures['kib_per_cached_complaint']} KiB per cached complaint;"
+                f" worker CPU per complaint opened {figures['worker_cpu_ms_per_complaint_opened']} ms"
+            )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(f"written to {args.out}", file=sys.stderr)
