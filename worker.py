@@ -75,17 +75,23 @@ def build_worker(
     policies: Mapping[str, Policy],
     sender: Sender | None = None,
 ) -> Worker:
+    # Sized by settings, not SDK defaults: the cache holds open complaints in memory (README: sizing) and
+    # every activity slot may hold a database connection, so the pool is sized to the slots.
+    settings = get_settings()
     return Worker(
         client,
         task_queue=task_queue,
         workflows=list(WORKFLOWS),
         activities=activities_for(pool, policies, sender),
         workflow_runner=WORKFLOW_RUNNER,
+        max_cached_workflows=settings.worker_max_cached_workflows,
+        max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
+        max_concurrent_activities=settings.worker_max_concurrent_activities,
     )
 
 
 async def run_worker(settings: Settings) -> None:
-    services = await open_services(settings)
+    services = await open_services(settings, process="worker")
     try:
         # One start-up step owns every Temporal Schedule (idempotent: each worker may run it).
         await ensure_schedules(services.temporal, settings.task_queue, scheduled_jobs())

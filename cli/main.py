@@ -3,7 +3,9 @@
 complaints policy check policies/*.toml
 complaints deadlines bexley 2026-12-23
 complaints deadlines barking-dagenham 2027-07-02T23:30:00Z --stage 1 --responded 2027-07-20
-complaints rebuild-read-model        (uses DATABASE_URL and TEMPORAL_ADDRESS)
+complaints rebuild-read-model        (uses DATABASE_URL and the Temporal connection settings)
+complaints replay-check [--sample 1000] [--closed-within-days 7] [--query '...']
+                                     (the gate before a deploy: exit 1 if running complaints would not replay)
 """
 
 from __future__ import annotations
@@ -13,10 +15,17 @@ import sys
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from core.replay_check import DEFAULT_CLOSED_WITHIN, DEFAULT_SAMPLE
 from domain.deadlines import plan_stage, response_received_on
 from domain.policy import Policy, SentBy
 from domain.policy_files import PolicyFileError, check_policy_file, load_policy_file
+
+if TYPE_CHECKING:
+    from temporalio.client import Client
+
+    from core.settings import Settings
 
 
 class UsageError(Exception):
@@ -136,6 +145,27 @@ def build_parser() -> argparse.ArgumentParser:
         "rebuild-read-model",
         help="Rewrite the case rows and event trail from the workflows (DATABASE_URL, TEMPORAL_ADDRESS).",
     )
+    replay = commands.add_parser(
+        "replay-check",
+        help="Replay running and recently closed complaints against this code; exit 1 on non-determinism.",
+    )
+    replay.add_argument(
+        "--sample",
+        type=int,
+        default=DEFAULT_SAMPLE,
+        help=f"At most this many histories, most recently started first (default {DEFAULT_SAMPLE}).",
+    )
+    replay.add_argument(
+        "--closed-within-days",
+        type=int,
+        default=DEFAULT_CLOSED_WITHIN.days,
+        help=f"Also closed complaints closed this recently (default {DEFAULT_CLOSED_WITHIN.days}).",
+    )
+    replay.add_argument(
+        "--query",
+        default=None,
+        help="A visibility query instead of the default (running, or closed within --closed-within-days).",
+    )
     return parser
 
 
@@ -143,26 +173,68 @@ def _rebuild() -> int:
     import asyncio
 
     from core.settings import get_settings
-    from core.temporal import connect
-    from store.db import create_pool, migrate
+    from store.db import create_pool, database_ssl, migrate
     from store.rebuild import rebuild_read_model
 
     settings = get_settings()
-    if not settings.database_url or not settings.temporal_address:
-        raise UsageError("DATABASE_URL and TEMPORAL_ADDRESS must name the servers to rebuild from and into")
-    database_url, temporal_address = settings.database_url, settings.temporal_address
+    if not settings.database_url:
+        raise UsageError("DATABASE_URL must name the database to rebuild into")
+    database_url = settings.database_url
 
     async def run() -> int:
-        pool = await create_pool(database_url)
+        pool = await create_pool(database_url, ssl=database_ssl(settings))
         try:
             await migrate(pool)
-            client = await connect(temporal_address, settings.temporal_namespace)
+            client = await _connect_or_explain(settings)
             return await rebuild_read_model(client, pool)
         finally:
             await pool.close()
 
     print(f"rebuilt {asyncio.run(run())} complaints")
     return 0
+
+
+async def _connect_or_explain(settings: Settings) -> Client:
+    """The configured Temporal client; a missing or broken connection setting is a usage error."""
+    from core.temporal import TemporalConfigError, connect
+
+    try:
+        return await connect(settings=settings)
+    except TemporalConfigError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def _replay_check(args: argparse.Namespace) -> int:
+    import asyncio
+    from datetime import timedelta
+
+    import worker
+    from core.replay_check import default_query, replay_check
+    from core.settings import get_settings
+
+    if args.sample < 1:
+        raise UsageError("--sample must be at least 1")
+    workflows = list(worker.WORKFLOWS)
+    query = args.query or default_query(workflows, closed_within=timedelta(days=args.closed_within_days))
+
+    async def run() -> int:
+        client = await _connect_or_explain(get_settings())
+        print(f"replaying up to {args.sample} histories from namespace {client.namespace}: {query}")
+        report = await replay_check(client, workflows, query=query, sample=args.sample)
+        for failure in report.failures:
+            print(f"NOT REPLAYABLE {failure.workflow_id} (run {failure.run_id}): {failure.error}")
+        if not report.replayed:
+            print("no workflow matched the query: nothing to replay")
+        elif report.passed:
+            print(f"replayed {report.replayed} histories: every one replays with this code")
+        else:
+            print(
+                f"{len(report.failures)} of {report.replayed} histories do not replay with this code: "
+                "do not deploy it (put the change behind workflow.patched)"
+            )
+        return 0 if report.passed else 1
+
+    return asyncio.run(run())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -172,6 +244,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _check(args.files)
         if args.command == "rebuild-read-model":
             return _rebuild()
+        if args.command == "replay-check":
+            return _replay_check(args)
         return _deadlines(args)
     except UsageError as exc:
         print(f"complaints: error: {exc}", file=sys.stderr)

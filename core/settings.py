@@ -6,11 +6,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEV_JWT_SECRET = "dev-only-secret-change-me-0123456789abcdef"
+SslMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 
 
 class Settings(BaseSettings):
@@ -25,12 +26,64 @@ class Settings(BaseSettings):
         default=None,
         description="PostgreSQL URL. Unset in development: the dev stack starts an embedded server.",
     )
+    database_sslmode: SslMode | None = Field(
+        default=None, description="TLS to PostgreSQL, as libpq's sslmode (unset: the URL's, else prefer)."
+    )
+    database_ssl_root_cert: Path | None = Field(
+        default=None, description="CA file (PEM) to verify PostgreSQL's certificate (unset: system CAs)."
+    )
+    database_pool_size: int | None = Field(
+        default=None,
+        ge=2,
+        description="Connections per process (unset: API 10; worker its activity slots + 2).",
+    )
     temporal_address: str | None = Field(
         default=None,
         description="Temporal frontend host:port. Unset in development: the dev stack starts a dev server.",
     )
-    temporal_namespace: str = Field(default="default", description="Temporal namespace.")
+    # The Temporal connection settings below carry the names of the Temporal SDK's own environment
+    # configuration (temporalio.envconfig), which core/temporal.py hands them to: the SDK merges them with
+    # the profile file and builds the TLS and API-key options, exactly as the `temporal` CLI does.
+    temporal_namespace: str | None = Field(
+        default=None, description="Temporal namespace (unset: the profile's, else `default`)."
+    )
+    temporal_api_key: SecretStr | None = Field(
+        default=None, description="Temporal Cloud API key; sent as a bearer token, turns TLS on."
+    )
+    temporal_tls: bool | None = Field(
+        default=None,
+        description="Force TLS to Temporal on or off (unset: on with an API key or a client certificate).",
+    )
+    temporal_tls_client_cert_path: Path | None = Field(
+        default=None, description="mTLS: the client certificate (PEM) presented to Temporal."
+    )
+    temporal_tls_client_key_path: Path | None = Field(
+        default=None, description="mTLS: the client certificate's private key (PEM)."
+    )
+    temporal_tls_server_ca_cert_path: Path | None = Field(
+        default=None, description="CA (PEM) of the Temporal server's certificate (unset: the system's CAs)."
+    )
+    temporal_tls_server_name: str | None = Field(
+        default=None, description="Server name to verify in Temporal's certificate, if not the address host."
+    )
+    temporal_config_file: Path | None = Field(
+        default=None, description="TOML file of Temporal connection profiles (the SDK's and CLI's format)."
+    )
+    temporal_profile: str | None = Field(
+        default=None, description="Profile to use from the Temporal config file (unset: `default`)."
+    )
     task_queue: str = Field(default="complaints", description="Temporal task queue of the worker.")
+    worker_max_cached_workflows: int = Field(
+        default=500,
+        ge=0,
+        description="Open complaints each worker keeps in memory (see the README's sizing table).",
+    )
+    worker_max_concurrent_workflow_tasks: int = Field(
+        default=20, ge=2, description="Workflow tasks each worker runs at once."
+    )
+    worker_max_concurrent_activities: int = Field(
+        default=20, ge=1, description="Activities each worker runs at once (each may hold a DB connection)."
+    )
     policies_dir: Path = Field(
         default=REPO_ROOT / "policies", description="Folder of council policy files (*.toml)."
     )
@@ -134,12 +187,30 @@ class Settings(BaseSettings):
         return self.environment == "production" if self.cookie_secure is None else self.cookie_secure
 
     @model_validator(mode="after")
+    def _tls_settings_agree(self) -> Settings:
+        not_verifying = {"disable", "allow", "prefer"}
+        if self.database_ssl_root_cert is not None and self.database_sslmode in not_verifying:
+            raise ValueError("DATABASE_SSL_ROOT_CERT needs DATABASE_SSLMODE require, verify-ca, verify-full")
+        if (self.temporal_tls_client_cert_path is None) != (self.temporal_tls_client_key_path is None):
+            raise ValueError("TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH go together")
+        return self
+
+    def database_pool_size_for(self, process: Literal["api", "worker"]) -> int:
+        """The pool is sized to the work a process runs at once, so no activity waits for a connection:
+        a worker needs one per activity slot plus the outbox dispatcher and the schedules' start-up step."""
+        if self.database_pool_size is not None:
+            return self.database_pool_size
+        return self.worker_max_concurrent_activities + 2 if process == "worker" else 10
+
+    @model_validator(mode="after")
     def _refuse_dev_secrets_in_production(self) -> Settings:
         if self.environment == "production":
             if self.jwt_secret == DEV_JWT_SECRET:
                 raise ValueError("JWT_SECRET must be set to a real secret in production")
-            if not self.database_url or not self.temporal_address:
-                raise ValueError("DATABASE_URL and TEMPORAL_ADDRESS must be set in production")
+            if not self.database_url:
+                raise ValueError("DATABASE_URL must be set in production")
+            if not self.temporal_address and not self.temporal_config_file:
+                raise ValueError("TEMPORAL_ADDRESS (or TEMPORAL_CONFIG_FILE) must be set in production")
             if self.notification_channel == "notify" and not (
                 self.notify_api_key and self.notify_email_template_id
             ):

@@ -1,15 +1,42 @@
-"""One place that builds Temporal clients: the API, the worker, the tests and the replayer all use it, so
-they share the data converter (and, later, the payload codec that encrypts personal data)."""
+"""One place that builds Temporal clients: the API, the worker, the CLI, the tests and the replayer use it,
+so they share the data converter and the connection configuration.
+
+The connection comes from the Temporal SDK's own environment configuration (`temporalio.envconfig`): the
+`TEMPORAL_*` variables (address, namespace, API key, TLS client certificate, key and CA) and the profiles of
+a TOML file, the same ones the `temporal` CLI reads. The settings class carries those variables (so they may
+also come from `.env`) and hands them to the SDK, which merges them over the profile and builds TLS options.
+"""
 
 from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
+from temporalio.envconfig import ClientConfigProfile, ClientConnectConfig
 
 from core.search_attributes import SEARCH_ATTRIBUTE_TYPES
+from core.settings import Settings, get_settings
 
-__all__ = ["SEARCH_ATTRIBUTE_TYPES", "connect", "data_converter", "workflow_id"]
+__all__ = [
+    "SEARCH_ATTRIBUTE_TYPES",
+    "TemporalConfigError",
+    "connect",
+    "connect_options",
+    "data_converter",
+    "sdk_environment",
+    "workflow_id",
+]
+
+DEFAULT_NAMESPACE = "default"
+
+
+class TemporalConfigError(ValueError):
+    """The Temporal connection settings or profile file cannot make a connection (no traceback)."""
 
 
 def data_converter() -> DataConverter:
@@ -20,5 +47,73 @@ def workflow_id(reference: str) -> str:
     return f"complaint-{reference}"
 
 
-async def connect(address: str, namespace: str = "default") -> Client:
-    return await Client.connect(address, namespace=namespace, data_converter=data_converter())
+def sdk_environment(settings: Settings, environ: Mapping[str, str]) -> dict[str, str]:
+    """The variables the SDK's loader reads: the process's own `TEMPORAL_*` ones (e.g. `TEMPORAL_GRPC_META_*`
+    or the `*_DATA` forms of the certificates), overlaid by the settings, which may also come from `.env`."""
+    environment = {key: value for key, value in environ.items() if key.startswith("TEMPORAL_")}
+    values: dict[str, str | Path | bool | None] = {
+        "TEMPORAL_ADDRESS": settings.temporal_address,
+        "TEMPORAL_NAMESPACE": settings.temporal_namespace,
+        "TEMPORAL_API_KEY": (
+            settings.temporal_api_key.get_secret_value() if settings.temporal_api_key is not None else None
+        ),
+        "TEMPORAL_TLS": settings.temporal_tls,
+        "TEMPORAL_TLS_CLIENT_CERT_PATH": settings.temporal_tls_client_cert_path,
+        "TEMPORAL_TLS_CLIENT_KEY_PATH": settings.temporal_tls_client_key_path,
+        "TEMPORAL_TLS_SERVER_CA_CERT_PATH": settings.temporal_tls_server_ca_cert_path,
+        "TEMPORAL_TLS_SERVER_NAME": settings.temporal_tls_server_name,
+        "TEMPORAL_PROFILE": settings.temporal_profile,
+        "TEMPORAL_CONFIG_FILE": settings.temporal_config_file,
+    }
+    for key, value in values.items():
+        if value is None:
+            continue
+        environment[key] = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    return environment
+
+
+def connect_options(
+    address: str | None = None,
+    namespace: str | None = None,
+    *,
+    settings: Settings | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> ClientConnectConfig:
+    """The keyword arguments of `Client.connect` (less the data converter): the profile file (if any), then
+    the environment over it, then an explicit `address` / `namespace` (the dev stack's and tests' servers)."""
+    settings = settings if settings is not None else get_settings()
+    environment = sdk_environment(settings, os.environ if environ is None else environ)
+    config_file = environment.get("TEMPORAL_CONFIG_FILE")
+    try:
+        profile = ClientConfigProfile.load(
+            profile=environment.get("TEMPORAL_PROFILE"),
+            config_source=Path(config_file) if config_file else None,
+            # Only a file the configuration names: a developer's ~/.config/temporalio/temporal.toml must not
+            # silently point the service at another cluster.
+            disable_file=not config_file,
+            config_file_strict=True,
+            override_env_vars=environment,
+        )
+        options = profile.to_client_connect_config()  # reads the certificate files
+    except (RuntimeError, OSError) as exc:  # the SDK's ConfigError is a RuntimeError
+        raise TemporalConfigError(f"Temporal connection configuration: {exc}") from exc
+    if address is not None:
+        options["target_host"] = address
+    if namespace is not None:
+        options["namespace"] = namespace
+    if not options.get("target_host"):
+        raise TemporalConfigError("no Temporal address: set TEMPORAL_ADDRESS or a profile with an address")
+    options.setdefault("namespace", DEFAULT_NAMESPACE)
+    return options
+
+
+async def connect(
+    address: str | None = None,
+    namespace: str | None = None,
+    *,
+    settings: Settings | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Client:
+    """A client for the configured Temporal (see `connect_options`), always with the service's converter."""
+    options: dict[str, Any] = dict(connect_options(address, namespace, settings=settings, environ=environ))
+    return await Client.connect(**options, data_converter=data_converter())

@@ -47,7 +47,7 @@ async def _prepare(settings: Settings, database_url: str, temporal_address: str)
         await migrate(pool)
         await seed_staff(pool)
         client = await wait_for_temporal(temporal_address, settings.temporal_namespace)
-        await register_search_attributes(client, SEARCH_ATTRIBUTE_TYPES, settings.temporal_namespace)
+        await register_search_attributes(client, SEARCH_ATTRIBUTE_TYPES, client.namespace)
         return await seed_complaints(pool, client, settings.task_queue, policies)
     finally:
         await pool.close()

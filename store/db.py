@@ -1,14 +1,16 @@
-"""The connection pool and the numbered SQL migrations, applied at start-up."""
+"""The connection pool (over TLS where the database asks for it) and the numbered SQL migrations, applied at
+start-up."""
 
 from __future__ import annotations
 
 import json
 import logging
+import ssl
 from pathlib import Path
 
 import asyncpg
 
-from core.settings import REPO_ROOT
+from core.settings import REPO_ROOT, Settings, SslMode
 
 MIGRATIONS_DIR = REPO_ROOT / "migrations"
 # Any constant works: it only has to be the same in every process that migrates this database.
@@ -23,8 +25,31 @@ async def _init_connection(connection: asyncpg.Connection) -> None:
     await connection.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
-async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=_init_connection)
+def database_ssl(settings: Settings) -> ssl.SSLContext | SslMode | None:
+    """TLS to PostgreSQL from DATABASE_SSLMODE and DATABASE_SSL_ROOT_CERT, with libpq's meaning of sslmode.
+
+    None leaves it to the URL (`?sslmode=...&sslrootcert=...` work too). The verifying modes get a context
+    that trusts the given CA file, or the system's CAs without one (the managed services' public chains);
+    verify-ca checks the chain only, verify-full also the host name.
+    """
+    mode, root_cert = settings.database_sslmode, settings.database_ssl_root_cert
+    if root_cert is not None and mode is None:
+        mode = "verify-full"
+    elif root_cert is not None and mode == "require":
+        mode = "verify-ca"  # as libpq: with a CA file, require checks the chain
+    if mode in {"verify-ca", "verify-full"}:
+        context = ssl.create_default_context(cafile=str(root_cert) if root_cert is not None else None)
+        context.check_hostname = mode == "verify-full"
+        return context
+    return mode
+
+
+async def create_pool(
+    dsn: str, *, min_size: int = 1, max_size: int = 10, ssl: ssl.SSLContext | SslMode | None = None
+) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(
+        dsn, min_size=min_size, max_size=max_size, init=_init_connection, ssl=ssl
+    )
     assert pool is not None
     return pool
 

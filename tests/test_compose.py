@@ -29,7 +29,19 @@ DOCKERFILE = REPO_ROOT / "Dockerfile"
 DOCKERIGNORE = REPO_ROOT / ".dockerignore"
 ENV_EXAMPLE = REPO_ROOT / "deploy" / "compose.env.example"
 
-EXPECTED_SERVICES = {"postgres", "temporal", "temporal-setup", "temporal-ui", "api", "worker"}
+EXPECTED_SERVICES = {
+    "postgres",
+    "temporal-schema",
+    "temporal",
+    "temporal-setup",
+    "temporal-ui",
+    "prometheus",
+    "api",
+    "worker",
+}
+ONE_SHOT_SERVICES = {"temporal-schema", "temporal-setup"}
+# A pinned image names its full version (PostgreSQL's are major.minor), never `latest` or a bare major.
+PINNED_IMAGE = re.compile(r"^[a-z0-9./-]+:v?\d+\.\d+(?:\.\d+)?(?:-[A-Za-z0-9.-]+)?$")
 APP_SERVICES = ("api", "worker")
 SETTING_NAMES = {name.upper() for name in Settings.model_fields}
 REQUIRED_PRODUCTION_SETTINGS = {"DATABASE_URL", "TEMPORAL_ADDRESS", "JWT_SECRET", "ENVIRONMENT"}
@@ -310,7 +322,7 @@ def test_api_and_worker_share_settings(services: dict[str, Any]) -> None:
 def test_dependencies_wait_for_health_and_setup(compose: Compose) -> None:
     assert dependency_problems(compose) == []
     services = compose["services"]
-    assert dependencies_of(services["temporal"]) == {"postgres": "service_healthy"}
+    assert dependencies_of(services["temporal"])["postgres"] == "service_healthy"
     assert dependencies_of(services["temporal-setup"]).get("temporal") == "service_healthy"
     assert dependencies_of(services["temporal-ui"]).get("temporal") == "service_healthy"
 
@@ -323,11 +335,13 @@ def test_api_has_a_readiness_check_and_a_restart_policy(compose: Compose) -> Non
     assert any(str(port).endswith(":8000") for port in api.get("ports", []))
 
 
-def test_worker_is_a_scalable_restartable_pool_without_ports(compose: Compose) -> None:
+def test_worker_is_a_scalable_restartable_pool_without_ports(
+    compose: Compose, services: dict[str, Any]
+) -> None:
     worker = compose["services"]["worker"]
     assert command_of(worker) == ["python", "-m", "worker"]
     assert worker.get("restart") in {"always", "unless-stopped", "on-failure"}
-    assert worker["deploy"]["replicas"] >= 2
+    assert int(services["worker"]["deploy"]["replicas"]) >= 2
     assert "ports" not in worker
     assert "container_name" not in worker, "a fixed container name prevents scaling"
     # The image's health check calls the API's /healthz, which a worker does not serve.
@@ -367,17 +381,17 @@ def test_search_attributes_registered_are_exactly_the_services(compose: Compose)
 
 def test_temporal_runs_on_postgres_in_its_own_databases(services: dict[str, Any]) -> None:
     temporal = services["temporal"]
-    assert str(temporal["image"]).startswith("temporalio/auto-setup:")
+    # The supported server image, not auto-setup (development only): the schema is set up beforehand.
+    assert str(temporal["image"]).startswith("temporalio/server:")
     environment = environment_of(temporal)
     assert environment["DB"] == "postgres12"
     assert environment["POSTGRES_SEEDS"] == "postgres"
-    assert environment["DEFAULT_NAMESPACE"] == NAMESPACE
     temporal_databases = {environment["DBNAME"], environment["VISIBILITY_DBNAME"]}
     assert None not in temporal_databases and len(temporal_databases) == 2
     app_url = urlsplit(environment_of(services["api"])["DATABASE_URL"] or "")
     assert app_url.path.lstrip("/") not in temporal_databases
     assert app_url.username != environment["POSTGRES_USER"], "the service must not use the superuser"
-    assert "cluster health" in healthcheck_test(temporal) or "tctl" in healthcheck_test(temporal)
+    assert healthcheck_test(temporal)
     dynamic_config = environment["DYNAMIC_CONFIG_FILE_PATH"] or ""
     mounts = [str(volume).split(":") for volume in temporal.get("volumes", [])]
     assert any(
@@ -516,3 +530,104 @@ def test_compose_refuses_the_dev_jwt_secret_too(compose: Compose) -> None:
     api = environment_of(_resolve(compose, env)["services"]["api"])
     with pytest.raises(ValidationError, match="JWT_SECRET"):
         settings_from(api)
+
+
+# --- supported images, schema, visibility, UI codec, Prometheus, scaling -------------------------------
+
+
+def test_every_image_is_pinned_to_a_full_version(compose: Compose) -> None:
+    assert not any(
+        PINNED_IMAGE.match(image) for image in ("postgres:16", "temporalio/ui:latest", "prom/prometheus")
+    )
+    for name, service in compose["services"].items():
+        if "build" in service:
+            continue  # the service's own image, built from this repository
+        assert PINNED_IMAGE.match(str(service["image"])), f"{name}: {service['image']} is not pinned"
+
+
+def test_temporal_schema_is_set_up_by_admin_tools_before_the_server_starts(services: dict[str, Any]) -> None:
+    schema = services["temporal-schema"]
+    server_version = str(services["temporal"]["image"]).split(":")[1]
+    assert str(schema["image"]).startswith(f"temporalio/admin-tools:{server_version}")
+    assert schema.get("restart") == "no"
+    assert dependencies_of(schema) == {"postgres": "service_healthy"}
+    assert dependencies_of(services["temporal"]) == {
+        "postgres": "service_healthy",
+        "temporal-schema": "service_completed_successfully",
+    }
+    script = "\n".join(command_of(schema, "entrypoint") + command_of(schema))
+    assert "temporal-sql-tool --plugin postgres12 --ep postgres" in script
+    for step in ("create", "setup-schema -v 0.0", "update-schema -d"):
+        assert step in script
+    # Both of the server's databases, the visibility one with the SQL advanced-visibility schema (custom
+    # search attributes and list queries on PostgreSQL, no Elasticsearch).
+    environment = environment_of(services["temporal"])
+    pairs = re.search(r"for pair in (.+); do", script)
+    assert pairs is not None
+    assert dict(pair.split(":") for pair in pairs[1].split()) == {
+        environment["DBNAME"]: "temporal",
+        environment["VISIBILITY_DBNAME"]: "visibility",
+    }
+    assert "/etc/temporal/schema/postgresql/v12" in script
+    # The password reaches the tool from the environment, never on its command line.
+    assert environment_of(schema)["SQL_PASSWORD"] == environment["POSTGRES_PWD"]
+    assert "POSTGRES_PASSWORD" not in script and "--password" not in script
+
+
+def test_temporal_setup_creates_the_namespace_with_its_retention(services: dict[str, Any]) -> None:
+    setup = services["temporal-setup"]
+    script = "\n".join(command_of(setup, "entrypoint") + command_of(setup))
+    assert "temporal operator cluster health" in script
+    assert f"temporal operator namespace create --namespace {NAMESPACE} --retention" in script
+    assert environment_of(setup)["TEMPORAL_RETENTION"] == "720h"
+
+
+def test_long_running_services_have_health_checks_and_one_shots_do_not_restart(compose: Compose) -> None:
+    for name, service in compose["services"].items():
+        if name in ONE_SHOT_SERVICES:
+            assert service.get("restart") == "no", name
+        elif name != "worker":  # no HTTP server of its own; restarts cover it
+            assert healthcheck_test(service), f"{name} has no health check"
+            assert service.get("restart") in {"always", "unless-stopped", "on-failure"}, name
+
+
+def test_the_ui_decodes_payloads_through_the_api_codec_server(services: dict[str, Any]) -> None:
+    environment = environment_of(services["temporal-ui"])
+    endpoint = urlsplit(environment["TEMPORAL_CODEC_ENDPOINT"] or "")
+    assert endpoint.scheme in {"http", "https"}
+    assert endpoint.path == "/codec", "the UI posts to <endpoint>/decode and <endpoint>/encode"
+    published = [str(port).split(":")[-2] for port in services["api"]["ports"]]
+    assert any(str(endpoint.port) == host.split("-")[0] for host in published), (
+        "the API as the browser sees it"
+    )
+
+
+def test_prometheus_runs_the_deploy_configuration(compose: Compose, services: dict[str, Any]) -> None:
+    prometheus = services["prometheus"]
+    assert str(prometheus["image"]).startswith("prom/prometheus:")
+    flags = dict(flag.split("=", 1) for flag in command_of(prometheus))
+    mounts = [str(volume).split(":")[:2] for volume in prometheus["volumes"]]
+    # deploy/ is mounted whole, so the alert rule files deploy/prometheus.yml names (relative to itself)
+    # are there too; the configuration file is deploy/prometheus.yml.
+    assert ["./deploy", "/etc/prometheus/deploy"] in mounts
+    assert flags["--config.file"] == "/etc/prometheus/deploy/prometheus.yml"
+    assert [flags["--storage.tsdb.path"]] == [t for s, t in mounts if s in compose["volumes"]]
+    assert "/-/ready" in healthcheck_test(prometheus)
+
+
+def test_api_and_workers_scale_independently(compose: Compose, services: dict[str, Any]) -> None:
+    for name in APP_SERVICES:
+        assert "container_name" not in compose["services"][name]
+        assert int(services[name]["deploy"]["replicas"]) >= 1
+    assert (
+        compose["services"]["api"]["deploy"]["replicas"]
+        != compose["services"]["worker"]["deploy"]["replicas"]
+    )
+    # Each API replica needs a host port of its own: the API publishes a range.
+    (port,) = services["api"]["ports"]
+    first, _, last = str(port).split(":")[0].partition("-")
+    assert last and int(last) > int(first)
+    worker = environment_of(services["worker"])
+    sizing = settings_from(worker)
+    assert sizing.worker_max_cached_workflows == int(worker["WORKER_MAX_CACHED_WORKFLOWS"] or 0)
+    assert sizing.database_pool_size_for("worker") == sizing.worker_max_concurrent_activities + 2
