@@ -33,6 +33,9 @@ SHIPPED = (
     "council-003",
     "council-004",
     "complaint-handling-code",
+    "scotland-model",
+    "wales-model",
+    "northern-ireland-model",
 )
 # Where letters are queued: the apply steps, the timers, the letters module and the workflow itself.
 LIFECYCLE_SOURCES = [

@@ -29,7 +29,7 @@ from api.main import create_app
 from core.services import Services
 from core.temporal import workflow_id
 from domain import commands as cmd
-from domain.models import ComplaintState
+from domain.models import ComplaintState, Receipt
 from domain.policy import Policy
 from tests.api_helpers import settings_for
 from tests.factories import INVESTIGATOR, OFFICER, running_worker
@@ -75,7 +75,8 @@ class Site:
 
     async def staff(self, reference: str, update: str, command: cmd.Command) -> ComplaintState:
         handle = self.env.client.get_workflow_handle(workflow_id(reference))
-        state: ComplaintState = await handle.execute_update(update, command, result_type=ComplaintState)
+        await handle.execute_update(update, command, result_type=Receipt)  # an Update answers a receipt
+        state: ComplaintState = await handle.query("state", result_type=ComplaintState)
         return state
 
 
@@ -196,13 +197,9 @@ async def test_make_track_and_ask_for_a_review(site: Site) -> None:
     assert "Acknowledgement of your complaint" in letters and "Our response to your complaint" in letters
     assert await page.get_by_role("heading", name="Ask for a review").is_visible()
 
-    # Without reasons the form comes back with the problem named; with them, accepted at once.
-    await page.get_by_role("button", name="Ask for a review").click()
-    assert (
-        "Tell us why you are unhappy with our response"
-        in await page.locator(".govuk-error-summary").inner_text()
-    )
-    await page.get_by_label("Why are you unhappy with our response?").fill("The damp has come back.")
+    # Reasons are optional (the Complaint Handling Code, 6.12: a resident must not be required to give
+    # them): the request is accepted at once without them.
+    assert await page.get_by_label("Why are you unhappy with our response? (optional)").count() == 1
     await page.get_by_label("What outcome do you want from the review? (optional)").fill("A full survey.")
     await page.get_by_role("button", name="Ask for a review").click()
     assert page.url == f"{site.base}/complaint/{reference}?done=review"

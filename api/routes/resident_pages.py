@@ -95,7 +95,7 @@ FIELD_LABELS = {
     "service_area": "Select the service your complaint is about",
     "summary": "Tell us what went wrong",
     "desired_outcome": "The outcome you want must be 5,000 characters or fewer",
-    "reasons": "Tell us why you are unhappy with our response",
+    "reasons": "Your reasons must be 10,000 characters or fewer",
     "outcome_wanted": "The outcome you want must be 5,000 characters or fewer",
     "reason": "The reason must be 5,000 characters or fewer",
     "up_to": "Enter the latest date you agree to, like 2027-01-29",
