@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api import errors
+from api.guards import EdgeGuard
 from api.routes import actions, auth, complaints, dev_mail, health, policies, public, resident_pages
 from core.services import Services, open_services
 from core.settings import Settings, get_settings
@@ -25,7 +26,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        opened = services or await open_services(settings or get_settings())
+        # Temporal is connected lazily: the API starts, and answers 503 (readyz says why), while it is down.
+        opened = services or await open_services(settings or get_settings(), lazy_temporal=True)
         app.state.services = opened
         try:
             yield
@@ -42,6 +44,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     if services is not None:
         app.state.services = services
     errors.install(app)
+    app.add_middleware(EdgeGuard)
     for module in (health, auth, policies, complaints, actions, public, dev_mail, resident_pages):
         app.include_router(module.router)
     app.mount("/resident-static", StaticFiles(directory=RESIDENT_STATIC), name="resident-static")

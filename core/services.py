@@ -23,16 +23,17 @@ class Services:
     policies: dict[str, Policy]
 
 
-async def open_services(settings: Settings) -> Services:
+async def open_services(settings: Settings, *, lazy_temporal: bool = False) -> Services:
     """Load the policies (an invalid file stops the process, naming file, field and reason), open the pool,
-    apply migrations and connect to Temporal."""
+    apply migrations and connect to Temporal (with `lazy_temporal`, at its first call: the API can then
+    start, and answer 503, while Temporal is down)."""
     if not settings.database_url or not settings.temporal_address:
         raise RuntimeError("DATABASE_URL and TEMPORAL_ADDRESS must be set (make run sets them for you)")
     policies = load_policies(settings.policies_dir)
     pool = await create_pool(settings.database_url)
     try:
         await migrate(pool)
-        temporal = await connect(settings.temporal_address, settings.temporal_namespace)
+        temporal = await connect(settings.temporal_address, settings.temporal_namespace, lazy=lazy_temporal)
     except BaseException:
         await pool.close()
         raise

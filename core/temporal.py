@@ -20,5 +20,5 @@ def workflow_id(reference: str) -> str:
     return f"complaint-{reference}"
 
 
-async def connect(address: str, namespace: str = "default") -> Client:
-    return await Client.connect(address, namespace=namespace, data_converter=data_converter())
+async def connect(address: str, namespace: str = "default", *, lazy: bool = False) -> Client:
+    return await Client.connect(address, namespace=namespace, data_converter=data_converter(), lazy=lazy)
