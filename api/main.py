@@ -27,7 +27,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Temporal is connected lazily: the API starts, and answers 503 (readyz says why), while it is down.
-        opened = services or await open_services(settings or get_settings(), lazy_temporal=True)
+        opened = services or await open_services(settings or get_settings(), for_api=True)
         app.state.services = opened
         try:
             yield

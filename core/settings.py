@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     )
     temporal_namespace: str = Field(default="default", description="Temporal namespace.")
     task_queue: str = Field(default="complaints", description="Temporal task queue of the worker.")
+    temporal_request_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds an API request waits for Temporal to start a complaint or accept an action.",
+    )
     policies_dir: Path = Field(
         default=REPO_ROOT / "policies", description="Folder of council policy files (*.toml)."
     )
