@@ -36,12 +36,17 @@ class ProblemError(Exception):
     """Raised by routes for a 4xx with a specific problem type."""
 
     def __init__(
-        self, status: int, title: str, detail: str | None = None, type_: str = "about:blank"
+        self,
+        status: int,
+        title: str,
+        detail: str | None = None,
+        type_: str = "about:blank",
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(detail or title)
         self.problem = Problem(type=type_, title=title, status=status, detail=detail)
         # RFC 6750: a 401 names the scheme the client should use.
-        self.headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        self.headers = {"WWW-Authenticate": "Bearer"} if status == 401 else headers
 
 
 def problem_response(

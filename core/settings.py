@@ -36,6 +36,14 @@ class Settings(BaseSettings):
         gt=0,
         description="Seconds an API request waits for Temporal to start a complaint or accept an action.",
     )
+    idempotency_key_ttl_hours: float = Field(
+        default=24.0, gt=0, description="Hours an Idempotency-Key answers repeats; after that it is new."
+    )
+    idempotency_claim_timeout: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds after which a key claimed by a request that never answered is taken over.",
+    )
     policies_dir: Path = Field(
         default=REPO_ROOT / "policies", description="Folder of council policy files (*.toml)."
     )
