@@ -89,6 +89,11 @@ class Settings(BaseSettings):
     notification_max_attempts: int = Field(
         default=8, ge=1, description="Tries per message before it is marked failed and staff are flagged."
     )
+    notification_claim_timeout: float = Field(
+        default=120.0,
+        gt=0,
+        description="Seconds after which a message claimed by a sender that stopped is resolved.",
+    )
     notification_templates_dir: Path | None = Field(
         default=None,
         description="Optional per-council template overrides: <dir>/<policy id>/<template>.txt.j2.",
