@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -45,8 +46,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.state.services = services
     errors.install(app)
     app.add_middleware(EdgeGuard)
+    # Any route may be answered by the edge guard (413, 422) or an outage (503): the OpenAPI says so.
+    edge: dict[int | str, dict[str, Any]] = {
+        status: errors.PROBLEM_RESPONSES[status] for status in (413, 422, 503)
+    }
     for module in (health, auth, policies, complaints, actions, public, dev_mail, resident_pages):
-        app.include_router(module.router)
+        app.include_router(module.router, responses=edge)
     app.mount("/resident-static", StaticFiles(directory=RESIDENT_STATIC), name="resident-static")
     return app
 

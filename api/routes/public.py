@@ -132,7 +132,7 @@ async def revoke_access(
     return Response(status_code=204)
 
 
-@router.post("/complaints/{reference}/access-link", status_code=202)
+@router.post("/complaints/{reference}/access-link", status_code=202, responses=RESPONSES)
 async def request_access_link(
     reference: Reference, body: AccessLinkRequest, services: ServicesDep
 ) -> JSONResponse:
