@@ -95,6 +95,8 @@ _POSTGRES_DOWN: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.OperatorInterventionError,
     asyncpg.exceptions.InsufficientResourcesError,
     asyncpg.InterfaceError,
+    # asyncpg's own state machine when a connection dies mid-operation ("another operation is in progress").
+    asyncpg.InternalClientError,
     OSError,  # refused, reset, timed out (asyncio.TimeoutError is a TimeoutError, an OSError)
 )
 

@@ -17,7 +17,7 @@ import asyncio
 import hashlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -102,14 +102,44 @@ async def run_once(
         await store(problem.problem.status, answer, {})
         raise
     except BaseException:
-        try:
-            await repository.release(staff_id=staff.id, key=key)
-        except Exception as error:  # the database is away too: the claim times out on its own
-            log.warning("could not release Idempotency-Key claim (it times out): %r", error)
+        await _release(repository, staff.id, key, claimed_at, claim_timeout)
         raise
     answer = model.model_dump(mode="json")
     await store(status, answer, headers)
     return _response(status, answer, headers, replayed=False)
+
+
+async def _release(
+    repository: IdempotencyRepository,
+    staff_id: str,
+    key: str,
+    claimed_at: datetime,
+    claim_timeout: timedelta,
+) -> None:
+    """Release the claim so the client's retry can act; if the database is away too, keep trying in the
+    background, so the retry is not told "in progress" for longer than the outage."""
+    try:
+        await repository.release(staff_id=staff_id, key=key, claimed_at=claimed_at)
+        return
+    except Exception as error:
+        log.warning("could not release Idempotency-Key %r yet: %r", key, error)
+
+    async def keep_trying() -> None:
+        for _ in range(max(int(claim_timeout.total_seconds() / STORE_RETRY_SECONDS) - 1, 1)):
+            await asyncio.sleep(STORE_RETRY_SECONDS)
+            try:
+                await repository.release(staff_id=staff_id, key=key, claimed_at=claimed_at)
+                return
+            except Exception:
+                continue
+
+    _in_background(keep_trying())
+
+
+def _in_background(work: Coroutine[Any, Any, None]) -> None:
+    task = asyncio.get_running_loop().create_task(work)
+    _storing.add(task)
+    task.add_done_callback(_storing.discard)
 
 
 def _different_request() -> ProblemError:
@@ -155,6 +185,4 @@ async def _store(
                 continue
         log.error("the answer to Idempotency-Key %r was never stored; its claim times out", key)
 
-    task = asyncio.get_running_loop().create_task(keep_trying())
-    _storing.add(task)
-    task.add_done_callback(_storing.discard)
+    _in_background(keep_trying())

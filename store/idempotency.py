@@ -86,12 +86,15 @@ class IdempotencyRepository:
         )
         return bool(done)
 
-    async def release(self, *, staff_id: str, key: str) -> None:
-        """Forget a claim whose request failed unexpectedly, so a retry can act."""
+    async def release(self, *, staff_id: str, key: str, claimed_at: datetime | None = None) -> None:
+        """Forget a claim whose request failed unexpectedly, so a retry can act (with `claimed_at`, only
+        that claim, not one that took it over since)."""
         await self._db.execute(
-            "DELETE FROM idempotency_keys WHERE staff_id = $1 AND key = $2 AND status_code IS NULL",
+            "DELETE FROM idempotency_keys WHERE staff_id = $1 AND key = $2 AND status_code IS NULL"
+            " AND ($3::timestamptz IS NULL OR created_at = $3)",
             staff_id,
             key,
+            claimed_at,
         )
 
     async def purge_expired(self, *, ttl: timedelta) -> int:

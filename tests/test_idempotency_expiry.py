@@ -124,3 +124,27 @@ async def test_an_answer_the_database_could_not_take_is_stored_once_it_is_back()
     finally:
         server.cleanup()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+async def test_an_action_retried_after_its_claim_was_taken_over_is_audited_once(
+    api: Client, pool: asyncpg.Pool
+) -> None:
+    client, settings = api
+    created = await _create(client, settings, "audit-once")
+    reference = created.json()["reference"]
+    headers = {**bearer("olivia.officer", settings), "Idempotency-Key": "audit-once-ack"}
+    first = await client.post(f"/api/complaints/{reference}/acknowledge", json={}, headers=headers)
+    assert first.status_code == 200
+    # The answer never reached the database (an outage): the claim is left unanswered, then taken over.
+    await pool.execute(
+        "UPDATE idempotency_keys SET status_code = NULL, response = NULL,"
+        " created_at = now() - interval '61 seconds' WHERE key = 'audit-once-ack'"
+    )
+    again = await client.post(f"/api/complaints/{reference}/acknowledge", json={}, headers=headers)
+    assert again.status_code == 200, again.text  # the same update (its id comes from the key): acted once
+    acknowledged = [item for item in again.json()["history"] if item["action"] == "acknowledge"]
+    assert len(acknowledged) == 1
+    audited = await pool.fetchval(
+        "SELECT count(*) FROM audit_log WHERE reference = $1 AND action = 'acknowledge'", reference
+    )
+    assert audited == 1
