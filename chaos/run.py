@@ -256,12 +256,13 @@ async def main_async(args: argparse.Namespace) -> list[Report]:
             flush=True,
         )
         for phase in args.phases.split(","):
-            print(f"{phase}: {args.complaints} complaints, {args.concurrency} clients ...", flush=True)
+            complaints = args.complaints if phase == "worker" else args.outage_complaints
+            print(f"{phase}: {complaints} complaints, {args.concurrency} clients ...", flush=True)
             report = await run_phase(
                 stack,
                 phase,
                 PHASES[phase](args),
-                complaints=args.complaints,
+                complaints=complaints,
                 concurrency=args.concurrency,
                 known=known,
                 shape=shape,
@@ -277,7 +278,13 @@ async def main_async(args: argparse.Namespace) -> list[Report]:
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m chaos.run", description=__doc__.splitlines()[0])
-    parser.add_argument("--complaints", type=int, default=300)
+    parser.add_argument("--complaints", type=int, default=300, help="complaints in the worker run")
+    parser.add_argument(
+        "--outage-complaints",
+        type=int,
+        default=100,
+        help="complaints in the Temporal and PostgreSQL runs (each outage lasts --down-seconds)",
+    )
     parser.add_argument("--concurrency", type=int, default=12)
     parser.add_argument("--worker-kills", type=int, default=5)
     parser.add_argument("--down-seconds", type=float, default=10.0)
