@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench clean-data
+.PHONY: run test lint format bench chaos clean-data
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+
+# Fault runs on real servers (kill -9 the worker, Temporal; stop PostgreSQL) under load; prints the counts.
+chaos: $(STAMP)
+	$(BIN)/python -m chaos.run
 
 clean-data:
 	rm -rf .data

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -22,6 +23,7 @@ from domain.policy import Policy
 from notifications.channels import Sender, sender_from_settings
 from notifications.delivery import DeliveryOptions
 from notifications.dispatcher import OutboxDispatcher
+from store.idempotency import IdempotencyRepository
 from workflows.complaint import ComplaintWorkflow
 
 WORKFLOWS: Sequence[type] = [ComplaintWorkflow]
@@ -33,6 +35,25 @@ WORKFLOW_RUNNER = SandboxedWorkflowRunner(
         "workflows", "domain", "activities", "core", "store", "notifications", "email_validator", "idna"
     )
 )
+
+# How often the worker deletes expired Idempotency-Keys (they already answer nothing; this frees the rows).
+PURGE_INTERVAL_SECONDS = 600.0
+
+log = logging.getLogger(__name__)
+
+
+async def purge_idempotency_keys(pool: asyncpg.Pool, ttl: timedelta) -> None:
+    """Delete expired Idempotency-Keys now and then, until cancelled; a database hiccup waits a round."""
+    while True:
+        try:
+            purged = await IdempotencyRepository(pool).purge_expired(ttl=ttl)
+            if purged:
+                log.info("purged %d expired Idempotency-Keys", purged)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("purging expired Idempotency-Keys failed; trying again later")
+        await asyncio.sleep(PURGE_INTERVAL_SECONDS)
 
 
 def activities_for(
@@ -108,18 +129,25 @@ async def run_worker(settings: Settings) -> None:
             options=DeliveryOptions.from_settings(settings),
             poll_interval=5.0,
         )
-        logging.getLogger(__name__).info(
+        log.info(
             "worker polling %s with %d policies; e-mail by %s",
             settings.task_queue,
             len(services.policies),
             settings.notification_channel,
         )
-        dispatching = asyncio.create_task(dispatcher.run(), name="outbox-dispatcher")
+        background = [
+            asyncio.create_task(dispatcher.run(), name="outbox-dispatcher"),
+            asyncio.create_task(
+                purge_idempotency_keys(services.pool, timedelta(hours=settings.idempotency_key_ttl_hours)),
+                name="idempotency-purge",
+            ),
+        ]
         try:
             await worker.run()
         finally:
-            dispatching.cancel()
-            await asyncio.gather(dispatching, return_exceptions=True)
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
     finally:
         await services.pool.close()
 

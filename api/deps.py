@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from typing import Annotated
 
@@ -52,8 +53,19 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 
 
-def request_id(x_request_id: Annotated[str | None, Header(max_length=100)] = None) -> str:
-    return x_request_id or uuid.uuid4().hex
+def request_id(
+    request: Request,
+    x_request_id: Annotated[str | None, Header(max_length=100)] = None,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", include_in_schema=False)] = None,
+) -> str:
+    """The request's id in the audit trail. A POST with an Idempotency-Key gets one derived from the key and
+    the path, so a retry that acts again (after an outage) writes no second audit row."""
+    if x_request_id:
+        return x_request_id
+    if idempotency_key and request.method == "POST":
+        digest = hashlib.sha256(f"{request.url.path}\n{idempotency_key}".encode()).hexdigest()[:32]
+        return f"idem:{digest}"
+    return uuid.uuid4().hex
 
 
 RequestId = Annotated[str, Depends(request_id)]

@@ -6,11 +6,14 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from temporalio.client import RPCTimeoutOrCancelledError
+from temporalio.service import RPCError, RPCStatusCode
 
 from store.complaints import NotFound
 
@@ -36,18 +39,21 @@ class ProblemError(Exception):
     """Raised by routes for a 4xx with a specific problem type."""
 
     def __init__(
-        self, status: int, title: str, detail: str | None = None, type_: str = "about:blank"
+        self,
+        status: int,
+        title: str,
+        detail: str | None = None,
+        type_: str = "about:blank",
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(detail or title)
         self.problem = Problem(type=type_, title=title, status=status, detail=detail)
         # RFC 6750: a 401 names the scheme the client should use; an outage says when to try again.
-        self.headers: dict[str, str] | None = (
-            {"WWW-Authenticate": "Bearer"}
-            if status == 401
-            else {"Retry-After": str(RETRY_AFTER_SECONDS)}
-            if status == 503
-            else None
-        )
+        if status == 401:
+            headers = {"WWW-Authenticate": "Bearer"}
+        elif status == 503 and not headers:
+            headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        self.headers = headers
 
 
 def problem_response(
@@ -69,9 +75,74 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         403: "Not allowed",
         404: "Not found",
         409: "Not possible in the complaint's current state",
+        413: "Request body too large",
         422: "Invalid request",
+        503: "A server the service depends on is unreachable: try again after Retry-After seconds",
     }.items()
 }
+
+# Seconds a client is asked to wait after a 503: long enough for a restart, short enough for a person.
+RETRY_AFTER_SECONDS = 5
+
+# Temporal answers these while it (or the network to it) is down or overloaded: nothing was decided.
+_TEMPORAL_DOWN = frozenset(
+    {
+        RPCStatusCode.UNAVAILABLE,
+        RPCStatusCode.DEADLINE_EXCEEDED,
+        RPCStatusCode.CANCELLED,
+        RPCStatusCode.RESOURCE_EXHAUSTED,
+        RPCStatusCode.ABORTED,
+        RPCStatusCode.UNKNOWN,
+    }
+)
+# PostgreSQL refusing connections, restarting, shutting down or full (SQLSTATE classes 08, 57P, 53).
+_POSTGRES_DOWN: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InsufficientResourcesError,
+    asyncpg.InterfaceError,
+    # asyncpg's own state machine when a connection dies mid-operation ("another operation is in progress").
+    asyncpg.InternalClientError,
+    OSError,  # refused, reset, timed out (asyncio.TimeoutError is a TimeoutError, an OSError)
+)
+
+
+def outage(error: BaseException) -> str | None:
+    """Which server an exception says is unreachable ("temporal" or "postgres"), or None for a real bug.
+
+    The cause chain is followed: a route may wrap the failure in its own exception.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, RPCTimeoutOrCancelledError):
+            return "temporal"  # an update or start that Temporal did not answer in time
+        if isinstance(current, RPCError) and current.status in _TEMPORAL_DOWN:
+            return "temporal"
+        # A lazily connected client that has not reached the server yet says so this way.
+        if isinstance(current, RuntimeError) and str(current).startswith("Failed client connect"):
+            return "temporal"
+        if isinstance(current, _POSTGRES_DOWN):
+            return "postgres"
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def unavailable(request: Request, part: str) -> JSONResponse:
+    """503 in the problem shape, with Retry-After: nothing was decided, the same request can be repeated."""
+    name = {"temporal": "the workflow engine (Temporal)", "postgres": "the database (PostgreSQL)"}[part]
+    return problem_response(
+        Problem(
+            type="service-unavailable",
+            title="Service unavailable",
+            status=503,
+            detail=f"{name} is unreachable or did not answer in time; try again shortly",
+        ),
+        request,
+        {"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
 
 
 def _invalid_request(raw: Sequence[Any]) -> Problem:
@@ -116,8 +187,22 @@ def install(app: FastAPI) -> None:
         # A request that passed the body schema but could not become a domain command is still bad input.
         return problem_response(_invalid_request(exc.errors()), request)
 
+    async def _maybe_outage(request: Request, exc: Exception) -> JSONResponse:
+        part = outage(exc)
+        if part is not None:
+            log.warning("%s unreachable on %s: %r", part, request.url.path, exc)
+            return unavailable(request, part)
+        return await _unexpected(request, exc)
+
+    # Registered per class so that they are answered here, inside the app, rather than as a 500.
+    for outage_type in (RPCError, RPCTimeoutOrCancelledError, RuntimeError, *_POSTGRES_DOWN):
+        app.add_exception_handler(outage_type, _maybe_outage)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        part = outage(exc)
+        if part is not None:
+            return unavailable(request, part)
         log.exception("unhandled error on %s", request.url.path)
         return problem_response(
             Problem(title="Internal error", status=500, detail="unexpected error"), request

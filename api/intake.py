@@ -15,7 +15,12 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import asyncpg
-from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
@@ -102,7 +107,12 @@ async def open_case(
             ),
             OPEN_TIMEOUT.total_seconds(),
         )
-    except (TimeoutError, RPCError, WorkflowUpdateFailedError) as error:
+    except (
+        TimeoutError,
+        RPCError,
+        WorkflowUpdateFailedError,
+        WorkflowUpdateRPCTimeoutOrCancelledError,
+    ) as error:
         raise ProblemError(
             503,
             "Service unavailable",

@@ -6,12 +6,14 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api import errors, log_redaction
 from api.client_address import trust_proxies
+from api.guards import EdgeGuard
 from api.routes import actions, auth, complaints, dev_mail, health, policies, public, resident_pages
 from core.services import Services, open_services
 from core.settings import Settings, get_settings
@@ -27,7 +29,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log_redaction.install()  # again: the server may have configured logging after the factory ran
-        opened = services or await open_services(settings or get_settings())
+        # Temporal is connected lazily: the API starts, and answers 503 (readyz says why), while it is down.
+        opened = services or await open_services(settings or get_settings(), for_api=True)
         app.state.services = opened
         try:
             yield
@@ -46,8 +49,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     errors.install(app)
     log_redaction.install()
     trust_proxies(app, services.settings if services is not None else settings or get_settings())
+    app.add_middleware(EdgeGuard)
+    # Any route may be answered by the edge guard (413, 422) or an outage (503): the OpenAPI says so.
+    edge: dict[int | str, dict[str, Any]] = {
+        status: errors.PROBLEM_RESPONSES[status] for status in (413, 422, 503)
+    }
     for module in (health, auth, policies, complaints, actions, public, dev_mail, resident_pages):
-        app.include_router(module.router)
+        app.include_router(module.router, responses=edge)
     app.mount("/resident-static", StaticFiles(directory=RESIDENT_STATIC), name="resident-static")
     return app
 

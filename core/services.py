@@ -10,7 +10,7 @@ import asyncpg
 from temporalio.client import Client
 
 from core.settings import Settings
-from core.temporal import connect
+from core.temporal import RequestDeadline, connect
 from domain.policy import Policy
 from domain.policy_files import load_policies
 from store.db import create_pool, database_ssl, migrate
@@ -24,9 +24,12 @@ class Services:
     policies: dict[str, Policy]
 
 
-async def open_services(settings: Settings, process: Literal["api", "worker"] = "api") -> Services:
+async def open_services(
+    settings: Settings, process: Literal["api", "worker"] = "api", *, for_api: bool = False
+) -> Services:
     """Load the policies (an invalid file stops the process, naming file, field and reason), open the pool,
-    apply migrations and connect to Temporal."""
+    apply migrations and connect to Temporal. `for_api`: connect at the first call (the API starts, and
+    answers 503, while Temporal is down) and bound how long a request waits for it."""
     if not settings.database_url:
         raise RuntimeError("DATABASE_URL must be set (make run sets it for you)")
     policies = load_policies(settings.policies_dir)
@@ -35,7 +38,12 @@ async def open_services(settings: Settings, process: Literal["api", "worker"] = 
     )
     try:
         await migrate(pool)
-        temporal = await connect(settings=settings)
+        temporal = await connect(
+            settings=settings,
+            lazy=for_api,
+            # The API bounds how long a request waits for Temporal (503 after); the worker has no deadline.
+            interceptors=[RequestDeadline(settings.temporal_request_timeout)] if for_api else [],
+        )
     except BaseException:
         await pool.close()
         raise

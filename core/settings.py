@@ -84,6 +84,19 @@ class Settings(BaseSettings):
     worker_max_concurrent_activities: int = Field(
         default=20, ge=1, description="Activities each worker runs at once (each may hold a DB connection)."
     )
+    temporal_request_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds an API request waits for Temporal to start a complaint or accept an action.",
+    )
+    idempotency_key_ttl_hours: float = Field(
+        default=24.0, gt=0, description="Hours an Idempotency-Key answers repeats; after that it is new."
+    )
+    idempotency_claim_timeout: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds after which a key claimed by a request that never answered is taken over.",
+    )
     policies_dir: Path = Field(
         default=REPO_ROOT / "policies", description="Folder of council policy files (*.toml)."
     )
@@ -128,6 +141,11 @@ class Settings(BaseSettings):
     )
     notification_max_attempts: int = Field(
         default=8, ge=1, description="Tries per message before it is marked failed and staff are flagged."
+    )
+    notification_claim_timeout: float = Field(
+        default=120.0,
+        gt=0,
+        description="Seconds after which a message claimed by a sender that stopped is resolved.",
     )
     notification_templates_dir: Path | None = Field(
         default=None,

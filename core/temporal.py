@@ -9,21 +9,35 @@ also come from `.env`) and hands them to the SDK, which merges them over the pro
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from temporalio.client import Client
+from temporalio.client import (
+    Client,
+    Interceptor,
+    OutboundInterceptor,
+    StartWorkflowInput,
+    StartWorkflowUpdateInput,
+    StartWorkflowUpdateWithStartInput,
+    WorkflowHandle,
+    WorkflowUpdateHandle,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
 from temporalio.envconfig import ClientConfigProfile, ClientConnectConfig
+from temporalio.service import RPCError, RPCStatusCode
 
 from core.search_attributes import SEARCH_ATTRIBUTE_TYPES
 from core.settings import Settings, get_settings
 
 __all__ = [
     "SEARCH_ATTRIBUTE_TYPES",
+    "RequestDeadline",
     "TemporalConfigError",
     "connect",
     "connect_options",
@@ -113,7 +127,58 @@ async def connect(
     *,
     settings: Settings | None = None,
     environ: Mapping[str, str] | None = None,
+    lazy: bool = False,
+    interceptors: Sequence[Interceptor] = (),
 ) -> Client:
-    """A client for the configured Temporal (see `connect_options`), always with the service's converter."""
+    """A client for the configured Temporal (see `connect_options`), always with the service's converter.
+    `lazy`: connect at the first call (the API starts, and answers 503, while Temporal is down);
+    `interceptors`: the API's `RequestDeadline`."""
     options: dict[str, Any] = dict(connect_options(address, namespace, settings=settings, environ=environ))
-    return await Client.connect(**options, data_converter=data_converter())
+    return await Client.connect(
+        **options, data_converter=data_converter(), lazy=lazy, interceptors=interceptors
+    )
+
+
+class RequestDeadline(Interceptor):
+    """Bounds how long a request waits for Temporal to start a workflow or accept an update.
+
+    Without it a staff action waits for ever while no worker runs (the client keeps re-polling until the
+    update is accepted), and a start retries for many seconds while the server is down. Past the deadline
+    the call fails as timed out, and the API answers 503 with Retry-After (api/errors.py). Nothing is lost
+    by giving up: a retried action carries the same update id, and Temporal applies an update once.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
+        return _Deadline(next, self.seconds)
+
+
+class _Deadline(OutboundInterceptor):
+    def __init__(self, next: OutboundInterceptor, seconds: float) -> None:
+        super().__init__(next)
+        self._seconds = seconds
+
+    async def start_workflow(self, input: StartWorkflowInput) -> WorkflowHandle[Any, Any]:
+        input.rpc_timeout = input.rpc_timeout or timedelta(seconds=self._seconds)
+        try:
+            return await asyncio.wait_for(super().start_workflow(input), self._seconds)
+        except TimeoutError as error:
+            raise RPCError("workflow start timed out", RPCStatusCode.DEADLINE_EXCEEDED, b"") from error
+
+    async def start_workflow_update(self, input: StartWorkflowUpdateInput) -> WorkflowUpdateHandle[Any]:
+        input.rpc_timeout = input.rpc_timeout or timedelta(seconds=self._seconds)
+        try:
+            return await asyncio.wait_for(super().start_workflow_update(input), self._seconds)
+        except TimeoutError as error:
+            raise WorkflowUpdateRPCTimeoutOrCancelledError() from error
+
+    async def start_update_with_start_workflow(
+        self, input: StartWorkflowUpdateWithStartInput
+    ) -> WorkflowUpdateHandle[Any]:
+        input.rpc_timeout = input.rpc_timeout or timedelta(seconds=self._seconds)
+        try:
+            return await asyncio.wait_for(super().start_update_with_start_workflow(input), self._seconds)
+        except TimeoutError as error:
+            raise WorkflowUpdateRPCTimeoutOrCancelledError() from error

@@ -154,3 +154,22 @@ def stop_process_group(process: subprocess.Popen[bytes], grace: float = 15.0) ->
             os.killpg(process.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+def stop_postgres(server: PostgresServer) -> None:
+    """Stop an embedded PostgreSQL but keep its files (fault tests: the database goes away, then returns)."""
+    server.stop()
+
+
+def restart_postgres(server: PostgresServer) -> None:
+    """Start a stopped embedded PostgreSQL again on the same files and socket."""
+    with server._lock:
+        server.ensure_postgres_running()
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        port: int = probe.getsockname()[1]
+        return port

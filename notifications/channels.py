@@ -191,6 +191,23 @@ class NotifySender:
             raise _request_error(exc) from exc
         return str(response.get("id", "")) if isinstance(response, dict) else ""
 
+    async def find_sent(self, message: OutgoingMessage) -> str | None:
+        """Notify's id for this message if Notify has it (it keeps every message, by our `reference`), else
+        None. Asked when a sender stopped between handing a message over and recording it: Notify's own
+        record says whether it went, so nothing is sent twice. Raises `TransientDeliveryError` if Notify
+        cannot be asked now."""
+        try:
+            found = await asyncio.to_thread(
+                self._client.get_all_notifications, reference=message.notification_id
+            )
+        except (APIError, requests.RequestException) as error:
+            raise TransientDeliveryError(f"GOV.UK Notify cannot be asked: {error}") from error
+        notifications = found.get("notifications", []) if isinstance(found, dict) else []
+        for notification in notifications:
+            if notification.get("reference") == message.notification_id and notification.get("id"):
+                return str(notification["id"])
+        return None
+
 
 def _notify_error(error: APIError) -> DeliveryError:
     status = error.status_code

@@ -1,4 +1,4 @@
-"""Delivering the outbox exactly once: claim in Postgres, send, record.
+"""Delivering the outbox exactly once where the provider can tell, at least once where it cannot.
 
 Every notification row (written with the workflow event that caused it, with the deterministic id
 `<workflow>:<seq>:<index>:<template>`) goes through these states:
@@ -7,19 +7,27 @@ Every notification row (written with the workflow event that caused it, with the
        ^                  |  \\--transient failure--> pending (next_attempt_at moved out; failed after the
        |                  |                                   last try, and staff flagged)
        |                  |  \\--permanent failure--> failed (staff flagged)
-       |                  \\--the sender stopped before recording (crash, kill, lost connection mid-send)
-       |                        --> uncertain (staff flagged; never sent again)
+       |                  |  \\--answer lost after the message was handed over --> uncertain
+       |                  |                                   (staff flagged; never sent again)
+       |                  \\--the sender stopped before recording (crash, kill, lost database mid-send):
+       |                        recovered, see below --> sent (staff flagged), or the outcomes above
     skipped: nothing to e-mail (anonymous, no address, letter preferred, channel off)
 
 The claim (status 'sending', committed) is written *before* the message is handed to the provider, and the
-outcome after. A row found still 'sending' once its claim is older than `claim_timeout` belonged to a sender
-that stopped between the two: the message may or may not have gone out, and sending it again could send it
-twice, so it is marked 'uncertain' and staff are asked to check. That is the guarantee: **at most once
-automatically, and every message is either recorded as sent, or flagged to staff**. The Message-ID (SMTP)
+outcome after. A row still 'sending' once its claim is older than `claim_timeout`
+(NOTIFICATION_CLAIM_TIMEOUT, two minutes) belonged to a sender that stopped between the two: the message may
+or may not have gone out. It is recovered by the next dispatcher pass:
+
+- where the provider keeps a record (GOV.UK Notify, asked by the notification id as its `reference`), that
+  record decides: found, the row is settled 'sent' with the provider's id; not found, it is sent now;
+- where it keeps none (SMTP), it is sent again with the same Message-ID, because a duplicate e-mail harms a
+  resident less than a statutory letter never sent (a receiving system can spot the copy by its Message-ID).
+
+Either way `recovered` says how, and staff are flagged, so they see every such case. The Message-ID (SMTP)
 and the Notify reference are derived from the notification id, so staff can look the message up.
 
-"Flag staff" = `complaints.delivery_problem` set, and an `audit_log` row (`delivery_failed` or
-`delivery_uncertain`, actor `system`) naming the notification.
+"Flag staff" = `complaints.delivery_problem` set, and an `audit_log` row (`delivery_failed`,
+`delivery_uncertain` or `delivery_recovered`, actor `system`) naming the notification.
 """
 
 from __future__ import annotations
@@ -59,8 +67,8 @@ class DeliveryOptions:
     max_attempts: int = 8
     staff_email_domain: str = "council.example"
     templates_dir: Path | None = None
-    # A claim older than this belongs to a sender that stopped (the SMTP/Notify timeouts are far shorter).
-    claim_timeout: timedelta = timedelta(minutes=10)
+    # A claim older than this belongs to a sender that stopped (an SMTP step times out after 30 s).
+    claim_timeout: timedelta = timedelta(minutes=2)
     backoff_base: timedelta = timedelta(minutes=1)
     backoff_cap: timedelta = timedelta(hours=1)
 
@@ -70,6 +78,7 @@ class DeliveryOptions:
             max_attempts=settings.notification_max_attempts,
             staff_email_domain=settings.staff_email_domain,
             templates_dir=settings.notification_templates_dir,
+            claim_timeout=timedelta(seconds=settings.notification_claim_timeout),
         )
 
     def backoff(self, attempts: int) -> timedelta:
@@ -116,12 +125,11 @@ async def deliver_one(
         status: str = row["status"]
         if status in FINAL:
             return status
-        if status == "sending":
-            if not row["claim_expired"]:
-                return status  # another sender has it in hand right now
-            why = "the sender stopped after claiming it (crash or restart): it may or may not have been sent"
-            await _fail(connection, row, why, final_status="uncertain")
-            return "uncertain"
+        if status == "sending" and not row["claim_expired"]:
+            return status  # another sender has it in hand right now
+        # A stale claim: its sender stopped between claiming and recording. It is claimed afresh and resolved
+        # below, through the provider's record where it keeps one, else by sending it again.
+        recovering = status == "sending"
         try:
             to_address = _address(row, sender, options)
             policy = policies.get(row["policy_id"])
@@ -147,7 +155,7 @@ async def deliver_one(
             rendered.subject,
             to_address,
         )
-    # The claim is committed: from here on, a crash leaves the row 'sending' and it is never sent again.
+    # The claim is committed: from here on, a crash leaves the row 'sending' until its claim is stale.
     message = OutgoingMessage(
         notification_id=notification_id,
         to_address=to_address,
@@ -155,6 +163,18 @@ async def deliver_one(
         text=rendered.text,
         html=rendered.html,
     )
+    recovered: str | None = None
+    if recovering:
+        try:
+            found = await _provider_record(sender, message)
+        except Exception as error:
+            # The provider cannot be asked now. Sending blind could send twice where a record would tell:
+            # the fresh claim is left to go stale, and the next pass asks again.
+            log.warning("cannot ask the provider about notification %s yet: %r", notification_id, error)
+            return "sending"
+        if found is not None:
+            return await _settle_recovered(pool, row, attempt, found, "confirmed by the provider")
+        recovered = "sent again"
     try:
         provider_id = await sender.send(message)
     except TransientDeliveryError as error:
@@ -164,6 +184,8 @@ async def deliver_one(
     except Exception as error:  # UncertainDeliveryError, or anything unexpected: it may have gone out
         log.warning("notification %s may or may not have been sent: %r", notification_id, error)
         return await _after_failure(pool, row, attempt, f"{type(error).__name__}: {error}", "uncertain")
+    if recovered is not None:
+        return await _settle_recovered(pool, row, attempt, provider_id, recovered)
     # 'uncertain' too: a slow send whose claim was meanwhile declared stale still knows it went out.
     async with pool.acquire() as connection, connection.transaction():
         updated = await connection.fetchval(
@@ -180,6 +202,42 @@ async def deliver_one(
             return str(
                 await connection.fetchval("SELECT status FROM notifications WHERE id = $1", notification_id)
             )
+    return "sent"
+
+
+async def _provider_record(sender: Sender, message: OutgoingMessage) -> str | None:
+    """The provider's id for this message if its own record shows it was accepted; None if it has no record
+    of it, or keeps no records (then the message is sent again)."""
+    find_sent = getattr(sender, "find_sent", None)
+    if find_sent is None:
+        return None
+    found: str | None = await find_sent(message)
+    return found
+
+
+async def _settle_recovered(
+    pool: asyncpg.Pool, row: asyncpg.Record, attempt: int, provider_id: str, how: str
+) -> str:
+    """A stale claim resolved: the message is recorded as sent, and staff are told how (a copy may exist)."""
+    async with pool.acquire() as connection, connection.transaction():
+        updated = await connection.fetchval(
+            "UPDATE notifications SET status = 'sent', sent_at = coalesce(sent_at, now()), provider_id = $2,"
+            " last_error = NULL, recovered = $4, context = context - 'link'"
+            " WHERE id = $1 AND attempts = $3 AND status = 'sending' RETURNING id",
+            row["id"],
+            provider_id,
+            attempt,
+            how,
+        )
+        if updated is None:
+            return str(await connection.fetchval("SELECT status FROM notifications WHERE id = $1", row["id"]))
+        await _flag(
+            connection,
+            row,
+            "delivery_recovered",
+            {"status": "sent", "recovered": how, "provider_id": provider_id},
+        )
+    log.warning("notification %s left claimed by a stopped sender: %s (staff flagged)", row["id"], how)
     return "sent"
 
 
@@ -251,23 +309,27 @@ async def _fail(connection: Connection, row: asyncpg.Record, error: str, *, fina
         final_status,
         error[:_ERROR_LIMIT],
     )
+    await _flag(
+        connection,
+        row,
+        "delivery_uncertain" if final_status == "uncertain" else "delivery_failed",
+        {"status": final_status, "error": error[:_ERROR_LIMIT]},
+    )
+    log.warning("notification %s %s: %s (staff flagged)", row["id"], final_status, error)
+
+
+async def _flag(connection: Connection, row: asyncpg.Record, action: str, detail: dict[str, Any]) -> None:
+    """Flag the case to staff and say which message and why in the audit trail (caller's transaction)."""
     await connection.execute(
         "UPDATE complaints SET delivery_problem = true WHERE reference = $1", row["reference"]
     )
     await connection.execute(
         "INSERT INTO audit_log (actor_id, actor_role, action, reference, after)"
         " VALUES ('system', 'system', $1, $2, $3)",
-        "delivery_uncertain" if final_status == "uncertain" else "delivery_failed",
+        action,
         row["reference"],
-        {
-            "notification_id": row["id"],
-            "template": row["template"],
-            "audience": row["audience"],
-            "status": final_status,
-            "error": error[:_ERROR_LIMIT],
-        },
+        {"notification_id": row["id"], "template": row["template"], "audience": row["audience"], **detail},
     )
-    log.warning("notification %s %s: %s (staff flagged)", row["id"], final_status, error)
 
 
 async def _status(pool: asyncpg.Pool, notification_id: str) -> str:
@@ -275,10 +337,12 @@ async def _status(pool: asyncpg.Pool, notification_id: str) -> str:
 
 
 async def delivery_problems(pool: asyncpg.Pool, reference: str) -> list[dict[str, Any]]:
-    """The messages of a case that staff must look at (failed or uncertain), oldest first."""
+    """The messages of a case that staff must look at (failed, uncertain, or recovered after a sender
+    stopped: possibly sent twice), oldest first."""
     rows = await pool.fetch(
-        "SELECT id, template, audience, to_address, status, attempts, last_error, claimed_at"
-        " FROM notifications WHERE reference = $1 AND status IN ('failed', 'uncertain') ORDER BY seq, id",
+        "SELECT id, template, audience, to_address, status, attempts, last_error, claimed_at, recovered"
+        " FROM notifications WHERE reference = $1"
+        " AND (status IN ('failed', 'uncertain') OR recovered IS NOT NULL) ORDER BY seq, id",
         reference,
     )
     return [dict(row) for row in rows]

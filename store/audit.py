@@ -40,7 +40,10 @@ class AuditRepository:
     ) -> None:
         await self._db.execute(
             "INSERT INTO audit_log (actor_id, actor_role, action, reference, request_id, before, after)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            " VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            # A retry of the same request (same Idempotency-Key: see api/deps.py) is recorded once.
+            " ON CONFLICT (actor_id, action, reference, request_id)"
+            " WHERE request_id LIKE 'idem:%' DO NOTHING",
             actor_id,
             actor_role,
             action,

@@ -104,6 +104,8 @@ class NotificationRecord(BaseModel):
     attempts: int = 0
     sent_at: datetime | None = None
     last_error: str | None = None
+    # Set when a claim left by a stopped sender was resolved: 'confirmed by the provider' or 'sent again'.
+    recovered: str | None = None
 
 
 def _to_record(row: asyncpg.Record) -> ComplaintRecord:

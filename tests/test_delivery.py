@@ -343,7 +343,7 @@ async def test_a_message_that_cannot_be_rendered_fails_and_is_flagged(
 # ------------------------------------------------------------------------------------------- faults
 
 
-async def test_a_crash_between_send_and_record_does_not_send_twice(
+async def test_a_crash_between_send_and_record_is_sent_again_with_the_same_message_id_and_flagged(
     db: asyncpg.Pool, policies: dict[str, Policy], catcher: MailCatcher, smtp: SmtpSender
 ) -> None:
     reference, workflow_id = await new_complaint(db)
@@ -359,19 +359,20 @@ async def test_a_crash_between_send_and_record_does_not_send_twice(
     assert await deliver_one(db, smtp, policies, notification_id) == "sending"
     assert len(caught(catcher)) == 1
 
-    # Once the claim is stale the dispatcher settles it as uncertain and tells staff; it never resends.
+    # Once the claim is stale the dispatcher resolves it: SMTP keeps no record to ask, so the message is
+    # sent again with the same Message-ID (a copy, never a letter lost), and staff are told.
     assert await OutboxDispatcher(db, smtp, policies, options=STALE).run_once() >= 1
-    assert await deliver_one(db, smtp, policies, notification_id, options=STALE) == "uncertain"
     assert await OutboxDispatcher(db, smtp, policies, options=STALE).run_once() == 0
-    assert len(caught(catcher)) == 1
+    messages = caught(catcher)
+    assert len(messages) == 2
+    assert messages[0]["message_id"] == messages[1]["message_id"] == message_id(notification_id, MAIL_FROM)
     record = await row(db, notification_id)
-    assert record["status"] == "uncertain"
-    assert record["attempts"] == 1
-    assert record["sent_at"] is None
-    assert "may or may not have been sent" in record["last_error"]
-    assert await flagged(db, reference) == (True, [f"delivery_uncertain:{notification_id}"])
+    assert (record["status"], record["recovered"], record["attempts"]) == ("sent", "sent again", 2)
+    assert record["sent_at"] is not None
+    assert await flagged(db, reference) == (True, [f"delivery_recovered:{notification_id}"])
     [problem] = await delivery_problems(db, reference)
     assert problem["id"] == notification_id
+    assert problem["recovered"] == "sent again"
     assert problem["to_address"] == "ada@example.org"
 
 
@@ -552,7 +553,7 @@ asyncio.run(main())
 """
 
 
-async def test_a_worker_killed_after_sending_never_sends_it_again(
+async def test_a_worker_killed_after_sending_is_resolved_by_the_next_dispatcher_and_flagged(
     db: asyncpg.Pool, db_url: str, policies: dict[str, Policy], catcher: MailCatcher, smtp: SmtpSender
 ) -> None:
     reference, workflow_id = await new_complaint(db)
@@ -566,11 +567,16 @@ async def test_a_worker_killed_after_sending_never_sends_it_again(
     assert len(caught(catcher)) == 1
     assert (await row(db, notification_id))["status"] == "sending"
 
-    # Another worker's dispatcher, once the dead worker's claim has expired: settled, not resent.
+    # Before the claim is stale another worker leaves it alone (the first might still be sending).
+    assert await OutboxDispatcher(db, smtp, policies).run_once() == 0
+    # Once it is stale (NOTIFICATION_CLAIM_TIMEOUT, two minutes by default): sent again, same Message-ID.
+    assert DeliveryOptions().claim_timeout <= timedelta(minutes=2)
     assert await OutboxDispatcher(db, smtp, policies, options=STALE).run_once() >= 1
-    assert (await row(db, notification_id))["status"] == "uncertain"
-    assert len(caught(catcher)) == 1
-    assert await flagged(db, reference) == (True, [f"delivery_uncertain:{notification_id}"])
+    record = await row(db, notification_id)
+    assert (record["status"], record["recovered"]) == ("sent", "sent again")
+    assert len({message["message_id"] for message in caught(catcher)}) == 1
+    assert len(caught(catcher)) == 2
+    assert await flagged(db, reference) == (True, [f"delivery_recovered:{notification_id}"])
 
 
 async def test_an_access_link_leaves_no_copy_of_the_token_once_sent(

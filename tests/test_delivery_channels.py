@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -35,8 +36,8 @@ from notifications.channels import (
     UncertainDeliveryError,
     sender_from_settings,
 )
-from notifications.delivery import DeliveryOptions, deliver_one
-from tests.test_delivery import add_notification, db, db_url, free_port, new_complaint, row
+from notifications.delivery import DeliveryOptions, deliver_one, delivery_problems
+from tests.test_delivery import SimulatedCrash, add_notification, db, db_url, free_port, new_complaint, row
 
 __all__ = ["db", "db_url"]  # a database of this module's own (fixtures shared with test_delivery)
 
@@ -62,6 +63,7 @@ class FakeNotifyClient:
 
     def __init__(self, error: BaseException | None = None) -> None:
         self.error = error
+        self.lookup_error: BaseException | None = None
         self.calls: list[dict[str, Any]] = []
 
     def send_email_notification(self, **kwargs: Any) -> dict[str, Any]:
@@ -69,6 +71,25 @@ class FakeNotifyClient:
         if self.error is not None:
             raise self.error
         return {"id": "740e5834-3a29-46b4-9a6f-16142fde533a", "reference": kwargs["reference"]}
+
+    def get_all_notifications(self, reference: str | None = None, **_: Any) -> dict[str, Any]:
+        """Notify's record: every message it accepted, found by our reference."""
+        if self.lookup_error is not None:
+            raise self.lookup_error
+        accepted = (
+            [call for call in self.calls if call["reference"] == reference] if self.error is None else []
+        )
+        return {
+            "notifications": [
+                {
+                    "id": "740e5834-3a29-46b4-9a6f-16142fde533a",
+                    "reference": call["reference"],
+                    "status": "sending",
+                }
+                for call in accepted
+            ],
+            "links": {},
+        }
 
 
 def api_error(status: int) -> HTTPError:
@@ -149,6 +170,56 @@ async def test_notify_through_the_outbox(db: asyncpg.Pool, policies: dict[str, P
     bad = NotifySender(client=FakeNotifyClient(api_error(400)), template_id=TEMPLATE_ID)
     assert await deliver_one(db, bad, policies, refused) == "failed"
     assert "400" in (await row(db, refused))["last_error"]
+    assert await db.fetchval("SELECT delivery_problem FROM complaints WHERE reference = $1", reference)
+
+
+class DieAfterNotifyAccepts(NotifySender):
+    """The worker is killed right after Notify accepted the message, before the row is marked sent."""
+
+    async def send(self, message: OutgoingMessage) -> str:
+        await super().send(message)
+        raise SimulatedCrash()
+
+
+async def test_a_claim_left_by_a_dead_worker_is_settled_from_notify_records_not_sent_twice(
+    db: asyncpg.Pool, policies: dict[str, Policy]
+) -> None:
+    reference, workflow_id = await new_complaint(db)
+    accepted = await add_notification(db, reference, workflow_id)
+    never_sent = await add_notification(db, reference, workflow_id, index=1)
+    client = FakeNotifyClient()
+    notify = NotifySender(client=client, template_id=TEMPLATE_ID)
+    with pytest.raises(SimulatedCrash):
+        await deliver_one(
+            db, DieAfterNotifyAccepts(client=client, template_id=TEMPLATE_ID), policies, accepted
+        )
+    # The other one was claimed, and the worker died before it reached Notify at all.
+    await db.execute(
+        "UPDATE notifications SET status = 'sending', claimed_at = now(), attempts = 1 WHERE id = $1",
+        never_sent,
+    )
+    stale = DeliveryOptions(claim_timeout=timedelta(0))
+
+    # Notify cannot be asked yet: nothing is sent blind, the rows wait for the next pass.
+    client.lookup_error = requests.ConnectionError("refused")
+    assert await deliver_one(db, notify, policies, accepted, options=stale) == "sending"
+    assert len(client.calls) == 1
+    client.lookup_error = None
+
+    # Notify has the first: settled as sent from its record, not sent again.
+    assert await deliver_one(db, notify, policies, accepted, options=stale) == "sent"
+    assert [call["reference"] for call in client.calls] == [accepted]
+    record = await row(db, accepted)
+    assert (record["recovered"], record["provider_id"]) == (
+        "confirmed by the provider",
+        "740e5834-3a29-46b4-9a6f-16142fde533a",
+    )
+    # Notify has no record of the second: it is sent now, once.
+    assert await deliver_one(db, notify, policies, never_sent, options=stale) == "sent"
+    assert [call["reference"] for call in client.calls] == [accepted, never_sent]
+    assert (await row(db, never_sent))["recovered"] == "sent again"
+    # Staff see both cases on the complaint.
+    assert [problem["id"] for problem in await delivery_problems(db, reference)] == [accepted, never_sent]
     assert await db.fetchval("SELECT delivery_problem FROM complaints WHERE reference = $1", reference)
 
 

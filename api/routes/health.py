@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.deps import ServicesDep
+from api.errors import RETRY_AFTER_SECONDS
 
 router = APIRouter(tags=["health"])
 
@@ -18,9 +19,12 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", responses={503: {"description": "Postgres or Temporal unreachable"}})
+@router.get(
+    "/readyz",
+    responses={503: {"description": "Postgres or Temporal unreachable: `checks` names which part"}},
+)
 async def readyz(services: ServicesDep) -> JSONResponse:
-    """Postgres and Temporal are reachable (503 otherwise)."""
+    """Postgres and Temporal are reachable (503 otherwise, naming the part that is down)."""
     checks: dict[str, str] = {}
     try:
         await asyncio.wait_for(services.pool.fetchval("SELECT 1"), timeout=2)
@@ -34,5 +38,7 @@ async def readyz(services: ServicesDep) -> JSONResponse:
         checks["temporal"] = f"unreachable: {type(error).__name__}"
     ready = all(value == "ok" for value in checks.values())
     return JSONResponse(
-        {"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503
+        {"status": "ready" if ready else "not ready", "checks": checks},
+        status_code=200 if ready else 503,
+        headers=None if ready else {"Retry-After": str(RETRY_AFTER_SECONDS)},
     )

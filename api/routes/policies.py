@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from api.deps import Policies
 from api.errors import PROBLEM_RESPONSES, ProblemError
 from domain import deadlines
+from domain.inputs import EARLIEST, LATEST, latest_receipt
 from domain.policy import Policy, SentBy
 
 router = APIRouter(prefix="/api/policies", tags=["policies"])
@@ -63,6 +64,17 @@ async def get_policy(policy_id: str, policies: Policies) -> Policy:
     return _policy(policies, policy_id)
 
 
+def _check_range(name: str, value: date | datetime | None, latest: date) -> None:
+    """A planned date lies in the calendar the service counts in (a year-1 or year-9999 date is a typo)."""
+    if value is None:
+        return
+    day = value.date() if isinstance(value, datetime) else value
+    if not EARLIEST <= day <= latest:
+        raise ProblemError(
+            422, "Invalid request", f"{name}: must be between {EARLIEST.isoformat()} and {latest.isoformat()}"
+        )
+
+
 @router.get("/{policy_id}/deadlines", responses=PROBLEM_RESPONSES)
 async def plan_deadlines(
     policy_id: str,
@@ -81,7 +93,13 @@ async def plan_deadlines(
         raise ProblemError(422, "Invalid request", f"policy {policy_id!r} has no stage {stage}")
     if isinstance(received, datetime) and received.tzinfo is None:
         raise ProblemError(422, "Invalid request", "received: a datetime needs a timezone offset (e.g. Z)")
-    planned = deadlines.plan_stage(policy, stage, received, acknowledged, responded, response_sent_by)
+    _check_range("received", received, latest_receipt(datetime.now(UTC).date()))
+    _check_range("acknowledged", acknowledged, LATEST)
+    _check_range("responded", responded, LATEST)
+    try:
+        planned = deadlines.plan_stage(policy, stage, received, acknowledged, responded, response_sent_by)
+    except OverflowError as error:  # a window that runs past the calendar's end (guarded above; kept safe)
+        raise ProblemError(422, "Invalid request", "the dates run past the end of the calendar") from error
     return DeadlinePlan(
         policy_id=policy.id,
         stage=stage,
