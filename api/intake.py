@@ -116,8 +116,8 @@ async def open_case(
         raise ProblemError(
             503,
             "Service unavailable",
-            "the complaint could not be opened just now; send the same request again"
+            "the workflow engine (Temporal) did not open the complaint in time; send the same request again"
             + (" with the same Idempotency-Key" if idempotency_key else ""),
-            "unavailable",
+            "service-unavailable",
         ) from error
     return receipt.reference
