@@ -40,6 +40,8 @@ from workflows.complaint import ComplaintWorkflow
 # How long the caller waits for the first record. Past it the complaint is safely started (or will be, on a
 # retry with the same key) and the caller is told to come back (503 with Retry-After).
 OPEN_TIMEOUT = timedelta(seconds=20)
+# As long as an Idempotency-Key lives (IDEMPOTENCY_KEY_TTL_HOURS): a key used again later is a new request.
+KEY_TTL = timedelta(hours=24)
 
 
 def static_summary(reference: str, policy: Policy, intake: Intake) -> str:
@@ -47,20 +49,31 @@ def static_summary(reference: str, policy: Policy, intake: Intake) -> str:
     return f"{reference} · {policy.name} · {intake.service_area} · by {intake.channel.value}"
 
 
-async def reference_for(pool: asyncpg.Pool, *, year: int, owner: str, key: str | None) -> str:
-    """A new reference, or the one an earlier request with the same Idempotency-Key was given."""
+async def reference_for(
+    pool: asyncpg.Pool, *, year: int, owner: str, key: str | None, key_ttl: timedelta = KEY_TTL
+) -> str:
+    """A new reference, or the one an earlier request with the same Idempotency-Key was given (while the
+    key lives: after `key_ttl` it is a new request, as for every Idempotency-Key)."""
     repository = ComplaintRepository(pool)
     if key is None:
         return await repository.next_reference(year=year)
     async with pool.acquire() as connection, connection.transaction():
-        known: str | None = await connection.fetchval(
-            "SELECT reference FROM intake_keys WHERE owner = $1 AND key = $2 FOR UPDATE", owner, key
+        known = await connection.fetchrow(
+            "SELECT reference, created_at > now() - $3::interval AS live FROM intake_keys"
+            " WHERE owner = $1 AND key = $2 FOR UPDATE",
+            owner,
+            key,
+            key_ttl,
         )
-        if known is not None:
-            return known
+        if known is not None and known["live"]:
+            return str(known["reference"])
         reference = await ComplaintRepository(connection).next_reference(year=year)
         await connection.execute(
-            "INSERT INTO intake_keys (owner, key, reference) VALUES ($1, $2, $3)", owner, key, reference
+            "INSERT INTO intake_keys (owner, key, reference) VALUES ($1, $2, $3)"
+            " ON CONFLICT (owner, key) DO UPDATE SET reference = $3, created_at = now()",
+            owner,
+            key,
+            reference,
         )
         return reference
 
@@ -75,11 +88,14 @@ async def open_case(
     actor: Actor,
     idempotency_key: str | None = None,
     key_owner: str | None = None,
+    key_ttl: timedelta = KEY_TTL,
 ) -> str:
     """Start workflow `complaint-<reference>` and wait for its first record; return the reference. A key is
     scoped to its owner (the staff member, or a resident by e-mail address)."""
     year = intake.received_at.astimezone(ZoneInfo(policy.timezone)).year
-    reference = await reference_for(pool, year=year, owner=key_owner or actor.id, key=idempotency_key)
+    reference = await reference_for(
+        pool, year=year, owner=key_owner or actor.id, key=idempotency_key, key_ttl=key_ttl
+    )
     start = WithStartWorkflowOperation(
         ComplaintWorkflow.run,
         # The policy is frozen into the complaint here: it runs under this version until it ends.

@@ -56,8 +56,12 @@ async def test_a_key_older_than_a_day_is_a_new_request(api: Client, pool: asyncp
     assert replay.status_code == 201, replay.text
     assert replay.headers["idempotent-replayed"] == "true"
     assert replay.json()["reference"] == first.json()["reference"]
+    # 25 hours later, for the key's answer and for the reference it opened alike.
     await pool.execute(
         "UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = 'expiry-1'"
+    )
+    await pool.execute(
+        "UPDATE intake_keys SET created_at = now() - interval '25 hours' WHERE key = 'expiry-1'"
     )
     later = await _create(client, settings, "expiry-1")
     assert later.status_code == 201 and "idempotent-replayed" not in later.headers

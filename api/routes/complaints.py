@@ -84,6 +84,7 @@ async def create_complaint(
             ),
             actor=Actor(id=staff.id, role=staff.role, name=staff.name),
             idempotency_key=idempotency_key,
+            key_ttl=timedelta(hours=settings.idempotency_key_ttl_hours),
         )
         await AuditRepository(pool).append(
             actor_id=staff.id,
