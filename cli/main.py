@@ -133,6 +133,7 @@ def _rebuild() -> int:
 
     from core.settings import get_settings
     from core.temporal import connect
+    from domain.policy_files import load_policies
     from store.db import create_pool, migrate
     from store.rebuild import rebuild_read_model
 
@@ -146,7 +147,8 @@ def _rebuild() -> int:
         try:
             await migrate(pool)
             client = await connect(temporal_address, settings.temporal_namespace)
-            return await rebuild_read_model(client, pool)
+            policies = load_policies(settings.policies_dir)
+            return await rebuild_read_model(client, pool, policies=policies)
         finally:
             await pool.close()
 

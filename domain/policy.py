@@ -159,6 +159,12 @@ class Policy(_Strict):
     reminder_offsets_working_days: tuple[int, ...] = Field(default=(2,))
     exclusions: tuple[Exclusion, ...] = ()
     stages: tuple[Stage, ...]
+    homes: int | None = Field(
+        default=None,
+        ge=1,
+        le=10_000_000,
+        description="Homes owned (or households served) for complaints per 1,000 homes (RSH measure CH01).",
+    )
 
     @field_validator("timezone")
     @classmethod

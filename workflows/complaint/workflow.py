@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
     from domain import commands as cmd
     from domain import timers
     from domain.actions import ACTIONS, Action
+    from domain.facts import stage_facts
     from domain.letters import complainant_recipient, staff_notice
     from domain.models import (
         SYSTEM,
@@ -313,6 +314,7 @@ class ComplaintWorkflow:
             actions=list(state.actions) if self._actions_changed or first else None,
             transition=transition,
             notifications=letters,
+            stage=stage_facts(state, self._ready_policy()),
         )
         self._recorded_ledger = ledger_now
         self._actions_changed = False

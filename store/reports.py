@@ -1,0 +1,211 @@
+"""Report figures, computed in SQL over the read model's facts per stage (complaint_stages, migration 130).
+
+One scan of the period's stage rows gives every per-stage figure, whole and by service area, month and
+outcome (GROUPING SETS); one more over the period's Stage 1 rows gives the complaint-wide figures (escalation,
+promised actions, the ombudsman). Python only shapes the rows into the report.
+
+Definitions (as the Regulator of Social Housing's CH01/CH02 and the Complaint Handling Code use them):
+- a complaint counts in a period by its stage's date of receipt (a Stage 2 by the date it was asked for);
+  `received` counts every complaint logged, declined ones included;
+- `responded_on_time`: the response date is on or before the date in force when it was sent (extensions the
+  policy allows, and clock stops, included); `responded_within_original_deadline`: on or before the first date
+  planned;
+- working days to respond: from day 0 of the stage to the response, less the working days the clock was
+  stopped;
+- `escalation_rate_percent`: Stage 1 complaints of the period that went to Stage 2, per 100 Stage 1 responses;
+- `per_1000_homes`: complaints received per 1,000 homes of the policy (null without a homes figure, or across
+  several councils).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from store.complaints import Executor
+
+_FILTER = """
+    received_on BETWEEN $1 AND $2
+    AND ($3::text IS NULL OR policy_id = $3)
+    AND ($4::text IS NULL OR service_area = $4)
+"""
+
+_STAGE_FIGURES = f"""
+SELECT stage, service_area, month, outcome,
+    GROUPING(service_area) = 0 AS by_area, GROUPING(month) = 0 AS by_month,
+    GROUPING(outcome) = 0 AS by_outcome,
+    count(*) AS received,
+    count(*) FILTER (WHERE ended = 'declined') AS declined,
+    count(*) FILTER (WHERE ended = 'withdrawn') AS withdrawn,
+    count(acknowledged_on) AS acknowledged,
+    count(*) FILTER (WHERE acknowledged_on <= acknowledge_by) AS acknowledged_on_time,
+    count(responded_on) AS responded,
+    count(*) FILTER (WHERE responded_on <= respond_by_when_answered) AS responded_on_time,
+    count(*) FILTER (WHERE responded_on <= original_respond_by) AS responded_within_original_deadline,
+    round(100.0 * count(*) FILTER (WHERE responded_on <= respond_by_when_answered)
+          / nullif(count(responded_on), 0), 1)::float8 AS responded_on_time_percent,
+    count(*) FILTER (WHERE extensions > 0) AS extended,
+    round((percentile_cont(0.5) WITHIN GROUP (ORDER BY working_days_to_respond))::numeric, 1)::float8
+        AS median_working_days_to_respond,
+    round((percentile_cont(0.9) WITHIN GROUP (ORDER BY working_days_to_respond))::numeric, 1)::float8
+        AS p90_working_days_to_respond,
+    coalesce(sum(remedy_count), 0)::int8 AS remedies,
+    coalesce(sum(compensation_pence), 0)::int8 AS compensation_pence,
+    round(1000.0 * count(*) / $5::int, 2)::float8 AS per_1000_homes
+FROM (
+    SELECT *, to_char(received_on, 'YYYY-MM') AS month FROM complaint_stages WHERE {_FILTER}
+) AS period
+GROUP BY GROUPING SETS ((stage), (stage, service_area), (stage, month), (stage, outcome))
+ORDER BY stage, service_area NULLS FIRST, month NULLS FIRST, outcome NULLS FIRST
+"""
+
+_CASE_FIGURES = f"""
+SELECT c.ombudsman_decision AS decision, GROUPING(c.ombudsman_decision) = 0 AS by_decision,
+    count(*) FILTER (WHERE s1.responded_on IS NOT NULL) AS responded,
+    count(*) FILTER (WHERE s2.reference IS NOT NULL) AS escalated,
+    round(100.0 * count(*) FILTER (WHERE s2.reference IS NOT NULL)
+          / nullif(count(*) FILTER (WHERE s1.responded_on IS NOT NULL), 0), 1)::float8
+        AS escalation_rate_percent,
+    coalesce(sum(c.actions_promised), 0)::int8 AS actions_promised,
+    coalesce(sum(c.actions_done), 0)::int8 AS actions_done,
+    coalesce(sum(c.actions_overdue), 0)::int8 AS actions_overdue,
+    count(c.ombudsman_referred_on) AS referrals,
+    count(c.ombudsman_decided_on) AS decisions
+FROM (SELECT reference, responded_on FROM complaint_stages WHERE stage = 1 AND {_FILTER}) AS s1
+JOIN complaints c ON c.reference = s1.reference
+LEFT JOIN complaint_stages s2 ON s2.reference = s1.reference AND s2.stage = 2
+GROUP BY GROUPING SETS ((), (c.ombudsman_decision))
+"""
+
+STAGE_MEASURES = [
+    "received",
+    "declined",
+    "withdrawn",
+    "acknowledged",
+    "acknowledged_on_time",
+    "responded",
+    "responded_on_time",
+    "responded_within_original_deadline",
+    "responded_on_time_percent",
+    "extended",
+    "median_working_days_to_respond",
+    "p90_working_days_to_respond",
+]
+
+
+def _stage(row: dict[str, Any] | None) -> dict[str, Any]:
+    figures: dict[str, Any] = {name: (row[name] if row else 0) for name in STAGE_MEASURES}
+    if row is None:
+        figures.update(
+            responded_on_time_percent=None,
+            median_working_days_to_respond=None,
+            p90_working_days_to_respond=None,
+        )
+    return figures
+
+
+def _by_stage(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    found = {row["stage"]: row for row in rows}
+    return {f"stage{number}": _stage(found.get(number)) for number in (1, 2)}
+
+
+async def performance(
+    db: Executor,
+    *,
+    start: date,
+    end: date,
+    policy_id: str | None = None,
+    service_area: str | None = None,
+    homes: int | None = None,
+) -> dict[str, Any]:
+    """The performance report for complaints received from `start` to `end` (local dates, inclusive)."""
+    args = (start, end, policy_id, service_area)
+    stage_rows = [dict(row) for row in await db.fetch(_STAGE_FIGURES, *args, homes)]
+    case_rows = [dict(row) for row in await db.fetch(_CASE_FIGURES, *args)]
+    totals = [row for row in stage_rows if not (row["by_area"] or row["by_month"] or row["by_outcome"])]
+    report: dict[str, Any] = {
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "policy_id": policy_id,
+        "service_area": service_area,
+        "homes": homes,
+        **_by_stage(totals),
+    }
+    for row in totals:
+        report[f"stage{row['stage']}"]["outcomes"] = {}
+    for number in (1, 2):
+        report[f"stage{number}"]["outcomes"] = {
+            row["outcome"]: row["received"]
+            for row in stage_rows
+            if row["by_outcome"] and row["stage"] == number and row["outcome"] is not None
+        }
+    whole = next(row for row in case_rows if not row["by_decision"])
+    per_stage = {row["stage"]: row for row in totals}
+    report["escalation_rate_percent"] = whole["escalation_rate_percent"]
+    report["per_1000_homes"] = {
+        f"stage{number}": (per_stage[number]["per_1000_homes"] if number in per_stage else 0.0)
+        if homes
+        else None
+        for number in (1, 2)
+    }
+    report["remedies"] = {
+        "count": sum(row["remedies"] for row in totals),
+        "compensation_pence": sum(row["compensation_pence"] for row in totals),
+    }
+    report["actions"] = {
+        "promised": whole["actions_promised"],
+        "done": whole["actions_done"],
+        "overdue": whole["actions_overdue"],
+    }
+    report["ombudsman"] = {
+        "referrals": whole["referrals"],
+        "decisions": {
+            row["decision"]: row["decisions"]
+            for row in case_rows
+            if row["by_decision"] and row["decision"] is not None
+        },
+    }
+    areas = sorted({row["service_area"] for row in stage_rows if row["by_area"]})
+    report["by_service_area"] = [
+        {
+            "service_area": area,
+            **_by_stage([r for r in stage_rows if r["by_area"] and r["service_area"] == area]),
+        }
+        for area in areas
+    ]
+    months = sorted({row["month"] for row in stage_rows if row["by_month"]})
+    report["by_month"] = [
+        {"month": month, **_by_stage([r for r in stage_rows if r["by_month"] and r["month"] == month])}
+        for month in months
+    ]
+    return report
+
+
+def rows_for_csv(report: dict[str, Any]) -> list[tuple[str, str, str, str, Any]]:
+    """Every figure of a report as one row: (section, key, stage, measure, value)."""
+    rows: list[tuple[str, str, str, str, Any]] = []
+
+    def stages(section: str, key: str, entry: dict[str, Any]) -> None:
+        for stage in ("stage1", "stage2"):
+            for measure, value in entry[stage].items():
+                if measure == "outcomes":
+                    for outcome, count in value.items():
+                        rows.append((section, key, stage, f"outcome:{outcome}", count))
+                else:
+                    rows.append((section, key, stage, measure, value))
+
+    stages("total", "", report)
+    rows.append(("total", "", "", "escalation_rate_percent", report["escalation_rate_percent"]))
+    for stage, value in report["per_1000_homes"].items():
+        rows.append(("total", "", stage, "per_1000_homes", value))
+    for group in ("remedies", "actions"):
+        for measure, value in report[group].items():
+            rows.append(("total", "", "", f"{group}_{measure}", value))
+    rows.append(("total", "", "", "ombudsman_referrals", report["ombudsman"]["referrals"]))
+    for decision, count in report["ombudsman"]["decisions"].items():
+        rows.append(("ombudsman_decision", decision, "", "decisions", count))
+    for entry in report["by_service_area"]:
+        stages("service_area", entry["service_area"], entry)
+    for entry in report["by_month"]:
+        stages("month", entry["month"], entry)
+    return rows
