@@ -131,8 +131,6 @@ async def performance(
         "homes": homes,
         **_by_stage(totals),
     }
-    for row in totals:
-        report[f"stage{row['stage']}"]["outcomes"] = {}
     for number in (1, 2):
         report[f"stage{number}"]["outcomes"] = {
             row["outcome"]: row["received"]

@@ -1,7 +1,7 @@
 """A known set of complaints for the report tests, built through the real workflow (time-skipping server).
 
 All five are received at 09:00 London on a quiet Monday (day 0: no bank holiday for 90 days), under a copy of
-Bexley's policy named `reportshire` (so no other test's complaints count) with 2,000 homes. Bexley's windows:
+Bexley's policy with an id of its own (so no other test's complaints count) and 2,000 homes. Bexley's windows:
 acknowledge in 2 working days, respond in 15 from receipt (both stages), officers may extend by 10.
 
 - A (housing-repairs): day 1 acknowledged; day 3 answered, upheld, with an apology, 150.00 of redress and one
@@ -18,6 +18,7 @@ acknowledge in 2 working days, respond in 15 from receipt (both stages), officer
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date
 
@@ -40,20 +41,22 @@ from tests.factories import (
 )
 from tests.scenario_helpers import Handle, at
 
-POLICY_ID = "reportshire"
 HOMES = 2_000
 
 
-def report_policies(policies: dict[str, Policy]) -> dict[str, Policy]:
-    """The shipped policies plus `reportshire`: Bexley's rules, its own id, and a homes figure."""
+def report_policies(policies: dict[str, Policy]) -> tuple[dict[str, Policy], str]:
+    """The shipped policies plus a `reportshire-...` one: Bexley's rules, a homes figure, and an id of its own
+    (every test run's complaints land on the same quiet Monday, in one database)."""
+    policy_id = f"reportshire-{uuid.uuid4().hex[:8]}"
     reportshire = policies["bexley"].model_copy(
-        update={"id": POLICY_ID, "name": "Reportshire", "homes": HOMES}
+        update={"id": policy_id, "name": "Reportshire", "homes": HOMES}
     )
-    return {**policies, POLICY_ID: reportshire}
+    return {**policies, policy_id: reportshire}, policy_id
 
 
 @dataclass
 class KnownSet:
+    policy_id: str
     monday: date
     refs: dict[str, str]
 
@@ -61,18 +64,22 @@ class KnownSet:
         return weekdays_after(self.monday, working_days)
 
 
-async def build_known_set(env: WorkflowEnvironment, task_queue: str, policies: dict[str, Policy]) -> KnownSet:
-    """Run the five complaints of the table above (a worker must be polling `task_queue`)."""
-    policy = policies[POLICY_ID]
+async def build_known_set(
+    env: WorkflowEnvironment, task_queue: str, policies: dict[str, Policy], policy_id: str
+) -> KnownSet:
+    """Run the five complaints above under `policy_id` (a worker must be polling `task_queue`)."""
+    policy = policies[policy_id]
     start = await start_in_quiet_week(env, days=90)
     monday = start.date()
     areas = {"A": "housing-repairs", "B": "housing-repairs", "C": "waste", "D": "waste", "E": "parking"}
     handles: dict[str, Handle] = {}
     for name, area in areas.items():
         handles[name] = await open_complaint(
-            env, task_queue, intake(POLICY_ID, start, service_area=area), policy=policy
+            env, task_queue, intake(policy_id, start, service_area=area), policy=policy
         )
-    known = KnownSet(monday, {name: handle.id.removeprefix("complaint-") for name, handle in handles.items()})
+    known = KnownSet(
+        policy_id, monday, {name: handle.id.removeprefix("complaint-") for name, handle in handles.items()}
+    )
 
     async def on(day: int, hour: int = 10) -> None:
         await move_to(env, at(known.day(day), hour))

@@ -3,20 +3,31 @@ known set of tests/report_scenario.py (hand-worked expectations in each test).""
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import AsyncIterator
+from typing import Any
+
 import asyncpg
+import httpx
+import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from api.main import create_app
+from core.services import Services
+from core.settings import Settings
 from domain.policy import Policy
+from tests.api_helpers import assert_problem, bearer, settings_for
 from tests.factories import running_worker
-from tests.report_scenario import build_known_set, report_policies, stage_rows
+from tests.report_scenario import KnownSet, build_known_set, report_policies, stage_rows
 
 
 async def test_each_stage_keeps_the_facts_reports_count(
     temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, policies: dict[str, Policy], task_queue: str
 ) -> None:
-    policies = report_policies(policies)
+    policies, policy_id = report_policies(policies)
     async with running_worker(temporal_env, pool, policies, task_queue):
-        known = await build_known_set(temporal_env, task_queue, policies)
+        known = await build_known_set(temporal_env, task_queue, policies, policy_id)
         rows = await stage_rows(pool, known)
     day = known.day
     assert sorted(rows) == [("A", 1), ("B", 1), ("B", 2), ("C", 1), ("D", 1), ("E", 1)]
@@ -81,3 +92,201 @@ async def test_each_stage_keeps_the_facts_reports_count(
     assert tuple(cases[known.refs["A"]].values())[1:] == (1, 0, 0, None, None)
     assert tuple(cases[known.refs["C"]].values())[1:] == (1, 1, 0, None, None)
     assert tuple(cases[known.refs["B"]].values())[1:] == (0, 0, 0, day(9), "Maladministration found")
+
+
+@pytest.fixture
+async def report_api(
+    temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, policies: dict[str, Policy], task_queue: str
+) -> AsyncIterator[tuple[httpx.AsyncClient, Settings, KnownSet]]:
+    """The API over the known set (its worker runs the complaints), as the report tests read it."""
+    policies, policy_id = report_policies(policies)
+    settings = settings_for(task_queue)
+    services = Services(settings=settings, pool=pool, temporal=temporal_env.client, policies=policies)
+    app = create_app(settings, services)
+    async with running_worker(temporal_env, pool, policies, task_queue):
+        known = await build_known_set(temporal_env, task_queue, policies, policy_id)
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield client, settings, known
+
+
+def _zero_stage() -> dict[str, Any]:
+    return {
+        "received": 0,
+        "declined": 0,
+        "withdrawn": 0,
+        "acknowledged": 0,
+        "acknowledged_on_time": 0,
+        "responded": 0,
+        "responded_on_time": 0,
+        "responded_within_original_deadline": 0,
+        "responded_on_time_percent": None,
+        "extended": 0,
+        "median_working_days_to_respond": None,
+        "p90_working_days_to_respond": None,
+        "outcomes": {},
+    }
+
+
+# Stage 1 of the known set: A, B, C, D, E received; D declined, E withdrawn; A, C, E acknowledged on time
+# and B late; A (day 3), B (day 4) and C (day 18, extended to day 20 from day 15) answered, all in time,
+# two within the first date. Working days to respond 3, 4, 18: median 4, 90th percentile 4 + 0.8 x 14 = 15.2.
+STAGE_1 = {
+    "received": 5,
+    "declined": 1,
+    "withdrawn": 1,
+    "acknowledged": 4,
+    "acknowledged_on_time": 3,
+    "responded": 3,
+    "responded_on_time": 3,
+    "responded_within_original_deadline": 2,
+    "responded_on_time_percent": 100.0,
+    "extended": 1,
+    "median_working_days_to_respond": 4.0,
+    "p90_working_days_to_respond": 15.2,
+    "outcomes": {"upheld": 1, "not_upheld": 1, "partially_upheld": 1},
+}
+# Stage 2: B, asked for on day 5, acknowledged day 6 (due day 7), answered day 8 (3 working days).
+STAGE_2 = {
+    **_zero_stage(),
+    "received": 1,
+    "acknowledged": 1,
+    "acknowledged_on_time": 1,
+    "responded": 1,
+    "responded_on_time": 1,
+    "responded_within_original_deadline": 1,
+    "responded_on_time_percent": 100.0,
+    "median_working_days_to_respond": 3.0,
+    "p90_working_days_to_respond": 3.0,
+    "outcomes": {"partially_upheld": 1},
+}
+
+
+async def test_performance_figures_match_the_hand_worked_ones(
+    report_api: tuple[httpx.AsyncClient, Settings, KnownSet],
+) -> None:
+    client, settings, known = report_api
+    period = {"from": known.monday.isoformat(), "to": known.day(40).isoformat(), "policy_id": known.policy_id}
+    response = await client.get(
+        "/api/reports/performance", params=period, headers=bearer("maya.manager", settings)
+    )
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert report["stage1"] == STAGE_1
+    assert report["stage2"] == STAGE_2
+    assert report["escalation_rate_percent"] == 33.3  # B of the three answered
+    assert report["per_1000_homes"] == {"stage1": 2.5, "stage2": 0.5}  # 5 and 1 per 2,000 homes
+    assert report["remedies"] == {"count": 2, "compensation_pence": 15_000}  # A's apology and redress
+    assert report["actions"] == {"promised": 2, "done": 1, "overdue": 0}  # A's open, C's done
+    assert report["ombudsman"] == {"referrals": 1, "decisions": {"Maladministration found": 1}}
+
+    areas = {entry["service_area"]: entry for entry in report["by_service_area"]}
+    assert sorted(areas) == ["housing-repairs", "parking", "waste"]
+    assert (
+        areas["housing-repairs"]["stage1"]["received"],
+        areas["housing-repairs"]["stage2"]["received"],
+    ) == (2, 1)
+    assert areas["housing-repairs"]["stage1"]["acknowledged_on_time"] == 1  # B was late
+    # Breakdowns have every figure but the outcomes.
+    assert areas["waste"]["stage1"] | {"outcomes": {}} == {
+        **_zero_stage(),
+        "received": 2,
+        "declined": 1,
+        "acknowledged": 1,
+        "acknowledged_on_time": 1,
+        "responded": 1,
+        "responded_on_time": 1,
+        "responded_on_time_percent": 100.0,
+        "extended": 1,
+        "median_working_days_to_respond": 18.0,
+        "p90_working_days_to_respond": 18.0,
+    }
+    assert areas["parking"]["stage1"]["withdrawn"] == 1
+    assert areas["parking"]["stage2"] | {"outcomes": {}} == _zero_stage()
+
+    months: dict[str, list[int]] = {}
+    for number, received_on in ((1, known.monday), (2, known.day(5))):
+        months.setdefault(received_on.strftime("%Y-%m"), [0, 0])[number - 1] += 5 if number == 1 else 1
+    assert {
+        entry["month"]: [entry["stage1"]["received"], entry["stage2"]["received"]]
+        for entry in report["by_month"]
+    } == months
+
+
+async def test_a_period_and_a_service_area_narrow_the_figures(
+    report_api: tuple[httpx.AsyncClient, Settings, KnownSet],
+) -> None:
+    client, settings, known = report_api
+    headers = bearer("aude.auditor", settings)
+    only_monday = {
+        "from": known.monday.isoformat(),
+        "to": known.monday.isoformat(),
+        "policy_id": known.policy_id,
+    }
+    report = (await client.get("/api/reports/performance", params=only_monday, headers=headers)).json()
+    # Stage 2 was asked for on day 5: outside the period; B still counts as escalated from this period.
+    assert report["stage1"] == STAGE_1 and report["stage2"] == _zero_stage()
+    assert report["escalation_rate_percent"] == 33.3
+    assert report["per_1000_homes"] == {"stage1": 2.5, "stage2": 0.0}
+
+    waste = {**only_monday, "service_area": "waste"}
+    report = (await client.get("/api/reports/performance", params=waste, headers=headers)).json()
+    assert (report["stage1"]["received"], report["stage1"]["declined"], report["stage1"]["extended"]) == (
+        2,
+        1,
+        1,
+    )
+    assert report["escalation_rate_percent"] == 0.0 and report["remedies"]["count"] == 0
+
+    # Without a council, complaints of every council count and there is no homes figure.
+    across = {"from": known.monday.isoformat(), "to": known.monday.isoformat(), "service_area": "parking"}
+    report = (await client.get("/api/reports/performance", params=across, headers=headers)).json()
+    assert report["per_1000_homes"] == {"stage1": None, "stage2": None}
+
+
+async def test_the_performance_csv_has_every_figure(
+    report_api: tuple[httpx.AsyncClient, Settings, KnownSet],
+) -> None:
+    client, settings, known = report_api
+    params = {"from": known.monday.isoformat(), "to": known.day(40).isoformat(), "policy_id": known.policy_id}
+    headers = bearer("adam.admin", settings)
+    response = await client.get(
+        "/api/reports/performance", params={**params, "format": "csv"}, headers=headers
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert "attachment" in response.headers["content-disposition"]
+    rows = list(csv.reader(io.StringIO(response.text)))
+    assert rows[0] == ["section", "key", "stage", "measure", "value"]
+    assert ["total", "", "stage1", "received", "5"] in rows
+    assert ["total", "", "stage1", "p90_working_days_to_respond", "15.2"] in rows
+    assert ["total", "", "stage2", "outcome:partially_upheld", "1"] in rows
+    assert ["total", "", "", "remedies_compensation_pence", "15000"] in rows
+    assert ["ombudsman_decision", "Maladministration found", "", "decisions", "1"] in rows
+    assert ["service_area", "waste", "stage1", "extended", "1"] in rows
+    assert ["service_area", "parking", "stage2", "responded_on_time_percent", ""] in rows
+
+
+async def test_reports_are_for_managers_auditors_and_admins_and_refuse_bad_periods(
+    report_api: tuple[httpx.AsyncClient, Settings, KnownSet],
+) -> None:
+    client, settings, known = report_api
+    period = {"from": known.monday.isoformat(), "to": known.day(40).isoformat()}
+    for user in ("olivia.officer", "ian.investigator", "rita.reviewer"):
+        response = await client.get("/api/reports/performance", params=period, headers=bearer(user, settings))
+        assert_problem(response, 403, "may not reports")
+    headers = bearer("maya.manager", settings)
+    backwards = {"from": known.day(5).isoformat(), "to": known.monday.isoformat()}
+    assert_problem(
+        await client.get("/api/reports/performance", params=backwards, headers=headers), 422, "to:"
+    )
+    unknown = {**period, "policy_id": "atlantis"}
+    assert_problem(
+        await client.get("/api/reports/performance", params=unknown, headers=headers), 422, "atlantis"
+    )
+    assert_problem(
+        await client.get("/api/reports/performance", params={"to": "2027-01-01"}, headers=headers), 422
+    )
+    bad_format = {**period, "format": "xlsx"}
+    assert_problem(await client.get("/api/reports/performance", params=bad_format, headers=headers), 422)
+    assert_problem(await client.get("/api/reports/performance", params=period), 401)

@@ -1,0 +1,81 @@
+"""Reports for managers, auditors and admins: the performance figures (JSON or CSV), the annual report and the
+self-assessment against the Complaint Handling Code. Every figure is computed in SQL (store/reports.py)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import JSONResponse
+
+from api.deps import CurrentStaff, Policies, Pool, require
+from api.errors import PROBLEM_RESPONSES, ProblemError
+from domain.policy import Policy
+from store import reports
+
+router = APIRouter(prefix="/api/reports", tags=["reports"])
+
+# A report is a year or so; a longer span is allowed, but not one a typo made (from 2027 to 2207).
+MAX_SPAN_DAYS = 10 * 366
+
+
+def _policy(policies: dict[str, Policy], policy_id: str | None) -> Policy | None:
+    if policy_id is None:
+        return None
+    policy = policies.get(policy_id)
+    if policy is None:
+        raise ProblemError(422, "Invalid request", f"policy_id: unknown policy {policy_id!r}")
+    return policy
+
+
+def _period(start: date, end: date) -> None:
+    if end < start:
+        raise ProblemError(422, "Invalid request", "to: must be on or after from")
+    if (end - start).days > MAX_SPAN_DAYS:
+        raise ProblemError(422, "Invalid request", "to: a report covers at most ten years")
+
+
+def csv_of(report: dict[str, Any]) -> str:
+    """A report as CSV: one figure per line (section, key, stage, measure, value), empty for null."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["section", "key", "stage", "measure", "value"])
+    for row in reports.rows_for_csv(report):
+        writer.writerow([*row[:4], "" if row[4] is None else row[4]])
+    return out.getvalue()
+
+
+@router.get("/performance", responses={**PROBLEM_RESPONSES, 200: {"content": {"text/csv": {}}}})
+async def performance(
+    staff: CurrentStaff,
+    pool: Pool,
+    policies: Policies,
+    start: Annotated[date, Query(alias="from", description="First local date of receipt (inclusive)")],
+    end: Annotated[date, Query(alias="to", description="Last local date of receipt (inclusive)")],
+    policy_id: Annotated[str | None, Query(max_length=63)] = None,
+    service_area: Annotated[str | None, Query(max_length=100)] = None,
+    format: Annotated[Literal["json", "csv"], Query()] = "json",
+) -> Response:
+    """Complaints per stage, on time, outcomes, escalation, remedies, actions and the ombudsman."""
+    require("reports", staff)
+    _period(start, end)
+    policy = _policy(policies, policy_id)
+    report = await reports.performance(
+        pool,
+        start=start,
+        end=end,
+        policy_id=policy_id,
+        service_area=service_area,
+        homes=policy.homes if policy else None,
+    )
+    if format == "csv":
+        filename = f"complaints-performance-{start.isoformat()}-{end.isoformat()}.csv"
+        return Response(
+            csv_of(report),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+    return JSONResponse(report)
