@@ -207,3 +207,31 @@ def rows_for_csv(report: dict[str, Any]) -> list[tuple[str, str, str, str, Any]]
     for entry in report["by_month"]:
         stages("month", entry["month"], entry)
     return rows
+
+
+_REMEDIES_BY_KIND = f"""
+SELECT remedy ->> 'kind' AS kind, count(*) AS count,
+    coalesce(sum((remedy ->> 'amount_pence')::int8), 0)::int8 AS compensation_pence
+FROM complaint_stages, jsonb_array_elements(remedies) AS remedy
+WHERE remedy_count > 0 AND {_FILTER}
+GROUP BY 1 ORDER BY 2 DESC, 1
+"""
+
+_UPHELD_BY_AREA = f"""
+SELECT service_area, count(*) FILTER (WHERE outcome IN ('upheld', 'partially_upheld')) AS upheld,
+    count(outcome) AS decided
+FROM complaint_stages WHERE {_FILTER}
+GROUP BY service_area HAVING count(*) FILTER (WHERE outcome IN ('upheld', 'partially_upheld')) > 0
+ORDER BY 2 DESC, 1
+"""
+
+
+async def remedies_and_learning(
+    db: Executor, *, start: date, end: date, policy_id: str | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """For the annual report: remedies by kind, and where complaints were upheld (the year's learning)."""
+    args = (start, end, policy_id, None)
+    return {
+        "remedies_by_kind": [dict(row) for row in await db.fetch(_REMEDIES_BY_KIND, *args)],
+        "upheld_by_service_area": [dict(row) for row in await db.fetch(_UPHELD_BY_AREA, *args)],
+    }

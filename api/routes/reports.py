@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from api.deps import CurrentStaff, Policies, Pool, require
 from api.errors import PROBLEM_RESPONSES, ProblemError
 from domain.policy import Policy
+from reporting.annual import annual_figures, render_annual
 from store import reports
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
@@ -79,3 +80,25 @@ async def performance(
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
     return JSONResponse(report)
+
+
+Year = Annotated[int, Query(ge=2000, le=2100, description="Financial year starting 1 April of this year")]
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+@router.get("/annual", response_class=HTMLResponse, responses=PROBLEM_RESPONSES)
+async def annual(
+    staff: CurrentStaff,
+    pool: Pool,
+    policies: Policies,
+    year: Year,
+    policy_id: Annotated[str | None, Query()] = None,
+) -> HTMLResponse:
+    """The annual complaints performance and service improvement report: one printable HTML page."""
+    require("reports", staff)
+    policy = _policy(policies, policy_id)
+    figures = await annual_figures(pool, year=year, policy=policy)
+    return HTMLResponse(render_annual(figures, year=year, policy=policy, generated_on=today()))
