@@ -235,3 +235,46 @@ async def remedies_and_learning(
         "remedies_by_kind": [dict(row) for row in await db.fetch(_REMEDIES_BY_KIND, *args)],
         "upheld_by_service_area": [dict(row) for row in await db.fetch(_UPHELD_BY_AREA, *args)],
     }
+
+
+_EXTENSIONS = f"""
+SELECT stage,
+    count(*) FILTER (WHERE extensions > 0) AS extended,
+    count(*) FILTER (WHERE extension_working_days > CASE stage WHEN 1 THEN $5::int ELSE $6::int END)
+        AS beyond_limit,
+    count(*) FILTER (WHERE extension_working_days > CASE stage WHEN 1 THEN $5::int ELSE $6::int END
+                     AND extended_with_agreement) AS beyond_limit_agreed,
+    count(responded_on) FILTER (WHERE stage >= 2) AS answered,
+    count(*) FILTER (WHERE independent_reviewer) AS answered_by_someone_else
+FROM complaint_stages WHERE {_FILTER}
+GROUP BY stage
+"""
+
+_EXCLUSIONS = f"""
+SELECT exclusion, count(*) AS declined FROM complaint_stages
+WHERE ended = 'declined' AND {_FILTER}
+GROUP BY exclusion ORDER BY 2 DESC, 1
+"""
+
+
+async def code_evidence(
+    db: Executor, *, start: date, end: date, policy_id: str, extension_limits: tuple[int, int]
+) -> dict[str, Any]:
+    """For the self-assessment: extensions against the policy's limits (per stage), Stage 2 answered by
+    someone other than Stage 1's responder, and complaints declined by exclusion."""
+    args = (start, end, policy_id, None)
+    stages = {row["stage"]: dict(row) for row in await db.fetch(_EXTENSIONS, *args, *extension_limits)}
+    empty = {
+        "extended": 0,
+        "beyond_limit": 0,
+        "beyond_limit_agreed": 0,
+        "answered": 0,
+        "answered_by_someone_else": 0,
+    }
+    return {
+        "stage1": stages.get(1, empty),
+        "stage2": stages.get(2, empty),
+        "declined_by_exclusion": {
+            row["exclusion"]: row["declined"] for row in await db.fetch(_EXCLUSIONS, *args)
+        },
+    }

@@ -290,3 +290,41 @@ async def test_reports_are_for_managers_auditors_and_admins_and_refuse_bad_perio
     bad_format = {**period, "format": "xlsx"}
     assert_problem(await client.get("/api/reports/performance", params=bad_format, headers=headers), 422)
     assert_problem(await client.get("/api/reports/performance", params=period), 401)
+
+
+async def test_the_self_assessment_gives_the_years_evidence_per_provision(
+    report_api: tuple[httpx.AsyncClient, Settings, KnownSet],
+) -> None:
+    client, settings, known = report_api
+    year = known.monday.year if known.monday.month >= 4 else known.monday.year - 1
+    params = {"policy_id": known.policy_id, "year": str(year)}
+    headers = bearer("aude.auditor", settings)
+    response = await client.get("/api/reports/self-assessment", params=params, headers=headers)
+    assert response.status_code == 200, response.text
+    assessment = response.json()
+    assert assessment["from"] == f"{year}-04-01" and assessment["to"] == f"{year + 1}-03-31"
+    rows = {row["section"]: row for row in assessment["provisions"]}
+    assert list(rows) == ["3", "6.2", "6.3", "6.4", "6.11", "6.12", "6.13", "6.14", "6.15", "7", "8"]
+    assert rows["3"]["evidence"] == "1 of 5 complaints declined (service-request: 1)."
+    assert rows["6.2"]["evidence"] == "Acknowledged on time: 3 of 4 (75.0%)."  # B was late
+    assert "2 working days from receipt" in rows["6.2"]["service"]  # Bexley's window, not the Code's 5
+    assert rows["6.3"]["evidence"] == (
+        "Answered on time: 3 of 3 (100.0%); by the first date given: 2 of 3 (66.7%)."  # C was extended
+    )
+    assert rows["6.4"]["figures"] == {"extended": 1, "beyond_limit": 0, "beyond_limit_agreed": 0}
+    assert rows["6.12"]["figures"] == {"stage2_received": 1, "escalation_rate_percent": 33.3}
+    assert rows["6.13"]["evidence"] == "Answered by someone other than Stage 1's responder: 1 of 1 (100.0%)."
+    assert rows["6.14"]["figures"] == {"responded": 1, "on_time": 1}
+    assert rows["7"]["evidence"] == "2 remedies, £150.00 redress; actions: 2 promised, 1 done, 0 overdue."
+
+    html = await client.get(
+        "/api/reports/self-assessment", params={**params, "format": "html"}, headers=headers
+    )
+    assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
+    assert html.text.count("<tr>") == 12  # the header and one row per provision
+    assert "Acknowledged on time: 3 of 4 (75.0%)." in html.text
+
+    officer = bearer("olivia.officer", settings)
+    assert_problem(await client.get("/api/reports/self-assessment", params=params, headers=officer), 403)
+    no_policy = {"year": str(year)}
+    assert_problem(await client.get("/api/reports/self-assessment", params=no_policy, headers=headers), 422)

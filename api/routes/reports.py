@@ -15,6 +15,7 @@ from api.deps import CurrentStaff, Policies, Pool, require
 from api.errors import PROBLEM_RESPONSES, ProblemError
 from domain.policy import Policy
 from reporting.annual import annual_figures, render_annual
+from reporting.self_assessment import render_self_assessment, self_assessment
 from store import reports
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
@@ -102,3 +103,22 @@ async def annual(
     policy = _policy(policies, policy_id)
     figures = await annual_figures(pool, year=year, policy=policy)
     return HTMLResponse(render_annual(figures, year=year, policy=policy, generated_on=today()))
+
+
+@router.get("/self-assessment", responses={**PROBLEM_RESPONSES, 200: {"content": {"text/html": {}}}})
+async def self_assessment_report(
+    staff: CurrentStaff,
+    pool: Pool,
+    policies: Policies,
+    policy_id: Annotated[str, Query(max_length=63)],
+    year: Year,
+    format: Annotated[Literal["json", "html"], Query()] = "json",
+) -> Response:
+    """The Complaint Handling Code provisions the service enforces or measures, with the year's evidence."""
+    require("reports", staff)
+    policy = _policy(policies, policy_id)
+    assert policy is not None
+    assessment = await self_assessment(pool, policy=policy, year=year)
+    if format == "html":
+        return HTMLResponse(render_self_assessment(assessment))
+    return JSONResponse(assessment)
