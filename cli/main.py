@@ -4,6 +4,7 @@ complaints policy check policies/*.toml
 complaints deadlines bexley 2026-12-23
 complaints deadlines barking-dagenham 2027-07-02T23:30:00Z --stage 1 --responded 2027-07-20
 complaints rebuild-read-model        (uses DATABASE_URL and TEMPORAL_ADDRESS)
+complaints report --year 2027 --policy bexley --out reports/    (uses DATABASE_URL)
 """
 
 from __future__ import annotations
@@ -125,7 +126,55 @@ def build_parser() -> argparse.ArgumentParser:
         "rebuild-read-model",
         help="Rewrite the case rows and event trail from the workflows (DATABASE_URL, TEMPORAL_ADDRESS).",
     )
+    report = commands.add_parser(
+        "report",
+        help="Write a financial year's performance CSV, annual report and self-assessment (DATABASE_URL).",
+    )
+    report.add_argument(
+        "--year", type=int, required=True, help="Financial year starting 1 April of this year."
+    )
+    report.add_argument(
+        "--policy", help="A council's policy id (default: every council, no self-assessment)."
+    )
+    report.add_argument("--service-area", help="Only this service area in the CSV.")
+    report.add_argument("--out", type=Path, default=Path("."), help="Folder to write into (default: here).")
+    report.add_argument("--database-url", help="Database to read (default: the DATABASE_URL setting).")
     return parser
+
+
+def _report(args: argparse.Namespace) -> int:
+    import asyncio
+    from datetime import UTC
+
+    from core.settings import get_settings
+    from reporting.files import write_reports
+    from store.db import create_pool
+
+    if not 2000 <= args.year <= 2100:
+        raise UsageError(f"--year: {args.year} is not a year between 2000 and 2100")
+    database_url = args.database_url or get_settings().database_url
+    if not database_url:
+        raise UsageError("DATABASE_URL (or --database-url) must name the database to report from")
+    # By id in the policies folder, or a policy file.
+    policy = _load_policy(args.policy, None) if args.policy else None
+
+    async def run() -> list[Path]:
+        pool = await create_pool(database_url)
+        try:
+            return await write_reports(
+                pool,
+                out=args.out,
+                year=args.year,
+                policy=policy,
+                generated_on=datetime.now(UTC).date(),
+                service_area=args.service_area,
+            )
+        finally:
+            await pool.close()
+
+    for path in asyncio.run(run()):
+        print(f"wrote {path}")
+    return 0
 
 
 def _rebuild() -> int:
@@ -163,6 +212,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _check(args.files)
         if args.command == "rebuild-read-model":
             return _rebuild()
+        if args.command == "report":
+            return _report(args)
         return _deadlines(args)
     except UsageError as exc:
         print(f"complaints: error: {exc}", file=sys.stderr)

@@ -56,9 +56,13 @@ def report_policies(policies: dict[str, Policy]) -> tuple[dict[str, Policy], str
 
 @dataclass
 class KnownSet:
-    policy_id: str
+    policy: Policy
     monday: date
     refs: dict[str, str]
+
+    @property
+    def policy_id(self) -> str:
+        return self.policy.id
 
     def day(self, working_days: int) -> date:
         return weekdays_after(self.monday, working_days)
@@ -78,7 +82,7 @@ async def build_known_set(
             env, task_queue, intake(policy_id, start, service_area=area), policy=policy
         )
     known = KnownSet(
-        policy_id, monday, {name: handle.id.removeprefix("complaint-") for name, handle in handles.items()}
+        policy, monday, {name: handle.id.removeprefix("complaint-") for name, handle in handles.items()}
     )
 
     async def on(day: int, hour: int = 10) -> None:

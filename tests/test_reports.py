@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -14,9 +15,12 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
+from api.routes.reports import today
+from cli.main import main
 from core.services import Services
 from core.settings import Settings
 from domain.policy import Policy
+from reporting.files import write_reports
 from tests.api_helpers import assert_problem, bearer, settings_for
 from tests.factories import running_worker
 from tests.report_scenario import KnownSet, build_known_set, report_policies, stage_rows
@@ -328,3 +332,68 @@ async def test_the_self_assessment_gives_the_years_evidence_per_provision(
     assert_problem(await client.get("/api/reports/self-assessment", params=params, headers=officer), 403)
     no_policy = {"year": str(year)}
     assert_problem(await client.get("/api/reports/self-assessment", params=no_policy, headers=headers), 422)
+
+
+async def test_the_report_files_are_what_the_api_answers(
+    report_api: tuple[httpx.AsyncClient, Settings, KnownSet], pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    client, settings, known = report_api
+    year = known.monday.year if known.monday.month >= 4 else known.monday.year - 1
+    policy = known.policy
+    written = await write_reports(pool, out=tmp_path, year=year, policy=policy, generated_on=today())
+    label = f"{year}-{(year + 1) % 100:02d}-{known.policy_id}"
+    assert [path.name for path in written] == [
+        f"complaints-performance-{year}-04-01-{year + 1}-03-31.csv",
+        f"annual-report-{label}.html",
+        f"self-assessment-{label}.html",
+    ]
+    headers = bearer("maya.manager", settings)
+    period = {
+        "from": f"{year}-04-01",
+        "to": f"{year + 1}-03-31",
+        "policy_id": known.policy_id,
+        "format": "csv",
+    }
+    api_csv = await client.get("/api/reports/performance", params=period, headers=headers)
+    assert written[0].read_text() == api_csv.text
+    assert "total,,stage1,received,5" in api_csv.text.splitlines()
+    annual = await client.get(
+        "/api/reports/annual", params={"year": year, "policy_id": known.policy_id}, headers=headers
+    )
+    assert written[1].read_text() == annual.text
+    assessment = await client.get(
+        "/api/reports/self-assessment",
+        params={"year": year, "policy_id": known.policy_id, "format": "html"},
+        headers=headers,
+    )
+    assert written[2].read_text() == assessment.text
+
+
+def test_the_report_command_writes_the_files(
+    database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The command's wiring, on a year without complaints (the figures are checked above)."""
+    code = main(
+        [
+            "report",
+            "--year",
+            "2090",
+            "--policy",
+            "bexley",
+            "--out",
+            str(tmp_path),
+            "--database-url",
+            database_url,
+        ]
+    )
+    assert code == 0
+    names = sorted(path.name for path in tmp_path.iterdir())
+    assert names == [
+        "annual-report-2090-91-bexley.html",
+        "complaints-performance-2090-04-01-2091-03-31.csv",
+        "self-assessment-2090-91-bexley.html",
+    ]
+    assert "total,,stage1,received,0" in (tmp_path / names[1]).read_text().splitlines()
+    assert "London Borough of Bexley" in (tmp_path / names[0]).read_text()
+    assert capsys.readouterr().out.count("wrote ") == 3
+    assert main(["report", "--year", "1990", "--database-url", database_url]) == 2

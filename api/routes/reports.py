@@ -3,10 +3,8 @@ self-assessment against the Complaint Handling Code. Every figure is computed in
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -15,6 +13,7 @@ from api.deps import CurrentStaff, Policies, Pool, require
 from api.errors import PROBLEM_RESPONSES, ProblemError
 from domain.policy import Policy
 from reporting.annual import annual_figures, render_annual
+from reporting.files import csv_of, performance_filename
 from reporting.self_assessment import render_self_assessment, self_assessment
 from store import reports
 
@@ -38,16 +37,6 @@ def _period(start: date, end: date) -> None:
         raise ProblemError(422, "Invalid request", "to: must be on or after from")
     if (end - start).days > MAX_SPAN_DAYS:
         raise ProblemError(422, "Invalid request", "to: a report covers at most ten years")
-
-
-def csv_of(report: dict[str, Any]) -> str:
-    """A report as CSV: one figure per line (section, key, stage, measure, value), empty for null."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["section", "key", "stage", "measure", "value"])
-    for row in reports.rows_for_csv(report):
-        writer.writerow([*row[:4], "" if row[4] is None else row[4]])
-    return out.getvalue()
 
 
 @router.get("/performance", responses={**PROBLEM_RESPONSES, 200: {"content": {"text/csv": {}}}})
@@ -74,7 +63,7 @@ async def performance(
         homes=policy.homes if policy else None,
     )
     if format == "csv":
-        filename = f"complaints-performance-{start.isoformat()}-{end.isoformat()}.csv"
+        filename = performance_filename(start, end)
         return Response(
             csv_of(report),
             media_type="text/csv; charset=utf-8",
