@@ -28,18 +28,17 @@ CREATE TABLE complaint_stages (
     remedy_count               smallint NOT NULL DEFAULT 0,
     compensation_pence         bigint NOT NULL DEFAULT 0,
     independent_reviewer       boolean,    -- Stage 2 answered by someone other than Stage 1's responder
+    -- Complaint-wide facts (promised actions, the ombudsman) as of this stage's last event: a complaint's
+    -- latest stage row has them up to date (reports read that one), so reports never join the wide case row.
+    actions_promised           integer NOT NULL DEFAULT 0,
+    actions_done               integer NOT NULL DEFAULT 0,
+    actions_overdue            integer NOT NULL DEFAULT 0,
+    ombudsman_referred_on      date,
+    ombudsman_decided_on       date,
+    ombudsman_decision         text,
     last_seq                   integer NOT NULL,
     PRIMARY KEY (reference, stage)
 );
 -- Reports select by stage and date of receipt, optionally by council and service area.
 CREATE INDEX complaint_stages_received_idx ON complaint_stages (stage, received_on);
 CREATE INDEX complaint_stages_policy_idx ON complaint_stages (policy_id, stage, received_on);
-
--- Complaint-wide facts: promised actions and the ombudsman.
-ALTER TABLE complaints
-    ADD COLUMN actions_promised      integer NOT NULL DEFAULT 0,
-    ADD COLUMN actions_done          integer NOT NULL DEFAULT 0,
-    ADD COLUMN actions_overdue       integer NOT NULL DEFAULT 0,
-    ADD COLUMN ombudsman_referred_on date,
-    ADD COLUMN ombudsman_decided_on  date,
-    ADD COLUMN ombudsman_decision    text;

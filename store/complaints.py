@@ -175,10 +175,11 @@ INSERT INTO complaint_stages (
     original_respond_by, respond_by, respond_by_when_answered, responded_on, working_days_to_respond,
     closed_on, ended, outcome, exclusion, extensions, extension_working_days, extended_with_agreement,
     clock_stops, clock_stopped_working_days, remedies, remedy_count, compensation_pence,
-    independent_reviewer, last_seq
+    independent_reviewer, actions_promised, actions_done, actions_overdue, ombudsman_referred_on,
+    ombudsman_decided_on, ombudsman_decision, last_seq
 )
 SELECT $1, $2, c.policy_id, c.service_area, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-       $17, $18, $19, $20, $21, $22, $23, $24, $25
+       $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31
 FROM complaints c WHERE c.reference = $1
 ON CONFLICT (reference, stage) DO UPDATE SET
     received_on = EXCLUDED.received_on, day_zero = EXCLUDED.day_zero,
@@ -192,19 +193,17 @@ ON CONFLICT (reference, stage) DO UPDATE SET
     extended_with_agreement = EXCLUDED.extended_with_agreement, clock_stops = EXCLUDED.clock_stops,
     clock_stopped_working_days = EXCLUDED.clock_stopped_working_days, remedies = EXCLUDED.remedies,
     remedy_count = EXCLUDED.remedy_count, compensation_pence = EXCLUDED.compensation_pence,
-    independent_reviewer = EXCLUDED.independent_reviewer, last_seq = EXCLUDED.last_seq
+    independent_reviewer = EXCLUDED.independent_reviewer, actions_promised = EXCLUDED.actions_promised,
+    actions_done = EXCLUDED.actions_done, actions_overdue = EXCLUDED.actions_overdue,
+    ombudsman_referred_on = EXCLUDED.ombudsman_referred_on,
+    ombudsman_decided_on = EXCLUDED.ombudsman_decided_on,
+    ombudsman_decision = EXCLUDED.ombudsman_decision, last_seq = EXCLUDED.last_seq
 WHERE complaint_stages.last_seq < EXCLUDED.last_seq
-"""
-
-_CASE_FACTS = """
-UPDATE complaints SET actions_promised = $2, actions_done = $3, actions_overdue = $4,
-    ombudsman_referred_on = $5, ombudsman_decided_on = $6, ombudsman_decision = $7
-WHERE reference = $1
 """
 
 
 async def upsert_stage_facts(db: Executor, *, reference: str, seq: int, facts: StageFacts) -> None:
-    """Write a stage's facts (and the complaint-wide ones) for reports; older events never win."""
+    """Write a stage's facts (with the complaint-wide ones) for reports; older events never win."""
     await db.execute(
         _UPSERT_STAGE,
         reference,
@@ -231,17 +230,13 @@ async def upsert_stage_facts(db: Executor, *, reference: str, seq: int, facts: S
         len(facts.remedies),
         sum(remedy.amount_pence or 0 for remedy in facts.remedies),
         facts.stage2_by_other_than_stage1,
-        seq,
-    )
-    await db.execute(
-        _CASE_FACTS,
-        reference,
         facts.actions_promised,
         facts.actions_done,
         facts.actions_overdue,
         facts.ombudsman_referred_on,
         facts.ombudsman_decided_on,
         facts.ombudsman_decision,
+        seq,
     )
 
 

@@ -24,11 +24,17 @@ from typing import Any
 
 from store.complaints import Executor
 
-_FILTER = """
-    received_on BETWEEN $1 AND $2
-    AND ($3::text IS NULL OR policy_id = $3)
-    AND ($4::text IS NULL OR service_area = $4)
-"""
+
+def _where(table: str = "") -> str:
+    """The period and the optional council and service area ($1 to $4), on `table`'s columns."""
+    prefix = f"{table}." if table else ""
+    return (
+        f"{prefix}received_on BETWEEN $1 AND $2 AND ($3::text IS NULL OR {prefix}policy_id = $3)"
+        f" AND ($4::text IS NULL OR {prefix}service_area = $4)"
+    )
+
+
+_FILTER = _where()
 
 _STAGE_FIGURES = f"""
 SELECT stage, service_area, month, outcome,
@@ -45,10 +51,6 @@ SELECT stage, service_area, month, outcome,
     round(100.0 * count(*) FILTER (WHERE responded_on <= respond_by_when_answered)
           / nullif(count(responded_on), 0), 1)::float8 AS responded_on_time_percent,
     count(*) FILTER (WHERE extensions > 0) AS extended,
-    round((percentile_cont(0.5) WITHIN GROUP (ORDER BY working_days_to_respond))::numeric, 1)::float8
-        AS median_working_days_to_respond,
-    round((percentile_cont(0.9) WITHIN GROUP (ORDER BY working_days_to_respond))::numeric, 1)::float8
-        AS p90_working_days_to_respond,
     coalesce(sum(remedy_count), 0)::int8 AS remedies,
     coalesce(sum(compensation_pence), 0)::int8 AS compensation_pence,
     round(1000.0 * count(*) / $5::int, 2)::float8 AS per_1000_homes
@@ -59,22 +61,57 @@ GROUP BY GROUPING SETS ((stage), (stage, service_area), (stage, month), (stage, 
 ORDER BY stage, service_area NULLS FIRST, month NULLS FIRST, outcome NULLS FIRST
 """
 
+# Working days to respond, median and 90th percentile per stage (as percentile_cont computes them: linear
+# between the two nearest ranks), from a histogram of the days: a hash aggregate and a few dozen rows, where
+# an ordered-set aggregate would sort every row of the period.
+_PERCENTILES = f"""
+WITH histogram AS (
+    SELECT stage, working_days_to_respond AS days, count(*) AS count FROM complaint_stages
+    WHERE working_days_to_respond IS NOT NULL AND {_FILTER}
+    GROUP BY 1, 2
+), ranks AS (
+    SELECT stage, days,
+        sum(count) OVER (PARTITION BY stage ORDER BY days) - count AS first_rank,
+        sum(count) OVER (PARTITION BY stage ORDER BY days) - 1 AS last_rank,
+        sum(count) OVER (PARTITION BY stage) AS n
+    FROM histogram
+), wanted AS (
+    SELECT DISTINCT stage, fraction, fraction * (n - 1) AS rank
+    FROM ranks, (VALUES (0.5), (0.9)) AS fractions (fraction)
+)
+SELECT wanted.stage, wanted.fraction,
+    round(low.days + (high.days - low.days) * (wanted.rank - floor(wanted.rank)), 1)::float8 AS days
+FROM wanted
+JOIN ranks low ON low.stage = wanted.stage AND floor(wanted.rank) BETWEEN low.first_rank AND low.last_rank
+JOIN ranks high ON high.stage = wanted.stage AND ceil(wanted.rank) BETWEEN high.first_rank AND high.last_rank
+"""
+
+# Complaint-wide figures over the period's Stage 1 rows; actions and the ombudsman from the complaint's latest
+# stage row (its Stage 2 row, when there is one).
 _CASE_FIGURES = f"""
-SELECT c.ombudsman_decision AS decision, GROUPING(c.ombudsman_decision) = 0 AS by_decision,
-    count(*) FILTER (WHERE s1.responded_on IS NOT NULL) AS responded,
-    count(*) FILTER (WHERE s2.reference IS NOT NULL) AS escalated,
-    round(100.0 * count(*) FILTER (WHERE s2.reference IS NOT NULL)
-          / nullif(count(*) FILTER (WHERE s1.responded_on IS NOT NULL), 0), 1)::float8
+SELECT decision, GROUPING(decision) = 0 AS by_decision,
+    count(*) FILTER (WHERE responded) AS responded,
+    count(*) FILTER (WHERE escalated) AS escalated,
+    round(100.0 * count(*) FILTER (WHERE escalated) / nullif(count(*) FILTER (WHERE responded), 0), 1)::float8
         AS escalation_rate_percent,
-    coalesce(sum(c.actions_promised), 0)::int8 AS actions_promised,
-    coalesce(sum(c.actions_done), 0)::int8 AS actions_done,
-    coalesce(sum(c.actions_overdue), 0)::int8 AS actions_overdue,
-    count(c.ombudsman_referred_on) AS referrals,
-    count(c.ombudsman_decided_on) AS decisions
-FROM (SELECT reference, responded_on FROM complaint_stages WHERE stage = 1 AND {_FILTER}) AS s1
-JOIN complaints c ON c.reference = s1.reference
-LEFT JOIN complaint_stages s2 ON s2.reference = s1.reference AND s2.stage = 2
-GROUP BY GROUPING SETS ((), (c.ombudsman_decision))
+    coalesce(sum(actions_promised), 0)::int8 AS actions_promised,
+    coalesce(sum(actions_done), 0)::int8 AS actions_done,
+    coalesce(sum(actions_overdue), 0)::int8 AS actions_overdue,
+    count(referred_on) AS referrals,
+    count(decided_on) AS decisions
+FROM (
+    SELECT s1.responded_on IS NOT NULL AS responded, s2.reference IS NOT NULL AS escalated,
+        coalesce(s2.actions_promised, s1.actions_promised) AS actions_promised,
+        coalesce(s2.actions_done, s1.actions_done) AS actions_done,
+        coalesce(s2.actions_overdue, s1.actions_overdue) AS actions_overdue,
+        coalesce(s2.ombudsman_referred_on, s1.ombudsman_referred_on) AS referred_on,
+        coalesce(s2.ombudsman_decided_on, s1.ombudsman_decided_on) AS decided_on,
+        coalesce(s2.ombudsman_decision, s1.ombudsman_decision) AS decision
+    FROM complaint_stages s1
+    LEFT JOIN complaint_stages s2 ON s2.reference = s1.reference AND s2.stage = 2
+    WHERE s1.stage = 1 AND {_where("s1")}
+) AS complaints
+GROUP BY GROUPING SETS ((), (decision))
 """
 
 STAGE_MEASURES = [
@@ -93,14 +130,16 @@ STAGE_MEASURES = [
 ]
 
 
+# Breakdowns (by service area, by month) have every figure but these.
+TOTAL_ONLY = ("median_working_days_to_respond", "p90_working_days_to_respond")
+
+
 def _stage(row: dict[str, Any] | None) -> dict[str, Any]:
-    figures: dict[str, Any] = {name: (row[name] if row else 0) for name in STAGE_MEASURES}
+    figures: dict[str, Any] = {
+        name: (row[name] if row else 0) for name in STAGE_MEASURES if name not in TOTAL_ONLY
+    }
     if row is None:
-        figures.update(
-            responded_on_time_percent=None,
-            median_working_days_to_respond=None,
-            p90_working_days_to_respond=None,
-        )
+        figures["responded_on_time_percent"] = None
     return figures
 
 
@@ -122,6 +161,9 @@ async def performance(
     args = (start, end, policy_id, service_area)
     stage_rows = [dict(row) for row in await db.fetch(_STAGE_FIGURES, *args, homes)]
     case_rows = [dict(row) for row in await db.fetch(_CASE_FIGURES, *args)]
+    percentiles = {
+        (row["stage"], float(row["fraction"])): row["days"] for row in await db.fetch(_PERCENTILES, *args)
+    }
     totals = [row for row in stage_rows if not (row["by_area"] or row["by_month"] or row["by_outcome"])]
     report: dict[str, Any] = {
         "from": start.isoformat(),
@@ -132,6 +174,8 @@ async def performance(
         **_by_stage(totals),
     }
     for number in (1, 2):
+        report[f"stage{number}"]["median_working_days_to_respond"] = percentiles.get((number, 0.5))
+        report[f"stage{number}"]["p90_working_days_to_respond"] = percentiles.get((number, 0.9))
         report[f"stage{number}"]["outcomes"] = {
             row["outcome"]: row["received"]
             for row in stage_rows
