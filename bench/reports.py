@@ -111,8 +111,9 @@ async def measure_reports(pool: asyncpg.Pool, policies: dict[str, Policy], repea
 
 async def _plan(pool: asyncpg.Pool, start: date, end: date) -> dict[str, Any]:
     """The plan of the per-stage figures query for the whole year (one scan, grouping sets)."""
-    explain = await pool.fetchval(
-        f"EXPLAIN (ANALYZE, FORMAT JSON) {reports._STAGE_FIGURES}", start, end, None, None, None
-    )
+    async with reports.reading(pool) as snapshot:
+        explain = await snapshot.fetchval(
+            f"EXPLAIN (ANALYZE, FORMAT JSON) {reports._STAGE_FIGURES}", start, end, None, None, None
+        )
     document = json.loads(explain) if isinstance(explain, str) else explain
     return {"line": plan_line(document[0]["Plan"]), "server_ms": round(document[0]["Execution Time"], 1)}

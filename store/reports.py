@@ -19,10 +19,30 @@ Definitions (as the Regulator of Social Housing's CH01/CH02 and the Complaint Ha
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date
 from typing import Any
 
+import asyncpg
+
 from store.complaints import Executor
+
+# Memory for one report's aggregation: enough for PostgreSQL to hash the grouping sets (a handful of groups)
+# instead of sorting every row of the period once per set, which the default 4 MB made it do at 200,000 rows.
+REPORT_WORK_MEM = "64MB"
+
+
+@asynccontextmanager
+async def reading(db: Executor) -> AsyncIterator[Executor]:
+    """One read-only snapshot for all of a report's queries (its figures agree with each other), with the
+    report's working memory. A connection the caller already holds is used as it is."""
+    if not isinstance(db, asyncpg.Pool):
+        yield db
+        return
+    async with db.acquire() as connection, connection.transaction(isolation="repeatable_read", readonly=True):
+        await connection.execute(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'")
+        yield connection
 
 
 def _where(table: str = "") -> str:
@@ -159,11 +179,11 @@ async def performance(
 ) -> dict[str, Any]:
     """The performance report for complaints received from `start` to `end` (local dates, inclusive)."""
     args = (start, end, policy_id, service_area)
-    stage_rows = [dict(row) for row in await db.fetch(_STAGE_FIGURES, *args, homes)]
-    case_rows = [dict(row) for row in await db.fetch(_CASE_FIGURES, *args)]
-    percentiles = {
-        (row["stage"], float(row["fraction"])): row["days"] for row in await db.fetch(_PERCENTILES, *args)
-    }
+    async with reading(db) as snapshot:
+        stage_rows = [dict(row) for row in await snapshot.fetch(_STAGE_FIGURES, *args, homes)]
+        case_rows = [dict(row) for row in await snapshot.fetch(_CASE_FIGURES, *args)]
+        percentile_rows = await snapshot.fetch(_PERCENTILES, *args)
+    percentiles = {(row["stage"], float(row["fraction"])): row["days"] for row in percentile_rows}
     totals = [row for row in stage_rows if not (row["by_area"] or row["by_month"] or row["by_outcome"])]
     report: dict[str, Any] = {
         "from": start.isoformat(),
