@@ -31,6 +31,7 @@ COPY workflows/ workflows/
 COPY api/ api/
 COPY cli/ cli/
 COPY notifications/ notifications/
+COPY reporting/ reporting/
 COPY devstack/ devstack/
 COPY worker.py ./
 COPY policies/ policies/

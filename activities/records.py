@@ -20,7 +20,16 @@ from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from domain.models import ActionItem, CaseRow, ComplaintState, Intake, LedgerEntry, Notification, Transition
+from domain.models import (
+    ActionItem,
+    CaseRow,
+    ComplaintState,
+    Intake,
+    LedgerEntry,
+    Notification,
+    StageFacts,
+    Transition,
+)
 from store.complaints import ComplaintRepository
 
 log = logging.getLogger(__name__)
@@ -39,6 +48,8 @@ class RecordEvent(BaseModel):
     agreed_up_to: date | None = None
     actions: list[ActionItem] | None = None
     transition: Transition | None = None
+    # The facts of the event's stage, for reports (None from workflows that ran before reporting).
+    stage: StageFacts | None = None
     notifications: list[Notification] = []
     # Before the lean-steps release every event carried the whole state; such an activity may still be
     # retried by a new worker, so it is still understood.
@@ -81,6 +92,7 @@ class RecordActivities:
                 actions=event.actions,
                 transition=event.transition,
                 notifications=event.notifications,
+                stage=event.stage,
             )
         except asyncpg.DataError as error:
             # Data PostgreSQL will never accept: retrying cannot help, and must not hold the complaint up.

@@ -25,6 +25,7 @@ OPERATIONS: dict[str, frozenset[Role]] = {
     "read": ALL_STAFF,
     "list": ALL_STAFF,
     "audit": frozenset({AUDITOR, MANAGER, ADMIN}),
+    "reports": frozenset({MANAGER, AUDITOR, ADMIN}),
     "revoke_resident_access": frozenset({OFFICER, MANAGER}),
 }
 

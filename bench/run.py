@@ -33,6 +33,7 @@ from bench.http import measure_http, serve_api, walkthrough_history
 from bench.listing import load_rows, measure_list
 from bench.measure import SERVER_PIDS
 from bench.noop import TASK_QUEUE, Landed, Noop
+from bench.reports import load_facts, measure_reports
 from core.search_attributes import SEARCH_ATTRIBUTE_TYPES
 from core.settings import REPO_ROOT
 from devstack.servers import (
@@ -110,6 +111,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             "rounds": args.rounds,
             "scale": args.scale,
             "repeats": args.repeats,
+            "report_repeats": args.report_repeats,
         },
     }
     try:
@@ -170,6 +172,11 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                 "state_bytes": len(state),
                 "load_seconds": round(seconds, 1),
                 **await measure_list(pool, args.repeats),
+            }
+            facts_seconds = await load_facts(pool)
+            result["reports"] = {
+                "load_seconds": round(facts_seconds, 1),
+                **await measure_reports(pool, load_policies(REPO_ROOT / "policies"), args.report_repeats),
             }
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -241,6 +248,17 @@ def print_table(result: dict[str, Any]) -> None:
         )
 
 
+def print_reports(result: dict[str, Any]) -> None:
+    figures = result["reports"]
+    print(
+        f"\nreports, financial year {figures['year']}: {figures['stage_rows_in_year']} stage rows in the year"
+        f" (facts derived in {figures['load_seconds']} s)"
+    )
+    for name, timing in figures["reports"].items():
+        print(f"  {name:40} p50 {timing['p50_ms']:8.1f} ms  p95 {timing['p95_ms']:8.1f} ms")
+    print(f"  per-stage figures plan: {figures['plan']['line']} ({figures['plan']['server_ms']} ms server)")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument("--complaints", type=int, default=200, help="complaints (and raw workflows) to open")
@@ -248,6 +266,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=4, help="alternating service/raw slices")
     parser.add_argument("--scale", type=int, default=20_000, help="synthetic rows for the list query")
     parser.add_argument("--repeats", type=int, default=50, help="timed runs of each list query")
+    parser.add_argument("--report-repeats", type=int, default=10, help="timed runs of each report")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench" / "results" / "latest.json")
     parser.add_argument("--skip-engine", action="store_true", help="only the list query (no Temporal)")
     parser.add_argument("--skip-http", action="store_true", help="no HTTP variant nor walk-through history")
@@ -256,6 +275,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     result = asyncio.run(bench(args))
     print_table(result)
+    print_reports(result)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
     print(f"\nwritten to {args.out}", file=sys.stderr)

@@ -6,6 +6,7 @@ complaints deadlines barking-dagenham 2027-07-02T23:30:00Z --stage 1 --responded
 complaints rebuild-read-model        (uses DATABASE_URL and the Temporal connection settings)
 complaints replay-check [--sample 1000] [--closed-within-days 7] [--query '...']
                                      (the gate before a deploy: exit 1 if running complaints would not replay)
+complaints report --year 2027 --policy bexley --out reports/    (uses DATABASE_URL)
 """
 
 from __future__ import annotations
@@ -166,13 +167,62 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="A visibility query instead of the default (running, or closed within --closed-within-days).",
     )
+    report = commands.add_parser(
+        "report",
+        help="Write a financial year's performance CSV, annual report and self-assessment (DATABASE_URL).",
+    )
+    report.add_argument(
+        "--year", type=int, required=True, help="Financial year starting 1 April of this year."
+    )
+    report.add_argument(
+        "--policy", help="A council's policy id (default: every council, no self-assessment)."
+    )
+    report.add_argument("--service-area", help="Only this service area in the CSV.")
+    report.add_argument("--out", type=Path, default=Path("."), help="Folder to write into (default: here).")
+    report.add_argument("--database-url", help="Database to read (default: the DATABASE_URL setting).")
     return parser
+
+
+def _report(args: argparse.Namespace) -> int:
+    import asyncio
+    from datetime import UTC
+
+    from core.settings import get_settings
+    from reporting.files import write_reports
+    from store.db import create_pool
+
+    if not 2000 <= args.year <= 2100:
+        raise UsageError(f"--year: {args.year} is not a year between 2000 and 2100")
+    database_url = args.database_url or get_settings().database_url
+    if not database_url:
+        raise UsageError("DATABASE_URL (or --database-url) must name the database to report from")
+    # By id in the policies folder, or a policy file.
+    policy = _load_policy(args.policy, None) if args.policy else None
+
+    async def run() -> list[Path]:
+        pool = await create_pool(database_url)
+        try:
+            return await write_reports(
+                pool,
+                out=args.out,
+                year=args.year,
+                policy=policy,
+                generated_on=datetime.now(UTC).date(),
+                service_area=args.service_area,
+            )
+        finally:
+            await pool.close()
+
+    for path in asyncio.run(run()):
+        print(f"wrote {path}")
+    return 0
 
 
 def _rebuild() -> int:
     import asyncio
 
     from core.settings import get_settings
+    from domain.policy_files import load_policies
     from store.db import create_pool, database_ssl, migrate
     from store.rebuild import rebuild_read_model
 
@@ -186,7 +236,8 @@ def _rebuild() -> int:
         try:
             await migrate(pool)
             client = await _connect_or_explain(settings)
-            return await rebuild_read_model(client, pool)
+            policies = load_policies(settings.policies_dir)
+            return await rebuild_read_model(client, pool, policies=policies)
         finally:
             await pool.close()
 
@@ -246,6 +297,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _rebuild()
         if args.command == "replay-check":
             return _replay_check(args)
+        if args.command == "report":
+            return _report(args)
         return _deadlines(args)
     except UsageError as exc:
         print(f"complaints: error: {exc}", file=sys.stderr)

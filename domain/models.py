@@ -305,6 +305,51 @@ class CaseRow(BaseModel):
         )
 
 
+class RemedyFact(BaseModel):
+    """A remedy as reports count it: its kind and any compensation (never its wording)."""
+
+    kind: RemedyKind
+    amount_pence: int | None = None
+
+
+class StageFacts(BaseModel):
+    """What reports need to know about one stage of a complaint, in the council's local dates.
+
+    Built by `domain.facts.stage_facts` from the state after every event and stored with the event
+    (`complaint_stages`): small on purpose (it travels in every record activity's input), so no free text.
+    The complaint-wide facts (promised actions, the ombudsman) ride along and land on the case row.
+    """
+
+    number: int
+    received_on: date
+    day_zero: date
+    acknowledge_by: date
+    acknowledged_on: date | None = None
+    original_respond_by: date
+    respond_by: date
+    respond_by_when_answered: date | None = None
+    responded_on: date | None = None
+    working_days_to_respond: int | None = None
+    closed_on: date | None = None
+    ended: str | None = None  # declined | withdrawn | closed | escalation_refused, when the stage ended so
+    outcome: Outcome | None = None
+    exclusion: str | None = None
+    extensions: int = 0
+    extension_working_days: int = 0
+    extended_with_agreement: bool = False
+    clock_stops: int = 0
+    clock_stopped_working_days: int = 0
+    remedies: list[RemedyFact] = Field(default_factory=list)
+    stage2_by_other_than_stage1: bool | None = None
+    # Complaint-wide.
+    actions_promised: int = 0
+    actions_done: int = 0
+    actions_overdue: int = 0
+    ombudsman_referred_on: date | None = None
+    ombudsman_decided_on: date | None = None
+    ombudsman_decision: str | None = Field(default=None, max_length=100)
+
+
 class Receipt(BaseModel):
     """What an action answers: enough to confirm it and to send the next one (the ETag); readers get the
     complaint from the read model. Small on purpose: every update result is stored in the history."""

@@ -230,6 +230,12 @@ class Policy(_Strict):
     exclusions: tuple[Exclusion, ...] = ()
     response_receipt: ResponseReceipt = ResponseReceipt()
     stages: tuple[Stage, ...]
+    homes: int | None = Field(
+        default=None,
+        ge=1,
+        le=10_000_000,
+        description="Homes owned (or households served) for complaints per 1,000 homes (RSH measure CH01).",
+    )
 
     @field_validator("timezone")
     @classmethod

@@ -12,7 +12,16 @@ from asyncpg.pool import PoolConnectionProxy
 from pydantic import BaseModel
 
 from domain.letters import complainant_recipient
-from domain.models import ActionItem, CaseRow, ComplaintState, Intake, LedgerEntry, Notification, Transition
+from domain.models import (
+    ActionItem,
+    CaseRow,
+    ComplaintState,
+    Intake,
+    LedgerEntry,
+    Notification,
+    StageFacts,
+    Transition,
+)
 
 
 class NotFound(Exception):
@@ -161,6 +170,78 @@ ON CONFLICT (id) DO NOTHING
 """
 
 
+# The facts of one stage (domain/facts.py), keyed like the case row: only a newer event replaces them.
+_UPSERT_STAGE = """
+INSERT INTO complaint_stages (
+    reference, stage, policy_id, service_area, received_on, day_zero, acknowledge_by, acknowledged_on,
+    original_respond_by, respond_by, respond_by_when_answered, responded_on, working_days_to_respond,
+    closed_on, ended, outcome, exclusion, extensions, extension_working_days, extended_with_agreement,
+    clock_stops, clock_stopped_working_days, remedies, remedy_count, compensation_pence,
+    independent_reviewer, actions_promised, actions_done, actions_overdue, ombudsman_referred_on,
+    ombudsman_decided_on, ombudsman_decision, last_seq
+)
+SELECT $1, $2, c.policy_id, c.service_area, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+       $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31
+FROM complaints c WHERE c.reference = $1
+ON CONFLICT (reference, stage) DO UPDATE SET
+    received_on = EXCLUDED.received_on, day_zero = EXCLUDED.day_zero,
+    acknowledge_by = EXCLUDED.acknowledge_by,
+    acknowledged_on = EXCLUDED.acknowledged_on, original_respond_by = EXCLUDED.original_respond_by,
+    respond_by = EXCLUDED.respond_by, respond_by_when_answered = EXCLUDED.respond_by_when_answered,
+    responded_on = EXCLUDED.responded_on, working_days_to_respond = EXCLUDED.working_days_to_respond,
+    closed_on = EXCLUDED.closed_on, ended = EXCLUDED.ended, outcome = EXCLUDED.outcome,
+    exclusion = EXCLUDED.exclusion, extensions = EXCLUDED.extensions,
+    extension_working_days = EXCLUDED.extension_working_days,
+    extended_with_agreement = EXCLUDED.extended_with_agreement, clock_stops = EXCLUDED.clock_stops,
+    clock_stopped_working_days = EXCLUDED.clock_stopped_working_days, remedies = EXCLUDED.remedies,
+    remedy_count = EXCLUDED.remedy_count, compensation_pence = EXCLUDED.compensation_pence,
+    independent_reviewer = EXCLUDED.independent_reviewer, actions_promised = EXCLUDED.actions_promised,
+    actions_done = EXCLUDED.actions_done, actions_overdue = EXCLUDED.actions_overdue,
+    ombudsman_referred_on = EXCLUDED.ombudsman_referred_on,
+    ombudsman_decided_on = EXCLUDED.ombudsman_decided_on,
+    ombudsman_decision = EXCLUDED.ombudsman_decision, last_seq = EXCLUDED.last_seq
+WHERE complaint_stages.last_seq < EXCLUDED.last_seq
+"""
+
+
+async def upsert_stage_facts(db: Executor, *, reference: str, seq: int, facts: StageFacts) -> None:
+    """Write a stage's facts (with the complaint-wide ones) for reports; older events never win."""
+    await db.execute(
+        _UPSERT_STAGE,
+        reference,
+        facts.number,
+        facts.received_on,
+        facts.day_zero,
+        facts.acknowledge_by,
+        facts.acknowledged_on,
+        facts.original_respond_by,
+        facts.respond_by,
+        facts.respond_by_when_answered,
+        facts.responded_on,
+        facts.working_days_to_respond,
+        facts.closed_on,
+        facts.ended,
+        facts.outcome.value if facts.outcome else None,
+        facts.exclusion,
+        facts.extensions,
+        facts.extension_working_days,
+        facts.extended_with_agreement,
+        facts.clock_stops,
+        facts.clock_stopped_working_days,
+        [remedy.model_dump(mode="json") for remedy in facts.remedies],
+        len(facts.remedies),
+        sum(remedy.amount_pence or 0 for remedy in facts.remedies),
+        facts.stage2_by_other_than_stage1,
+        facts.actions_promised,
+        facts.actions_done,
+        facts.actions_overdue,
+        facts.ombudsman_referred_on,
+        facts.ombudsman_decided_on,
+        facts.ombudsman_decision,
+        seq,
+    )
+
+
 Executor = asyncpg.Pool | asyncpg.Connection | PoolConnectionProxy
 
 
@@ -202,6 +283,7 @@ class ComplaintRepository:
         transition: Transition | None,
         notifications: list[Notification],
         created_by: str,
+        stages: list[StageFacts] | None = None,
     ) -> None:
         """Write one workflow event: the read model, the event trail and the outbox, in one transaction.
 
@@ -238,6 +320,8 @@ class ComplaintRepository:
                 await ComplaintRepository(connection).insert_transitions(
                     workflow_id=workflow_id, reference=state.reference, transitions=[transition]
                 )
+            for facts in stages or []:
+                await upsert_stage_facts(connection, reference=state.reference, seq=state.seq, facts=facts)
             for index, notification in enumerate(notifications):
                 await connection.execute(
                     _INSERT_NOTIFICATION,
@@ -265,6 +349,7 @@ class ComplaintRepository:
         actions: list[ActionItem] | None,
         transition: Transition | None,
         notifications: list[Notification],
+        stage: StageFacts | None = None,
     ) -> bool:
         """Write one workflow event (the lean record): the case row (created from the intake with the first
         event), the event trail and the outbox, in one transaction. Returns whether letters were queued.
@@ -307,6 +392,8 @@ class ComplaintRepository:
             )
             if case is None:
                 return False  # already recorded (a retry), or older than what the row shows
+            if stage is not None:
+                await upsert_stage_facts(connection, reference=reference, seq=seq, facts=stage)
             if transition is not None:
                 await repository.insert_transitions(
                     workflow_id=workflow_id, reference=reference, transitions=[transition]

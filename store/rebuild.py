@@ -9,7 +9,9 @@ import asyncpg
 from temporalio.client import Client, WorkflowQueryFailedError
 from temporalio.service import RPCError
 
+from domain.facts import stage_facts
 from domain.models import ComplaintState
+from domain.policy import Policy
 from store.complaints import ComplaintRepository
 
 log = logging.getLogger(__name__)
@@ -17,8 +19,16 @@ log = logging.getLogger(__name__)
 COMPLAINTS_QUERY = 'WorkflowType = "Complaint"'
 
 
-async def rebuild_read_model(client: Client, pool: asyncpg.Pool, query: str = COMPLAINTS_QUERY) -> int:
+async def rebuild_read_model(
+    client: Client,
+    pool: asyncpg.Pool,
+    query: str = COMPLAINTS_QUERY,
+    policies: dict[str, Policy] | None = None,
+) -> int:
     """Write every complaint's current state and transitions to Postgres; return how many were rebuilt.
+
+    With the councils' policies, each stage's report facts too (complaint_stages), including those of
+    complaints that started before reporting was added.
 
     Idempotent: rows already up to date are left as they are (the same keys as the record activity).
     """
@@ -36,8 +46,15 @@ async def rebuild_read_model(client: Client, pool: asyncpg.Pool, query: str = CO
             log.warning("could not read %s: %s", execution.id, error)
             continue
         opened_by = state.history[0].actor.id if state.history else "system"
+        policy = (policies or {}).get(state.intake.policy_id)
+        stages = [stage_facts(state, policy, stage.number) for stage in state.stages] if policy else None
         await repository.apply_event(
-            workflow_id=execution.id, state=state, transition=None, notifications=[], created_by=opened_by
+            workflow_id=execution.id,
+            state=state,
+            transition=None,
+            notifications=[],
+            created_by=opened_by,
+            stages=stages,
         )
         await repository.insert_transitions(
             workflow_id=execution.id, reference=state.reference, transitions=state.history

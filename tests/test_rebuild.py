@@ -42,6 +42,17 @@ async def _snapshot(pool: asyncpg.Pool, references: list[str]) -> list[tuple[obj
     return [tuple(row.values()) for row in rows]
 
 
+async def _facts(pool: asyncpg.Pool, references: list[str]) -> list[tuple[object, ...]]:
+    """The report facts per stage (complaint_stages) of these complaints."""
+    rows = await pool.fetch(
+        "SELECT reference, stage, policy_id, received_on, acknowledge_by, acknowledged_on, respond_by,"
+        " respond_by_when_answered, responded_on, working_days_to_respond, outcome, ended"
+        " FROM complaint_stages WHERE reference = ANY($1::text[]) ORDER BY reference, stage",
+        references,
+    )
+    return [tuple(row.values()) for row in rows]
+
+
 async def test_a_lost_read_model_is_rebuilt_from_the_workflows(
     dev_server: WorkflowEnvironment, pool: asyncpg.Pool, policies: dict[str, Policy]
 ) -> None:
@@ -60,18 +71,22 @@ async def test_a_lost_read_model_is_rebuilt_from_the_workflows(
             references.append(state.reference)
         before = await _snapshot(pool, references)
         assert [row[1] for row in before] == ["responded", "responded", "responded"]
+        facts = await _facts(pool, references)
+        assert [(row[1], row[10]) for row in facts] == [(1, "upheld")] * 3
 
         # Lose the read model (a restore from an old backup, say).
         await pool.execute("DELETE FROM notifications WHERE reference = ANY($1::text[])", references)
         await pool.execute("DELETE FROM complaint_events WHERE reference = ANY($1::text[])", references)
+        await pool.execute("DELETE FROM complaint_stages WHERE reference = ANY($1::text[])", references)
         await pool.execute("DELETE FROM complaints WHERE reference = ANY($1::text[])", references)
         assert await _snapshot(pool, references) == []
 
         rebuilt = await rebuild_read_model(
-            env.client, pool, f'WorkflowType = "Complaint" AND TaskQueue = "{queue}"'
+            env.client, pool, f'WorkflowType = "Complaint" AND TaskQueue = "{queue}"', policies=policies
         )
         assert rebuilt == 3
         assert await _snapshot(pool, references) == before
+        assert await _facts(pool, references) == facts
         # Running it again changes nothing.
         await rebuild_read_model(env.client, pool, f'WorkflowType = "Complaint" AND TaskQueue = "{queue}"')
         assert await _snapshot(pool, references) == before

@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
     from domain import commands as cmd
     from domain import timers
     from domain.actions import ACTIONS, Action
+    from domain.facts import stage_facts
     from domain.letters import complainant_recipient, staff_notice
     from domain.models import (
         SYSTEM,
@@ -42,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
         OpenComplaint,
         Receipt,
         Role,
+        StageFacts,
         Status,
         Transition,
     )
@@ -320,10 +322,20 @@ class ComplaintWorkflow:
             actions=list(state.actions) if self._actions_changed or first else None,
             transition=transition,
             notifications=letters,
+            stage=self._stage_facts(state),
         )
         self._recorded_ledger = ledger_now
         self._actions_changed = False
         return event
+
+    def _stage_facts(self, state: ComplaintState) -> StageFacts | None:
+        """The stage's facts for reports. A fault there must never hold the complaint up: the event is
+        recorded without them (the read-model rebuild writes them again) and operations see the warning."""
+        try:
+            return stage_facts(state, self._ready_policy())
+        except Exception as error:  # any fault: reports are not the lifecycle
+            workflow.logger.warning("report facts of %s not built: %r", state.reference, error)
+            return None
 
     def _whole_state_event(self, transition: Transition, letters: list[Notification]) -> RecordEvent:
         """Before the lean-steps release (replay only): the event with the whole state, letters addressed."""

@@ -1,0 +1,119 @@
+"""The report queries at scale: facts per stage derived in SQL from the synthetic complaints, then the
+performance figures, the annual report and the self-assessment timed as the API runs them."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from typing import Any
+
+import asyncpg
+
+from bench.listing import plan_line
+from bench.measure import percentile, repeat
+from domain.policy import Policy
+from reporting.annual import annual_figures, financial_year, render_annual
+from reporting.self_assessment import self_assessment
+from store import reports
+
+# One stage row per synthetic complaint, a second for those at Stage 2. The mix is derived from a hash of the
+# reference (deterministic): 10% extended by about a week, declined ones with an exclusion, a remedy for each
+# upheld or partly upheld response (with redress for a third of them).
+_FACTS = """
+INSERT INTO complaint_stages (
+    reference, stage, policy_id, service_area, received_on, day_zero, acknowledge_by, acknowledged_on,
+    original_respond_by, respond_by, respond_by_when_answered, responded_on, working_days_to_respond,
+    closed_on, ended, outcome, exclusion, extensions, extension_working_days, remedies, remedy_count,
+    compensation_pence, independent_reviewer, last_seq
+)
+SELECT reference, stage, policy_id, service_area, received_on, received_on, acknowledge_by, acknowledged_on,
+    respond_by, respond_by + 7 * extended, respond_by + 7 * extended, responded_on,
+    CASE WHEN responded_on IS NOT NULL THEN (responded_on - received_on) * 5 / 7 END,
+    closed_on, ended, outcome, CASE WHEN ended = 'declined' THEN 'service-request' END,
+    extended, 5 * extended,
+    CASE WHEN outcome IN ('upheld', 'partially_upheld') THEN
+        CASE WHEN h % 3 = 0 THEN '[{"kind": "apology"}, {"kind": "financial_redress", "amount_pence": 5000}]'
+             ELSE '[{"kind": "apology"}]' END ELSE '[]' END::jsonb,
+    CASE WHEN outcome IN ('upheld', 'partially_upheld') THEN CASE WHEN h % 3 = 0 THEN 2 ELSE 1 END ELSE 0 END,
+    CASE WHEN outcome IN ('upheld', 'partially_upheld') AND h % 3 = 0 THEN 5000 ELSE 0 END,
+    CASE WHEN stage = 2 AND responded_on IS NOT NULL THEN true END, last_seq
+FROM (
+    SELECT c.reference, s.stage, c.policy_id, c.service_area, abs(hashtext(c.reference)) AS h,
+        (c.received_at AT TIME ZONE 'Europe/London')::date + (s.stage - 1) * 30 AS received_on,
+        c.acknowledge_by + (s.stage - 1) * 30 AS acknowledge_by,
+        (c.acknowledged_at AT TIME ZONE 'Europe/London')::date + (s.stage - 1) * 30 AS acknowledged_on,
+        c.respond_by + (s.stage - 1) * 30 AS respond_by,
+        (c.responded_at AT TIME ZONE 'Europe/London')::date + (s.stage - 1) * 30 AS responded_on,
+        (c.closed_at AT TIME ZONE 'Europe/London')::date AS closed_on,
+        CASE WHEN c.status IN ('closed', 'declined', 'withdrawn', 'escalation_refused') AND s.stage = c.stage
+             THEN c.status END AS ended,
+        c.outcome, CASE WHEN abs(hashtext(c.reference)) % 10 = 0 THEN 1 ELSE 0 END AS extended, c.last_seq
+    FROM complaints c CROSS JOIN generate_series(1, 2) AS s (stage)
+    WHERE s.stage <= c.stage AND c.reference LIKE 'CMP-%-S%'
+) AS derived
+ON CONFLICT DO NOTHING
+"""
+
+
+async def load_facts(pool: asyncpg.Pool) -> float:
+    """Derive complaint_stages rows for the synthetic complaints and ANALYZE; return the seconds it took."""
+    started = datetime.now(UTC)
+    async with pool.acquire() as connection:
+        await connection.execute(_FACTS)
+        await connection.execute("ANALYZE complaint_stages")
+    return (datetime.now(UTC) - started).total_seconds()
+
+
+async def measure_reports(pool: asyncpg.Pool, policies: dict[str, Policy], repeats: int) -> dict[str, Any]:
+    """p50/p95 of each report as the API computes it, for last full financial year."""
+    today = datetime.now(UTC).date()
+    year = (today.year if today.month >= 4 else today.year - 1) - 1
+    start, end = financial_year(year)
+    bexley = policies["bexley"]
+
+    async def performance_all() -> object:
+        return await reports.performance(pool, start=start, end=end)
+
+    async def performance_council() -> object:
+        return await reports.performance(pool, start=start, end=end, policy_id="westminster")
+
+    async def annual() -> str:
+        figures = await annual_figures(pool, year=year, policy=bexley)
+        return render_annual(figures, year=year, policy=bexley, generated_on=today)
+
+    async def assessment() -> object:
+        return await self_assessment(pool, policy=bexley, year=year)
+
+    timed: dict[str, Any] = {}
+    for name, operation in (
+        ("performance (all councils, one year)", performance_all),
+        ("performance (one council, one year)", performance_council),
+        ("annual report (one council, HTML)", annual),
+        ("self-assessment (one council)", assessment),
+    ):
+        await operation()  # warm up
+        latencies = await repeat(repeats, operation)
+        timed[name] = {
+            "p50_ms": round(percentile(latencies, 0.5), 1),
+            "p95_ms": round(percentile(latencies, 0.95), 1),
+        }
+    in_year = await pool.fetchval(
+        "SELECT count(*) FROM complaint_stages WHERE received_on BETWEEN $1 AND $2", start, end
+    )
+    plan = await _plan(pool, start, end)
+    return {
+        "year": f"{year}/{(year + 1) % 100:02d}",
+        "stage_rows_in_year": in_year,
+        "plan": plan,
+        "reports": timed,
+    }
+
+
+async def _plan(pool: asyncpg.Pool, start: date, end: date) -> dict[str, Any]:
+    """The plan of the per-stage figures query for the whole year (one scan, grouping sets)."""
+    async with reports.reading(pool) as snapshot:
+        explain = await snapshot.fetchval(
+            f"EXPLAIN (ANALYZE, FORMAT JSON) {reports._STAGE_FIGURES}", start, end, None, None, None
+        )
+    document = json.loads(explain) if isinstance(explain, str) else explain
+    return {"line": plan_line(document[0]["Plan"]), "server_ms": round(document[0]["Execution Time"], 1)}

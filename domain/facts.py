@@ -1,0 +1,144 @@
+"""The facts reports count, per stage of a complaint: a pure function of the complaint's state and policy.
+
+The workflow builds them after every event (they travel with the record activity) and the read-model rebuild
+builds them from each workflow's state, so both paths write the same `complaint_stages` row. Every figure of
+a report is then computed in SQL over these rows (store/reports.py).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from domain.deadlines import calendar_for
+from domain.models import (
+    ComplaintState,
+    RemedyFact,
+    StageFacts,
+    StageState,
+    Status,
+)
+from domain.policy import Policy
+
+# How a stage can end without moving on: the status says which.
+ENDINGS = {Status.DECLINED, Status.WITHDRAWN, Status.CLOSED, Status.ESCALATION_REFUSED}
+
+
+def _moment(value: Any) -> datetime | None:
+    """A moment kept in a free-form dict (the ombudsman's): a datetime, or its ISO text after a query."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _deadline_when_answered(stage: StageState, responded_on: date) -> date:
+    """The response date in force when the response was sent: the ledger's last line before it. A response
+    sent while the clock was stopped (stopped before the date passed) was not late, whatever the date."""
+    assert stage.responded_at is not None
+    in_force = stage.respond_by
+    for entry in stage.ledger:
+        if entry.at <= stage.responded_at:
+            in_force = entry.respond_by
+    stopped = next(
+        (
+            pause
+            for pause in stage.pauses
+            if pause.ended_at == stage.responded_at and pause.working_days_lost == 0
+        ),
+        None,
+    )
+    if stopped is not None and stopped.started_at <= stage.plan.respond.at:
+        return max(in_force, responded_on)
+    return in_force
+
+
+def _original_deadline(stage: StageState) -> date:
+    """The response date first promised: the last plan (a from-acknowledgement window is planned again
+    when the stage is acknowledged), before any extension, clock stop or recalculation."""
+    planned = [entry.respond_by for entry in stage.ledger if entry.kind == "planned"]
+    return planned[-1] if planned else stage.plan.deadlines.respond_by
+
+
+def stage_facts(state: ComplaintState, policy: Policy, number: int | None = None) -> StageFacts:
+    """The facts of stage `number` (default: the current stage) after the complaint's latest event."""
+    stage = state.stage_state(number) if number is not None else state.current
+    assert stage is not None, f"{state.reference} has no stage {number}"
+    cal = calendar_for(policy)
+    day_zero = stage.plan.deadlines.day_zero
+    responded_on = cal.local_date(stage.responded_at) if stage.responded_at else None
+
+    extended = [index for index, entry in enumerate(stage.ledger) if entry.kind == "extended"]
+    extension_days = 0
+    for index in extended:
+        before = stage.ledger[index - 1].respond_by if index else stage.respond_by
+        extension_days += cal.working_days_between(before, stage.ledger[index].respond_by)
+
+    ending = next(
+        (
+            transition
+            for transition in reversed(state.history)
+            # The move into the ending (recording an ombudsman referral afterwards keeps the status).
+            if transition.stage == stage.number
+            and transition.to_status in ENDINGS
+            and transition.from_status not in ENDINGS
+        ),
+        None,
+    )
+    # A stage closed and then reopened by a late Stage 2 request keeps its closure: it did end.
+    ended = ending.to_status.value if ending is not None else None
+    closed_on = cal.local_date(ending.at) if ending is not None else None
+    decline = next(
+        (t for t in state.history if t.stage == stage.number and t.action == "decline"),
+        None,
+    )
+
+    independent: bool | None = None
+    if stage.number >= 2 and stage.responded_by is not None:
+        first = state.stage_state(1)
+        independent = first is None or first.responded_by != stage.responded_by
+
+    referred = _moment(state.ombudsman.get("referred_at"))
+    decided = _moment(state.ombudsman.get("decided_at"))
+    decision = state.ombudsman.get("decision")
+    return StageFacts(
+        number=stage.number,
+        received_on=cal.local_date(stage.received_at),
+        day_zero=day_zero,
+        acknowledge_by=stage.plan.deadlines.acknowledge_by,
+        acknowledged_on=cal.local_date(stage.acknowledged_at) if stage.acknowledged_at else None,
+        original_respond_by=_original_deadline(stage),
+        respond_by=stage.respond_by,
+        respond_by_when_answered=_deadline_when_answered(stage, responded_on) if responded_on else None,
+        responded_on=responded_on,
+        working_days_to_respond=(
+            cal.working_days_between(day_zero, responded_on)
+            - sum(pause.working_days_lost for pause in stage.pauses)
+            if responded_on
+            else None
+        ),
+        closed_on=closed_on,
+        ended=ended,
+        outcome=stage.outcome,
+        exclusion=str(decline.detail.get("exclusion")) if decline is not None else None,
+        extensions=len(extended),
+        extension_working_days=extension_days,
+        extended_with_agreement=any(entry.kind == "agreement" for entry in stage.ledger),
+        clock_stops=len(stage.pauses),
+        clock_stopped_working_days=sum(pause.working_days_lost for pause in stage.pauses),
+        remedies=[
+            RemedyFact(kind=remedy.kind, amount_pence=remedy.amount_pence) for remedy in stage.remedies
+        ],
+        stage2_by_other_than_stage1=independent,
+        actions_promised=len(state.actions),
+        actions_done=sum(1 for action in state.actions if action.completed_at is not None),
+        # The workflow's action timer flags an action overdue (and records it) the day after it was due.
+        actions_overdue=sum(1 for action in state.actions if action.completed_at is None and action.overdue),
+        ombudsman_referred_on=cal.local_date(referred) if referred else None,
+        ombudsman_decided_on=cal.local_date(decided) if decided else None,
+        ombudsman_decision=str(decision)[:100] if decision else None,
+    )

@@ -1,0 +1,344 @@
+"""Report figures, computed in SQL over the read model's facts per stage (complaint_stages, migration 130).
+
+One scan of the period's stage rows gives every per-stage figure, whole and by service area, month and
+outcome (GROUPING SETS); one more over the period's Stage 1 rows gives the complaint-wide figures (escalation,
+promised actions, the ombudsman). Python only shapes the rows into the report.
+
+Definitions (as the Regulator of Social Housing's CH01/CH02 and the Complaint Handling Code use them):
+- a complaint counts in a period by its stage's date of receipt (a Stage 2 by the date it was asked for);
+  `received` counts every complaint logged, declined ones included;
+- `responded_on_time`: the response date is on or before the date in force when it was sent (extensions the
+  policy allows, and clock stops, included); `responded_within_original_deadline`: on or before the first date
+  planned;
+- working days to respond: from day 0 of the stage to the response, less the working days the clock was
+  stopped;
+- `escalation_rate_percent`: Stage 1 complaints of the period that went to Stage 2, per 100 Stage 1 responses;
+- `per_1000_homes`: complaints received per 1,000 homes of the policy (null without a homes figure, or across
+  several councils).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import date
+from typing import Any
+
+import asyncpg
+
+from store.complaints import Executor
+
+# Memory for one report's aggregation: enough for PostgreSQL to hash the grouping sets (a handful of groups)
+# instead of sorting every row of the period once per set, which the default 4 MB made it do at 200,000 rows.
+REPORT_WORK_MEM = "64MB"
+
+
+@asynccontextmanager
+async def reading(db: Executor) -> AsyncIterator[Executor]:
+    """One read-only snapshot for all of a report's queries (its figures agree with each other), with the
+    report's working memory. A connection the caller already holds is used as it is."""
+    if not isinstance(db, asyncpg.Pool):
+        yield db
+        return
+    async with db.acquire() as connection, connection.transaction(isolation="repeatable_read", readonly=True):
+        await connection.execute(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'")
+        yield connection
+
+
+def _where(table: str = "") -> str:
+    """The period and the optional council and service area ($1 to $4), on `table`'s columns."""
+    prefix = f"{table}." if table else ""
+    return (
+        f"{prefix}received_on BETWEEN $1 AND $2 AND ($3::text IS NULL OR {prefix}policy_id = $3)"
+        f" AND ($4::text IS NULL OR {prefix}service_area = $4)"
+    )
+
+
+_FILTER = _where()
+
+_STAGE_FIGURES = f"""
+SELECT stage, service_area, month, outcome,
+    GROUPING(service_area) = 0 AS by_area, GROUPING(month) = 0 AS by_month,
+    GROUPING(outcome) = 0 AS by_outcome,
+    count(*) AS received,
+    count(*) FILTER (WHERE ended = 'declined') AS declined,
+    count(*) FILTER (WHERE ended = 'withdrawn') AS withdrawn,
+    count(acknowledged_on) AS acknowledged,
+    count(*) FILTER (WHERE acknowledged_on <= acknowledge_by) AS acknowledged_on_time,
+    count(responded_on) AS responded,
+    count(*) FILTER (WHERE responded_on <= respond_by_when_answered) AS responded_on_time,
+    count(*) FILTER (WHERE responded_on <= original_respond_by) AS responded_within_original_deadline,
+    round(100.0 * count(*) FILTER (WHERE responded_on <= respond_by_when_answered)
+          / nullif(count(responded_on), 0), 1)::float8 AS responded_on_time_percent,
+    count(*) FILTER (WHERE extensions > 0) AS extended,
+    coalesce(sum(remedy_count), 0)::int8 AS remedies,
+    coalesce(sum(compensation_pence), 0)::int8 AS compensation_pence,
+    round(1000.0 * count(*) / $5::int, 2)::float8 AS per_1000_homes
+FROM (
+    SELECT *, to_char(received_on, 'YYYY-MM') AS month FROM complaint_stages WHERE {_FILTER}
+) AS period
+GROUP BY GROUPING SETS ((stage), (stage, service_area), (stage, month), (stage, outcome))
+ORDER BY stage, service_area NULLS FIRST, month NULLS FIRST, outcome NULLS FIRST
+"""
+
+# Working days to respond, median and 90th percentile per stage (as percentile_cont computes them: linear
+# between the two nearest ranks), from a histogram of the days: a hash aggregate and a few dozen rows, where
+# an ordered-set aggregate would sort every row of the period.
+_PERCENTILES = f"""
+WITH histogram AS (
+    SELECT stage, working_days_to_respond AS days, count(*) AS count FROM complaint_stages
+    WHERE working_days_to_respond IS NOT NULL AND {_FILTER}
+    GROUP BY 1, 2
+), ranks AS (
+    SELECT stage, days,
+        sum(count) OVER (PARTITION BY stage ORDER BY days) - count AS first_rank,
+        sum(count) OVER (PARTITION BY stage ORDER BY days) - 1 AS last_rank,
+        sum(count) OVER (PARTITION BY stage) AS n
+    FROM histogram
+), wanted AS (
+    SELECT DISTINCT stage, fraction, fraction * (n - 1) AS rank
+    FROM ranks, (VALUES (0.5), (0.9)) AS fractions (fraction)
+)
+SELECT wanted.stage, wanted.fraction,
+    round(low.days + (high.days - low.days) * (wanted.rank - floor(wanted.rank)), 1)::float8 AS days
+FROM wanted
+JOIN ranks low ON low.stage = wanted.stage AND floor(wanted.rank) BETWEEN low.first_rank AND low.last_rank
+JOIN ranks high ON high.stage = wanted.stage AND ceil(wanted.rank) BETWEEN high.first_rank AND high.last_rank
+"""
+
+# Complaint-wide figures over the period's Stage 1 rows; actions and the ombudsman from the complaint's latest
+# stage row (its Stage 2 row, when there is one).
+_CASE_FIGURES = f"""
+SELECT decision, GROUPING(decision) = 0 AS by_decision,
+    count(*) FILTER (WHERE responded) AS responded,
+    count(*) FILTER (WHERE escalated) AS escalated,
+    round(100.0 * count(*) FILTER (WHERE escalated) / nullif(count(*) FILTER (WHERE responded), 0), 1)::float8
+        AS escalation_rate_percent,
+    coalesce(sum(actions_promised), 0)::int8 AS actions_promised,
+    coalesce(sum(actions_done), 0)::int8 AS actions_done,
+    coalesce(sum(actions_overdue), 0)::int8 AS actions_overdue,
+    count(referred_on) AS referrals,
+    count(decided_on) AS decisions
+FROM (
+    SELECT s1.responded_on IS NOT NULL AS responded, s2.reference IS NOT NULL AS escalated,
+        coalesce(s2.actions_promised, s1.actions_promised) AS actions_promised,
+        coalesce(s2.actions_done, s1.actions_done) AS actions_done,
+        coalesce(s2.actions_overdue, s1.actions_overdue) AS actions_overdue,
+        coalesce(s2.ombudsman_referred_on, s1.ombudsman_referred_on) AS referred_on,
+        coalesce(s2.ombudsman_decided_on, s1.ombudsman_decided_on) AS decided_on,
+        coalesce(s2.ombudsman_decision, s1.ombudsman_decision) AS decision
+    FROM complaint_stages s1
+    LEFT JOIN complaint_stages s2 ON s2.reference = s1.reference AND s2.stage = 2
+    WHERE s1.stage = 1 AND {_where("s1")}
+) AS complaints
+GROUP BY GROUPING SETS ((), (decision))
+"""
+
+STAGE_MEASURES = [
+    "received",
+    "declined",
+    "withdrawn",
+    "acknowledged",
+    "acknowledged_on_time",
+    "responded",
+    "responded_on_time",
+    "responded_within_original_deadline",
+    "responded_on_time_percent",
+    "extended",
+    "median_working_days_to_respond",
+    "p90_working_days_to_respond",
+]
+
+
+# Breakdowns (by service area, by month) have every figure but these.
+TOTAL_ONLY = ("median_working_days_to_respond", "p90_working_days_to_respond")
+
+
+def _stage(row: dict[str, Any] | None) -> dict[str, Any]:
+    figures: dict[str, Any] = {
+        name: (row[name] if row else 0) for name in STAGE_MEASURES if name not in TOTAL_ONLY
+    }
+    if row is None:
+        figures["responded_on_time_percent"] = None
+    return figures
+
+
+def _by_stage(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    found = {row["stage"]: row for row in rows}
+    return {f"stage{number}": _stage(found.get(number)) for number in (1, 2)}
+
+
+async def performance(
+    db: Executor,
+    *,
+    start: date,
+    end: date,
+    policy_id: str | None = None,
+    service_area: str | None = None,
+    homes: int | None = None,
+) -> dict[str, Any]:
+    """The performance report for complaints received from `start` to `end` (local dates, inclusive)."""
+    args = (start, end, policy_id, service_area)
+    async with reading(db) as snapshot:
+        stage_rows = [dict(row) for row in await snapshot.fetch(_STAGE_FIGURES, *args, homes)]
+        case_rows = [dict(row) for row in await snapshot.fetch(_CASE_FIGURES, *args)]
+        percentile_rows = await snapshot.fetch(_PERCENTILES, *args)
+    percentiles = {(row["stage"], float(row["fraction"])): row["days"] for row in percentile_rows}
+    totals = [row for row in stage_rows if not (row["by_area"] or row["by_month"] or row["by_outcome"])]
+    report: dict[str, Any] = {
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "policy_id": policy_id,
+        "service_area": service_area,
+        "homes": homes,
+        **_by_stage(totals),
+    }
+    for number in (1, 2):
+        report[f"stage{number}"]["median_working_days_to_respond"] = percentiles.get((number, 0.5))
+        report[f"stage{number}"]["p90_working_days_to_respond"] = percentiles.get((number, 0.9))
+        report[f"stage{number}"]["outcomes"] = {
+            row["outcome"]: row["received"]
+            for row in stage_rows
+            if row["by_outcome"] and row["stage"] == number and row["outcome"] is not None
+        }
+    whole = next(row for row in case_rows if not row["by_decision"])
+    per_stage = {row["stage"]: row for row in totals}
+    report["escalation_rate_percent"] = whole["escalation_rate_percent"]
+    report["per_1000_homes"] = {
+        f"stage{number}": (per_stage[number]["per_1000_homes"] if number in per_stage else 0.0)
+        if homes
+        else None
+        for number in (1, 2)
+    }
+    report["remedies"] = {
+        "count": sum(row["remedies"] for row in totals),
+        "compensation_pence": sum(row["compensation_pence"] for row in totals),
+    }
+    report["actions"] = {
+        "promised": whole["actions_promised"],
+        "done": whole["actions_done"],
+        "overdue": whole["actions_overdue"],
+    }
+    report["ombudsman"] = {
+        "referrals": whole["referrals"],
+        "decisions": {
+            row["decision"]: row["decisions"]
+            for row in case_rows
+            if row["by_decision"] and row["decision"] is not None
+        },
+    }
+    areas = sorted({row["service_area"] for row in stage_rows if row["by_area"]})
+    report["by_service_area"] = [
+        {
+            "service_area": area,
+            **_by_stage([r for r in stage_rows if r["by_area"] and r["service_area"] == area]),
+        }
+        for area in areas
+    ]
+    months = sorted({row["month"] for row in stage_rows if row["by_month"]})
+    report["by_month"] = [
+        {"month": month, **_by_stage([r for r in stage_rows if r["by_month"] and r["month"] == month])}
+        for month in months
+    ]
+    return report
+
+
+def rows_for_csv(report: dict[str, Any]) -> list[tuple[str, str, str, str, Any]]:
+    """Every figure of a report as one row: (section, key, stage, measure, value)."""
+    rows: list[tuple[str, str, str, str, Any]] = []
+
+    def stages(section: str, key: str, entry: dict[str, Any]) -> None:
+        for stage in ("stage1", "stage2"):
+            for measure, value in entry[stage].items():
+                if measure == "outcomes":
+                    for outcome, count in value.items():
+                        rows.append((section, key, stage, f"outcome:{outcome}", count))
+                else:
+                    rows.append((section, key, stage, measure, value))
+
+    stages("total", "", report)
+    rows.append(("total", "", "", "escalation_rate_percent", report["escalation_rate_percent"]))
+    for stage, value in report["per_1000_homes"].items():
+        rows.append(("total", "", stage, "per_1000_homes", value))
+    for group in ("remedies", "actions"):
+        for measure, value in report[group].items():
+            rows.append(("total", "", "", f"{group}_{measure}", value))
+    rows.append(("total", "", "", "ombudsman_referrals", report["ombudsman"]["referrals"]))
+    for decision, count in report["ombudsman"]["decisions"].items():
+        rows.append(("ombudsman_decision", decision, "", "decisions", count))
+    for entry in report["by_service_area"]:
+        stages("service_area", entry["service_area"], entry)
+    for entry in report["by_month"]:
+        stages("month", entry["month"], entry)
+    return rows
+
+
+_REMEDIES_BY_KIND = f"""
+SELECT remedy ->> 'kind' AS kind, count(*) AS count,
+    coalesce(sum((remedy ->> 'amount_pence')::int8), 0)::int8 AS compensation_pence
+FROM complaint_stages, jsonb_array_elements(remedies) AS remedy
+WHERE remedy_count > 0 AND {_FILTER}
+GROUP BY 1 ORDER BY 2 DESC, 1
+"""
+
+_UPHELD_BY_AREA = f"""
+SELECT service_area, count(*) FILTER (WHERE outcome IN ('upheld', 'partially_upheld')) AS upheld,
+    count(outcome) AS decided
+FROM complaint_stages WHERE {_FILTER}
+GROUP BY service_area HAVING count(*) FILTER (WHERE outcome IN ('upheld', 'partially_upheld')) > 0
+ORDER BY 2 DESC, 1
+"""
+
+
+async def remedies_and_learning(
+    db: Executor, *, start: date, end: date, policy_id: str | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """For the annual report: remedies by kind, and where complaints were upheld (the year's learning)."""
+    args = (start, end, policy_id, None)
+    return {
+        "remedies_by_kind": [dict(row) for row in await db.fetch(_REMEDIES_BY_KIND, *args)],
+        "upheld_by_service_area": [dict(row) for row in await db.fetch(_UPHELD_BY_AREA, *args)],
+    }
+
+
+_EXTENSIONS = f"""
+SELECT stage,
+    count(*) FILTER (WHERE extensions > 0) AS extended,
+    count(*) FILTER (WHERE extension_working_days > CASE stage WHEN 1 THEN $5::int ELSE $6::int END)
+        AS beyond_limit,
+    count(*) FILTER (WHERE extension_working_days > CASE stage WHEN 1 THEN $5::int ELSE $6::int END
+                     AND extended_with_agreement) AS beyond_limit_agreed,
+    count(responded_on) FILTER (WHERE stage >= 2) AS answered,
+    count(*) FILTER (WHERE independent_reviewer) AS answered_by_someone_else
+FROM complaint_stages WHERE {_FILTER}
+GROUP BY stage
+"""
+
+_EXCLUSIONS = f"""
+SELECT exclusion, count(*) AS declined FROM complaint_stages
+WHERE ended = 'declined' AND {_FILTER}
+GROUP BY exclusion ORDER BY 2 DESC, 1
+"""
+
+
+async def code_evidence(
+    db: Executor, *, start: date, end: date, policy_id: str, extension_limits: tuple[int, int]
+) -> dict[str, Any]:
+    """For the self-assessment: extensions against the policy's limits (per stage), Stage 2 answered by
+    someone other than Stage 1's responder, and complaints declined by exclusion."""
+    args = (start, end, policy_id, None)
+    stages = {row["stage"]: dict(row) for row in await db.fetch(_EXTENSIONS, *args, *extension_limits)}
+    empty = {
+        "extended": 0,
+        "beyond_limit": 0,
+        "beyond_limit_agreed": 0,
+        "answered": 0,
+        "answered_by_someone_else": 0,
+    }
+    return {
+        "stage1": stages.get(1, empty),
+        "stage2": stages.get(2, empty),
+        "declined_by_exclusion": {
+            row["exclusion"]: row["declined"] for row in await db.fetch(_EXCLUSIONS, *args)
+        },
+    }
