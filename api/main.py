@@ -12,7 +12,18 @@ from fastapi.staticfiles import StaticFiles
 
 from api import errors, log_redaction
 from api.client_address import trust_proxies
-from api.routes import actions, auth, complaints, dev_mail, health, policies, public, resident_pages
+from api.routes import (
+    actions,
+    attachments,
+    auth,
+    complaints,
+    conflicts,
+    dev_mail,
+    health,
+    policies,
+    public,
+    resident_pages,
+)
 from core.services import Services, open_services
 from core.settings import Settings, get_settings
 
@@ -46,7 +57,18 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     errors.install(app)
     log_redaction.install()
     trust_proxies(app, services.settings if services is not None else settings or get_settings())
-    for module in (health, auth, policies, complaints, actions, public, dev_mail, resident_pages):
+    for module in (
+        health,
+        auth,
+        policies,
+        complaints,
+        attachments,
+        conflicts,
+        actions,
+        public,
+        dev_mail,
+        resident_pages,
+    ):
         app.include_router(module.router)
     app.mount("/resident-static", StaticFiles(directory=RESIDENT_STATIC), name="resident-static")
     return app

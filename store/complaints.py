@@ -166,6 +166,11 @@ class ComplaintRepository:
     def __init__(self, db: Executor) -> None:
         self._db = db
 
+    @property
+    def executor(self) -> Executor:
+        """The pool or connection this repository runs on (for the case's other tables, in step)."""
+        return self._db
+
     async def next_reference(self, *, year: int) -> str:
         number = await self._db.fetchval("SELECT nextval('complaint_number_seq')")
         return f"CMP-{year}-{number:06d}"
@@ -401,6 +406,8 @@ class ComplaintFilters(BaseModel):
     received_to: datetime | None = None
     text: str | None = None
     exclude_naming: str | None = None  # hide complaints that name this staff member (conflict of interest)
+    exclude_conflicted: str | None = None  # hide complaints this staff member declared a conflict on
+    service_areas: list[str] | None = None  # need-to-know: only these areas (None: every area)
 
 
 SORTS: dict[str, tuple[str, str]] = {
@@ -446,6 +453,9 @@ async def search_complaints(
         "received_from": "received_at >= ?",
         "received_to": "received_at <= ?",
         "exclude_naming": "NOT (? = ANY(staff_complained_about))",
+        "exclude_conflicted": "NOT EXISTS (SELECT 1 FROM staff_conflicts c"
+        " WHERE c.reference = complaints.reference AND c.staff_id = ?)",
+        "service_areas": "service_area = ANY(?::text[])",
     }
     for name, clause in simple.items():
         value = getattr(filters, name)

@@ -20,7 +20,9 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from starlette.datastructures import UploadFile
 
+from api.attachments import store_upload
 from api.errors import ProblemError
 from api.intake import open_case
 from api.resident.ratelimit import Limiter, email_key
@@ -32,6 +34,7 @@ from domain.inputs import CleanInput
 from domain.models import FINAL_STATUSES, Actor, Channel, Complainant, Intake, Role, Status
 from domain.policy import Policy
 from notifications.render import format_date
+from store.attachments import AttachmentInfo
 from store.audit import AuditRepository
 from store.complaints import ComplaintRecord, ComplaintRepository, NotFound, NotificationRecord
 from store.resident_access import Kind, ResidentAccessRepository, TokenRecord
@@ -121,6 +124,15 @@ class ResidentComplaintView(BaseModel):
     dates: Dates
     letters: list[Letter]
     possible: Possible
+
+
+class ResidentAttachment(BaseModel):
+    """A file the resident sent, as the answer to the upload."""
+
+    id: str
+    filename: str
+    content_type: str
+    size: int
 
 
 class EscalationResult(BaseModel):
@@ -644,3 +656,18 @@ async def withdraw(
 ) -> ComplaintRecord:
     command = cmd.Withdraw(actor=access.actor, reason=body.reason)
     return await act(services, access, "withdraw", command, request_id, {})
+
+
+async def send_evidence(
+    services: Services, access: ResidentAccess, upload: UploadFile, request_id: str
+) -> AttachmentInfo:
+    """A file the resident sends as evidence: stored with the complaint and audited (hash and size only)."""
+    return await store_upload(
+        services.pool,
+        reference=access.record.reference,
+        upload=upload,
+        settings=services.settings,
+        actor_id="resident",
+        actor_role=RESIDENT_ROLE,
+        request_id=request_id,
+    )

@@ -23,6 +23,7 @@ from fastapi import APIRouter, Cookie, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import ValidationError
+from starlette.datastructures import UploadFile as StarletteUpload
 
 from api.client_address import client_ip
 from api.deps import RequestId, ServicesDep
@@ -42,6 +43,7 @@ from api.resident.service import (
 )
 from api.resident.tokens import MAX_TOKEN_LENGTH, form_key, hash_token, same
 from core.services import Services
+from store.attachments import AttachmentRepository
 from store.resident_access import ResidentAccessRepository
 
 router = APIRouter(include_in_schema=False)
@@ -86,6 +88,7 @@ DONE = {
     "review": "Your request for a review has been accepted.",
     "extension": "Thank you. We have recorded your answer.",
     "withdrawn": "Your complaint has been withdrawn.",
+    "evidence": "Thank you. We have added your file to your complaint.",
 }
 FIELD_LABELS = {
     "policy_id": "Select the council",
@@ -468,6 +471,7 @@ async def status_page(
         "agreed": view.possible.answer_extension,
         "up_to": view.possible.answer_extension,
         "reason": view.possible.withdraw,
+        "file": True,  # the evidence form is always shown
     }
     errors = {(field if shown.get(field) else "status-text"): text for field, text in (errors or {}).items()}
     policy = services.policies.get(access.record.policy_id)
@@ -485,7 +489,54 @@ async def status_page(
         form=form or {},
         errors=errors,
         form_key=form_key(token),
+        evidence=[
+            item
+            for item in await AttachmentRepository(services.pool).list(reference=view.reference)
+            if item.uploaded_by == "resident"
+        ],
+        evidence_hint=evidence_hint(services),
     )
+
+
+def evidence_hint(services: Services) -> str:
+    megabytes = services.settings.attachment_max_bytes / (1024 * 1024)
+    kinds = "PDF, Word, JPEG, PNG or text"
+    return f"For example, a photo, a letter or a document ({kinds}), up to {megabytes:g} MB."
+
+
+@router.post("/complaint/{reference}/evidence", response_class=HTMLResponse)
+async def send_evidence(
+    reference: str,
+    request: Request,
+    services: ServicesDep,
+    request_id: RequestId,
+    cookie: Annotated[str | None, Cookie(alias=COOKIE)] = None,
+) -> Response:
+    """A file the resident sends as evidence (multipart form, field `file`)."""
+    access = await access_for(services, request, reference, cookie)
+    if isinstance(access, HTMLResponse):
+        return access
+    token = cookie or ""
+    form = await request.form()
+    if not same(str(form.get("form_key", "")), form_key(token)):
+        return see_other(f"/complaint/{reference}")
+    upload = form.get("file")
+    if not isinstance(upload, StarletteUpload) or not upload.filename:
+        errors = {"file": "Select a file"}
+        return await status_page(services, access, token, errors=errors, status_code=422)
+    try:
+        await service.send_evidence(services, access, upload, request_id)
+    except ProblemError as error:
+        message = {
+            413: "The selected file must be smaller than "
+            + evidence_hint(services).rsplit("up to ", 1)[-1][:-1],
+            415: "The selected file must be a PDF, Word document, JPEG, PNG or text file",
+            422: "The selected file is empty",
+        }.get(error.problem.status, error.problem.detail or "The file could not be added")
+        return await status_page(
+            services, access, token, errors={"file": message}, status_code=error.problem.status
+        )
+    return see_other(f"/complaint/{reference}?done=evidence")
 
 
 @router.get("/complaint/{reference}", response_class=HTMLResponse)
