@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, File, Header, Path, Query, Request, Resp
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api import equality
 from api.client_address import client_ip
 from api.deps import RequestId, ServicesDep
 from api.errors import PROBLEM_RESPONSES
@@ -38,6 +39,7 @@ from api.resident.service import (
     ResidentComplaintView,
     WithdrawBody,
 )
+from domain.equality import EqualityAnswers
 
 router = APIRouter(prefix="/api/public", tags=["residents"])
 
@@ -135,6 +137,16 @@ async def send_evidence(
     return ResidentAttachment(
         id=str(stored.id), filename=stored.filename, content_type=stored.content_type, size=stored.size
     )
+
+
+@router.post("/complaints/{reference}/equality", status_code=201, responses=RESPONSES)
+async def give_equality_answers(
+    body: EqualityAnswers, access: Resident, services: ServicesDep
+) -> dict[str, bool]:
+    """Answer the optional equality monitoring questions (any may be left out). The answers are kept apart
+    from your complaint: the people dealing with it never see them, and they are only ever counted."""
+    await equality.submit(services.pool, access.record, body, "resident")
+    return {"recorded": True}
 
 
 @router.post("/complaints/{reference}/extension-answer", responses=RESPONSES)

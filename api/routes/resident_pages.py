@@ -15,9 +15,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import re
 import secrets
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 from fastapi import APIRouter, Cookie, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -25,6 +26,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile as StarletteUpload
 
+from api import equality
 from api.client_address import client_ip
 from api.deps import RequestId, ServicesDep
 from api.errors import ProblemError
@@ -43,7 +45,9 @@ from api.resident.service import (
 )
 from api.resident.tokens import MAX_TOKEN_LENGTH, form_key, hash_token, same
 from core.services import Services
+from domain.equality import EqualityAnswers
 from store.attachments import AttachmentRepository
+from store.equality import EqualityRepository
 from store.resident_access import ResidentAccessRepository
 
 router = APIRouter(include_in_schema=False)
@@ -502,6 +506,98 @@ def evidence_hint(services: Services) -> str:
     megabytes = services.settings.attachment_max_bytes / (1024 * 1024)
     kinds = "PDF, Word, JPEG, PNG or text"
     return f"For example, a photo, a letter or a document ({kinds}), up to {megabytes:g} MB."
+
+
+EQUALITY_LABELS = {
+    "age_band": "Your age",
+    "sex": "Your sex",
+    "gender_same_as_at_birth": "Is the gender you identify with the same as your sex registered at birth?",
+    "sexual_orientation": "Your sexual orientation",
+    "ethnicity": "Your ethnic group",
+    "religion": "Your religion or belief",
+    "disability": "Do you consider yourself to have a disability?",
+    "carer": "Do you look after or support someone because of their health, disability or age?",
+}
+
+
+OPTION_LABELS = {
+    "under_18": "Under 18",
+    "asian_or_asian_british": "Asian or Asian British",
+    "black_black_british_caribbean_or_african": "Black, Black British, Caribbean or African",
+    "mixed_or_multiple": "Mixed or multiple ethnic groups",
+}
+
+
+def _option_label(value: str) -> str:
+    if value in OPTION_LABELS:
+        return OPTION_LABELS[value]
+    words = re.sub(r"(\d)_(\d)", r"\1 to \2", value.replace("_plus", " or over")).replace("_", " ")
+    return words[:1].upper() + words[1:]
+
+
+def equality_questions() -> list[tuple[str, str, list[tuple[str, str]]]]:
+    questions = []
+    for name, field in EqualityAnswers.model_fields.items():
+        values = list(get_args(get_args(field.annotation)[0]))
+        options = [("", "Not answered")] + [(value, _option_label(value)) for value in values]
+        questions.append((name, EQUALITY_LABELS[name], options))
+    return questions
+
+
+@router.get("/complaint/{reference}/equality", response_class=HTMLResponse)
+async def equality_page(
+    reference: str,
+    request: Request,
+    services: ServicesDep,
+    cookie: Annotated[str | None, Cookie(alias=COOKIE)] = None,
+) -> Response:
+    """The optional equality monitoring questions."""
+    access = await access_for(services, request, reference, cookie)
+    if isinstance(access, HTMLResponse):
+        return access
+    given = await EqualityRepository(services.pool).answered(reference=access.record.reference)
+    return render(
+        "equality.html",
+        reference=access.record.reference,
+        questions=equality_questions(),
+        form_key=form_key(cookie or ""),
+        given=given,
+    )
+
+
+@router.post("/complaint/{reference}/equality", response_class=HTMLResponse)
+async def send_equality(
+    reference: str,
+    request: Request,
+    services: ServicesDep,
+    cookie: Annotated[str | None, Cookie(alias=COOKIE)] = None,
+) -> Response:
+    access = await access_for(services, request, reference, cookie)
+    if isinstance(access, HTMLResponse):
+        return access
+    form = {key: str(value) for key, value in (await request.form()).items()}
+    if not same(form.get("form_key", ""), form_key(cookie or "")):
+        return see_other(f"/complaint/{reference}/equality")
+    answers = {name: form[name] for name in EqualityAnswers.model_fields if form.get(name)}
+    try:
+        await equality.submit(
+            services.pool, access.record, EqualityAnswers.model_validate(answers), "resident"
+        )
+    except ValidationError as error:
+        errors = dict.fromkeys(field_errors(error), "Select one of the answers, or Not answered")
+        return render(
+            "equality.html",
+            422,
+            reference=access.record.reference,
+            questions=equality_questions(),
+            form_key=form_key(cookie or ""),
+            form=form,
+            errors=errors,
+        )
+    except ProblemError as error:
+        if error.problem.status != 409:
+            raise
+    return see_other(f"/complaint/{reference}/equality")
 
 
 @router.post("/complaint/{reference}/evidence", response_class=HTMLResponse)
