@@ -73,6 +73,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     ):
         app.include_router(module.router)
     app.mount("/resident-static", StaticFiles(directory=RESIDENT_STATIC), name="resident-static")
+    # GOV.UK Frontend's CSS finds its fonts and images under /assets.
+    app.mount("/assets", StaticFiles(directory=RESIDENT_STATIC / "govuk-frontend" / "assets"), name="assets")
     return app
 
 

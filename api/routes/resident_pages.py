@@ -22,7 +22,7 @@ from typing import Annotated, Any, get_args
 
 from fastapi import APIRouter, Cookie, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader, select_autoescape
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile as StarletteUpload
 
@@ -58,7 +58,13 @@ COOKIE = "resident_session"
 COOKIE_PATH = "/complaint"
 
 _env = Environment(
-    loader=FileSystemLoader(TEMPLATES),
+    # The service's templates, and the GOV.UK Frontend macros and page template (govuk-frontend-jinja).
+    loader=ChoiceLoader(
+        [
+            FileSystemLoader(TEMPLATES),
+            PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
+        ]
+    ),
     autoescape=select_autoescape(enabled_extensions=("html",), default=True),
     trim_blocks=True,
     lstrip_blocks=True,
