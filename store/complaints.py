@@ -12,7 +12,16 @@ from asyncpg.pool import PoolConnectionProxy
 from pydantic import BaseModel
 
 from domain.letters import complainant_recipient
-from domain.models import ActionItem, CaseRow, ComplaintState, Intake, LedgerEntry, Notification, Transition
+from domain.models import (
+    ActionItem,
+    Adjustments,
+    CaseRow,
+    ComplaintState,
+    Intake,
+    LedgerEntry,
+    Notification,
+    Transition,
+)
 
 
 class NotFound(Exception):
@@ -320,6 +329,10 @@ class ComplaintRepository:
                 representative=case["representative"],
             )
             story = {"summary": case["summary"], "desired_outcome": case["desired_outcome"]}
+            needs = adjustments_of(case["complainant"])
+            if needs is not None:
+                # Letters honour the format; every staff notice says what the complainant needs.
+                story |= {"large_print": needs.large_print, "letter_format": needs.preferred_format.value}
             queued = 0
             for index, notification in enumerate(notifications):
                 if notification.audience == "complainant":
@@ -327,6 +340,10 @@ class ComplaintRepository:
                         continue  # nothing addressed to nobody is queued
                     notification = notification.model_copy(
                         update={"recipient": recipient, "context": story | notification.context}
+                    )
+                elif needs is not None and needs.summary():
+                    notification = notification.model_copy(
+                        update={"context": {"adjustments": needs.summary()} | notification.context}
                     )
                 await connection.execute(
                     _INSERT_NOTIFICATION,
@@ -389,6 +406,12 @@ class ComplaintRepository:
             reference,
         )
         return [NotificationRecord.model_validate(dict(row)) for row in rows]
+
+
+def adjustments_of(complainant: dict[str, Any] | None) -> Adjustments | None:
+    """The complainant's reasonable adjustments as the case row holds them (None when none were given)."""
+    raw = (complainant or {}).get("adjustments")
+    return Adjustments.model_validate(raw) if raw else None
 
 
 class ComplaintFilters(BaseModel):

@@ -31,7 +31,7 @@ from api.updates import run_action
 from core.services import Services
 from domain import commands as cmd
 from domain.inputs import CleanInput
-from domain.models import FINAL_STATUSES, Actor, Channel, Complainant, Intake, Role, Status
+from domain.models import FINAL_STATUSES, Actor, Adjustments, Channel, Complainant, Intake, Role, Status
 from domain.policy import Policy
 from notifications.render import format_date
 from store.attachments import AttachmentInfo
@@ -70,6 +70,10 @@ class PublicComplaintCreate(CleanInput):
     service_area: str = Field(default="general", min_length=1, max_length=100)
     summary: str = Field(min_length=1, max_length=10_000, description="What went wrong.")
     desired_outcome: str = Field(default="", max_length=5_000, description="What you would like us to do.")
+    adjustments: Adjustments | None = Field(
+        default=None,
+        description="Optional: what you need from us (large print, an interpreter, an advocate...)",
+    )
 
 
 class PublicComplaintCreated(BaseModel):
@@ -508,7 +512,9 @@ async def create(
         policy_id=body.policy_id,
         received_at=datetime.now(UTC),
         channel=Channel.WEB,
-        complainant=Complainant(name=body.name, email=body.email, phone=body.phone or None),
+        complainant=Complainant(
+            name=body.name, email=body.email, phone=body.phone or None, adjustments=body.adjustments
+        ),
         service_area=body.service_area,
         summary=body.summary,
         desired_outcome=body.desired_outcome,

@@ -115,6 +115,19 @@ FIELD_LABELS = {
     "agreed": "Select yes if you agree that we can send our response later",
 }
 
+ADJUSTMENT_FIELDS = {
+    "kinds": "adjustment_kinds",
+    "details": "adjustment_details",
+    "preferred_language": "preferred_language",
+    "preferred_format": "preferred_format",
+}
+FIELD_LABELS |= {
+    "adjustment_kinds": "Select the support you need from the list",
+    "adjustment_details": "Tell us about the support you need in 1,000 characters or fewer",
+    "preferred_language": "The language must be 60 characters or fewer",
+    "preferred_format": "Select a format from the list",
+}
+
 FIELD_OF = {"information": "summary", "review": "reasons", "extension": "agreed", "withdraw": "reason"}
 NOT_FOUND_MESSAGE = (
     "We could not find a complaint with that reference and access code. Check them and try again."
@@ -142,6 +155,8 @@ def field_errors(error: ValidationError) -> dict[str, str]:
     errors: dict[str, str] = {}
     for item in error.errors():
         field = str(item["loc"][0]) if item["loc"] else "form"
+        if field == "adjustments" and len(item["loc"]) > 1:
+            field = ADJUSTMENT_FIELDS.get(str(item["loc"][1]), "adjustment_details")
         errors.setdefault(field, FIELD_LABELS.get(field, str(item["msg"])))
     return errors
 
@@ -232,11 +247,42 @@ def new_form(services: Services, form: dict[str, Any], errors: dict[str, str], s
         status,
         councils=[("", "Select a council"), *councils],
         service_areas=SERVICE_AREAS,
+        adjustment_labels=ADJUSTMENT_LABELS,
+        format_labels=FORMAT_LABELS,
         form=form,
         errors=errors,
         # This form's own id (kept when it comes back with errors): sent twice, it makes one complaint.
         submission=form.get("submission") or secrets.token_urlsafe(16),
     )
+
+
+ADJUSTMENT_LABELS = [
+    ("large_print", "Letters in large print"),
+    ("easy_read", "Letters in easy read"),
+    ("bsl", "A British Sign Language interpreter"),
+    ("other_language", "An interpreter or letters in another language"),
+    ("advocate", "An advocate or someone to support me"),
+    ("other", "Something else"),
+]
+FORMAT_LABELS = [
+    ("standard", "Standard"),
+    ("large_print", "Large print"),
+    ("easy_read", "Easy read"),
+    ("braille", "Braille"),
+    ("audio", "Audio"),
+]
+
+
+def adjustments_from(form: dict[str, Any]) -> dict[str, Any] | None:
+    """The optional adjustments part of the complaint form (None when nothing was asked for)."""
+    adjustments = {
+        "kinds": form.get("adjustment_kinds") or [],
+        "details": form.get("adjustment_details", ""),
+        "preferred_language": form.get("preferred_language") or None,
+        "preferred_format": form.get("preferred_format") or "standard",
+    }
+    asked = adjustments["kinds"] or adjustments["details"] or adjustments["preferred_language"]
+    return adjustments if asked or adjustments["preferred_format"] != "standard" else None
 
 
 @router.get("/complaint/new", response_class=HTMLResponse)
@@ -246,9 +292,14 @@ async def new_complaint(services: ServicesDep) -> HTMLResponse:
 
 @router.post("/complaint/new", response_class=HTMLResponse)
 async def make_complaint(request: Request, services: ServicesDep, request_id: RequestId) -> Response:
-    form = {key: str(value) for key, value in (await request.form()).items()}
-    fields: dict[str, str | None] = {key: form.get(key, "") for key in PublicComplaintCreate.model_fields}
+    sent = await request.form()
+    form: dict[str, Any] = {key: str(value) for key, value in sent.items()}
+    form["adjustment_kinds"] = [str(kind) for kind in sent.getlist("adjustment_kinds")]
+    fields: dict[str, Any] = {
+        key: form.get(key, "") for key in PublicComplaintCreate.model_fields if key != "adjustments"
+    }
     fields["phone"] = fields["phone"] or None
+    fields["adjustments"] = adjustments_from(form)
     errors: dict[str, str] = {}
     try:
         body = PublicComplaintCreate.model_validate(fields)
