@@ -23,3 +23,9 @@ class ConflictRepository:
             "SELECT 1 FROM staff_conflicts WHERE reference = $1 AND staff_id = $2", reference, staff_id
         )
         return found is not None
+
+
+async def delete_conflicts(db: Executor, reference: str) -> int:
+    """Remove a complaint's declared conflicts (the retention purge, before the complaint row goes)."""
+    result = await db.execute("DELETE FROM staff_conflicts WHERE reference = $1", reference)
+    return int(result.split()[-1])

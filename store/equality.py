@@ -63,3 +63,10 @@ class EqualityRepository:
         for row in rows:
             by_question[row["question"]][row["answer"]] = int(row["n"])
         return int(total or 0), by_question
+
+
+async def forget_answered(db: Executor, reference: str) -> int:
+    """Drop the note that a complaint's equality form was given (the retention purge); the answers
+    themselves hold no reference and stay, as anonymous counts."""
+    result = await db.execute("DELETE FROM equality_answered WHERE reference = $1", reference)
+    return int(result.split()[-1])

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from api.resident.tokens import form_key
 from core.settings import Settings
+from store.equality import forget_answered
 from tests.api_helpers import assert_problem, bearer, complaint_body
 from tests.test_residents import Stack, auth, make, stack
 from tests.test_residents_pages import signed_in
@@ -127,3 +128,6 @@ async def test_an_officer_records_answers_and_the_resident_page_asks_for_them(st
         assert sent.status_code == 303
         thanks = await client.get(sent.headers["location"])
         assert "We have your answers" in thanks.text
+        # The retention purge forgets that this complaint answered; the counts stay.
+        assert await forget_answered(stack.pool, reference) == 1
+        assert "We have your answers" not in (await client.get(sent.headers["location"])).text

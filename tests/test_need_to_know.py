@@ -12,6 +12,7 @@ import jwt
 
 from api.auth import DEV_ISSUER
 from core.settings import Settings
+from store.access import delete_conflicts
 from tests.api_helpers import STAFF, assert_problem, bearer, complaint_body
 from tests.test_residents import Stack, stack
 
@@ -136,3 +137,5 @@ async def test_a_declared_conflict_locks_the_declarer_out_and_tells_a_manager(st
             "SELECT count(*) FROM audit_log WHERE reference = $1 AND action = 'declare_conflict'", reference
         )
         assert audit == 1
+        # The retention purge removes the declaration with the complaint.
+        assert await delete_conflicts(stack.pool, reference) == 1
