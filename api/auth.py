@@ -57,6 +57,22 @@ def verify(token: str, settings: Settings) -> StaffUser:
         raise InvalidToken(str(error)) from error
     role = claims.get("role") or next(iter(claims.get("roles") or []), None)
     try:
-        return StaffUser(id=str(claims["sub"]), name=str(claims.get("name", "")), role=Role(str(role)))
+        user = StaffUser(id=str(claims["sub"]), name=str(claims.get("name", "")), role=Role(str(role)))
     except (KeyError, ValueError) as error:
         raise InvalidToken("token has no known staff role") from error
+    return user.model_copy(update={"service_areas": service_areas_of(user.id, claims, settings)})
+
+
+def service_areas_of(user_id: str, claims: dict[str, Any], settings: Settings) -> list[str] | None:
+    """Need-to-know: the areas configured for this person (STAFF_SERVICE_AREAS), else the identity
+    provider's `service_areas` claim, else None (every area)."""
+    if user_id in settings.staff_service_areas:
+        return list(settings.staff_service_areas[user_id])
+    claimed = claims.get("service_areas")
+    if claimed is None:
+        return None
+    if isinstance(claimed, str):
+        claimed = [part for part in claimed.replace(",", " ").split() if part]
+    if not isinstance(claimed, list):
+        raise InvalidToken("service_areas claim must be a list")
+    return [str(area) for area in claimed]

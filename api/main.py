@@ -14,7 +14,20 @@ from fastapi.staticfiles import StaticFiles
 from api import errors, log_redaction
 from api.client_address import trust_proxies
 from api.guards import EdgeGuard
-from api.routes import actions, auth, complaints, dev_mail, health, policies, public, reports, resident_pages
+from api.routes import (
+    actions,
+    attachments,
+    auth,
+    complaints,
+    conflicts,
+    dev_mail,
+    equality,
+    health,
+    policies,
+    public,
+    reports,
+    resident_pages,
+)
 from core.services import Services, open_services
 from core.settings import Settings, get_settings
 
@@ -54,9 +67,24 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     edge: dict[int | str, dict[str, Any]] = {
         status: errors.PROBLEM_RESPONSES[status] for status in (413, 422, 503)
     }
-    for module in (health, auth, policies, complaints, actions, reports, public, dev_mail, resident_pages):
+    for module in (
+        health,
+        auth,
+        policies,
+        complaints,
+        attachments,
+        conflicts,
+        equality,
+        actions,
+        reports,
+        public,
+        dev_mail,
+        resident_pages,
+    ):
         app.include_router(module.router, responses=edge)
     app.mount("/resident-static", StaticFiles(directory=RESIDENT_STATIC), name="resident-static")
+    # GOV.UK Frontend's CSS finds its fonts and images under /assets.
+    app.mount("/assets", StaticFiles(directory=RESIDENT_STATIC / "govuk-frontend" / "assets"), name="assets")
     return app
 
 

@@ -27,12 +27,30 @@ OPERATIONS: dict[str, frozenset[Role]] = {
     "audit": frozenset({AUDITOR, MANAGER, ADMIN}),
     "reports": frozenset({MANAGER, AUDITOR, ADMIN}),
     "revoke_resident_access": frozenset({OFFICER, MANAGER}),
+    # Evidence: the casework roles attach and download; admins and auditors see only that files exist.
+    "attach": frozenset({OFFICER, INVESTIGATOR, REVIEWER, MANAGER}),
+    "download_attachment": frozenset({OFFICER, INVESTIGATOR, REVIEWER, MANAGER}),
+    # Anyone who can see a case can say they should not (and is then locked out of it).
+    "declare_conflict": ALL_STAFF,
+    # Equality monitoring: an officer records what a resident answered on paper or by phone; only managers
+    # see it, and only in aggregate.
+    "record_equality": frozenset({OFFICER, MANAGER}),
+    "equality_report": frozenset({MANAGER}),
 }
+# The operations listed after the lifecycle actions in the matrix (the case's side operations).
+_AFTER_ACTIONS = [
+    "revoke_resident_access",
+    "attach",
+    "download_attachment",
+    "declare_conflict",
+    "record_equality",
+    "equality_report",
+]
 
 PERMISSIONS: dict[str, frozenset[Role]] = {
-    **{name: roles for name, roles in OPERATIONS.items() if name != "revoke_resident_access"},
+    **{name: roles for name, roles in OPERATIONS.items() if name not in _AFTER_ACTIONS},
     **{name: action.roles for name, action in ACTIONS.items()},
-    "revoke_resident_access": OPERATIONS["revoke_resident_access"],
+    **{name: OPERATIONS[name] for name in _AFTER_ACTIONS},
 }
 
 

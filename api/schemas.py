@@ -9,6 +9,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
 
 from domain.inputs import EARLIEST, CleanInput
 from domain.models import Channel, Complainant, Representative, Status
+from store.attachments import AttachmentInfo, AttachmentRepository
 from store.complaints import ComplaintRecord, ComplaintRepository, EventRecord, NotificationRecord
 
 
@@ -109,6 +110,7 @@ class ComplaintRead(ComplaintSummary):
     actions: list[dict[str, Any]]
     delivery_problem: bool
     etag: str
+    attachments: list[AttachmentInfo] = Field(default_factory=list, description="Evidence (no content).")
 
 
 class ComplaintList(BaseModel):
@@ -147,11 +149,13 @@ def etag_of(record: ComplaintRecord) -> str:
 
 async def full_read(repository: ComplaintRepository, record: ComplaintRecord) -> ComplaintRead:
     """The complaint as staff read it: the record with its event trail and its letters."""
-    return read_of(
+    read = read_of(
         record,
         await repository.events(reference=record.reference),
         await repository.notifications(reference=record.reference),
     )
+    read.attachments = await AttachmentRepository(repository.executor).list(reference=record.reference)
+    return read
 
 
 def read_of(

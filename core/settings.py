@@ -200,6 +200,30 @@ class Settings(BaseSettings):
         default=60, ge=1, description="Window of the complaint and access-link limits."
     )
 
+    # Evidence (attachments) and need-to-know access.
+    attachment_max_bytes: int = Field(
+        default=10 * 1024 * 1024, ge=1, description="Largest attachment accepted, in bytes (10 MiB)."
+    )
+    attachment_content_types: list[str] = Field(
+        default=[
+            "application/pdf",
+            "image/jpeg",
+            "image/png",
+            "image/heic",
+            "text/plain",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "application/msword",
+        ],
+        description="Content types an attachment may have (a JSON list).",
+    )
+    staff_service_areas: dict[str, list[str]] = Field(
+        default={},
+        description=(
+            "Staff limited to service areas (JSON: staff id to a list of areas); wins over the identity"
+            " provider's `service_areas` claim. Staff in neither see every area."
+        ),
+    )
+
     @property
     def session_cookie_secure(self) -> bool:
         return self.environment == "production" if self.cookie_secure is None else self.cookie_secure

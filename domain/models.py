@@ -82,12 +82,58 @@ class Actor(BaseModel):
 SYSTEM = Actor(id="system", role=Role.SYSTEM, name="Complaints service")
 
 
+class AdjustmentKind(StrEnum):
+    """Reasonable adjustments a complainant may need (Equality Act 2010)."""
+
+    LARGE_PRINT = "large_print"
+    EASY_READ = "easy_read"
+    BSL = "bsl"
+    OTHER_LANGUAGE = "other_language"
+    ADVOCATE = "advocate"
+    OTHER = "other"
+
+
+class LetterFormat(StrEnum):
+    STANDARD = "standard"
+    LARGE_PRINT = "large_print"
+    EASY_READ = "easy_read"
+    BRAILLE = "braille"
+    AUDIO = "audio"
+
+
+class Adjustments(BaseModel):
+    """What the complainant needs from us to take part on equal terms; staff see it on the case and in
+    every notice, and letters honour the format."""
+
+    kinds: list[AdjustmentKind] = Field(default_factory=list, max_length=6)
+    details: str = Field(default="", max_length=1000, description="In the complainant's words")
+    preferred_language: str | None = Field(default=None, max_length=60, examples=["Polish", "BSL"])
+    preferred_format: LetterFormat = LetterFormat.STANDARD
+
+    @property
+    def large_print(self) -> bool:
+        return self.preferred_format is LetterFormat.LARGE_PRINT or AdjustmentKind.LARGE_PRINT in self.kinds
+
+    def summary(self) -> str:
+        """One line for staff notices (empty when nothing was asked for)."""
+        parts = [kind.value.replace("_", " ") for kind in self.kinds]
+        if self.preferred_language:
+            parts.append(f"language: {self.preferred_language}")
+        if self.preferred_format is not LetterFormat.STANDARD:
+            parts.append(f"format: {self.preferred_format.value.replace('_', ' ')}")
+        if self.details:
+            parts.append(self.details)
+        return "; ".join(parts)
+
+
 class Complainant(BaseModel):
     name: str | None = Field(default=None, max_length=200)
     email: EmailStr | None = None
     phone: str | None = Field(default=None, max_length=40)
     address: str | None = Field(default=None, max_length=500)
     preferred_contact: ContactPreference = ContactPreference.EMAIL
+    # Optional, with a default: histories recorded before it deserialise unchanged.
+    adjustments: Adjustments | None = None
 
 
 class Representative(BaseModel):

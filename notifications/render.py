@@ -118,7 +118,9 @@ def render(
         except TemplateNotFound as missing:
             if missing.name != f"{template}.html.j2":
                 raise
-            html = env.get_template("_layout.html.j2").render(subject=subject, body=text)
+            html = env.get_template("_layout.html.j2").render(
+                subject=subject, body=text, large_print=bool(context.get("large_print"))
+            )
         else:
             html = html_template.render(variables)
     except RenderError:

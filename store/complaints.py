@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from domain.letters import complainant_recipient
 from domain.models import (
     ActionItem,
+    Adjustments,
     CaseRow,
     ComplaintState,
     Intake,
@@ -249,6 +250,11 @@ class ComplaintRepository:
     def __init__(self, db: Executor) -> None:
         self._db = db
 
+    @property
+    def executor(self) -> Executor:
+        """The pool or connection this repository runs on (for the case's other tables, in step)."""
+        return self._db
+
     async def next_reference(self, *, year: int) -> str:
         number = await self._db.fetchval("SELECT nextval('complaint_number_seq')")
         return f"CMP-{year}-{number:06d}"
@@ -404,6 +410,10 @@ class ComplaintRepository:
                 representative=case["representative"],
             )
             story = {"summary": case["summary"], "desired_outcome": case["desired_outcome"]}
+            needs = adjustments_of(case["complainant"])
+            if needs is not None:
+                # Letters honour the format; every staff notice says what the complainant needs.
+                story |= {"large_print": needs.large_print, "letter_format": needs.preferred_format.value}
             queued = 0
             for index, notification in enumerate(notifications):
                 if notification.audience == "complainant":
@@ -411,6 +421,10 @@ class ComplaintRepository:
                         continue  # nothing addressed to nobody is queued
                     notification = notification.model_copy(
                         update={"recipient": recipient, "context": story | notification.context}
+                    )
+                elif needs is not None and needs.summary():
+                    notification = notification.model_copy(
+                        update={"context": {"adjustments": needs.summary()} | notification.context}
                     )
                 await connection.execute(
                     _INSERT_NOTIFICATION,
@@ -475,6 +489,12 @@ class ComplaintRepository:
         return [NotificationRecord.model_validate(dict(row)) for row in rows]
 
 
+def adjustments_of(complainant: dict[str, Any] | None) -> Adjustments | None:
+    """The complainant's reasonable adjustments as the case row holds them (None when none were given)."""
+    raw = (complainant or {}).get("adjustments")
+    return Adjustments.model_validate(raw) if raw else None
+
+
 class ComplaintFilters(BaseModel):
     """List filters; every one has an index behind it (migrations/001_case_store.sql)."""
 
@@ -490,6 +510,8 @@ class ComplaintFilters(BaseModel):
     received_to: datetime | None = None
     text: str | None = None
     exclude_naming: str | None = None  # hide complaints that name this staff member (conflict of interest)
+    exclude_conflicted: str | None = None  # hide complaints this staff member declared a conflict on
+    service_areas: list[str] | None = None  # need-to-know: only these areas (None: every area)
 
 
 SORTS: dict[str, tuple[str, str]] = {
@@ -535,6 +557,9 @@ async def search_complaints(
         "received_from": "received_at >= ?",
         "received_to": "received_at <= ?",
         "exclude_naming": "NOT (? = ANY(staff_complained_about))",
+        "exclude_conflicted": "NOT EXISTS (SELECT 1 FROM staff_conflicts c"
+        " WHERE c.reference = complaints.reference AND c.staff_id = ?)",
+        "service_areas": "service_area = ANY(?::text[])",
     }
     for name, clause in simple.items():
         value = getattr(filters, name)

@@ -19,6 +19,11 @@ class StaffUser(BaseModel):
     id: str
     name: str
     role: Role
+    # Need-to-know: the service areas this person deals with; None sees every area.
+    service_areas: list[str] | None = None
+
+    def may_see_area(self, area: str) -> bool:
+        return self.service_areas is None or area in self.service_areas
 
 
 DEMO_STAFF: list[StaffUser] = [

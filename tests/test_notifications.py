@@ -179,6 +179,9 @@ def contexts(policy: Policy) -> dict[str, dict[str, Any]]:
         ),
         # to the complaints manager
         "overdue_alert": _staff(what="response", due=RESPOND_BY),
+        "conflict_declared": _staff(
+            declared_by="ian.investigator", was_assigned=True, declared_on=date(2026, 12, 1)
+        ),
     }
 
 

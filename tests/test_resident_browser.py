@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import asyncpg
 import pytest
 import uvicorn
+from axe_playwright_python.async_playwright import Axe  # type: ignore[import-untyped]
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 from temporalio.testing import WorkflowEnvironment
 
@@ -29,10 +30,10 @@ from api.main import create_app
 from core.services import Services
 from core.temporal import workflow_id
 from domain import commands as cmd
-from domain.models import ComplaintState, Receipt
+from domain.models import ComplaintState
 from domain.policy import Policy
 from tests.api_helpers import settings_for
-from tests.factories import INVESTIGATOR, OFFICER, running_worker
+from tests.factories import INVESTIGATOR, OFFICER, act, running_worker
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -74,10 +75,8 @@ class Site:
         return f"{link.path}?{link.query}"
 
     async def staff(self, reference: str, update: str, command: cmd.Command) -> ComplaintState:
-        handle = self.env.client.get_workflow_handle(workflow_id(reference))
-        await handle.execute_update(update, command, result_type=Receipt)  # an Update answers a receipt
-        state: ComplaintState = await handle.query("state", result_type=ComplaintState)
-        return state
+        # The Update answers a small receipt: the state is read back with the query (tests.factories.act).
+        return await act(self.env.client.get_workflow_handle(workflow_id(reference)), update, command)
 
 
 def new_email() -> str:
@@ -284,3 +283,44 @@ async def test_a_resident_opens_their_link_after_someone_elses_failures(site: Si
     await page.get_by_role("button", name="Continue").click()
     assert await page.get_by_role("heading", name="This link has been used already").is_visible()
     await other.close()
+
+
+# ----------------------------------------------------------------------------------- accessibility (axe)
+
+
+async def assert_no_axe_violations(page: Page, what: str) -> None:
+    results = await Axe().run(page)
+    assert results.violations_count == 0, f"{what}:\n{results.generate_report()}"
+
+
+async def test_every_resident_page_passes_axe(site: Site) -> None:
+    """axe-core on every resident page (and its error state), in a browser with JavaScript on, so the pages
+    GOV.UK Frontend's scripts enhance are checked as most residents see them."""
+    browser = await site.browser.new_context(base_url=site.base)
+    page = await browser.new_page()
+    for path in ("/", "/complaint/new", "/complaint/track", "/complaint/new-link"):
+        await page.goto(path)
+        await assert_no_axe_violations(page, path)
+    await page.goto("/complaint/new")
+    await page.get_by_role("button", name="Send complaint").click()
+    await assert_no_axe_violations(page, "complaint form with errors")
+    await page.goto("/complaint/new-link")
+    await page.get_by_role("button", name="Send me a new link").click()
+    await assert_no_axe_violations(page, "new link form with errors")
+    await page.goto("/complaint/CMP-1999-000001")
+    await assert_no_axe_violations(page, "complaint not found")
+
+    reference, token = await make_complaint(page, "Ada Resident", new_email())
+    await assert_no_axe_violations(page, "complaint made")
+    await page.goto(await site.e_mailed_link(reference))
+    await assert_no_axe_violations(page, "e-mailed link")
+    await page.goto("/complaint/track")
+    await page.get_by_role("button", name="Continue").click()
+    await assert_no_axe_violations(page, "track form with errors")
+    await track(page, reference, token)
+    await assert_no_axe_violations(page, "complaint page")
+    await page.get_by_role("button", name="Upload file").click()
+    await assert_no_axe_violations(page, "complaint page with an error")
+    await page.goto(f"/complaint/{reference}/equality")
+    await assert_no_axe_violations(page, "equality monitoring")
+    await browser.close()

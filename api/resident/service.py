@@ -20,7 +20,9 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from starlette.datastructures import UploadFile
 
+from api.attachments import store_upload
 from api.errors import ProblemError
 from api.intake import open_case
 from api.resident.ratelimit import Limiter, email_key
@@ -29,9 +31,10 @@ from api.updates import run_action
 from core.services import Services
 from domain import commands as cmd
 from domain.inputs import CleanInput
-from domain.models import FINAL_STATUSES, Actor, Channel, Complainant, Intake, Role, Status
+from domain.models import FINAL_STATUSES, Actor, Adjustments, Channel, Complainant, Intake, Role, Status
 from domain.policy import Policy
 from notifications.render import format_date
+from store.attachments import AttachmentInfo
 from store.audit import AuditRepository
 from store.complaints import ComplaintRecord, ComplaintRepository, NotFound, NotificationRecord
 from store.resident_access import Kind, ResidentAccessRepository, TokenRecord
@@ -67,6 +70,10 @@ class PublicComplaintCreate(CleanInput):
     service_area: str = Field(default="general", min_length=1, max_length=100)
     summary: str = Field(min_length=1, max_length=10_000, description="What went wrong.")
     desired_outcome: str = Field(default="", max_length=5_000, description="What you would like us to do.")
+    adjustments: Adjustments | None = Field(
+        default=None,
+        description="Optional: what you need from us (large print, an interpreter, an advocate...)",
+    )
 
 
 class PublicComplaintCreated(BaseModel):
@@ -121,6 +128,15 @@ class ResidentComplaintView(BaseModel):
     dates: Dates
     letters: list[Letter]
     possible: Possible
+
+
+class ResidentAttachment(BaseModel):
+    """A file the resident sent, as the answer to the upload."""
+
+    id: str
+    filename: str
+    content_type: str
+    size: int
 
 
 class EscalationResult(BaseModel):
@@ -497,7 +513,9 @@ async def create(
         policy_id=body.policy_id,
         received_at=datetime.now(UTC),
         channel=Channel.WEB,
-        complainant=Complainant(name=body.name, email=body.email, phone=body.phone or None),
+        complainant=Complainant(
+            name=body.name, email=body.email, phone=body.phone or None, adjustments=body.adjustments
+        ),
         service_area=body.service_area,
         summary=body.summary,
         desired_outcome=body.desired_outcome,
@@ -645,3 +663,18 @@ async def withdraw(
 ) -> ComplaintRecord:
     command = cmd.Withdraw(actor=access.actor, reason=body.reason)
     return await act(services, access, "withdraw", command, request_id, {})
+
+
+async def send_evidence(
+    services: Services, access: ResidentAccess, upload: UploadFile, request_id: str
+) -> AttachmentInfo:
+    """A file the resident sends as evidence: stored with the complaint and audited (hash and size only)."""
+    return await store_upload(
+        services.pool,
+        reference=access.record.reference,
+        upload=upload,
+        settings=services.settings,
+        actor_id="resident",
+        actor_role=RESIDENT_ROLE,
+        request_id=request_id,
+    )

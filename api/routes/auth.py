@@ -34,7 +34,7 @@ async def token(
     return Token(access_token=issue_dev_token(user, settings))
 
 
-@router.get("/me", responses=PROBLEM_RESPONSES)
+@router.get("/me", responses=PROBLEM_RESPONSES, response_model_exclude_none=True)
 async def me(staff: CurrentStaff) -> StaffUser:
-    """Who the token belongs to."""
+    """Who the token belongs to (with `service_areas` when limited to some)."""
     return staff

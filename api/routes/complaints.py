@@ -148,8 +148,13 @@ async def list_complaints(
     sort: Annotated[str, Query(pattern="^-?(received_at|respond_by)$")] = "-received_at",
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    *,
+    request_id: RequestId,
 ) -> ComplaintList:
-    """Complaints matching the filters, newest first by default, a page at a time."""
+    """Complaints matching the filters, newest first by default, a page at a time; only those in the
+    service areas the caller deals with, none the caller is named in or declared a conflict on. Every list
+    request is recorded in the audit log with its filters (a text search only as given or not: it may be a
+    name)."""
     require("list", staff)
     filters = ComplaintFilters(
         policy_id=policy,
@@ -164,6 +169,18 @@ async def list_complaints(
         received_to=received_to,
         text=q,
         exclude_naming=staff.id,
+        exclude_conflicted=staff.id,
+        service_areas=staff.service_areas,
+    )
+    shown = filters.model_dump(mode="json", exclude_none=True, exclude={"text", "exclude_naming"})
+    shown.pop("exclude_conflicted", None)
+    await AuditRepository(pool).append(
+        actor_id=staff.id,
+        actor_role=staff.role.value,
+        action="list",
+        reference=None,
+        request_id=request_id,
+        after={"filters": shown, "text_search": bool(q), "sort": sort, "page": bool(cursor), "limit": limit},
     )
     after = _decode_cursor(cursor, sort) if cursor else None
     records = await search_complaints(pool, filters=filters, sort=sort, after=after, limit=limit + 1)

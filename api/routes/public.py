@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, File, Header, Path, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api import equality
 from api.client_address import client_ip
 from api.deps import RequestId, ServicesDep
 from api.errors import PROBLEM_RESPONSES
@@ -34,9 +35,11 @@ from api.resident.service import (
     PublicComplaintCreate,
     PublicComplaintCreated,
     ResidentAccess,
+    ResidentAttachment,
     ResidentComplaintView,
     WithdrawBody,
 )
+from domain.equality import EqualityAnswers
 
 router = APIRouter(prefix="/api/public", tags=["residents"])
 
@@ -119,6 +122,31 @@ async def send_information(
     """Send new information about the complaint; the investigating officer is told."""
     await service.send_information(services, access, body, request_id)
     return await service.view(services, access)
+
+
+@router.post("/complaints/{reference}/attachments", status_code=201, responses=RESPONSES)
+async def send_evidence(
+    access: Resident,
+    services: ServicesDep,
+    request_id: RequestId,
+    file: Annotated[UploadFile, File(description="The evidence (multipart form field `file`)")],
+) -> ResidentAttachment:
+    """Send a file as evidence (a photo, a letter, a document): 413 if too large, 415 if not an accepted
+    type (see ATTACHMENT_MAX_BYTES and ATTACHMENT_CONTENT_TYPES)."""
+    stored = await service.send_evidence(services, access, file, request_id)
+    return ResidentAttachment(
+        id=str(stored.id), filename=stored.filename, content_type=stored.content_type, size=stored.size
+    )
+
+
+@router.post("/complaints/{reference}/equality", status_code=201, responses=RESPONSES)
+async def give_equality_answers(
+    body: EqualityAnswers, access: Resident, services: ServicesDep
+) -> dict[str, bool]:
+    """Answer the optional equality monitoring questions (any may be left out). The answers are kept apart
+    from your complaint: the people dealing with it never see them, and they are only ever counted."""
+    await equality.submit(services.pool, access.record, body, "resident")
+    return {"recorded": True}
 
 
 @router.post("/complaints/{reference}/extension-answer", responses=RESPONSES)

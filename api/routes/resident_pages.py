@@ -15,15 +15,18 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import re
 import secrets
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 from fastapi import APIRouter, Cookie, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader, select_autoescape
 from pydantic import ValidationError
+from starlette.datastructures import UploadFile as StarletteUpload
 
+from api import equality
 from api.client_address import client_ip
 from api.deps import RequestId, ServicesDep
 from api.errors import ProblemError
@@ -42,6 +45,9 @@ from api.resident.service import (
 )
 from api.resident.tokens import MAX_TOKEN_LENGTH, form_key, hash_token, same
 from core.services import Services
+from domain.equality import EqualityAnswers
+from store.attachments import AttachmentRepository
+from store.equality import EqualityRepository
 from store.resident_access import ResidentAccessRepository
 
 router = APIRouter(include_in_schema=False)
@@ -52,7 +58,13 @@ COOKIE = "resident_session"
 COOKIE_PATH = "/complaint"
 
 _env = Environment(
-    loader=FileSystemLoader(TEMPLATES),
+    # The service's templates, and the GOV.UK Frontend macros and page template (govuk-frontend-jinja).
+    loader=ChoiceLoader(
+        [
+            FileSystemLoader(TEMPLATES),
+            PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
+        ]
+    ),
     autoescape=select_autoescape(enabled_extensions=("html",), default=True),
     trim_blocks=True,
     lstrip_blocks=True,
@@ -86,6 +98,7 @@ DONE = {
     "review": "Your request for a review has been accepted.",
     "extension": "Thank you. We have recorded your answer.",
     "withdrawn": "Your complaint has been withdrawn.",
+    "evidence": "Thank you. We have added your file to your complaint.",
 }
 FIELD_LABELS = {
     "policy_id": "Select the council",
@@ -100,6 +113,19 @@ FIELD_LABELS = {
     "reason": "The reason must be 5,000 characters or fewer",
     "up_to": "Enter the latest date you agree to, like 2027-01-29",
     "agreed": "Select yes if you agree that we can send our response later",
+}
+
+ADJUSTMENT_FIELDS = {
+    "kinds": "adjustment_kinds",
+    "details": "adjustment_details",
+    "preferred_language": "preferred_language",
+    "preferred_format": "preferred_format",
+}
+FIELD_LABELS |= {
+    "adjustment_kinds": "Select the support you need from the list",
+    "adjustment_details": "Tell us about the support you need in 1,000 characters or fewer",
+    "preferred_language": "The language must be 60 characters or fewer",
+    "preferred_format": "Select a format from the list",
 }
 
 FIELD_OF = {"information": "summary", "review": "reasons", "extension": "agreed", "withdraw": "reason"}
@@ -129,6 +155,8 @@ def field_errors(error: ValidationError) -> dict[str, str]:
     errors: dict[str, str] = {}
     for item in error.errors():
         field = str(item["loc"][0]) if item["loc"] else "form"
+        if field == "adjustments" and len(item["loc"]) > 1:
+            field = ADJUSTMENT_FIELDS.get(str(item["loc"][1]), "adjustment_details")
         errors.setdefault(field, FIELD_LABELS.get(field, str(item["msg"])))
     return errors
 
@@ -219,11 +247,42 @@ def new_form(services: Services, form: dict[str, Any], errors: dict[str, str], s
         status,
         councils=[("", "Select a council"), *councils],
         service_areas=SERVICE_AREAS,
+        adjustment_labels=ADJUSTMENT_LABELS,
+        format_labels=FORMAT_LABELS,
         form=form,
         errors=errors,
         # This form's own id (kept when it comes back with errors): sent twice, it makes one complaint.
         submission=form.get("submission") or secrets.token_urlsafe(16),
     )
+
+
+ADJUSTMENT_LABELS = [
+    ("large_print", "Letters in large print"),
+    ("easy_read", "Letters in easy read"),
+    ("bsl", "A British Sign Language interpreter"),
+    ("other_language", "An interpreter or letters in another language"),
+    ("advocate", "An advocate or someone to support me"),
+    ("other", "Something else"),
+]
+FORMAT_LABELS = [
+    ("standard", "Standard"),
+    ("large_print", "Large print"),
+    ("easy_read", "Easy read"),
+    ("braille", "Braille"),
+    ("audio", "Audio"),
+]
+
+
+def adjustments_from(form: dict[str, Any]) -> dict[str, Any] | None:
+    """The optional adjustments part of the complaint form (None when nothing was asked for)."""
+    adjustments = {
+        "kinds": form.get("adjustment_kinds") or [],
+        "details": form.get("adjustment_details", ""),
+        "preferred_language": form.get("preferred_language") or None,
+        "preferred_format": form.get("preferred_format") or "standard",
+    }
+    asked = adjustments["kinds"] or adjustments["details"] or adjustments["preferred_language"]
+    return adjustments if asked or adjustments["preferred_format"] != "standard" else None
 
 
 @router.get("/complaint/new", response_class=HTMLResponse)
@@ -233,9 +292,14 @@ async def new_complaint(services: ServicesDep) -> HTMLResponse:
 
 @router.post("/complaint/new", response_class=HTMLResponse)
 async def make_complaint(request: Request, services: ServicesDep, request_id: RequestId) -> Response:
-    form = {key: str(value) for key, value in (await request.form()).items()}
-    fields: dict[str, str | None] = {key: form.get(key, "") for key in PublicComplaintCreate.model_fields}
+    sent = await request.form()
+    form: dict[str, Any] = {key: str(value) for key, value in sent.items()}
+    form["adjustment_kinds"] = [str(kind) for kind in sent.getlist("adjustment_kinds")]
+    fields: dict[str, Any] = {
+        key: form.get(key, "") for key in PublicComplaintCreate.model_fields if key != "adjustments"
+    }
     fields["phone"] = fields["phone"] or None
+    fields["adjustments"] = adjustments_from(form)
     errors: dict[str, str] = {}
     try:
         body = PublicComplaintCreate.model_validate(fields)
@@ -468,6 +532,7 @@ async def status_page(
         "agreed": view.possible.answer_extension,
         "up_to": view.possible.answer_extension,
         "reason": view.possible.withdraw,
+        "file": True,  # the evidence form is always shown
     }
     errors = {(field if shown.get(field) else "status-text"): text for field, text in (errors or {}).items()}
     policy = services.policies.get(access.record.policy_id)
@@ -485,7 +550,146 @@ async def status_page(
         form=form or {},
         errors=errors,
         form_key=form_key(token),
+        evidence=[
+            item
+            for item in await AttachmentRepository(services.pool).list(reference=view.reference)
+            if item.uploaded_by == "resident"
+        ],
+        evidence_hint=evidence_hint(services),
     )
+
+
+def evidence_hint(services: Services) -> str:
+    megabytes = services.settings.attachment_max_bytes / (1024 * 1024)
+    kinds = "PDF, Word, JPEG, PNG or text"
+    return f"For example, a photo, a letter or a document ({kinds}), up to {megabytes:g} MB."
+
+
+EQUALITY_LABELS = {
+    "age_band": "Your age",
+    "sex": "Your sex",
+    "gender_same_as_at_birth": "Is the gender you identify with the same as your sex registered at birth?",
+    "sexual_orientation": "Your sexual orientation",
+    "ethnicity": "Your ethnic group",
+    "religion": "Your religion or belief",
+    "disability": "Do you consider yourself to have a disability?",
+    "carer": "Do you look after or support someone because of their health, disability or age?",
+}
+
+
+OPTION_LABELS = {
+    "under_18": "Under 18",
+    "asian_or_asian_british": "Asian or Asian British",
+    "black_black_british_caribbean_or_african": "Black, Black British, Caribbean or African",
+    "mixed_or_multiple": "Mixed or multiple ethnic groups",
+}
+
+
+def _option_label(value: str) -> str:
+    if value in OPTION_LABELS:
+        return OPTION_LABELS[value]
+    words = re.sub(r"(\d)_(\d)", r"\1 to \2", value.replace("_plus", " or over")).replace("_", " ")
+    return words[:1].upper() + words[1:]
+
+
+def equality_questions() -> list[tuple[str, str, list[tuple[str, str]]]]:
+    questions = []
+    for name, field in EqualityAnswers.model_fields.items():
+        values = list(get_args(get_args(field.annotation)[0]))
+        options = [("", "Not answered")] + [(value, _option_label(value)) for value in values]
+        questions.append((name, EQUALITY_LABELS[name], options))
+    return questions
+
+
+@router.get("/complaint/{reference}/equality", response_class=HTMLResponse)
+async def equality_page(
+    reference: str,
+    request: Request,
+    services: ServicesDep,
+    cookie: Annotated[str | None, Cookie(alias=COOKIE)] = None,
+) -> Response:
+    """The optional equality monitoring questions."""
+    access = await access_for(services, request, reference, cookie)
+    if isinstance(access, HTMLResponse):
+        return access
+    given = await EqualityRepository(services.pool).answered(reference=access.record.reference)
+    return render(
+        "equality.html",
+        reference=access.record.reference,
+        questions=equality_questions(),
+        form_key=form_key(cookie or ""),
+        given=given,
+    )
+
+
+@router.post("/complaint/{reference}/equality", response_class=HTMLResponse)
+async def send_equality(
+    reference: str,
+    request: Request,
+    services: ServicesDep,
+    cookie: Annotated[str | None, Cookie(alias=COOKIE)] = None,
+) -> Response:
+    access = await access_for(services, request, reference, cookie)
+    if isinstance(access, HTMLResponse):
+        return access
+    form = {key: str(value) for key, value in (await request.form()).items()}
+    if not same(form.get("form_key", ""), form_key(cookie or "")):
+        return see_other(f"/complaint/{reference}/equality")
+    answers = {name: form[name] for name in EqualityAnswers.model_fields if form.get(name)}
+    try:
+        await equality.submit(
+            services.pool, access.record, EqualityAnswers.model_validate(answers), "resident"
+        )
+    except ValidationError as error:
+        errors = dict.fromkeys(field_errors(error), "Select one of the answers, or Not answered")
+        return render(
+            "equality.html",
+            422,
+            reference=access.record.reference,
+            questions=equality_questions(),
+            form_key=form_key(cookie or ""),
+            form=form,
+            errors=errors,
+        )
+    except ProblemError as error:
+        if error.problem.status != 409:
+            raise
+    return see_other(f"/complaint/{reference}/equality")
+
+
+@router.post("/complaint/{reference}/evidence", response_class=HTMLResponse)
+async def send_evidence(
+    reference: str,
+    request: Request,
+    services: ServicesDep,
+    request_id: RequestId,
+    cookie: Annotated[str | None, Cookie(alias=COOKIE)] = None,
+) -> Response:
+    """A file the resident sends as evidence (multipart form, field `file`)."""
+    access = await access_for(services, request, reference, cookie)
+    if isinstance(access, HTMLResponse):
+        return access
+    token = cookie or ""
+    form = await request.form()
+    if not same(str(form.get("form_key", "")), form_key(token)):
+        return see_other(f"/complaint/{reference}")
+    upload = form.get("file")
+    if not isinstance(upload, StarletteUpload) or not upload.filename:
+        errors = {"file": "Select a file"}
+        return await status_page(services, access, token, errors=errors, status_code=422)
+    try:
+        await service.send_evidence(services, access, upload, request_id)
+    except ProblemError as error:
+        message = {
+            413: "The selected file must be smaller than "
+            + evidence_hint(services).rsplit("up to ", 1)[-1][:-1],
+            415: "The selected file must be a PDF, Word document, JPEG, PNG or text file",
+            422: "The selected file is empty",
+        }.get(error.problem.status, error.problem.detail or "The file could not be added")
+        return await status_page(
+            services, access, token, errors={"file": message}, status_code=error.problem.status
+        )
+    return see_other(f"/complaint/{reference}?done=evidence")
 
 
 @router.get("/complaint/{reference}", response_class=HTMLResponse)

@@ -1,0 +1,91 @@
+"""Equality monitoring: an officer records a resident's answers (given on paper or by phone), and managers
+read the answers in aggregate only, with small numbers suppressed."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from api import equality
+from api.deps import Complaint, CurrentStaff, Pool, RequestId, require
+from api.errors import PROBLEM_RESPONSES, ProblemError
+from domain.equality import SUPPRESS_BELOW, EqualityAnswers, suppressed
+from store.audit import AuditRepository
+from store.equality import EqualityRepository
+
+router = APIRouter(tags=["equality monitoring"])
+
+
+class Recorded(BaseModel):
+    recorded: bool
+
+
+@router.post("/api/complaints/{reference}/equality", status_code=201, responses=PROBLEM_RESPONSES)
+async def record_equality(
+    body: EqualityAnswers, complaint: Complaint, staff: CurrentStaff, pool: Pool, request_id: RequestId
+) -> Recorded:
+    """Record the complainant's equality monitoring answers (optional, every question may be left out).
+    They are stored apart from the complaint and never shown with it; 409 if already given."""
+    require("record_equality", staff)
+    async with pool.acquire() as connection, connection.transaction():
+        await equality.submit(connection, complaint, body, "officer")
+        # The audit says that it was recorded, never what was answered.
+        await AuditRepository(connection).append(
+            actor_id=staff.id,
+            actor_role=staff.role.value,
+            action="record_equality",
+            reference=complaint.reference,
+            request_id=request_id,
+        )
+    return Recorded(recorded=True)
+
+
+class EqualityReport(BaseModel):
+    from_: date = Field(alias="from")
+    to: date
+    policy_id: str | None
+    suppressed_below: int = SUPPRESS_BELOW
+    responses: int | str = Field(description='How many answered; "<5" when fewer than 5')
+    questions: dict[str, dict[str, int | str]] = Field(
+        description='Per question, how many gave each answer ("not_answered" included); "<5" when 1 to 4'
+    )
+
+
+@router.get("/api/reports/equality", responses=PROBLEM_RESPONSES, response_model_by_alias=True)
+async def equality_report(
+    staff: CurrentStaff,
+    pool: Pool,
+    request_id: RequestId,
+    since: Annotated[date, Query(alias="from", description="First day (answers given on or after)")],
+    until: Annotated[date, Query(alias="to", description="Last day (answers given on or before)")],
+    policy: Annotated[str | None, Query(max_length=100)] = None,
+) -> EqualityReport:
+    """Equality monitoring in aggregate (managers): counts of each answer over a period, every count from 1
+    to 4 shown as "<5" so no one can be picked out."""
+    require("equality_report", staff)
+    if until < since:
+        raise ProblemError(422, "Invalid request", "to: must be on or after from")
+    total, counts = await EqualityRepository(pool).counts(since=since, until=until, policy_id=policy)
+    await AuditRepository(pool).append(
+        actor_id=staff.id,
+        actor_role=staff.role.value,
+        action="equality_report",
+        reference=None,
+        request_id=request_id,
+        after={"from": since.isoformat(), "to": until.isoformat(), "policy": policy},
+    )
+    return EqualityReport.model_validate(
+        {
+            "from": since,
+            "to": until,
+            "policy_id": policy,
+            "responses": suppressed(total),
+            "questions": {
+                question: {answer: suppressed(count) for answer, count in answers.items()}
+                for question, answers in counts.items()
+            },
+        }
+    )
