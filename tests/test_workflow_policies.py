@@ -14,7 +14,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from domain import commands as cmd
-from domain.models import Outcome, Status
+from domain.models import Outcome, Role, Status
 from domain.policy import Policy
 from tests.factories import INVESTIGATOR, OFFICER, RESIDENT, REVIEWER, act, state_of, weekdays_after
 from tests.scenario_helpers import (
@@ -134,7 +134,9 @@ async def test_late_acknowledgement_reminders_and_late_response(
         (ack_event,) = await s.events("acknowledge")
         assert detail(ack_event)["late"] is True
         assert (await s.read_model())["overdue"] is False
-        respond_by = weekdays_after(day_after, t.s1_respond) if t.s1_respond_from_ack else s.day(t.s1_respond)
+        # A late acknowledgement buys no time: a window counted from acknowledgement counts from its due date
+        # (Barking and Dagenham, the Code), not from the late day.
+        respond_by = weekdays_after(ack_by, t.s1_respond) if t.s1_respond_from_ack else s.day(t.s1_respond)
         assert state.current.respond_by == respond_by
 
         await s.move_to(respond_by + timedelta(days=1), 9)
@@ -201,9 +203,14 @@ async def test_stage_2_windows_and_independence(
         (letter,) = await s.sent("stage2_acknowledgement", "complainant")
         assert context(letter)["respond_by"] == s2_respond_by.isoformat()
 
-        # Stage 2 is answered by someone independent of Stage 1: not its responder, even as assignee.
+        # Stage 2 is answered by someone independent of Stage 1: not its responder, even as assignee, and
+        # even with a role that may answer Stage 2 (an investigator never may: the action table's roles).
         with pytest.raises(WorkflowUpdateFailedError) as refused:
             await act(s.handle, "respond", RESPONSE)
+        assert "an investigator cannot respond at Stage 2" in str(refused.value.cause)
+        promoted = INVESTIGATOR.model_copy(update={"role": Role.MANAGER})
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await act(s.handle, "respond", RESPONSE.model_copy(update={"actor": promoted}))
         assert "independent" in str(refused.value.cause)
         with pytest.raises(WorkflowUpdateFailedError):
             await act(s.handle, "assign", cmd.Assign(actor=OFFICER, assignee=INVESTIGATOR.id))
