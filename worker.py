@@ -14,6 +14,7 @@ from temporalio.worker import Worker
 from activities.deadlines import DeadlineActivities
 from activities.notify import NotifyActivities
 from activities.records import RecordActivities
+from activities.retention import RetentionActivities
 from core.schedules import ensure_schedules, scheduled_jobs
 from core.services import open_services
 from core.settings import Settings, get_settings
@@ -22,8 +23,9 @@ from notifications.channels import Sender, sender_from_settings
 from notifications.delivery import DeliveryOptions
 from notifications.dispatcher import OutboxDispatcher
 from workflows.complaint import ComplaintWorkflow
+from workflows.retention import RetentionPurgeWorkflow
 
-WORKFLOWS: Sequence[type] = [ComplaintWorkflow]
+WORKFLOWS: Sequence[type] = [ComplaintWorkflow, RetentionPurgeWorkflow]
 
 
 def activities_for(
@@ -33,6 +35,7 @@ def activities_for(
     settings = get_settings()
     deadlines = DeadlineActivities(policies)
     records = RecordActivities(pool)
+    retention = RetentionActivities(pool, policies)
     notify = NotifyActivities(
         pool,
         sender if sender is not None else sender_from_settings(settings),
@@ -49,6 +52,9 @@ def activities_for(
         records.record_event,
         records.allocate_reference,
         notify.deliver_event,
+        retention.find_due,
+        retention.delete_history,
+        retention.destroy,
     ]
 
 

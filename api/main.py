@@ -11,7 +11,18 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api import errors
-from api.routes import actions, auth, complaints, dev_mail, health, policies, public, resident_pages
+from api.routes import (
+    actions,
+    auth,
+    codec,
+    complaints,
+    dev_mail,
+    health,
+    personal_data,
+    policies,
+    public,
+    resident_pages,
+)
 from core.services import Services, open_services
 from core.settings import Settings, get_settings
 
@@ -42,8 +53,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     if services is not None:
         app.state.services = services
     errors.install(app)
-    for module in (health, auth, policies, complaints, actions, public, dev_mail, resident_pages):
+    routers = (health, auth, policies, complaints, actions, personal_data, public, dev_mail, resident_pages)
+    for module in (*routers, codec):
         app.include_router(module.router)
+    # The Temporal Web UI calls the codec endpoints from the browser: CORS for its origins, there only.
+    configured = settings or (services.settings if services is not None else get_settings())
+    app.add_middleware(codec.CodecCORS, origins=configured.codec_origins)
     app.mount("/resident-static", StaticFiles(directory=RESIDENT_STATIC), name="resident-static")
     return app
 

@@ -42,6 +42,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "restrict_contact": frozenset({MANAGER}),
     "revoke_resident_access": frozenset({OFFICER, MANAGER}),
     "recalculate_deadlines": frozenset({MANAGER, ADMIN}),
+    # Personal data in bulk: decrypting Temporal payloads for the Web UI (operations), and answering a
+    # resident's subject access request (information governance). Managers and admins only.
+    "decode_payloads": frozenset({MANAGER, ADMIN}),
+    "subject_access": frozenset({MANAGER, ADMIN}),
 }
 
 # Stage 2 is answered by a reviewer (or a manager), never by a Stage 1 investigator.

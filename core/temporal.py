@@ -1,19 +1,30 @@
 """One place that builds Temporal clients: the API, the worker, the tests and the replayer all use it, so
-they share the data converter (and, later, the payload codec that encrypts personal data)."""
+they share the data converter and its payload codec (core/codec.py), which encrypts personal data."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 
+from core.codec import EncryptionCodec, parse_payload_keys
 from core.search_attributes import SEARCH_ATTRIBUTE_TYPES
+from core.settings import Settings, get_settings
 
 __all__ = ["SEARCH_ATTRIBUTE_TYPES", "connect", "data_converter", "workflow_id"]
 
 
-def data_converter() -> DataConverter:
-    return pydantic_data_converter
+def data_converter(settings: Settings | None = None) -> DataConverter:
+    """Pydantic payloads, encrypted by the payload codec with the keys of PAYLOAD_KEYS (the first encrypts,
+    all decrypt). Failure messages and stack traces are encoded too: a refusal's reason may quote a case."""
+    keys = parse_payload_keys((settings or get_settings()).payload_keys_or_dev)
+    return dataclasses.replace(
+        pydantic_data_converter,
+        payload_codec=EncryptionCodec(keys),
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )
 
 
 def workflow_id(reference: str) -> str:

@@ -143,6 +143,12 @@ class Complainants(_Strict):
     representative_consent: ConsentNeeded = ConsentNeeded.WRITTEN
 
 
+# How long a finalised complaint's personal data is kept when the policy does not say: six years, the period
+# local authorities' records retention schedules commonly give complaint files (the Complaint Handling Code
+# sets no period). The retention purge (workflows/retention.py) destroys it after that.
+DEFAULT_RETENTION_YEARS = 6
+
+
 class Policy(_Strict):
     """One council's complaints procedure."""
 
@@ -159,6 +165,12 @@ class Policy(_Strict):
     reminder_offsets_working_days: tuple[int, ...] = Field(default=(2,))
     exclusions: tuple[Exclusion, ...] = ()
     stages: tuple[Stage, ...]
+    retention_years: int = Field(
+        default=DEFAULT_RETENTION_YEARS,
+        ge=1,
+        le=100,
+        description="Whole years a complaint's personal data is kept after the complaint is finalised.",
+    )
 
     @field_validator("timezone")
     @classmethod

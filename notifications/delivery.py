@@ -44,6 +44,7 @@ from notifications.channels import (
     TransientDeliveryError,
 )
 from notifications.render import RenderError, render
+from store.audit import AuditRepository
 
 log = logging.getLogger(__name__)
 
@@ -254,12 +255,14 @@ async def _fail(connection: Connection, row: asyncpg.Record, error: str, *, fina
     await connection.execute(
         "UPDATE complaints SET delivery_problem = true WHERE reference = $1", row["reference"]
     )
-    await connection.execute(
-        "INSERT INTO audit_log (actor_id, actor_role, action, reference, after)"
-        " VALUES ('system', 'system', $1, $2, $3)",
-        "delivery_uncertain" if final_status == "uncertain" else "delivery_failed",
-        row["reference"],
-        {
+    # Through the audit repository, which redacts: a provider's error may quote the resident's address.
+    await AuditRepository(connection).append(
+        actor_id="system",
+        actor_role="system",
+        action="delivery_uncertain" if final_status == "uncertain" else "delivery_failed",
+        reference=row["reference"],
+        request_id=None,
+        after={
             "notification_id": row["id"],
             "template": row["template"],
             "audience": row["audience"],
