@@ -16,9 +16,12 @@ from temporalio.api.history.v1 import History
 from temporalio.client import Client as TemporalClient
 from temporalio.testing import WorkflowEnvironment
 
+from api.main import create_app
 from core.codec import ENCODING
+from core.services import Services
 from core.settings import Settings
-from core.temporal import workflow_id
+from core.temporal import data_converter, workflow_id
+from domain.policy import Policy
 from tests.api_helpers import api, assert_problem, bearer, complaint_body
 
 __all__ = ["api"]  # the fixture, imported so pytest finds it here
@@ -201,3 +204,25 @@ async def test_subject_access_returns_everything_held_to_the_roles_that_answer_i
         reference,
     )
     assert [row["actor_id"] for row in audited] == ["maya.manager", "adam.admin"]
+
+
+async def test_in_development_only_the_token_less_dev_ui_is_let_in_and_audited(
+    temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, policies: dict[str, Policy]
+) -> None:
+    [encrypted] = await data_converter().encode([{"name": NAME}])
+
+    async def decode_without_a_token(environment: str) -> httpx.Response:
+        settings = Settings(_env_file=None, environment=environment)
+        services = Services(settings=settings, pool=pool, temporal=temporal_env.client, policies=policies)
+        transport = httpx.ASGITransport(app=create_app(settings, services))
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await client.post("/codec/decode", json=as_json([encrypted]))
+
+    assert_problem(await decode_without_a_token("test"), 401)
+    dev = await decode_without_a_token("development")
+    assert dev.status_code == 200, dev.text
+    assert NAME.encode() in base64.b64decode(dev.json()["payloads"][0]["data"])
+    row = await pool.fetchrow(
+        "SELECT actor_id, actor_role FROM audit_log WHERE action = 'decode_payloads' ORDER BY id DESC LIMIT 1"
+    )
+    assert row is not None and (row["actor_id"], row["actor_role"]) == ("temporal-ui", "admin")
