@@ -121,7 +121,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_dev_secrets_in_production(self) -> Settings:
-        if self.payload_keys is not None:
+        if self.payload_keys:
             parse_payload_keys(self.payload_keys)  # a malformed key stops the service, in any environment
         if self.environment == "production":
             if self.jwt_secret == DEV_JWT_SECRET:
