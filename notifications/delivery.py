@@ -51,6 +51,13 @@ log = logging.getLogger(__name__)
 FINAL = frozenset({"sent", "failed", "skipped", "uncertain"})
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _ERROR_LIMIT = 1_000
+# A provider's error often quotes the recipient ("550 <ada@example.org>: no such user"): logs get it masked.
+_ADDRESS = re.compile(r"[^\s<>\"'(),;:]+@[^\s<>\"'(),;:]+")
+
+
+def _loggable(error: object) -> str:
+    return _ADDRESS.sub("<address>", str(error))
+
 
 Connection = asyncpg.Connection | PoolConnectionProxy
 
@@ -163,7 +170,12 @@ async def deliver_one(
     except PermanentDeliveryError as error:
         return await _after_failure(pool, row, attempt, str(error), "failed")
     except Exception as error:  # UncertainDeliveryError, or anything unexpected: it may have gone out
-        log.warning("notification %s may or may not have been sent: %r", notification_id, error)
+        log.warning(
+            "notification %s may or may not have been sent: %s: %s",
+            notification_id,
+            type(error).__name__,
+            _loggable(error),
+        )
         return await _after_failure(pool, row, attempt, f"{type(error).__name__}: {error}", "uncertain")
     # 'uncertain' too: a slow send whose claim was meanwhile declared stale still knows it went out.
     async with pool.acquire() as connection, connection.transaction():
@@ -270,7 +282,7 @@ async def _fail(connection: Connection, row: asyncpg.Record, error: str, *, fina
             "error": error[:_ERROR_LIMIT],
         },
     )
-    log.warning("notification %s %s: %s (staff flagged)", row["id"], final_status, error)
+    log.warning("notification %s %s: %s (staff flagged)", row["id"], final_status, _loggable(error))
 
 
 async def _status(pool: asyncpg.Pool, notification_id: str) -> str:
