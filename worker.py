@@ -12,7 +12,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.deadlines import DeadlineActivities
-from activities.notify import NotifyActivities
+from activities.notify import DeliverEvent, NotifyActivities
 from activities.records import RecordActivities
 from activities.retention import RetentionActivities
 from core.schedules import ensure_schedules, scheduled_jobs
@@ -34,7 +34,6 @@ def activities_for(
     """Every activity; `sender` delivers the outbox (by default the one NOTIFICATION_CHANNEL names)."""
     settings = get_settings()
     deadlines = DeadlineActivities(policies)
-    records = RecordActivities(pool)
     retention = RetentionActivities(pool, policies)
     notify = NotifyActivities(
         pool,
@@ -42,11 +41,19 @@ def activities_for(
         policies,
         options=DeliveryOptions.from_settings(settings),
     )
+
+    async def deliver(workflow_id: str, seq: int) -> list[str]:
+        return await notify.deliver_event(DeliverEvent(workflow_id=workflow_id, seq=seq))
+
+    # The record activity hands each event's letters to delivery in this process once they are committed.
+    records = RecordActivities(pool, deliver=deliver)
     return [
         deadlines.load_policy,
         deadlines.plan_stage,
         deadlines.due_on,
+        deadlines.due_on_many,
         deadlines.shift_working_days,
+        deadlines.refresh_calendar,
         deadlines.resume_clock,
         deadlines.escalation_window,
         records.record_event,

@@ -71,6 +71,10 @@ async def run_once(
     try:
         status, model, headers = await operation()
     except ProblemError as problem:
+        if problem.problem.status >= 500:
+            # An outage is not an answer: the retry must be able to act.
+            await repository.release(staff_id=staff.id, key=key)
+            raise
         # A refused request is an answer too: the retry gets the same refusal, and nothing acts.
         answer = problem.problem.model_copy(update={"instance": request.url.path}).model_dump(
             exclude_none=True

@@ -21,7 +21,9 @@ class AccessCode(BaseModel):
 
 
 class PersonalDataHeld(BaseModel):
-    """The complainant's personal data on one complaint, and what was done with it."""
+    """The complainant's personal data on one complaint, and what was done with it. `workflow_state` is
+    the complaint's state as its Temporal workflow holds it (notes, information received, findings); it is
+    None once Temporal no longer keeps the workflow's history."""
 
     reference: str
     policy_id: str
@@ -38,7 +40,8 @@ class PersonalDataHeld(BaseModel):
     representative: dict[str, Any] | None
     summary: str
     desired_outcome: str
-    workflow_state: dict[str, Any] | None
+    case_details: dict[str, Any] | None
+    workflow_state: dict[str, Any] | None = None
     events: list[EventRecord]
     messages: list[NotificationRecord]
     resident_access: list[AccessCode]
@@ -71,7 +74,7 @@ async def personal_data_held(db: Executor, record: ComplaintRecord) -> PersonalD
         representative=record.representative,
         summary=record.summary,
         desired_outcome=record.desired_outcome,
-        workflow_state=record.state,
+        case_details=record.state,
         events=await complaints.events(reference=record.reference),
         messages=await complaints.notifications(reference=record.reference),
         resident_access=[AccessCode.model_validate(dict(row)) for row in codes],

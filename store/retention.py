@@ -84,6 +84,7 @@ class RetentionRepository:
             await connection.execute(
                 "DELETE FROM idempotency_keys WHERE response->>'reference' = $1", reference
             )
+            await connection.execute("DELETE FROM intake_keys WHERE reference = $1", reference)
             await connection.execute("DELETE FROM resident_tokens WHERE reference = $1", reference)
             await connection.execute("DELETE FROM token_guesses WHERE key = $1", f"ref:{reference}")
             await AuditRepository(connection).append(

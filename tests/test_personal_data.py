@@ -186,7 +186,7 @@ async def test_subject_access_returns_everything_held_to_the_roles_that_answer_i
     assert held["complainant"]["address"] == ADDRESS
     assert held["summary"] == SUMMARY
     assert held["personal_data_destroyed_at"] is None
-    assert NOTE in json.dumps(held["workflow_state"])  # the notes held in the case's state
+    assert NOTE in json.dumps(held["workflow_state"])  # the notes, held (encrypted) in Temporal
     assert any(message["recipient"] or message["to_address"] for message in held["messages"])
     assert {"create", "add_note"} <= {entry["action"] for entry in held["access_log"]}
     assert "add_note" in [event["action"] for event in held["events"]]

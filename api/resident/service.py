@@ -20,7 +20,7 @@ from api.errors import ProblemError
 from api.intake import open_case
 from api.resident.ratelimit import GuessLimiter, guess_keys
 from api.resident.tokens import MAX_TOKEN_LENGTH, TOKEN_LIFETIME, hash_token, new_token
-from api.routes.actions import run_action
+from api.updates import run_action
 from core.services import Services
 from domain import commands as cmd
 from domain.inputs import CleanInput
@@ -246,10 +246,7 @@ def view_of(
     """The resident's view, built field by field from the read model (nothing internal can slip in)."""
     tz = ZoneInfo(policy.timezone if policy else "Europe/London")
     status = Status(record.status)
-    stages = (record.state or {}).get("stages") or [{}]
-    current: dict[str, Any] = stages[-1]
-    agreed = current.get("agreed_up_to")
-    agreed_up_to = date.fromisoformat(agreed) if isinstance(agreed, str) else None
+    agreed_up_to = record.agreed_up_to()
     window_open = status is Status.RESPONDED and record.escalation_request_by is not None
     try:
         stage_name = policy.stage(record.stage).name if policy else f"Stage {record.stage}"
