@@ -9,11 +9,11 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 
-from core.codec import EncryptionCodec, parse_payload_keys
+from core.codec import DEV_PAYLOAD_KEYS, EncryptionCodec, parse_payload_keys
 from core.search_attributes import SEARCH_ATTRIBUTE_TYPES
 from core.settings import Settings, get_settings
 
-__all__ = ["SEARCH_ATTRIBUTE_TYPES", "connect", "data_converter", "workflow_id"]
+__all__ = ["SEARCH_ATTRIBUTE_TYPES", "connect", "data_converter", "history_converter", "workflow_id"]
 
 
 def data_converter(settings: Settings | None = None) -> DataConverter:
@@ -25,6 +25,12 @@ def data_converter(settings: Settings | None = None) -> DataConverter:
         payload_codec=EncryptionCodec(keys),
         failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
     )
+
+
+def history_converter() -> DataConverter:
+    """The converter of the committed histories (tests/histories/): recorded under the fixed dev key (or
+    plain, before the codec), so they replay whatever PAYLOAD_KEYS the machine has."""
+    return data_converter(Settings(_env_file=None, environment="test", payload_keys=DEV_PAYLOAD_KEYS))
 
 
 def workflow_id(reference: str) -> str:
