@@ -69,10 +69,12 @@ async def open_case(
     intake: Intake,
     actor: Actor,
     idempotency_key: str | None = None,
+    key_owner: str | None = None,
 ) -> str:
-    """Start workflow `complaint-<reference>` and wait for its first record; return the reference."""
+    """Start workflow `complaint-<reference>` and wait for its first record; return the reference. A key is
+    scoped to its owner (the staff member, or a resident by e-mail address)."""
     year = intake.received_at.astimezone(ZoneInfo(policy.timezone)).year
-    reference = await reference_for(pool, year=year, owner=actor.id, key=idempotency_key)
+    reference = await reference_for(pool, year=year, owner=key_owner or actor.id, key=idempotency_key)
     start = WithStartWorkflowOperation(
         ComplaintWorkflow.run,
         # The policy is frozen into the complaint here: it runs under this version until it ends.

@@ -10,7 +10,8 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api import errors
+from api import errors, log_redaction
+from api.client_address import trust_proxies
 from api.routes import (
     actions,
     auth,
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        log_redaction.install()  # again: the server may have configured logging after the factory ran
         opened = services or await open_services(settings or get_settings())
         app.state.services = opened
         try:
@@ -53,11 +55,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     if services is not None:
         app.state.services = services
     errors.install(app)
+    log_redaction.install()
+    trust_proxies(app, services.settings if services is not None else settings or get_settings())
     routers = (health, auth, policies, complaints, actions, personal_data, public, dev_mail, resident_pages)
     for module in (*routers, codec):
         app.include_router(module.router)
     # The Temporal Web UI calls the codec endpoints from the browser: CORS for its origins, there only.
-    configured = settings or (services.settings if services is not None else get_settings())
+    configured = services.settings if services is not None else settings or get_settings()
     app.add_middleware(codec.CodecCORS, origins=configured.codec_origins)
     app.mount("/resident-static", StaticFiles(directory=RESIDENT_STATIC), name="resident-static")
     return app

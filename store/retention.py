@@ -86,7 +86,12 @@ class RetentionRepository:
             )
             await connection.execute("DELETE FROM intake_keys WHERE reference = $1", reference)
             await connection.execute("DELETE FROM resident_tokens WHERE reference = $1", reference)
-            await connection.execute("DELETE FROM token_guesses WHERE key = $1", f"ref:{reference}")
+            # Every kind of resident credential (access code, e-mailed link, session) and the counters kept
+            # under the reference (the e-mail-keyed counters hold a hash only and expire with their window).
+            await connection.execute(
+                "DELETE FROM token_guesses WHERE key = ANY($1::text[])",
+                [f"{prefix}{reference}" for prefix in ("ref:", "wrong:ref:", "link:ref:")],
+            )
             await AuditRepository(connection).append(
                 actor_id=PURGE_ACTOR,
                 actor_role=PURGE_ROLE,

@@ -40,8 +40,7 @@ async def test_legacy_audit_rows_lose_their_free_text_and_keep_their_codes(
                 action,
                 after,
             )
-        applied = await migrate(pool)
-        assert applied[-1] == "120_personal_data"
+        assert "120_personal_data" in await migrate(pool)
         rows = await pool.fetch("SELECT action, after FROM audit_log ORDER BY id")
         text = json.dumps([row["after"] for row in rows])
         for personal in ("Ada Resident", "ada@example.org", "07700", "Damp in the bedroom", "damp is back"):

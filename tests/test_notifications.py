@@ -112,7 +112,8 @@ def contexts(policy: Policy) -> dict[str, dict[str, Any]]:
         "acknowledgement": _complainant(policy, respond_by=RESPOND_BY),
         "access_link": _complainant(
             policy,
-            link=f"https://complaints.example.org/complaint/track?reference={REFERENCE}&token=abc123",
+            link=f"https://complaints.example.org/complaint/track?reference={REFERENCE}&code=abc123",
+            once=True,
             expires_on=date(2027, 2, 18),
         ),
         "stage2_acknowledgement": _complainant(policy, 2, respond_by=RESPOND_BY),

@@ -104,10 +104,8 @@ async def everything_held(pool: asyncpg.Pool, reference: str) -> str:
         found = await pool.fetch(f"SELECT * FROM {table} WHERE reference = $1", reference)  # noqa: S608
         rows += [dict(row) for row in found]
     rows += [dict(row) for row in await pool.fetch("SELECT * FROM idempotency_keys")]
-    rows += [
-        dict(row)
-        for row in await pool.fetch("SELECT * FROM token_guesses WHERE key = $1", f"ref:{reference}")
-    ]
+    counters = await pool.fetch("SELECT * FROM token_guesses WHERE key LIKE '%:' || $1", reference)
+    rows += [dict(row) for row in counters]
     return json.dumps(rows, default=str)
 
 
@@ -140,12 +138,18 @@ async def test_the_purge_destroys_personal_data_past_retention_and_keeps_the_fig
     for action, request in (("add-note", {"text": NOTE}), ("withdraw", {"reason": REASON})):
         done = await client.post(f"/api/complaints/{reference}/{action}", json=request, headers=officer)
         assert done.status_code == 200, done.text
-    await ResidentAccessRepository(pool).issue(
-        reference=reference,
-        token_hash=hashlib.sha256(reference.encode()).hexdigest(),
-        lifetime=timedelta(days=90),
+    for kind in ("access", "session"):
+        await ResidentAccessRepository(pool).issue(
+            reference=reference,
+            token_hash=hashlib.sha256(f"{kind}:{reference}".encode()).hexdigest(),
+            lifetime=timedelta(days=90),
+            kind=kind,
+        )
+    await pool.execute(
+        "INSERT INTO token_guesses (key, window_start) VALUES ($1, now()), ($2, now())",
+        f"wrong:ref:{reference}",
+        f"link:ref:{reference}",
     )
-    await pool.execute("INSERT INTO token_guesses (key, window_start) VALUES ($1, now())", f"ref:{reference}")
     held = await everything_held(pool, reference)
     assert all(text in held for text in (NAME, EMAIL, SUMMARY, REASON)), (
         "the test must start with data to destroy"
@@ -170,6 +174,7 @@ async def test_the_purge_destroys_personal_data_past_retention_and_keeps_the_fig
     for text in PERSONAL:
         assert text not in held, text
     assert await pool.fetchval("SELECT count(*) FROM resident_tokens WHERE reference = $1", reference) == 0
+    assert await pool.fetchval("SELECT count(*) FROM token_guesses WHERE key LIKE '%:' || $1", reference) == 0
     assert await history_gone(dev_server.client, reference)
 
     # What the reports count is unchanged; the case still reads, anonymised, with its trail's shape.

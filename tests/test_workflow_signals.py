@@ -82,7 +82,9 @@ async def test_signals_apply_the_same_rules_and_a_refused_one_is_recorded_and_st
         await handle.signal(
             "escalation_request", cmd.EscalationRequestSignal(reasons="Not happy", channel="letter")
         )
-        state = await state_of(handle)
+        state = await _settled(pool, handle)
+        while state.history[-1].action != "signal_refused":
+            state = await _settled(pool, handle)
         assert state.status is Status.ACKNOWLEDGED
         assert [transition.action for transition in state.history][-2:] == [
             "add_information",
