@@ -14,7 +14,7 @@ from temporalio.exceptions import ApplicationError
 from domain import deadlines
 from domain.inputs import EARLIEST, LATEST
 from domain.models import ClockResumed, Due, StagePlan
-from domain.policy import Policy
+from domain.policy import Policy, SentBy
 
 # Staff reminders arrive at the start of the working day.
 REMINDER_TIME = time(8, 0)
@@ -73,6 +73,7 @@ class ResumeClock(BaseModel):
 class EscalationWindow(BaseModel):
     policy_id: str
     policy: Policy | None = None
+    sent_by: SentBy = SentBy.EMAIL
     stage: int
     responded_at: datetime
 
@@ -175,5 +176,7 @@ class DeadlineActivities:
     @activity.defn(name="escalation_window")
     async def escalation_window(self, request: EscalationWindow) -> Due | None:
         policy = self._policy(request.policy_id, request.policy)
-        last_day = deadlines.escalation_request_by(policy, request.stage, request.responded_at)
+        last_day = deadlines.escalation_request_by(
+            policy, request.stage, request.responded_at, request.sent_by
+        )
         return self._due(policy, last_day, with_reminders=False) if last_day else None

@@ -51,6 +51,15 @@ class ComplaintCreate(CleanInput):
     summary: str = Field(min_length=1, max_length=10_000)
     desired_outcome: str = Field(default="", max_length=5_000)
     staff_complained_about: list[str] = Field(default_factory=list, max_length=20)
+    matter_arose_on: date | None = Field(
+        default=None, description="When the matter happened or came to the complainant's notice"
+    )
+    out_of_time_reason: str | None = Field(
+        default=None,
+        max_length=5_000,
+        description="Why a complaint made after the policy's time limit is taken on at the council's"
+        " discretion",
+    )
 
 
 class Deadlines(BaseModel):

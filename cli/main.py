@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 
-from domain.deadlines import plan_stage
-from domain.policy import Policy
+from domain.deadlines import plan_stage, response_received_on
+from domain.policy import Policy, SentBy
 from domain.policy_files import PolicyFileError, check_policy_file, load_policy_file
 
 
@@ -77,7 +77,10 @@ def _deadlines(args: argparse.Namespace) -> int:
     received = _parse_moment(args.received, "received")
     acknowledged = _parse_moment(args.acknowledged, "--acknowledged") if args.acknowledged else None
     responded = _parse_moment(args.responded, "--responded") if args.responded else None
-    plan = plan_stage(policy, args.stage, received, acknowledged=acknowledged, responded=responded)
+    sent_by = SentBy(args.response_sent_by)
+    plan = plan_stage(
+        policy, args.stage, received, acknowledged=acknowledged, responded=responded, sent_by=sent_by
+    )
 
     if plan.extension_limit_by is not None:
         extension = plan.extension_limit_by.isoformat()
@@ -94,6 +97,8 @@ def _deadlines(args: argparse.Namespace) -> int:
     print(f"acknowledge_by: {plan.acknowledge_by.isoformat()}")
     print(f"respond_by: {plan.respond_by.isoformat()}")
     print(f"extension_limit_by: {extension}")
+    if responded is not None:
+        print(f"response_received_on: {response_received_on(policy, responded, sent_by).isoformat()}")
     print(f"escalation_request_by: {escalation}")
     return 0
 
@@ -115,6 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
     deadlines.add_argument("--stage", type=int, default=1, choices=(1, 2), help="Stage number (default 1).")
     deadlines.add_argument("--acknowledged", help="When the stage was acknowledged (date or date-time).")
     deadlines.add_argument("--responded", help="When the stage's response was sent (date or date-time).")
+    deadlines.add_argument(
+        "--response-sent-by",
+        choices=[sent_by.value for sent_by in SentBy],
+        default=SentBy.EMAIL.value,
+        help="How the response was sent (post reaches the complainant later; default email).",
+    )
     deadlines.add_argument(
         "--policies-dir",
         type=Path,

@@ -63,6 +63,19 @@ class Action:
         roles = (self.stage_2_roles if stage >= 2 else self.stage_1_roles) or self.roles
         return role in roles
 
+    def _role_refusal(self, role: Role, stage: int) -> Refusal | None:
+        """Who may act is checked by the workflow too, not only the API: a resident only where self-service
+        allows it, staff by the matrix (Stage 2 answered by a reviewer or a manager)."""
+        if role is Role.SYSTEM:
+            return None
+        if role is Role.RESIDENT:
+            return None if self.resident else Refusal(f"a resident cannot {self.name.replace('_', ' ')}")
+        if self.allows(role, stage):
+            return None
+        who = role.value.replace("_", " ")
+        article = "an" if who[0] in "aeiou" else "a"
+        return Refusal(f"{article} {who} cannot {self.name.replace('_', ' ')} at Stage {stage}")
+
     def refusal(
         self,
         state: ComplaintState,
@@ -71,9 +84,13 @@ class Action:
         now: datetime,
         *,
         strict: bool = True,
+        roles: bool = True,
     ) -> Refusal | None:
-        """Why this action may not happen now, or None: staleness, conflict, status, then its own rule."""
+        """Why this action may not happen now, or None: staleness, conflict, role, status, then its own rule.
+        `strict` and `roles` are False only for histories recorded before those checks (patched)."""
         refused = rules.common_refusal(state, command)
+        if refused is None and roles:
+            refused = self._role_refusal(command.actor.role, state.stage)
         if refused is None and state.status not in self.rule_decides_in:
             refused = rules.status_refusal(self.name, state.status, self.allowed_from)
         if refused is None and self.rule is not None:
@@ -106,7 +123,8 @@ _ACTIONS = [
     Action(
         "decline",
         cmd.Decline,
-        frozenset({S.RECEIVED}),
+        # A ground that appears during the investigation can still be used, up to the response.
+        frozenset({S.RECEIVED, S.ACKNOWLEDGED, S.AWAITING_INFORMATION}),
         frozenset({OFFICER, MANAGER}),
         "Decline: not a complaint under the policy, with the exclusion and signposting.",
         intake.decline,

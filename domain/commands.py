@@ -7,6 +7,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.models import ActionItem, Actor, Outcome, Remedy, Role
+from domain.policy import SentBy
 
 
 class Command(BaseModel):
@@ -141,6 +142,9 @@ class Respond(Command):
 
     outcome: Outcome
     findings: str = Field(min_length=1, max_length=20_000)
+    # How the response went out: a posted letter reaches the complainant days later, and where the policy
+    # counts the escalation window from receipt of the response, that moves the window's end.
+    sent_by: SentBy = SentBy.EMAIL
     # Bounded so one response stays one small event: more belong in an action plan of their own.
     remedies: list[Remedy] = Field(default_factory=list, max_length=20)
     actions: list[ActionItem] = Field(default_factory=list, max_length=30)
@@ -169,6 +173,9 @@ class RequestEscalation(Command):
     # The Complaint Handling Code (6.12): residents must not be required to explain why they want Stage 2.
     reasons: str = Field(default="", max_length=10_000)
     outcome_wanted: str = Field(default="", max_length=5_000)
+    # When the request actually arrived (a letter or a call logged later): it decides whether the request
+    # was in time and when Stage 2's windows start. Default: now.
+    received_at: datetime | None = None
     # Set by an officer accepting a request made after the window closed, with the reason for discretion.
     accept_late_reason: str | None = Field(default=None, max_length=5_000)
 

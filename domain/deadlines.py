@@ -11,7 +11,7 @@ from datetime import date, datetime
 from pydantic import BaseModel
 
 from domain.calendar import WorkingCalendar
-from domain.policy import CountsFrom, Policy
+from domain.policy import CountsFrom, Policy, SentBy
 
 
 class StageDeadlines(BaseModel):
@@ -35,6 +35,7 @@ def plan_stage(
     received: datetime | date,
     acknowledged: datetime | date | None = None,
     responded: datetime | date | None = None,
+    sent_by: SentBy = SentBy.EMAIL,
 ) -> StageDeadlines:
     """Deadlines of one stage.
 
@@ -57,7 +58,9 @@ def plan_stage(
         acknowledge_by=acknowledge_by,
         respond_by=respond_by,
         extension_limit_by=extension_limit(policy, stage_number, respond_by),
-        escalation_request_by=escalation_request_by(policy, stage_number, responded) if responded else None,
+        escalation_request_by=(
+            escalation_request_by(policy, stage_number, responded, sent_by) if responded else None
+        ),
     )
 
 
@@ -69,13 +72,29 @@ def extension_limit(policy: Policy, stage_number: int, respond_by: date) -> date
     return calendar_for(policy).add_working_days(respond_by, extension.officer_limit_working_days)
 
 
-def escalation_request_by(policy: Policy, stage_number: int, responded: datetime | date) -> date | None:
-    """The last day the complainant may ask for the next stage, or None at the last stage."""
+def response_received_on(policy: Policy, responded: datetime | date, sent_by: SentBy) -> date:
+    """The day the complainant got a response: the day it was sent, or (by post) the policy's allowance of
+    working days after it (by default the second working day after posting)."""
+    cal = calendar_for(policy)
+    days = policy.response_receipt.working_days(sent_by)
+    return cal.add_working_days(responded, days) if days else cal.local_date(responded)
+
+
+def escalation_request_by(
+    policy: Policy, stage_number: int, responded: datetime | date, sent_by: SentBy = SentBy.EMAIL
+) -> date | None:
+    """The last day the complainant may ask for the next stage, or None at the last stage.
+
+    The window counts from the day the response was sent, or (`from = "response_received"`) from the day
+    the complainant got it: Bexley's "within 20 working days from receipt of the Stage 1 response"."""
     window = policy.stage(stage_number).escalation_request
     if window is None:
         return None
-    # Working-day windows start from day 0 of the response; calendar windows from its local date.
-    return calendar_for(policy).add(responded, window.amount, window.unit)
+    start: datetime | date = responded
+    if window.counts_from is CountsFrom.RESPONSE_RECEIVED:
+        start = response_received_on(policy, responded, sent_by)
+    # Working-day windows start from day 0; calendar windows from the local date.
+    return calendar_for(policy).add(start, window.amount, window.unit)
 
 
 def resume_after_pause(policy: Policy, due: date, paused_from: date, resumed_on: date) -> tuple[date, int]:

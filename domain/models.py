@@ -97,6 +97,11 @@ class Representative(BaseModel):
     phone: str | None = Field(default=None, max_length=40)
     consent_recorded: bool = Field(description="The complainant's consent for this person to act is on file.")
     consent_kind: str = Field(default="written", description="written or verbal, as the policy needs")
+    kind: str = Field(
+        default="other",
+        max_length=40,
+        description="family, friend, advocate, carer, solicitor, councillor, mp...",
+    )
 
 
 class Intake(BaseModel):
@@ -119,6 +124,12 @@ class Intake(BaseModel):
         description="The complaint is about an investigating officer: a manager handles and answers it.",
     )
     related_to: str | None = Field(default=None, description="Reference of the complaint this one came from.")
+    matter_arose_on: date | None = Field(
+        default=None, description="When the matter happened or came to the complainant's notice."
+    )
+    out_of_time_reason: str | None = Field(
+        default=None, description="Why a complaint past the policy's time limit was accepted at discretion."
+    )
 
 
 class Due(BaseModel):

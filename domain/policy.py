@@ -41,11 +41,39 @@ class CountsFrom(StrEnum):
     ACKNOWLEDGEMENT = "acknowledgement"
     ESCALATION_REQUEST = "escalation_request"
     RESPONSE = "response"
+    # The day the complainant got the response: the day it was sent, plus the policy's `response_receipt`
+    # allowance for how it was sent (a posted letter arrives days later).
+    RESPONSE_RECEIVED = "response_received"
 
 
 class Ombudsman(StrEnum):
-    LGSCO = "lgsco"
-    HOUSING_OMBUDSMAN = "housing-ombudsman"
+    """Every UK public services ombudsman a council or landlord may signpost to."""
+
+    LGSCO = "lgsco"  # England: Local Government and Social Care Ombudsman
+    HOUSING_OMBUDSMAN = "housing-ombudsman"  # England: social landlords (Complaint Handling Code)
+    SPSO = "spso"  # Scottish Public Services Ombudsman
+    PSOW = "psow"  # Public Services Ombudsman for Wales
+    NIPSO = "nipso"  # Northern Ireland Public Services Ombudsman
+
+
+# How long after the council's final response each ombudsman normally accepts a complaint: the complaint's
+# record stays open (for a referral and the ombudsman's decision) at least this long after closure.
+REFERRAL_MONTHS: dict[Ombudsman, int] = {
+    Ombudsman.LGSCO: 12,
+    Ombudsman.HOUSING_OMBUDSMAN: 12,
+    Ombudsman.SPSO: 12,
+    Ombudsman.PSOW: 12,
+    Ombudsman.NIPSO: 6,
+}
+
+
+class SentBy(StrEnum):
+    """How a response was sent (it decides when the complainant got it)."""
+
+    EMAIL = "email"
+    PORTAL = "portal"
+    POST = "post"
+    IN_PERSON = "in_person"
 
 
 class ConsentNeeded(StrEnum):
@@ -93,6 +121,11 @@ class Stage(_Strict):
         description="After this stage's response: how long the complainant has to ask for the next stage.",
     )
     late_escalation_at_discretion: bool = True
+    # Where the response counts from acknowledgement, a late acknowledgement buys no time: the response
+    # counts from the earlier of the acknowledgement and its due date, unless the policy says otherwise.
+    late_acknowledgement_moves_response: bool = False
+    # May the council require reasons for asking for this stage? Never under the Complaint Handling Code.
+    escalation_reasons_required: bool = False
 
     @model_validator(mode="after")
     def _windows_make_sense(self) -> Stage:
@@ -112,8 +145,10 @@ class Stage(_Strict):
         if self.escalation_request is not None:
             if self.escalation_request.amount == 0:
                 raise ValueError("escalation_request.amount must be at least 1")
-            if self.escalation_request.counts_from is not CountsFrom.RESPONSE:
-                raise ValueError("escalation_request.from must be 'response'")
+            if self.escalation_request.counts_from not in (CountsFrom.RESPONSE, CountsFrom.RESPONSE_RECEIVED):
+                raise ValueError("escalation_request.from must be 'response' or 'response_received'")
+        if CountsFrom.RESPONSE_RECEIVED in (self.acknowledge.counts_from, self.respond.counts_from):
+            raise ValueError("only escalation_request can count from the response being received")
         return self
 
 
@@ -134,13 +169,48 @@ class OmbudsmanInfo(_Strict):
     body: Ombudsman
     signposting: str
     early_referral_when_deadline_missed: bool = False
+    # How long after closure a referral and the ombudsman's decision are tracked (default: the body's own
+    # time limit, REFERRAL_MONTHS).
+    referral_tracked_months: int | None = Field(default=None, ge=1, le=60)
+
+    @property
+    def tracked_months(self) -> int:
+        return self.referral_tracked_months or REFERRAL_MONTHS[self.body]
+
+
+class ResponseReceipt(_Strict):
+    """When a response counts as received, in working days after the day it was sent, by how it was sent.
+    Default: e-mail, portal and by hand the same day; post on the second working day after posting."""
+
+    email: int = Field(default=0, ge=0, le=10)
+    portal: int = Field(default=0, ge=0, le=10)
+    in_person: int = Field(default=0, ge=0, le=10)
+    post: int = Field(default=2, ge=0, le=10)
+
+    def working_days(self, sent_by: SentBy) -> int:
+        return int(getattr(self, sent_by.value))
+
+
+REPRESENTATIVE_KINDS = ("family", "friend", "advocate", "carer", "solicitor", "councillor", "mp", "other")
 
 
 class Complainants(_Strict):
     anonymous_allowed: bool
     anonymous_note: str = ""
     representatives_allowed: bool = True
+    # The least consent on file for a representative to act: written consent refuses a verbal one.
     representative_consent: ConsentNeeded = ConsentNeeded.WRITTEN
+    # Who may represent a complainant (kinds of representative); a council may exclude some, such as
+    # councillors and MPs who have their own enquiry route.
+    representative_kinds: tuple[str, ...] = REPRESENTATIVE_KINDS
+
+    def consent_accepted(self, kind: str) -> bool:
+        """Is consent of this kind (written, verbal) enough under the policy?"""
+        if self.representative_consent is ConsentNeeded.NONE:
+            return True
+        if self.representative_consent is ConsentNeeded.VERBAL:
+            return kind in ("verbal", "written")
+        return kind == "written"
 
 
 # How long a finalised complaint's personal data is kept when the policy does not say: six years, the period
@@ -164,6 +234,7 @@ class Policy(_Strict):
     clock_stops_for_information: bool = False
     reminder_offsets_working_days: tuple[int, ...] = Field(default=(2,))
     exclusions: tuple[Exclusion, ...] = ()
+    response_receipt: ResponseReceipt = ResponseReceipt()
     stages: tuple[Stage, ...]
     retention_years: int = Field(
         default=DEFAULT_RETENTION_YEARS,
@@ -209,6 +280,17 @@ class Policy(_Strict):
         if len(codes) != len(set(codes)):
             raise ValueError("exclusion codes must be unique")
         return exclusions
+
+    @model_validator(mode="after")
+    def _code_forbids_required_reasons(self) -> Policy:
+        if self.ombudsman.body is Ombudsman.HOUSING_OMBUDSMAN and any(
+            stage.escalation_reasons_required for stage in self.stages
+        ):
+            raise ValueError(
+                "stages: escalation_reasons_required is not allowed under the Complaint Handling Code (6.12:"
+                " residents must not be required to explain their reasons for requesting a stage 2)"
+            )
+        return self
 
     def stage(self, number: int) -> Stage:
         for stage in self.stages:

@@ -155,7 +155,14 @@ def request_escalation(
             return Refusal(f"cannot request escalation of a complaint that is {state.status}")
     elif window is None:
         return Refusal(f"Stage {stage.number} is the last stage of this policy")
-    late = now > window.at
+    received = command.received_at or now
+    if received > now:
+        return Refusal("received_at: a request cannot have arrived in the future")
+    if stage.responded_at is not None and received < stage.responded_at:
+        return Refusal("received_at: a request for the next stage cannot have arrived before the response")
+    if policy.stage(stage.number).escalation_reasons_required and not command.reasons.strip():
+        return Refusal(f"this policy asks for the reasons for asking for Stage {stage.number + 1}")
+    late = received > window.at
     if late and not command.accept_late_reason:
         return Refusal(f"the window to ask for Stage {stage.number + 1} closed on {window.on.isoformat()}")
     if late and command.actor.role not in STAFF_ROLES:

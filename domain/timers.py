@@ -20,6 +20,7 @@ from domain.steps import Applied, Ctx
 # note can still be recorded; it stays open past it for as long as promised actions are outstanding.
 POST_CLOSURE = timedelta(days=90)
 PATCH_EXTENSION_LIMIT_TIMER = "extension-limit-timer"
+PATCH_REFERRAL_WINDOW = "ombudsman-referral-window"
 
 AWAITING_ACKNOWLEDGEMENT = frozenset({Status.RECEIVED, Status.ESCALATION_REQUESTED})
 
@@ -78,7 +79,12 @@ def next_timer(
     timers = deadline_timers(state, policy, patched)
     if state.status in FINAL_STATUSES and not any(action.completed_at is None for action in state.actions):
         final_at = state.history[-1].at if state.history else now
-        timers.append(Timer(at=final_at + POST_CLOSURE, kind="end_of_life"))
+        kept = POST_CLOSURE
+        if patched(PATCH_REFERRAL_WINDOW):
+            # Residents may go to the ombudsman months after the council's last word (the LGSCO within 12):
+            # the complaint stays open for the referral and the decision that long.
+            kept = max(POST_CLOSURE, timedelta(days=31 * policy.ombudsman.tracked_months))
+        timers.append(Timer(at=final_at + kept, kind="end_of_life"))
     return min(timers, key=lambda timer: timer.at) if timers else None
 
 

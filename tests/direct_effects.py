@@ -16,8 +16,11 @@ from activities.deadlines import (
     ResumeClock,
     ShiftWorkingDays,
 )
-from domain.models import Actor, ClockResumed, ComplaintState, Due, Intake, StagePlan, Status
-from domain.policy import Policy
+from domain import commands as cmd
+from domain import timers
+from domain.actions import ACTIONS
+from domain.models import Actor, ClockResumed, ComplaintState, Due, Intake, StagePlan, Status, Transition
+from domain.policy import Policy, SentBy
 from domain.steps import Ctx, new_stage
 
 
@@ -80,10 +83,16 @@ class DirectEffects:
             )
         )
 
-    async def escalation_window(self, stage: int, responded_at: datetime) -> Due | None:
+    async def escalation_window(
+        self, stage: int, responded_at: datetime, sent_by: SentBy = SentBy.EMAIL
+    ) -> Due | None:
         return await self.engine.escalation_window(
             EscalationWindow(
-                policy_id=self.policy.id, policy=self.policy, stage=stage, responded_at=responded_at
+                policy_id=self.policy.id,
+                policy=self.policy,
+                stage=stage,
+                responded_at=responded_at,
+                sent_by=sent_by,
             )
         )
 
@@ -104,3 +113,28 @@ async def new_complaint(policy: Policy, intake: Intake, reference: str = "T-1") 
         stages=[new_stage(1, intake.received_at, plan, intake.received_at)],
     )
     return Ctx(state, policy, effects), effects
+
+
+async def run(ctx: Ctx, name: str, command: cmd.Command) -> None:
+    """What the workflow does for one action: the rule, the step, the new status (no recording)."""
+    action = ACTIONS[name]
+    refusal = action.refusal(ctx.state, ctx.policy, command, ctx.effects.now())
+    assert refusal is None, refusal
+    applied = await action.step(ctx, command)
+    state = ctx.state
+    if state.history:
+        state.seq += 1
+    state.history.append(
+        Transition(
+            seq=state.seq,
+            at=ctx.effects.now(),
+            action=name,
+            actor=command.actor,
+            stage=state.stage,
+            from_status=state.status,
+            to_status=applied.status,
+            detail=applied.detail,
+        )
+    )
+    state.status = applied.status
+    timers.refresh_flags(state, ctx.policy)

@@ -11,11 +11,11 @@ from domain import commands as cmd
 from domain import timers
 from domain.actions import ACTIONS
 from domain.letters import complainant_recipient
-from domain.models import ActionItem, Outcome, Role, Status, Transition
+from domain.models import ActionItem, Outcome, Role, Status
 from domain.policy import Policy
 from domain.steps import Ctx
 from tests.api_helpers import settings_for
-from tests.direct_effects import new_complaint
+from tests.direct_effects import new_complaint, run
 from tests.factories import (
     INVESTIGATOR,
     LONDON,
@@ -30,31 +30,6 @@ from tests.factories import (
 # A Monday with no bank holiday in England in the following weeks: dates are plain weekday arithmetic.
 MONDAY = quiet_monday(datetime(2027, 6, 1, tzinfo=LONDON))
 NINE = datetime.combine(MONDAY, time(9, 0), tzinfo=LONDON)
-
-
-async def run(ctx: Ctx, name: str, command: cmd.Command) -> None:
-    """What the workflow does for one action: the rule, the step, the new status (no recording)."""
-    action = ACTIONS[name]
-    refusal = action.refusal(ctx.state, ctx.policy, command, ctx.effects.now())
-    assert refusal is None, refusal
-    applied = await action.step(ctx, command)
-    state = ctx.state
-    if state.history:
-        state.seq += 1
-    state.history.append(
-        Transition(
-            seq=state.seq,
-            at=ctx.effects.now(),
-            action=name,
-            actor=command.actor,
-            stage=state.stage,
-            from_status=state.status,
-            to_status=applied.status,
-            detail=applied.detail,
-        )
-    )
-    state.status = applied.status
-    timers.refresh_flags(state, ctx.policy)
 
 
 def refusal_of(ctx: Ctx, name: str, command: cmd.Command) -> str | None:

@@ -42,7 +42,8 @@ STEPS: dict[str, tuple[str, str, dict[str, Any]]] = {
 SCENARIOS: dict[str, tuple[list[str], list[str] | None]] = {
     "acknowledge": ([], ["ack"]),
     "assign": ([], ["withdraw"]),
-    "decline": ([], ["ack"]),
+    # A ground found during the investigation can be used until the response (not after it).
+    "decline": ([], ["ack", "respond"]),
     "request_information": (["ack"], []),
     "information_received": (["ack", "ask"], ["ack"]),
     "add_information": ([], ["withdraw"]),

@@ -43,6 +43,9 @@ async def test_lists_every_shipped_policy(api: Client) -> None:
         "complaint-handling-code",
         "council-003",
         "council-004",
+        "northern-ireland-model",
+        "scotland-model",
+        "wales-model",
         "westminster",
     ]
     one = (await client.get("/api/policies/bexley")).json()

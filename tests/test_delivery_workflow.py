@@ -65,6 +65,15 @@ async def test_acknowledging_emails_the_resident_once_and_the_case_lists_it(
             # The staff notice of the new complaint went to the officer who logged it, at the staff domain.
             assert any("olivia.officer@" in str(m.get("to")) for m in list_messages(catcher.folder))
 
+            async def settled() -> bool:
+                letters = await ComplaintRepository(pool).notifications(reference=reference)
+                return (
+                    next(letter for letter in letters if letter.template == "acknowledgement").status
+                    != "sending"
+                )
+
+            # The e-mail is in the catcher a moment before the outbox row is settled after it.
+            await _until(settled, "the acknowledgement settled in the outbox")
             letters = await ComplaintRepository(pool).notifications(reference=reference)
             acknowledgement = next(letter for letter in letters if letter.template == "acknowledgement")
             assert acknowledgement.status == "sent"

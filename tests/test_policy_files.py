@@ -21,6 +21,9 @@ SHIPPED = (
     "council-003",
     "council-004",
     "complaint-handling-code",
+    "scotland-model",
+    "wales-model",
+    "northern-ireland-model",
 )
 BEXLEY = (POLICIES_DIR / "bexley.toml").read_text(encoding="utf-8")
 

@@ -294,12 +294,18 @@ async def test_staff_named_in_the_complaint_cannot_act_or_be_assigned(
         await act(s.handle, "acknowledge", cmd.Acknowledge(actor=OFFICER))
         with pytest.raises(WorkflowUpdateFailedError):
             await act(s.handle, "respond", RESPONSE)
-        state = await act(s.handle, "assign", cmd.Assign(actor=OFFICER, assignee=REVIEWER.id))
-        assert state.assigned_to == REVIEWER.id
+        # A reviewer answers Stage 2 only; the workflow refuses it at Stage 1 as the API does.
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await act(
+                s.handle, "respond", cmd.Respond(actor=REVIEWER, outcome=Outcome.UPHELD, findings="At fault.")
+            )
+        assert "a reviewer cannot respond at Stage 1" in str(refused.value.cause)
+        state = await act(s.handle, "assign", cmd.Assign(actor=OFFICER, assignee=MANAGER.id))
+        assert state.assigned_to == MANAGER.id
         state = await act(
             s.handle,
             "respond",
-            cmd.Respond(actor=REVIEWER, outcome=Outcome.UPHELD, findings="The officer was at fault."),
+            cmd.Respond(actor=MANAGER, outcome=Outcome.UPHELD, findings="The officer was at fault."),
         )
         assert state.status is Status.RESPONDED
         assert INVESTIGATOR.id not in {row["actor_id"] for row in await s.events()}

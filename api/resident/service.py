@@ -157,7 +157,8 @@ class EscalationBody(CleanInput):
         },
     )
 
-    reasons: str = Field(min_length=1, max_length=10_000)
+    # The Complaint Handling Code (6.12): a resident must not be required to explain why they want Stage 2.
+    reasons: str = Field(default="", max_length=10_000)
     outcome_wanted: str = Field(default="", max_length=5_000)
 
 

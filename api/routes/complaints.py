@@ -16,8 +16,8 @@ from api.errors import PROBLEM_RESPONSES, ProblemError
 from api.idempotency import run_once
 from api.intake import open_case
 from api.schemas import ComplaintCreate, ComplaintList, ComplaintRead, etag_of, full_read, read_of, summary_of
+from domain.intake_rules import check_representative, check_time_limit
 from domain.models import Actor, Intake, Role, Status
-from domain.policy import ConsentNeeded
 from store.audit import AuditEntry, AuditRepository
 from store.complaints import ComplaintFilters, ComplaintRepository, search_complaints
 from store.resident_access import ResidentAccessRepository
@@ -46,18 +46,12 @@ def _check_intake(body: ComplaintCreate, policies: Policies) -> None:
             "Invalid request",
             "complainant: a name and one way to reply (email, address or phone) are needed",
         )
-    if body.representative is not None:
-        if not policy.complainants.representatives_allowed:
-            raise ProblemError(
-                422, "Invalid request", "representative: this policy does not accept representatives"
-            )
-        needs_consent = policy.complainants.representative_consent is not ConsentNeeded.NONE
-        if needs_consent and not body.representative.consent_recorded:
-            raise ProblemError(
-                422,
-                "Invalid request",
-                "representative: the complainant's consent must be recorded before a representative can act",
-            )
+    representative_problem = check_representative(policy, body.representative)
+    if representative_problem:
+        raise ProblemError(422, "Invalid request", representative_problem)
+    time_problem = check_time_limit(policy, body.received_at, body.matter_arose_on, body.out_of_time_reason)
+    if time_problem:
+        raise ProblemError(422, "Invalid request", time_problem)
 
 
 @router.post("", status_code=201, response_model=ComplaintRead, responses=PROBLEM_RESPONSES)

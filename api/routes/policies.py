@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from api.deps import Policies
 from api.errors import PROBLEM_RESPONSES, ProblemError
 from domain import deadlines
-from domain.policy import Policy
+from domain.policy import Policy, SentBy
 
 router = APIRouter(prefix="/api/policies", tags=["policies"])
 
@@ -32,6 +32,7 @@ class DeadlinePlan(BaseModel):
     respond_by: date
     extension_limit_by: date | None
     escalation_request_by: date | None = None
+    response_received_on: date | None = None
 
 
 def _policy(policies: dict[str, Policy], policy_id: str) -> Policy:
@@ -70,6 +71,9 @@ async def plan_deadlines(
     stage: Annotated[int, Query(ge=1, le=2)] = 1,
     acknowledged: date | None = None,
     responded: date | None = None,
+    response_sent_by: Annotated[
+        SentBy, Query(description="How the response was sent: it decides when the complainant got it")
+    ] = SentBy.EMAIL,
 ) -> DeadlinePlan:
     """The dates a complaint received then would run to under this policy."""
     policy = _policy(policies, policy_id)
@@ -77,7 +81,7 @@ async def plan_deadlines(
         raise ProblemError(422, "Invalid request", f"policy {policy_id!r} has no stage {stage}")
     if isinstance(received, datetime) and received.tzinfo is None:
         raise ProblemError(422, "Invalid request", "received: a datetime needs a timezone offset (e.g. Z)")
-    planned = deadlines.plan_stage(policy, stage, received, acknowledged, responded)
+    planned = deadlines.plan_stage(policy, stage, received, acknowledged, responded, response_sent_by)
     return DeadlinePlan(
         policy_id=policy.id,
         stage=stage,
@@ -86,4 +90,7 @@ async def plan_deadlines(
         respond_by=planned.respond_by,
         extension_limit_by=planned.extension_limit_by,
         escalation_request_by=planned.escalation_request_by,
+        response_received_on=(
+            deadlines.response_received_on(policy, responded, response_sent_by) if responded else None
+        ),
     )

@@ -26,12 +26,13 @@ from domain.models import (
     StageState,
     Status,
 )
-from domain.policy import Policy
+from domain.policy import Policy, SentBy
 
 # Behaviour changes that apply steps consult (the workflow answers them with workflow.patched).
 PATCH_REPLAN_ONLY_FROM_ACKNOWLEDGEMENT = "replan-only-from-acknowledgement"
 PATCH_CLOCK_RESTART_LETTER = "clock-restart-letter"
 PATCH_CLEAR_OVERDUE_WHEN_MOVED = "clear-overdue-when-moved"
+PATCH_LATE_ACKNOWLEDGEMENT_BUYS_NO_TIME = "late-acknowledgement-buys-no-time"
 
 
 class Effects(Protocol):
@@ -57,7 +58,9 @@ class Effects(Protocol):
         self, respond_by: date, extension_limit_by: date | None, paused_at: datetime, resumed_at: datetime
     ) -> ClockResumed: ...
 
-    async def escalation_window(self, stage: int, responded_at: datetime) -> Due | None: ...
+    async def escalation_window(
+        self, stage: int, responded_at: datetime, sent_by: SentBy = SentBy.EMAIL
+    ) -> Due | None: ...
 
     async def open_linked(self, intake: Intake, actor: Actor) -> str: ...
 

@@ -11,14 +11,21 @@ from domain.steps import Applied, Ctx, new_stage
 async def request_escalation(ctx: Ctx, command: cmd.RequestEscalation) -> Applied:
     state, effects = ctx.state, ctx.effects
     now = effects.now()
+    # A request that came by post or phone and was logged later keeps the day it arrived.
+    received = command.received_at or now
     previous = state.current
     assert previous.escalation_request_by is not None  # the rule refused a last stage
-    late = now > previous.escalation_request_by.at
+    late = received > previous.escalation_request_by.at
     number = previous.number + 1
-    plan = await effects.plan(number, now)
+    plan = await effects.plan(number, received)
     state.stages.append(
         new_stage(
-            number, now, plan, now, request_reasons=command.reasons, outcome_wanted=command.outcome_wanted
+            number,
+            received,
+            plan,
+            now,
+            request_reasons=command.reasons,
+            outcome_wanted=command.outcome_wanted,
         )
     )
     state.stage = number
@@ -30,6 +37,7 @@ async def request_escalation(ctx: Ctx, command: cmd.RequestEscalation) -> Applie
         "late": late,
         "accepted_late_reason": command.accept_late_reason if late else None,
         "window_closed_on": previous.escalation_request_by.on,
+        "received_at": command.received_at,
     }
     notice = staff_notice(
         state,

@@ -6,6 +6,7 @@ from domain import commands as cmd
 from domain.letters import staff_notice, to_complainant
 from domain.models import LedgerEntry, Status
 from domain.steps import (
+    PATCH_LATE_ACKNOWLEDGEMENT_BUYS_NO_TIME,
     PATCH_REPLAN_ONLY_FROM_ACKNOWLEDGEMENT,
     Applied,
     Ctx,
@@ -20,8 +21,15 @@ async def acknowledge(ctx: Ctx, command: cmd.Acknowledge) -> Applied:
     if counts_from == "acknowledgement" or (
         counts_from != "receipt" and not effects.patched(PATCH_REPLAN_ONLY_FROM_ACKNOWLEDGEMENT)
     ):
-        # The response window counts from acknowledgement: plan it now that the day is known.
-        plan = await effects.plan(stage.number, stage.received_at, stage.acknowledged_at)
+        # The response window counts from acknowledgement: plan it now that the day is known. A late
+        # acknowledgement buys no time (Barking and Dagenham, the Code): the response counts from the
+        # earlier of the acknowledgement and its due date, unless the policy says a late one moves it.
+        counted_from = stage.acknowledged_at
+        if not policy.stage(stage.number).late_acknowledgement_moves_response and effects.patched(
+            PATCH_LATE_ACKNOWLEDGEMENT_BUYS_NO_TIME
+        ):
+            counted_from = min(stage.acknowledged_at, stage.plan.acknowledge.at)
+        plan = await effects.plan(stage.number, stage.received_at, counted_from)
         stage.plan = plan
         stage.respond_by = plan.respond.on
         stage.extension_limit_by = plan.extension_limit.on if plan.extension_limit else None

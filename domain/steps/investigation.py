@@ -132,7 +132,7 @@ async def respond(ctx: Ctx, command: cmd.Respond) -> Applied:
                 update={"due_at": due.at, "completed_at": None, "completed_by": None, "overdue": False}
             )
         )
-    window = await effects.escalation_window(stage.number, stage.responded_at)
+    window = await effects.escalation_window(stage.number, stage.responded_at, command.sent_by)
     stage.escalation_request_by = window
     final = window is None
     if final:
@@ -146,6 +146,7 @@ async def respond(ctx: Ctx, command: cmd.Respond) -> Applied:
         "outcome": command.outcome,
         "on_time": stage.responded_at <= stage.plan.respond.at or stopped_in_time,
         "escalation_request_by": window.on if window else None,
+        "sent_by": command.sent_by,
     }
     letter = to_complainant(
         state,

@@ -29,7 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.records import AllocateReference, RecordActivities, RecordEvent
     from core.temporal import workflow_id
     from domain.models import Actor, ClockResumed, Due, Intake, OpenComplaint, StagePlan
-    from domain.policy import Policy
+    from domain.policy import Policy, SentBy
 
 # Behaviour changes of the workflow itself (the apply steps and timers name their own, in domain/).
 PATCH_RETIRE_PAST_REMINDERS = "retire-past-reminders"
@@ -37,6 +37,7 @@ PATCH_DELIVER_NOTIFICATIONS = "deliver-notifications"
 PATCH_STRICT_INDEPENDENCE = "strict-stage2-independence"
 PATCH_POLICY_IN_INPUT = "policy-in-input"
 PATCH_LEAN_STEPS = "lean-steps"
+PATCH_ROLES_IN_WORKFLOW = "roles-in-workflow"
 
 # Operational errors (a database outage, a worker without a council's file yet) are retried for ever: a
 # complaint never fails for them. Only data that can never be stored or counted is not retried, and the
@@ -153,9 +154,15 @@ class WorkflowEffects:
         resumed: ClockResumed = await _call(DeadlineActivities.resume_clock, request)
         return resumed
 
-    async def escalation_window(self, stage: int, responded_at: datetime) -> Due | None:
+    async def escalation_window(
+        self, stage: int, responded_at: datetime, sent_by: SentBy = SentBy.EMAIL
+    ) -> Due | None:
         request = EscalationWindow(
-            policy_id=self.policy.id, policy=self._frozen(), stage=stage, responded_at=responded_at
+            policy_id=self.policy.id,
+            policy=self._frozen(),
+            stage=stage,
+            responded_at=responded_at,
+            sent_by=sent_by,
         )
         window: Due | None = await _call(DeadlineActivities.escalation_window, request)
         return window

@@ -53,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
         PATCH_DELIVER_NOTIFICATIONS,
         PATCH_POLICY_IN_INPUT,
         PATCH_RETIRE_PAST_REMINDERS,
+        PATCH_ROLES_IN_WORKFLOW,
         PATCH_STRICT_INDEPENDENCE,
         WorkflowEffects,
     )
@@ -141,9 +142,14 @@ class ComplaintWorkflow:
         self._state = ComplaintState(
             reference=start.reference, intake=start.intake, status=Status.RECEIVED, stage=1, stages=[stage]
         )
-        transition = self._transition(
-            "receive", start.opened_by, Status.RECEIVED, {"channel": start.intake.channel}
-        )
+        detail: dict[str, Any] = {"channel": start.intake.channel}
+        if start.intake.out_of_time_reason:
+            # Past the policy's time limit, taken on at the council's discretion: the reason is on record.
+            detail |= {
+                "matter_arose_on": start.intake.matter_arose_on,
+                "accepted_out_of_time": start.intake.out_of_time_reason,
+            }
+        transition = self._transition("receive", start.opened_by, Status.RECEIVED, detail)
         notice = staff_notice(self._state, "new_complaint", start.opened_by.id)
         await self._record(transition, [notice], first=True)
 
@@ -206,7 +212,8 @@ class ComplaintWorkflow:
         async with self._lock:
             state, policy = self._ready_state(), self._ready_policy()
             strict = not action.rule_is_strict or workflow.patched(PATCH_STRICT_INDEPENDENCE)
-            refusal = action.refusal(state, policy, command, workflow.now(), strict=strict)
+            roles = workflow.patched(PATCH_ROLES_IN_WORKFLOW)
+            refusal = action.refusal(state, policy, command, workflow.now(), strict=strict, roles=roles)
             if refusal is not None:
                 raise _refuse(refusal)
             # If the change cannot be computed or recorded, the complaint stays exactly as it was.

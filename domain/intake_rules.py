@@ -1,0 +1,63 @@
+"""What a council's policy asks of a new complaint before it is taken on: who may represent the complainant
+(with what consent on file) and the time limit for making a complaint. Pure functions, shared by the staff
+API and the resident pages; each returns a reason a person can act on, or None."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from domain.calendar import add_months
+from domain.models import Representative
+from domain.policy import ConsentNeeded, Policy
+
+
+def check_representative(policy: Policy, representative: Representative | None) -> str | None:
+    if representative is None:
+        return None
+    rules = policy.complainants
+    if not rules.representatives_allowed:
+        return "representative: this policy does not accept representatives"
+    if representative.kind not in rules.representative_kinds:
+        allowed = ", ".join(rules.representative_kinds)
+        return (
+            f"representative.kind: {policy.name} does not accept a {representative.kind} as a representative"
+            f" (accepted: {allowed})"
+        )
+    if rules.representative_consent is not ConsentNeeded.NONE and not representative.consent_recorded:
+        return "representative: the complainant's consent must be recorded before a representative can act"
+    if representative.consent_recorded and not rules.consent_accepted(representative.consent_kind):
+        return (
+            f"representative.consent_kind: {policy.name} needs {rules.representative_consent.value} consent"
+            f" on file, not {representative.consent_kind}"
+        )
+    return None
+
+
+def out_of_time(policy: Policy, received: datetime | date, matter_arose_on: date | None) -> bool:
+    """Made later than the policy's time limit after the matter happened (or came to notice)?"""
+    if matter_arose_on is None:
+        return False
+    received_on = received.date() if isinstance(received, datetime) else received
+    return add_months(matter_arose_on, policy.time_limit.months) < received_on
+
+
+def check_time_limit(
+    policy: Policy, received: datetime | date, matter_arose_on: date | None, reason: str | None
+) -> str | None:
+    received_on = received.date() if isinstance(received, datetime) else received
+    if matter_arose_on is not None and matter_arose_on > received_on:
+        return "matter_arose_on: cannot be after the complaint was received"
+    if not out_of_time(policy, received, matter_arose_on):
+        return None
+    months = policy.time_limit.months
+    if not policy.time_limit.late_at_discretion:
+        return (
+            f"matter_arose_on: more than {months} months before the complaint, outside {policy.name}'s time"
+            " limit: decline it as out of time"
+        )
+    if not (reason or "").strip():
+        return (
+            f"out_of_time_reason: the matter arose more than {months} months before the complaint; give the"
+            " reason for taking it on at the council's discretion, or decline it as out of time"
+        )
+    return None
