@@ -16,6 +16,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.deadlines import DeadlineActivities
 from activities.notify import DeliverEvent, NotifyActivities
 from activities.records import RecordActivities
+from activities.retention import RetentionActivities
 from core.schedules import ensure_schedules, scheduled_jobs
 from core.services import open_services
 from core.settings import Settings, get_settings
@@ -25,8 +26,9 @@ from notifications.delivery import DeliveryOptions
 from notifications.dispatcher import OutboxDispatcher
 from store.idempotency import IdempotencyRepository
 from workflows.complaint import ComplaintWorkflow
+from workflows.retention import RetentionPurgeWorkflow
 
-WORKFLOWS: Sequence[type] = [ComplaintWorkflow]
+WORKFLOWS: Sequence[type] = [ComplaintWorkflow, RetentionPurgeWorkflow]
 # The sandbox still refuses non-deterministic calls (clock, I/O, random) inside workflow code; our own modules
 # are passed through instead of being imported afresh for every workflow run: they hold no mutable global
 # state, and re-importing them cost more Python CPU per complaint than the engine itself (bench/README.md).
@@ -62,6 +64,7 @@ def activities_for(
     """Every activity; `sender` delivers the outbox (by default the one NOTIFICATION_CHANNEL names)."""
     settings = get_settings()
     deadlines = DeadlineActivities(policies)
+    retention = RetentionActivities(pool, policies)
     notify = NotifyActivities(
         pool,
         sender if sender is not None else sender_from_settings(settings),
@@ -86,6 +89,9 @@ def activities_for(
         records.record_event,
         records.allocate_reference,
         notify.deliver_event,
+        retention.find_due,
+        retention.delete_history,
+        retention.destroy,
     ]
 
 

@@ -18,11 +18,13 @@ from api.routes import (
     actions,
     attachments,
     auth,
+    codec,
     complaints,
     conflicts,
     dev_mail,
     equality,
     health,
+    personal_data,
     policies,
     public,
     reports,
@@ -76,12 +78,17 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         conflicts,
         equality,
         actions,
+        personal_data,
         reports,
         public,
         dev_mail,
         resident_pages,
+        codec,
     ):
         app.include_router(module.router, responses=edge)
+    # The Temporal Web UI calls the codec endpoints from the browser: CORS for its origins, there only.
+    configured = services.settings if services is not None else settings or get_settings()
+    app.add_middleware(codec.CodecCORS, origins=configured.codec_origins)
     app.mount("/resident-static", StaticFiles(directory=RESIDENT_STATIC), name="resident-static")
     # GOV.UK Frontend's CSS finds its fonts and images under /assets.
     app.mount("/assets", StaticFiles(directory=RESIDENT_STATIC / "govuk-frontend" / "assets"), name="assets")

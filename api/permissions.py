@@ -36,6 +36,10 @@ OPERATIONS: dict[str, frozenset[Role]] = {
     # see it, and only in aggregate.
     "record_equality": frozenset({OFFICER, MANAGER}),
     "equality_report": frozenset({MANAGER}),
+    # Personal data in bulk: decrypting Temporal payloads for the Web UI (operations), and answering a
+    # resident's subject access request (information governance). Managers and admins only.
+    "decode_payloads": frozenset({MANAGER, ADMIN}),
+    "subject_access": frozenset({MANAGER, ADMIN}),
 }
 # The operations listed after the lifecycle actions in the matrix (the case's side operations).
 _AFTER_ACTIONS = [

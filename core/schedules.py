@@ -49,7 +49,17 @@ class ScheduledJob:
 
 def scheduled_jobs() -> list[ScheduledJob]:
     """The service's schedules. Each issue that adds a job adds one entry here."""
-    return []
+    return [
+        ScheduledJob(
+            schedule_id="retention-purge",
+            workflow="RetentionPurge",  # workflows/retention.py
+            description="Destroy the personal data of complaints past their policy's retention period",
+            hour=2,
+            minute=30,
+            arg={},  # a PurgeRequest with no fields set: retention measured at the run's own time
+            run_timeout=timedelta(hours=6),
+        ),
+    ]
 
 
 def build_schedule(job: ScheduledJob, task_queue: str) -> Schedule:

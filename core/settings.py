@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -9,9 +10,13 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.codec import DEV_KEY, DEV_PAYLOAD_KEYS, parse_payload_keys
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEV_JWT_SECRET = "dev-only-secret-change-me-0123456789abcdef"
 SslMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
+DEV_AUDIT_HMAC_KEY = "dev-only-audit-key-change-me-0123456789"
+DEV_KEY_BYTES = base64.b64decode(DEV_KEY)
 
 
 class Settings(BaseSettings):
@@ -110,10 +115,32 @@ class Settings(BaseSettings):
         default=DEV_JWT_SECRET,
         description="HMAC secret of the dev token endpoint; must be changed outside development.",
     )
-    oidc_issuer: str | None = Field(default=None, description="Production: the identity provider's issuer.")
-    oidc_audience: str | None = Field(default=None, description="Production: the expected token audience.")
+    oidc_issuer: str | None = Field(
+        default=None, description="The identity provider's issuer (required in production)."
+    )
+    oidc_audience: str | None = Field(
+        default=None, description="The expected token audience (required in production)."
+    )
     oidc_jwks_url: str | None = Field(
-        default=None, description="Production: the identity provider's JWKS URL."
+        default=None, description="The identity provider's JWKS URL (required in production)."
+    )
+    staff_id_claim: str = Field(
+        default="sub",
+        min_length=1,
+        description="Token claim naming the staff member (conflict-of-interest checks, assignment, audit).",
+    )
+    payload_keys: str | None = Field(
+        default=None,
+        description="AES-256 keys of the Temporal payload codec, `id:base64key,...`; the first encrypts.",
+    )
+    audit_hmac_key: str = Field(
+        default=DEV_AUDIT_HMAC_KEY,
+        min_length=16,
+        description="HMAC key that stands for free text in the audit trail; change outside development.",
+    )
+    temporal_ui_origins: str = Field(
+        default="http://127.0.0.1:8233,http://localhost:8233",
+        description="Temporal Web UI origins that may call the codec endpoints (CORS), comma separated.",
     )
     log_level: str = Field(default="INFO", description="Python log level.")
     public_base_url: str | None = Field(
@@ -228,6 +255,17 @@ class Settings(BaseSettings):
     def session_cookie_secure(self) -> bool:
         return self.environment == "production" if self.cookie_secure is None else self.cookie_secure
 
+    @property
+    def payload_keys_or_dev(self) -> str:
+        """PAYLOAD_KEYS, or the fixed development key outside production (production refuses to start
+        without real keys, see below)."""
+        return self.payload_keys or DEV_PAYLOAD_KEYS
+
+    @property
+    def codec_origins(self) -> list[str]:
+        origins = (origin.strip().rstrip("/") for origin in self.temporal_ui_origins.split(","))
+        return [origin for origin in origins if origin]
+
     @model_validator(mode="after")
     def _tls_settings_agree(self) -> Settings:
         not_verifying = {"disable", "allow", "prefer"}
@@ -246,6 +284,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_dev_secrets_in_production(self) -> Settings:
+        if self.payload_keys:
+            parse_payload_keys(self.payload_keys)  # a malformed key stops the service, in any environment
         if self.environment == "production":
             if self.jwt_secret == DEV_JWT_SECRET:
                 raise ValueError("JWT_SECRET must be set to a real secret in production")
@@ -253,6 +293,15 @@ class Settings(BaseSettings):
                 raise ValueError("DATABASE_URL must be set in production")
             if not self.temporal_address and not self.temporal_config_file:
                 raise ValueError("TEMPORAL_ADDRESS (or TEMPORAL_CONFIG_FILE) must be set in production")
+            # Fail closed: no identity provider, no sign-in (HS256 dev tokens are never accepted here).
+            if not (self.oidc_issuer and self.oidc_audience and self.oidc_jwks_url):
+                raise ValueError("OIDC_ISSUER, OIDC_AUDIENCE and OIDC_JWKS_URL must be set in production")
+            if not self.payload_keys:
+                raise ValueError("PAYLOAD_KEYS must be set in production (personal data in Temporal)")
+            if any(key.key == DEV_KEY_BYTES for key in parse_payload_keys(self.payload_keys)):
+                raise ValueError("PAYLOAD_KEYS must not contain the development key in production")
+            if self.audit_hmac_key == DEV_AUDIT_HMAC_KEY:
+                raise ValueError("AUDIT_HMAC_KEY must be set to a real secret in production")
             if self.notification_channel == "notify" and not (
                 self.notify_api_key and self.notify_email_template_id
             ):

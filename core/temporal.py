@@ -1,5 +1,6 @@
 """One place that builds Temporal clients: the API, the worker, the CLI, the tests and the replayer use it,
-so they share the data converter and the connection configuration.
+so they share the data converter (with its payload codec, core/codec.py, which encrypts personal data) and
+the connection configuration.
 
 The connection comes from the Temporal SDK's own environment configuration (`temporalio.envconfig`): the
 `TEMPORAL_*` variables (address, namespace, API key, TLS client certificate, key and CA) and the profiles of
@@ -10,6 +11,7 @@ also come from `.env`) and hands them to the SDK, which merges them over the pro
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
@@ -28,10 +30,11 @@ from temporalio.client import (
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 from temporalio.envconfig import ClientConfigProfile, ClientConnectConfig
 from temporalio.service import RPCError, RPCStatusCode
 
+from core.codec import DEV_PAYLOAD_KEYS, EncryptionCodec, parse_payload_keys
 from core.search_attributes import SEARCH_ATTRIBUTE_TYPES
 from core.settings import Settings, get_settings
 
@@ -42,6 +45,7 @@ __all__ = [
     "connect",
     "connect_options",
     "data_converter",
+    "history_converter",
     "sdk_environment",
     "workflow_id",
 ]
@@ -53,8 +57,21 @@ class TemporalConfigError(ValueError):
     """The Temporal connection settings or profile file cannot make a connection (no traceback)."""
 
 
-def data_converter() -> DataConverter:
-    return pydantic_data_converter
+def data_converter(settings: Settings | None = None) -> DataConverter:
+    """Pydantic payloads, encrypted by the payload codec with the keys of PAYLOAD_KEYS (the first encrypts,
+    all decrypt). Failure messages and stack traces are encoded too: a refusal's reason may quote a case."""
+    keys = parse_payload_keys((settings or get_settings()).payload_keys_or_dev)
+    return dataclasses.replace(
+        pydantic_data_converter,
+        payload_codec=EncryptionCodec(keys),
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )
+
+
+def history_converter() -> DataConverter:
+    """The converter of the committed histories (tests/histories/): recorded under the fixed dev key (or
+    plain, before the codec), so they replay whatever PAYLOAD_KEYS the machine has."""
+    return data_converter(Settings(_env_file=None, environment="test", payload_keys=DEV_PAYLOAD_KEYS))
 
 
 def workflow_id(reference: str) -> str:
@@ -135,7 +152,7 @@ async def connect(
     `interceptors`: the API's `RequestDeadline`."""
     options: dict[str, Any] = dict(connect_options(address, namespace, settings=settings, environ=environ))
     return await Client.connect(
-        **options, data_converter=data_converter(), lazy=lazy, interceptors=interceptors
+        **options, data_converter=data_converter(settings), lazy=lazy, interceptors=interceptors
     )
 
 

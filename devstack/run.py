@@ -80,13 +80,21 @@ def main() -> None:
         temporal_address = settings.temporal_address
         if not temporal_address:
             temporal_address = "127.0.0.1:7233"
-            temporal = start_temporal_dev_server(data_dir / "temporal", ui_port=settings.temporal_ui_port)
+            temporal = start_temporal_dev_server(
+                data_dir / "temporal",
+                ui_port=settings.temporal_ui_port,
+                # The UI reads payloads (encrypted by the payload codec) through the API's codec endpoints.
+                codec_endpoint=f"http://{settings.api_host}:{settings.api_port}/codec",
+            )
             children.append(("temporal dev server", temporal))
             print(
                 f"Temporal dev server at {temporal_address} (log: {data_dir / 'temporal' / 'temporal.log'})"
             )
         seeded = asyncio.run(_prepare(settings, database_url, temporal_address))
         env = {**os.environ, "DATABASE_URL": database_url, "TEMPORAL_ADDRESS": temporal_address}
+        # The dev UI calls the codec endpoints from the browser, from its own origin (CORS).
+        ui_port = settings.temporal_ui_port
+        env.setdefault("TEMPORAL_UI_ORIGINS", f"http://127.0.0.1:{ui_port},http://localhost:{ui_port}")
         mail_note = f"(NOTIFICATION_CHANNEL={settings.notification_channel})"
         if settings.notification_channel == "smtp" and settings.smtp_host in ("127.0.0.1", "localhost"):
             # E-mail goes to a local catcher: nothing leaves the machine, every message is kept as a file.

@@ -96,9 +96,11 @@ def port_free(host: str, port: int) -> bool:
 
 
 def start_temporal_dev_server(
-    data_dir: Path, *, port: int = 7233, ui_port: int = 8233
+    data_dir: Path, *, port: int = 7233, ui_port: int = 8233, codec_endpoint: str | None = None
 ) -> subprocess.Popen[bytes]:
-    """The Temporal dev server with its Web UI, keeping its state in a database file under `data_dir`."""
+    """The Temporal dev server with its Web UI, keeping its state in a database file under `data_dir`.
+
+    With `codec_endpoint` (the API's /codec), the UI decrypts the service's encrypted payloads through it."""
     data_dir.mkdir(parents=True, exist_ok=True)
     for taken in (port, ui_port):
         if not port_free("127.0.0.1", taken):
@@ -121,6 +123,7 @@ def start_temporal_dev_server(
             str(data_dir / "temporal.db"),
             "--log-level",
             "warn",
+            *(["--ui-codec-endpoint", codec_endpoint] if codec_endpoint else []),
         ],
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -213,6 +213,12 @@ class Complainants(_Strict):
         return kind == "written"
 
 
+# How long a finalised complaint's personal data is kept when the policy does not say: six years, the period
+# local authorities' records retention schedules commonly give complaint files (the Complaint Handling Code
+# sets no period). The retention purge (workflows/retention.py) destroys it after that.
+DEFAULT_RETENTION_YEARS = 6
+
+
 class Policy(_Strict):
     """One council's complaints procedure."""
 
@@ -235,6 +241,12 @@ class Policy(_Strict):
         ge=1,
         le=10_000_000,
         description="Homes owned (or households served) for complaints per 1,000 homes (RSH measure CH01).",
+    )
+    retention_years: int = Field(
+        default=DEFAULT_RETENTION_YEARS,
+        ge=1,
+        le=100,
+        description="Whole years a complaint's personal data is kept after the complaint is finalised.",
     )
 
     @field_validator("timezone")

@@ -52,12 +52,20 @@ from notifications.channels import (
     TransientDeliveryError,
 )
 from notifications.render import RenderError, render
+from store.audit import AuditRepository
 
 log = logging.getLogger(__name__)
 
 FINAL = frozenset({"sent", "failed", "skipped", "uncertain"})
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _ERROR_LIMIT = 1_000
+# A provider's error often quotes the recipient ("550 <ada@example.org>: no such user"): logs get it masked.
+_ADDRESS = re.compile(r"[^\s<>\"'(),;:]+@[^\s<>\"'(),;:]+")
+
+
+def _loggable(error: object) -> str:
+    return _ADDRESS.sub("<address>", str(error))
+
 
 Connection = asyncpg.Connection | PoolConnectionProxy
 
@@ -182,7 +190,12 @@ async def deliver_one(
     except PermanentDeliveryError as error:
         return await _after_failure(pool, row, attempt, str(error), "failed")
     except Exception as error:  # UncertainDeliveryError, or anything unexpected: it may have gone out
-        log.warning("notification %s may or may not have been sent: %r", notification_id, error)
+        log.warning(
+            "notification %s may or may not have been sent: %s: %s",
+            notification_id,
+            type(error).__name__,
+            _loggable(error),
+        )
         return await _after_failure(pool, row, attempt, f"{type(error).__name__}: {error}", "uncertain")
     if recovered is not None:
         return await _settle_recovered(pool, row, attempt, provider_id, recovered)
@@ -315,7 +328,7 @@ async def _fail(connection: Connection, row: asyncpg.Record, error: str, *, fina
         "delivery_uncertain" if final_status == "uncertain" else "delivery_failed",
         {"status": final_status, "error": error[:_ERROR_LIMIT]},
     )
-    log.warning("notification %s %s: %s (staff flagged)", row["id"], final_status, error)
+    log.warning("notification %s %s: %s (staff flagged)", row["id"], final_status, _loggable(error))
 
 
 async def _flag(connection: Connection, row: asyncpg.Record, action: str, detail: dict[str, Any]) -> None:
@@ -323,12 +336,19 @@ async def _flag(connection: Connection, row: asyncpg.Record, action: str, detail
     await connection.execute(
         "UPDATE complaints SET delivery_problem = true WHERE reference = $1", row["reference"]
     )
-    await connection.execute(
-        "INSERT INTO audit_log (actor_id, actor_role, action, reference, after)"
-        " VALUES ('system', 'system', $1, $2, $3)",
-        action,
-        row["reference"],
-        {"notification_id": row["id"], "template": row["template"], "audience": row["audience"], **detail},
+    # Through the audit repository, which redacts: a provider's error may quote the resident's address.
+    await AuditRepository(connection).append(
+        actor_id="system",
+        actor_role="system",
+        action=action,
+        reference=row["reference"],
+        request_id=None,
+        after={
+            "notification_id": row["id"],
+            "template": row["template"],
+            "audience": row["audience"],
+            **detail,
+        },
     )
 
 

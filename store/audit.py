@@ -1,14 +1,83 @@
-"""The append-only audit log: who did or read what, when, with the request id and before/after."""
+"""The append-only audit log: who did or read what, when, with the request id and which fields changed.
+
+The audit trail outlives every complaint (a trigger refuses updates and deletes, and the retention purge
+leaves it alone), so it must never hold the resident's personal data. Everything written through here is
+redacted first (`redact`): structure, numbers, booleans, dates and the values of fields known to be codes
+(status, stage, outcome, service area, staff ids...) are kept; every other piece of text is replaced by its
+length and a keyed hash (HMAC-SHA256 with AUDIT_HMAC_KEY, truncated), so an auditor can tell that a field
+changed, and whether two requests carried the same text, without being able to read it.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel
 
+from core.settings import get_settings
 from store.complaints import Executor
+
+# Fields whose text values are codes, dates or staff ids, never a resident's words: kept as they are.
+CODE_FIELDS = frozenset(
+    {
+        "action_id",
+        "agreed",
+        "anonymous",
+        "assignee",
+        "assignee_role",
+        "audience",
+        "body",
+        "channel",
+        "consent_recorded",
+        "due_on",
+        "exclusion_code",
+        "kind",
+        "namespace",
+        "new_respond_by",
+        "notification_id",
+        "outcome",
+        "owner",
+        "policy_id",
+        "received_at",
+        "related_to",
+        "review_on",
+        "role",
+        "seq",
+        "service_area",
+        "stage",
+        "staff_complained_about",
+        "status",
+        "template",
+        "until",
+        "up_to",
+    }
+)
+HASH_CHARS = 16
+
+
+def keyed_hash(text: str, key: str) -> str:
+    return hmac.new(key.encode(), text.encode(), hashlib.sha256).hexdigest()[:HASH_CHARS]
+
+
+def redact(value: Any, key: str, *, field: str | None = None) -> Any:
+    """`value` with every piece of free text replaced by `{"chars": n, "hmac": "..."}`."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(name): redact(item, key, field=str(name)) for name, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [redact(item, key, field=field) for item in value]
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    if field in CODE_FIELDS:
+        return text
+    return {"chars": len(text), "hmac": keyed_hash(text, key)}
 
 
 class AuditEntry(BaseModel):
@@ -24,8 +93,9 @@ class AuditEntry(BaseModel):
 
 
 class AuditRepository:
-    def __init__(self, db: Executor) -> None:
+    def __init__(self, db: Executor, *, hmac_key: str | None = None) -> None:
         self._db = db
+        self._key = hmac_key or get_settings().audit_hmac_key
 
     async def append(
         self,
@@ -38,6 +108,7 @@ class AuditRepository:
         before: Any = None,
         after: Any = None,
     ) -> None:
+        """Record one read or change; `before` and `after` are redacted here, whatever the caller passes."""
         await self._db.execute(
             "INSERT INTO audit_log (actor_id, actor_role, action, reference, request_id, before, after)"
             " VALUES ($1, $2, $3, $4, $5, $6, $7)"
@@ -49,14 +120,15 @@ class AuditRepository:
             action,
             reference,
             request_id,
-            _jsonable(before),
-            _jsonable(after),
+            self._redacted(before),
+            self._redacted(after),
         )
+
+    def _redacted(self, value: Any) -> Any:
+        if value is None:
+            return None
+        return json.loads(json.dumps(redact(value, self._key), default=str))
 
     async def for_complaint(self, *, reference: str) -> list[AuditEntry]:
         rows = await self._db.fetch("SELECT * FROM audit_log WHERE reference = $1 ORDER BY id", reference)
         return [AuditEntry.model_validate(dict(row)) for row in rows]
-
-
-def _jsonable(value: Any) -> Any:
-    return None if value is None else json.loads(json.dumps(value, default=str))

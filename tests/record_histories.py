@@ -19,7 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from core.search_attributes import SEARCH_ATTRIBUTE_TYPES
 from core.settings import REPO_ROOT
-from core.temporal import data_converter
+from core.temporal import history_converter
 from devstack.servers import register_search_attributes, start_postgres, test_server_binary
 from domain import commands as cmd
 from domain.models import ActionItem, ComplaintState, Outcome
@@ -143,7 +143,7 @@ async def record(folder: Path = HISTORIES) -> list[Path]:
         await migrate(pool)
         policies = load_policies(REPO_ROOT / "policies")
         env = await WorkflowEnvironment.start_time_skipping(
-            data_converter=data_converter(), test_server_existing_path=test_server_binary()
+            data_converter=history_converter(), test_server_existing_path=test_server_binary()
         )
         try:
             await register_search_attributes(env.client, SEARCH_ATTRIBUTE_TYPES)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -296,6 +297,28 @@ async def test_from_creation_to_closure_at_stage_2_through_the_api(api: Client, 
         "stage2_response",
     ]
     assert final["actions"][0]["id"] == "fix-damp" and final["actions"][0]["completed_at"] is None
+
+    # The audit trail of the whole walk-through says who did what and which fields, never the complainant's
+    # personal data: a grep of every row finds none of it (issue 12).
+    trail = await pool.fetch("SELECT * FROM audit_log WHERE reference = $1 ORDER BY id", reference)
+    dumped = json.dumps([dict(row) for row in trail], default=str)
+    body = complaint_body()
+    personal = [
+        body["complainant"]["name"],
+        body["complainant"]["email"],
+        body["summary"],
+        body["desired_outcome"],
+    ]
+    personal += ["Photos of the damp", "Three photos", "The damp is back", "A full survey", "booked late"]
+    for text in personal:
+        assert text not in dumped, text
+    assert [row["action"] for row in trail][:2] == ["create", "acknowledge"]
+    escalation = next(row for row in trail if row["action"] == "request_escalation")
+    assert (escalation["actor_id"], escalation["actor_role"]) == ("olivia.officer", "complaints_officer")
+    assert escalation["request_id"] and escalation["at"]
+    assert escalation["after"]["status"] == "escalation_requested"
+    reasons = escalation["after"]["request"]["reasons"]
+    assert reasons["chars"] == len("The damp is back.") and len(reasons["hmac"]) == 16
 
 
 async def test_investigator_cannot_answer_stage_2(api: Client) -> None:

@@ -21,8 +21,9 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
+from core.codec import DEV_KEY, DEV_PAYLOAD_KEYS
 from core.search_attributes import SEARCH_ATTRIBUTE_TYPES
-from core.settings import DEV_JWT_SECRET, REPO_ROOT, Settings
+from core.settings import DEV_AUDIT_HMAC_KEY, DEV_JWT_SECRET, REPO_ROOT, Settings
 
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
 DOCKERFILE = REPO_ROOT / "Dockerfile"
@@ -44,7 +45,17 @@ ONE_SHOT_SERVICES = {"temporal-schema", "temporal-setup"}
 PINNED_IMAGE = re.compile(r"^[a-z0-9./-]+:v?\d+\.\d+(?:\.\d+)?(?:-[A-Za-z0-9.-]+)?$")
 APP_SERVICES = ("api", "worker")
 SETTING_NAMES = {name.upper() for name in Settings.model_fields}
-REQUIRED_PRODUCTION_SETTINGS = {"DATABASE_URL", "TEMPORAL_ADDRESS", "JWT_SECRET", "ENVIRONMENT"}
+REQUIRED_PRODUCTION_SETTINGS = {
+    "DATABASE_URL",
+    "TEMPORAL_ADDRESS",
+    "JWT_SECRET",
+    "ENVIRONMENT",
+    "OIDC_ISSUER",
+    "OIDC_AUDIENCE",
+    "OIDC_JWKS_URL",
+    "PAYLOAD_KEYS",
+    "AUDIT_HMAC_KEY",
+}
 # What api and worker wait for before they start (both apply migrations and need the attributes).
 APP_DEPENDENCIES = {
     "postgres": "service_healthy",
@@ -56,7 +67,8 @@ SEARCH_ATTRIBUTE_CREATE = re.compile(
     r"temporal operator search-attribute create --namespace (?P<namespace>\S+)"
     r" --name (?P<name>\S+) --type (?P<type>\S+)"
 )
-SECRET_KEY = re.compile(r"PASSWORD|PWD|SECRET|TOKEN", re.IGNORECASE)
+# Names of secrets (TEMPORAL_CODEC_PASS_ACCESS_TOKEN is the UI's on/off switch for passing one, not a secret).
+SECRET_KEY = re.compile(r"PASSWORD|PWD|SECRET|(?<!PASS_ACCESS_)TOKEN|_KEYS?$", re.IGNORECASE)
 
 Compose = dict[str, Any]
 
@@ -143,7 +155,9 @@ def required_variables(compose: Compose) -> set[str]:
 
 def deploy_env(compose: Compose) -> dict[str, str]:
     """What an operator provides: every required variable set, everything else left to its default."""
-    return {name: f"{name.lower()}-0123456789abcdef0123456789abcdef" for name in required_variables(compose)}
+    env = {name: f"{name.lower()}-0123456789abcdef0123456789abcdef" for name in required_variables(compose)}
+    # The payload codec's keys have a format of their own (`id:base64key`, 32 bytes).
+    return env | ({"PAYLOAD_KEYS": "k1:" + "A" * 43 + "="} if "PAYLOAD_KEYS" in env else {})
 
 
 def resolved(compose: Compose) -> Compose:
@@ -502,27 +516,50 @@ def test_dockerignore_keeps_secrets_and_local_state_out_of_the_image() -> None:
 # --- what a production deploy relies on -----------------------------------------------------------
 
 
+# Everything else production needs, so each test below isolates one refusal.
+PRODUCTION_REST: dict[str, Any] = {
+    "database_url": "postgresql://app:pw@postgres/app",
+    "temporal_address": "temporal:7233",
+    "oidc_issuer": "https://login.council.example/",
+    "oidc_audience": "complaints-api",
+    "oidc_jwks_url": "https://login.council.example/jwks.json",
+    "payload_keys": "k1:" + "A" * 43 + "=",
+    "audit_hmac_key": "a-real-audit-key-0123456789",
+}
+
+
 def test_production_settings_refuse_the_dev_jwt_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("JWT_SECRET", raising=False)
-    url, address = "postgresql://app:pw@postgres/app", "temporal:7233"
     with pytest.raises(ValidationError, match="JWT_SECRET"):
-        Settings(_env_file=None, environment="production", database_url=url, temporal_address=address)
+        Settings(_env_file=None, environment="production", **PRODUCTION_REST)
     with pytest.raises(ValidationError, match="JWT_SECRET"):
-        Settings(
-            _env_file=None,
-            environment="production",
-            database_url=url,
-            temporal_address=address,
-            jwt_secret=DEV_JWT_SECRET,
-        )
+        Settings(_env_file=None, environment="production", jwt_secret=DEV_JWT_SECRET, **PRODUCTION_REST)
     settings = Settings(
-        _env_file=None,
-        environment="production",
-        database_url=url,
-        temporal_address=address,
-        jwt_secret="a-real-secret",
+        _env_file=None, environment="production", jwt_secret="a-real-secret", **PRODUCTION_REST
     )
     assert settings.jwt_secret == "a-real-secret"
+
+
+@pytest.mark.parametrize(
+    ("change", "refusal"),
+    [
+        ({"payload_keys": None}, "PAYLOAD_KEYS must be set"),
+        ({"payload_keys": DEV_PAYLOAD_KEYS}, "development key"),
+        ({"payload_keys": "renamed:" + DEV_KEY}, "development key"),
+        ({"payload_keys": "k1:c2hvcnQ="}, "32 bytes"),
+        ({"audit_hmac_key": DEV_AUDIT_HMAC_KEY}, "AUDIT_HMAC_KEY"),
+    ],
+)
+def test_production_settings_refuse_missing_or_dev_personal_data_keys(
+    monkeypatch: pytest.MonkeyPatch, change: dict[str, Any], refusal: str
+) -> None:
+    for name in ("PAYLOAD_KEYS", "AUDIT_HMAC_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    given = PRODUCTION_REST | {"jwt_secret": "a-real-secret"} | change
+    with pytest.raises(ValidationError, match=refusal):
+        Settings(
+            _env_file=None, environment="production", **{k: v for k, v in given.items() if v is not None}
+        )
 
 
 def test_compose_refuses_the_dev_jwt_secret_too(compose: Compose) -> None:

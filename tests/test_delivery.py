@@ -29,7 +29,7 @@ from notifications.channels import (
     SmtpSender,
     message_id,
 )
-from notifications.delivery import DeliveryOptions, deliver_one, delivery_problems
+from notifications.delivery import DeliveryOptions, _loggable, deliver_one, delivery_problems
 from notifications.dispatcher import OutboxDispatcher
 from store.db import create_pool, migrate
 from tests.conftest import new_database
@@ -605,3 +605,10 @@ async def test_an_access_link_leaves_no_copy_of_the_token_once_sent(
     record = await row(db, notification_id)
     assert "link" not in record["context"]  # and the outbox kept no copy of it
     assert record["context"]["reference"] == reference
+
+
+def test_a_logged_delivery_error_never_shows_the_recipients_address() -> None:
+    error = "SMTPRecipientsRefused: {'ada@example.org': (550, b'5.1.1 <ada@example.org>: no such user')}"
+    logged = _loggable(error)
+    assert "ada@example.org" not in logged
+    assert logged.startswith("SMTPRecipientsRefused") and "no such user" in logged

@@ -281,6 +281,11 @@ PRODUCTION: dict[str, Any] = {
     "jwt_secret": "a-real-secret-" + "x" * 40,
     "database_url": "postgresql://db/complaints",
     "temporal_address": "temporal:7233",
+    "oidc_issuer": "https://login.council.example/",
+    "oidc_audience": "complaints-api",
+    "oidc_jwks_url": "https://login.council.example/jwks.json",
+    "payload_keys": "k1:" + "A" * 43 + "=",
+    "audit_hmac_key": "a-real-audit-key-" + "x" * 40,
 }
 
 

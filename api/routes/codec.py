@@ -1,0 +1,169 @@
+"""The codec server for the Temporal Web UI: `POST /codec/decode` and `/codec/encode`.
+
+Temporal's codec-server protocol (as in samples-python `encryption/codec_server.py`): the UI posts
+`{"payloads": [{"metadata": {"encoding": "<base64>"}, "data": "<base64>"}]}` and gets the same shape back,
+decrypted (or encrypted) with the service's payload codec. Complaint payloads hold personal data, so only the
+roles allowed `decode_payloads` (manager and admin) may call it, with the bearer token the UI passes
+(Temporal UI `codec.passAccessToken` behind the council's sign-in), and every call is audited. Only the
+Temporal UI's origins (TEMPORAL_UI_ORIGINS) may call it from a browser (CORS, below).
+
+In development only, the dev stack's UI (which has no sign-in, so no token to pass) is let in without a
+token, as `temporal-ui` with the admin role, and audited as such; in test and production no token is a 401.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header
+from fastapi.security import OAuth2PasswordBearer
+from pydantic import BaseModel, Field
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
+from temporalio.api.common.v1 import Payload
+
+from api.auth import InvalidToken, verify
+from api.deps import Pool, RequestId, SettingsDep, require
+from api.errors import PROBLEM_RESPONSES, ProblemError
+from core.codec import EncryptionCodec, PayloadKeyError, parse_payload_keys
+from core.settings import Settings
+from domain.models import Role
+from store.audit import AuditRepository
+from store.staff import StaffUser
+
+router = APIRouter(prefix="/codec", tags=["codec"])
+PREFIX = "/codec/"
+DEV_UI_USER = StaffUser(id="temporal-ui", name="Temporal Web UI (dev stack)", role=Role.ADMIN)
+
+_bearer = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
+
+
+class CodecPayload(BaseModel):
+    metadata: dict[str, str] = Field(default_factory=dict, description="Metadata values, base64")
+    data: str = Field(default="", description="Payload bytes, base64")
+
+
+class CodecPayloads(BaseModel):
+    payloads: list[CodecPayload]
+
+
+async def codec_staff(token: Annotated[str | None, Depends(_bearer)], settings: SettingsDep) -> StaffUser:
+    if not token:
+        if settings.environment == "development":
+            return DEV_UI_USER
+        raise ProblemError(401, "Not authenticated", "a bearer token is required")
+    try:
+        staff = verify(token, settings)
+    except InvalidToken as error:
+        raise ProblemError(401, "Not authenticated", f"invalid token: {error}") from error
+    require("decode_payloads", staff)
+    return staff
+
+
+CodecStaff = Annotated[StaffUser, Depends(codec_staff)]
+
+
+def _to_protobuf(body: CodecPayloads) -> list[Payload]:
+    try:
+        return [
+            Payload(
+                metadata={k: base64.b64decode(v, validate=True) for k, v in item.metadata.items()},
+                data=base64.b64decode(item.data, validate=True),
+            )
+            for item in body.payloads
+        ]
+    except binascii.Error as error:
+        raise ProblemError(422, "Invalid request", "payloads: metadata and data must be base64") from error
+
+
+def _from_protobuf(payloads: Iterable[Payload]) -> CodecPayloads:
+    return CodecPayloads(
+        payloads=[
+            CodecPayload(
+                metadata={name: base64.b64encode(value).decode() for name, value in payload.metadata.items()},
+                data=base64.b64encode(payload.data).decode(),
+            )
+            for payload in payloads
+        ]
+    )
+
+
+def _codec(settings: Settings) -> EncryptionCodec:
+    return EncryptionCodec(parse_payload_keys(settings.payload_keys_or_dev))
+
+
+async def _apply(
+    action: str,
+    transform: Callable[[list[Payload]], Awaitable[list[Payload]]],
+    body: CodecPayloads,
+    staff: StaffUser,
+    pool: Pool,
+    request_id: str,
+    namespace: str | None,
+) -> CodecPayloads:
+    try:
+        result = await transform(_to_protobuf(body))
+    except PayloadKeyError as error:
+        raise ProblemError(422, "Invalid request", f"payloads: {error}") from error
+    await AuditRepository(pool).append(
+        actor_id=staff.id,
+        actor_role=staff.role.value,
+        action=action,
+        reference=None,
+        request_id=request_id,
+        after={"namespace": namespace, "payloads": len(result)},
+    )
+    return _from_protobuf(result)
+
+
+@router.post("/decode", responses=PROBLEM_RESPONSES)
+async def decode(
+    body: CodecPayloads,
+    staff: CodecStaff,
+    pool: Pool,
+    settings: SettingsDep,
+    request_id: RequestId,
+    x_namespace: Annotated[str | None, Header(max_length=200)] = None,
+) -> CodecPayloads:
+    """Decrypt payloads for the Temporal Web UI (managers and admins; audited)."""
+    codec = _codec(settings)
+    return await _apply("decode_payloads", codec.decode, body, staff, pool, request_id, x_namespace)
+
+
+@router.post("/encode", responses=PROBLEM_RESPONSES)
+async def encode(
+    body: CodecPayloads,
+    staff: CodecStaff,
+    pool: Pool,
+    settings: SettingsDep,
+    request_id: RequestId,
+    x_namespace: Annotated[str | None, Header(max_length=200)] = None,
+) -> CodecPayloads:
+    """Encrypt payloads the Temporal Web UI sends (e.g. a signal's input) (managers and admins; audited)."""
+    codec = _codec(settings)
+    return await _apply("encode_payloads", codec.encode, body, staff, pool, request_id, x_namespace)
+
+
+class CodecCORS:
+    """CORS for the codec endpoints only: the Temporal UI's origins may call them from the browser (with its
+    token, or cookies when the UI includes credentials); the rest of the API allows no cross-origin calls."""
+
+    def __init__(self, app: ASGIApp, origins: list[str]) -> None:
+        self._app = app
+        self._cors = CORSMiddleware(
+            app,
+            allow_origins=origins,
+            allow_methods=["POST"],
+            allow_headers=["Authorization", "Content-Type", "X-Namespace"],
+            allow_credentials=True,
+            max_age=600,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and str(scope.get("path", "")).startswith(PREFIX):
+            await self._cors(scope, receive, send)
+        else:
+            await self._app(scope, receive, send)

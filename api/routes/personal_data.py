@@ -1,0 +1,54 @@
+"""Subject access: everything held about the complainant for one complaint, for the roles that answer
+subject access requests (managers and admins: `subject_access` in api/permissions.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from temporalio.client import Client, WorkflowQueryFailedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.deps import Complaint, CurrentStaff, Pool, RequestId, Temporal, require
+from api.errors import PROBLEM_RESPONSES, ProblemError
+from domain.models import ComplaintState
+from store.audit import AuditRepository
+from store.personal_data import PersonalDataHeld, personal_data_held
+
+router = APIRouter(prefix="/api/complaints", tags=["personal data"])
+
+
+@router.get("/{reference}/personal-data", responses=PROBLEM_RESPONSES)
+async def get_personal_data(
+    complaint: Complaint, staff: CurrentStaff, pool: Pool, temporal: Temporal, request_id: RequestId
+) -> PersonalDataHeld:
+    """Everything held about the complainant on this complaint (JSON), to answer a subject access request:
+    the case record, the workflow's state (notes, information, findings), the event trail, every message and
+    its address, the resident access codes and who read or changed the case. The request is audited."""
+    require("subject_access", staff)
+    held = await personal_data_held(pool, complaint)
+    held.workflow_state = await _workflow_state(temporal, complaint.workflow_id)
+    await AuditRepository(pool).append(
+        actor_id=staff.id,
+        actor_role=staff.role.value,
+        action="subject_access",
+        reference=complaint.reference,
+        request_id=request_id,
+    )
+    return held
+
+
+async def _workflow_state(temporal: Client, workflow: str) -> dict[str, Any] | None:
+    """The state the complaint's workflow holds (decrypted by the client's codec); None once Temporal no
+    longer has the workflow (destroyed by the retention purge, or past the namespace's retention)."""
+    try:
+        state: ComplaintState = await temporal.get_workflow_handle(workflow).query(
+            "state", result_type=ComplaintState
+        )
+    except RPCError as error:
+        if error.status is RPCStatusCode.NOT_FOUND:
+            return None
+        raise ProblemError(503, "Service unavailable", "Temporal did not answer: try again") from error
+    except WorkflowQueryFailedError as error:
+        raise ProblemError(503, "Service unavailable", "the complaint's workflow could not answer") from error
+    return state.model_dump(mode="json")
