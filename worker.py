@@ -12,7 +12,9 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.deadlines import DeadlineActivities
+from activities.digest import DigestActivities
 from activities.notify import NotifyActivities
+from activities.reconcile import ReconcileActivities
 from activities.records import RecordActivities
 from core.schedules import ensure_schedules, scheduled_jobs
 from core.services import open_services
@@ -22,15 +24,24 @@ from notifications.channels import Sender, sender_from_settings
 from notifications.delivery import DeliveryOptions
 from notifications.dispatcher import OutboxDispatcher
 from workflows.complaint import ComplaintWorkflow
+from workflows.digest import OverdueDigestWorkflow
+from workflows.reconcile import ReconcileWorkflow
 
-WORKFLOWS: Sequence[type] = [ComplaintWorkflow]
+WORKFLOWS: Sequence[type] = [ComplaintWorkflow, OverdueDigestWorkflow, ReconcileWorkflow]
 
 
 def activities_for(
-    pool: asyncpg.Pool, policies: Mapping[str, Policy], sender: Sender | None = None
+    pool: asyncpg.Pool,
+    policies: Mapping[str, Policy],
+    sender: Sender | None = None,
+    *,
+    client: Client,
+    task_queue: str,
 ) -> list[Any]:
     """Every activity; `sender` delivers the outbox (by default the one NOTIFICATION_CHANNEL names)."""
     settings = get_settings()
+    digest = DigestActivities(pool, policies)
+    reconcile = ReconcileActivities(pool, client, task_queue)
     deadlines = DeadlineActivities(policies)
     records = RecordActivities(pool)
     notify = NotifyActivities(
@@ -49,6 +60,8 @@ def activities_for(
         records.record_event,
         records.allocate_reference,
         notify.deliver_event,
+        digest.write_overdue_digests,
+        reconcile.reconcile_page,
     ]
 
 
@@ -63,7 +76,7 @@ def build_worker(
         client,
         task_queue=task_queue,
         workflows=list(WORKFLOWS),
-        activities=activities_for(pool, policies, sender),
+        activities=activities_for(pool, policies, sender, client=client, task_queue=task_queue),
     )
 
 

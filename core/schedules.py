@@ -47,9 +47,28 @@ class ScheduledJob:
     memo: dict[str, str] = field(default_factory=dict)
 
 
+OVERDUE_DIGEST = "overdue-digest"
+RECONCILE = "reconcile"
+
+
 def scheduled_jobs() -> list[ScheduledJob]:
     """The service's schedules. Each issue that adds a job adds one entry here."""
-    return []
+    return [
+        ScheduledJob(
+            schedule_id=OVERDUE_DIGEST,
+            workflow="OverdueDigest",  # workflows/digest.py
+            description="Daily e-mail to each manager: complaints overdue and due within 2 working days",
+            hour=8,
+        ),
+        ScheduledJob(
+            schedule_id=RECONCILE,
+            workflow="Reconcile",  # workflows/reconcile.py
+            description="Nightly: start lost intakes, repair read-model drift, flag missing workflows",
+            hour=2,
+            minute=30,
+            run_timeout=timedelta(hours=4),
+        ),
+    ]
 
 
 def build_schedule(job: ScheduledJob, task_queue: str) -> Schedule:

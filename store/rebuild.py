@@ -35,12 +35,21 @@ async def rebuild_read_model(client: Client, pool: asyncpg.Pool, query: str = CO
         except (WorkflowQueryFailedError, RPCError) as error:
             log.warning("could not read %s: %s", execution.id, error)
             continue
-        opened_by = state.history[0].actor.id if state.history else "system"
-        await repository.apply_event(
-            workflow_id=execution.id, state=state, transition=None, notifications=[], created_by=opened_by
-        )
-        await repository.insert_transitions(
-            workflow_id=execution.id, reference=state.reference, transitions=state.history
-        )
+        await write_workflow_state(repository, workflow_id=execution.id, state=state)
         rebuilt += 1
     return rebuilt
+
+
+async def write_workflow_state(
+    repository: ComplaintRepository, *, workflow_id: str, state: ComplaintState
+) -> None:
+    """Bring one complaint's case row and event trail in line with its workflow's state (idempotent).
+
+    Used by the rebuild and by the nightly reconciliation (workflows/reconcile.py)."""
+    opened_by = state.history[0].actor.id if state.history else "system"
+    await repository.apply_event(
+        workflow_id=workflow_id, state=state, transition=None, notifications=[], created_by=opened_by
+    )
+    await repository.insert_transitions(
+        workflow_id=workflow_id, reference=state.reference, transitions=state.history
+    )
