@@ -6,16 +6,21 @@ import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
+from wsgiref.simple_server import WSGIServer
 
 import asyncpg
+from prometheus_client import start_http_server
 from temporalio.client import Client
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
 from activities.deadlines import DeadlineActivities
 from activities.digest import DigestActivities
 from activities.notify import NotifyActivities
+from activities.observability import ObservabilityInterceptor
 from activities.reconcile import ReconcileActivities
 from activities.records import RecordActivities
+from core.logs import configure_logging
 from core.schedules import ensure_schedules, scheduled_jobs
 from core.services import open_services
 from core.settings import Settings, get_settings
@@ -77,11 +82,32 @@ def build_worker(
         task_queue=task_queue,
         workflows=list(WORKFLOWS),
         activities=activities_for(pool, policies, sender, client=client, task_queue=task_queue),
+        # Logs of each activity carry its complaint's reference; failed attempts are counted.
+        interceptors=[ObservabilityInterceptor()],
     )
 
 
+def temporal_runtime(settings: Settings) -> Runtime | None:
+    """A Temporal runtime exporting the SDK's own metrics (workflow task failures, schedule-to-start
+    latencies, pollers...) to Prometheus on TEMPORAL_METRICS_PORT; None (the default runtime) when it is 0."""
+    if not settings.temporal_metrics_port:
+        return None
+    bind = f"{settings.metrics_host}:{settings.temporal_metrics_port}"
+    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=bind)))
+
+
+def serve_worker_metrics(settings: Settings) -> WSGIServer | None:
+    """The worker's own /metrics (core/metrics.py: activity failures, process figures), served by a thread
+    on WORKER_METRICS_PORT; None when it is 0."""
+    if not settings.worker_metrics_port:
+        return None
+    server, _ = start_http_server(settings.worker_metrics_port, addr=settings.metrics_host)
+    return server
+
+
 async def run_worker(settings: Settings) -> None:
-    services = await open_services(settings)
+    serve_worker_metrics(settings)
+    services = await open_services(settings, runtime=temporal_runtime(settings))
     try:
         # One start-up step owns every Temporal Schedule (idempotent: each worker may run it).
         await ensure_schedules(services.temporal, settings.task_queue, scheduled_jobs())
@@ -116,7 +142,7 @@ async def run_worker(settings: Settings) -> None:
 
 def main() -> None:
     settings = get_settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(settings.log_level, settings.log_format)
     asyncio.run(run_worker(settings))
 
 

@@ -13,6 +13,7 @@ from temporalio.client import Client
 from api.auth import InvalidToken, verify
 from api.errors import ProblemError
 from api.permissions import allowed
+from core.logs import log_context
 from core.services import Services
 from core.settings import Settings
 from domain.policy import Policy
@@ -53,6 +54,10 @@ _bearer = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 
 
 def request_id(x_request_id: Annotated[str | None, Header(max_length=100)] = None) -> str:
+    # The middleware's id (api/observability.py), so the audit trail and the log lines name the same request.
+    context = log_context()
+    if context is not None and context.request_id:
+        return context.request_id
     return x_request_id or uuid.uuid4().hex
 
 
@@ -63,9 +68,13 @@ async def current_staff(token: Annotated[str | None, Depends(_bearer)], settings
     if not token:
         raise ProblemError(401, "Not authenticated", "a bearer token is required")
     try:
-        return verify(token, settings)
+        staff = verify(token, settings)
     except InvalidToken as error:
         raise ProblemError(401, "Not authenticated", f"invalid token: {error}") from error
+    context = log_context()
+    if context is not None:
+        context.staff_id = staff.id  # every log line of this request names who made it
+    return staff
 
 
 CurrentStaff = Annotated[StaffUser, Depends(current_staff)]

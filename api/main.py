@@ -11,7 +11,9 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api import errors
-from api.routes import actions, auth, complaints, dev_mail, health, policies, public, resident_pages
+from api.observability import ObservabilityMiddleware
+from api.routes import actions, auth, complaints, dev_mail, health, metrics, policies, public, resident_pages
+from core.logs import configure_logging
 from core.services import Services, open_services
 from core.settings import Settings, get_settings
 
@@ -42,7 +44,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     if services is not None:
         app.state.services = services
     errors.install(app)
-    for module in (health, auth, policies, complaints, actions, public, dev_mail, resident_pages):
+    # Request ids, the log context, request metrics and one log line a request (api/observability.py).
+    app.add_middleware(ObservabilityMiddleware)
+    for module in (health, metrics, auth, policies, complaints, actions, public, dev_mail, resident_pages):
         app.include_router(module.router)
     app.mount("/resident-static", StaticFiles(directory=RESIDENT_STATIC), name="resident-static")
     return app
@@ -50,4 +54,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
 def app() -> FastAPI:
     """uvicorn factory entry point: `uvicorn --factory api.main:app`."""
-    return create_app()
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app(settings)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
+from temporalio.runtime import Runtime
 
 from core.search_attributes import SEARCH_ATTRIBUTE_TYPES
 
@@ -20,5 +21,8 @@ def workflow_id(reference: str) -> str:
     return f"complaint-{reference}"
 
 
-async def connect(address: str, namespace: str = "default") -> Client:
-    return await Client.connect(address, namespace=namespace, data_converter=data_converter())
+async def connect(address: str, namespace: str = "default", *, runtime: Runtime | None = None) -> Client:
+    """`runtime`: the worker passes one that exports the SDK's metrics to Prometheus (None: the default)."""
+    return await Client.connect(
+        address, namespace=namespace, data_converter=data_converter(), runtime=runtime
+    )
