@@ -14,6 +14,7 @@ import json
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 from pydantic import BaseModel
@@ -45,10 +46,18 @@ ON CONFLICT (id) DO NOTHING
 """
 
 
-class WriteDigests(BaseModel):
-    """Write the digests of one local day (Europe/London), from the read model as it is now."""
+LOCAL_TIME_ZONE = ZoneInfo("Europe/London")
 
-    on: date
+
+class WriteDigests(BaseModel):
+    """Write the digests of the local day (Europe/London) of `at`, or of `on` if given (an operator's
+    rerun of a past day), from the read model as it is now."""
+
+    at: datetime
+    on: date | None = None
+
+    def day(self) -> date:
+        return self.on or self.at.astimezone(LOCAL_TIME_ZONE).date()
 
 
 class DigestItem(BaseModel):
@@ -111,13 +120,14 @@ class DigestActivities:
     @activity.defn(name="write_overdue_digests")
     async def write_overdue_digests(self, request: WriteDigests) -> DigestResult:
         """Queue today's digest for every manager and council with something to report; return what went."""
+        on = request.day()
         horizons: dict[str, datetime] = {}
         for policy in self._policies.values():
             calendar = calendar_for(policy)
-            last_day = calendar.add_working_days(request.on, DUE_SOON_WORKING_DAYS)
+            last_day = calendar.add_working_days(on, DUE_SOON_WORKING_DAYS)
             horizons[policy.id] = calendar.end_of_day(last_day)
         if not horizons:
-            return DigestResult(on=request.on, managers=0, digests=[])
+            return DigestResult(on=on, managers=0, digests=[])
         rows = await self._pool.fetch(
             _CANDIDATES, [status.value for status in FINAL_STATUSES], max(horizons.values())
         )
@@ -135,7 +145,7 @@ class DigestActivities:
             )
             if row["overdue"] or due_soon:
                 by_policy.setdefault(row["policy_id"], []).append(row)
-        workflow_id = f"overdue-digest:{request.on.isoformat()}"
+        workflow_id = f"overdue-digest:{on.isoformat()}"
         digests: list[ManagerDigest] = []
         async with self._pool.acquire() as connection, connection.transaction():
             for manager in managers:
@@ -146,9 +156,9 @@ class DigestActivities:
                     due_soon = [_item(row) for row in visible if not row["overdue"]]
                     if not overdue and not due_soon:
                         continue
-                    notification_id = digest_id(request.on, policy_id, manager)
+                    notification_id = digest_id(on, policy_id, manager)
                     context: dict[str, Any] = {
-                        "on": request.on.isoformat(),
+                        "on": on.isoformat(),
                         "working_days": DUE_SOON_WORKING_DAYS,
                         "overdue": [item.model_dump(mode="json") for item in overdue],
                         "due_soon": [item.model_dump(mode="json") for item in due_soon],
@@ -172,6 +182,6 @@ class DigestActivities:
                         )
                     )
         activity.logger.info(
-            "overdue digest for %s: %d messages to %d managers", request.on, len(digests), len(managers)
+            "overdue digest for %s: %d messages to %d managers", on, len(digests), len(managers)
         )
-        return DigestResult(on=request.on, managers=len(managers), digests=digests)
+        return DigestResult(on=on, managers=len(managers), digests=digests)

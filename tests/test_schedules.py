@@ -16,14 +16,20 @@ from typing import Any
 
 import asyncpg
 import pytest
-from temporalio.client import Client, ScheduleActionStartWorkflow
+from temporalio.client import (
+    Client,
+    ScheduleActionExecutionStartWorkflow,
+    ScheduleActionStartWorkflow,
+    WorkflowExecutionStatus,
+)
 from temporalio.testing import WorkflowEnvironment
 
 from activities.digest import DigestResult
 from core.schedules import OVERDUE_DIGEST, RECONCILE, ensure_schedules, scheduled_jobs
+from core.search_attributes import SEARCH_ATTRIBUTE_TYPES
 from core.temporal import data_converter, workflow_id
 from devstack.mail import MailCatcher, list_messages, read_message
-from devstack.servers import temporal_binary
+from devstack.servers import register_search_attributes, temporal_binary
 from domain import commands as cmd
 from domain.policy import Policy
 from notifications.channels import SmtpSender
@@ -87,6 +93,34 @@ async def test_the_schedules_exist_exactly_once_after_three_start_ups(
     reconcile = await dev_server.client.get_schedule_handle(RECONCILE).describe()
     assert isinstance(reconcile.schedule.action, ScheduleActionStartWorkflow)
     assert reconcile.schedule.action.workflow == "Reconcile"
+
+
+async def test_a_triggered_schedule_runs_its_job_on_the_worker_with_a_visible_result(
+    dev_server: WorkflowEnvironment, clean: asyncpg.Pool, policies: dict[str, Policy]
+) -> None:
+    queue = f"scheduled-{uuid.uuid4().hex[:6]}"
+    await register_search_attributes(dev_server.client, SEARCH_ATTRIBUTE_TYPES)
+    await ensure_schedules(dev_server.client, queue, scheduled_jobs())
+    async with running_worker(dev_server, clean, policies, queue):
+        for schedule_id in (RECONCILE, OVERDUE_DIGEST):
+            handle = dev_server.client.get_schedule_handle(schedule_id)
+            triggered_on = datetime.now(LONDON).date()
+            await handle.trigger()
+            for _ in range(200):
+                recent = (await handle.describe()).info.recent_actions
+                if recent:
+                    break
+                await asyncio.sleep(0.1)
+            action = recent[0].action
+            assert isinstance(action, ScheduleActionExecutionStartWorkflow)
+            run = dev_server.client.get_workflow_handle(action.workflow_id)
+            result = await asyncio.wait_for(run.result(), timeout=60)
+            assert (await run.describe()).status == WorkflowExecutionStatus.COMPLETED
+            if schedule_id == RECONCILE:  # an empty database: nothing to check
+                assert (result["checked"], result["started"], result["flagged"]) == (0, 0, 0)
+            else:  # no managers yet: nobody to write to, on today's London date
+                assert result["digests"] == []
+                assert result["on"] in {str(triggered_on), str(datetime.now(LONDON).date())}
 
 
 # ------------------------------------------------------------------------------------------- database
@@ -201,6 +235,12 @@ async def test_the_overdue_digest_tells_each_manager_what_is_late_and_due_at_eac
         again = await temporal_env.client.execute_workflow(
             OverdueDigestWorkflow.run, DigestRun(on=monday), id=f"digest-again-{queue}", task_queue=queue
         )
+        # As the schedule runs it (no argument): the day is the London date of the run.
+        before = (await temporal_env.get_current_time()).astimezone(LONDON).date()
+        today = await temporal_env.client.execute_workflow(
+            OverdueDigestWorkflow.run, id=f"digest-today-{queue}", task_queue=queue
+        )
+        assert today.on in {before, (await temporal_env.get_current_time()).astimezone(LONDON).date()}
     assert isinstance(result, DigestResult) and result.managers == 2
     sent = {(d.manager, d.policy_id): (d.overdue, d.due_soon) for d in result.digests}
     assert sent == {
@@ -211,7 +251,8 @@ async def test_the_overdue_digest_tells_each_manager_what_is_late_and_due_at_eac
     }
     # A second run on the same day queues nothing twice.
     assert again.digests == result.digests
-    assert await db.fetchval("SELECT count(*) FROM notifications") == 4
+    assert await db.fetchval("SELECT count(*) FROM notifications WHERE id LIKE $1", f"%:{monday}:%") == 4
+    await db.execute("DELETE FROM notifications WHERE id NOT LIKE $1", f"%:{monday}:%")
 
     # The outbox delivers them like any letter: one e-mail per manager and council.
     catcher = MailCatcher(tmp_path / "mail", "127.0.0.1", free_port()).start()
