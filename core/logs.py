@@ -71,15 +71,17 @@ class ContextFilter(logging.Filter):
             "workflow_id": context.workflow_id if context else None,
         }
         for name, value in values.items():
-            if getattr(record, name, None) is None:
+            # Only what is known: a JSON line has no `"staff_id": null` noise (text lines show "-").
+            if value is not None and getattr(record, name, None) is None:
                 setattr(record, name, value)
         return True
 
 
 def json_formatter() -> logging.Formatter:
     # `time` is the record's instant in UTC, ISO 8601 with microseconds.
+    # The context's fields (and a call's `extra`) are added to the line as they are set on the record.
     return JsonFormatter(
-        "%(levelname)s %(name)s %(message)s %(request_id)s %(reference)s %(staff_id)s",
+        "%(levelname)s %(name)s %(message)s",
         rename_fields={"levelname": "level", "name": "logger"},
         timestamp="time",
     )
@@ -88,7 +90,8 @@ def json_formatter() -> logging.Formatter:
 def text_formatter() -> logging.Formatter:
     return logging.Formatter(
         "%(asctime)s %(levelname)s %(name)s"
-        " [req=%(request_id)s ref=%(reference)s staff=%(staff_id)s] %(message)s"
+        " [req=%(request_id)s ref=%(reference)s staff=%(staff_id)s] %(message)s",
+        defaults=dict.fromkeys(CONTEXT_FIELDS, "-"),
     )
 
 

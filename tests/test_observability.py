@@ -23,7 +23,7 @@ from temporalio.client import WorkflowFailureError
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
-from core.logs import ContextFilter, json_formatter
+from core.logs import ContextFilter, LogContext, configure_logging, json_formatter, logging_context
 from core.search_attributes import SEARCH_ATTRIBUTE_TYPES
 from core.services import Services
 from core.settings import REPO_ROOT, Settings
@@ -321,3 +321,23 @@ def test_prometheus_scrapes_the_api_and_every_worker_and_alerts_read_series_that
         assert rule["labels"]["severity"] in {"warning", "critical"} and rule["annotations"]["summary"]
         read = _series_in(rule["expr"])
         assert read and read <= EXPOSED, (rule["alert"], read - EXPOSED)
+
+
+def test_log_format_text_gives_plain_lines_with_the_same_context(capsys: pytest.CaptureFixture[str]) -> None:
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        configure_logging("INFO", "text")
+        with logging_context(
+            LogContext(request_id="req-1", staff_id="olivia.officer", reference="CMP-2026-1")
+        ):
+            logging.getLogger("api.requests").info("GET /api/complaints/{reference}")
+        logging.getLogger("worker").info("started")
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    first, second = capsys.readouterr().err.splitlines()[-2:]
+    assert first.endswith(
+        "INFO api.requests [req=req-1 ref=CMP-2026-1 staff=olivia.officer] GET /api/complaints/{reference}"
+    )
+    assert second.endswith("INFO worker [req=- ref=- staff=-] started")
