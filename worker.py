@@ -67,6 +67,7 @@ def activities_for(
         notify.deliver_event,
         digest.write_overdue_digests,
         reconcile.reconcile_page,
+        reconcile.restore_missing_rows,
     ]
 
 

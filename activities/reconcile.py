@@ -9,6 +9,9 @@ For each open case row (a closed one's workflow may have left Temporal's retenti
 - its workflow does not exist and it cannot safely be started (it had moved on, or it names staff, whose
   complaint may need a senior handler the row does not record): it is flagged to staff in the audit log
   (`workflow_missing`) and logged, and counted.
+And the other way round: a running complaint workflow with no case row at all (a lost row) gets its row and
+event trail back from its state (`restore_missing_rows`; it needs a server that lists workflows, which the
+time-skipping test server cannot).
 """
 
 from __future__ import annotations
@@ -65,6 +68,13 @@ class ReconcilePageResult(BaseModel):
     last_reference: str | None  # None: no rows left
 
 
+class RestoreRows(BaseModel):
+    """Which workflows to look at: running complaints (a closed one's row is kept by retention rules)."""
+
+    query: str = 'WorkflowType = "Complaint" AND ExecutionStatus = "Running"'
+    batch_size: int = 500
+
+
 class ReconcileActivities:
     def __init__(self, pool: asyncpg.Pool, client: Client, task_queue: str) -> None:
         self._pool = pool
@@ -89,6 +99,54 @@ class ReconcileActivities:
             if outcome is not None:
                 getattr(result, outcome).append(row["reference"])
         return result
+
+    @activity.defn(name="restore_missing_rows")
+    async def restore_missing_rows(self, request: RestoreRows) -> list[str]:
+        """Write the case row of every listed workflow that has none; return their references."""
+        restored: list[str] = []
+        batch: list[str] = []
+        try:
+            async for execution in self._client.list_workflows(request.query, page_size=request.batch_size):
+                batch.append(execution.id)
+                if len(batch) >= request.batch_size:
+                    restored += await self._restore(batch)
+                    batch = []
+                    activity.heartbeat(len(restored))
+            restored += await self._restore(batch)
+        except RPCError as error:
+            if error.status is not RPCStatusCode.UNIMPLEMENTED:
+                raise
+            log.warning("this Temporal server cannot list workflows: lost case rows not looked for")
+        return restored
+
+    async def _restore(self, workflow_ids: list[str]) -> list[str]:
+        if not workflow_ids:
+            return []
+        known = {
+            row["workflow_id"]
+            for row in await self._pool.fetch(
+                "SELECT workflow_id FROM complaints WHERE workflow_id = ANY($1::text[])", workflow_ids
+            )
+        }
+        restored: list[str] = []
+        for workflow_id in dict.fromkeys(workflow_ids):  # a continued-as-new workflow is listed per run
+            if workflow_id in known:
+                continue
+            try:
+                state = await self._client.get_workflow_handle(workflow_id).query(
+                    "state", result_type=ComplaintState
+                )
+            except (WorkflowQueryFailedError, RPCError) as error:
+                log.warning("could not read %s to restore its row: %s", workflow_id, error)
+                continue
+            await write_workflow_state(ComplaintRepository(self._pool), workflow_id=workflow_id, state=state)
+            log.warning(
+                "case row of %s was missing: restored from its workflow",
+                state.reference,
+                extra={"reference": state.reference},
+            )
+            restored.append(state.reference)
+        return restored
 
     async def _reconcile(self, row: asyncpg.Record, stored_before: datetime) -> str | None:
         """Bring one row in line; return which list it belongs on (started, repaired, flagged) or None."""

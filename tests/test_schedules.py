@@ -334,6 +334,7 @@ async def test_the_reconciliation_repairs_drift_starts_lost_intakes_and_flags_mi
             )
         assert isinstance(result, ReconcileResult)
         assert (result.checked, result.started, result.repaired, result.flagged) == (5, 1, 1, 2)
+        assert result.restored == 0  # this server cannot list workflows: looked for on the dev server below
         assert result.repaired_references == [drifted]
         assert result.started_references == [lost_intake]
         assert sorted(result.flagged_references) == sorted([names_staff, lost_workflow])
@@ -364,3 +365,39 @@ async def test_the_reconciliation_repairs_drift_starts_lost_intakes_and_flags_mi
                 ReconcileWorkflow.run, ReconcileRun(), id=f"reconcile-2-{queue}", task_queue=queue
             )
         assert (second.started, second.repaired, second.flagged) == (0, 0, 2)
+
+
+async def test_the_reconciliation_restores_a_lost_case_row_from_its_running_workflow(
+    dev_server: WorkflowEnvironment, clean: asyncpg.Pool, policies: dict[str, Policy]
+) -> None:
+    """Listing workflows needs the dev server (the time-skipping server cannot list them)."""
+    db, queue = clean, f"restore-{uuid.uuid4().hex[:6]}"
+    await register_search_attributes(dev_server.client, SEARCH_ATTRIBUTE_TYPES)
+    async with running_worker(dev_server, db, policies, queue):
+        handle = await open_complaint(
+            dev_server, queue, intake("bexley", await dev_server.get_current_time())
+        )
+        state = await act(handle, "acknowledge", cmd.Acknowledge(actor=OFFICER))
+        reference = state.reference
+        # The row is lost (a restore from an old backup, say), with its trail and letters.
+        for table in ("notifications", "complaint_events", "complaints"):
+            await db.execute(f"DELETE FROM {table} WHERE reference = $1", reference)
+        for _ in range(100):  # the server's list of workflows catches up
+            if [w async for w in dev_server.client.list_workflows(f'WorkflowId = "{handle.id}"')]:
+                break
+            await asyncio.sleep(0.1)
+
+        result = await dev_server.client.execute_workflow(
+            ReconcileWorkflow.run, ReconcileRun(), id=f"reconcile-{queue}", task_queue=queue
+        )
+        assert (result.checked, result.restored, result.restored_references) == (0, 1, [reference])
+        row = await db.fetchrow("SELECT status, last_seq FROM complaints WHERE reference = $1", reference)
+        assert row is not None and (row["status"], row["last_seq"]) == ("acknowledged", state.seq)
+        assert await db.fetchval(
+            "SELECT count(*) FROM complaint_events WHERE reference = $1", reference
+        ) == len(state.history)
+
+        again = await dev_server.client.execute_workflow(
+            ReconcileWorkflow.run, ReconcileRun(), id=f"reconcile-again-{queue}", task_queue=queue
+        )
+        assert (again.checked, again.repaired, again.restored) == (1, 0, 0)

@@ -1,7 +1,8 @@
 """The nightly reconciliation of the read model with the workflows, run by the `reconcile` schedule.
 
 Open case rows are checked page by page (activities/reconcile.py): lagging rows are repaired from their
-workflow, never-started intakes are started, rows whose workflow is missing are flagged. The counts are
+workflow, never-started intakes are started, rows whose workflow is missing are flagged; then running
+workflows whose row is lost get it back. The counts are
 logged and returned as the workflow's result, so each night's run shows them in the Temporal UI.
 """
 
@@ -14,7 +15,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.reconcile import ReconcileActivities, ReconcilePage, ReconcilePageResult
+    from activities.reconcile import ReconcileActivities, ReconcilePage, ReconcilePageResult, RestoreRows
 
 # A stored intake is given this long to be started by the API before the reconciliation starts it.
 START_GRACE = timedelta(minutes=15)
@@ -33,9 +34,11 @@ class ReconcileResult(BaseModel):
     started: int = 0
     repaired: int = 0
     flagged: int = 0
+    restored: int = 0
     started_references: list[str] = Field(default_factory=list)
     repaired_references: list[str] = Field(default_factory=list)
     flagged_references: list[str] = Field(default_factory=list)
+    restored_references: list[str] = Field(default_factory=list)
 
     def add(self, page: ReconcilePageResult) -> None:
         self.checked += page.checked
@@ -67,11 +70,22 @@ class ReconcileWorkflow:
             if page.last_reference is None:
                 break
             after = page.last_reference
+        # The other way round: running workflows whose case row is lost altogether.
+        restored = await workflow.execute_activity_method(
+            ReconcileActivities.restore_missing_rows,
+            RestoreRows(),
+            start_to_close_timeout=timedelta(hours=1),
+            heartbeat_timeout=timedelta(minutes=2),
+            retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=5), maximum_attempts=10),
+        )
+        result.restored = len(restored)
+        result.restored_references = restored[:LISTED]
         workflow.logger.info(
-            "reconciliation: %d checked, %d started, %d repaired, %d flagged",
+            "reconciliation: %d checked, %d started, %d repaired, %d flagged, %d rows restored",
             result.checked,
             result.started,
             result.repaired,
             result.flagged,
+            result.restored,
         )
         return result
