@@ -12,17 +12,8 @@ from temporalio.worker import (
     Interceptor,
 )
 
-from core.logs import LogContext, logging_context
+from core.logs import LogContext, logging_context, reference_of
 from core.metrics import ACTIVITY_FAILURES
-
-COMPLAINT_WORKFLOW_PREFIX = "complaint-"
-
-
-def reference_of(workflow_id: str | None) -> str | None:
-    """A complaint workflow's id is `complaint-<reference>` (core/temporal.workflow_id); others have none."""
-    if workflow_id and workflow_id.startswith(COMPLAINT_WORKFLOW_PREFIX):
-        return workflow_id.removeprefix(COMPLAINT_WORKFLOW_PREFIX)
-    return None
 
 
 class _ObservedActivity(ActivityInboundInterceptor):

@@ -59,11 +59,28 @@ def logging_context(context: LogContext) -> Iterator[LogContext]:
         _current.reset(token)
 
 
+COMPLAINT_WORKFLOW_PREFIX = "complaint-"
+
+
+def reference_of(workflow_id: str | None) -> str | None:
+    """A complaint workflow's id is `complaint-<reference>` (core/temporal.workflow_id); others have none."""
+    if workflow_id and workflow_id.startswith(COMPLAINT_WORKFLOW_PREFIX):
+        return workflow_id.removeprefix(COMPLAINT_WORKFLOW_PREFIX)
+    return None
+
+
 class ContextFilter(logging.Filter):
     """Adds the context's fields to every record passing a handler (unless the call set them itself)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         context = _current.get()
+        if context is None:
+            # A line of Temporal's workflow or activity logger: it puts the workflow's details on the record.
+            details = getattr(record, "temporal_workflow", None) or getattr(record, "temporal_activity", None)
+            if isinstance(details, dict) and isinstance(details.get("workflow_id"), str):
+                context = LogContext(
+                    workflow_id=details["workflow_id"], reference=reference_of(details["workflow_id"])
+                )
         values = {
             "request_id": context.request_id if context else None,
             "reference": context.current_reference() if context else None,

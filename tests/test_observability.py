@@ -170,7 +170,7 @@ async def test_api_metrics_count_requests_by_route_and_read_the_complaints_and_o
 
 
 async def test_worker_metrics_count_activity_failures_and_export_the_sdk_metrics(
-    own_db: asyncpg.Pool, policies: dict[str, Policy], task_queue: str
+    own_db: asyncpg.Pool, policies: dict[str, Policy], task_queue: str, json_lines: io.StringIO
 ) -> None:
     settings = Settings(
         environment="test",
@@ -197,6 +197,11 @@ async def test_worker_metrics_count_activity_failures_and_export_the_sdk_metrics
                 handle = await open_complaint(env, task_queue, intake("no-such-council", now))
                 with pytest.raises(WorkflowFailureError):
                     await handle.result()
+            # The worker's line about the failed activity names the complaint.
+            reference = handle.id.removeprefix("complaint-")
+            failed_lines = [line for line in lines(json_lines) if line.get("reference") == reference]
+            assert failed_lines and all(line["workflow_id"] == handle.id for line in failed_lines)
+            assert any(line["level"] == "WARNING" for line in failed_lines)
             after = samples((await http.get(worker_url)).text)
             failures = "complaints_activity_failures_total"
             assert (
