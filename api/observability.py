@@ -22,6 +22,7 @@ from core.metrics import HTTP_LATENCY, HTTP_REQUESTS
 log = logging.getLogger("api.requests")
 
 REQUEST_ID_HEADER = b"x-request-id"
+QUIET_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
 # A caller's request id is kept only if it is short and plain: it goes into logs and the audit trail as is.
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 
@@ -79,7 +80,9 @@ class ObservabilityMiddleware:
                 if route != "/metrics":  # Prometheus's own scrapes are not the service's traffic
                     HTTP_REQUESTS.labels(method, route, str(status)).inc()
                     HTTP_LATENCY.labels(method, route, str(status)).observe(elapsed)
-                log.info(
+                # Probes and scrapes come every few seconds: kept out of the INFO lines.
+                log.log(
+                    logging.DEBUG if route in QUIET_ROUTES else logging.INFO,
                     "%s %s %d",
                     method,
                     route,
