@@ -41,10 +41,16 @@ RUN pip install -e .
 USER app
 
 ENV ENVIRONMENT=production
+# Behind a reverse proxy set FORWARDED_ALLOW_IPS to its address(es): only then are the client's address and
+# scheme taken from X-Forwarded-For/-Proto (the resident limits count per address). Empty: the socket's.
+# TLS ends at that proxy, so the resident session cookie is marked Secure by setting, not by scheme.
+ENV FORWARDED_ALLOW_IPS="" \
+    COOKIE_SECURE=true
 EXPOSE 8000
 
 # Liveness only (the process answers); compose uses /readyz for readiness. The worker disables this.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
 
-CMD ["uvicorn", "--factory", "api.main:app", "--host", "0.0.0.0", "--port", "8000"]
+# --no-proxy-headers: the app applies FORWARDED_ALLOW_IPS itself (api/client_address.py), once.
+CMD ["uvicorn", "--factory", "api.main:app", "--host", "0.0.0.0", "--port", "8000", "--no-proxy-headers"]

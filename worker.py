@@ -13,10 +13,11 @@ from prometheus_client import start_http_server
 from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.deadlines import DeadlineActivities
 from activities.digest import DigestActivities
-from activities.notify import NotifyActivities
+from activities.notify import DeliverEvent, NotifyActivities
 from activities.observability import ObservabilityInterceptor
 from activities.reconcile import ReconcileActivities
 from activities.records import RecordActivities
@@ -33,6 +34,14 @@ from workflows.digest import OverdueDigestWorkflow
 from workflows.reconcile import ReconcileWorkflow
 
 WORKFLOWS: Sequence[type] = [ComplaintWorkflow, OverdueDigestWorkflow, ReconcileWorkflow]
+# The sandbox still refuses non-deterministic calls (clock, I/O, random) inside workflow code; our own modules
+# are passed through instead of being imported afresh for every workflow run: they hold no mutable global
+# state, and re-importing them cost more Python CPU per complaint than the engine itself (bench/README.md).
+WORKFLOW_RUNNER = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules(
+        "workflows", "domain", "activities", "core", "store", "notifications", "email_validator", "idna"
+    )
+)
 
 
 def activities_for(
@@ -48,18 +57,25 @@ def activities_for(
     digest = DigestActivities(pool, policies)
     reconcile = ReconcileActivities(pool, client, task_queue)
     deadlines = DeadlineActivities(policies)
-    records = RecordActivities(pool)
     notify = NotifyActivities(
         pool,
         sender if sender is not None else sender_from_settings(settings),
         policies,
         options=DeliveryOptions.from_settings(settings),
     )
+
+    async def deliver(workflow_id: str, seq: int) -> list[str]:
+        return await notify.deliver_event(DeliverEvent(workflow_id=workflow_id, seq=seq))
+
+    # The record activity hands each event's letters to delivery in this process once they are committed.
+    records = RecordActivities(pool, deliver=deliver)
     return [
         deadlines.load_policy,
         deadlines.plan_stage,
         deadlines.due_on,
+        deadlines.due_on_many,
         deadlines.shift_working_days,
+        deadlines.refresh_calendar,
         deadlines.resume_clock,
         deadlines.escalation_window,
         records.record_event,
@@ -83,6 +99,7 @@ def build_worker(
         task_queue=task_queue,
         workflows=list(WORKFLOWS),
         activities=activities_for(pool, policies, sender, client=client, task_queue=task_queue),
+        workflow_runner=WORKFLOW_RUNNER,
         # Logs of each activity carry its complaint's reference; failed attempts are counted.
         interceptors=[ObservabilityInterceptor()],
     )

@@ -1,22 +1,48 @@
-"""The record activity: every workflow event lands in Postgres (case record, event trail, outbox)."""
+"""The record activity: every workflow event lands in Postgres (case record, event trail, outbox).
+
+Since the lean-steps release it carries the event, not the complaint: the transition, the read model's
+columns after it, the stage's ledger and the promised actions only when they changed, and the intake only
+with the first event (which creates the case row: the workflow is the only writer of its row). After the
+transaction commits, the event's letters are handed to delivery in this process; the outbox dispatcher
+sends whatever that misses (a crash in between, a mail server down).
+"""
 
 from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from datetime import date
+from typing import Any
 
 import asyncpg
 from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from domain.models import ComplaintState, Notification, Transition
+from domain.models import ActionItem, CaseRow, ComplaintState, Intake, LedgerEntry, Notification, Transition
 from store.complaints import ComplaintRepository
+
+log = logging.getLogger(__name__)
+
+Deliver = Callable[[str, int], Coroutine[Any, Any, Any]]
 
 
 class RecordEvent(BaseModel):
     workflow_id: str
     created_by: str
-    state: ComplaintState
+    reference: str = ""
+    seq: int = 0
+    row: CaseRow | None = None
+    intake: Intake | None = None
+    ledger: list[LedgerEntry] | None = None
+    agreed_up_to: date | None = None
+    actions: list[ActionItem] | None = None
     transition: Transition | None = None
     notifications: list[Notification] = []
+    # Before the lean-steps release every event carried the whole state; such an activity may still be
+    # retried by a new worker, so it is still understood.
+    state: ComplaintState | None = None
 
 
 class AllocateReference(BaseModel):
@@ -24,22 +50,55 @@ class AllocateReference(BaseModel):
 
 
 class RecordActivities:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, deliver: Deliver | None = None) -> None:
         self._pool = pool
+        self._deliver = deliver
+        self._deliveries: set[asyncio.Task[Any]] = set()
 
     @activity.defn(name="record_event")
     async def record_event(self, event: RecordEvent) -> None:
+        repository = ComplaintRepository(self._pool)
         try:
-            await ComplaintRepository(self._pool).apply_event(
+            if event.state is not None:
+                await repository.apply_event(
+                    workflow_id=event.workflow_id,
+                    state=event.state,
+                    transition=event.transition,
+                    notifications=event.notifications,
+                    created_by=event.created_by,
+                )
+                return
+            assert event.row is not None, "a record carries the read model's row"
+            queued = await repository.record(
                 workflow_id=event.workflow_id,
-                state=event.state,
+                reference=event.reference,
+                seq=event.seq,
+                row=event.row,
+                intake=event.intake,
+                created_by=event.created_by,
+                ledger=event.ledger,
+                agreed_up_to=event.agreed_up_to,
+                actions=event.actions,
                 transition=event.transition,
                 notifications=event.notifications,
-                created_by=event.created_by,
             )
         except asyncpg.DataError as error:
             # Data PostgreSQL will never accept: retrying cannot help, and must not hold the complaint up.
             raise ApplicationError(str(error), type="Unrecordable", non_retryable=True) from error
+        if queued and self._deliver is not None:
+            self._hand_to_delivery(event.workflow_id, event.seq)
+
+    def _hand_to_delivery(self, workflow_id: str, seq: int) -> None:
+        """Send the event's letters now, in the background: the action never waits on e-mail."""
+        assert self._deliver is not None
+        task = asyncio.get_running_loop().create_task(self._deliver(workflow_id, seq))
+        self._deliveries.add(task)
+        task.add_done_callback(self._delivered)
+
+    def _delivered(self, task: asyncio.Task[Any]) -> None:
+        self._deliveries.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("delivery left to the outbox dispatcher: %s", task.exception())
 
     @activity.defn(name="allocate_reference")
     async def allocate_reference(self, request: AllocateReference) -> str:

@@ -29,6 +29,9 @@ class Problem(BaseModel):
     errors: list[dict[str, Any]] | None = None
 
 
+RETRY_AFTER_SECONDS = 5
+
+
 class ProblemError(Exception):
     """Raised by routes for a 4xx with a specific problem type."""
 
@@ -37,8 +40,14 @@ class ProblemError(Exception):
     ) -> None:
         super().__init__(detail or title)
         self.problem = Problem(type=type_, title=title, status=status, detail=detail)
-        # RFC 6750: a 401 names the scheme the client should use.
-        self.headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        # RFC 6750: a 401 names the scheme the client should use; an outage says when to try again.
+        self.headers: dict[str, str] | None = (
+            {"WWW-Authenticate": "Bearer"}
+            if status == 401
+            else {"Retry-After": str(RETRY_AFTER_SECONDS)}
+            if status == 503
+            else None
+        )
 
 
 def problem_response(

@@ -1,37 +1,87 @@
-"""Opening a case: store the intake and start its workflow. Used by the API and the demo seeding."""
+"""Opening a case: one Update-with-Start of workflow `complaint-<reference>`. Used by the staff API, the
+resident service and the demo seeding.
+
+The workflow is the only writer of its case row: its first event creates it (from the intake), so there is
+never a row without a workflow. The `opened` Update answers once that first event is recorded, so the caller
+gets the case back in one round trip. A retry with the same Idempotency-Key gets the same reference (kept in
+`intake_keys`), and the start is a no-op if the workflow already runs (USE_EXISTING): one complaint, whatever
+failed in between.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import asyncpg
-from temporalio.client import Client
-from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.service import RPCError
 
+from api.errors import ProblemError
 from core import search_attributes as sa
 from core.temporal import workflow_id
-from domain.models import Actor, Intake, OpenComplaint, Status
+from domain.models import Actor, Intake, OpenComplaint, Receipt, Status
 from domain.policy import Policy
 from store.complaints import ComplaintRepository
 from workflows.complaint import ComplaintWorkflow
 
+# How long the caller waits for the first record. Past it the complaint is safely started (or will be, on a
+# retry with the same key) and the caller is told to come back (503 with Retry-After).
+OPEN_TIMEOUT = timedelta(seconds=20)
+
+
+def static_summary(reference: str, policy: Policy, intake: Intake) -> str:
+    """What the Temporal UI's list shows for the complaint: no personal data."""
+    return f"{reference} · {policy.name} · {intake.service_area} · by {intake.channel.value}"
+
+
+async def reference_for(pool: asyncpg.Pool, *, year: int, owner: str, key: str | None) -> str:
+    """A new reference, or the one an earlier request with the same Idempotency-Key was given."""
+    repository = ComplaintRepository(pool)
+    if key is None:
+        return await repository.next_reference(year=year)
+    async with pool.acquire() as connection, connection.transaction():
+        known: str | None = await connection.fetchval(
+            "SELECT reference FROM intake_keys WHERE owner = $1 AND key = $2 FOR UPDATE", owner, key
+        )
+        if known is not None:
+            return known
+        reference = await ComplaintRepository(connection).next_reference(year=year)
+        await connection.execute(
+            "INSERT INTO intake_keys (owner, key, reference) VALUES ($1, $2, $3)", owner, key, reference
+        )
+        return reference
+
 
 async def open_case(
-    *, pool: asyncpg.Pool, temporal: Client, task_queue: str, policy: Policy, intake: Intake, actor: Actor
+    *,
+    pool: asyncpg.Pool,
+    temporal: Client,
+    task_queue: str,
+    policy: Policy,
+    intake: Intake,
+    actor: Actor,
+    idempotency_key: str | None = None,
+    key_owner: str | None = None,
 ) -> str:
-    """Store the complaint and start workflow `complaint-<reference>`; return the reference."""
-    repository = ComplaintRepository(pool)
+    """Start workflow `complaint-<reference>` and wait for its first record; return the reference. A key is
+    scoped to its owner (the staff member, or a resident by e-mail address)."""
     year = intake.received_at.astimezone(ZoneInfo(policy.timezone)).year
-    reference = await repository.next_reference(year=year)
-    wid = workflow_id(reference)
-    # Stored first so nothing is lost if Temporal is briefly unreachable; the workflow's first activity
-    # writes the same row idempotently.
-    await repository.insert_intake(reference=reference, workflow_id=wid, intake=intake, created_by=actor.id)
-    await temporal.start_workflow(
+    reference = await reference_for(pool, year=year, owner=key_owner or actor.id, key=idempotency_key)
+    start = WithStartWorkflowOperation(
         ComplaintWorkflow.run,
-        OpenComplaint(reference=reference, intake=intake, opened_by=actor),
-        id=wid,
+        # The policy is frozen into the complaint here: it runs under this version until it ends.
+        OpenComplaint(reference=reference, intake=intake, opened_by=actor, policy=policy),
+        id=workflow_id(reference),
         task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         # Set at start so the complaint is filterable in the Web UI before its first workflow task runs.
         search_attributes=TypedSearchAttributes(
@@ -43,5 +93,21 @@ async def open_case(
                 SearchAttributePair(sa.OVERDUE, False),
             ]
         ),
+        static_summary=static_summary(reference, policy, intake),
     )
-    return reference
+    try:
+        receipt: Receipt = await asyncio.wait_for(
+            temporal.execute_update_with_start_workflow(
+                "opened", start_workflow_operation=start, id=f"open-{reference}", result_type=Receipt
+            ),
+            OPEN_TIMEOUT.total_seconds(),
+        )
+    except (TimeoutError, RPCError, WorkflowUpdateFailedError) as error:
+        raise ProblemError(
+            503,
+            "Service unavailable",
+            "the complaint could not be opened just now; send the same request again"
+            + (" with the same Idempotency-Key" if idempotency_key else ""),
+            "unavailable",
+        ) from error
+    return receipt.reference

@@ -10,7 +10,8 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api import errors
+from api import errors, log_redaction
+from api.client_address import trust_proxies
 from api.observability import ObservabilityMiddleware
 from api.routes import actions, auth, complaints, dev_mail, health, metrics, policies, public, resident_pages
 from core.logs import configure_logging
@@ -27,6 +28,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        log_redaction.install()  # again: the server may have configured logging after the factory ran
         opened = services or await open_services(settings or get_settings())
         app.state.services = opened
         try:
@@ -44,6 +46,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     if services is not None:
         app.state.services = services
     errors.install(app)
+    log_redaction.install()
+    trust_proxies(app, services.settings if services is not None else settings or get_settings())
     # Request ids, the log context, request metrics and one log line a request (api/observability.py).
     app.add_middleware(ObservabilityMiddleware)
     for module in (health, metrics, auth, policies, complaints, actions, public, dev_mail, resident_pages):

@@ -1,7 +1,10 @@
-"""The permission matrix: which staff role may do what. Documented in the README and tested per endpoint."""
+"""The permission matrix: which staff role may do what. Actions come from the action table
+(`domain/actions.py`); the reads and the few API-only operations are declared here. The README's table is
+generated from this (`python -m api.permissions`) and tests/test_readme.py keeps the two in step."""
 
 from __future__ import annotations
 
+from domain.actions import ACTIONS
 from domain.models import Role
 
 R = Role
@@ -14,43 +17,51 @@ OFFICER, INVESTIGATOR, REVIEWER, MANAGER, ADMIN, AUDITOR = (
     R.AUDITOR,
 )
 ALL_STAFF = frozenset({OFFICER, INVESTIGATOR, REVIEWER, MANAGER, ADMIN, AUDITOR})
-WORKING_STAFF = ALL_STAFF - {AUDITOR}
+STAFF_ROLES = [OFFICER, INVESTIGATOR, REVIEWER, MANAGER, ADMIN, AUDITOR]
 
-PERMISSIONS: dict[str, frozenset[Role]] = {
+# Operations that are not lifecycle actions (they run no workflow update).
+OPERATIONS: dict[str, frozenset[Role]] = {
     "create": frozenset({OFFICER, MANAGER, ADMIN}),
     "read": ALL_STAFF,
     "list": ALL_STAFF,
     "audit": frozenset({AUDITOR, MANAGER, ADMIN}),
-    "acknowledge": frozenset({OFFICER, REVIEWER, MANAGER}),
-    "assign": frozenset({OFFICER, MANAGER}),
-    "decline": frozenset({OFFICER, MANAGER}),
-    "request_information": frozenset({OFFICER, INVESTIGATOR, REVIEWER, MANAGER}),
-    "information_received": frozenset({OFFICER, INVESTIGATOR, REVIEWER, MANAGER}),
-    "add_information": frozenset({OFFICER, INVESTIGATOR, REVIEWER, MANAGER}),
-    "open_linked_complaint": frozenset({OFFICER, MANAGER}),
-    "extend": frozenset({INVESTIGATOR, REVIEWER, MANAGER}),
-    "record_extension_agreement": frozenset({OFFICER, INVESTIGATOR, REVIEWER, MANAGER}),
-    "respond": frozenset({INVESTIGATOR, REVIEWER, MANAGER}),
-    "complete_action": frozenset({OFFICER, INVESTIGATOR, REVIEWER, MANAGER}),
-    "request_escalation": frozenset({OFFICER, MANAGER}),
-    "refuse_escalation": frozenset({REVIEWER, MANAGER}),
-    "close": frozenset({OFFICER, MANAGER}),
-    "withdraw": frozenset({OFFICER, MANAGER}),
-    "refer_to_ombudsman": frozenset({OFFICER, MANAGER}),
-    "record_ombudsman_decision": frozenset({OFFICER, MANAGER}),
-    "add_note": WORKING_STAFF,
-    "restrict_contact": frozenset({MANAGER}),
     "revoke_resident_access": frozenset({OFFICER, MANAGER}),
-    "recalculate_deadlines": frozenset({MANAGER, ADMIN}),
 }
 
-# Stage 2 is answered by a reviewer (or a manager), never by a Stage 1 investigator.
-STAGE_2_ONLY_REVIEWERS = frozenset({"extend", "respond", "refuse_escalation"})
+PERMISSIONS: dict[str, frozenset[Role]] = {
+    **{name: roles for name, roles in OPERATIONS.items() if name != "revoke_resident_access"},
+    **{name: action.roles for name, action in ACTIONS.items()},
+    "revoke_resident_access": OPERATIONS["revoke_resident_access"],
+}
 
 
 def allowed(action: str, role: Role, stage: int = 1) -> bool:
-    if role not in PERMISSIONS[action]:
-        return False
-    if stage >= 2 and action in STAGE_2_ONLY_REVIEWERS and role is INVESTIGATOR:
-        return False
-    return not (stage < 2 and action in {"extend", "respond"} and role is REVIEWER)
+    if action in ACTIONS:
+        return ACTIONS[action].allows(role, stage)
+    return role in OPERATIONS[action]
+
+
+def _cell(action: str, role: Role) -> str:
+    first, second = allowed(action, role, 1), allowed(action, role, 2)
+    if first and second:
+        return "yes"
+    if first:
+        return "stage 1"
+    if second:
+        return "stage 2"
+    return "-"
+
+
+def matrix_markdown() -> str:
+    """The README's permission table."""
+    lines = [
+        "| action | " + " | ".join(role.value for role in STAFF_ROLES) + " |",
+        "|---" * (len(STAFF_ROLES) + 1) + "|",
+    ]
+    for action in PERMISSIONS:
+        lines.append(f"| {action} | " + " | ".join(_cell(action, role) for role in STAFF_ROLES) + " |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(matrix_markdown())  # noqa: T201

@@ -148,8 +148,6 @@ async def full_read(repository: ComplaintRepository, record: ComplaintRecord) ->
 def read_of(
     record: ComplaintRecord, events: list[EventRecord], notifications: list[NotificationRecord]
 ) -> ComplaintRead:
-    state = record.state or {}
-    stages = state.get("stages") or [{}]
     return ComplaintRead(
         **summary_of(record).model_dump(),
         channel=Channel(record.channel),
@@ -181,8 +179,8 @@ def read_of(
             else letter
             for letter in notifications
         ],
-        ledger=stages[-1].get("ledger", []),
-        actions=state.get("actions", []),
+        ledger=record.ledger(),
+        actions=record.promised_actions(),
         delivery_problem=record.delivery_problem,
         etag=etag_of(record),
     )

@@ -17,14 +17,11 @@ from bench.measure import Run, run_concurrently
 from bench.noop import TASK_QUEUE, Landed, Noop
 from core.temporal import workflow_id
 from domain import commands as cmd
-from domain.models import Actor, Channel, Complainant, ComplaintState, Intake, Role
+from domain.models import Actor, Channel, Complainant, Intake, Receipt, Role
 from domain.policy import Policy
 
 OFFICER = Actor(id="olivia.officer", role=Role.COMPLAINTS_OFFICER, name="Olivia Officer")
 AREAS = ("housing-repairs", "waste", "council-tax", "parking", "planning", "adult-social-care")
-# How often the service side looks for the first record (the API's POST /complaints polls every 50 ms).
-FIRST_RECORD_POLL = 0.01
-FIRST_RECORD_TIMEOUT = 120.0
 
 
 @dataclass
@@ -58,45 +55,10 @@ def _intake(index: int, policy_id: str) -> Intake:
     )
 
 
-class FirstRecords:
-    """Waits for complaints' first record (`last_seq >= 0`) with one query for all of them per poll.
-
-    One shared poll, not one per complaint, so the watching costs the database and this process the same
-    whatever the concurrency (one poll per complaint at this interval cost roughly 9 ms of PostgreSQL and
-    10 ms of Python CPU per complaint, which lowered the service's rate on a 2-core machine).
-    """
-
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self.pool = pool
-        self.pending: dict[str, asyncio.Event] = {}
-        self.poller: asyncio.Task[None] | None = None
-
-    async def wait(self, reference: str) -> None:
-        landed = self.pending.setdefault(reference, asyncio.Event())
-        if self.poller is None or self.poller.done():
-            self.poller = asyncio.create_task(self._poll())
-        try:
-            await asyncio.wait_for(landed.wait(), FIRST_RECORD_TIMEOUT)
-        except TimeoutError:
-            failed = self.poller.exception() if self.poller.done() else None
-            raise RuntimeError(f"{reference}: no first record after {FIRST_RECORD_TIMEOUT} s") from failed
-
-    async def _poll(self) -> None:
-        while self.pending:
-            rows = await self.pool.fetch(
-                "SELECT reference FROM complaints WHERE reference = ANY($1) AND last_seq >= 0",
-                list(self.pending),
-            )
-            for row in rows:
-                self.pending.pop(row["reference"]).set()
-            await asyncio.sleep(FIRST_RECORD_POLL)
-
-
 class ServiceSide:
     def __init__(self, pool: asyncpg.Pool, client: Client, task_queue: str, policies: dict[str, Policy]):
         self.pool, self.client, self.task_queue = pool, client, task_queue
         self.policies = [policies[name] for name in sorted(policies)]
-        self.first_records = FirstRecords(pool)
         self.references: list[str] = []
 
     async def open(self, index: int) -> None:
@@ -109,12 +71,11 @@ class ServiceSide:
             intake=_intake(index, policy.id),
             actor=OFFICER,
         )
-        await self.first_records.wait(reference)
         self.references.append(reference)
 
     async def acknowledge(self, reference: str) -> None:
         handle = self.client.get_workflow_handle(workflow_id(reference))
-        await handle.execute_update("acknowledge", cmd.Acknowledge(actor=OFFICER), result_type=ComplaintState)
+        await handle.execute_update("acknowledge", cmd.Acknowledge(actor=OFFICER), result_type=Receipt)
 
 
 class RawSide:

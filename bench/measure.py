@@ -66,6 +66,9 @@ class Run:
     def per_second(self) -> float:
         return self.count / self.seconds if self.seconds else 0.0
 
+    def percentile_ms(self, fraction: float) -> float:
+        return percentile(self.latencies_ms, fraction)
+
     def summary(self) -> dict[str, Any]:
         return {
             "count": self.count,
@@ -73,6 +76,7 @@ class Run:
             "per_second": round(self.per_second, 2),
             "p50_ms": round(percentile(self.latencies_ms, 0.5), 2),
             "p95_ms": round(percentile(self.latencies_ms, 0.95), 2),
+            "p99_ms": round(percentile(self.latencies_ms, 0.99), 2),
             "python_cpu_ms_per_op": round(1000 * self.cpu_seconds / max(1, self.count), 2),
             **{
                 f"{name}_cpu_ms_per_op": round(1000 * seconds / max(1, self.count), 2)

@@ -29,6 +29,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from bench.engine import measure_engine
+from bench.http import measure_http, serve_api, walkthrough_history
 from bench.listing import load_rows, measure_list
 from bench.measure import SERVER_PIDS
 from bench.noop import TASK_QUEUE, Landed, Noop
@@ -137,6 +138,25 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                     )
                     result["engine"] = engine.summary()
                     result["engine"]["wall_seconds"] = round(time.perf_counter() - started, 1)
+                    if not args.skip_http:
+                        async with serve_api(pool, servers.client, SERVICE_QUEUE, policies) as (
+                            http,
+                            settings,
+                        ):
+                            started = time.perf_counter()
+                            through_http = await measure_http(
+                                http=http,
+                                settings=settings,
+                                client=servers.client,
+                                landed=landed,
+                                policies=policies,
+                                complaints=args.complaints,
+                                concurrency=args.concurrency,
+                                rounds=args.rounds,
+                            )
+                            result["http"] = through_http.summary()
+                            result["http"]["wall_seconds"] = round(time.perf_counter() - started, 1)
+                            result["walkthrough"] = await walkthrough_history(http, settings, servers.client)
                 real = await pool.fetchval(
                     "SELECT state::text FROM complaints WHERE state IS NOT NULL LIMIT 1"
                 )
@@ -175,6 +195,27 @@ def print_table(result: dict[str, Any]) -> None:
                     f"{label:34} {side['per_second']:7.1f} {side['p50_ms']:7.1f} {side['p95_ms']:7.1f}"
                     f"  {'':10} {cpu[0]:6.1f} {cpu[1]:8.1f} {cpu[2]:5.1f}  {ratio}"
                 )
+    if "http" in result:
+        print(f"\n{'through the HTTP API':34} {'/s':>7} {'p50 ms':>7} {'p99 ms':>7}  ratio  p99 ratio")
+        labels = {"intake": ("POST /api/complaints", "raw: start + no-op activity"),
+                  "actions": ("POST .../acknowledge", "raw: no-op update")}  # fmt: skip
+        for key, (service_label, raw_label) in labels.items():
+            figures = result["http"][key]
+            for label, side, ratio in (
+                (service_label, figures["service"], f"{figures['ratio']:.2f}   {figures['p99_ratio']:.2f}"),
+                (raw_label, figures["raw"], ""),
+            ):
+                print(
+                    f"{label:34} {side['per_second']:7.1f} {side['p50_ms']:7.1f}"
+                    f" {side['p99_ms']:7.1f}  {ratio}"
+                )
+    if "walkthrough" in result:
+        walk = result["walkthrough"]
+        print(
+            f"\nREADME walk-through: {walk['history_events']} events,"
+            f" {walk['history_bytes']} bytes of history;"
+            f" each further note adds {walk['bytes_per_further_note']} bytes"
+        )
     listing = result["list"]
     print(
         f"\nlist query: {listing['rows']} rows ({listing['table_size']}),"
@@ -209,6 +250,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=50, help="timed runs of each list query")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench" / "results" / "latest.json")
     parser.add_argument("--skip-engine", action="store_true", help="only the list query (no Temporal)")
+    parser.add_argument("--skip-http", action="store_true", help="no HTTP variant nor walk-through history")
     parser.add_argument("--temporal-port", type=int, default=17233)
     parser.add_argument("--ui-port", type=int, default=18233)
     args = parser.parse_args(argv)

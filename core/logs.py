@@ -115,8 +115,8 @@ def text_formatter() -> logging.Formatter:
 def configure_logging(level: str, log_format: Literal["json", "text"]) -> None:
     """One handler on the root logger, to stderr, in the chosen format; uvicorn's loggers go through it.
 
-    uvicorn's own access log is turned off: it prints the raw path with its query string (a resident's token
-    may be there); the API's middleware logs each request by its route template instead.
+    uvicorn's access log prints each path with its query string: its sensitive values are redacted by the
+    filter on its logger (api/log_redaction.py); the API's middleware logs each request by route template.
     """
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(json_formatter() if log_format == "json" else text_formatter())
@@ -124,9 +124,8 @@ def configure_logging(level: str, log_format: Literal["json", "text"]) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for name in ("uvicorn", "uvicorn.error"):
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
-    logging.getLogger("uvicorn.access").disabled = True
     # HTTP clients log each URL they call at INFO; a URL may carry a secret.
     logging.getLogger("httpx").setLevel(logging.WARNING)

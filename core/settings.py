@@ -101,6 +101,58 @@ class Settings(BaseSettings):
         description="Optional per-council template overrides: <dir>/<policy id>/<template>.txt.j2.",
     )
 
+    # Residents' access (api/resident/): where the client address comes from, the session cookie, the limits.
+    forwarded_allow_ips: str = Field(
+        default="",
+        description=(
+            "Comma-separated addresses or networks of trusted reverse proxies (or *): only a request arriving"
+            " from one of them has its client address and scheme taken from X-Forwarded-For/-Proto."
+        ),
+    )
+    cookie_secure: bool | None = Field(
+        default=None,
+        description="Mark the resident session cookie Secure (TLS ends at a proxy); unset: in production.",
+    )
+    resident_session_hours: float = Field(
+        default=8, gt=0, description="How long a resident pages' session lasts after signing in."
+    )
+    resident_link_days: float = Field(
+        default=7, gt=0, description="How long the one-time code of an e-mailed access link works."
+    )
+    resident_wrong_codes_per_reference: int = Field(
+        default=10,
+        ge=1,
+        description="Wrong access codes for one complaint per window before more are refused.",
+    )
+    resident_wrong_codes_per_address: int = Field(
+        default=30, ge=1, description="Wrong access codes from one client address per window."
+    )
+    resident_wrong_code_window_minutes: int = Field(
+        default=15, ge=1, description="Window of the wrong-code limits."
+    )
+    resident_complaints_per_address: int = Field(
+        default=20, ge=1, description="Complaints made on the public form or API from one address per window."
+    )
+    resident_complaints_per_email: int = Field(
+        default=5, ge=1, description="Complaints made for one e-mail address per window."
+    )
+    resident_link_requests_per_address: int = Field(
+        default=10, ge=1, description="New access links asked for from one address per window."
+    )
+    resident_link_requests_per_email: int = Field(
+        default=5, ge=1, description="New access links asked for one e-mail address per window."
+    )
+    resident_link_requests_per_complaint: int = Field(
+        default=3, ge=1, description="New access links e-mailed for one complaint per window (silently)."
+    )
+    resident_request_window_minutes: int = Field(
+        default=60, ge=1, description="Window of the complaint and access-link limits."
+    )
+
+    @property
+    def session_cookie_secure(self) -> bool:
+        return self.environment == "production" if self.cookie_secure is None else self.cookie_secure
+
     @model_validator(mode="after")
     def _refuse_dev_secrets_in_production(self) -> Settings:
         if self.environment == "production":

@@ -99,6 +99,7 @@ def main() -> None:
         children.append(("worker", _spawn([sys.executable, "-m", "worker"], env, logs / "worker.log")))
         api_args = [sys.executable, "-m", "uvicorn", "--factory", "api.main:app"]
         api_args += ["--host", settings.api_host, "--port", str(settings.api_port)]
+        api_args += ["--no-proxy-headers"]  # the app applies FORWARDED_ALLOW_IPS itself
         children.append(("api", _spawn(api_args, env, logs / "api.log")))
         api = f"http://{settings.api_host}:{settings.api_port}"
         print(

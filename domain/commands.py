@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -141,8 +141,9 @@ class Respond(Command):
 
     outcome: Outcome
     findings: str = Field(min_length=1, max_length=20_000)
-    remedies: list[Remedy] = Field(default_factory=list)
-    actions: list[ActionItem] = Field(default_factory=list)
+    # Bounded so one response stays one small event: more belong in an action plan of their own.
+    remedies: list[Remedy] = Field(default_factory=list, max_length=20)
+    actions: list[ActionItem] = Field(default_factory=list, max_length=30)
 
 
 class CompleteAction(Command):
@@ -165,7 +166,8 @@ class RequestEscalation(Command):
         }
     )
 
-    reasons: str = Field(min_length=1, max_length=10_000)
+    # The Complaint Handling Code (6.12): residents must not be required to explain why they want Stage 2.
+    reasons: str = Field(default="", max_length=10_000)
     outcome_wanted: str = Field(default="", max_length=5_000)
     # Set by an officer accepting a request made after the window closed, with the reason for discretion.
     accept_late_reason: str | None = Field(default=None, max_length=5_000)
@@ -247,3 +249,34 @@ class RecalculateDeadlines(Command):
     )
 
     reason: str = Field(min_length=1, max_length=2_000)
+
+
+# ------------------------------------------------------------------------------------------ signals
+# For channels that cannot wait for an answer (an inbound e-mail or letter-scanning integration, a contact
+# centre system, an operator in the Temporal UI): applied by the same rules as the Updates; one the rules
+# refuse is recorded as a refused event and staff are told, never silently dropped.
+
+
+class NewInformationSignal(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"text": "Photos of the damp attached.", "channel": "email", "received_at": None}]
+        }
+    )
+
+    text: str = Field(min_length=1, max_length=10_000)
+    channel: str = Field(default="email", max_length=40)
+    received_at: datetime | None = None
+
+
+class EscalationRequestSignal(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"reasons": "The damp is back.", "outcome_wanted": "A survey.", "received_at": None}]
+        }
+    )
+
+    reasons: str = Field(default="", max_length=10_000)
+    outcome_wanted: str = Field(default="", max_length=5_000)
+    channel: str = Field(default="email", max_length=40)
+    received_at: datetime | None = None

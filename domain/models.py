@@ -139,6 +139,14 @@ class StagePlan(BaseModel):
     extension_limit: Due | None
 
 
+class ClockResumed(BaseModel):
+    """A stopped response clock restarted: the working days it was stopped and the dates moved by them."""
+
+    working_days_lost: int
+    respond: Due
+    extension_limit: Due | None
+
+
 class LedgerEntry(BaseModel):
     """One line of the response-date ledger: how the date the resident was told came to be."""
 
@@ -249,6 +257,55 @@ class ComplaintState(BaseModel):
 
     def stage_state(self, number: int) -> StageState | None:
         return next((stage for stage in self.stages if stage.number == number), None)
+
+
+class CaseRow(BaseModel):
+    """The read model's columns after an event: what lists, filters and reports read."""
+
+    stage: int
+    status: Status
+    assigned_to: str | None = None
+    acknowledge_by: date | None = None
+    respond_by: date | None = None
+    extension_limit_by: date | None = None
+    escalation_request_by: date | None = None
+    acknowledged_at: datetime | None = None
+    responded_at: datetime | None = None
+    outcome: Outcome | None = None
+    overdue: bool = False
+    next_deadline: datetime | None = None
+
+    @classmethod
+    def of(cls, state: ComplaintState) -> CaseRow:
+        stage = state.current
+        return cls(
+            stage=state.stage,
+            status=state.status,
+            assigned_to=state.assigned_to,
+            acknowledge_by=stage.plan.deadlines.acknowledge_by,
+            respond_by=stage.respond_by,
+            extension_limit_by=stage.extension_limit_by,
+            escalation_request_by=stage.escalation_request_by.on if stage.escalation_request_by else None,
+            acknowledged_at=stage.acknowledged_at,
+            responded_at=stage.responded_at,
+            outcome=stage.outcome,
+            overdue=state.overdue,
+            next_deadline=state.next_deadline,
+        )
+
+
+class Receipt(BaseModel):
+    """What an action answers: enough to confirm it and to send the next one (the ETag); readers get the
+    complaint from the read model. Small on purpose: every update result is stored in the history."""
+
+    reference: str
+    seq: int
+    status: Status
+    stage: int
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.reference}.{self.seq}"'
 
 
 class OpenComplaint(BaseModel):

@@ -11,7 +11,8 @@ import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 from pydantic import BaseModel
 
-from domain.models import ComplaintState, Intake, Notification, Transition
+from domain.letters import complainant_recipient
+from domain.models import ActionItem, CaseRow, ComplaintState, Intake, LedgerEntry, Notification, Transition
 
 
 class NotFound(Exception):
@@ -53,6 +54,26 @@ class ComplaintRecord(BaseModel):
     created_by: str
     created_at: datetime
     updated_at: datetime
+
+    def ledger(self) -> list[dict[str, Any]]:
+        """The current stage's response-date ledger (lean record, or an older whole-state snapshot)."""
+        details = self.state or {}
+        if "ledger" in details:
+            return list(details["ledger"])
+        stages = details.get("stages") or [{}]
+        return list(stages[-1].get("ledger", []))
+
+    def agreed_up_to(self) -> date | None:
+        """The latest response date the complainant agreed to at the current stage, if any."""
+        details = self.state or {}
+        if "ledger" in details:
+            agreed = details.get("agreed_up_to")
+        else:
+            agreed = (details.get("stages") or [{}])[-1].get("agreed_up_to")
+        return date.fromisoformat(agreed) if isinstance(agreed, str) else None
+
+    def promised_actions(self) -> list[dict[str, Any]]:
+        return list((self.state or {}).get("actions", []))
 
 
 class EventRecord(BaseModel):
@@ -108,6 +129,20 @@ UPDATE complaints SET
     outcome = $12,
     overdue = $13, next_deadline = $14, state = $15, last_seq = $16, updated_at = now()
 WHERE reference = $1 AND last_seq < $16
+"""
+
+# The lean record: the row's columns, with the stage's ledger and the promised actions merged into the
+# details (`state`) only when the event changed them. Keyed like _APPLY_STATE: only a newer event applies.
+_APPLY_ROW = """
+UPDATE complaints SET
+    stage = $2, status = $3, assigned_to = $4, acknowledge_by = $5, respond_by = $6, extension_limit_by = $7,
+    escalation_request_by = $8, acknowledged_at = $9, responded_at = $10,
+    closed_at = CASE WHEN $3 IN ('closed', 'withdrawn', 'declined', 'escalation_refused')
+                     THEN COALESCE(closed_at, $11::timestamptz, now()) END,
+    outcome = $12, overdue = $13, next_deadline = $14,
+    state = COALESCE(state, '{}'::jsonb) || $15::jsonb, last_seq = $16, updated_at = now()
+WHERE reference = $1 AND last_seq < $16
+RETURNING anonymous, complainant, representative, summary, desired_outcome
 """
 
 _INSERT_EVENT = """
@@ -213,6 +248,94 @@ class ComplaintRepository:
                     notification.recipient,
                     json.loads(json.dumps(notification.context, default=str)),
                 )
+
+    async def record(
+        self,
+        *,
+        workflow_id: str,
+        reference: str,
+        seq: int,
+        row: CaseRow,
+        intake: Intake | None,
+        created_by: str,
+        ledger: list[LedgerEntry] | None,
+        agreed_up_to: date | None,
+        actions: list[ActionItem] | None,
+        transition: Transition | None,
+        notifications: list[Notification],
+    ) -> bool:
+        """Write one workflow event (the lean record): the case row (created from the intake with the first
+        event), the event trail and the outbox, in one transaction. Returns whether letters were queued.
+
+        Idempotent: keyed by (workflow id, event sequence), so a retried activity changes nothing. A
+        complainant's letter is addressed here, from the case row: to the representative with consent, else
+        the complainant; an anonymous complainant gets none.
+        """
+        details: dict[str, Any] = {}
+        if ledger is not None:
+            details["ledger"] = [entry.model_dump(mode="json") for entry in ledger]
+            details["agreed_up_to"] = agreed_up_to.isoformat() if agreed_up_to else None
+        if actions is not None:
+            details["actions"] = [action.model_dump(mode="json") for action in actions]
+        assert isinstance(self._db, asyncpg.Pool)
+        async with self._db.acquire() as connection, connection.transaction():
+            repository = ComplaintRepository(connection)
+            if intake is not None:
+                await repository.insert_intake(
+                    reference=reference, workflow_id=workflow_id, intake=intake, created_by=created_by
+                )
+            case = await connection.fetchrow(
+                _APPLY_ROW,
+                reference,
+                row.stage,
+                row.status.value,
+                row.assigned_to,
+                row.acknowledge_by,
+                row.respond_by,
+                row.extension_limit_by,
+                row.escalation_request_by,
+                row.acknowledged_at,
+                row.responded_at,
+                transition.at if transition is not None else None,
+                row.outcome.value if row.outcome else None,
+                row.overdue,
+                row.next_deadline,
+                details,
+                seq,
+            )
+            if case is None:
+                return False  # already recorded (a retry), or older than what the row shows
+            if transition is not None:
+                await repository.insert_transitions(
+                    workflow_id=workflow_id, reference=reference, transitions=[transition]
+                )
+            recipient = complainant_recipient(
+                anonymous=case["anonymous"],
+                complainant=case["complainant"],
+                representative=case["representative"],
+            )
+            story = {"summary": case["summary"], "desired_outcome": case["desired_outcome"]}
+            queued = 0
+            for index, notification in enumerate(notifications):
+                if notification.audience == "complainant":
+                    if recipient is None:
+                        continue  # nothing addressed to nobody is queued
+                    notification = notification.model_copy(
+                        update={"recipient": recipient, "context": story | notification.context}
+                    )
+                await connection.execute(
+                    _INSERT_NOTIFICATION,
+                    f"{workflow_id}:{seq}:{index}:{notification.template}",
+                    reference,
+                    workflow_id,
+                    seq,
+                    notification.template,
+                    notification.audience,
+                    notification.recipient,
+                    json.loads(json.dumps(notification.context, default=str)),
+                )
+                queued += 1
+            return queued > 0
 
     async def insert_transitions(
         self, *, workflow_id: str, reference: str, transitions: list[Transition]

@@ -1,31 +1,37 @@
-"""Residents' access tokens and failed-guess counters (migrations/004_resident_access.sql): raw SQL."""
+"""Residents' credentials (access codes, one-time link codes, page sessions) and the rate-limit counters
+(migrations/004_resident_access.sql, 170_resident_links_and_sessions.sql): raw SQL."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
 from store.complaints import Executor
 
+Kind = Literal["access", "link", "session"]
+
 
 class TokenRecord(BaseModel):
     id: int
     reference: str
+    kind: Kind = "access"
     created_at: datetime
     expires_at: datetime
     revoked_at: datetime | None
     last_used_at: datetime | None
+    used_at: datetime | None = None
 
     def usable_at(self, now: datetime) -> bool:
-        return self.revoked_at is None and now < self.expires_at
+        """Live: not revoked, not expired and, for a one-time link code, not used yet."""
+        return self.revoked_at is None and now < self.expires_at and self.used_at is None
 
 
-_COLUMNS = "id, reference, created_at, expires_at, revoked_at, last_used_at"
+_COLUMNS = "id, reference, kind, created_at, expires_at, revoked_at, last_used_at, used_at"
 
-# One round trip: add a failure to the key's current window and return the new count.
-_COUNT_GUESS = """
+# One round trip: add one to the key's current window and return the new count.
+_COUNT = """
 INSERT INTO token_guesses (key, window_start, count) VALUES ($1, $2, 1)
 ON CONFLICT (key, window_start) DO UPDATE SET count = token_guesses.count + 1
 RETURNING count
@@ -44,13 +50,16 @@ class ResidentAccessRepository:
 
     # ------------------------------------------------------------------------------------------ tokens
 
-    async def issue(self, *, reference: str, token_hash: str, lifetime: timedelta) -> TokenRecord:
+    async def issue(
+        self, *, reference: str, token_hash: str, lifetime: timedelta, kind: Kind = "access"
+    ) -> TokenRecord:
         row = await self._db.fetchrow(
-            "INSERT INTO resident_tokens (reference, token_hash, expires_at)"
-            f" VALUES ($1, $2, now() + $3::interval) RETURNING {_COLUMNS}",
+            "INSERT INTO resident_tokens (reference, token_hash, expires_at, kind)"
+            f" VALUES ($1, $2, now() + $3::interval, $4) RETURNING {_COLUMNS}",
             reference,
             token_hash,
             lifetime,
+            kind,
         )
         assert row is not None
         return TokenRecord.model_validate(dict(row))
@@ -64,15 +73,27 @@ class ResidentAccessRepository:
     async def touch(self, *, token_id: int) -> None:
         await self._db.execute("UPDATE resident_tokens SET last_used_at = now() WHERE id = $1", token_id)
 
+    async def use_once(self, *, token_id: int) -> bool:
+        """Mark a one-time code used; False if it was used (or revoked, or expired) meanwhile: of two
+        requests racing with the same link, one wins."""
+        used = await self._db.fetchval(
+            "UPDATE resident_tokens SET used_at = now(), last_used_at = now() WHERE id = $1"
+            " AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now() RETURNING true",
+            token_id,
+        )
+        return bool(used)
+
     async def revoke(self, *, token_id: int) -> None:
         await self._db.execute(
             "UPDATE resident_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL", token_id
         )
 
     async def revoke_all(self, *, reference: str) -> int:
-        """Revoke every token of a complaint (a leaked link); returns how many were still live."""
+        """Revoke every credential of a complaint (a leaked link): access codes, unused link codes and page
+        sessions; returns how many were still live."""
         status = await self._db.execute(
-            "UPDATE resident_tokens SET revoked_at = now() WHERE reference = $1 AND revoked_at IS NULL",
+            "UPDATE resident_tokens SET revoked_at = now() WHERE reference = $1 AND revoked_at IS NULL"
+            " AND used_at IS NULL AND expires_at > now()",
             reference,
         )
         return int(status.split()[-1])
@@ -82,20 +103,12 @@ class ResidentAccessRepository:
         moment: datetime = await self._db.fetchval("SELECT now()")
         return moment
 
-    # ---------------------------------------------------------------------------------- guess counting
+    # ------------------------------------------------------------------------------------ rate limits
 
-    async def failures(self, *, keys: list[str], window_start: datetime) -> int:
-        """The highest failure count among `keys` in the window starting at `window_start`."""
-        count = await self._db.fetchval(
-            "SELECT COALESCE(max(count), 0) FROM token_guesses WHERE key = ANY($1) AND window_start = $2",
-            keys,
-            window_start,
-        )
-        return int(count)
-
-    async def count_failure(self, *, keys: list[str], window_start: datetime) -> None:
-        for key in keys:
-            await self._db.fetchval(_COUNT_GUESS, key, window_start)
+    async def count(self, *, key: str, window_start: datetime) -> int:
+        """Add one to the key's count in the window starting at `window_start`; the new count."""
+        count: int = await self._db.fetchval(_COUNT, key, window_start)
+        return count
 
     async def forget_windows_before(self, *, before: datetime) -> None:
         await self._db.execute("DELETE FROM token_guesses WHERE window_start < $1", before)

@@ -15,7 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from core.temporal import workflow_id
-from domain.models import Actor, Channel, Complainant, ComplaintState, Intake, OpenComplaint, Role
+from domain.models import Actor, Channel, Complainant, ComplaintState, Intake, OpenComplaint, Receipt, Role
 from domain.policy import Policy
 from worker import build_worker
 from workflows.complaint import ComplaintWorkflow
@@ -91,12 +91,18 @@ async def running_worker(
 
 
 async def open_complaint(
-    env: WorkflowEnvironment, task_queue: str, complaint: Intake, reference: str | None = None
+    env: WorkflowEnvironment,
+    task_queue: str,
+    complaint: Intake,
+    reference: str | None = None,
+    policy: Policy | None = None,
 ) -> WorkflowHandle[ComplaintWorkflow, ComplaintState]:
+    """Start a complaint's workflow. With `policy` it is frozen into the start, as the API does; without,
+    the workflow loads it by id (as complaints started before that release did)."""
     reference = reference or f"T-{uuid.uuid4().hex[:10].upper()}"
     return await env.client.start_workflow(
         ComplaintWorkflow.run,
-        OpenComplaint(reference=reference, intake=complaint, opened_by=OFFICER),
+        OpenComplaint(reference=reference, intake=complaint, opened_by=OFFICER, policy=policy),
         id=workflow_id(reference),
         task_queue=task_queue,
     )
@@ -109,6 +115,9 @@ async def state_of(handle: WorkflowHandle[ComplaintWorkflow, ComplaintState]) ->
 async def act(
     handle: WorkflowHandle[ComplaintWorkflow, ComplaintState], update: str, command: object
 ) -> ComplaintState:
-    """Run one staff or resident action (a workflow Update) and return the new state."""
-    state: ComplaintState = await handle.execute_update(update, command, result_type=ComplaintState)
+    """Run one staff or resident action (a workflow Update) and return the new state (read with the
+    `state` query: the Update itself answers only a small receipt)."""
+    receipt: Receipt = await handle.execute_update(update, command, result_type=Receipt)
+    state = await state_of(handle)
+    assert (state.seq, state.status) == (receipt.seq, receipt.status) or state.seq > receipt.seq
     return state

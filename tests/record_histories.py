@@ -108,10 +108,28 @@ async def window_closes_then_late_escalation(env: WorkflowEnvironment, handle: H
     await act(handle, "withdraw", cmd.Withdraw(actor=RESIDENT, reason="Resolved informally"))
 
 
+async def signals_from_inbound_channels(env: WorkflowEnvironment, handle: Handle) -> None:
+    await act(handle, "acknowledge", cmd.Acknowledge(actor=OFFICER))
+    await handle.signal(
+        "new_information", cmd.NewInformationSignal(text="Photos of the damp", channel="email")
+    )
+    # Too early for Stage 2: refused by the rules, recorded, and staff told.
+    await handle.signal(
+        "escalation_request", cmd.EscalationRequestSignal(reasons="Not happy", channel="email")
+    )
+    await act(handle, "assign", cmd.Assign(actor=OFFICER, assignee=INVESTIGATOR.id))
+    await act(handle, "respond", cmd.Respond(actor=INVESTIGATOR, outcome=Outcome.UPHELD, findings="Fixed"))
+    await handle.signal("escalation_request", cmd.EscalationRequestSignal(channel="letter"))
+    await act(handle, "acknowledge", cmd.Acknowledge(actor=REVIEWER))
+    await act(handle, "assign", cmd.Assign(actor=OFFICER, assignee=REVIEWER.id))
+    await act(handle, "respond", cmd.Respond(actor=REVIEWER, outcome=Outcome.UPHELD, findings="Agreed"))
+
+
 SCENARIOS: dict[str, tuple[str, Callable[[WorkflowEnvironment, Handle], Awaitable[None]]]] = {
     "bexley-two-stages": ("bexley", two_stages),
     "westminster-declined": ("westminster", declined),
     "barking-window-closes-late-escalation": ("barking-dagenham", window_closes_then_late_escalation),
+    "council-004-signals": ("council-004", signals_from_inbound_channels),
 }
 
 
@@ -132,8 +150,13 @@ async def record(folder: Path = HISTORIES) -> list[Path]:
             async with running_worker(env, pool, policies, "record-histories"):
                 for name, (policy_id, scenario) in SCENARIOS.items():
                     received = await start_in_quiet_week(env)
+                    # As the API opens a complaint: its policy frozen into the start.
                     handle = await open_complaint(
-                        env, "record-histories", intake(policy_id, received), name.upper()
+                        env,
+                        "record-histories",
+                        intake(policy_id, received),
+                        name.upper(),
+                        policies[policy_id],
                     )
                     await scenario(env, handle)
                     history = await handle.fetch_history()

@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from api.permissions import allowed
-from api.routes.actions import ACTIONS
 from core.settings import Settings
+from domain.actions import ACTIONS
 from domain.models import Role
 from tests.api_helpers import STAFF, api, assert_problem, bearer, complaint_body
 
@@ -24,7 +24,7 @@ ROLE_PREFERENCE = ["olivia.officer", "ian.investigator", "maya.manager", "adam.a
 
 
 def example(action: str) -> dict[str, Any]:
-    extra = cast(dict[str, Any], ACTIONS[action][0].model_config["json_schema_extra"])
+    extra = cast(dict[str, Any], ACTIONS[action].command.model_config["json_schema_extra"])
     return dict(extra["examples"][0])
 
 

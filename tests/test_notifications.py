@@ -34,7 +34,13 @@ SHIPPED = (
     "council-004",
     "complaint-handling-code",
 )
-WORKFLOW = REPO_ROOT / "workflows" / "complaint.py"
+# Where letters are queued: the apply steps, the timers, the letters module and the workflow itself.
+LIFECYCLE_SOURCES = [
+    *sorted((REPO_ROOT / "domain" / "steps").glob("*.py")),
+    REPO_ROOT / "domain" / "timers.py",
+    REPO_ROOT / "domain" / "letters.py",
+    REPO_ROOT / "workflows" / "complaint" / "workflow.py",
+]
 
 REFERENCE = "CMP-2026-000123"
 SUMMARY = "My bins have not been collected for three weeks, although I reported it twice."
@@ -106,7 +112,8 @@ def contexts(policy: Policy) -> dict[str, dict[str, Any]]:
         "acknowledgement": _complainant(policy, respond_by=RESPOND_BY),
         "access_link": _complainant(
             policy,
-            link=f"https://complaints.example.org/complaint/track?reference={REFERENCE}&token=abc123",
+            link=f"https://complaints.example.org/complaint/track?reference={REFERENCE}&code=abc123",
+            once=True,
             expires_on=date(2027, 2, 18),
         ),
         "stage2_acknowledgement": _complainant(policy, 2, respond_by=RESPOND_BY),
@@ -154,6 +161,9 @@ def contexts(policy: Policy) -> dict[str, dict[str, Any]]:
         "reminder_acknowledge": _staff(due_on=date(2026, 11, 27)),
         "reminder_respond": _staff(due_on=RESPOND_BY),
         "new_information": _staff(summary="Photos of the overflowing bins, taken on 2 December."),
+        "signal_refused": _staff(
+            signal="escalation_request", channel="email", reason="the window to ask for Stage 2 closed"
+        ),
         "escalation_requested": _staff(
             2,
             reasons="The bins are still missed every other week.",
@@ -479,24 +489,29 @@ def test_outcome_and_money_filters() -> None:
 
 
 def _workflow_templates(source: str) -> set[str]:
-    """Every template name the workflow can queue, read from its source."""
-    names = set(re.findall(r'_to_complainant\(\s*"(\w+)"', source))
-    names |= set(re.findall(r'_staff_notice\(\s*"(\w+)"', source))
-    names |= set(re.findall(r'template="(\w+)"', source))  # _manager_alert's overdue_alert
-    for first, second in re.findall(r'template = "(\w+)" if .+ else "(\w+)"', source):
-        names |= {first, second}
-    if 'f"reminder_{name}"' in source:
-        names |= {f"reminder_{name}" for name in re.findall(r'_reminder_timers\(\s*"(\w+)"', source)}
-    # A call whose template is not a literal (nor one of the forms read above) would escape this test.
-    dynamic = re.findall(
-        r'_(?:to_complainant|staff_notice)\(\s*(?!"|self\b|template\b|f"reminder_\{name\}")(\S+)', source
-    )
-    assert not dynamic, f"template names this test cannot read: {dynamic}"
+    """Every template name the lifecycle can queue, read from the source of its steps, timers and workflow:
+    the third argument of `to_complainant(state, policy, template, ...)`, the second of
+    `staff_notice(state, template, recipient, ...)`."""
+    names: set[str] = set()
+    for function, position in (("to_complainant", 2), ("staff_notice", 1)):
+        for arguments in re.findall(rf"(?<!def ){function}\(((?:[^()]|\([^()]*\))*)\)", source):
+            template = arguments.split(",")[position].strip()
+            choice = re.fullmatch(r'"(\w+)" if .+ else "(\w+)"', template)
+            literal = re.fullmatch(r'"(\w+)"', template)
+            if choice:
+                names |= set(choice.groups())
+            elif template == 'f"reminder_{timer.name}"':
+                names |= {f"reminder_{name}" for name in re.findall(r'_reminders\(\s*"(\w+)"', source)}
+            else:
+                # A call whose template is not a literal (nor one of the forms above) would escape this test.
+                assert literal, f"template name this test cannot read: {template}"
+                names.add(literal.group(1))
+    names |= set(re.findall(r'template="(\w+)"', source))  # manager_alert's overdue_alert
     return names
 
 
 def test_every_notification_the_workflow_sends_has_a_default_template() -> None:
-    used = _workflow_templates(WORKFLOW.read_text(encoding="utf-8"))
+    used = set().union(*(_workflow_templates(path.read_text(encoding="utf-8")) for path in LIFECYCLE_SOURCES))
     # The parse itself is checked: these are known to be sent.
     assert {
         "acknowledgement",
@@ -508,6 +523,8 @@ def test_every_notification_the_workflow_sends_has_a_default_template() -> None:
         "reminder_acknowledge",
         "reminder_respond",
         "overdue_alert",
+        "signal_refused",
+        "action_overdue",
     } <= used
     shipped = template_names()
     missing = sorted(used - shipped)

@@ -19,7 +19,6 @@ import httpx
 import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
-from temporalio.client import WorkflowFailureError
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
@@ -192,22 +191,28 @@ async def test_worker_metrics_count_activity_failures_and_export_the_sdk_metrics
         async with httpx.AsyncClient() as http:
             worker_url = f"http://127.0.0.1:{settings.worker_metrics_port}/metrics"
             before = samples((await http.get(worker_url)).text)
+            failures = "complaints_activity_failures_total"
             async with build_worker(env.client, task_queue, own_db, policies):
                 now = await env.get_current_time()
+                # No worker knows this council: loading its policy fails, and is retried (a rolling deploy
+                # may bring the file), so the complaint waits. Each failed attempt is counted.
                 handle = await open_complaint(env, task_queue, intake("no-such-council", now))
-                with pytest.raises(WorkflowFailureError):
-                    await handle.result()
+                for _ in range(300):
+                    current = samples((await http.get(worker_url)).text)
+                    if value(current, failures, activity="load_policy") > value(
+                        before, failures, activity="load_policy"
+                    ):
+                        break
+                    await asyncio.sleep(0.1)
+                await handle.terminate("test over")
             # The worker's line about the failed activity names the complaint.
             reference = handle.id.removeprefix("complaint-")
             failed_lines = [line for line in lines(json_lines) if line.get("reference") == reference]
             assert failed_lines and all(line["workflow_id"] == handle.id for line in failed_lines)
             assert any(line["level"] == "WARNING" for line in failed_lines)
             after = samples((await http.get(worker_url)).text)
-            failures = "complaints_activity_failures_total"
-            assert (
-                value(after, failures, activity="load_policy")
-                - value(before, failures, activity="load_policy")
-                == 1
+            counted = value(after, failures, activity="load_policy") - value(
+                before, failures, activity="load_policy"
             )
             sdk = samples((await http.get(f"http://127.0.0.1:{settings.temporal_metrics_port}/metrics")).text)
     finally:
@@ -219,7 +224,8 @@ async def test_worker_metrics_count_activity_failures_and_export_the_sdk_metrics
         if name.startswith("temporal_activity_execution_failed")
         and ("activity_type", "load_policy") in labels
     ]
-    assert failed == [1.0]
+    # Our count and the SDK's agree, attempt for attempt.
+    assert counted >= 1 and failed == [counted]
     assert any(name.startswith("temporal_workflow_task_execution_latency") for name, _ in sdk)
 
 
@@ -329,8 +335,10 @@ def test_prometheus_scrapes_the_api_and_every_worker_and_alerts_read_series_that
 
 
 def test_log_format_text_gives_plain_lines_with_the_same_context(capsys: pytest.CaptureFixture[str]) -> None:
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
+    touched = [
+        logging.getLogger(name) for name in ("", "uvicorn", "uvicorn.error", "uvicorn.access", "httpx")
+    ]
+    saved = [(logger.handlers[:], logger.level, logger.propagate) for logger in touched]
     try:
         configure_logging("INFO", "text")
         with logging_context(
@@ -339,8 +347,9 @@ def test_log_format_text_gives_plain_lines_with_the_same_context(capsys: pytest.
             logging.getLogger("api.requests").info("GET /api/complaints/{reference}")
         logging.getLogger("worker").info("started")
     finally:
-        root.handlers[:] = handlers
-        root.setLevel(level)
+        for logger, (handlers, level, propagate) in zip(touched, saved, strict=True):
+            logger.handlers[:], logger.propagate = handlers, propagate
+            logger.setLevel(level)
     first, second = capsys.readouterr().err.splitlines()[-2:]
     assert first.endswith(
         "INFO api.requests [req=req-1 ref=CMP-2026-1 staff=olivia.officer] GET /api/complaints/{reference}"

@@ -1,6 +1,7 @@
 """The residents' API (/api/public) on the real stack: real database, Temporal test server, real worker.
 
-Every client gets its own made-up address, so the token-guess counters of one test never limit another.
+Every client gets its own made-up address (and guesses go to made-up references of its own), so the limit
+counters of one test never limit another.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from fastapi import FastAPI
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
-from api.resident.ratelimit import MAX_FAILURES
 from core.services import Services
+from core.settings import Settings
 from core.temporal import workflow_id
 from domain import commands as cmd
 from domain.models import ComplaintState
@@ -37,10 +38,23 @@ class Stack:
     env: WorkflowEnvironment
     pool: asyncpg.Pool
 
-    def client(self, ip: str | None = None) -> httpx.AsyncClient:
+    @property
+    def settings(self) -> Settings:
+        services: Services = self.app.state.services
+        return services.settings
+
+    def client(self, ip: str | None = None, app: FastAPI | None = None) -> httpx.AsyncClient:
         address = ip or new_ip()
-        transport = httpx.ASGITransport(app=self.app, raise_app_exceptions=False, client=(address, 40000))
+        transport = httpx.ASGITransport(
+            app=app or self.app, raise_app_exceptions=False, client=(address, 40000)
+        )
         return httpx.AsyncClient(transport=transport, base_url="http://test")
+
+    def app_with(self, **settings: Any) -> FastAPI:
+        """The same stack with other settings (other limits, a trusted proxy)."""
+        services: Services = self.app.state.services
+        changed = services.settings.model_copy(update=settings)
+        return create_app(changed, Services(changed, services.pool, services.temporal, services.policies))
 
     async def staff(self, reference: str, update: str, command: cmd.Command) -> ComplaintState:
         handle = self.env.client.get_workflow_handle(workflow_id(reference))
@@ -49,6 +63,25 @@ class Stack:
 
 def new_ip() -> str:
     return f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}"
+
+
+def made_up_reference() -> str:
+    """A reference no complaint has, new for each call (guesses at it are counted under it)."""
+    return f"CMP-1999-{random.randrange(10**6):06d}"
+
+
+def new_email() -> str:
+    return f"resident-{random.randrange(10**9)}@example.org"
+
+
+async def latest_link(pool: asyncpg.Pool, reference: str) -> dict[str, str]:
+    """The query of the last access link e-mailed for the complaint (from the outbox)."""
+    context = await pool.fetchval(
+        "SELECT context FROM notifications WHERE reference = $1 AND template = 'access_link'"
+        " ORDER BY created_at DESC, id DESC LIMIT 1",
+        reference,
+    )
+    return {key: values[0] for key, values in parse_qs(urlparse(context["link"]).query).items()}
 
 
 @pytest.fixture
@@ -65,7 +98,8 @@ def complaint(**overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "policy_id": "bexley",
         "name": "Ada Resident",
-        "email": "ada@example.org",
+        # A new address each time: complaints per e-mail address are limited, and tests share the database.
+        "email": new_email(),
         "service_area": "housing-repairs",
         "summary": "Damp in the bedroom reported three times and not fixed.",
         "desired_outcome": "Fix the damp.",
@@ -110,7 +144,8 @@ async def test_make_a_complaint_returns_the_reference_and_a_token_and_queues_the
     stack: Stack,
 ) -> None:
     async with stack.client() as client:
-        response = await client.post("/api/public/complaints", json=complaint())
+        email = new_email()
+        response = await client.post("/api/public/complaints", json=complaint(email=email))
         assert response.status_code == 201, response.text
         created = response.json()
         reference, token = created["reference"], created["access_token"]
@@ -125,25 +160,35 @@ async def test_make_a_complaint_returns_the_reference_and_a_token_and_queues_the
         assert row is not None
         assert (row["channel"], row["created_by"]) == ("web", "resident")
         # Stored hashed only.
-        stored = await stack.pool.fetch("SELECT * FROM resident_tokens WHERE reference = $1", reference)
-        assert [r["token_hash"] for r in stored] == [hashlib.sha256(token.encode()).hexdigest()]
+        stored = await stack.pool.fetch(
+            "SELECT * FROM resident_tokens WHERE reference = $1 ORDER BY id", reference
+        )
+        assert [r["kind"] for r in stored] == ["access", "link"]
+        assert stored[0]["token_hash"] == hashlib.sha256(token.encode()).hexdigest()
         assert token not in str([dict(r) for r in stored])
         assert stored[0]["expires_at"] - stored[0]["created_at"] == timedelta(days=90)
-        # The access link, in the outbox for the dispatcher.
+        assert stored[1]["expires_at"] - stored[1]["created_at"] == timedelta(days=7)
+        # The access link, in the outbox for the dispatcher: a one-time code, never the access code.
         notice = await stack.pool.fetchrow(
             "SELECT * FROM notifications WHERE reference = $1 AND template = 'access_link'", reference
         )
         assert notice is not None
-        assert notice["id"] == f"access:{reference}:{stored[0]['id']}"
+        assert notice["id"] == f"access:{reference}:{stored[1]['id']}"
         assert (notice["recipient"], notice["audience"], notice["seq"]) == (
-            "ada@example.org",
+            email,
             "complainant",
             -1,
         )
         assert notice["workflow_id"] == workflow_id(reference)
         link = urlparse(notice["context"]["link"])
         assert link.path == "/complaint/track"
-        assert parse_qs(link.query) == {"reference": [reference], "token": [token]}
+        query = parse_qs(link.query)
+        assert query["reference"] == [reference] and set(query) == {"reference", "code"}
+        code = query["code"][0]
+        assert code != token and token not in notice["context"]["link"]
+        assert stored[1]["token_hash"] == hashlib.sha256(code.encode()).hexdigest()
+        # The code is not an access token: an API client exchanges it (once) for one.
+        assert_problem(await client.get(f"/api/public/complaints/{reference}", headers=auth(code)), 404)
 
         await settled(stack, reference)
         read = await client.get(f"/api/public/complaints/{reference}", headers=auth(token))
@@ -214,19 +259,20 @@ async def test_a_token_opens_its_own_complaint_only(stack: Stack) -> None:
 
 async def test_expired_and_revoked_tokens_are_refused(stack: Stack) -> None:
     async with stack.client() as client:
-        reference, token = await make(client)
-        other = await client.post(
-            f"/api/public/complaints/{reference}/access-link", json={"email": "ada@example.org"}
-        )
+        email = new_email()
+        reference, token = await make(client, email=email)
+        other = await client.post(f"/api/public/complaints/{reference}/access-link", json={"email": email})
         assert other.status_code == 202
-        context = await stack.pool.fetchval(
-            "SELECT context FROM notifications WHERE reference = $1 AND template = 'access_link'"
-            " ORDER BY created_at DESC, id DESC LIMIT 1",
-            reference,
-        )
-        second = parse_qs(urlparse(context["link"]).query)["token"][0]
-        assert second != token
+        code = (await latest_link(stack.pool, reference))["code"]
+        exchange = f"/api/public/complaints/{reference}/access-token"
+        exchanged = await client.post(exchange, json={"code": code})
+        assert exchanged.status_code == 201, exchanged.text
+        assert exchanged.headers["cache-control"] == "no-store"
+        second = exchanged.json()["access_token"]
+        assert second not in (token, code)
         assert (await client.get(f"/api/public/complaints/{reference}", headers=auth(second))).is_success
+        # The link's code works once.
+        assert_problem(await client.post(exchange, json={"code": code}), 401, "used already")
 
         await stack.pool.execute(
             "UPDATE resident_tokens SET expires_at = now() - interval '1 second' WHERE token_hash = $1",
@@ -245,10 +291,9 @@ async def test_expired_and_revoked_tokens_are_refused(stack: Stack) -> None:
 
 async def test_revoking_every_token_of_a_complaint(stack: Stack) -> None:
     async with stack.client() as client:
-        reference, token = await make(client)
-        await client.post(
-            f"/api/public/complaints/{reference}/access-link", json={"email": "ada@example.org"}
-        )
+        email = new_email()
+        reference, token = await make(client, email=email)
+        await client.post(f"/api/public/complaints/{reference}/access-link", json={"email": email})
         revoked = await client.delete(
             f"/api/public/complaints/{reference}/access-token?all=true", headers=auth(token)
         )
@@ -262,38 +307,142 @@ async def test_revoking_every_token_of_a_complaint(stack: Stack) -> None:
 # ----------------------------------------------------------------------------------------- rate limit
 
 
-async def test_token_guesses_are_limited_by_client_address(stack: Stack) -> None:
+async def test_the_right_code_works_after_eleven_wrong_ones_from_the_same_address(stack: Stack) -> None:
+    ip = new_ip()
+    per_reference = stack.settings.resident_wrong_codes_per_reference
+    assert per_reference < 11
+    async with stack.client(ip) as client:
+        reference, token = await make(client)
+        path = f"/api/public/complaints/{reference}"
+        for _ in range(per_reference):
+            assert_problem(await client.get(path, headers=auth("x" * 43)), 404)
+        # The eleventh wrong code is refused as such, saying when to try again...
+        limited = await client.get(path, headers=auth("x" * 43))
+        problem = assert_problem(limited, 429, "too many wrong access codes")
+        assert problem["type"] == "too-many-attempts"
+        assert "a right code works at any time" in problem["detail"]
+        assert 0 < int(limited.headers["retry-after"]) <= 15 * 60 + 1
+        # ...and the right one, from the same address at once after, opens the complaint.
+        assert (await client.get(path, headers=auth(token))).is_success
+
+
+async def test_wrong_codes_from_an_address_never_refuse_a_right_code_from_it(stack: Stack) -> None:
     ip = new_ip()
     async with stack.client(ip) as client:
         reference, token = await make(client)
-        for attempt in range(MAX_FAILURES):
-            # Each guess at a different made-up complaint: only the address links them.
-            guess = await client.get(f"/api/public/complaints/CMP-1999-{attempt:06d}", headers=auth("x" * 43))
+        # Someone behind the same address guesses at many complaints (each a new one, so only the
+        # address links them) until the address's allowance is used up.
+        for _ in range(stack.settings.resident_wrong_codes_per_address):
+            guess = await client.get(f"/api/public/complaints/{made_up_reference()}", headers=auth("x" * 43))
             assert_problem(guess, 404)
-        limited = await client.get(f"/api/public/complaints/{reference}", headers=auth(token))
-        problem = assert_problem(limited, 429, "too many wrong access tokens")
-        assert problem["type"] == "too-many-attempts"
-        assert 0 < int(limited.headers["retry-after"]) <= 15 * 60 + 1
-    # Someone else, elsewhere, is not held up.
-    async with stack.client() as elsewhere:
-        assert (await elsewhere.get(f"/api/public/complaints/{reference}", headers=auth(token))).is_success
+        limited = await client.get(f"/api/public/complaints/{made_up_reference()}", headers=auth("x" * 43))
+        assert_problem(limited, 429, "from your network")
+        assert (await client.get(f"/api/public/complaints/{reference}", headers=auth(token))).is_success
+        # Nor through the pages: the right code signs in.
+        signed = await client.post("/complaint/track", data={"reference": reference, "token": token})
+        assert signed.status_code == 303 and signed.headers["location"] == f"/complaint/{reference}"
 
 
-async def test_token_guesses_are_limited_by_complaint(stack: Stack) -> None:
+async def test_wrong_codes_for_one_reference_do_not_affect_another(stack: Stack) -> None:
     async with stack.client() as client:
-        reference, token = await make(client)
-    for _ in range(MAX_FAILURES):
+        first, first_token = await make(client)
+        second, second_token = await make(client, name="Bob Neighbour", email="bob@example.org")
+    for _ in range(stack.settings.resident_wrong_codes_per_reference):
         async with stack.client() as guesser:  # a new address for every guess
-            guess = await guesser.get(f"/api/public/complaints/{reference}", headers=auth("y" * 43))
-            assert_problem(guess, 404)
-    async with stack.client() as owner:
-        # Even the right token waits until the window ends.
-        limited = await owner.get(f"/api/public/complaints/{reference}", headers=auth(token))
-        assert_problem(limited, 429)
-        assert limited.headers["retry-after"]
-    await stack.pool.execute("DELETE FROM token_guesses WHERE key = $1", f"ref:{reference}")
-    async with stack.client() as owner:
-        assert (await owner.get(f"/api/public/complaints/{reference}", headers=auth(token))).is_success
+            assert_problem(await guesser.get(f"/api/public/complaints/{first}", headers=auth("y" * 43)), 404)
+    async with stack.client() as guesser:
+        # The first complaint refuses further wrong codes, from anywhere...
+        assert_problem(await guesser.get(f"/api/public/complaints/{first}", headers=auth("y" * 43)), 429)
+        # ...the second is untouched: a wrong code there is a plain 404, the right one opens it.
+        assert_problem(await guesser.get(f"/api/public/complaints/{second}", headers=auth("y" * 43)), 404)
+        assert (await guesser.get(f"/api/public/complaints/{second}", headers=auth(second_token))).is_success
+        # And the first complaint's own resident is not held up either.
+        assert (await guesser.get(f"/api/public/complaints/{first}", headers=auth(first_token))).is_success
+
+
+async def test_behind_a_trusted_proxy_each_client_is_counted_under_its_forwarded_address(
+    stack: Stack,
+) -> None:
+    proxy = new_ip()
+    limit = {"resident_wrong_codes_per_address": 2, "resident_wrong_codes_per_reference": 1000}
+    trusted = stack.app_with(forwarded_allow_ips=proxy, **limit)
+    untrusted = stack.app_with(forwarded_allow_ips="", **limit)
+
+    async def guesses(app: FastAPI, forwarded_for: str, socket: str = proxy) -> list[int]:
+        async with stack.client(socket, app=app) as client:
+            headers = auth("z" * 43) | {"X-Forwarded-For": forwarded_for}
+            return [
+                (
+                    await client.get(f"/api/public/complaints/{made_up_reference()}", headers=headers)
+                ).status_code
+                for _ in range(3)
+            ]
+
+    # Through the trusted proxy: two residents behind it are two addresses, each with its own allowance.
+    assert await guesses(trusted, "203.0.113.10") == [404, 404, 429]
+    assert await guesses(trusted, "203.0.113.11") == [404, 404, 429]
+    # A client cannot pick its address by prepending one: the proxy's own hop (the right-most) counts.
+    assert await guesses(trusted, "198.51.100.1, 203.0.113.10") == [429, 429, 429]
+    # A client that is not the proxy is counted under its own address, whatever it forwards.
+    assert await guesses(trusted, "203.0.113.12", socket=new_ip()) == [404, 404, 429]
+    # Through a proxy that is not trusted, the header is ignored: everyone is the proxy's address.
+    other_proxy = new_ip()
+    assert await guesses(untrusted, "203.0.113.20", socket=other_proxy) == [404, 404, 429]
+    assert await guesses(untrusted, "203.0.113.21", socket=other_proxy) == [429, 429, 429]
+
+
+async def test_making_complaints_is_limited_per_address_and_per_email(stack: Stack) -> None:
+    app = stack.app_with(resident_complaints_per_address=2, resident_complaints_per_email=2)
+    ip = new_ip()
+    async with stack.client(ip, app=app) as client:
+        for _ in range(2):
+            await make(client, email=new_email())
+        refused = await client.post("/api/public/complaints", json=complaint(email=new_email()))
+        problem = assert_problem(refused, 429, "too many complaints were made from your network")
+        assert problem["type"] == "too-many-attempts"
+        assert 0 < int(refused.headers["retry-after"]) <= 60 * 60 + 1
+        # On the form too, with the message shown on the page.
+        page = await client.post("/complaint/new", data=complaint(email=new_email(), phone=""))
+        assert page.status_code == 429 and "too many complaints were made" in page.text
+        assert page.headers["retry-after"]
+    email = new_email()
+    for expected in (201, 201, 429):  # one e-mail address from different addresses
+        async with stack.client(app=app) as elsewhere:
+            made = await elsewhere.post("/api/public/complaints", json=complaint(email=email))
+            assert made.status_code == expected, made.text
+    async with stack.client(app=app) as elsewhere:  # someone else is not held up
+        await make(elsewhere, email=new_email())
+
+
+async def test_public_creation_takes_an_idempotency_key(stack: Stack) -> None:
+    body = complaint(email=new_email(), summary=f"Fly-tipping behind block {random.randrange(10**9)}.")
+    key = {"Idempotency-Key": f"key-{random.randrange(10**9)}"}
+    async with stack.client() as client:
+        first = await client.post("/api/public/complaints", json=body, headers=key)
+        assert first.status_code == 201, first.text
+        assert "idempotent-replayed" not in first.headers
+    async with stack.client() as retry:  # the retry may come from another address (a phone that moved)
+        again = await retry.post("/api/public/complaints", json=body, headers=key)
+        assert again.status_code == 201, again.text
+        assert again.headers["idempotent-replayed"] == "true"
+        assert again.headers["location"] == first.headers["location"]
+        reference = first.json()["reference"]
+        assert again.json()["reference"] == reference
+        # The first code was never stored in clear: the retry gets a new one, and both work.
+        tokens = [first.json()["access_token"], again.json()["access_token"]]
+        assert tokens[0] != tokens[1]
+        for token in tokens:
+            assert (await retry.get(f"/api/public/complaints/{reference}", headers=auth(token))).is_success
+        made = await stack.pool.fetchval(
+            "SELECT count(*) FROM complaints WHERE summary = $1", body["summary"]
+        )
+        assert made == 1
+        stored = await stack.pool.fetchval(
+            "SELECT response::text FROM idempotency_keys WHERE key = $1", key["Idempotency-Key"]
+        )
+        assert tokens[0] not in stored
+        different = await retry.post("/api/public/complaints", json=body | {"summary": "Other."}, headers=key)
+        assert_problem(different, 422, "already used for a different request")
 
 
 # -------------------------------------------------------------------------------------------- actions
@@ -412,7 +561,8 @@ async def test_access_link_request_answers_the_same_and_queues_only_for_the_righ
     stack: Stack,
 ) -> None:
     async with stack.client() as client:
-        reference, _ = await make(client)
+        email = new_email()
+        reference, _ = await make(client, email=email)
 
         async def links() -> int:
             count: int = await stack.pool.fetchval(
@@ -427,7 +577,7 @@ async def test_access_link_request_answers_the_same_and_queues_only_for_the_righ
         unknown = await client.post(
             "/api/public/complaints/CMP-1999-000001/access-link", json={"email": "ada@example.org"}
         )
-        right = await client.post(path, json={"email": "ADA@example.org"})
+        right = await client.post(path, json={"email": email.upper()})
         assert wrong.status_code == unknown.status_code == right.status_code == 202
         assert wrong.json() == unknown.json() == right.json()
         assert await links() == before + 1
@@ -436,11 +586,35 @@ async def test_access_link_request_answers_the_same_and_queues_only_for_the_righ
             " ORDER BY created_at DESC, id DESC LIMIT 1",
             reference,
         )
-        assert recipient == "ada@example.org"
+        assert recipient == email
         # A few more are fine; then the complaint's allowance for the window is used up, silently.
-        for _ in range(5):
-            assert (await client.post(path, json={"email": "ada@example.org"})).status_code == 202
-        assert await links() == before + 3
+        for _ in range(3):
+            assert (await client.post(path, json={"email": email})).status_code == 202
+        assert await links() == before + stack.settings.resident_link_requests_per_complaint
+
+
+async def test_access_link_requests_are_limited_per_address_and_per_email(stack: Stack) -> None:
+    app = stack.app_with(resident_link_requests_per_address=3, resident_link_requests_per_email=2)
+    email = new_email()
+    async with stack.client() as client:
+        reference, _ = await make(client, email=email)
+    path = f"/api/public/complaints/{reference}/access-link"
+    async with stack.client(app=app) as client:
+        for _ in range(3):
+            assert (await client.post(path, json={"email": new_email()})).status_code == 202
+        refused = await client.post(path, json={"email": new_email()})
+        problem = assert_problem(refused, 429, "too many new links were asked for from your network")
+        assert int(refused.headers["retry-after"]) > 0
+        page = await client.post("/complaint/new-link", data={"reference": reference, "email": new_email()})
+        assert page.status_code == 429 and "too many new links" in page.text
+        assert problem["type"] == "too-many-attempts"
+    # One e-mail address from several addresses: the same answer whether or not it is the complainant's.
+    for asked_for in (email, new_email()):
+        statuses = []
+        for _ in range(3):
+            async with stack.client(app=app) as elsewhere:
+                statuses.append((await elsewhere.post(path, json={"email": asked_for})).status_code)
+        assert statuses == [202, 202, 429]
 
 
 # ------------------------------------------------------------------------------------ what is not shown
@@ -476,7 +650,8 @@ async def test_staff_can_revoke_a_residents_access(stack: Stack) -> None:
         revoked = await client.post(
             f"/api/complaints/{reference}/revoke-resident-access", headers=bearer("olivia.officer", settings)
         )
-        assert revoked.status_code == 200 and revoked.json() == {"revoked": 1}
+        # The access code and the e-mailed link's unused code.
+        assert revoked.status_code == 200 and revoked.json() == {"revoked": 2}
         assert_problem(await client.get(f"/api/public/complaints/{reference}", headers=auth(token)), 401)
         audit = await stack.pool.fetchval(
             "SELECT count(*) FROM audit_log WHERE reference = $1 AND action = 'revoke_resident_access'",

@@ -3,23 +3,30 @@ the guess limit shown as pages. The journey itself runs in Chromium in test_resi
 
 from __future__ import annotations
 
+import asyncio
+import random
 import re
 
 import httpx
 
-from api.resident.ratelimit import MAX_FAILURES
 from api.resident.tokens import form_key
-from tests.test_residents import Stack, make, stack
+from api.routes.resident_pages import COOKIE
+from tests.test_residents import Stack, latest_link, make, new_email, stack
 
 __all__ = ["stack"]  # the fixture, imported so pytest finds it here
 
 
-async def signed_in(client: httpx.AsyncClient, reference: str, token: str) -> None:
+async def signed_in(client: httpx.AsyncClient, reference: str, token: str) -> str:
+    """Sign in with the reference and access code; the session secret the cookie holds."""
     response = await client.post("/complaint/track", data={"reference": reference, "token": token})
     assert response.status_code == 303, response.text
     assert response.headers["location"] == f"/complaint/{reference}"
     cookie = response.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/complaint" in cookie
+    assert "Secure" not in cookie  # COOKIE_SECURE unset outside production
+    session = client.cookies[COOKIE]
+    assert token not in cookie and session != token
+    return session
 
 
 async def test_pages_are_plain_accessible_html(stack: Stack) -> None:
@@ -41,7 +48,7 @@ async def test_pages_are_plain_accessible_html(stack: Stack) -> None:
 async def test_a_form_from_another_site_does_nothing(stack: Stack) -> None:
     async with stack.client() as client:
         reference, token = await make(client)
-        await signed_in(client, reference, token)
+        session = await signed_in(client, reference, token)
         forged = await client.post(f"/complaint/{reference}/withdraw", data={"reason": "forged"})
         assert forged.status_code == 303
         assert forged.headers["location"] == f"/complaint/{reference}"
@@ -49,9 +56,9 @@ async def test_a_form_from_another_site_does_nothing(stack: Stack) -> None:
         assert status != "withdrawn"
 
         page = await client.get(f"/complaint/{reference}")
-        assert f'value="{form_key(token)}"' in page.text
+        assert f'value="{form_key(session)}"' in page.text
         withdrawn = await client.post(
-            f"/complaint/{reference}/withdraw", data={"reason": "Fixed", "form_key": form_key(token)}
+            f"/complaint/{reference}/withdraw", data={"reason": "Fixed", "form_key": form_key(session)}
         )
         assert withdrawn.status_code == 303
         assert withdrawn.headers["location"] == f"/complaint/{reference}?done=withdrawn"
@@ -63,9 +70,9 @@ async def test_a_form_from_another_site_does_nothing(stack: Stack) -> None:
 async def test_a_refusal_is_shown_with_the_workflows_reason(stack: Stack) -> None:
     async with stack.client() as client:
         reference, token = await make(client)
-        await signed_in(client, reference, token)
+        session = await signed_in(client, reference, token)
         refused = await client.post(
-            f"/complaint/{reference}/review", data={"reasons": "Early", "form_key": form_key(token)}
+            f"/complaint/{reference}/review", data={"reasons": "Early", "form_key": form_key(session)}
         )
         assert refused.status_code == 409
         assert "There is a problem" in refused.text
@@ -76,61 +83,132 @@ async def test_a_refusal_is_shown_with_the_workflows_reason(stack: Stack) -> Non
         assert 'id="status-text"' in refused.text
 
 
-async def test_the_created_page_and_the_track_link(stack: Stack) -> None:
+async def test_the_created_page_and_the_one_time_link(stack: Stack) -> None:
     async with stack.client() as client:
         made = await client.post(
             "/complaint/new",
             data={
                 "policy_id": "bexley",
                 "name": "Ada Resident",
-                "email": "ada@example.org",
+                "email": new_email(),
                 "phone": "",
                 "service_area": "waste",
                 "summary": "Bins not collected.",
                 "desired_outcome": "",
             },
         )
-        assert made.status_code == 303
-        reference = made.headers["location"].split("/")[2]
-        created = await client.get(made.headers["location"])
-        token = re.search(r'<code id="access-code">([^<]+)</code>', created.text)
-        assert token is not None
+        # The confirmation is the answer itself: the access code is shown once, and never stored in clear.
+        assert made.status_code == 200, made.text
+        reference = re.search(r'<strong id="reference">([^<]+)</strong>', made.text)
+        token = re.search(r'<code id="access-code">([^<]+)</code>', made.text)
+        assert reference is not None and token is not None
+        reference_, token_ = reference[1], token[1]
+        assert token_ not in made.headers["set-cookie"]
+        # Signed in at once; the confirmation again leaves the code out.
+        again = await client.get(f"/complaint/{reference_}/created")
+        assert again.status_code == 200 and token_ not in again.text and reference_ in again.text
+        assert (await client.get(f"/complaint/{reference_}")).status_code == 200
+        link = await latest_link(stack.pool, reference_)
+        # Already signed in to this complaint, the e-mailed link goes straight to it and spends nothing.
+        straight = await client.get("/complaint/track", params=link)
+        assert straight.status_code == 303 and straight.headers["location"] == f"/complaint/{reference_}"
     async with stack.client() as elsewhere:
-        # The e-mailed link: straight to the complaint, and the code leaves the address bar.
-        link = await elsewhere.get("/complaint/track", params={"reference": reference, "token": token[1]})
-        assert link.status_code == 303 and link.headers["location"] == f"/complaint/{reference}"
-        page = await elsewhere.get(link.headers["location"])
+        # The e-mailed link, elsewhere: a Continue button (fetching the link, as a mail scanner does, spends
+        # nothing), on a page whose address is never sent on as a Referer.
+        for _ in range(2):
+            opened = await elsewhere.get("/complaint/track", params=link)
+            assert opened.status_code == 200 and "Continue" in opened.text
+            assert opened.headers["referrer-policy"] == "no-referrer"
+            assert opened.headers["cache-control"] == "no-store"
+        signed = await elsewhere.post("/complaint/track", data=link)
+        assert signed.status_code == 303 and signed.headers["location"] == f"/complaint/{reference_}"
+        page = await elsewhere.get(signed.headers["location"])
         assert page.status_code == 200 and "Bins not collected." in page.text
-        # Without the cookie, nothing.
+    async with stack.client() as later:
+        # The link worked once.
+        used = await later.post("/complaint/track", data=link)
+        assert used.status_code == 404 and "This link has been used already" in used.text
     async with stack.client() as nobody:
-        assert (await nobody.get(f"/complaint/{reference}")).status_code == 404
-        assert (await nobody.get(f"/complaint/{reference}/created")).status_code == 404
+        # Without the cookie, nothing.
+        assert (await nobody.get(f"/complaint/{reference_}")).status_code == 404
+        assert (await nobody.get(f"/complaint/{reference_}/created")).status_code == 404
 
 
-async def test_too_many_wrong_codes_is_a_429_page(stack: Stack) -> None:
+async def test_too_many_wrong_codes_is_a_429_page_and_the_right_code_still_works(stack: Stack) -> None:
     async with stack.client() as client:
         reference, token = await make(client)
-        for _ in range(MAX_FAILURES):
+        for _ in range(stack.settings.resident_wrong_codes_per_reference):
             wrong = await client.post("/complaint/track", data={"reference": reference, "token": "z" * 43})
             assert wrong.status_code == 404
             assert "We could not find a complaint" in wrong.text
-        limited = await client.post("/complaint/track", data={"reference": reference, "token": token})
+        limited = await client.post("/complaint/track", data={"reference": reference, "token": "z" * 43})
         assert limited.status_code == 429
-        assert "Too many attempts" in limited.text
+        assert "Too many attempts" in limited.text and "a right code works at any time" in limited.text
         assert int(limited.headers["retry-after"]) > 0
+        signed = await client.post("/complaint/track", data={"reference": reference, "token": token})
+        assert signed.status_code == 303 and signed.headers["location"] == f"/complaint/{reference}"
+
+
+async def test_the_session_cookie_is_secure_by_setting_and_ends_on_sign_out(stack: Stack) -> None:
+    app = stack.app_with(cookie_secure=True)
+    async with stack.client(app=app) as client:
+        reference, token = await make(client)
+        response = await client.post("/complaint/track", data={"reference": reference, "token": token})
+        cookie = response.headers["set-cookie"]
+        assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+        session = cookie.split(";")[0].split("=", 1)[1]
+    async with stack.client() as client:
+        client.cookies.set(COOKIE, session, path="/complaint")
+        assert (await client.get(f"/complaint/{reference}")).status_code == 200
+        out = await client.post("/complaint/sign-out")
+        assert out.status_code == 303
+    async with stack.client() as client:
+        # The same cookie, kept (a shared computer), no longer opens anything.
+        client.cookies.set(COOKIE, session, path="/complaint")
+        ended = await client.get(f"/complaint/{reference}")
+        assert ended.status_code == 404 and "You are signed out" in ended.text
 
 
 async def test_new_link_page_answers_the_same_either_way(stack: Stack) -> None:
     async with stack.client() as client:
-        reference, _ = await make(client)
-        right = await client.post(
-            "/complaint/new-link", data={"reference": reference, "email": "ada@example.org"}
-        )
+        email = new_email()
+        reference, _ = await make(client, email=email)
+        right = await client.post("/complaint/new-link", data={"reference": reference, "email": email})
         wrong = await client.post(
             "/complaint/new-link", data={"reference": reference, "email": "x@example.org"}
         )
         assert right.status_code == wrong.status_code == 200
         assert "If this e-mail address is on the complaint" in right.text
-        assert right.text.replace("ada@example.org", "") == wrong.text.replace("x@example.org", "")
+        assert right.text.replace(email, "") == wrong.text.replace("x@example.org", "")
         invalid = await client.post("/complaint/new-link", data={"reference": reference, "email": "nope"})
         assert invalid.status_code == 422 and "There is a problem" in invalid.text
+
+
+async def test_the_same_complaint_form_sent_twice_makes_one_complaint(stack: Stack) -> None:
+    async with stack.client() as client:
+        form = await client.get("/complaint/new")
+        submission = re.search(r'name="submission" value="([^"]+)"', form.text)
+        assert submission is not None
+        summary = f"Street light out on Elm Road, ticket {random.randrange(10**9)}."
+        data = {
+            "submission": submission[1],
+            "policy_id": "bexley",
+            "name": "Ada Resident",
+            "email": new_email(),
+            "phone": "",
+            "service_area": "general",
+            "summary": summary,
+            "desired_outcome": "",
+        }
+        # A double click: the second arrives while the first is still making the complaint.
+        answers = await asyncio.gather(*(client.post("/complaint/new", data=data) for _ in range(2)))
+        assert [answer.status_code for answer in answers] == [200, 200], answers[1].text
+        references = {re.findall(r'<strong id="reference">([^<]+)</strong>', a.text)[0] for a in answers}
+        codes = {re.findall(r'<code id="access-code">([^<]+)</code>', a.text)[0] for a in answers}
+        assert len(references) == 1 and len(codes) == 2  # one complaint; each answer's code works
+        made = await stack.pool.fetchval("SELECT count(*) FROM complaints WHERE summary = $1", summary)
+        assert made == 1
+        # Back, changed and sent again: that is another complaint.
+        changed = await client.post("/complaint/new", data=data | {"summary": summary + " Two now."})
+        assert changed.status_code == 200
+        assert re.findall(r'<strong id="reference">([^<]+)</strong>', changed.text)[0] not in references

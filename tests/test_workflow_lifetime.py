@@ -226,6 +226,7 @@ async def test_recording_an_event_twice_writes_it_once(
     assert counts is not None and dict(counts) == {"cases": 1, "events": 1, "queued": 1}
     # An older event arriving late never overwrites newer state.
     newer = event.model_copy(deep=True)
+    assert newer.state is not None
     newer.state.seq = 5
     newer.state.status = Status.ACKNOWLEDGED
     newer.transition = None

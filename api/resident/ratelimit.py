@@ -1,59 +1,145 @@
-"""Limit token guessing: failed attempts are counted per client address and per complaint reference in
-fixed windows (in Postgres, so every API process shares them); past the limit every attempt, right or
-wrong, is refused with 429 and Retry-After until the window ends."""
+"""Limits on what residents can do without signing in, counted in Postgres (so every API process shares them)
+in fixed windows, each limit with its own key, allowance and window (settings `RESIDENT_*`).
+
+- Wrong access codes, per complaint reference and per client address. Only wrong codes are counted and only
+  wrong codes are ever refused: a right code is checked first and always works, so a resident is never
+  locked out by someone else's mistakes (one person mistyping, or a script guessing, behind the same proxy or
+  carrier NAT). Past the allowance, further wrong codes get 429 with Retry-After instead of 404: the codes are
+  long random values, so guessing is hopeless anyway; the limit only stops noise and abuse.
+- Complaints made and access links asked for, per client address and per e-mail address: past the allowance
+  the request is refused with 429, a clear message and Retry-After.
+"""
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from api.errors import ProblemError
+from core.settings import Settings
 from store.resident_access import ResidentAccessRepository
 
-MAX_FAILURES = 10
-WINDOW = timedelta(minutes=15)
-# At most this many access-link e-mails per complaint per window (a mail bomb is not a feature).
-MAX_LINK_REQUESTS = 3
+TOO_MANY = "too-many-attempts"
 
 
-def window_start(now: datetime, window: timedelta = WINDOW) -> datetime:
+@dataclass(frozen=True)
+class Limit:
+    key: str
+    allowed: int
+    window: timedelta
+
+
+def window_start(now: datetime, window: timedelta) -> datetime:
     seconds = int(window.total_seconds())
     epoch = int(now.timestamp())
     return datetime.fromtimestamp(epoch - epoch % seconds, tz=UTC)
 
 
-def guess_keys(client_ip: str, reference: str) -> list[str]:
-    return [f"ip:{client_ip}", f"ref:{reference}"]
+def email_key(email: str) -> str:
+    """E-mail addresses are counted by hash: the counters hold no personal data."""
+    return hashlib.sha256(email.strip().lower().encode("utf-8")).hexdigest()[:32]
 
 
-class GuessLimiter:
-    def __init__(self, repository: ResidentAccessRepository) -> None:
+def too_many(detail: str, retry_after: int) -> ProblemError:
+    error = ProblemError(429, "Too many attempts", detail, TOO_MANY)
+    error.headers = {"Retry-After": str(retry_after)}
+    return error
+
+
+def minutes(seconds: int) -> str:
+    count = max(1, -(-seconds // 60))
+    return f"{count} minute{'s' if count != 1 else ''}"
+
+
+class Limiter:
+    def __init__(self, repository: ResidentAccessRepository, settings: Settings) -> None:
         self._repository = repository
+        self._settings = settings
 
-    async def check(self, keys: list[str]) -> None:
-        """Raise 429 when any key has used up its failures in the current window."""
-        now = await self._repository.now()
-        start = window_start(now)
-        if await self._repository.failures(keys=keys, window_start=start) >= MAX_FAILURES:
-            retry_after = max(1, int((start + WINDOW - now).total_seconds()) + 1)
-            error = ProblemError(
-                429,
-                "Too many attempts",
-                "too many wrong access tokens: try again later",
-                "too-many-attempts",
-            )
-            error.headers = {"Retry-After": str(retry_after)}
-            raise error
+    # ---------------------------------------------------------------------------------------- the limits
 
-    async def failed(self, keys: list[str]) -> None:
+    def wrong_code_limits(self, *, client_ip: str, reference: str) -> list[Limit]:
+        settings = self._settings
+        window = timedelta(minutes=settings.resident_wrong_code_window_minutes)
+        return [
+            Limit(f"wrong:ref:{reference}", settings.resident_wrong_codes_per_reference, window),
+            Limit(f"wrong:addr:{client_ip}", settings.resident_wrong_codes_per_address, window),
+        ]
+
+    def complaint_limits(self, *, client_ip: str, email: str) -> list[Limit]:
+        settings = self._settings
+        window = timedelta(minutes=settings.resident_request_window_minutes)
+        return [
+            Limit(f"create:addr:{client_ip}", settings.resident_complaints_per_address, window),
+            Limit(f"create:email:{email_key(email)}", settings.resident_complaints_per_email, window),
+        ]
+
+    def link_request_limits(self, *, client_ip: str, email: str) -> list[Limit]:
+        settings = self._settings
+        window = timedelta(minutes=settings.resident_request_window_minutes)
+        return [
+            Limit(f"link:addr:{client_ip}", settings.resident_link_requests_per_address, window),
+            Limit(f"link:email:{email_key(email)}", settings.resident_link_requests_per_email, window),
+        ]
+
+    def complaint_link_limit(self, reference: str) -> Limit:
+        # A mail bomb is not a feature: at most so many links per complaint, whoever asks.
+        settings = self._settings
+        window = timedelta(minutes=settings.resident_request_window_minutes)
+        return Limit(f"link:ref:{reference}", settings.resident_link_requests_per_complaint, window)
+
+    # -------------------------------------------------------------------------------------- counting
+
+    async def count(self, limits: list[Limit]) -> int | None:
+        """Count one against every limit; None if all are within their allowance, else the seconds until
+        the last exceeded window ends (when the request may be tried again)."""
         now = await self._repository.now()
-        start = window_start(now)
-        await self._repository.count_failure(keys=keys, window_start=start)
+        wait: int | None = None
+        for limit in limits:
+            start = window_start(now, limit.window)
+            if await self._repository.count(key=limit.key, window_start=start) > limit.allowed:
+                seconds = max(1, int((start + limit.window - now).total_seconds()) + 1)
+                wait = max(wait or 0, seconds)
         # Old windows are worthless: drop them as we go (an index on window_start keeps this cheap).
-        await self._repository.forget_windows_before(before=start - WINDOW)
+        await self._repository.forget_windows_before(before=now - 2 * self._longest_window())
+        return wait
 
-    async def allow_link_request(self, reference: str) -> bool:
-        """Count one access-link request for the complaint; False once the window's allowance is used."""
-        start = window_start(await self._repository.now())
-        key = f"link:{reference}"
-        await self._repository.count_failure(keys=[key], window_start=start)
-        return await self._repository.failures(keys=[key], window_start=start) <= MAX_LINK_REQUESTS
+    def _longest_window(self) -> timedelta:
+        settings = self._settings
+        return timedelta(
+            minutes=max(settings.resident_wrong_code_window_minutes, settings.resident_request_window_minutes)
+        )
+
+    async def wrong_code(self, *, client_ip: str, reference: str) -> None:
+        """Count a wrong code; raise 429 once the complaint's or the address's allowance is used up."""
+        wait = await self.count(self.wrong_code_limits(client_ip=client_ip, reference=reference))
+        if wait is not None:
+            raise too_many(
+                "too many wrong access codes were tried for this complaint or from your network: check the"
+                f" code (or use the link we e-mailed you) and try again in {minutes(wait)}; a right code"
+                " works at any time",
+                wait,
+            )
+
+    async def complaint_made(self, *, client_ip: str, email: str) -> None:
+        wait = await self.count(self.complaint_limits(client_ip=client_ip, email=email))
+        if wait is not None:
+            raise too_many(
+                "too many complaints were made from your network or for this e-mail address in a short time:"
+                f" try again in {minutes(wait)}, or contact the council by phone or letter",
+                wait,
+            )
+
+    async def link_requested(self, *, client_ip: str, email: str) -> None:
+        wait = await self.count(self.link_request_limits(client_ip=client_ip, email=email))
+        if wait is not None:
+            raise too_many(
+                "too many new links were asked for from your network or for this e-mail address: check your"
+                f" e-mail (links can take a few minutes) or try again in {minutes(wait)}",
+                wait,
+            )
+
+    async def allow_link_for(self, reference: str) -> bool:
+        """Count one access-link e-mail for the complaint; False once the window's allowance is used."""
+        return await self.count([self.complaint_link_limit(reference)]) is None

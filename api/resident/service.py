@@ -1,15 +1,20 @@
 """What a resident can do, shared by the public JSON API and the resident pages.
 
-A resident is whoever holds an access token for a complaint: the token opens that complaint only. Unknown
-tokens, other complaints' tokens and unknown references all look the same (404), and each counts as a
-failed guess. Actions are the workflow's own Updates, sent with a resident actor, so the workflow decides
-(and explains) what is possible: a refusal is a 409 problem carrying the workflow's reason.
+A resident is whoever holds a credential of a complaint, which opens that complaint only: the access code
+(shown once when the complaint is made; API clients send it as a bearer token), the one-time code of an
+e-mailed link (exchanged for a page session, or by an API client for a new access code) or a page session
+(the resident pages' HttpOnly cookie). No code ever travels in a URL except the one-time link code, which
+is dead once used. Unknown codes, other complaints' codes and unknown references all look the same (404),
+and each counts as a wrong guess; a right code always works (see `ratelimit.py`).
+
+Actions are the workflow's own Updates, sent with a resident actor, so the workflow decides (and explains)
+what is possible: a refusal is a 409 problem carrying the workflow's reason.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -18,9 +23,9 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from api.errors import ProblemError
 from api.intake import open_case
-from api.resident.ratelimit import GuessLimiter, guess_keys
+from api.resident.ratelimit import Limiter, email_key
 from api.resident.tokens import MAX_TOKEN_LENGTH, TOKEN_LIFETIME, hash_token, new_token
-from api.routes.actions import run_action
+from api.updates import run_action
 from core.services import Services
 from domain import commands as cmd
 from domain.inputs import CleanInput
@@ -29,7 +34,7 @@ from domain.policy import Policy
 from notifications.render import format_date
 from store.audit import AuditRepository
 from store.complaints import ComplaintRecord, ComplaintRepository, NotFound, NotificationRecord
-from store.resident_access import ResidentAccessRepository
+from store.resident_access import Kind, ResidentAccessRepository, TokenRecord
 
 RESIDENT_ROLE = Role.RESIDENT.value
 
@@ -246,10 +251,7 @@ def view_of(
     """The resident's view, built field by field from the read model (nothing internal can slip in)."""
     tz = ZoneInfo(policy.timezone if policy else "Europe/London")
     status = Status(record.status)
-    stages = (record.state or {}).get("stages") or [{}]
-    current: dict[str, Any] = stages[-1]
-    agreed = current.get("agreed_up_to")
-    agreed_up_to = date.fromisoformat(agreed) if isinstance(agreed, str) else None
+    agreed_up_to = record.agreed_up_to()
     window_open = status is Status.RESPONDED and record.escalation_request_by is not None
     try:
         stage_name = policy.stage(record.stage).name if policy else f"Stage {record.stage}"
@@ -301,7 +303,7 @@ def view_of(
 
 @dataclass(frozen=True)
 class ResidentAccess:
-    """A resident who proved access to one complaint."""
+    """A resident who proved access to one complaint (with an access code, or a page session)."""
 
     record: ComplaintRecord
     token_id: int
@@ -313,34 +315,119 @@ class ResidentAccess:
 
 
 NOT_FOUND_DETAIL = "no complaint with this reference for this access token"
+EXPIRED_DETAIL = "this access token has expired or was withdrawn: ask for a new link by e-mail"
+SESSION_ENDED_DETAIL = "you were signed out, or your session ended: sign in again"
+USED_DETAIL = "this link has been used already (a link works once): ask for a new link by e-mail"
+
+
+def _limiter(services: Services) -> Limiter:
+    return Limiter(ResidentAccessRepository(services.pool), services.settings)
+
+
+async def _credential(
+    services: Services,
+    *,
+    reference: str,
+    secret: str | None,
+    kinds: tuple[Kind, ...],
+    client_ip: str,
+) -> TokenRecord:
+    """The live credential `secret` of complaint `reference`, of one of `kinds`. The right one always
+    passes, whatever was tried before; only a wrong one is counted, and refused with 429 once too many
+    were tried (for this complaint or from this address), 404 before that (the same answer whether or not
+    the reference exists); an expired, revoked or used one is 401."""
+    if not secret:
+        raise ProblemError(401, "Not authenticated", "an access token is required")
+    repository = ResidentAccessRepository(services.pool)
+    found = None if len(secret) > MAX_TOKEN_LENGTH else await repository.find(token_hash=hash_token(secret))
+    if found is None or found.reference != reference or found.kind not in kinds:
+        await _limiter(services).wrong_code(client_ip=client_ip, reference=reference)
+        raise ProblemError(404, "Not found", NOT_FOUND_DETAIL)
+    if not found.usable_at(await repository.now()):
+        if found.kind == "session":
+            raise ProblemError(401, "Not authenticated", SESSION_ENDED_DETAIL, "session-ended")
+        used = found.kind == "link" and found.used_at is not None and found.revoked_at is None
+        raise ProblemError(
+            401,
+            "Not authenticated",
+            USED_DETAIL if used else EXPIRED_DETAIL,
+            "link-used" if used else "token-expired",
+        )
+    return found
+
+
+async def _access(services: Services, reference: str, token_id: int) -> ResidentAccess:
+    await ResidentAccessRepository(services.pool).touch(token_id=token_id)
+    record = await ComplaintRepository(services.pool).get(reference=reference)
+    return ResidentAccess(record=record, token_id=token_id)
 
 
 async def authenticate(
     services: Services, *, reference: str, token: str | None, client_ip: str
 ) -> ResidentAccess:
-    """The complaint this token opens, if it is `reference`; 401 without a token, 404 otherwise (the same
-    answer whether or not the reference exists), 429 while too many wrong tokens were tried."""
-    if not token:
-        raise ProblemError(401, "Not authenticated", "an access token is required")
-    repository = ResidentAccessRepository(services.pool)
-    limiter = GuessLimiter(repository)
-    keys = guess_keys(client_ip, reference)
-    await limiter.check(keys)
-    found = None if len(token) > MAX_TOKEN_LENGTH else await repository.find(token_hash=hash_token(token))
-    if found is None or found.reference != reference:
-        await limiter.failed(keys)
-        raise ProblemError(404, "Not found", NOT_FOUND_DETAIL)
-    if not found.usable_at(await repository.now()):
-        await limiter.failed(keys)
-        raise ProblemError(
-            401,
-            "Not authenticated",
-            "this access token has expired or was withdrawn: ask for a new link by e-mail",
-            "token-expired",
-        )
-    await repository.touch(token_id=found.id)
-    record = await ComplaintRepository(services.pool).get(reference=reference)
-    return ResidentAccess(record=record, token_id=found.id)
+    """The complaint this access code (an API client's bearer token) opens, if it is `reference`."""
+    found = await _credential(
+        services, reference=reference, secret=token, kinds=("access",), client_ip=client_ip
+    )
+    return await _access(services, reference, found.id)
+
+
+async def _use_once(services: Services, found: TokenRecord) -> None:
+    if found.kind == "link" and not await ResidentAccessRepository(services.pool).use_once(token_id=found.id):
+        raise ProblemError(401, "Not authenticated", USED_DETAIL, "link-used")
+
+
+async def open_session(
+    services: Services, *, reference: str, code: str | None, client_ip: str
+) -> tuple[ResidentAccess, str]:
+    """Sign in to the resident pages with an access code (typed in) or the one-time code of an e-mailed link
+    (used up here): a new page session, whose secret goes in the HttpOnly cookie (never a code)."""
+    found = await _credential(
+        services, reference=reference, secret=code, kinds=("access", "link"), client_ip=client_ip
+    )
+    await _use_once(services, found)
+    secret = new_token()
+    lifetime = timedelta(hours=services.settings.resident_session_hours)
+    session = await ResidentAccessRepository(services.pool).issue(
+        reference=reference, token_hash=hash_token(secret), lifetime=lifetime, kind="session"
+    )
+    return await _access(services, reference, session.id), secret
+
+
+async def session_access(
+    services: Services, *, reference: str, session: str | None, client_ip: str
+) -> ResidentAccess:
+    """The complaint a page session (the cookie's secret) opens, if it is `reference`. A live session of
+    another complaint is a plain 404, not a wrong guess: the browser was signed in to that one."""
+    if session and len(session) <= MAX_TOKEN_LENGTH:
+        found = await ResidentAccessRepository(services.pool).find(token_hash=hash_token(session))
+        if found is not None and found.kind == "session" and found.reference != reference:
+            raise ProblemError(404, "Not found", NOT_FOUND_DETAIL)
+    found = await _credential(
+        services, reference=reference, secret=session, kinds=("session",), client_ip=client_ip
+    )
+    return await _access(services, reference, found.id)
+
+
+class AccessCodeExchange(CleanInput):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"code": "the code from the e-mailed link"}]})
+
+    code: str = Field(min_length=1, max_length=MAX_TOKEN_LENGTH, description="The `code` of the link.")
+
+
+class AccessToken(BaseModel):
+    access_token: str = Field(description="Shown once: it opens this complaint only.")
+    access_token_expires_at: datetime
+
+
+async def exchange_link_code(services: Services, *, reference: str, code: str, client_ip: str) -> AccessToken:
+    """For API clients: the one-time code of an e-mailed link, used up for a new access code."""
+    found = await _credential(
+        services, reference=reference, secret=code, kinds=("link",), client_ip=client_ip
+    )
+    await _use_once(services, found)
+    token, expires_at = await _issue_access_code(services, reference)
+    return AccessToken(access_token=token, access_token_expires_at=expires_at)
 
 
 async def view(services: Services, access: ResidentAccess) -> ResidentComplaintView:
@@ -350,21 +437,30 @@ async def view(services: Services, access: ResidentAccess) -> ResidentComplaintV
     return view_of(record, notifications, services.policies.get(record.policy_id))
 
 
-def access_link(services: Services, reference: str, token: str) -> str:
-    """The link e-mailed to the resident. The host comes from configuration, never from the request's Host
-    header (a forged Host would otherwise send a live token to someone else's site)."""
+def access_link(services: Services, reference: str, code: str) -> str:
+    """The link e-mailed to the resident, with a one-time code (never the access code). The host comes from
+    configuration, never from the request's Host header (a forged Host would otherwise send a live code to
+    someone else's site)."""
     settings = services.settings
     base = settings.public_base_url or f"http://{settings.api_host}:{settings.api_port}"
-    return f"{str(base).rstrip('/')}/complaint/track?{urlencode({'reference': reference, 'token': token})}"
+    return f"{str(base).rstrip('/')}/complaint/track?{urlencode({'reference': reference, 'code': code})}"
 
 
-async def _issue_and_send(
-    services: Services, record: ComplaintRecord, recipient: str
-) -> tuple[str, datetime]:
+async def _issue_access_code(services: Services, reference: str) -> tuple[str, datetime]:
     token = new_token()
+    issued = await ResidentAccessRepository(services.pool).issue(
+        reference=reference, token_hash=hash_token(token), lifetime=TOKEN_LIFETIME, kind="access"
+    )
+    return token, issued.expires_at
+
+
+async def _send_link(services: Services, record: ComplaintRecord, recipient: str) -> None:
+    """E-mail a link with a new one-time code (through the outbox)."""
+    code = new_token()
     repository = ResidentAccessRepository(services.pool)
+    lifetime = timedelta(days=services.settings.resident_link_days)
     issued = await repository.issue(
-        reference=record.reference, token_hash=hash_token(token), lifetime=TOKEN_LIFETIME
+        reference=record.reference, token_hash=hash_token(code), lifetime=lifetime, kind="link"
     )
     policy = services.policies.get(record.policy_id)
     await repository.queue_access_link(
@@ -374,19 +470,28 @@ async def _issue_and_send(
         recipient=recipient,
         context={
             "reference": record.reference,
-            "link": access_link(services, record.reference, token),
+            "link": access_link(services, record.reference, code),
             "expires_on": issued.expires_at.astimezone(ZoneInfo("Europe/London")).date().isoformat(),
+            "once": True,
             "stage": record.stage,
             "policy": policy.name if policy else record.policy_id,
         },
     )
-    return token, issued.expires_at
 
 
-async def create(services: Services, body: PublicComplaintCreate, request_id: str) -> PublicComplaintCreated:
+async def create(
+    services: Services,
+    body: PublicComplaintCreate,
+    request_id: str,
+    *,
+    client_ip: str,
+    idempotency_key: str | None = None,
+) -> PublicComplaintCreated:
+    """Make a complaint, limited per client address and per e-mail address (429 past the allowance)."""
     policy = services.policies.get(body.policy_id)
     if policy is None:
         raise ProblemError(422, "Invalid request", f"policy_id: unknown council {body.policy_id!r}")
+    await _limiter(services).complaint_made(client_ip=client_ip, email=str(body.email))
     intake = Intake(
         policy_id=body.policy_id,
         received_at=datetime.now(UTC),
@@ -404,9 +509,13 @@ async def create(services: Services, body: PublicComplaintCreate, request_id: st
         policy=policy,
         intake=intake,
         actor=actor,
+        # A retry after an outage opens the same complaint, never a second one.
+        idempotency_key=idempotency_key,
+        key_owner=f"resident:{email_key(str(body.email))}",
     )
     record = await ComplaintRepository(services.pool).get(reference=reference)
-    token, expires_at = await _issue_and_send(services, record, str(body.email))
+    token, expires_at = await _issue_access_code(services, reference)
+    await _send_link(services, record, str(body.email))
     await AuditRepository(services.pool).append(
         actor_id="resident",
         actor_role=RESIDENT_ROLE,
@@ -415,6 +524,10 @@ async def create(services: Services, body: PublicComplaintCreate, request_id: st
         request_id=request_id,
         after={"channel": "web", "policy_id": body.policy_id, "service_area": body.service_area},
     )
+    return created_answer(reference, token, expires_at)
+
+
+def created_answer(reference: str, token: str, expires_at: datetime) -> PublicComplaintCreated:
     return PublicComplaintCreated(
         reference=reference,
         access_token=token,
@@ -426,9 +539,25 @@ async def create(services: Services, body: PublicComplaintCreate, request_id: st
     )
 
 
-async def request_access_link(services: Services, *, reference: str, email: str) -> None:
+async def created_again(services: Services, stored: dict[str, Any]) -> dict[str, Any]:
+    """A retried creation (same Idempotency-Key, same body) answers with the first answer's complaint and a
+    new access code: the first one was never stored in clear, so it cannot be shown again."""
+    reference = str(stored["reference"])
+    token, expires_at = await _issue_access_code(services, reference)
+    return created_answer(reference, token, expires_at).model_dump(mode="json")
+
+
+def without_code(answer: dict[str, Any]) -> dict[str, Any]:
+    """What is kept of a creation's answer for a retry: everything but the access code."""
+    return {key: value for key, value in answer.items() if key != "access_token"}
+
+
+async def request_access_link(services: Services, *, reference: str, email: str, client_ip: str) -> None:
     """Queue a new access link when `email` is the complainant's (or their consented representative's).
-    The caller answers the same way whether or not anything matched."""
+    Limited per client address and per e-mail address (429, whether or not anything matched); the caller
+    otherwise answers the same way whether or not anything matched."""
+    limiter = _limiter(services)
+    await limiter.link_requested(client_ip=client_ip, email=email)
     repository = ComplaintRepository(services.pool)
     try:
         record = await repository.get(reference=reference)
@@ -442,9 +571,9 @@ async def request_access_link(services: Services, *, reference: str, email: str)
     recipient = next((str(a) for a in addresses if a and str(a).strip().lower() == wanted), None)
     if recipient is None or record.anonymous:
         return
-    if not await GuessLimiter(ResidentAccessRepository(services.pool)).allow_link_request(reference):
+    if not await limiter.allow_link_for(reference):
         return
-    await _issue_and_send(services, record, recipient)
+    await _send_link(services, record, recipient)
 
 
 async def revoke(services: Services, access: ResidentAccess, *, every: bool) -> None:

@@ -1,4 +1,5 @@
-"""Resident access tokens: random, shown once, stored only as a SHA-256 hash, one complaint each."""
+"""Resident codes (access codes, one-time link codes, session secrets): random, stored only as a SHA-256
+hash, one complaint each."""
 
 from __future__ import annotations
 
@@ -22,8 +23,8 @@ def hash_token(token: str) -> str:
 
 
 def form_key(token: str) -> str:
-    """The hidden field of the pages' forms (a CSRF guard): derived from the resident's own token, so a form
-    posted from another site, which cannot read it, is refused."""
+    """The hidden field of the pages' forms (a CSRF guard): derived from the resident's session secret (the
+    HttpOnly cookie), so a form posted from another site, which cannot read it, is refused."""
     return hashlib.sha256(b"resident-form:" + token.encode("utf-8")).hexdigest()[:32]
 
 

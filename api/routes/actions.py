@@ -1,7 +1,9 @@
-"""Every staff action of the lifecycle: one POST per action, each a Temporal Update on the workflow.
+"""Every staff action of the lifecycle: one POST per entry of the action table (`domain/actions.py`), each
+a Temporal Update on the workflow.
 
 The update's validator refuses an invalid action before anything changes (409 with the reason); the
-handler records the change in Postgres before it returns, so the response shows the new state.
+handler records the change in Postgres before it answers its small receipt, so the complaint read back from
+the read model straight after shows the new state.
 """
 
 # No `from __future__ import annotations` here: the body models are built at import time and FastAPI
@@ -12,58 +14,21 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, create_model
-from temporalio.client import WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import Complaint, CurrentStaff, Pool, RequestId, Temporal, require
 from api.errors import PROBLEM_RESPONSES, ProblemError
 from api.idempotency import run_once
 from api.schemas import ComplaintRead, etag_of, full_read
-from core.temporal import workflow_id
+from api.updates import run_action
 from domain import commands as cmd
+from domain.actions import ACTIONS
 from domain.inputs import CleanInput
-from domain.models import Actor, ComplaintState
+from domain.models import Actor
 from store.audit import AuditRepository
 from store.complaints import ComplaintRecord, ComplaintRepository
 from store.staff import StaffRepository
 
 router = APIRouter(prefix="/api/complaints", tags=["actions"])
-
-ACTIONS: dict[str, tuple[type[cmd.Command], str]] = {
-    "acknowledge": (cmd.Acknowledge, "Acknowledge the complaint (Stage 1, or accept Stage 2)."),
-    "assign": (cmd.Assign, "Allocate the complaint to an investigating officer."),
-    "decline": (
-        cmd.Decline,
-        "Decline: not a complaint under the policy, with the exclusion and signposting.",
-    ),
-    "request_information": (cmd.RequestInformation, "Ask the complainant for information."),
-    "information_received": (cmd.InformationReceived, "Record that the requested information arrived."),
-    "add_information": (cmd.AddInformation, "Join new information or a related issue to this complaint."),
-    "open_linked_complaint": (
-        cmd.OpenLinkedComplaint,
-        "Start a new Stage 1 complaint for an unrelated issue.",
-    ),
-    "extend": (cmd.Extend, "Move the response date, with a reason."),
-    "record_extension_agreement": (
-        cmd.RecordExtensionAgreement,
-        "Record the complainant's answer to an extension.",
-    ),
-    "respond": (cmd.Respond, "Send the response: outcome, findings, remedies and actions."),
-    "complete_action": (cmd.CompleteAction, "Mark a promised action as done."),
-    "request_escalation": (
-        cmd.RequestEscalation,
-        "Ask for Stage 2 on the complainant's behalf (or accept late).",
-    ),
-    "refuse_escalation": (cmd.RefuseEscalation, "Refuse Stage 2, with reasons and ombudsman signposting."),
-    "close": (cmd.Close, "Close the complaint."),
-    "withdraw": (cmd.Withdraw, "Record that the complainant withdrew the complaint."),
-    "refer_to_ombudsman": (cmd.ReferToOmbudsman, "Record a referral to the ombudsman."),
-    "record_ombudsman_decision": (cmd.RecordOmbudsmanDecision, "Record the ombudsman's decision."),
-    "add_note": (cmd.AddNote, "Add an internal note."),
-    "restrict_contact": (cmd.RestrictContact, "Restrict contact for a period, with a review date."),
-    "recalculate_deadlines": (cmd.RecalculateDeadlines, "Apply new holiday data to this complaint's dates."),
-}
 
 
 def body_model(command: type[cmd.Command]) -> type[BaseModel]:
@@ -80,34 +45,6 @@ def body_model(command: type[cmd.Command]) -> type[BaseModel]:
     )
     model: type[BaseModel] = create_model(f"{command.__name__}Body", __base__=base, **fields)
     return model
-
-
-async def run_action(
-    action: str,
-    command: cmd.Command,
-    complaint: ComplaintRecord,
-    temporal: Temporal,
-    update_id: str | None = None,
-) -> None:
-    """Run the action as a Temporal Update. With an Idempotency-Key the update id is derived from it, so
-    Temporal itself refuses to apply a retried request twice, even if the API failed after the update ran."""
-    handle = temporal.get_workflow_handle(workflow_id(complaint.reference))
-    try:
-        await handle.execute_update(action, command, id=update_id, result_type=ComplaintState)
-    except WorkflowUpdateFailedError as error:
-        cause = error.cause
-        message = cause.message if isinstance(cause, ApplicationError) else str(cause or error)
-        if isinstance(cause, ApplicationError) and cause.type == "StaleState":
-            raise ProblemError(412, "Precondition failed", message, "stale") from error
-        if isinstance(cause, ApplicationError) and cause.type == "Unrecordable":
-            raise ProblemError(422, "Invalid request", message, "unrecordable") from error
-        raise ProblemError(409, "Not possible now", message, "transition-refused") from error
-    except RPCError as error:
-        if error.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
-            raise ProblemError(
-                409, "Not possible now", "this complaint no longer accepts actions (its case is archived)"
-            ) from error
-        raise
 
 
 def expected_seq(if_match: str | None, complaint: ComplaintRecord) -> int | None:
@@ -191,5 +128,5 @@ def make_endpoint(action: str, command_type: type[cmd.Command], summary: str) ->
     )
 
 
-for _action, (_command, _summary) in ACTIONS.items():
-    make_endpoint(_action, _command, _summary)
+for _action in ACTIONS.values():
+    make_endpoint(_action.name, _action.command, _action.summary)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 from datetime import UTC, date, datetime, timedelta
@@ -20,7 +19,7 @@ from api.schemas import ComplaintCreate, ComplaintList, ComplaintRead, etag_of, 
 from domain.models import Actor, Intake, Role, Status
 from domain.policy import ConsentNeeded
 from store.audit import AuditEntry, AuditRepository
-from store.complaints import ComplaintFilters, ComplaintRecord, ComplaintRepository, search_complaints
+from store.complaints import ComplaintFilters, ComplaintRepository, search_complaints
 from store.resident_access import ResidentAccessRepository
 from store.staff import StaffRepository
 
@@ -28,7 +27,6 @@ router = APIRouter(prefix="/api/complaints", tags=["complaints"])
 
 # A receipt time a little ahead of the server's clock is a clock skew, not a complaint from the future.
 CLOCK_SKEW = timedelta(minutes=5)
-FIRST_RECORD_POLLS = 60
 
 
 def _check_intake(body: ComplaintCreate, policies: Policies) -> None:
@@ -91,6 +89,7 @@ async def create_complaint(
                 {**body.model_dump(), "handled_by_senior": await _about_investigators(pool, body)}
             ),
             actor=Actor(id=staff.id, role=staff.role, name=staff.name),
+            idempotency_key=idempotency_key,
         )
         await AuditRepository(pool).append(
             actor_id=staff.id,
@@ -100,7 +99,7 @@ async def create_complaint(
             request_id=request_id,
             after=body.model_dump(mode="json"),
         )
-        record = await _first_record(ComplaintRepository(pool), reference)
+        record = await ComplaintRepository(pool).get(reference=reference)
         headers = {"Location": f"/api/complaints/{reference}", "ETag": etag_of(record)}
         return 201, read_of(record, [], []), headers
 
@@ -120,17 +119,6 @@ async def _about_investigators(pool: Pool, body: ComplaintCreate) -> bool:
         return False
     roles = await StaffRepository(pool).roles_of(user_ids=body.staff_complained_about)
     return any(role in (Role.INVESTIGATOR, Role.REVIEWER) for role in roles.values())
-
-
-async def _first_record(repository: ComplaintRepository, reference: str) -> ComplaintRecord:
-    """The case once the workflow has planned its deadlines (normally a few milliseconds). If the worker is
-    slow or down the case is returned as stored, and its deadlines appear when the workflow runs."""
-    for _ in range(FIRST_RECORD_POLLS):
-        record = await repository.get(reference=reference)
-        if record.last_seq >= 0:
-            return record
-        await asyncio.sleep(0.05)
-    return await repository.get(reference=reference)
 
 
 def _encode_cursor(value: Any, reference: str) -> str:

@@ -2,23 +2,31 @@
 
 Make a complaint (the answer carries the reference and, once, an access token; a link is e-mailed too), then
 with `Authorization: Bearer <access token>`: read it, send information, answer an extension, ask for a review
-(Stage 2) and withdraw. A token opens one complaint only; wrong tokens are counted and limited (429).
+(Stage 2) and withdraw. A token opens one complaint only; wrong tokens are counted and, past a limit, refused
+with 429 (a right token always works). The e-mailed link carries a one-time code, which an API client can
+exchange for a new access token. Making complaints and asking for links are limited per client address and
+per e-mail address (429 with Retry-After).
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.client_address import client_ip
 from api.deps import RequestId, ServicesDep
 from api.errors import PROBLEM_RESPONSES
+from api.idempotency import Outcome, run_once_as
 from api.resident import service
+from api.resident.ratelimit import email_key
 from api.resident.service import (
     ACCESS_LINK_ANSWER,
+    AccessCodeExchange,
     AccessLinkRequest,
+    AccessToken,
     EscalationBody,
     EscalationResult,
     ExtensionAnswerBody,
@@ -36,12 +44,10 @@ _bearer = HTTPBearer(auto_error=False, description="The access token of one comp
 Reference = Annotated[str, Path(min_length=1, max_length=40, description="The complaint reference.")]
 RESPONSES = {
     **PROBLEM_RESPONSES,
-    429: {"description": "Too many wrong access tokens: try again after Retry-After seconds"},
+    429: {
+        "description": "Too many attempts: try again after Retry-After seconds (a right token always works)"
+    },
 }
-
-
-def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 async def resident(
@@ -59,16 +65,45 @@ async def resident(
 Resident = Annotated[ResidentAccess, Depends(resident)]
 
 
-@router.post("/complaints", status_code=201, responses=RESPONSES)
+@router.post("/complaints", status_code=201, responses=RESPONSES, response_model=PublicComplaintCreated)
 async def make_complaint(
-    body: PublicComplaintCreate, services: ServicesDep, request_id: RequestId, response: Response
-) -> PublicComplaintCreated:
+    body: PublicComplaintCreate,
+    request: Request,
+    services: ServicesDep,
+    request_id: RequestId,
+    idempotency_key: Annotated[
+        str | None,
+        Header(alias="Idempotency-Key", description="Makes a retried request make the complaint once"),
+    ] = None,
+) -> JSONResponse:
     """Make a complaint. The access token in the answer is shown once; a link to track the complaint is also
-    e-mailed to the address given."""
-    created = await service.create(services, body, request_id)
-    response.headers["Location"] = f"/api/public/complaints/{created.reference}"
-    response.headers["Cache-Control"] = "no-store"
-    return created
+    e-mailed to the address given. With an `Idempotency-Key`, a retry (same key, same body) answers with the
+    same complaint (and a new access token: the first is never stored) and `Idempotent-Replayed: true`.
+    Limited per client address and per e-mail address (429 with Retry-After)."""
+
+    async def make() -> Outcome:
+        created = await service.create(
+            services, body, request_id, client_ip=client_ip(request), idempotency_key=idempotency_key
+        )
+        return 201, created, created_headers(created.reference)
+
+    async def again(stored: dict[str, Any]) -> dict[str, Any]:
+        return await service.created_again(services, stored)
+
+    return await run_once_as(
+        pool=services.pool,
+        owner=f"resident:{email_key(str(body.email))}",
+        key=idempotency_key,
+        request=request,
+        body=body.model_dump(mode="json"),
+        operation=make,
+        keep=service.without_code,
+        replay=again,
+    )
+
+
+def created_headers(reference: str) -> dict[str, str]:
+    return {"Location": f"/api/public/complaints/{reference}", "Cache-Control": "no-store"}
 
 
 @router.get("/complaints/{reference}", responses=RESPONSES)
@@ -132,11 +167,30 @@ async def revoke_access(
     return Response(status_code=204)
 
 
-@router.post("/complaints/{reference}/access-link", status_code=202)
+@router.post("/complaints/{reference}/access-token", status_code=201, responses=RESPONSES)
+async def exchange_link_code(
+    reference: Reference,
+    body: AccessCodeExchange,
+    request: Request,
+    services: ServicesDep,
+    response: Response,
+) -> AccessToken:
+    """Exchange the one-time `code` of an e-mailed link (it works once) for a new access token."""
+    token = await service.exchange_link_code(
+        services, reference=reference, code=body.code, client_ip=client_ip(request)
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return token
+
+
+@router.post("/complaints/{reference}/access-link", status_code=202, responses=RESPONSES)
 async def request_access_link(
-    reference: Reference, body: AccessLinkRequest, services: ServicesDep
+    reference: Reference, body: AccessLinkRequest, request: Request, services: ServicesDep
 ) -> JSONResponse:
     """E-mail a new access link to the complainant. The answer is the same whether or not the address (or
-    the reference) matched, so it cannot be used to find out who complained."""
-    await service.request_access_link(services, reference=reference, email=str(body.email))
+    the reference) matched, so it cannot be used to find out who complained. Limited per client address
+    and per e-mail address (429 with Retry-After)."""
+    await service.request_access_link(
+        services, reference=reference, email=str(body.email), client_ip=client_ip(request)
+    )
     return JSONResponse({"message": ACCESS_LINK_ANSWER}, status_code=202)

@@ -2,14 +2,20 @@
 
 Start page, make a complaint, track it, and from the complaint's page send information, answer an extension,
 ask for a review or withdraw. Every form posts, then redirects (post/redirect/get); a form with a problem is
-shown again with an error summary at the top. After the reference and access code are entered (or the
-e-mailed link is followed) they are kept in an HttpOnly cookie for this complaint only, and checked again on
-every request, so a revoked or expired code stops working at once. The rules are the public API's
-(`api.resident.service`): the same token check, guess limit and workflow refusals.
+shown again with an error summary at the top. Signing in, with the reference and access code or with the
+e-mailed link (its one-time code, used up when the resident presses Continue, so a mail scanner fetching
+the link does not spend it), opens a short page session: its random secret, never a code, is kept in an
+HttpOnly, SameSite cookie (Secure per `COOKIE_SECURE`), checked again on every request, so a revoked
+session stops working at once. The rules are the public API's (`api.resident.service`): the same code
+check, limits and workflow refusals.
 """
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import json
+import secrets
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,9 +24,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import ValidationError
 
+from api.client_address import client_ip
 from api.deps import RequestId, ServicesDep
 from api.errors import ProblemError
+from api.idempotency import Outcome, run_once_as
 from api.resident import service
+from api.resident.ratelimit import email_key
 from api.resident.service import (
     ACCESS_LINK_ANSWER,
     EscalationBody,
@@ -31,14 +40,15 @@ from api.resident.service import (
     WithdrawBody,
     long_date,
 )
-from api.resident.tokens import form_key, same
-from api.routes.public import client_ip
+from api.resident.tokens import MAX_TOKEN_LENGTH, form_key, hash_token, same
 from core.services import Services
+from store.resident_access import ResidentAccessRepository
 
 router = APIRouter(include_in_schema=False)
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "resident" / "templates"
-COOKIE = "resident_access"
+# The session's secret only (the cookie of the pages before sessions, `resident_access`, is simply ignored).
+COOKIE = "resident_session"
 COOKIE_PATH = "/complaint"
 
 _env = Environment(
@@ -100,11 +110,15 @@ NOT_FOUND_MESSAGE = (
 Text = Annotated[str, Form()]
 
 
+# No page is cached, and no page's address (the link page's holds a code) is sent on as a Referer.
+PAGE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
 def render(template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     context.setdefault("errors", {})
     context.setdefault("form", {})
     html = _env.get_template(template).render(**context)
-    return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
+    return HTMLResponse(html, status_code=status_code, headers=PAGE_HEADERS)
 
 
 def see_other(url: str) -> RedirectResponse:
@@ -128,51 +142,60 @@ def not_found(heading: str = "Complaint not found", message: str = "") -> HTMLRe
     )
 
 
+def too_many_page(error: ProblemError, template: str = "not_found.html", **context: Any) -> HTMLResponse:
+    message = error.problem.detail or ""
+    response = render(
+        template,
+        429,
+        heading="Too many attempts",
+        message=message[:1].upper() + message[1:] + ".",
+        **context,
+    )
+    response.headers.update(error.headers or {})
+    return response
+
+
 def refused_page(error: ProblemError) -> HTMLResponse:
-    """A token check that failed, as a page: not found, expired or too many attempts."""
+    """A code check that failed, as a page: not found, expired, a link used already or too many attempts."""
     status = error.problem.status
     if status == 429:
-        response = render(
-            "not_found.html",
-            429,
-            heading="Too many attempts",
-            message="You have entered too many wrong access codes. Wait 15 minutes, then try again.",
+        return too_many_page(error)
+    if status == 401 and error.problem.type == "link-used":
+        return not_found(
+            "This link has been used already",
+            "Each link we e-mail works once. If you are not signed in any more, ask for a new link or enter"
+            " your reference and access code.",
         )
-        response.headers.update(error.headers or {})
-        return response
+    if status == 401 and error.problem.type == "session-ended":
+        return not_found(
+            "You are signed out",
+            "You signed out, or your session ended. Sign in again to see your complaint.",
+        )
     if status == 401 and error.problem.type == "token-expired":
         return not_found("Your access code has expired", "Your access code has expired or was withdrawn.")
     return not_found()
 
 
-def set_access_cookie(response: Response, request: Request, reference: str, token: str) -> None:
+def set_session_cookie(response: Response, services: Services, secret: str) -> None:
     response.set_cookie(
         COOKIE,
-        f"{reference}:{token}",
+        secret,
         path=COOKIE_PATH,
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        # TLS usually ends at the council's proxy, so the scheme the app sees says nothing: a setting does.
+        secure=services.settings.session_cookie_secure,
     )
-
-
-def from_cookie(value: str | None, reference: str) -> str | None:
-    """The token the cookie holds for `reference`, if any (the cookie is for one complaint at a time)."""
-    if not value or ":" not in value:
-        return None
-    cookie_reference, _, token = value.partition(":")
-    return token if cookie_reference == reference else None
 
 
 async def access_for(
     services: Services, request: Request, reference: str, cookie: str | None
 ) -> ResidentAccess | HTMLResponse:
-    token = from_cookie(cookie, reference)
-    if token is None:
+    if not cookie:
         return not_found()
     try:
-        return await service.authenticate(
-            services, reference=reference, token=token, client_ip=client_ip(request)
+        return await service.session_access(
+            services, reference=reference, session=cookie, client_ip=client_ip(request)
         )
     except ProblemError as error:
         return refused_page(error)
@@ -198,6 +221,8 @@ def new_form(services: Services, form: dict[str, Any], errors: dict[str, str], s
         service_areas=SERVICE_AREAS,
         form=form,
         errors=errors,
+        # This form's own id (kept when it comes back with errors): sent twice, it makes one complaint.
+        submission=form.get("submission") or secrets.token_urlsafe(16),
     )
 
 
@@ -221,10 +246,67 @@ async def make_complaint(request: Request, services: ServicesDep, request_id: Re
             errors["policy_id"] = FIELD_LABELS["policy_id"]
     if errors:
         return new_form(services, form, errors, 422)
-    created = await service.create(services, body, request_id)
-    response = see_other(f"/complaint/{created.reference}/created")
-    set_access_cookie(response, request, created.reference, created.access_token)
+    address = client_ip(request)
+    try:
+        reference, code = await create_once(services, request, body, request_id, form.get("submission", ""))
+    except ProblemError as error:
+        if error.problem.status != 429:
+            raise
+        response = new_form(services, form, {"email": error.problem.detail or "Too many attempts"}, 429)
+        response.headers.update(error.headers or {})
+        return response
+    # Signed in at once. The access code is shown on this answer only (it is never stored in clear, so no
+    # later page can show it; a form sent again shows a new one).
+    _, secret = await service.open_session(services, reference=reference, code=code, client_ip=address)
+    response = render("created.html", reference=reference, token=code)
+    set_session_cookie(response, services, secret)
     return response
+
+
+async def create_once(
+    services: Services, request: Request, body: PublicComplaintCreate, request_id: str, submission: str
+) -> tuple[str, str]:
+    """The complaint's reference and an access code. The same form sent twice (a double click, a refresh)
+    makes the complaint once, like an API client's Idempotency-Key: the key is the form's id and what it
+    holds, so going back, changing the form and sending it again makes a new complaint."""
+    sent = body.model_dump(mode="json")
+    digest = hashlib.sha256(json.dumps(sent, sort_keys=True).encode("utf-8")).hexdigest()[:32]
+    key = f"form:{submission[:64]}:{digest}" if submission else None
+
+    async def make() -> Outcome:
+        created = await service.create(
+            services, body, request_id, client_ip=client_ip(request), idempotency_key=key
+        )
+        return 201, created, {}
+
+    async def again(stored: dict[str, Any]) -> dict[str, Any]:
+        return await service.created_again(services, stored)
+
+    for _ in range(50):
+        try:
+            answer = await run_once_as(
+                pool=services.pool,
+                owner=f"resident:{email_key(str(body.email))}",
+                key=key,
+                request=request,
+                body=sent,
+                operation=make,
+                keep=service.without_code,
+                replay=again,
+            )
+        except ProblemError as error:
+            if error.problem.title != "Request in progress":
+                raise
+            # The first of a double click is still making the complaint: wait for its answer.
+            await asyncio.sleep(0.2)
+            continue
+        result = json.loads(bytes(answer.body))
+        if answer.status_code >= 400:  # the first one's refusal, replayed
+            raise ProblemError(answer.status_code, result.get("title", "Refused"), result.get("detail"))
+        return str(result["reference"]), str(result["access_token"])
+    busy = ProblemError(503, "Try again", "your complaint is still being sent: refresh this page in a moment")
+    busy.headers = {"Retry-After": "5"}
+    raise busy
 
 
 @router.get("/complaint/{reference}/created", response_class=HTMLResponse)
@@ -234,36 +316,40 @@ async def created(
     services: ServicesDep,
     cookie: Annotated[str | None, Cookie(alias=COOKIE)] = None,
 ) -> Response:
+    """The confirmation again (without the access code, shown once)."""
     access = await access_for(services, request, reference, cookie)
     if isinstance(access, HTMLResponse):
         return access
-    return render("created.html", reference=reference, token=from_cookie(cookie, reference))
+    return render("created.html", reference=reference, token=None)
 
 
 # ------------------------------------------------------------------------------------------- tracking
 
 
 async def sign_in(
-    services: Services, request: Request, reference: str, token: str, *, from_link: bool
+    services: Services, request: Request, reference: str, code: str, *, from_link: bool
 ) -> Response:
-    """Check the reference and code; keep them in the cookie and go to the complaint. A wrong pair shows
-    the form again (typed in) or the not-found page (a link)."""
+    """Check the reference and code (an access code, or a link's one-time code, used up here); open a page
+    session and go to the complaint. A wrong pair shows the form again (typed in) or the not-found page (a
+    link). A right code always works, however many wrong ones were tried before."""
     errors: dict[str, str] = {}
     if not reference:
         errors["reference"] = "Enter your complaint reference"
-    if not token:
+    if not code:
         errors["token"] = "Enter your access code"
     if errors:
         return render("track.html", 422, form={"reference": reference}, errors=errors)
     try:
-        await service.authenticate(services, reference=reference, token=token, client_ip=client_ip(request))
+        _, secret = await service.open_session(
+            services, reference=reference, code=code, client_ip=client_ip(request)
+        )
     except ProblemError as error:
-        if from_link or error.problem.status == 429 or error.problem.type == "token-expired":
+        if from_link or error.problem.status in (401, 429):
             return refused_page(error)
         errors = {"reference": NOT_FOUND_MESSAGE}
         return render("track.html", 404, form={"reference": reference}, errors=errors)
     response = see_other(f"/complaint/{reference}")
-    set_access_cookie(response, request, reference, token)
+    set_session_cookie(response, services, secret)
     return response
 
 
@@ -272,23 +358,59 @@ async def track(
     request: Request,
     services: ServicesDep,
     reference: Annotated[str | None, Query(max_length=40)] = None,
-    token: Annotated[str | None, Query(max_length=200)] = None,
+    code: Annotated[str | None, Query(max_length=MAX_TOKEN_LENGTH)] = None,
+    token: Annotated[str | None, Query(max_length=MAX_TOKEN_LENGTH)] = None,
+    cookie: Annotated[str | None, Cookie(alias=COOKIE)] = None,
 ) -> Response:
-    """The form, or (from the e-mailed link) straight to the complaint: the token leaves the address bar."""
-    if reference is None and token is None:
+    """The form, or (from the e-mailed link) a page with one Continue button that posts the link's code: a
+    GET spends nothing, so a mail scanner that fetches the link leaves it working. A browser already signed
+    in to this complaint goes straight to it. (`token`: links e-mailed before one-time codes.)"""
+    if reference is None and code is None and token is None:
         return render("track.html")
-    return await sign_in(services, request, (reference or "").strip(), (token or "").strip(), from_link=True)
+    reference = (reference or "").strip()
+    if cookie and reference and await signed_in_to(services, reference, cookie):
+        return see_other(f"/complaint/{reference}")
+    return render("link.html", form={"reference": reference, "code": (code or token or "").strip()})
+
+
+async def signed_in_to(services: Services, reference: str, cookie: str) -> bool:
+    """Whether the cookie is a live session of this complaint (a look-up, not a guess: nothing counted)."""
+    if len(cookie) > MAX_TOKEN_LENGTH:
+        return False
+    repository = ResidentAccessRepository(services.pool)
+    found = await repository.find(token_hash=hash_token(cookie))
+    return (
+        found is not None
+        and found.kind == "session"
+        and found.reference == reference
+        and found.usable_at(await repository.now())
+    )
 
 
 @router.post("/complaint/track", response_class=HTMLResponse)
 async def track_form(
-    request: Request, services: ServicesDep, reference: Text = "", token: Text = ""
+    request: Request,
+    services: ServicesDep,
+    reference: Text = "",
+    token: Text = "",
+    code: Text = "",
 ) -> Response:
-    return await sign_in(services, request, reference.strip()[:40], token.strip()[:200], from_link=False)
+    """The track form (`token`: the access code typed in) or the link page's Continue (`code`)."""
+    typed = token.strip()[:MAX_TOKEN_LENGTH]
+    linked = code.strip()[:MAX_TOKEN_LENGTH]
+    return await sign_in(services, request, reference.strip()[:40], typed or linked, from_link=not typed)
 
 
 @router.post("/complaint/sign-out")
-async def sign_out() -> Response:
+async def sign_out(
+    services: ServicesDep, cookie: Annotated[str | None, Cookie(alias=COOKIE)] = None
+) -> Response:
+    """Ends the session on the server too (a shared computer keeps nothing that works)."""
+    if cookie and len(cookie) <= MAX_TOKEN_LENGTH:
+        repository = ResidentAccessRepository(services.pool)
+        found = await repository.find(token_hash=hash_token(cookie))
+        if found is not None and found.kind == "session":
+            await repository.revoke(token_id=found.id)
     response = see_other("/")
     response.delete_cookie(COOKIE, path=COOKIE_PATH)
     return response
@@ -300,7 +422,9 @@ async def new_link() -> HTMLResponse:
 
 
 @router.post("/complaint/new-link", response_class=HTMLResponse)
-async def send_new_link(services: ServicesDep, reference: Text = "", email: Text = "") -> Response:
+async def send_new_link(
+    request: Request, services: ServicesDep, reference: Text = "", email: Text = ""
+) -> Response:
     form = {"reference": reference, "email": email}
     errors: dict[str, str] = {}
     if not reference.strip():
@@ -311,7 +435,14 @@ async def send_new_link(services: ServicesDep, reference: Text = "", email: Text
         errors["email"] = FIELD_LABELS["email"]
     if errors:
         return render("new_link.html", 422, form=form, errors=errors)
-    await service.request_access_link(services, reference=reference.strip()[:40], email=str(body.email))
+    try:
+        await service.request_access_link(
+            services, reference=reference.strip()[:40], email=str(body.email), client_ip=client_ip(request)
+        )
+    except ProblemError as error:
+        if error.problem.status != 429:
+            raise
+        return too_many_page(error, "new_link.html", form=form, errors={"email": error.problem.detail})
     return render("new_link.html", sent=ACCESS_LINK_ANSWER, form={"reference": reference})
 
 
@@ -368,8 +499,7 @@ async def complaint_page(
     access = await access_for(services, request, reference, cookie)
     if isinstance(access, HTMLResponse):
         return access
-    token = from_cookie(cookie, reference) or ""
-    return await status_page(services, access, token, done=DONE.get(done or ""))
+    return await status_page(services, access, cookie or "", done=DONE.get(done or ""))
 
 
 ACTIONS: dict[str, tuple[str, str]] = {
@@ -395,7 +525,7 @@ async def complaint_action(
     access = await access_for(services, request, reference, cookie)
     if isinstance(access, HTMLResponse):
         return access
-    token = from_cookie(cookie, reference) or ""
+    token = cookie or ""
     form = {key: str(value) for key, value in (await request.form()).items()}
     if not same(form.get("form_key", ""), form_key(token)):
         # A form from somewhere else (or a page from before a new code): show the page again, fresh.

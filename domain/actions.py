@@ -1,0 +1,269 @@
+"""The action table: every staff or resident action of a complaint, declared once.
+
+An entry names the command it takes, the statuses it is allowed from, the staff roles that may do it, a
+one-line summary, its rule (may it happen now?) and its apply step (what it does). The workflow registers one
+Update per entry, the API one endpoint per entry, and the permission matrix and the README's table are read
+from it. Adding an action is one entry here, its rule and step, and its test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from domain import commands as cmd
+from domain import rules
+from domain.models import FINAL_STATUSES, ComplaintState, Role, Status
+from domain.policy import Policy
+from domain.rules import Refusal
+from domain.steps import Applied, Ctx, escalation, intake, investigation, records
+
+S = Status
+R = Role
+OPEN = frozenset(Status) - FINAL_STATUSES
+ANY_STATUS = frozenset(Status)
+INVESTIGATING = frozenset({S.ACKNOWLEDGED, S.AWAITING_INFORMATION})
+OFFICER, INVESTIGATOR, REVIEWER, MANAGER, ADMIN = (
+    R.COMPLAINTS_OFFICER,
+    R.INVESTIGATOR,
+    R.REVIEWER,
+    R.MANAGER,
+    R.ADMIN,
+)
+CASEWORKERS = frozenset({OFFICER, INVESTIGATOR, REVIEWER, MANAGER})
+
+Rule = Callable[..., Refusal | None]
+Step = Callable[[Ctx, Any], Awaitable[Applied]]
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    command: type[cmd.Command]
+    allowed_from: frozenset[Status]
+    roles: frozenset[Role]
+    summary: str
+    step: Step
+    rule: Rule | None = None
+    # The rule takes `strict=` (the Stage 2 independence check, tightened behind a patch).
+    rule_is_strict: bool = False
+    # Statuses outside `allowed_from` in which the rule itself decides (a late escalation after closure).
+    rule_decides_in: frozenset[Status] = frozenset()
+    # Roles allowed only at some stages: Stage 2 is answered by a reviewer, Stage 1 by an investigator.
+    stage_1_roles: frozenset[Role] | None = None
+    stage_2_roles: frozenset[Role] | None = None
+    # Resident self-service may take this action (through api/resident).
+    resident: bool = False
+    examples: list[dict[str, Any]] = field(default_factory=list)
+
+    def allows(self, role: Role, stage: int = 1) -> bool:
+        """May a staff member in `role` take this action on a complaint at `stage`?"""
+        roles = (self.stage_2_roles if stage >= 2 else self.stage_1_roles) or self.roles
+        return role in roles
+
+    def refusal(
+        self,
+        state: ComplaintState,
+        policy: Policy,
+        command: cmd.Command,
+        now: datetime,
+        *,
+        strict: bool = True,
+    ) -> Refusal | None:
+        """Why this action may not happen now, or None: staleness, conflict, status, then its own rule."""
+        refused = rules.common_refusal(state, command)
+        if refused is None and state.status not in self.rule_decides_in:
+            refused = rules.status_refusal(self.name, state.status, self.allowed_from)
+        if refused is None and self.rule is not None:
+            if self.rule_is_strict:
+                refused = self.rule(state, policy, command, now, strict=strict)
+            else:
+                refused = self.rule(state, policy, command, now)
+        return refused
+
+
+_ACTIONS = [
+    Action(
+        "acknowledge",
+        cmd.Acknowledge,
+        frozenset({S.RECEIVED, S.ESCALATION_REQUESTED}),
+        frozenset({OFFICER, REVIEWER, MANAGER}),
+        "Acknowledge the complaint (Stage 1, or accept Stage 2).",
+        intake.acknowledge,
+    ),
+    Action(
+        "assign",
+        cmd.Assign,
+        OPEN,
+        frozenset({OFFICER, MANAGER}),
+        "Allocate the complaint to an investigating officer.",
+        intake.assign,
+        rules.assign,
+        rule_is_strict=True,
+    ),
+    Action(
+        "decline",
+        cmd.Decline,
+        frozenset({S.RECEIVED}),
+        frozenset({OFFICER, MANAGER}),
+        "Decline: not a complaint under the policy, with the exclusion and signposting.",
+        intake.decline,
+        rules.decline,
+    ),
+    Action(
+        "request_information",
+        cmd.RequestInformation,
+        frozenset({S.ACKNOWLEDGED}),
+        CASEWORKERS,
+        "Ask the complainant for information.",
+        investigation.request_information,
+    ),
+    Action(
+        "information_received",
+        cmd.InformationReceived,
+        frozenset({S.AWAITING_INFORMATION}),
+        CASEWORKERS,
+        "Record that the requested information arrived.",
+        investigation.information_received,
+    ),
+    Action(
+        "add_information",
+        cmd.AddInformation,
+        OPEN,
+        CASEWORKERS,
+        "Join new information or a related issue to this complaint.",
+        records.add_information,
+        resident=True,
+    ),
+    Action(
+        "open_linked_complaint",
+        cmd.OpenLinkedComplaint,
+        OPEN,
+        frozenset({OFFICER, MANAGER}),
+        "Start a new Stage 1 complaint for an unrelated issue.",
+        records.open_linked_complaint,
+    ),
+    Action(
+        "extend",
+        cmd.Extend,
+        INVESTIGATING,
+        frozenset({INVESTIGATOR, REVIEWER, MANAGER}),
+        "Move the response date, with a reason.",
+        investigation.extend,
+        rules.extend,
+        stage_1_roles=frozenset({INVESTIGATOR, MANAGER}),
+        stage_2_roles=frozenset({REVIEWER, MANAGER}),
+    ),
+    Action(
+        "record_extension_agreement",
+        cmd.RecordExtensionAgreement,
+        INVESTIGATING,
+        CASEWORKERS,
+        "Record the complainant's answer to an extension.",
+        investigation.record_extension_agreement,
+        rules.record_extension_agreement,
+        resident=True,
+    ),
+    Action(
+        "respond",
+        cmd.Respond,
+        INVESTIGATING,
+        frozenset({INVESTIGATOR, REVIEWER, MANAGER}),
+        "Send the response: outcome, findings, remedies and actions.",
+        investigation.respond,
+        rules.respond,
+        rule_is_strict=True,
+        stage_1_roles=frozenset({INVESTIGATOR, MANAGER}),
+        stage_2_roles=frozenset({REVIEWER, MANAGER}),
+    ),
+    Action(
+        "complete_action",
+        cmd.CompleteAction,
+        ANY_STATUS,
+        CASEWORKERS,
+        "Mark a promised action as done.",
+        investigation.complete_action,
+        rules.complete_action,
+    ),
+    Action(
+        "request_escalation",
+        cmd.RequestEscalation,
+        frozenset({S.RESPONDED}),
+        frozenset({OFFICER, MANAGER}),
+        "Ask for Stage 2 on the complainant's behalf (or accept late).",
+        escalation.request_escalation,
+        rules.request_escalation,
+        rule_decides_in=frozenset({S.CLOSED}),
+        resident=True,
+    ),
+    Action(
+        "refuse_escalation",
+        cmd.RefuseEscalation,
+        frozenset({S.ESCALATION_REQUESTED}),
+        frozenset({REVIEWER, MANAGER}),
+        "Refuse Stage 2, with reasons and ombudsman signposting.",
+        escalation.refuse_escalation,
+    ),
+    Action(
+        "close",
+        cmd.Close,
+        frozenset({S.RESPONDED}),
+        frozenset({OFFICER, MANAGER}),
+        "Close the complaint.",
+        escalation.close,
+    ),
+    Action(
+        "withdraw",
+        cmd.Withdraw,
+        OPEN,
+        frozenset({OFFICER, MANAGER}),
+        "Record that the complainant withdrew the complaint.",
+        escalation.withdraw,
+        resident=True,
+    ),
+    Action(
+        "refer_to_ombudsman",
+        cmd.ReferToOmbudsman,
+        ANY_STATUS,
+        frozenset({OFFICER, MANAGER}),
+        "Record a referral to the ombudsman.",
+        escalation.refer_to_ombudsman,
+    ),
+    Action(
+        "record_ombudsman_decision",
+        cmd.RecordOmbudsmanDecision,
+        ANY_STATUS,
+        frozenset({OFFICER, MANAGER}),
+        "Record the ombudsman's decision.",
+        escalation.record_ombudsman_decision,
+    ),
+    Action(
+        "add_note",
+        cmd.AddNote,
+        ANY_STATUS,
+        CASEWORKERS | {ADMIN},
+        "Add an internal note.",
+        records.add_note,
+    ),
+    Action(
+        "restrict_contact",
+        cmd.RestrictContact,
+        ANY_STATUS,
+        frozenset({MANAGER}),
+        "Restrict contact for a period, with a review date.",
+        records.restrict_contact,
+        rules.restrict_contact,
+    ),
+    Action(
+        "recalculate_deadlines",
+        cmd.RecalculateDeadlines,
+        OPEN,
+        frozenset({MANAGER, ADMIN}),
+        "Apply new holiday data to this complaint's dates.",
+        records.recalculate_deadlines,
+    ),
+]
+
+ACTIONS: dict[str, Action] = {action.name: action for action in _ACTIONS}

@@ -1,0 +1,50 @@
+"""The letters and notices a step sends: one builder per audience, pure functions of the complaint.
+
+A complainant's letter names no address and carries none of the resident's story: the record activity
+fills in the recipient (complainant, or representative with consent; nobody for an anonymous complaint),
+the summary and the outcome wanted from the case record when it writes the outbox row. So the workflow's
+history never repeats the resident's personal data with every letter, and the purge clears it in one place.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.models import ComplaintState, Notification
+from domain.policy import Policy
+
+
+def to_complainant(state: ComplaintState, policy: Policy, template: str, **context: Any) -> Notification:
+    base = {"reference": state.reference, "stage": state.current.number, "policy": policy.name}
+    return Notification(template=template, audience="complainant", recipient=None, context=base | context)
+
+
+def staff_notice(state: ComplaintState, template: str, recipient: str | None, **context: Any) -> Notification:
+    return Notification(
+        template=template,
+        audience="staff",
+        recipient=recipient or "complaints-team",
+        context={"reference": state.reference, "stage": state.stage} | context,
+    )
+
+
+def manager_alert(state: ComplaintState, what: str, due: Any, **context: Any) -> Notification:
+    return Notification(
+        template="overdue_alert",
+        audience="manager",
+        recipient="complaints-manager",
+        context={"reference": state.reference, "stage": state.stage, "what": what, "due": due} | context,
+    )
+
+
+def complainant_recipient(
+    *, anonymous: bool, complainant: dict[str, Any], representative: dict[str, Any] | None
+) -> str | None:
+    """Who a complainant's letter goes to: the representative when consent is on file, else the complainant
+    (e-mail, else postal address, else phone); nobody for an anonymous complaint."""
+    if anonymous:
+        return None
+    if representative is not None and representative.get("consent_recorded"):
+        return representative.get("email") or representative.get("name")
+    found = complainant.get("email") or complainant.get("address") or complainant.get("phone")
+    return str(found) if found else None

@@ -1,0 +1,173 @@
+"""The rules: whether an action may happen now, as pure functions of (state, policy, command, now).
+
+Each returns None when the action is allowed, or a refusal with a reason a resident or an officer can read.
+The workflow runs them in the update validator (before anything is written to history) and again in the
+handler, under the lock (the state may have moved in between); they are tested without Temporal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain import commands as cmd
+from domain.models import ComplaintState, Role, Status
+from domain.policy import Policy
+
+SENIOR_ROLES = frozenset({Role.MANAGER, Role.ADMIN})
+STAFF_ROLES = frozenset(
+    {Role.COMPLAINTS_OFFICER, Role.INVESTIGATOR, Role.REVIEWER, Role.MANAGER, Role.ADMIN, Role.SYSTEM}
+)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why an action was refused. `kind` becomes the error type the API maps (StaleState is a 412)."""
+
+    message: str
+    kind: str = "TransitionRefused"
+
+
+def _words(text: str) -> str:
+    return text.replace("_", " ")
+
+
+def status_refusal(action: str, status: Status, allowed_from: frozenset[Status]) -> Refusal | None:
+    if status in allowed_from:
+        return None
+    possible = ", ".join(sorted(_words(allowed) for allowed in allowed_from))
+    return Refusal(
+        f"cannot {_words(action)} while the complaint is {_words(status)} (possible when it is {possible})"
+    )
+
+
+def common_refusal(state: ComplaintState, command: cmd.Command) -> Refusal | None:
+    """Checks every action shares: a stale view, and staff acting on a complaint about themselves."""
+    if command.expected_seq is not None and command.expected_seq != state.seq:
+        return Refusal("the complaint changed since you read it: reload and try again", "StaleState")
+    actor = command.actor
+    if actor.role is not Role.RESIDENT and actor.id in state.intake.staff_complained_about:
+        return Refusal("this complaint is about you: it must be handled by someone else")
+    return None
+
+
+def independence_refusal(state: ComplaintState, person: str, *, strict: bool = True) -> Refusal | None:
+    """Stage 2 is answered by someone independent of Stage 1: not its assignee or responder and, since the
+    rule was tightened (`strict`), nobody who was ever assigned Stage 1."""
+    if state.stage < 2:
+        return None
+    earlier = state.stage_state(state.stage - 1)
+    if earlier is None:
+        return None
+    handled = {earlier.assigned_to, earlier.responded_by}
+    if strict:
+        handled |= {
+            str(transition.detail.get("to"))
+            for transition in state.history
+            if transition.action == "assign" and transition.stage == state.stage - 1
+        }
+    if person in handled:
+        return Refusal(
+            f"{person} handled Stage {earlier.number}; Stage {state.stage} needs someone independent"
+        )
+    return None
+
+
+# ------------------------------------------------------------------------------ per-action rules
+
+
+def decline(state: ComplaintState, policy: Policy, command: cmd.Decline, now: datetime) -> Refusal | None:
+    if policy.exclusion(command.exclusion_code) is None:
+        codes = ", ".join(exclusion.code for exclusion in policy.exclusions)
+        return Refusal(f"unknown exclusion category {command.exclusion_code!r}; known: {codes}")
+    return None
+
+
+def assign(
+    state: ComplaintState, policy: Policy, command: cmd.Assign, now: datetime, *, strict: bool = True
+) -> Refusal | None:
+    if command.assignee in state.intake.staff_complained_about:
+        return Refusal(f"{command.assignee} is named in the complaint and cannot be assigned it")
+    if state.intake.handled_by_senior and command.assignee_role not in SENIOR_ROLES:
+        return Refusal("this complaint is about an investigating officer: assign it to a manager")
+    return independence_refusal(state, command.assignee, strict=strict)
+
+
+def extend(state: ComplaintState, policy: Policy, command: cmd.Extend, now: datetime) -> Refusal | None:
+    stage = state.current
+    if command.new_respond_by <= stage.respond_by:
+        return Refusal(
+            f"the new response date must be after the current one ({stage.respond_by.isoformat()})"
+        )
+    limit = stage.extension_limit_by
+    if limit is not None and command.new_respond_by > limit:
+        agreed = stage.agreed_up_to
+        if agreed is None or command.new_respond_by > agreed:
+            return Refusal(
+                f"beyond {limit.isoformat()} (the policy's extension limit) the complainant's recorded"
+                " agreement is needed"
+            )
+    return None
+
+
+def record_extension_agreement(
+    state: ComplaintState, policy: Policy, command: cmd.RecordExtensionAgreement, now: datetime
+) -> Refusal | None:
+    if command.agreed and command.up_to is None:
+        return Refusal("an agreement needs the date the complainant agreed to")
+    return None
+
+
+def respond(
+    state: ComplaintState, policy: Policy, command: cmd.Respond, now: datetime, *, strict: bool = True
+) -> Refusal | None:
+    if state.intake.handled_by_senior and command.actor.role not in SENIOR_ROLES:
+        return Refusal("this complaint is about an investigating officer: a manager must answer it")
+    refused = independence_refusal(state, command.actor.id, strict=strict)
+    if refused is not None:
+        return refused
+    ids = [action.id for action in command.actions]
+    known = {action.id for action in state.actions}
+    if len(ids) != len(set(ids)) or known & set(ids):
+        return Refusal("action ids must be unique within the complaint")
+    return None
+
+
+def complete_action(
+    state: ComplaintState, policy: Policy, command: cmd.CompleteAction, now: datetime
+) -> Refusal | None:
+    action = next((item for item in state.actions if item.id == command.action_id), None)
+    if action is None:
+        return Refusal(f"no action {command.action_id!r} on this complaint")
+    if action.completed_at is not None:
+        return Refusal(f"action {command.action_id!r} was already completed")
+    return None
+
+
+def request_escalation(
+    state: ComplaintState, policy: Policy, command: cmd.RequestEscalation, now: datetime
+) -> Refusal | None:
+    stage = state.current
+    window = stage.escalation_request_by
+    if state.status is Status.CLOSED:
+        # Only a complaint closed because its window ran out can still be escalated: late, by an officer.
+        if window is None or state.closure_reason != "escalation window closed":
+            return Refusal(f"cannot request escalation of a complaint that is {state.status}")
+    elif window is None:
+        return Refusal(f"Stage {stage.number} is the last stage of this policy")
+    late = now > window.at
+    if late and not command.accept_late_reason:
+        return Refusal(f"the window to ask for Stage {stage.number + 1} closed on {window.on.isoformat()}")
+    if late and command.actor.role not in STAFF_ROLES:
+        return Refusal("only an officer can accept a late escalation request")
+    if late and not policy.stage(stage.number).late_escalation_at_discretion:
+        return Refusal("this policy does not accept late escalation requests")
+    return None
+
+
+def restrict_contact(
+    state: ComplaintState, policy: Policy, command: cmd.RestrictContact, now: datetime
+) -> Refusal | None:
+    if command.review_on > command.until:
+        return Refusal("the review date must be on or before the end of the restriction")
+    return None

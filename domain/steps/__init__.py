@@ -1,0 +1,104 @@
+"""What each action does to a complaint: one apply step per action, over (state, policy, command, effects).
+
+A step changes the state in place and returns the new status, the details for the event trail and the
+letters to send. Everything it needs from outside comes through `Effects`: the policy engine's dates and the
+current time (in the workflow: local activities and `workflow.now()`), and the few behaviour switches that
+histories recorded before a change still need (`patched`). With a direct `Effects` the steps run in plain
+unit tests, without Temporal. The workflow only sequences them: rules, step, transition, record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, NamedTuple, Protocol
+
+from domain.models import (
+    Actor,
+    ClockResumed,
+    ComplaintState,
+    Due,
+    Intake,
+    LedgerEntry,
+    Notification,
+    Pause,
+    StagePlan,
+    StageState,
+    Status,
+)
+from domain.policy import Policy
+
+# Behaviour changes that apply steps consult (the workflow answers them with workflow.patched).
+PATCH_REPLAN_ONLY_FROM_ACKNOWLEDGEMENT = "replan-only-from-acknowledgement"
+PATCH_CLOCK_RESTART_LETTER = "clock-restart-letter"
+PATCH_CLEAR_OVERDUE_WHEN_MOVED = "clear-overdue-when-moved"
+
+
+class Effects(Protocol):
+    """What a step may ask of the world. Deterministic in the workflow (recorded in its history)."""
+
+    def now(self) -> datetime: ...
+
+    def patched(self, patch_id: str) -> bool: ...
+
+    async def plan(
+        self, stage: int, received_at: datetime, acknowledged_at: datetime | None = None
+    ) -> StagePlan: ...
+
+    async def due(self, on: date, *, with_reminders: bool = True) -> Due: ...
+
+    async def dues(self, days: list[date]) -> list[Due]: ...
+
+    async def current_calendar(self) -> Policy: ...
+
+    async def shift(self, on: date, working_days: int) -> date: ...
+
+    async def resume_clock(
+        self, respond_by: date, extension_limit_by: date | None, paused_at: datetime, resumed_at: datetime
+    ) -> ClockResumed: ...
+
+    async def escalation_window(self, stage: int, responded_at: datetime) -> Due | None: ...
+
+    async def open_linked(self, intake: Intake, actor: Actor) -> str: ...
+
+
+class Applied(NamedTuple):
+    status: Status
+    detail: dict[str, Any]
+    letters: list[Notification]
+
+
+@dataclass
+class Ctx:
+    state: ComplaintState
+    policy: Policy
+    effects: Effects
+
+
+def open_pause(stage: StageState) -> Pause | None:
+    return stage.pauses[-1] if stage.pauses and stage.pauses[-1].ended_at is None else None
+
+
+def clear_overdue_if_moved_later(stage: StageState, effects: Effects) -> None:
+    """A due date that moved past now is not overdue any more: its timer is armed again."""
+    if not effects.patched(PATCH_CLEAR_OVERDUE_WHEN_MOVED):
+        return
+    now = effects.now()
+    if stage.response_overdue and stage.plan.respond.at > now:
+        stage.response_overdue = False
+    if stage.acknowledgement_overdue and stage.acknowledged_at is None and stage.plan.acknowledge.at > now:
+        stage.acknowledgement_overdue = False
+
+
+def new_stage(
+    number: int, received_at: datetime, plan: StagePlan, now: datetime, **fields: Any
+) -> StageState:
+    return StageState(
+        number=number,
+        received_at=received_at,
+        plan=plan,
+        respond_by=plan.respond.on,
+        extension_limit_by=plan.extension_limit.on if plan.extension_limit else None,
+        ledger=[LedgerEntry(at=now, kind="planned", respond_by=plan.respond.on)],
+        **fields,
+    )

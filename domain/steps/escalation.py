@@ -1,0 +1,83 @@
+"""Steps after a response: Stage 2, refusal, closure, withdrawal and the ombudsman."""
+
+from __future__ import annotations
+
+from domain import commands as cmd
+from domain.letters import staff_notice, to_complainant
+from domain.models import Status
+from domain.steps import Applied, Ctx, new_stage
+
+
+async def request_escalation(ctx: Ctx, command: cmd.RequestEscalation) -> Applied:
+    state, effects = ctx.state, ctx.effects
+    now = effects.now()
+    previous = state.current
+    assert previous.escalation_request_by is not None  # the rule refused a last stage
+    late = now > previous.escalation_request_by.at
+    number = previous.number + 1
+    plan = await effects.plan(number, now)
+    state.stages.append(
+        new_stage(
+            number, now, plan, now, request_reasons=command.reasons, outcome_wanted=command.outcome_wanted
+        )
+    )
+    state.stage = number
+    state.assigned_to = None
+    state.closure_reason = ""
+    detail = {
+        "reasons": command.reasons,
+        "outcome_wanted": command.outcome_wanted,
+        "late": late,
+        "accepted_late_reason": command.accept_late_reason if late else None,
+        "window_closed_on": previous.escalation_request_by.on,
+    }
+    notice = staff_notice(
+        state,
+        "escalation_requested",
+        None,
+        reasons=command.reasons,
+        late=late,
+        acknowledge_by=plan.acknowledge.on,
+    )
+    return Applied(Status.ESCALATION_REQUESTED, detail, [notice])
+
+
+async def refuse_escalation(ctx: Ctx, command: cmd.RefuseEscalation) -> Applied:
+    ctx.state.closure_reason = "Stage 2 refused"
+    letter = to_complainant(
+        ctx.state,
+        ctx.policy,
+        "escalation_refused",
+        reasons=command.reasons,
+        ombudsman=ctx.policy.ombudsman.signposting,
+    )
+    return Applied(Status.ESCALATION_REFUSED, {"reasons": command.reasons}, [letter])
+
+
+async def close(ctx: Ctx, command: cmd.Close) -> Applied:
+    ctx.state.closure_reason = command.reason
+    letter = to_complainant(
+        ctx.state, ctx.policy, "closure", reason=command.reason, ombudsman=ctx.policy.ombudsman.signposting
+    )
+    return Applied(Status.CLOSED, {"reason": command.reason}, [letter])
+
+
+async def withdraw(ctx: Ctx, command: cmd.Withdraw) -> Applied:
+    ctx.state.closure_reason = "withdrawn by the complainant"
+    letter = to_complainant(ctx.state, ctx.policy, "withdrawal", reason=command.reason)
+    return Applied(Status.WITHDRAWN, {"reason": command.reason}, [letter])
+
+
+async def refer_to_ombudsman(ctx: Ctx, command: cmd.ReferToOmbudsman) -> Applied:
+    body = command.body or ctx.policy.ombudsman.body.value
+    ctx.state.ombudsman = {
+        "body": body,
+        "reference": command.ombudsman_reference,
+        "referred_at": ctx.effects.now(),
+    }
+    return Applied(ctx.state.status, {"body": body, "reference": command.ombudsman_reference}, [])
+
+
+async def record_ombudsman_decision(ctx: Ctx, command: cmd.RecordOmbudsmanDecision) -> Applied:
+    ctx.state.ombudsman.update(decision=command.decision, remedy=command.remedy, decided_at=ctx.effects.now())
+    return Applied(ctx.state.status, {"decision": command.decision, "remedy": command.remedy}, [])

@@ -1,0 +1,72 @@
+"""Steps of a new complaint: acknowledge, decline, assign."""
+
+from __future__ import annotations
+
+from domain import commands as cmd
+from domain.letters import staff_notice, to_complainant
+from domain.models import LedgerEntry, Status
+from domain.steps import (
+    PATCH_REPLAN_ONLY_FROM_ACKNOWLEDGEMENT,
+    Applied,
+    Ctx,
+)
+
+
+async def acknowledge(ctx: Ctx, command: cmd.Acknowledge) -> Applied:
+    state, policy, effects = ctx.state, ctx.policy, ctx.effects
+    stage = state.current
+    stage.acknowledged_at = effects.now()
+    counts_from = policy.stage(stage.number).respond.counts_from
+    if counts_from == "acknowledgement" or (
+        counts_from != "receipt" and not effects.patched(PATCH_REPLAN_ONLY_FROM_ACKNOWLEDGEMENT)
+    ):
+        # The response window counts from acknowledgement: plan it now that the day is known.
+        plan = await effects.plan(stage.number, stage.received_at, stage.acknowledged_at)
+        stage.plan = plan
+        stage.respond_by = plan.respond.on
+        stage.extension_limit_by = plan.extension_limit.on if plan.extension_limit else None
+        stage.ledger.append(
+            LedgerEntry(at=effects.now(), kind="planned", respond_by=plan.respond.on, reason="acknowledged")
+        )
+    late = stage.acknowledged_at > stage.plan.acknowledge.at
+    if stage.number == 1:
+        letter = to_complainant(state, policy, "acknowledgement", respond_by=stage.respond_by)
+    else:
+        # The Stage 2 letter restates what this stage is about: the reasons and the outcome now wanted.
+        letter = to_complainant(
+            state,
+            policy,
+            "stage2_acknowledgement",
+            respond_by=stage.respond_by,
+            summary=stage.request_reasons or state.intake.summary,
+            desired_outcome=stage.outcome_wanted or state.intake.desired_outcome,
+        )
+    return Applied(
+        Status.ACKNOWLEDGED, {"respond_by": stage.respond_by, "late": late, "note": command.note}, [letter]
+    )
+
+
+async def decline(ctx: Ctx, command: cmd.Decline) -> Applied:
+    exclusion = ctx.policy.exclusion(command.exclusion_code)
+    assert exclusion is not None  # the rule refused unknown codes
+    ctx.state.closure_reason = f"declined: {exclusion.label}"
+    detail = {"exclusion": exclusion.code, "reason": command.reason, "signposting": exclusion.signposting}
+    letter = to_complainant(
+        ctx.state,
+        ctx.policy,
+        "decline",
+        exclusion=exclusion.label,
+        reason=command.reason,
+        signposting=exclusion.signposting,
+        ombudsman=ctx.policy.ombudsman.signposting,
+    )
+    return Applied(Status.DECLINED, detail, [letter])
+
+
+async def assign(ctx: Ctx, command: cmd.Assign) -> Applied:
+    state = ctx.state
+    before = state.current.assigned_to
+    state.current.assigned_to = command.assignee
+    state.assigned_to = command.assignee
+    notice = staff_notice(state, "assigned", command.assignee, respond_by=state.current.respond_by)
+    return Applied(state.status, {"from": before, "to": command.assignee}, [notice])

@@ -1,0 +1,169 @@
+"""Steps of the investigation: information, extensions, the response and its promised actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain import commands as cmd
+from domain.letters import staff_notice, to_complainant
+from domain.models import LedgerEntry, Pause, Status
+from domain.steps import (
+    PATCH_CLOCK_RESTART_LETTER,
+    Applied,
+    Ctx,
+    clear_overdue_if_moved_later,
+    open_pause,
+)
+
+
+async def request_information(ctx: Ctx, command: cmd.RequestInformation) -> Applied:
+    state, policy = ctx.state, ctx.policy
+    stage = state.current
+    clock_stops = policy.clock_stops_for_information
+    if clock_stops:
+        stage.pauses.append(Pause(started_at=ctx.effects.now(), request=command.request))
+    letter = to_complainant(
+        state,
+        policy,
+        "information_request",
+        request=command.request,
+        clock_stopped=clock_stops,
+        respond_by=stage.respond_by,
+    )
+    return Applied(
+        Status.AWAITING_INFORMATION, {"request": command.request, "clock_stopped": clock_stops}, [letter]
+    )
+
+
+async def information_received(ctx: Ctx, command: cmd.InformationReceived) -> Applied:
+    state, effects = ctx.state, ctx.effects
+    stage = state.current
+    detail: dict[str, Any] = {"summary": command.summary}
+    pause = open_pause(stage)
+    if pause is None:
+        return Applied(Status.ACKNOWLEDGED, detail, [])
+    resumed = await effects.resume_clock(
+        stage.respond_by, stage.extension_limit_by, pause.started_at, effects.now()
+    )
+    pause.ended_at = effects.now()
+    pause.working_days_lost = resumed.working_days_lost
+    stage.plan.respond = resumed.respond
+    stage.plan.extension_limit = resumed.extension_limit
+    stage.respond_by = resumed.respond.on
+    stage.extension_limit_by = resumed.extension_limit.on if resumed.extension_limit else None
+    clear_overdue_if_moved_later(stage, effects)
+    stage.ledger.append(
+        LedgerEntry(
+            at=effects.now(),
+            kind="clock_restarted",
+            respond_by=stage.respond_by,
+            working_days=resumed.working_days_lost,
+            reason="information received",
+        )
+    )
+    detail.update(working_days_lost=resumed.working_days_lost, respond_by=stage.respond_by)
+    if not effects.patched(PATCH_CLOCK_RESTART_LETTER):
+        return Applied(Status.ACKNOWLEDGED, detail, [])
+    # The resident was told the date would move: they are told where it moved to.
+    letter = to_complainant(
+        state,
+        ctx.policy,
+        "clock_restarted",
+        respond_by=stage.respond_by,
+        working_days_lost=resumed.working_days_lost,
+    )
+    return Applied(Status.ACKNOWLEDGED, detail, [letter])
+
+
+async def extend(ctx: Ctx, command: cmd.Extend) -> Applied:
+    state, effects = ctx.state, ctx.effects
+    stage = state.current
+    due = await effects.due(command.new_respond_by)
+    before = stage.respond_by
+    stage.plan.respond = due
+    stage.respond_by = due.on
+    stage.response_overdue = False
+    stage.reminders_sent = [key for key in stage.reminders_sent if not key.startswith("respond")]
+    stage.ledger.append(
+        LedgerEntry(at=effects.now(), kind="extended", respond_by=due.on, reason=command.reason)
+    )
+    letter = to_complainant(
+        state,
+        ctx.policy,
+        "extension",
+        reason=command.reason,
+        respond_by=due.on,
+        ombudsman=ctx.policy.ombudsman.signposting,
+    )
+    return Applied(state.status, {"from": before, "to": due.on, "reason": command.reason}, [letter])
+
+
+async def record_extension_agreement(ctx: Ctx, command: cmd.RecordExtensionAgreement) -> Applied:
+    state = ctx.state
+    agreed_to = command.up_to if command.agreed else None
+    state.current.agreed_up_to = agreed_to
+    state.current.ledger.append(
+        LedgerEntry(
+            at=ctx.effects.now(),
+            kind="agreement" if command.agreed else "agreement_refused",
+            respond_by=state.current.respond_by,
+            reason=f"complainant agreed to a response by {agreed_to}" if agreed_to else "complainant refused",
+        )
+    )
+    notice = staff_notice(
+        state, "extension_agreement", state.assigned_to, agreed=command.agreed, up_to=agreed_to
+    )
+    return Applied(state.status, {"agreed": command.agreed, "up_to": agreed_to}, [notice])
+
+
+async def respond(ctx: Ctx, command: cmd.Respond) -> Applied:
+    state, policy, effects = ctx.state, ctx.policy, ctx.effects
+    stage = state.current
+    stage.responded_at = effects.now()
+    stage.responded_by = command.actor.id
+    stage.outcome = command.outcome
+    stage.findings = command.findings
+    stage.remedies = list(command.remedies)
+    dues = await effects.dues([action.due_on for action in command.actions]) if command.actions else []
+    for action, due in zip(command.actions, dues, strict=True):
+        # Promised actions start open, whatever the request says.
+        state.actions.append(
+            action.model_copy(
+                update={"due_at": due.at, "completed_at": None, "completed_by": None, "overdue": False}
+            )
+        )
+    window = await effects.escalation_window(stage.number, stage.responded_at)
+    stage.escalation_request_by = window
+    final = window is None
+    if final:
+        state.closure_reason = f"Stage {stage.number} response sent"
+    pause = open_pause(stage)
+    if pause is not None:
+        pause.ended_at = stage.responded_at  # the response ends the wait for information
+    # While the clock was stopped (before the due date) the response cannot be late.
+    stopped_in_time = pause is not None and pause.started_at <= stage.plan.respond.at
+    detail = {
+        "outcome": command.outcome,
+        "on_time": stage.responded_at <= stage.plan.respond.at or stopped_in_time,
+        "escalation_request_by": window.on if window else None,
+    }
+    letter = to_complainant(
+        state,
+        policy,
+        "response" if stage.number == 1 else "stage2_response",
+        outcome=command.outcome,
+        findings=command.findings,
+        remedies=[remedy.model_dump(mode="json") for remedy in command.remedies],
+        actions=[action.model_dump(mode="json") for action in command.actions],
+        escalation_request_by=window.on if window else None,
+        ombudsman=policy.ombudsman.signposting,
+    )
+    return Applied(Status.CLOSED if final else Status.RESPONDED, detail, [letter])
+
+
+async def complete_action(ctx: Ctx, command: cmd.CompleteAction) -> Applied:
+    action = next(item for item in ctx.state.actions if item.id == command.action_id)
+    action.completed_at = ctx.effects.now()
+    action.completed_by = command.actor.id
+    action.overdue = False
+    return Applied(ctx.state.status, {"action_id": action.id, "note": command.note}, [])

@@ -1,0 +1,96 @@
+"""Steps that add to the case without moving it: information, linked complaints, notes, restrictions and
+recalculated dates."""
+
+from __future__ import annotations
+
+from domain import commands as cmd
+from domain.letters import staff_notice, to_complainant
+from domain.models import LedgerEntry
+from domain.steps import Applied, Ctx, clear_overdue_if_moved_later
+
+
+async def add_information(ctx: Ctx, command: cmd.AddInformation) -> Applied:
+    state = ctx.state
+    state.notes.append(
+        {"at": ctx.effects.now(), "by": command.actor.id, "kind": "information", "text": command.summary}
+    )
+    notice = staff_notice(state, "new_information", state.assigned_to, summary=command.summary)
+    return Applied(state.status, {"summary": command.summary}, [notice])
+
+
+async def open_linked_complaint(ctx: Ctx, command: cmd.OpenLinkedComplaint) -> Applied:
+    """Start a new Stage 1 complaint for an unrelated issue, for the same complainant, linked to this one."""
+    state = ctx.state
+    intake = state.intake.model_copy(
+        update={
+            "received_at": ctx.effects.now(),
+            "summary": command.summary,
+            "desired_outcome": command.desired_outcome,
+            "service_area": command.service_area or state.intake.service_area,
+            "staff_complained_about": [],
+            "related_to": state.reference,
+        }
+    )
+    reference = await ctx.effects.open_linked(intake, command.actor)
+    state.related_complaints.append(reference)
+    return Applied(state.status, {"linked_reference": reference, "summary": command.summary}, [])
+
+
+async def add_note(ctx: Ctx, command: cmd.AddNote) -> Applied:
+    state = ctx.state
+    state.notes.append(
+        {"at": ctx.effects.now(), "by": command.actor.id, "kind": "internal", "text": command.text}
+    )
+    return Applied(state.status, {"length": len(command.text)}, [])
+
+
+async def restrict_contact(ctx: Ctx, command: cmd.RestrictContact) -> Applied:
+    state = ctx.state
+    state.contact_restriction = {
+        "reason": command.reason,
+        "until": command.until.isoformat(),
+        "review_on": command.review_on.isoformat(),
+        "by": command.actor.id,
+    }
+    letter = to_complainant(
+        state,
+        ctx.policy,
+        "contact_restriction",
+        until=command.until,
+        review_on=command.review_on,
+        reason=command.reason,
+    )
+    return Applied(state.status, dict(state.contact_restriction), [letter])
+
+
+async def recalculate_deadlines(ctx: Ctx, command: cmd.RecalculateDeadlines) -> Applied:
+    """Apply today's holiday data to this stage. An extension date agreed in writing stands; the planned
+    dates move, and so do the working days the clock was stopped."""
+    state, effects = ctx.state, ctx.effects
+    # The council's new closure days (and the holidays package's bank holidays) apply from now on; the rest
+    # of the policy stays as the complaint froze it.
+    ctx.policy = await effects.current_calendar()
+    stage = state.current
+    before = {"acknowledge_by": stage.plan.acknowledge.on, "respond_by": stage.respond_by}
+    plan = await effects.plan(stage.number, stage.received_at, stage.acknowledged_at)
+    extended = any(entry.kind == "extended" for entry in stage.ledger)
+    stage.plan.deadlines = plan.deadlines
+    stage.plan.acknowledge = plan.acknowledge
+    if not extended:
+        respond = plan.respond
+        limit = plan.extension_limit
+        lost = sum(pause.working_days_lost for pause in stage.pauses)
+        if lost:
+            respond = await effects.due(await effects.shift(respond.on, lost))
+            if limit is not None:
+                limit = await effects.due(await effects.shift(limit.on, lost), with_reminders=False)
+        stage.plan.respond = respond
+        stage.plan.extension_limit = limit
+        stage.respond_by = respond.on
+        stage.extension_limit_by = limit.on if limit else None
+    clear_overdue_if_moved_later(stage, effects)
+    stage.ledger.append(
+        LedgerEntry(at=effects.now(), kind="recalculated", respond_by=stage.respond_by, reason=command.reason)
+    )
+    after = {"acknowledge_by": stage.plan.acknowledge.on, "respond_by": stage.respond_by}
+    return Applied(state.status, {"before": before, "after": after, "reason": command.reason}, [])

@@ -1,0 +1,161 @@
+"""No access code, link code or session secret ever reaches a log line.
+
+The real app is served by uvicorn (with its access log on, as `make run` and the Docker image run it) in
+this test's event loop, over the real database and Temporal test server with a worker. A resident's whole
+journey goes through it over HTTP: the JSON API with a bearer code, the e-mailed link (whose query string
+the access log writes), the pages with their session cookie, an old-style link with the access code in it,
+a staff search by name. Every log record of every logger is captured, formatted, and searched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+import asyncpg
+import httpx
+import pytest
+import uvicorn
+from temporalio.testing import WorkflowEnvironment
+
+from api.main import create_app
+from api.resident.tokens import form_key
+from api.routes.resident_pages import COOKIE
+from core.services import Services
+from domain.policy import Policy
+from store.staff import DEMO_STAFF, StaffRepository
+from tests.api_helpers import PASSWORD, bearer, settings_for
+from tests.factories import running_worker
+from tests.test_resident_browser import free_port
+from tests.test_residents import complaint, latest_link, new_email
+
+# Everything uvicorn writes goes through these; the app's own loggers propagate to the root.
+CAPTURED = ("", "uvicorn", "uvicorn.error", "uvicorn.access")
+
+
+@dataclass
+class Captured(logging.Handler):
+    lines: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        # The test's own HTTP client logs the URLs it requests: that is the resident's side, not the API's.
+        if record.name.split(".")[0] not in ("httpx", "httpcore"):
+            self.lines.append(self.format(record))
+
+    def __hash__(self) -> int:
+        return id(self)
+
+
+@pytest.fixture
+async def served(
+    temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, policies: dict[str, Policy], task_queue: str
+) -> AsyncIterator[tuple[str, Captured]]:
+    settings = settings_for(task_queue)
+    services = Services(settings=settings, pool=pool, temporal=temporal_env.client, policies=policies)
+    for user in DEMO_STAFF:
+        await StaffRepository(pool).upsert(user=user, password=PASSWORD)
+    port = free_port()
+    # Configuring uvicorn sets up its loggers (handlers replaced), so the capture is attached after.
+    config = uvicorn.Config(create_app(settings, services), host="127.0.0.1", port=port, log_level="debug")
+    server = uvicorn.Server(config)
+    captured = Captured()
+    loggers = [logging.getLogger(name) for name in CAPTURED]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.addHandler(captured)
+        logger.setLevel(logging.DEBUG)
+    try:
+        async with running_worker(temporal_env, pool, policies, task_queue):
+            serving = asyncio.create_task(server.serve())
+            try:
+                for _ in range(200):
+                    if server.started or serving.done():
+                        break
+                    await asyncio.sleep(0.025)
+                assert server.started, "uvicorn did not start"
+                yield f"http://127.0.0.1:{port}", captured
+            finally:
+                server.should_exit = True
+                await serving
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.removeHandler(captured)
+            logger.setLevel(level)
+
+
+async def test_a_residents_journey_leaves_no_code_in_the_logs(
+    served: tuple[str, Captured], pool: asyncpg.Pool, task_queue: str
+) -> None:
+    base, captured = served
+    secrets: list[str] = []
+    async with httpx.AsyncClient(base_url=base) as api:
+        # The JSON API: make a complaint, read it with the access code as a bearer token.
+        email = new_email()
+        made = await api.post("/api/public/complaints", json=complaint(email=email))
+        assert made.status_code == 201, made.text
+        reference, token = made.json()["reference"], made.json()["access_token"]
+        secrets.append(token)
+        read = await api.get(
+            f"/api/public/complaints/{reference}", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert read.status_code == 200
+        # A link's one-time code, exchanged by an API client for a new access code.
+        first_code = (await latest_link(pool, reference))["code"]
+        secrets.append(first_code)
+        exchanged = await api.post(
+            f"/api/public/complaints/{reference}/access-token", json={"code": first_code}
+        )
+        assert exchanged.status_code == 201
+        secrets.append(exchanged.json()["access_token"])
+        # A wrong code too (in a link, as a bearer token): neither is written down.
+        wrong = "Wrong-code-" + "q" * 32
+        secrets.append(wrong)
+        await api.get("/complaint/track", params={"reference": reference, "code": wrong})
+        await api.get(f"/api/public/complaints/{reference}", headers={"Authorization": f"Bearer {wrong}"})
+
+    async with httpx.AsyncClient(base_url=base) as browser:
+        # A new link by e-mail, opened (its code in the query string), then Continue: a session cookie.
+        asked = await browser.post("/complaint/new-link", data={"reference": reference, "email": email})
+        assert asked.status_code == 200
+        link = await latest_link(pool, reference)
+        secrets.append(link["code"])
+        opened = await browser.get(f"/complaint/track?{urlencode(link)}")
+        assert opened.status_code == 200
+        signed = await browser.post("/complaint/track", data=link)
+        assert signed.status_code == 303
+        session = browser.cookies[COOKIE]
+        secrets.append(session)
+        page = await browser.get(f"/complaint/{reference}")
+        assert page.status_code == 200
+        sent = await browser.post(
+            f"/complaint/{reference}/information",
+            data={"summary": "Photos to follow.", "form_key": form_key(session)},
+        )
+        assert sent.status_code == 303
+        # An old link, from before one-time codes, with the access code itself in the query string.
+        old = await browser.get("/complaint/track", params={"reference": reference, "token": token})
+        assert old.status_code == 303  # already signed in here: straight to the complaint
+        await browser.post("/complaint/sign-out")
+
+    async with httpx.AsyncClient(base_url=base) as staff:
+        # A staff search by the complainant's name: personal data in a query string, kept out too.
+        headers = bearer("olivia.officer", settings_for(task_queue))
+        found = await staff.get("/api/complaints", params={"q": "Ada Resident"}, headers=headers)
+        assert found.status_code == 200
+
+    lines = "\n".join(captured.lines)
+    # The capture saw the access log, query strings included, so the search below means something.
+    assert re.search(rf'"GET /complaint/track\?reference={reference}&code=\[redacted\] HTTP/1.1" 200', lines)
+    assert "token=[redacted]" in lines and "q=[redacted]" in lines
+    assert f"POST /api/public/complaints/{reference}/access-token" in lines
+    for secret in secrets:
+        assert secret not in lines, [line[:300] for line in captured.lines if secret in line]
+    assert "Ada Resident" not in lines and "Ada+Resident" not in lines and email not in lines
