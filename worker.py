@@ -55,7 +55,7 @@ def activities_for(
     """Every activity; `sender` delivers the outbox (by default the one NOTIFICATION_CHANNEL names)."""
     settings = get_settings()
     digest = DigestActivities(pool, policies)
-    reconcile = ReconcileActivities(pool, client, task_queue)
+    reconcile = ReconcileActivities(pool, client, task_queue, policies)
     deadlines = DeadlineActivities(policies)
     notify = NotifyActivities(
         pool,

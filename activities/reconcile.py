@@ -3,9 +3,10 @@
 For each open case row (a closed one's workflow may have left Temporal's retention, which is no fault):
 - its workflow exists and the row lags behind it (a lost write): the row and event trail are rewritten from
   the workflow's state, by the same code as `complaints rebuild-read-model` (store/rebuild.py);
-- its workflow does not exist, and the row is an intake that was stored but never started (the API stores the
-  intake before starting the workflow, so Temporal being unreachable at that moment leaves such a row): the
-  workflow is started from the row, as the API would have;
+- its workflow does not exist, and the row is an intake that was stored but never started (releases before
+  Update-with-Start intake stored the row first, so Temporal being unreachable at that moment left such a
+  row; a restored backup can too): the workflow is started from the row, with its council's policy frozen
+  into the start as the API does;
 - its workflow does not exist and it cannot safely be started (it had moved on, or it names staff, whose
   complaint may need a senior handler the row does not record): it is flagged to staff in the audit log
   (`workflow_missing`) and logged, and counted.
@@ -17,6 +18,7 @@ time-skipping test server cannot).
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime
 
 import asyncpg
@@ -33,6 +35,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from core import search_attributes as sa
 from domain.models import FINAL_STATUSES, Actor, ComplaintState, Intake, OpenComplaint, Role, Status
+from domain.policy import Policy
 from store.complaints import ComplaintRepository
 from store.rebuild import write_workflow_state
 
@@ -76,10 +79,13 @@ class RestoreRows(BaseModel):
 
 
 class ReconcileActivities:
-    def __init__(self, pool: asyncpg.Pool, client: Client, task_queue: str) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, client: Client, task_queue: str, policies: Mapping[str, Policy]
+    ) -> None:
         self._pool = pool
         self._client = client
         self._task_queue = task_queue
+        self._policies = policies
 
     @activity.defn(name="reconcile_page")
     async def reconcile_page(self, request: ReconcilePage) -> ReconcilePageResult:
@@ -176,9 +182,11 @@ class ReconcileActivities:
         reference: str = row["reference"]
         never_started = row["last_seq"] == -1 and row["status"] == Status.RECEIVED.value
         if never_started and row["created_at"] >= stored_before:
-            return None  # the API may be starting it right now
+            return None  # an older API may be starting it right now
         if not never_started:
             return await self._flag(reference, "its workflow is missing and the complaint had moved on")
+        if row["policy_id"] not in self._policies:
+            return await self._flag(reference, "its workflow was never started and its policy is not loaded")
         if row["staff_complained_about"]:
             return await self._flag(
                 reference, "its workflow was never started and it names staff: start it by hand"
@@ -212,7 +220,10 @@ class ReconcileActivities:
         await self._client.start_workflow(
             "Complaint",
             OpenComplaint(
-                reference=row["reference"], intake=intake, opened_by=Actor(id=created_by, role=role)
+                reference=row["reference"],
+                intake=intake,
+                opened_by=Actor(id=created_by, role=role),
+                policy=self._policies[intake.policy_id],
             ),
             id=row["workflow_id"],
             task_queue=self._task_queue,
