@@ -7,16 +7,23 @@ import logging
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
+from wsgiref.simple_server import WSGIServer
 
 import asyncpg
+from prometheus_client import start_http_server
 from temporalio.client import Client
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.deadlines import DeadlineActivities
+from activities.digest import DigestActivities
 from activities.notify import DeliverEvent, NotifyActivities
+from activities.observability import ObservabilityInterceptor
+from activities.reconcile import ReconcileActivities
 from activities.records import RecordActivities
 from activities.retention import RetentionActivities
+from core.logs import configure_logging
 from core.schedules import ensure_schedules, scheduled_jobs
 from core.services import open_services
 from core.settings import Settings, get_settings
@@ -26,9 +33,16 @@ from notifications.delivery import DeliveryOptions
 from notifications.dispatcher import OutboxDispatcher
 from store.idempotency import IdempotencyRepository
 from workflows.complaint import ComplaintWorkflow
+from workflows.digest import OverdueDigestWorkflow
+from workflows.reconcile import ReconcileWorkflow
 from workflows.retention import RetentionPurgeWorkflow
 
-WORKFLOWS: Sequence[type] = [ComplaintWorkflow, RetentionPurgeWorkflow]
+WORKFLOWS: Sequence[type] = [
+    ComplaintWorkflow,
+    RetentionPurgeWorkflow,
+    OverdueDigestWorkflow,
+    ReconcileWorkflow,
+]
 # The sandbox still refuses non-deterministic calls (clock, I/O, random) inside workflow code; our own modules
 # are passed through instead of being imported afresh for every workflow run: they hold no mutable global
 # state, and re-importing them cost more Python CPU per complaint than the engine itself (bench/README.md).
@@ -59,10 +73,17 @@ async def purge_idempotency_keys(pool: asyncpg.Pool, ttl: timedelta) -> None:
 
 
 def activities_for(
-    pool: asyncpg.Pool, policies: Mapping[str, Policy], sender: Sender | None = None
+    pool: asyncpg.Pool,
+    policies: Mapping[str, Policy],
+    sender: Sender | None = None,
+    *,
+    client: Client,
+    task_queue: str,
 ) -> list[Any]:
     """Every activity; `sender` delivers the outbox (by default the one NOTIFICATION_CHANNEL names)."""
     settings = get_settings()
+    digest = DigestActivities(pool, policies)
+    reconcile = ReconcileActivities(pool, client, task_queue, policies)
     deadlines = DeadlineActivities(policies)
     retention = RetentionActivities(pool, policies)
     notify = NotifyActivities(
@@ -92,6 +113,9 @@ def activities_for(
         retention.find_due,
         retention.delete_history,
         retention.destroy,
+        digest.write_overdue_digests,
+        reconcile.reconcile_page,
+        reconcile.restore_missing_rows,
     ]
 
 
@@ -109,16 +133,37 @@ def build_worker(
         client,
         task_queue=task_queue,
         workflows=list(WORKFLOWS),
-        activities=activities_for(pool, policies, sender),
+        activities=activities_for(pool, policies, sender, client=client, task_queue=task_queue),
         workflow_runner=WORKFLOW_RUNNER,
         max_cached_workflows=settings.worker_max_cached_workflows,
         max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
         max_concurrent_activities=settings.worker_max_concurrent_activities,
+        # Logs of each activity carry its complaint's reference; failed attempts are counted.
+        interceptors=[ObservabilityInterceptor()],
     )
 
 
+def temporal_runtime(settings: Settings) -> Runtime | None:
+    """A Temporal runtime exporting the SDK's own metrics (workflow task failures, schedule-to-start
+    latencies, pollers...) to Prometheus on TEMPORAL_METRICS_PORT; None (the default runtime) when it is 0."""
+    if not settings.temporal_metrics_port:
+        return None
+    bind = f"{settings.metrics_host}:{settings.temporal_metrics_port}"
+    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=bind)))
+
+
+def serve_worker_metrics(settings: Settings) -> WSGIServer | None:
+    """The worker's own /metrics (core/metrics.py: activity failures, process figures), served by a thread
+    on WORKER_METRICS_PORT; None when it is 0."""
+    if not settings.worker_metrics_port:
+        return None
+    server, _ = start_http_server(settings.worker_metrics_port, addr=settings.metrics_host)
+    return server
+
+
 async def run_worker(settings: Settings) -> None:
-    services = await open_services(settings, process="worker")
+    serve_worker_metrics(settings)
+    services = await open_services(settings, process="worker", runtime=temporal_runtime(settings))
     try:
         # One start-up step owns every Temporal Schedule (idempotent: each worker may run it).
         await ensure_schedules(services.temporal, settings.task_queue, scheduled_jobs())
@@ -160,7 +205,7 @@ async def run_worker(settings: Settings) -> None:
 
 def main() -> None:
     settings = get_settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(settings.log_level, settings.log_format)
     asyncio.run(run_worker(settings))
 
 

@@ -14,6 +14,7 @@ from temporalio.client import Client
 from api.auth import InvalidToken, verify
 from api.errors import ProblemError
 from api.permissions import allowed
+from core.logs import log_context
 from core.services import Services
 from core.settings import Settings
 from domain.policy import Policy
@@ -60,13 +61,15 @@ def request_id(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", include_in_schema=False)] = None,
 ) -> str:
     """The request's id in the audit trail. A POST with an Idempotency-Key gets one derived from the key and
-    the path, so a retry that acts again (after an outage) writes no second audit row."""
-    if x_request_id:
-        return x_request_id
+    the path, so a retry that acts again (after an outage) writes no second audit row; otherwise the
+    middleware's id (api/observability.py), so the audit trail and the log lines name the same request."""
     if idempotency_key and request.method == "POST":
         digest = hashlib.sha256(f"{request.url.path}\n{idempotency_key}".encode()).hexdigest()[:32]
         return f"idem:{digest}"
-    return uuid.uuid4().hex
+    context = log_context()
+    if context is not None and context.request_id:
+        return context.request_id
+    return x_request_id or uuid.uuid4().hex
 
 
 RequestId = Annotated[str, Depends(request_id)]
@@ -76,9 +79,13 @@ async def current_staff(token: Annotated[str | None, Depends(_bearer)], settings
     if not token:
         raise ProblemError(401, "Not authenticated", "a bearer token is required")
     try:
-        return verify(token, settings)
+        staff = verify(token, settings)
     except InvalidToken as error:
         raise ProblemError(401, "Not authenticated", f"invalid token: {error}") from error
+    context = log_context()
+    if context is not None:
+        context.staff_id = staff.id  # every log line of this request names who made it
+    return staff
 
 
 CurrentStaff = Annotated[StaffUser, Depends(current_staff)]

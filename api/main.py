@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from api import errors, log_redaction
 from api.client_address import trust_proxies
 from api.guards import EdgeGuard
+from api.observability import ObservabilityMiddleware
 from api.routes import (
     actions,
     attachments,
@@ -24,12 +25,14 @@ from api.routes import (
     dev_mail,
     equality,
     health,
+    metrics,
     personal_data,
     policies,
     public,
     reports,
     resident_pages,
 )
+from core.logs import configure_logging
 from core.services import Services, open_services
 from core.settings import Settings, get_settings
 
@@ -71,6 +74,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     }
     for module in (
         health,
+        metrics,
         auth,
         policies,
         complaints,
@@ -89,6 +93,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     # The Temporal Web UI calls the codec endpoints from the browser: CORS for its origins, there only.
     configured = services.settings if services is not None else settings or get_settings()
     app.add_middleware(codec.CodecCORS, origins=configured.codec_origins)
+    # Request ids, the log context, request metrics and one log line a request (api/observability.py).
+    app.add_middleware(ObservabilityMiddleware)
     app.mount("/resident-static", StaticFiles(directory=RESIDENT_STATIC), name="resident-static")
     # GOV.UK Frontend's CSS finds its fonts and images under /assets.
     app.mount("/assets", StaticFiles(directory=RESIDENT_STATIC / "govuk-frontend" / "assets"), name="assets")
@@ -97,4 +103,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
 def app() -> FastAPI:
     """uvicorn factory entry point: `uvicorn --factory api.main:app`."""
-    return create_app()
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app(settings)

@@ -47,6 +47,10 @@ class ScheduledJob:
     memo: dict[str, str] = field(default_factory=dict)
 
 
+OVERDUE_DIGEST = "overdue-digest"
+RECONCILE = "reconcile"
+
+
 def scheduled_jobs() -> list[ScheduledJob]:
     """The service's schedules. Each issue that adds a job adds one entry here."""
     return [
@@ -58,6 +62,20 @@ def scheduled_jobs() -> list[ScheduledJob]:
             minute=30,
             arg={},  # a PurgeRequest with no fields set: retention measured at the run's own time
             run_timeout=timedelta(hours=6),
+        ),
+        ScheduledJob(
+            schedule_id=OVERDUE_DIGEST,
+            workflow="OverdueDigest",  # workflows/digest.py
+            description="Daily e-mail to each manager: complaints overdue and due within 2 working days",
+            hour=8,
+        ),
+        ScheduledJob(
+            schedule_id=RECONCILE,
+            workflow="Reconcile",  # workflows/reconcile.py
+            description="Nightly: start lost intakes, repair read-model drift, flag missing workflows",
+            hour=2,
+            minute=30,
+            run_timeout=timedelta(hours=4),
         ),
     ]
 

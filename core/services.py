@@ -8,6 +8,7 @@ from typing import Literal
 
 import asyncpg
 from temporalio.client import Client
+from temporalio.runtime import Runtime
 
 from core.settings import Settings
 from core.temporal import RequestDeadline, connect
@@ -25,11 +26,16 @@ class Services:
 
 
 async def open_services(
-    settings: Settings, process: Literal["api", "worker"] = "api", *, for_api: bool = False
+    settings: Settings,
+    process: Literal["api", "worker"] = "api",
+    *,
+    for_api: bool = False,
+    runtime: Runtime | None = None,
 ) -> Services:
     """Load the policies (an invalid file stops the process, naming file, field and reason), open the pool,
     apply migrations and connect to Temporal. `for_api`: connect at the first call (the API starts, and
-    answers 503, while Temporal is down) and bound how long a request waits for it."""
+    answers 503, while Temporal is down) and bound how long a request waits for it; `runtime`: the worker's,
+    which exports the SDK's metrics."""
     if not settings.database_url:
         raise RuntimeError("DATABASE_URL must be set (make run sets it for you)")
     policies = load_policies(settings.policies_dir)
@@ -43,6 +49,7 @@ async def open_services(
             lazy=for_api,
             # The API bounds how long a request waits for Temporal (503 after); the worker has no deadline.
             interceptors=[RequestDeadline(settings.temporal_request_timeout)] if for_api else [],
+            runtime=runtime,
         )
     except BaseException:
         await pool.close()

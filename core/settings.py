@@ -143,6 +143,26 @@ class Settings(BaseSettings):
         description="Temporal Web UI origins that may call the codec endpoints (CORS), comma separated.",
     )
     log_level: str = Field(default="INFO", description="Python log level.")
+    log_format: Literal["json", "text"] = Field(
+        default="json", description="Log lines as JSON (one object a line) or plain text for reading by eye."
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1",
+        description="Address the worker's metrics servers listen on (0.0.0.0 in a container).",
+    )
+    worker_metrics_port: int = Field(
+        default=9464, ge=0, description="Port of the worker's Prometheus /metrics (0: off)."
+    )
+    temporal_metrics_port: int = Field(
+        default=9465,
+        ge=0,
+        description="Port of the Temporal SDK's Prometheus metrics in the worker (0: off).",
+    )
+    metrics_refresh_seconds: float = Field(
+        default=15.0,
+        ge=0,
+        description="The API re-reads the read-model figures when older than this at a scrape.",
+    )
     public_base_url: str | None = Field(
         default=None,
         description="Base URL of the resident pages for e-mailed links (never a request's Host).",

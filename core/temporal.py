@@ -32,6 +32,7 @@ from temporalio.client import (
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 from temporalio.envconfig import ClientConfigProfile, ClientConnectConfig
+from temporalio.runtime import Runtime
 from temporalio.service import RPCError, RPCStatusCode
 
 from core.codec import DEV_PAYLOAD_KEYS, EncryptionCodec, parse_payload_keys
@@ -146,13 +147,18 @@ async def connect(
     environ: Mapping[str, str] | None = None,
     lazy: bool = False,
     interceptors: Sequence[Interceptor] = (),
+    runtime: Runtime | None = None,
 ) -> Client:
     """A client for the configured Temporal (see `connect_options`), always with the service's converter.
     `lazy`: connect at the first call (the API starts, and answers 503, while Temporal is down);
-    `interceptors`: the API's `RequestDeadline`."""
+    `interceptors`: the API's `RequestDeadline`; `runtime`: the worker's, exporting the SDK's metrics."""
     options: dict[str, Any] = dict(connect_options(address, namespace, settings=settings, environ=environ))
     return await Client.connect(
-        **options, data_converter=data_converter(settings), lazy=lazy, interceptors=interceptors
+        **options,
+        data_converter=data_converter(settings),
+        lazy=lazy,
+        interceptors=interceptors,
+        runtime=runtime,
     )
 
 

@@ -117,6 +117,7 @@ The complaints service is running ({seeded} demo complaints added).
   Resident pages:   {api}/
   Temporal Web UI:  http://127.0.0.1:{settings.temporal_ui_port}
   E-mail sent:      {api}/dev/mail   {mail_note}
+  Metrics:          {api}/metrics   worker: http://{settings.metrics_host}:{settings.worker_metrics_port}/metrics
   Logs:             {logs}
 Get a token (demo users: olivia.officer, ian.investigator, rita.reviewer, maya.manager, adam.admin,
 aude.auditor; password "{DEMO_PASSWORD}"):

@@ -98,8 +98,8 @@ class DeliveryOptions:
 _SELECT = """
 SELECT n.id, n.reference, n.template, n.audience, n.recipient, n.context, n.status, n.attempts,
        n.claimed_at < now() - $2::interval AS claim_expired,
-       c.policy_id, c.complainant, c.representative, c.anonymous
-FROM notifications n JOIN complaints c ON c.reference = n.reference
+       COALESCE(c.policy_id, n.policy_id) AS policy_id, c.complainant, c.representative, c.anonymous
+FROM notifications n LEFT JOIN complaints c ON c.reference = n.reference  -- no case: a managers' digest
 WHERE n.id = $1
 FOR UPDATE OF n
 """

@@ -45,19 +45,27 @@ async def rebuild_read_model(
         except (WorkflowQueryFailedError, RPCError) as error:
             log.warning("could not read %s: %s", execution.id, error)
             continue
-        opened_by = state.history[0].actor.id if state.history else "system"
         policy = (policies or {}).get(state.intake.policy_id)
-        stages = [stage_facts(state, policy, stage.number) for stage in state.stages] if policy else None
-        await repository.apply_event(
-            workflow_id=execution.id,
-            state=state,
-            transition=None,
-            notifications=[],
-            created_by=opened_by,
-            stages=stages,
-        )
-        await repository.insert_transitions(
-            workflow_id=execution.id, reference=state.reference, transitions=state.history
-        )
+        await write_workflow_state(repository, workflow_id=execution.id, state=state, policy=policy)
         rebuilt += 1
     return rebuilt
+
+
+async def write_workflow_state(
+    repository: ComplaintRepository, *, workflow_id: str, state: ComplaintState, policy: Policy | None = None
+) -> None:
+    """Bring one complaint's case row, event trail and (with its policy) report facts in line with its
+    workflow's state (idempotent). Used by the rebuild and by the nightly reconciliation."""
+    opened_by = state.history[0].actor.id if state.history else "system"
+    stages = [stage_facts(state, policy, stage.number) for stage in state.stages] if policy else None
+    await repository.apply_event(
+        workflow_id=workflow_id,
+        state=state,
+        transition=None,
+        notifications=[],
+        created_by=opened_by,
+        stages=stages,
+    )
+    await repository.insert_transitions(
+        workflow_id=workflow_id, reference=state.reference, transitions=state.history
+    )

@@ -54,7 +54,7 @@ async def uncached_worker(
         env.client,
         task_queue=task_queue,
         workflows=list(WORKFLOWS),
-        activities=activities_for(pool, policies),
+        activities=activities_for(pool, policies, client=env.client, task_queue=task_queue),
         max_cached_workflows=0,
     ) as worker:
         yield worker
