@@ -21,6 +21,8 @@ from urllib.parse import quote
 
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page, async_playwright
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api.intake import open_case
 from core.search_attributes import SEARCH_ATTRIBUTE_TYPES
@@ -85,7 +87,10 @@ async def screenshot(out: Path) -> str:
     port, ui_port = _free_port(), _free_port()
     temporal = start_temporal_dev_server(folder / "temporal", port=port, ui_port=ui_port)
     try:
-        client = await wait_for_temporal(f"127.0.0.1:{port}")
+        await wait_for_temporal(f"127.0.0.1:{port}")
+        # Demo data only, on a private server: payloads in clear, so the UI shows the summary and details
+        # without a codec server (the service's own clients always encrypt: core/codec.py).
+        client = await Client.connect(f"127.0.0.1:{port}", data_converter=pydantic_data_converter)
         await register_search_attributes(client, SEARCH_ATTRIBUTE_TYPES)
         pool = await create_pool(str(postgres.get_uri()))
         try:

@@ -49,6 +49,9 @@ CODE_FIELDS = frozenset(
         "role",
         "seq",
         "service_area",
+        "sha256",  # a file's digest (attachments): identifies the file, tells nothing of it
+        "size",
+        "content_type",
         "stage",
         "staff_complained_about",
         "status",

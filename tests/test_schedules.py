@@ -380,7 +380,7 @@ async def test_the_reconciliation_restores_a_lost_case_row_from_its_running_work
         state = await act(handle, "acknowledge", cmd.Acknowledge(actor=OFFICER))
         reference = state.reference
         # The row is lost (a restore from an old backup, say), with its trail and letters.
-        for table in ("notifications", "complaint_events", "complaints"):
+        for table in ("notifications", "complaint_events", "complaint_stages", "complaints"):
             await db.execute(f"DELETE FROM {table} WHERE reference = $1", reference)
         for _ in range(100):  # the server's list of workflows catches up
             if [w async for w in dev_server.client.list_workflows(f'WorkflowId = "{handle.id}"')]:
