@@ -95,7 +95,16 @@ def free_port() -> int:
 async def site(
     temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, policies: dict[str, Policy], task_queue: str
 ) -> AsyncIterator[Site]:
-    settings = settings_for(task_queue)
+    # Every test of the session comes from 127.0.0.1 and the limits' counters live in the shared test
+    # database: per-address allowances are lifted here so one file's wrong codes never decide another's
+    # page (the per-reference limit, which the lock-out test below relies on, stays as configured).
+    settings = settings_for(task_queue).model_copy(
+        update={
+            "resident_wrong_codes_per_address": 100_000,
+            "resident_complaints_per_address": 100_000,
+            "resident_link_requests_per_address": 100_000,
+        }
+    )
     services = Services(settings=settings, pool=pool, temporal=temporal_env.client, policies=policies)
     port = free_port()
     server = uvicorn.Server(
