@@ -12,10 +12,10 @@ import pytest
 from playwright.async_api import Request, async_playwright
 
 from core.settings import Settings
+from devstack.ui_screenshot import CHROMIUM, CHROMIUM_ARGS
 from tests.api_helpers import bearer
 from tests.report_scenario import KnownSet
 from tests.test_reports import report_api  # noqa: F401  (the fixture)
-from tests.test_resident_browser import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.skipif(
     not os.path.exists(CHROMIUM),

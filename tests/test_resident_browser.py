@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import os
 import random
-import shutil
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -29,23 +28,12 @@ from temporalio.testing import WorkflowEnvironment
 from api.main import create_app
 from core.services import Services
 from core.temporal import workflow_id
+from devstack.ui_screenshot import CHROMIUM, CHROMIUM_ARGS
 from domain import commands as cmd
 from domain.models import ComplaintState
 from domain.policy import Policy
 from tests.api_helpers import settings_for
 from tests.factories import INVESTIGATOR, OFFICER, act, running_worker
-
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 pytestmark = pytest.mark.skipif(
     not os.path.exists(CHROMIUM),
