@@ -13,6 +13,7 @@ from domain.facts import stage_facts
 from domain.models import ComplaintState
 from domain.policy import Policy
 from store.complaints import ComplaintRepository
+from store.report_summary import rebuild_report_summary
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,9 @@ async def rebuild_read_model(
         policy = (policies or {}).get(state.intake.policy_id)
         await write_workflow_state(repository, workflow_id=execution.id, state=state, policy=policy)
         rebuilt += 1
+    # The triggers kept the monthly report summaries in step with each stage row written above; recomputing
+    # them from every stage row also repairs any drift (rows loaded with the triggers off, say).
+    await rebuild_report_summary(pool)
     return rebuilt
 
 

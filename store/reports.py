@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import asyncpg
@@ -45,16 +45,25 @@ async def reading(db: Executor) -> AsyncIterator[Executor]:
         yield connection
 
 
-def _where(table: str = "") -> str:
+def _where(table: str = "", date_column: str = "received_on") -> str:
     """The period and the optional council and service area ($1 to $4), on `table`'s columns."""
     prefix = f"{table}." if table else ""
     return (
-        f"{prefix}received_on BETWEEN $1 AND $2 AND ($3::text IS NULL OR {prefix}policy_id = $3)"
+        f"{prefix}{date_column} BETWEEN $1 AND $2 AND ($3::text IS NULL OR {prefix}policy_id = $3)"
         f" AND ($4::text IS NULL OR {prefix}service_area = $4)"
     )
 
 
 _FILTER = _where()
+# On the monthly summaries (migration 200): a month is in a period of whole months when its first day is.
+_MONTHS = _where(date_column="month")
+
+
+def whole_months(start: date, end: date) -> bool:
+    """Whether the period is whole months (1st of a month to the last day of one), which the monthly
+    summaries answer; any other period is counted from the stage rows themselves."""
+    return start.day == 1 and (end + timedelta(days=1)).day == 1 and start <= end
+
 
 _STAGE_FIGURES = f"""
 SELECT stage, service_area, month, outcome,
@@ -81,15 +90,55 @@ GROUP BY GROUPING SETS ((stage), (stage, service_area), (stage, month), (stage, 
 ORDER BY stage, service_area NULLS FIRST, month NULLS FIRST, outcome NULLS FIRST
 """
 
+# The same figures from the monthly summary: sums of its counters (cast back to bigint: sum() of bigint is
+# numeric), the percentage and the rate per 1,000 homes computed from the sums exactly as above.
+_STAGE_FIGURES_FROM_MONTHS = f"""
+SELECT stage, service_area, month, outcome,
+    GROUPING(service_area) = 0 AS by_area, GROUPING(month) = 0 AS by_month,
+    GROUPING(outcome) = 0 AS by_outcome,
+    sum(received)::int8 AS received,
+    sum(declined)::int8 AS declined,
+    sum(withdrawn)::int8 AS withdrawn,
+    sum(acknowledged)::int8 AS acknowledged,
+    sum(acknowledged_on_time)::int8 AS acknowledged_on_time,
+    sum(responded)::int8 AS responded,
+    sum(responded_on_time)::int8 AS responded_on_time,
+    sum(responded_within_original_deadline)::int8 AS responded_within_original_deadline,
+    round(100.0 * sum(responded_on_time)::int8 / nullif(sum(responded)::int8, 0), 1)::float8
+        AS responded_on_time_percent,
+    sum(extended)::int8 AS extended,
+    coalesce(sum(remedies), 0)::int8 AS remedies,
+    coalesce(sum(compensation_pence), 0)::int8 AS compensation_pence,
+    round(1000.0 * sum(received)::int8 / $5::int, 2)::float8 AS per_1000_homes
+FROM (
+    SELECT stage, service_area, to_char(month, 'YYYY-MM') AS month, outcome, received, declined, withdrawn,
+        acknowledged, acknowledged_on_time, responded, responded_on_time, responded_within_original_deadline,
+        extended, remedies, compensation_pence
+    FROM report_stage_months WHERE {_MONTHS}
+) AS period
+GROUP BY GROUPING SETS ((stage), (stage, service_area), (stage, month), (stage, outcome))
+ORDER BY stage, service_area NULLS FIRST, month NULLS FIRST, outcome NULLS FIRST
+"""
+
+
 # Working days to respond, median and 90th percentile per stage (as percentile_cont computes them: linear
 # between the two nearest ranks), from a histogram of the days: a hash aggregate and a few dozen rows, where
 # an ordered-set aggregate would sort every row of the period.
-_PERCENTILES = f"""
-WITH histogram AS (
+_HISTOGRAM = f"""
     SELECT stage, working_days_to_respond AS days, count(*) AS count FROM complaint_stages
     WHERE working_days_to_respond IS NOT NULL AND {_FILTER}
     GROUP BY 1, 2
-), ranks AS (
+"""
+
+# The monthly summary keeps that histogram per month (report_days_months): the same counts, summed.
+_HISTOGRAM_FROM_MONTHS = f"""
+    SELECT stage, working_days AS days, sum(responses)::int8 AS count FROM report_days_months
+    WHERE {_MONTHS}
+    GROUP BY 1, 2
+"""
+
+_PERCENTILES_OF = """
+WITH histogram AS ({histogram}), ranks AS (
     SELECT stage, days,
         sum(count) OVER (PARTITION BY stage ORDER BY days) - count AS first_rank,
         sum(count) OVER (PARTITION BY stage ORDER BY days) - 1 AS last_rank,
@@ -105,6 +154,8 @@ FROM wanted
 JOIN ranks low ON low.stage = wanted.stage AND floor(wanted.rank) BETWEEN low.first_rank AND low.last_rank
 JOIN ranks high ON high.stage = wanted.stage AND ceil(wanted.rank) BETWEEN high.first_rank AND high.last_rank
 """
+_PERCENTILES = _PERCENTILES_OF.format(histogram=_HISTOGRAM)
+_PERCENTILES_FROM_MONTHS = _PERCENTILES_OF.format(histogram=_HISTOGRAM_FROM_MONTHS)
 
 # Complaint-wide figures over the period's Stage 1 rows; actions and the ombudsman from the complaint's latest
 # stage row (its Stage 2 row, when there is one).
@@ -131,6 +182,22 @@ FROM (
     LEFT JOIN complaint_stages s2 ON s2.reference = s1.reference AND s2.stage = 2
     WHERE s1.stage = 1 AND {_where("s1")}
 ) AS complaints
+GROUP BY GROUPING SETS ((), (decision))
+"""
+
+# The same from the monthly summary, where each complaint was counted in its Stage 1 row's group.
+_CASE_FIGURES_FROM_MONTHS = f"""
+SELECT decision, GROUPING(decision) = 0 AS by_decision,
+    coalesce(sum(responded), 0)::int8 AS responded,
+    coalesce(sum(escalated), 0)::int8 AS escalated,
+    round(100.0 * sum(escalated)::int8 / nullif(sum(responded)::int8, 0), 1)::float8
+        AS escalation_rate_percent,
+    coalesce(sum(actions_promised), 0)::int8 AS actions_promised,
+    coalesce(sum(actions_done), 0)::int8 AS actions_done,
+    coalesce(sum(actions_overdue), 0)::int8 AS actions_overdue,
+    coalesce(sum(referrals), 0)::int8 AS referrals,
+    coalesce(sum(decisions), 0)::int8 AS decisions
+FROM report_case_months WHERE {_MONTHS}
 GROUP BY GROUPING SETS ((), (decision))
 """
 
@@ -179,10 +246,13 @@ async def performance(
 ) -> dict[str, Any]:
     """The performance report for complaints received from `start` to `end` (local dates, inclusive)."""
     args = (start, end, policy_id, service_area)
+    monthly = whole_months(start, end)
     async with reading(db) as snapshot:
-        stage_rows = [dict(row) for row in await snapshot.fetch(_STAGE_FIGURES, *args, homes)]
-        case_rows = [dict(row) for row in await snapshot.fetch(_CASE_FIGURES, *args)]
-        percentile_rows = await snapshot.fetch(_PERCENTILES, *args)
+        stage_query = _STAGE_FIGURES_FROM_MONTHS if monthly else _STAGE_FIGURES
+        stage_rows = [dict(row) for row in await snapshot.fetch(stage_query, *args, homes)]
+        case_query = _CASE_FIGURES_FROM_MONTHS if monthly else _CASE_FIGURES
+        case_rows = [dict(row) for row in await snapshot.fetch(case_query, *args)]
+        percentile_rows = await snapshot.fetch(_PERCENTILES_FROM_MONTHS if monthly else _PERCENTILES, *args)
     percentiles = {(row["stage"], float(row["fraction"])): row["days"] for row in percentile_rows}
     totals = [row for row in stage_rows if not (row["by_area"] or row["by_month"] or row["by_outcome"])]
     report: dict[str, Any] = {
@@ -290,14 +360,33 @@ ORDER BY 2 DESC, 1
 """
 
 
+_REMEDIES_BY_KIND_FROM_MONTHS = f"""
+SELECT kind, sum(remedies)::int8 AS count, coalesce(sum(compensation_pence), 0)::int8 AS compensation_pence
+FROM report_remedy_months WHERE {_MONTHS}
+GROUP BY 1 ORDER BY 2 DESC, 1
+"""
+
+_UPHELD_BY_AREA_FROM_MONTHS = f"""
+SELECT service_area,
+    coalesce(sum(received) FILTER (WHERE outcome IN ('upheld', 'partially_upheld')), 0)::int8 AS upheld,
+    coalesce(sum(received) FILTER (WHERE outcome IS NOT NULL), 0)::int8 AS decided
+FROM report_stage_months WHERE {_MONTHS}
+GROUP BY service_area HAVING sum(received) FILTER (WHERE outcome IN ('upheld', 'partially_upheld')) > 0
+ORDER BY 2 DESC, 1
+"""
+
+
 async def remedies_and_learning(
     db: Executor, *, start: date, end: date, policy_id: str | None = None
 ) -> dict[str, list[dict[str, Any]]]:
     """For the annual report: remedies by kind, and where complaints were upheld (the year's learning)."""
     args = (start, end, policy_id, None)
+    monthly = whole_months(start, end)
+    remedies = _REMEDIES_BY_KIND_FROM_MONTHS if monthly else _REMEDIES_BY_KIND
+    upheld = _UPHELD_BY_AREA_FROM_MONTHS if monthly else _UPHELD_BY_AREA
     return {
-        "remedies_by_kind": [dict(row) for row in await db.fetch(_REMEDIES_BY_KIND, *args)],
-        "upheld_by_service_area": [dict(row) for row in await db.fetch(_UPHELD_BY_AREA, *args)],
+        "remedies_by_kind": [dict(row) for row in await db.fetch(remedies, *args)],
+        "upheld_by_service_area": [dict(row) for row in await db.fetch(upheld, *args)],
     }
 
 
@@ -321,13 +410,48 @@ GROUP BY exclusion ORDER BY 2 DESC, 1
 """
 
 
+# From the monthly summaries: the extension histogram (every stage row, by working days of extension and
+# agreement) compared with the limits; the rest from the per-stage counters.
+_EXTENSIONS_FROM_MONTHS = f"""
+WITH stages AS (
+    SELECT stage, sum(extended)::int8 AS extended,
+        coalesce(sum(responded) FILTER (WHERE stage >= 2), 0)::int8 AS answered,
+        sum(independent)::int8 AS answered_by_someone_else
+    FROM report_stage_months WHERE {_MONTHS}
+    GROUP BY stage
+), extensions AS (
+    SELECT stage,
+        coalesce(sum(complaints) FILTER (
+            WHERE extension_working_days > CASE stage WHEN 1 THEN $5::int ELSE $6::int END), 0)::int8
+            AS beyond_limit,
+        coalesce(sum(complaints) FILTER (
+            WHERE extension_working_days > CASE stage WHEN 1 THEN $5::int ELSE $6::int END
+            AND extended_with_agreement), 0)::int8 AS beyond_limit_agreed
+    FROM report_extension_months WHERE {_MONTHS}
+    GROUP BY stage
+)
+SELECT stages.stage, extended, coalesce(beyond_limit, 0)::int8 AS beyond_limit,
+    coalesce(beyond_limit_agreed, 0)::int8 AS beyond_limit_agreed, answered, answered_by_someone_else
+FROM stages LEFT JOIN extensions USING (stage)
+"""
+
+_EXCLUSIONS_FROM_MONTHS = f"""
+SELECT exclusion, sum(declined)::int8 AS declined FROM report_stage_months
+WHERE {_MONTHS}
+GROUP BY exclusion HAVING sum(declined) > 0 ORDER BY 2 DESC, 1
+"""
+
+
 async def code_evidence(
     db: Executor, *, start: date, end: date, policy_id: str, extension_limits: tuple[int, int]
 ) -> dict[str, Any]:
     """For the self-assessment: extensions against the policy's limits (per stage), Stage 2 answered by
     someone other than Stage 1's responder, and complaints declined by exclusion."""
     args = (start, end, policy_id, None)
-    stages = {row["stage"]: dict(row) for row in await db.fetch(_EXTENSIONS, *args, *extension_limits)}
+    monthly = whole_months(start, end)
+    extensions = _EXTENSIONS_FROM_MONTHS if monthly else _EXTENSIONS
+    exclusions = _EXCLUSIONS_FROM_MONTHS if monthly else _EXCLUSIONS
+    stages = {row["stage"]: dict(row) for row in await db.fetch(extensions, *args, *extension_limits)}
     empty = {
         "extended": 0,
         "beyond_limit": 0,
@@ -339,6 +463,6 @@ async def code_evidence(
         "stage1": stages.get(1, empty),
         "stage2": stages.get(2, empty),
         "declined_by_exclusion": {
-            row["exclusion"]: row["declined"] for row in await db.fetch(_EXCLUSIONS, *args)
+            row["exclusion"]: row["declined"] for row in await db.fetch(exclusions, *args)
         },
     }

@@ -1,0 +1,20 @@
+"""The monthly report summaries (migration 200): triggers on complaint_stages keep them in step with every
+write; this recomputes them from the stage rows, for the read-model rebuild and after a bulk load."""
+
+from __future__ import annotations
+
+from store.complaints import Executor
+
+SUMMARY_TABLES = (
+    "report_stage_months",
+    "report_days_months",
+    "report_extension_months",
+    "report_remedy_months",
+    "report_case_months",
+)
+
+
+async def rebuild_report_summary(db: Executor) -> None:
+    """Recompute every monthly summary from complaint_stages, in one transaction (writes to the stage rows
+    wait for it, so the summaries match them exactly)."""
+    await db.execute("SELECT report_summary_rebuild()")

@@ -1,0 +1,238 @@
+"""The monthly report summaries (migration 200) stay equal to a recomputation from the stage rows through
+inserts, updates (a complaint moving between months, service areas, outcomes), deletes and the service's own
+upsert, and a report over whole months read from them equals the same report counted row by row."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+import asyncpg
+import pytest
+
+from domain.models import Outcome, RemedyFact, StageFacts
+from store import reports
+from store.complaints import Executor, upsert_stage_facts
+from store.report_summary import SUMMARY_TABLES, rebuild_report_summary
+
+AREAS = ("housing", "parking", "waste")
+OUTCOMES = (None, "upheld", "partially_upheld", "not_upheld")
+DECISIONS = (None, "maladministration", "no_maladministration")
+START, END = date(2025, 4, 1), date(2025, 9, 30)
+
+_STAGE_COLUMNS = (
+    "reference, stage, policy_id, service_area, received_on, day_zero, acknowledge_by, acknowledged_on,"
+    " original_respond_by, respond_by, respond_by_when_answered, responded_on, working_days_to_respond,"
+    " ended, outcome, exclusion, extensions, extension_working_days, extended_with_agreement, remedies,"
+    " remedy_count, compensation_pence, independent_reviewer, actions_promised, actions_done,"
+    " actions_overdue, ombudsman_referred_on, ombudsman_decided_on, ombudsman_decision, last_seq"
+)
+
+
+def _stage_row(chance: random.Random, reference: str, policy_id: str, stage: int) -> tuple[Any, ...]:
+    received = START + timedelta(days=chance.randrange(0, 180) + (stage - 1) * 20)
+    acknowledged = received + timedelta(days=chance.randrange(1, 9)) if chance.random() < 0.9 else None
+    respond_by = received + timedelta(days=14)
+    extension_days = chance.choice((0, 0, 0, 5, 12, 25))
+    answered_by = respond_by + timedelta(days=extension_days)
+    # Some answered on the very day a deadline falls (the boundary of "on time").
+    any_day = received + timedelta(days=chance.randrange(3, 40))
+    responded = chance.choice((respond_by, answered_by, any_day, any_day)) if chance.random() < 0.7 else None
+    declined = responded is None and chance.random() < 0.2
+    ended = "declined" if declined else ("withdrawn" if responded is None and chance.random() < 0.2 else None)
+    outcome = chance.choice(OUTCOMES[1:]) if responded else None
+    remedies: list[dict[str, Any]] = (
+        [{"kind": "apology"}, {"kind": "financial_redress", "amount_pence": chance.randrange(100, 9000)}]
+        if outcome == "upheld"
+        else ([{"kind": "apology"}] if outcome == "partially_upheld" else [])
+    )
+    referred = received + timedelta(days=60) if chance.random() < 0.15 else None
+    decision = chance.choice(DECISIONS) if referred else None
+    promised = chance.randrange(0, 4)
+    done = chance.randrange(0, promised + 1)
+    return (
+        reference,
+        stage,
+        policy_id,
+        chance.choice(AREAS),
+        received,
+        received,
+        received + timedelta(days=5),
+        acknowledged,
+        respond_by,
+        answered_by,
+        answered_by if responded else None,
+        responded,
+        (responded - received).days * 5 // 7 if responded else None,
+        ended,
+        outcome,
+        chance.choice(("vexatious", "legal-proceedings")) if declined else None,
+        1 if extension_days else 0,
+        extension_days,
+        extension_days > 10 and chance.random() < 0.5,
+        remedies,
+        len(remedies),
+        sum(remedy.get("amount_pence", 0) for remedy in remedies),
+        (chance.random() < 0.8) if stage == 2 and responded else None,
+        promised,
+        done,
+        chance.randrange(0, promised - done + 1),
+        referred,
+        referred + timedelta(days=90) if referred and decision else None,
+        decision,
+        1,
+    )
+
+
+async def _insert(pool: asyncpg.Pool, rows: list[tuple[Any, ...]]) -> None:
+    placeholders = ", ".join(f"${n}" for n in range(1, 31))
+    await pool.executemany(
+        f"INSERT INTO complaint_stages ({_STAGE_COLUMNS}) VALUES ({placeholders})",
+        rows,
+    )
+
+
+async def _summaries(db: Executor, policy_id: str) -> dict[str, list[Any]]:
+    return {
+        table: sorted(
+            (
+                tuple(row.values())
+                for row in await db.fetch(f"SELECT * FROM {table} WHERE policy_id = $1", policy_id)
+            ),
+            key=repr,
+        )
+        for table in SUMMARY_TABLES
+    }
+
+
+async def _assert_summaries_recompute(pool: asyncpg.Pool, policy_id: str) -> None:
+    """The summaries as the triggers left them equal those recomputed from scratch (recomputed in a
+    transaction that is rolled back, so the triggers' work is what the next step builds on)."""
+    kept = await _summaries(pool, policy_id)
+    async with pool.acquire() as connection:
+        transaction = connection.transaction()
+        await transaction.start()
+        try:
+            await rebuild_report_summary(connection)
+            recomputed = await _summaries(connection, policy_id)
+        finally:
+            await transaction.rollback()
+    assert kept == recomputed
+    assert kept["report_stage_months"], "the scenario has figures"
+
+
+async def _assert_reports_match_rows(
+    pool: asyncpg.Pool, policy_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every report figure over whole months, from the summaries, equals the same figure counted from the
+    stage rows (the queries used for any other period)."""
+
+    async def figures() -> list[Any]:
+        return [
+            await reports.performance(pool, start=START, end=END, policy_id=policy_id, homes=5000),
+            await reports.performance(
+                pool, start=START, end=END, policy_id=policy_id, service_area="parking"
+            ),
+            await reports.performance(
+                pool, start=date(2025, 6, 1), end=date(2025, 6, 30), policy_id=policy_id
+            ),
+            await reports.remedies_and_learning(pool, start=START, end=END, policy_id=policy_id),
+            await reports.code_evidence(
+                pool, start=START, end=END, policy_id=policy_id, extension_limits=(10, 20)
+            ),
+        ]
+
+    from_summaries = await figures()
+    with monkeypatch.context() as patch:
+        patch.setattr(reports, "whole_months", lambda start, end: False)
+        from_rows = await figures()
+    assert from_summaries == from_rows
+    report = from_summaries[0]
+    assert report["stage1"]["received"] > 0 and report["stage2"]["received"] > 0
+    assert report["stage1"]["median_working_days_to_respond"] is not None
+    assert report["ombudsman"]["referrals"] > 0 and report["remedies"]["compensation_pence"] > 0
+
+
+async def test_summaries_follow_every_write_and_answer_as_the_rows_do(
+    pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chance = random.Random(13)
+    policy_id = f"summary-{uuid.uuid4().hex[:8]}"
+    references = [f"SUM-{policy_id}-{n:03d}" for n in range(80)]
+    await pool.executemany(
+        "INSERT INTO complaints (reference, workflow_id, policy_id, status, channel, service_area,"
+        " complainant, summary, received_at, created_by)"
+        " VALUES ($1, $1, $2, 'received', 'web', 'housing', '{}', '', now(), 'test')",
+        [(reference, policy_id) for reference in references],
+    )
+    # One statement for many complaints (as a bulk load), then one row at a time.
+    await _insert(pool, [_stage_row(chance, reference, policy_id, 1) for reference in references[:60]])
+    for reference in references[60:]:
+        await _insert(pool, [_stage_row(chance, reference, policy_id, 1)])
+    await _insert(pool, [_stage_row(chance, reference, policy_id, 2) for reference in references[::3]])
+    await _assert_summaries_recompute(pool, policy_id)
+    await _assert_reports_match_rows(pool, policy_id, monkeypatch)
+
+    # A complaint moves to another month and service area; another's Stage 2 changes its outcome and the
+    # ombudsman decides (which moves its complaint-wide figures to another decision); many rows at once.
+    await pool.execute(
+        "UPDATE complaint_stages SET received_on = received_on + 45, service_area = 'roads'"
+        " WHERE reference = $1 AND stage = 1",
+        references[1],
+    )
+    await pool.execute(
+        "UPDATE complaint_stages SET outcome = 'upheld', ombudsman_referred_on = received_on + 10,"
+        " ombudsman_decided_on = received_on + 50, ombudsman_decision = 'maladministration'"
+        " WHERE reference = $1 AND stage = 2",
+        references[3],
+    )
+    await pool.execute(
+        "UPDATE complaint_stages SET acknowledged_on = acknowledge_by + 1,"
+        " actions_overdue = actions_promised, working_days_to_respond = working_days_to_respond + 1"
+        " WHERE policy_id = $1 AND stage = 1 AND service_area = 'waste'",
+        policy_id,
+    )
+    await _assert_summaries_recompute(pool, policy_id)
+
+    # Deletes: a complaint's Stage 2 row (its Stage 1 no longer counts as escalated), and a whole complaint.
+    await pool.execute("DELETE FROM complaint_stages WHERE reference = $1 AND stage = 2", references[6])
+    await pool.execute("DELETE FROM complaint_stages WHERE reference = $1", references[9])
+    await _assert_summaries_recompute(pool, policy_id)
+
+    # The service's own write: a newer event's facts replace the row, an older one's change nothing.
+    facts = StageFacts(
+        number=2,
+        received_on=date(2025, 8, 20),
+        day_zero=date(2025, 8, 20),
+        acknowledge_by=date(2025, 8, 27),
+        acknowledged_on=date(2025, 8, 22),
+        original_respond_by=date(2025, 9, 17),
+        respond_by=date(2025, 9, 17),
+        respond_by_when_answered=date(2025, 9, 17),
+        responded_on=date(2025, 9, 10),
+        working_days_to_respond=15,
+        outcome=Outcome.UPHELD,
+        remedies=[RemedyFact(kind="financial_redress", amount_pence=25000)],
+        stage2_by_other_than_stage1=True,
+        actions_promised=2,
+        actions_done=1,
+        actions_overdue=1,
+    )
+    for seq in (5, 3):
+        await upsert_stage_facts(pool, reference=references[12], seq=seq, facts=facts)
+    await upsert_stage_facts(pool, reference=references[10], seq=4, facts=facts)  # a new Stage 2 row
+    await _assert_summaries_recompute(pool, policy_id)
+    await _assert_reports_match_rows(pool, policy_id, monkeypatch)
+
+    # Lost summaries (a restore, rows loaded with the triggers off) come back whole from the rebuild.
+    expected = await _summaries(pool, policy_id)
+    for table in SUMMARY_TABLES:
+        await pool.execute(f"DELETE FROM {table} WHERE policy_id = $1", policy_id)
+    await rebuild_report_summary(pool)
+    assert await _summaries(pool, policy_id) == expected
+
+    # Every stage row gone: nothing of the council is left in the summaries.
+    await pool.execute("DELETE FROM complaint_stages WHERE policy_id = $1", policy_id)
+    assert all(rows == [] for rows in (await _summaries(pool, policy_id)).values())
