@@ -255,6 +255,22 @@ CREATE TRIGGER complaint_stages_summary_update AFTER UPDATE ON complaint_stages
 CREATE TRIGGER complaint_stages_summary_delete AFTER DELETE ON complaint_stages
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION report_summary_follow();
 
+-- TRUNCATE (also by TRUNCATE complaints CASCADE) removes every stage row without row events: so every summary.
+CREATE FUNCTION report_summary_clear() RETURNS trigger
+LANGUAGE plpgsql AS $fn$
+BEGIN
+    DELETE FROM report_stage_months;
+    DELETE FROM report_days_months;
+    DELETE FROM report_extension_months;
+    DELETE FROM report_remedy_months;
+    DELETE FROM report_case_months;
+    RETURN NULL;
+END
+$fn$;
+
+CREATE TRIGGER complaint_stages_summary_truncate AFTER TRUNCATE ON complaint_stages
+    FOR EACH STATEMENT EXECUTE FUNCTION report_summary_clear();
+
 -- Recompute every summary from complaint_stages (after a bulk load with triggers off, or to check them).
 CREATE FUNCTION report_summary_rebuild() RETURNS void
 LANGUAGE plpgsql AS $fn$
