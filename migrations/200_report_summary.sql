@@ -14,6 +14,9 @@
 -- A group whose counters all return to zero is deleted, so a breakdown never lists a service area or
 -- month without complaints (the per-row queries would not).
 
+-- The days of a period before its first whole month and after its last are read from the stage rows.
+CREATE INDEX complaint_stages_received_on_idx ON complaint_stages (received_on);
+
 -- Per (council, month, stage, service area, outcome, exclusion): the per-stage figures.
 CREATE TABLE report_stage_months (
     policy_id                          text NOT NULL,

@@ -1,8 +1,10 @@
 """Report figures, computed in SQL over the read model's facts per stage (complaint_stages, migration 130).
 
-One scan of the period's stage rows gives every per-stage figure, whole and by service area, month and
-outcome (GROUPING SETS); one more over the period's Stage 1 rows gives the complaint-wide figures (escalation,
-promised actions, the ombudsman). Python only shapes the rows into the report.
+The whole months of a period are read from monthly summaries kept with the stage rows (migration 200), the
+days before and after them from the stage rows (store/report_sources.py): a year is a few thousand rows
+whatever the volume. One aggregation of those gives every per-stage figure, whole and by service area, month
+and outcome (GROUPING SETS); one more the complaint-wide figures (escalation, promised actions, the
+ombudsman). Python only shapes the rows into the report.
 
 Definitions (as the Regulator of Social Housing's CH01/CH02 and the Complaint Handling Code use them):
 - a complaint counts in a period by its stage's date of receipt (a Stage 2 by the date it was asked for);
@@ -21,11 +23,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import asyncpg
 
+from store import report_sources as sources
 from store.complaints import Executor
 
 # Memory for one report's aggregation: enough for PostgreSQL to hash the grouping sets (a handful of groups)
@@ -45,54 +48,7 @@ async def reading(db: Executor) -> AsyncIterator[Executor]:
         yield connection
 
 
-def _where(table: str = "", date_column: str = "received_on") -> str:
-    """The period and the optional council and service area ($1 to $4), on `table`'s columns."""
-    prefix = f"{table}." if table else ""
-    return (
-        f"{prefix}{date_column} BETWEEN $1 AND $2 AND ($3::text IS NULL OR {prefix}policy_id = $3)"
-        f" AND ($4::text IS NULL OR {prefix}service_area = $4)"
-    )
-
-
-_FILTER = _where()
-# On the monthly summaries (migration 200): a month is in a period of whole months when its first day is.
-_MONTHS = _where(date_column="month")
-
-
-def whole_months(start: date, end: date) -> bool:
-    """Whether the period is whole months (1st of a month to the last day of one), which the monthly
-    summaries answer; any other period is counted from the stage rows themselves."""
-    return start.day == 1 and (end + timedelta(days=1)).day == 1 and start <= end
-
-
 _STAGE_FIGURES = f"""
-SELECT stage, service_area, month, outcome,
-    GROUPING(service_area) = 0 AS by_area, GROUPING(month) = 0 AS by_month,
-    GROUPING(outcome) = 0 AS by_outcome,
-    count(*) AS received,
-    count(*) FILTER (WHERE ended = 'declined') AS declined,
-    count(*) FILTER (WHERE ended = 'withdrawn') AS withdrawn,
-    count(acknowledged_on) AS acknowledged,
-    count(*) FILTER (WHERE acknowledged_on <= acknowledge_by) AS acknowledged_on_time,
-    count(responded_on) AS responded,
-    count(*) FILTER (WHERE responded_on <= respond_by_when_answered) AS responded_on_time,
-    count(*) FILTER (WHERE responded_on <= original_respond_by) AS responded_within_original_deadline,
-    round(100.0 * count(*) FILTER (WHERE responded_on <= respond_by_when_answered)
-          / nullif(count(responded_on), 0), 1)::float8 AS responded_on_time_percent,
-    count(*) FILTER (WHERE extensions > 0) AS extended,
-    coalesce(sum(remedy_count), 0)::int8 AS remedies,
-    coalesce(sum(compensation_pence), 0)::int8 AS compensation_pence,
-    round(1000.0 * count(*) / $5::int, 2)::float8 AS per_1000_homes
-FROM (
-    SELECT *, to_char(received_on, 'YYYY-MM') AS month FROM complaint_stages WHERE {_FILTER}
-) AS period
-GROUP BY GROUPING SETS ((stage), (stage, service_area), (stage, month), (stage, outcome))
-ORDER BY stage, service_area NULLS FIRST, month NULLS FIRST, outcome NULLS FIRST
-"""
-
-# The same figures from the monthly summary: sums of its counters (cast back to bigint: sum() of bigint is
-# numeric), the percentage and the rate per 1,000 homes computed from the sums exactly as above.
-_STAGE_FIGURES_FROM_MONTHS = f"""
 SELECT stage, service_area, month, outcome,
     GROUPING(service_area) = 0 AS by_area, GROUPING(month) = 0 AS by_month,
     GROUPING(outcome) = 0 AS by_outcome,
@@ -109,36 +65,19 @@ SELECT stage, service_area, month, outcome,
     sum(extended)::int8 AS extended,
     coalesce(sum(remedies), 0)::int8 AS remedies,
     coalesce(sum(compensation_pence), 0)::int8 AS compensation_pence,
-    round(1000.0 * sum(received)::int8 / $5::int, 2)::float8 AS per_1000_homes
-FROM (
-    SELECT stage, service_area, to_char(month, 'YYYY-MM') AS month, outcome, received, declined, withdrawn,
-        acknowledged, acknowledged_on_time, responded, responded_on_time, responded_within_original_deadline,
-        extended, remedies, compensation_pence
-    FROM report_stage_months WHERE {_MONTHS}
-) AS period
+    round(1000.0 * sum(received)::int8 / $9::int, 2)::float8 AS per_1000_homes
+FROM {sources.STAGES} AS period
 GROUP BY GROUPING SETS ((stage), (stage, service_area), (stage, month), (stage, outcome))
 ORDER BY stage, service_area NULLS FIRST, month NULLS FIRST, outcome NULLS FIRST
 """
 
-
 # Working days to respond, median and 90th percentile per stage (as percentile_cont computes them: linear
-# between the two nearest ranks), from a histogram of the days: a hash aggregate and a few dozen rows, where
-# an ordered-set aggregate would sort every row of the period.
-_HISTOGRAM = f"""
-    SELECT stage, working_days_to_respond AS days, count(*) AS count FROM complaint_stages
-    WHERE working_days_to_respond IS NOT NULL AND {_FILTER}
-    GROUP BY 1, 2
-"""
-
-# The monthly summary keeps that histogram per month (report_days_months): the same counts, summed.
-_HISTOGRAM_FROM_MONTHS = f"""
-    SELECT stage, working_days AS days, sum(responses)::int8 AS count FROM report_days_months
-    WHERE {_MONTHS}
-    GROUP BY 1, 2
-"""
-
-_PERCENTILES_OF = """
-WITH histogram AS ({histogram}), ranks AS (
+# between the two nearest ranks), from a histogram of the days (kept per month in the summaries): a few dozen
+# rows, where an ordered-set aggregate would sort every response of the period.
+_PERCENTILES = f"""
+WITH histogram AS (
+    SELECT stage, days, sum(responses)::int8 AS count FROM {sources.DAYS} AS responses GROUP BY 1, 2
+), ranks AS (
     SELECT stage, days,
         sum(count) OVER (PARTITION BY stage ORDER BY days) - count AS first_rank,
         sum(count) OVER (PARTITION BY stage ORDER BY days) - 1 AS last_rank,
@@ -154,39 +93,9 @@ FROM wanted
 JOIN ranks low ON low.stage = wanted.stage AND floor(wanted.rank) BETWEEN low.first_rank AND low.last_rank
 JOIN ranks high ON high.stage = wanted.stage AND ceil(wanted.rank) BETWEEN high.first_rank AND high.last_rank
 """
-_PERCENTILES = _PERCENTILES_OF.format(histogram=_HISTOGRAM)
-_PERCENTILES_FROM_MONTHS = _PERCENTILES_OF.format(histogram=_HISTOGRAM_FROM_MONTHS)
 
-# Complaint-wide figures over the period's Stage 1 rows; actions and the ombudsman from the complaint's latest
-# stage row (its Stage 2 row, when there is one).
+# Complaint-wide figures of the complaints whose Stage 1 was received in the period.
 _CASE_FIGURES = f"""
-SELECT decision, GROUPING(decision) = 0 AS by_decision,
-    count(*) FILTER (WHERE responded) AS responded,
-    count(*) FILTER (WHERE escalated) AS escalated,
-    round(100.0 * count(*) FILTER (WHERE escalated) / nullif(count(*) FILTER (WHERE responded), 0), 1)::float8
-        AS escalation_rate_percent,
-    coalesce(sum(actions_promised), 0)::int8 AS actions_promised,
-    coalesce(sum(actions_done), 0)::int8 AS actions_done,
-    coalesce(sum(actions_overdue), 0)::int8 AS actions_overdue,
-    count(referred_on) AS referrals,
-    count(decided_on) AS decisions
-FROM (
-    SELECT s1.responded_on IS NOT NULL AS responded, s2.reference IS NOT NULL AS escalated,
-        coalesce(s2.actions_promised, s1.actions_promised) AS actions_promised,
-        coalesce(s2.actions_done, s1.actions_done) AS actions_done,
-        coalesce(s2.actions_overdue, s1.actions_overdue) AS actions_overdue,
-        coalesce(s2.ombudsman_referred_on, s1.ombudsman_referred_on) AS referred_on,
-        coalesce(s2.ombudsman_decided_on, s1.ombudsman_decided_on) AS decided_on,
-        coalesce(s2.ombudsman_decision, s1.ombudsman_decision) AS decision
-    FROM complaint_stages s1
-    LEFT JOIN complaint_stages s2 ON s2.reference = s1.reference AND s2.stage = 2
-    WHERE s1.stage = 1 AND {_where("s1")}
-) AS complaints
-GROUP BY GROUPING SETS ((), (decision))
-"""
-
-# The same from the monthly summary, where each complaint was counted in its Stage 1 row's group.
-_CASE_FIGURES_FROM_MONTHS = f"""
 SELECT decision, GROUPING(decision) = 0 AS by_decision,
     coalesce(sum(responded), 0)::int8 AS responded,
     coalesce(sum(escalated), 0)::int8 AS escalated,
@@ -197,9 +106,19 @@ SELECT decision, GROUPING(decision) = 0 AS by_decision,
     coalesce(sum(actions_overdue), 0)::int8 AS actions_overdue,
     coalesce(sum(referrals), 0)::int8 AS referrals,
     coalesce(sum(decisions), 0)::int8 AS decisions
-FROM report_case_months WHERE {_MONTHS}
+FROM {sources.CASES} AS complaints
 GROUP BY GROUPING SETS ((), (decision))
 """
+
+# How a period is split between the summaries and the stage rows ($1, $2 and $5 to $8): a test counts a
+# period from the rows alone with this swapped for `sources.rows_only`.
+period_parts = sources.period_parts
+
+
+def _args(start: date, end: date, policy_id: str | None, service_area: str | None) -> tuple[Any, ...]:
+    first_month, last_month, *days = period_parts(start, end)
+    return (first_month, last_month, policy_id, service_area, *days)
+
 
 STAGE_MEASURES = [
     "received",
@@ -245,14 +164,11 @@ async def performance(
     homes: int | None = None,
 ) -> dict[str, Any]:
     """The performance report for complaints received from `start` to `end` (local dates, inclusive)."""
-    args = (start, end, policy_id, service_area)
-    monthly = whole_months(start, end)
+    args = _args(start, end, policy_id, service_area)
     async with reading(db) as snapshot:
-        stage_query = _STAGE_FIGURES_FROM_MONTHS if monthly else _STAGE_FIGURES
-        stage_rows = [dict(row) for row in await snapshot.fetch(stage_query, *args, homes)]
-        case_query = _CASE_FIGURES_FROM_MONTHS if monthly else _CASE_FIGURES
-        case_rows = [dict(row) for row in await snapshot.fetch(case_query, *args)]
-        percentile_rows = await snapshot.fetch(_PERCENTILES_FROM_MONTHS if monthly else _PERCENTILES, *args)
+        stage_rows = [dict(row) for row in await snapshot.fetch(_STAGE_FIGURES, *args, homes)]
+        case_rows = [dict(row) for row in await snapshot.fetch(_CASE_FIGURES, *args)]
+        percentile_rows = await snapshot.fetch(_PERCENTILES, *args)
     percentiles = {(row["stage"], float(row["fraction"])): row["days"] for row in percentile_rows}
     totals = [row for row in stage_rows if not (row["by_area"] or row["by_month"] or row["by_outcome"])]
     report: dict[str, Any] = {
@@ -344,33 +260,16 @@ def rows_for_csv(report: dict[str, Any]) -> list[tuple[str, str, str, str, Any]]
 
 
 _REMEDIES_BY_KIND = f"""
-SELECT remedy ->> 'kind' AS kind, count(*) AS count,
-    coalesce(sum((remedy ->> 'amount_pence')::int8), 0)::int8 AS compensation_pence
-FROM complaint_stages, jsonb_array_elements(remedies) AS remedy
-WHERE remedy_count > 0 AND {_FILTER}
+SELECT kind, sum(remedies)::int8 AS count, coalesce(sum(compensation_pence), 0)::int8 AS compensation_pence
+FROM {sources.REMEDIES} AS remedies
 GROUP BY 1 ORDER BY 2 DESC, 1
 """
 
 _UPHELD_BY_AREA = f"""
-SELECT service_area, count(*) FILTER (WHERE outcome IN ('upheld', 'partially_upheld')) AS upheld,
-    count(outcome) AS decided
-FROM complaint_stages WHERE {_FILTER}
-GROUP BY service_area HAVING count(*) FILTER (WHERE outcome IN ('upheld', 'partially_upheld')) > 0
-ORDER BY 2 DESC, 1
-"""
-
-
-_REMEDIES_BY_KIND_FROM_MONTHS = f"""
-SELECT kind, sum(remedies)::int8 AS count, coalesce(sum(compensation_pence), 0)::int8 AS compensation_pence
-FROM report_remedy_months WHERE {_MONTHS}
-GROUP BY 1 ORDER BY 2 DESC, 1
-"""
-
-_UPHELD_BY_AREA_FROM_MONTHS = f"""
 SELECT service_area,
     coalesce(sum(received) FILTER (WHERE outcome IN ('upheld', 'partially_upheld')), 0)::int8 AS upheld,
     coalesce(sum(received) FILTER (WHERE outcome IS NOT NULL), 0)::int8 AS decided
-FROM report_stage_months WHERE {_MONTHS}
+FROM {sources.STAGES} AS period
 GROUP BY service_area HAVING sum(received) FILTER (WHERE outcome IN ('upheld', 'partially_upheld')) > 0
 ORDER BY 2 DESC, 1
 """
@@ -380,54 +279,31 @@ async def remedies_and_learning(
     db: Executor, *, start: date, end: date, policy_id: str | None = None
 ) -> dict[str, list[dict[str, Any]]]:
     """For the annual report: remedies by kind, and where complaints were upheld (the year's learning)."""
-    args = (start, end, policy_id, None)
-    monthly = whole_months(start, end)
-    remedies = _REMEDIES_BY_KIND_FROM_MONTHS if monthly else _REMEDIES_BY_KIND
-    upheld = _UPHELD_BY_AREA_FROM_MONTHS if monthly else _UPHELD_BY_AREA
+    args = _args(start, end, policy_id, None)
     return {
-        "remedies_by_kind": [dict(row) for row in await db.fetch(remedies, *args)],
-        "upheld_by_service_area": [dict(row) for row in await db.fetch(upheld, *args)],
+        "remedies_by_kind": [dict(row) for row in await db.fetch(_REMEDIES_BY_KIND, *args)],
+        "upheld_by_service_area": [dict(row) for row in await db.fetch(_UPHELD_BY_AREA, *args)],
     }
 
 
+# Extensions against the policy's limits per stage ($9 for Stage 1, $10 beyond), from the histogram of working
+# days of extension; the rest from the per-stage counters.
 _EXTENSIONS = f"""
-SELECT stage,
-    count(*) FILTER (WHERE extensions > 0) AS extended,
-    count(*) FILTER (WHERE extension_working_days > CASE stage WHEN 1 THEN $5::int ELSE $6::int END)
-        AS beyond_limit,
-    count(*) FILTER (WHERE extension_working_days > CASE stage WHEN 1 THEN $5::int ELSE $6::int END
-                     AND extended_with_agreement) AS beyond_limit_agreed,
-    count(responded_on) FILTER (WHERE stage >= 2) AS answered,
-    count(*) FILTER (WHERE independent_reviewer) AS answered_by_someone_else
-FROM complaint_stages WHERE {_FILTER}
-GROUP BY stage
-"""
-
-_EXCLUSIONS = f"""
-SELECT exclusion, count(*) AS declined FROM complaint_stages
-WHERE ended = 'declined' AND {_FILTER}
-GROUP BY exclusion ORDER BY 2 DESC, 1
-"""
-
-
-# From the monthly summaries: the extension histogram (every stage row, by working days of extension and
-# agreement) compared with the limits; the rest from the per-stage counters.
-_EXTENSIONS_FROM_MONTHS = f"""
 WITH stages AS (
     SELECT stage, sum(extended)::int8 AS extended,
         coalesce(sum(responded) FILTER (WHERE stage >= 2), 0)::int8 AS answered,
         sum(independent)::int8 AS answered_by_someone_else
-    FROM report_stage_months WHERE {_MONTHS}
+    FROM {sources.STAGES} AS period
     GROUP BY stage
 ), extensions AS (
     SELECT stage,
         coalesce(sum(complaints) FILTER (
-            WHERE extension_working_days > CASE stage WHEN 1 THEN $5::int ELSE $6::int END), 0)::int8
+            WHERE extension_working_days > CASE stage WHEN 1 THEN $9::int ELSE $10::int END), 0)::int8
             AS beyond_limit,
         coalesce(sum(complaints) FILTER (
-            WHERE extension_working_days > CASE stage WHEN 1 THEN $5::int ELSE $6::int END
+            WHERE extension_working_days > CASE stage WHEN 1 THEN $9::int ELSE $10::int END
             AND extended_with_agreement), 0)::int8 AS beyond_limit_agreed
-    FROM report_extension_months WHERE {_MONTHS}
+    FROM {sources.EXTENSIONS} AS period
     GROUP BY stage
 )
 SELECT stages.stage, extended, coalesce(beyond_limit, 0)::int8 AS beyond_limit,
@@ -435,9 +311,8 @@ SELECT stages.stage, extended, coalesce(beyond_limit, 0)::int8 AS beyond_limit,
 FROM stages LEFT JOIN extensions USING (stage)
 """
 
-_EXCLUSIONS_FROM_MONTHS = f"""
-SELECT exclusion, sum(declined)::int8 AS declined FROM report_stage_months
-WHERE {_MONTHS}
+_EXCLUSIONS = f"""
+SELECT exclusion, sum(declined)::int8 AS declined FROM {sources.STAGES} AS period
 GROUP BY exclusion HAVING sum(declined) > 0 ORDER BY 2 DESC, 1
 """
 
@@ -447,11 +322,8 @@ async def code_evidence(
 ) -> dict[str, Any]:
     """For the self-assessment: extensions against the policy's limits (per stage), Stage 2 answered by
     someone other than Stage 1's responder, and complaints declined by exclusion."""
-    args = (start, end, policy_id, None)
-    monthly = whole_months(start, end)
-    extensions = _EXTENSIONS_FROM_MONTHS if monthly else _EXTENSIONS
-    exclusions = _EXCLUSIONS_FROM_MONTHS if monthly else _EXCLUSIONS
-    stages = {row["stage"]: dict(row) for row in await db.fetch(extensions, *args, *extension_limits)}
+    args = _args(start, end, policy_id, None)
+    stages = {row["stage"]: dict(row) for row in await db.fetch(_EXTENSIONS, *args, *extension_limits)}
     empty = {
         "extended": 0,
         "beyond_limit": 0,
@@ -463,6 +335,6 @@ async def code_evidence(
         "stage1": stages.get(1, empty),
         "stage2": stages.get(2, empty),
         "declined_by_exclusion": {
-            row["exclusion"]: row["declined"] for row in await db.fetch(exclusions, *args)
+            row["exclusion"]: row["declined"] for row in await db.fetch(_EXCLUSIONS, *args)
         },
     }

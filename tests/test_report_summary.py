@@ -15,6 +15,7 @@ import pytest
 from domain.models import Outcome, RemedyFact, StageFacts
 from store import reports
 from store.complaints import Executor, upsert_stage_facts
+from store.report_sources import rows_only
 from store.report_summary import SUMMARY_TABLES, rebuild_report_summary
 
 AREAS = ("housing", "parking", "waste")
@@ -126,27 +127,28 @@ async def _assert_summaries_recompute(pool: asyncpg.Pool, policy_id: str) -> Non
 async def _assert_reports_match_rows(
     pool: asyncpg.Pool, policy_id: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Every report figure over whole months, from the summaries, equals the same figure counted from the
-    stage rows (the queries used for any other period)."""
+    """Every report figure, its whole months read from the summaries, equals the same figure counted from
+    the stage rows alone: over whole months, and over periods that start or end inside a month."""
+    periods = [(START, END), (date(2025, 6, 1), date(2025, 6, 30)), (date(2025, 4, 10), date(2025, 8, 20))]
 
     async def figures() -> list[Any]:
-        return [
-            await reports.performance(pool, start=START, end=END, policy_id=policy_id, homes=5000),
-            await reports.performance(
-                pool, start=START, end=END, policy_id=policy_id, service_area="parking"
-            ),
-            await reports.performance(
-                pool, start=date(2025, 6, 1), end=date(2025, 6, 30), policy_id=policy_id
-            ),
-            await reports.remedies_and_learning(pool, start=START, end=END, policy_id=policy_id),
-            await reports.code_evidence(
-                pool, start=START, end=END, policy_id=policy_id, extension_limits=(10, 20)
-            ),
-        ]
+        found: list[Any] = []
+        for start, end in periods:
+            found += [
+                await reports.performance(pool, start=start, end=end, policy_id=policy_id, homes=5000),
+                await reports.performance(
+                    pool, start=start, end=end, policy_id=policy_id, service_area="parking"
+                ),
+                await reports.remedies_and_learning(pool, start=start, end=end, policy_id=policy_id),
+                await reports.code_evidence(
+                    pool, start=start, end=end, policy_id=policy_id, extension_limits=(10, 20)
+                ),
+            ]
+        return found
 
     from_summaries = await figures()
     with monkeypatch.context() as patch:
-        patch.setattr(reports, "whole_months", lambda start, end: False)
+        patch.setattr(reports, "period_parts", rows_only)
         from_rows = await figures()
     assert from_summaries == from_rows
     report = from_summaries[0]
