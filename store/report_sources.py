@@ -54,9 +54,12 @@ def rows_only(start: date, end: date) -> tuple[date, date, date, date, date, dat
     return (*_NONE, start, end, *_NONE)
 
 
-def _flag(condition: str) -> str:
-    return f"CASE WHEN {condition} THEN 1 ELSE 0 END"
+def _count(condition: str) -> str:
+    return f"count(*) FILTER (WHERE {condition})"
 
+
+# The stage rows' part of each source is grouped like the summaries before it joins them, so a report's own
+# aggregation (four grouping sets) runs over a few hundred rows, not over every row of the days it reads.
 
 # Per stage, service area, month ('YYYY-MM'), outcome and exclusion.
 STAGES = f"""(
@@ -65,20 +68,23 @@ STAGES = f"""(
         responded_within_original_deadline, extended, remedies, compensation_pence, independent
     FROM report_stage_months WHERE {MONTHS}
     UNION ALL
-    SELECT stage, service_area, to_char(received_on, 'YYYY-MM'), outcome, exclusion, 1,
-        {_flag("ended = 'declined'")}, {_flag("ended = 'withdrawn'")}, {_flag("acknowledged_on IS NOT NULL")},
-        {_flag("acknowledged_on <= acknowledge_by")}, {_flag("responded_on IS NOT NULL")},
-        {_flag("responded_on <= respond_by_when_answered")}, {_flag("responded_on <= original_respond_by")},
-        {_flag("extensions > 0")}, remedy_count, compensation_pence, {_flag("independent_reviewer")}
+    SELECT stage, service_area, to_char(date_trunc('month', received_on), 'YYYY-MM'), outcome, exclusion,
+        count(*), {_count("ended = 'declined'")}, {_count("ended = 'withdrawn'")},
+        count(acknowledged_on), {_count("acknowledged_on <= acknowledge_by")}, count(responded_on),
+        {_count("responded_on <= respond_by_when_answered")}, {_count("responded_on <= original_respond_by")},
+        {_count("extensions > 0")}, sum(remedy_count)::int8, sum(compensation_pence)::int8,
+        {_count("independent_reviewer")}
     FROM complaint_stages WHERE {ROWS}
+    GROUP BY stage, service_area, date_trunc('month', received_on), outcome, exclusion
 )"""
 
 # Responses per stage and working days to respond.
 DAYS = f"""(
     SELECT stage, working_days AS days, responses FROM report_days_months WHERE {MONTHS}
     UNION ALL
-    SELECT stage, working_days_to_respond, 1 FROM complaint_stages
+    SELECT stage, working_days_to_respond, count(*) FROM complaint_stages
     WHERE working_days_to_respond IS NOT NULL AND {ROWS}
+    GROUP BY 1, 2
 )"""
 
 # Stage rows per stage, working days of extension and agreement.
@@ -86,15 +92,18 @@ EXTENSIONS = f"""(
     SELECT stage, extension_working_days, extended_with_agreement, complaints
     FROM report_extension_months WHERE {MONTHS}
     UNION ALL
-    SELECT stage, extension_working_days, extended_with_agreement, 1 FROM complaint_stages WHERE {ROWS}
+    SELECT stage, extension_working_days, extended_with_agreement, count(*) FROM complaint_stages
+    WHERE {ROWS}
+    GROUP BY 1, 2, 3
 )"""
 
 # Remedies by kind.
 REMEDIES = f"""(
     SELECT kind, remedies, compensation_pence FROM report_remedy_months WHERE {MONTHS}
     UNION ALL
-    SELECT remedy ->> 'kind', 1, coalesce((remedy ->> 'amount_pence')::int8, 0)
+    SELECT remedy ->> 'kind', count(*), coalesce(sum((remedy ->> 'amount_pence')::int8), 0)::int8
     FROM complaint_stages, jsonb_array_elements(remedies) AS remedy WHERE remedy_count > 0 AND {ROWS}
+    GROUP BY 1
 )"""
 
 # Complaint-wide figures, by the complaint's Stage 1 row; actions and the ombudsman from its latest stage
@@ -104,12 +113,14 @@ CASES = f"""(
         referrals, decisions
     FROM report_case_months WHERE {MONTHS}
     UNION ALL
-    SELECT coalesce(s2.ombudsman_decision, s1.ombudsman_decision), 1, {_flag("s1.responded_on IS NOT NULL")},
-        {_flag("s2.reference IS NOT NULL")}, coalesce(s2.actions_promised, s1.actions_promised),
-        coalesce(s2.actions_done, s1.actions_done), coalesce(s2.actions_overdue, s1.actions_overdue),
-        {_flag("coalesce(s2.ombudsman_referred_on, s1.ombudsman_referred_on) IS NOT NULL")},
-        {_flag("coalesce(s2.ombudsman_decided_on, s1.ombudsman_decided_on) IS NOT NULL")}
+    SELECT coalesce(s2.ombudsman_decision, s1.ombudsman_decision), count(*), count(s1.responded_on),
+        count(s2.reference), sum(coalesce(s2.actions_promised, s1.actions_promised))::int8,
+        sum(coalesce(s2.actions_done, s1.actions_done))::int8,
+        sum(coalesce(s2.actions_overdue, s1.actions_overdue))::int8,
+        count(coalesce(s2.ombudsman_referred_on, s1.ombudsman_referred_on)),
+        count(coalesce(s2.ombudsman_decided_on, s1.ombudsman_decided_on))
     FROM complaint_stages s1
     LEFT JOIN complaint_stages s2 ON s2.reference = s1.reference AND s2.stage = 2
     WHERE s1.stage = 1 AND {_rows("s1.")}
+    GROUP BY 1
 )"""
