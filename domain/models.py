@@ -142,7 +142,11 @@ class Representative(BaseModel):
     email: EmailStr | None = None
     phone: str | None = Field(default=None, max_length=40)
     consent_recorded: bool = Field(description="The complainant's consent for this person to act is on file.")
-    consent_kind: str = Field(default="written", description="written or verbal, as the policy needs")
+    consent_kind: str = Field(
+        default="written", description="written, verbal or declared (on the public form), as the policy needs"
+    )
+    # Optional, with a default: histories recorded before it deserialise unchanged.
+    consent_recorded_on: date | None = Field(default=None, description="The day the consent was put on file.")
     kind: str = Field(
         default="other",
         max_length=40,

@@ -205,11 +205,12 @@ class Complainants(_Strict):
     representative_kinds: tuple[str, ...] = REPRESENTATIVE_KINDS
 
     def consent_accepted(self, kind: str) -> bool:
-        """Is consent of this kind (written, verbal) enough under the policy?"""
+        """Is consent of this kind (written, verbal, declared) enough under the policy?"""
         if self.representative_consent is ConsentNeeded.NONE:
             return True
         if self.representative_consent is ConsentNeeded.VERBAL:
-            return kind in ("verbal", "written")
+            # A representative's declaration on the public form is, like verbal consent, not a document.
+            return kind in ("verbal", "declared", "written")
         return kind == "written"
 
 

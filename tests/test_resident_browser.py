@@ -129,11 +129,11 @@ async def make_complaint(page: Page, name: str, email: str) -> tuple[str, str]:
     assert (await page.title()).startswith("Error: ")
     summary = page.locator(".govuk-error-summary")
     assert "There is a problem" in await summary.inner_text()
-    assert await summary.get_by_role("link", name="Enter your full name").get_attribute("href") == "#name"
+    assert await summary.get_by_role("link", name="Enter the full name").get_attribute("href") == "#name"
 
     await page.get_by_label("Which council is your complaint about?").select_option("bexley")
-    await page.get_by_label("Your full name").fill(name)
-    await page.get_by_label("Your e-mail address").fill(email)
+    await page.get_by_label("Full name", exact=True).fill(name)
+    await page.get_by_label("E-mail address", exact=True).fill(email)
     await page.get_by_label("Which service is it about?").select_option("housing-repairs")
     await page.get_by_label("What went wrong?").fill(
         "Damp in the bedroom reported three times and not fixed."

@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 from starlette.datastructures import UploadFile
 
 from api.attachments import store_upload
@@ -31,7 +31,18 @@ from api.updates import run_action
 from core.services import Services
 from domain import commands as cmd
 from domain.inputs import CleanInput
-from domain.models import FINAL_STATUSES, Actor, Adjustments, Channel, Complainant, Intake, Role, Status
+from domain.intake_rules import check_representative, with_declared_consent
+from domain.models import (
+    FINAL_STATUSES,
+    Actor,
+    Adjustments,
+    Channel,
+    Complainant,
+    Intake,
+    Representative,
+    Role,
+    Status,
+)
 from domain.policy import Policy
 from notifications.render import format_date
 from store.attachments import AttachmentInfo
@@ -42,6 +53,52 @@ from store.resident_access import Kind, ResidentAccessRepository, TokenRecord
 RESIDENT_ROLE = Role.RESIDENT.value
 
 # ----------------------------------------------------------------------------------------------- models
+
+
+class PublicRepresentative(CleanInput):
+    """Someone making the complaint for the complainant (a relative, a friend, an advocate...). They must
+    declare that they have the complainant's consent; where the council needs it in writing, it asks for
+    it, and until staff record it the council writes to the complainant, not to the representative."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=200, description="The representative's name.")
+    email: EmailStr | None = Field(default=None, description="The representative's e-mail (or a phone).")
+    phone: str | None = Field(default=None, max_length=40)
+    kind: str = Field(
+        min_length=1,
+        max_length=40,
+        description="One of the council's representative kinds (GET /api/policies/{id}: family, friend...)",
+    )
+    relationship: str = Field(default="", max_length=200, description="For example: her son, my neighbour.")
+    consent_declared: bool = Field(
+        description="Must be true: I have the complainant's consent to act for them."
+    )
+
+    @field_validator("consent_declared")
+    @classmethod
+    def _declared(cls, value: bool) -> bool:
+        if not value:
+            raise ValueError("the representative must declare that they have the complainant's consent")
+        return value
+
+    @model_validator(mode="after")
+    def _reachable(self) -> PublicRepresentative:
+        if not (self.email or self.phone):
+            raise ValueError("an e-mail address or a phone number for the representative is needed")
+        return self
+
+    def as_representative(self) -> Representative:
+        """Consent not yet on file: `intake_rules.with_declared_consent` decides what the declaration puts
+        there under the council's policy."""
+        return Representative(
+            name=self.name,
+            relationship=self.relationship,
+            email=self.email,
+            phone=self.phone or None,
+            kind=self.kind,
+            consent_recorded=False,
+        )
 
 
 class PublicComplaintCreate(CleanInput):
@@ -73,6 +130,11 @@ class PublicComplaintCreate(CleanInput):
     adjustments: Adjustments | None = Field(
         default=None,
         description="Optional: what you need from us (large print, an interpreter, an advocate...)",
+    )
+    representative: PublicRepresentative | None = Field(
+        default=None,
+        description="Optional: who makes the complaint for the complainant (name, email and phone above are"
+        " the complainant's), where the council accepts representatives.",
     )
 
 
@@ -508,14 +570,17 @@ async def create(
     policy = services.policies.get(body.policy_id)
     if policy is None:
         raise ProblemError(422, "Invalid request", f"policy_id: unknown council {body.policy_id!r}")
+    received_at = datetime.now(UTC)
+    representative = representative_for(policy, body.representative, received_at)
     await _limiter(services).complaint_made(client_ip=client_ip, email=str(body.email))
     intake = Intake(
         policy_id=body.policy_id,
-        received_at=datetime.now(UTC),
+        received_at=received_at,
         channel=Channel.WEB,
         complainant=Complainant(
             name=body.name, email=body.email, phone=body.phone or None, adjustments=body.adjustments
         ),
+        representative=representative,
         service_area=body.service_area,
         summary=body.summary,
         desired_outcome=body.desired_outcome,
@@ -541,9 +606,32 @@ async def create(
         action="create",
         reference=reference,
         request_id=request_id,
-        after={"channel": "web", "policy_id": body.policy_id, "service_area": body.service_area},
+        after={
+            "channel": "web",
+            "policy_id": body.policy_id,
+            "service_area": body.service_area,
+            # Codes only: the representative's name and contact details stay on the case record.
+            "representative": None
+            if representative is None
+            else {"kind": representative.kind, "consent_recorded": representative.consent_recorded},
+        },
     )
     return created_answer(reference, token, expires_at)
+
+
+def representative_for(
+    policy: Policy, sent: PublicRepresentative | None, received_at: datetime
+) -> Representative | None:
+    """The representative named on the public form, with what their declaration puts on file; a policy
+    that refuses them (or their kind) is a 422 naming the field."""
+    if sent is None:
+        return None
+    declared_on = received_at.astimezone(ZoneInfo(policy.timezone)).date()
+    representative = with_declared_consent(policy, sent.as_representative(), declared_on)
+    problem = check_representative(policy, representative, consent_may_follow=True)
+    if problem:
+        raise ProblemError(422, "Invalid request", problem)
+    return representative
 
 
 def created_answer(reference: str, token: str, expires_at: datetime) -> PublicComplaintCreated:
