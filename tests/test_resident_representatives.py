@@ -13,7 +13,7 @@ import logging
 import random
 import re
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,6 +27,8 @@ from api.main import create_app
 from core.services import Services
 from core.temporal import workflow_id
 from domain import commands as cmd
+from domain.intake_rules import check_representative, with_declared_consent
+from domain.models import Representative
 from domain.policy import ConsentNeeded, Policy
 from tests.api_helpers import assert_problem, settings_for
 from tests.factories import OFFICER, running_worker
@@ -373,3 +375,33 @@ async def test_a_council_without_representatives_has_no_such_part_and_refuses_on
         ]
         alone = form_data(page.text, policy_id=NO_REPRESENTATIVES, on_behalf="no")
         assert (await client.post("/complaint/new", data=alone)).status_code == 200
+
+
+# ------------------------------------------------------------------------------------ the rule, alone
+
+
+def test_a_declaration_is_consent_on_file_unless_the_council_needs_it_in_writing(
+    policies: dict[str, Policy],
+) -> None:
+    """The same check as staff intake (`check_representative`), with consent allowed to follow."""
+    named = Representative(name="Ben Helper", email="ben@example.org", kind="family", consent_recorded=False)
+    day = date(2026, 11, 23)
+    written = with_declared_consent(policies["bexley"], named, day)
+    assert (written.consent_recorded, written.consent_kind, written.consent_recorded_on) == (
+        False,
+        "written",
+        None,
+    )
+    # Staff intake still needs consent on file; the public form lets it follow.
+    assert "consent must be recorded" in (check_representative(policies["bexley"], written) or "")
+    assert check_representative(policies["bexley"], written, consent_may_follow=True) is None
+    verbal = with_declared_consent(policies["scotland-model"], named, day)
+    assert (verbal.consent_recorded, verbal.consent_kind, verbal.consent_recorded_on) == (
+        True,
+        "declared",
+        day,
+    )
+    assert check_representative(policies["scotland-model"], verbal) is None
+    # A declared consent is not written consent, wherever it came from.
+    declared = written.model_copy(update={"consent_recorded": True, "consent_kind": "declared"})
+    assert "needs written consent" in (check_representative(policies["bexley"], declared) or "")

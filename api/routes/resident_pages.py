@@ -17,11 +17,12 @@ import hashlib
 import json
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, get_args
 
-from fastapi import APIRouter, Cookie, Form, Query, Request
+from fastapi import APIRouter, Cookie, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader, select_autoescape
 from pydantic import ValidationError
@@ -252,17 +253,34 @@ def set_session_cookie(response: Response, services: Services, secret: str) -> N
     )
 
 
-async def access_for(
-    services: Services, request: Request, reference: str, cookie: str | None
-) -> ResidentAccess | HTMLResponse:
+@dataclass(frozen=True)
+class SignedIn:
+    """A resident signed in to the complaint of the page's path (a live page session)."""
+
+    access: ResidentAccess
+    session: str  # the cookie's secret: the pages' form key is derived from it
+
+
+async def signed_in(
+    reference: str,
+    request: Request,
+    services: ServicesDep,
+    cookie: Annotated[str | None, Cookie(alias=COOKIE)] = None,
+) -> SignedIn | HTMLResponse:
+    """The complaint pages' dependency: the signed-in resident, or the page saying why not (not found,
+    signed out, expired, too many attempts), which the page answers with instead."""
     if not cookie:
         return not_found()
     try:
-        return await service.session_access(
+        access = await service.session_access(
             services, reference=reference, session=cookie, client_ip=client_ip(request)
         )
     except ProblemError as error:
         return refused_page(error)
+    return SignedIn(access=access, session=cookie)
+
+
+SignedInPage = Annotated[SignedIn | HTMLResponse, Depends(signed_in)]
 
 
 # ----------------------------------------------------------------------------------------------- start
@@ -496,16 +514,10 @@ async def create_once(
 
 
 @router.get("/complaint/{reference}/created", response_class=HTMLResponse)
-async def created(
-    reference: str,
-    request: Request,
-    services: ServicesDep,
-    cookie: Annotated[str | None, Cookie(alias=COOKIE)] = None,
-) -> Response:
+async def created(reference: str, page: SignedInPage) -> Response:
     """The confirmation again (without the access code, shown once)."""
-    access = await access_for(services, request, reference, cookie)
-    if isinstance(access, HTMLResponse):
-        return access
+    if isinstance(page, HTMLResponse):
+        return page
     return render("created.html", reference=reference, token=None)
 
 
@@ -724,38 +736,30 @@ def equality_questions() -> list[tuple[str, str, list[tuple[str, str]]]]:
 
 
 @router.get("/complaint/{reference}/equality", response_class=HTMLResponse)
-async def equality_page(
-    reference: str,
-    request: Request,
-    services: ServicesDep,
-    cookie: Annotated[str | None, Cookie(alias=COOKIE)] = None,
-) -> Response:
+async def equality_page(services: ServicesDep, page: SignedInPage) -> Response:
     """The optional equality monitoring questions."""
-    access = await access_for(services, request, reference, cookie)
-    if isinstance(access, HTMLResponse):
-        return access
-    given = await EqualityRepository(services.pool).answered(reference=access.record.reference)
+    if isinstance(page, HTMLResponse):
+        return page
+    reference = page.access.record.reference
+    given = await EqualityRepository(services.pool).answered(reference=reference)
     return render(
         "equality.html",
-        reference=access.record.reference,
+        reference=reference,
         questions=equality_questions(),
-        form_key=form_key(cookie or ""),
+        form_key=form_key(page.session),
         given=given,
     )
 
 
 @router.post("/complaint/{reference}/equality", response_class=HTMLResponse)
 async def send_equality(
-    reference: str,
-    request: Request,
-    services: ServicesDep,
-    cookie: Annotated[str | None, Cookie(alias=COOKIE)] = None,
+    reference: str, request: Request, services: ServicesDep, page: SignedInPage
 ) -> Response:
-    access = await access_for(services, request, reference, cookie)
-    if isinstance(access, HTMLResponse):
-        return access
+    if isinstance(page, HTMLResponse):
+        return page
+    access = page.access
     form = {key: str(value) for key, value in (await request.form()).items()}
-    if not same(form.get("form_key", ""), form_key(cookie or "")):
+    if not same(form.get("form_key", ""), form_key(page.session)):
         return see_other(f"/complaint/{reference}/equality")
     answers = {name: form[name] for name in EqualityAnswers.model_fields if form.get(name)}
     try:
@@ -769,7 +773,7 @@ async def send_equality(
             422,
             reference=access.record.reference,
             questions=equality_questions(),
-            form_key=form_key(cookie or ""),
+            form_key=form_key(page.session),
             form=form,
             errors=errors,
         )
@@ -785,13 +789,12 @@ async def send_evidence(
     request: Request,
     services: ServicesDep,
     request_id: RequestId,
-    cookie: Annotated[str | None, Cookie(alias=COOKIE)] = None,
+    page: SignedInPage,
 ) -> Response:
     """A file the resident sends as evidence (multipart form, field `file`)."""
-    access = await access_for(services, request, reference, cookie)
-    if isinstance(access, HTMLResponse):
-        return access
-    token = cookie or ""
+    if isinstance(page, HTMLResponse):
+        return page
+    access, token = page.access, page.session
     form = await request.form()
     if not same(str(form.get("form_key", "")), form_key(token)):
         return see_other(f"/complaint/{reference}")
@@ -816,16 +819,13 @@ async def send_evidence(
 
 @router.get("/complaint/{reference}", response_class=HTMLResponse)
 async def complaint_page(
-    reference: str,
-    request: Request,
     services: ServicesDep,
+    page: SignedInPage,
     done: Annotated[str | None, Query(max_length=20)] = None,
-    cookie: Annotated[str | None, Cookie(alias=COOKIE)] = None,
 ) -> Response:
-    access = await access_for(services, request, reference, cookie)
-    if isinstance(access, HTMLResponse):
-        return access
-    return await status_page(services, access, cookie or "", done=DONE.get(done or ""))
+    if isinstance(page, HTMLResponse):
+        return page
+    return await status_page(services, page.access, page.session, done=DONE.get(done or ""))
 
 
 ACTIONS: dict[str, tuple[str, str]] = {
@@ -844,14 +844,13 @@ async def complaint_action(
     request: Request,
     services: ServicesDep,
     request_id: RequestId,
-    cookie: Annotated[str | None, Cookie(alias=COOKIE)] = None,
+    page: SignedInPage,
 ) -> Response:
+    if isinstance(page, HTMLResponse):
+        return page
     if action not in ACTIONS:
         return not_found("Page not found", "There is no such page.")
-    access = await access_for(services, request, reference, cookie)
-    if isinstance(access, HTMLResponse):
-        return access
-    token = cookie or ""
+    access, token = page.access, page.session
     form = {key: str(value) for key, value in (await request.form()).items()}
     if not same(form.get("form_key", ""), form_key(token)):
         # A form from somewhere else (or a page from before a new code): show the page again, fresh.
