@@ -214,6 +214,42 @@ async def test_make_track_and_ask_for_a_review(site: Site) -> None:
     await resident.close()
 
 
+async def test_a_complaint_for_someone_else_without_javascript(site: Site) -> None:
+    """The representative's part is plain HTML: with JavaScript off it is simply shown, and works."""
+    context = await site.context()
+    page = await context.new_page()
+    await page.goto("/complaint/new?policy_id=barking-dagenham")
+    await page.get_by_label("Someone else: I am making it for them").check()
+    await page.get_by_label("Your name", exact=True).fill("Ben Helper")
+    await page.get_by_label("Your e-mail address", exact=True).fill(new_email())
+    kinds = page.get_by_role("group", name="Which best describes you?").get_by_role("radio")
+    # Barking and Dagenham's own list: councillors and MPs have their own enquiry route there.
+    assert await kinds.count() == 6
+    await page.get_by_label("A family member").check()
+    await page.get_by_label("Your relationship to them (optional)").fill("Her son")
+    await page.get_by_role("button", name="Send complaint").click()
+    # The declaration was not ticked: the form comes back saying so, with what was typed kept.
+    summary = page.locator(".govuk-error-summary")
+    assert await summary.get_by_role("link").all_inner_texts() == [
+        "Confirm that you have their consent to act for them",
+        "Enter the full name",
+        "Enter an e-mail address in the correct format, like name@example.com",
+        "Tell us what went wrong",
+    ]
+    assert await page.get_by_label("Your name", exact=True).input_value() == "Ben Helper"
+    await page.get_by_label("I have their consent to make this complaint and act for them").check()
+    await page.get_by_label("Full name", exact=True).fill("Ada Resident")
+    await page.get_by_label("E-mail address", exact=True).fill(new_email())
+    await page.get_by_label("What went wrong?").fill("The lift has been broken for three weeks.")
+    await page.get_by_role("button", name="Send complaint").click()
+    assert await page.get_by_role("heading", name="Complaint sent").is_visible()
+    reference = (await page.locator("#reference").inner_text()).strip()
+    stored = await site.pool.fetchval("SELECT representative FROM complaints WHERE reference = $1", reference)
+    assert (stored["name"], stored["kind"], stored["relationship"]) == ("Ben Helper", "family", "Her son")
+    assert stored["consent_recorded"] is False  # written consent, which the council will ask for
+    await context.close()
+
+
 async def test_a_strangers_code_cannot_read_the_complaint(site: Site) -> None:
     owner = await site.context()
     reference, _ = await make_complaint(await owner.new_page(), "Ada Resident", new_email())
@@ -301,6 +337,13 @@ async def test_every_resident_page_passes_axe(site: Site) -> None:
     await page.goto("/complaint/new")
     await page.get_by_role("button", name="Send complaint").click()
     await assert_no_axe_violations(page, "complaint form with errors")
+    # Complaining for someone else, chosen and sent with that part empty.
+    await page.goto("/complaint/new?policy_id=bexley")
+    await page.get_by_label("Someone else: I am making it for them").check()
+    await assert_no_axe_violations(page, "complaint form for someone else")
+    await page.get_by_role("button", name="Send complaint").click()
+    assert await page.get_by_label("Your name", exact=True).is_visible()
+    await assert_no_axe_violations(page, "complaint form for someone else with errors")
     await page.goto("/complaint/new-link")
     await page.get_by_role("button", name="Send me a new link").click()
     await assert_no_axe_violations(page, "new link form with errors")
