@@ -121,6 +121,9 @@ async def test_where_written_consent_is_needed_the_representative_waits_for_it(
         made = await client.post("/api/public/complaints", json=complaint(email=email, representative=helper))
         assert made.status_code == 201, made.text
         reference = made.json()["reference"]
+        # Nothing opens the complaint for the representative: no access code in the answer.
+        assert made.json()["access_token"] is None and made.json()["access_token_expires_at"] is None
+        assert "needs the complainant's written consent" in made.json()["message"]
 
         row = await case_row(stack, reference)
         assert row["complainant"]["email"] == email
@@ -143,6 +146,19 @@ async def test_where_written_consent_is_needed_the_representative_waits_for_it(
         assert await link_recipients(stack, reference) == [email]  # the one sent when it was made
         assert await acknowledgement_recipient(stack, reference) == email
 
+        # Once the consent is on file the representative's address gets a link too. (Staff have no action
+        # to record consent after intake yet: the case row is changed as that action's event would.)
+        await stack.pool.execute(
+            "UPDATE complaints SET representative = representative"
+            ' || \'{"consent_recorded": true, "consent_kind": "written"}\'::jsonb WHERE reference = $1',
+            reference,
+        )
+        asked = await client.post(
+            f"/api/public/complaints/{reference}/access-link", json={"email": helper["email"]}
+        )
+        assert asked.status_code == 202
+        assert await link_recipients(stack, reference) == [email, helper["email"]]
+
     # The representative's name and address: in no log line, no audit entry, no clear Temporal payload.
     personal = (helper["name"], helper["email"])
     assert not any(value in caplog.text for value in personal)
@@ -155,6 +171,20 @@ async def test_where_written_consent_is_needed_the_representative_waits_for_it(
     history = await plain.get_workflow_handle(workflow_id(reference)).fetch_history()
     raw = History(events=history.events).SerializeToString()
     assert not any(value.encode() in raw for value in personal)
+
+
+async def test_a_retried_creation_gives_a_representative_waiting_for_consent_no_code_either(
+    stack: Stack,
+) -> None:
+    body = complaint(representative=representative())
+    headers = {"Idempotency-Key": f"retry-{random.randrange(10**9)}"}
+    async with stack.client() as client:
+        first = await client.post("/api/public/complaints", json=body, headers=headers)
+        again = await client.post("/api/public/complaints", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201, again.text
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json()["reference"] == first.json()["reference"]
+    assert again.json()["access_token"] is None
 
 
 async def test_where_verbal_consent_will_do_the_declaration_is_consent_and_the_representative_acts(
@@ -170,6 +200,7 @@ async def test_where_verbal_consent_will_do_the_declaration_is_consent_and_the_r
         )
         assert made.status_code == 201, made.text
         reference = made.json()["reference"]
+        assert made.json()["access_token"]  # the representative made it, and may act: it opens for them
         stored = (await case_row(stack, reference))["representative"]
         assert stored["consent_recorded"] is True
         assert stored["consent_kind"] == "declared"
@@ -300,6 +331,10 @@ async def test_the_form_names_a_representative(stack: Stack) -> None:
         made = await client.post("/complaint/new", data=data)
         assert made.status_code == 200, made.text
         reference = re.findall(r'<strong id="reference">([^<]+)</strong>', made.text)[0]
+        # Written consent to come: no access code shown, not signed in; the complainant was e-mailed.
+        assert "We need their consent in writing" in made.text
+        assert 'id="access-code"' not in made.text and "set-cookie" not in made.headers
+        assert await link_recipients(stack, reference) == [data["email"]]
         stored = await case_row(stack, reference)
         assert stored["complainant"]["name"] == "Ada Resident"
         assert stored["representative"]["name"] == data["representative_name"]

@@ -140,10 +140,12 @@ class PublicComplaintCreate(CleanInput):
 
 class PublicComplaintCreated(BaseModel):
     reference: str
-    access_token: str = Field(
-        description="Shown once, never again: it opens this complaint only. A link is also e-mailed."
+    access_token: str | None = Field(
+        description="Shown once, never again: it opens this complaint only. A link is also e-mailed. None"
+        " when a representative made it and the council needs the complainant's written consent first: only"
+        " the complainant's e-mailed link opens it until staff record that consent."
     )
-    access_token_expires_at: datetime
+    access_token_expires_at: datetime | None
     message: str
 
 
@@ -598,7 +600,7 @@ async def create(
         key_owner=f"resident:{email_key(str(body.email))}",
     )
     record = await ComplaintRepository(services.pool).get(reference=reference)
-    token, expires_at = await _issue_access_code(services, reference)
+    token, expires_at = await _code_for_maker(services, record)
     await _send_link(services, record, str(body.email))
     await AuditRepository(services.pool).append(
         actor_id="resident",
@@ -634,24 +636,42 @@ def representative_for(
     return representative
 
 
-def created_answer(reference: str, token: str, expires_at: datetime) -> PublicComplaintCreated:
-    return PublicComplaintCreated(
-        reference=reference,
-        access_token=token,
-        access_token_expires_at=expires_at,
-        message=(
+def consent_pending(record: ComplaintRecord) -> bool:
+    """Named as representative, but the complainant's consent is not on file yet (written consent to come)."""
+    return record.representative is not None and not record.representative.get("consent_recorded")
+
+
+async def _code_for_maker(services: Services, record: ComplaintRecord) -> tuple[str | None, datetime | None]:
+    """An access code for whoever made the complaint; none for a representative whose consent is still to
+    come (the complaint, its letters and the council's answer are the complainant's until then)."""
+    if consent_pending(record):
+        return None, None
+    return await _issue_access_code(services, record.reference)
+
+
+def created_answer(reference: str, token: str | None, expires_at: datetime | None) -> PublicComplaintCreated:
+    if token is None:
+        message = (
+            f"Your complaint reference is {reference}. The council needs the complainant's written consent"
+            " for you to act for them: it will ask them for it. Until then it writes to them, and we have"
+            " e-mailed them a link to track the complaint."
+        )
+    else:
+        message = (
             f"Your complaint reference is {reference}. We have e-mailed you a link to track it. Keep the"
             " access code safe: it is shown only once."
-        ),
+        )
+    return PublicComplaintCreated(
+        reference=reference, access_token=token, access_token_expires_at=expires_at, message=message
     )
 
 
 async def created_again(services: Services, stored: dict[str, Any]) -> dict[str, Any]:
     """A retried creation (same Idempotency-Key, same body) answers with the first answer's complaint and a
     new access code: the first one was never stored in clear, so it cannot be shown again."""
-    reference = str(stored["reference"])
-    token, expires_at = await _issue_access_code(services, reference)
-    return created_answer(reference, token, expires_at).model_dump(mode="json")
+    record = await ComplaintRepository(services.pool).get(reference=str(stored["reference"]))
+    token, expires_at = await _code_for_maker(services, record)
+    return created_answer(record.reference, token, expires_at).model_dump(mode="json")
 
 
 def without_code(answer: dict[str, Any]) -> dict[str, Any]:

@@ -459,6 +459,10 @@ async def make_complaint(request: Request, services: ServicesDep, request_id: Re
         response = new_form(services, form, {"email": error.problem.detail or "Too many attempts"}, 429)
         response.headers.update(error.headers or {})
         return response
+    if code is None:
+        # Made for someone whose written consent is still to come: nothing opens it for the representative.
+        policy = services.policies[body.policy_id]
+        return render("created.html", reference=reference, token=None, consent_pending=policy.name)
     # Signed in at once. The access code is shown on this answer only (it is never stored in clear, so no
     # later page can show it; a form sent again shows a new one).
     _, secret = await service.open_session(services, reference=reference, code=code, client_ip=address)
@@ -469,10 +473,11 @@ async def make_complaint(request: Request, services: ServicesDep, request_id: Re
 
 async def create_once(
     services: Services, request: Request, body: PublicComplaintCreate, request_id: str, submission: str
-) -> tuple[str, str]:
-    """The complaint's reference and an access code. The same form sent twice (a double click, a refresh)
-    makes the complaint once, like an API client's Idempotency-Key: the key is the form's id and what it
-    holds, so going back, changing the form and sending it again makes a new complaint."""
+) -> tuple[str, str | None]:
+    """The complaint's reference and an access code (none for a representative whose consent is to come).
+    The same form sent twice (a double click, a refresh) makes the complaint once, like an API client's
+    Idempotency-Key: the key is the form's id and what it holds, so going back, changing the form and
+    sending it again makes a new complaint."""
     sent = body.model_dump(mode="json")
     digest = hashlib.sha256(json.dumps(sent, sort_keys=True).encode("utf-8")).hexdigest()[:32]
     key = f"form:{submission[:64]}:{digest}" if submission else None
@@ -507,7 +512,8 @@ async def create_once(
         result = json.loads(bytes(answer.body))
         if answer.status_code >= 400:  # the first one's refusal, replayed
             raise ProblemError(answer.status_code, result.get("title", "Refused"), result.get("detail"))
-        return str(result["reference"]), str(result["access_token"])
+        code = result["access_token"]
+        return str(result["reference"]), None if code is None else str(code)
     busy = ProblemError(503, "Try again", "your complaint is still being sent: refresh this page in a moment")
     busy.headers = {"Retry-After": "5"}
     raise busy
