@@ -214,6 +214,17 @@ async def test_make_track_and_ask_for_a_review(site: Site) -> None:
     await resident.close()
 
 
+async def fill_for_someone_else(page: Page) -> None:
+    """The form's representative part (already chosen) and the complainant's own details."""
+    await page.get_by_label("Your name", exact=True).fill("Ben Helper")
+    await page.get_by_label("Your e-mail address", exact=True).fill(new_email())
+    await page.get_by_label("A family member").check()
+    await page.get_by_label("I have their consent to make this complaint and act for them").check()
+    await page.get_by_label("Full name", exact=True).fill("Ada Resident")
+    await page.get_by_label("E-mail address", exact=True).fill(new_email())
+    await page.get_by_label("What went wrong?").fill("The lift has been broken for three weeks.")
+
+
 async def test_a_complaint_for_someone_else_without_javascript(site: Site) -> None:
     """The representative's part is plain HTML: with JavaScript off it is simply shown, and works."""
     context = await site.context()
@@ -221,26 +232,23 @@ async def test_a_complaint_for_someone_else_without_javascript(site: Site) -> No
     await page.goto("/complaint/new?policy_id=barking-dagenham")
     await page.get_by_label("Someone else: I am making it for them").check()
     await page.get_by_label("Your name", exact=True).fill("Ben Helper")
-    await page.get_by_label("Your e-mail address", exact=True).fill(new_email())
     kinds = page.get_by_role("group", name="Which best describes you?").get_by_role("radio")
     # Barking and Dagenham's own list: councillors and MPs have their own enquiry route there.
     assert await kinds.count() == 6
-    await page.get_by_label("A family member").check()
     await page.get_by_label("Your relationship to them (optional)").fill("Her son")
     await page.get_by_role("button", name="Send complaint").click()
-    # The declaration was not ticked: the form comes back saying so, with what was typed kept.
+    # What is missing comes back in the error summary, in the order of the page; what was typed is kept.
     summary = page.locator(".govuk-error-summary")
     assert await summary.get_by_role("link").all_inner_texts() == [
+        "Enter your e-mail address or your phone number, so that we can contact you",
+        "Select which best describes you",
         "Confirm that you have their consent to act for them",
         "Enter the full name",
         "Enter an e-mail address in the correct format, like name@example.com",
         "Tell us what went wrong",
     ]
     assert await page.get_by_label("Your name", exact=True).input_value() == "Ben Helper"
-    await page.get_by_label("I have their consent to make this complaint and act for them").check()
-    await page.get_by_label("Full name", exact=True).fill("Ada Resident")
-    await page.get_by_label("E-mail address", exact=True).fill(new_email())
-    await page.get_by_label("What went wrong?").fill("The lift has been broken for three weeks.")
+    await fill_for_someone_else(page)
     await page.get_by_role("button", name="Send complaint").click()
     assert await page.get_by_role("heading", name="Complaint sent").is_visible()
     assert await page.get_by_role("heading", name="We need their consent in writing").is_visible()
@@ -346,13 +354,7 @@ async def test_every_resident_page_passes_axe(site: Site) -> None:
     await page.get_by_role("button", name="Send complaint").click()
     assert await page.get_by_label("Your name", exact=True).is_visible()
     await assert_no_axe_violations(page, "complaint form for someone else with errors")
-    await page.get_by_label("Your name", exact=True).fill("Ben Helper")
-    await page.get_by_label("Your e-mail address", exact=True).fill(new_email())
-    await page.get_by_label("A family member").check()
-    await page.get_by_label("I have their consent to make this complaint and act for them").check()
-    await page.get_by_label("Full name", exact=True).fill("Ada Resident")
-    await page.get_by_label("E-mail address", exact=True).fill(new_email())
-    await page.get_by_label("What went wrong?").fill("The lift has been broken for three weeks.")
+    await fill_for_someone_else(page)
     await page.get_by_role("button", name="Send complaint").click()
     assert await page.get_by_role("heading", name="We need their consent in writing").is_visible()
     await assert_no_axe_violations(page, "complaint made for someone else, written consent to come")
