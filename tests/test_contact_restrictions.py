@@ -70,7 +70,11 @@ async def test_a_restriction_closes_the_named_channels_for_every_complaint_of_th
     lifted = await stack.pool.fetchrow(
         "SELECT lifted_by, channels FROM contact_restrictions WHERE reference = $1", first
     )
-    assert lifted["lifted_by"] == MANAGER.id and lifted["channels"] == ["messages", "new_complaints"]
+    assert (
+        lifted is not None
+        and lifted["lifted_by"] == MANAGER.id
+        and lifted["channels"] == ["messages", "new_complaints"]
+    )
     actions = await stack.pool.fetch(
         "SELECT action FROM complaint_events WHERE reference = $1 ORDER BY seq", first
     )
