@@ -178,8 +178,10 @@ async def respond(ctx: Ctx, command: cmd.Respond) -> Applied:
         **_learning_context(learning),
     )
     if learning is not None:
+        # On the case's event trail for staff (cleared by the retention purge with every event's detail).
         detail["root_cause"] = learning.root_cause
-        detail["improvements"] = len(learning.improvements)
+        detail["lessons"] = learning.lessons
+        detail["improvements"] = [item.id for item in learning.improvements]
     return Applied(Status.CLOSED if final else Status.RESPONDED, detail, [letter])
 
 
