@@ -275,6 +275,15 @@ _ACTIONS = [
         rules.restrict_contact,
     ),
     Action(
+        "lift_contact_restriction",
+        cmd.LiftContactRestriction,
+        ANY_STATUS,
+        frozenset({MANAGER}),
+        "Lift a contact restriction (after its review, or earlier).",
+        records.lift_contact_restriction,
+        rules.lift_contact_restriction,
+    ),
+    Action(
         "recalculate_deadlines",
         cmd.RecalculateDeadlines,
         OPEN,

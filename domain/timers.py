@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from domain.letters import manager_alert, staff_notice, to_complainant
 from domain.models import FINAL_STATUSES, ComplaintState, Due, StageState, Status
 from domain.policy import Policy
-from domain.steps import Applied, Ctx
+from domain.steps import Applied, Ctx, progress
 
 # A closed complaint's workflow stays open this long so that a late escalation, an ombudsman referral or a
 # note can still be recorded; it stays open past it for as long as promised actions are outstanding.
@@ -29,7 +29,8 @@ AWAITING_ACKNOWLEDGEMENT = frozenset({Status.RECEIVED, Status.ESCALATION_REQUEST
 class Timer:
     at: datetime
     kind: str  # reminder | acknowledgement_overdue | response_overdue | extension_limit_passed |
-    #            escalation_window_closed | action_overdue | end_of_life
+    #            escalation_window_closed | action_overdue | progress_update | restriction_review |
+    #            end_of_life
     name: str = ""  # a reminder's deadline (acknowledge, respond)
     key: str = ""  # a reminder's key, or an action's id
     due_on: date | None = None
@@ -70,14 +71,32 @@ def deadline_timers(state: ComplaintState, policy: Policy, patched: Callable[[st
     for action in state.actions:
         if action.completed_at is None and not action.overdue and action.due_at is not None:
             timers.append(Timer(at=action.due_at, kind="action_overdue", key=action.id))
+    if state.status is Status.ACKNOWLEDGED and stage.next_update is not None:
+        timers.append(Timer(at=stage.next_update.at, kind="progress_update", due_on=stage.next_update.on))
+    review = restriction_review_at(state)
+    if review is not None:
+        timers.append(Timer(at=review, kind="restriction_review"))
     return timers
+
+
+def restriction_review_at(state: ComplaintState) -> datetime | None:
+    """When the manager must review the complaint's contact restriction, while that review is still owed."""
+    restriction = state.contact_restriction
+    if not restriction or restriction.get("lifted_at") or restriction.get("review_alerted"):
+        return None
+    review_at = restriction.get("review_at")
+    if isinstance(review_at, datetime):
+        return review_at
+    return datetime.fromisoformat(review_at) if isinstance(review_at, str) else None
 
 
 def next_timer(
     state: ComplaintState, policy: Policy, now: datetime, patched: Callable[[str], bool]
 ) -> Timer | None:
     timers = deadline_timers(state, policy, patched)
-    if state.status in FINAL_STATUSES and not any(action.completed_at is None for action in state.actions):
+    outstanding = any(action.completed_at is None for action in state.actions)
+    # A closed complaint's workflow stays for its promised actions and for a restriction's review.
+    if state.status in FINAL_STATUSES and not outstanding and restriction_review_at(state) is None:
         final_at = state.history[-1].at if state.history else now
         kept = POST_CLOSURE
         if patched(PATCH_REFERRAL_WINDOW):
@@ -193,4 +212,12 @@ def fire(ctx: Ctx, timer: Timer) -> tuple[str, Applied]:
             manager_alert(state, "action", action.due_on, action_id=action.id),
         ]
         return timer.kind, Applied(state.status, {"action_id": action.id}, letters)
+    if timer.kind == "progress_update":
+        return progress.due_update(ctx)
+    if timer.kind == "restriction_review":
+        restriction = state.contact_restriction or {}
+        restriction["review_alerted"] = True
+        review_on = restriction.get("review_on")
+        alert = manager_alert(state, "contact_restriction_review", review_on, until=restriction.get("until"))
+        return timer.kind, Applied(state.status, {"review_on": review_on}, [alert])
     raise ValueError(f"no event for timer {timer.kind!r}")

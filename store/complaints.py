@@ -23,6 +23,7 @@ from domain.models import (
     StageFacts,
     Transition,
 )
+from store import contact_restrictions
 
 
 class NotFound(Exception):
@@ -179,10 +180,10 @@ INSERT INTO complaint_stages (
     closed_on, ended, outcome, exclusion, extensions, extension_working_days, extended_with_agreement,
     clock_stops, clock_stopped_working_days, remedies, remedy_count, compensation_pence,
     independent_reviewer, actions_promised, actions_done, actions_overdue, ombudsman_referred_on,
-    ombudsman_decided_on, ombudsman_decision, last_seq
+    ombudsman_decided_on, ombudsman_decision, root_cause, last_seq
 )
 SELECT $1, $2, c.policy_id, c.service_area, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-       $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31
+       $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $32, $31
 FROM complaints c WHERE c.reference = $1
 ON CONFLICT (reference, stage) DO UPDATE SET
     received_on = EXCLUDED.received_on, day_zero = EXCLUDED.day_zero,
@@ -200,7 +201,8 @@ ON CONFLICT (reference, stage) DO UPDATE SET
     actions_done = EXCLUDED.actions_done, actions_overdue = EXCLUDED.actions_overdue,
     ombudsman_referred_on = EXCLUDED.ombudsman_referred_on,
     ombudsman_decided_on = EXCLUDED.ombudsman_decided_on,
-    ombudsman_decision = EXCLUDED.ombudsman_decision, last_seq = EXCLUDED.last_seq
+    ombudsman_decision = EXCLUDED.ombudsman_decision, root_cause = EXCLUDED.root_cause,
+    last_seq = EXCLUDED.last_seq
 WHERE complaint_stages.last_seq < EXCLUDED.last_seq
 """
 
@@ -240,6 +242,7 @@ async def upsert_stage_facts(db: Executor, *, reference: str, seq: int, facts: S
         facts.ombudsman_decided_on,
         facts.ombudsman_decision,
         seq,
+        facts.root_cause,
     )
 
 
@@ -404,6 +407,10 @@ class ComplaintRepository:
                 await repository.insert_transitions(
                     workflow_id=workflow_id, reference=reference, transitions=[transition]
                 )
+                if transition.action in contact_restrictions.RESTRICTION_EVENTS:
+                    await contact_restrictions.record_event(
+                        connection, reference=reference, seq=seq, transition=transition
+                    )
             recipient = complainant_recipient(
                 anonymous=case["anonymous"],
                 complainant=case["complainant"],

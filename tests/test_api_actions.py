@@ -5,6 +5,7 @@ Request bodies are the examples documented in OpenAPI, so the documentation is e
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, timedelta
 from typing import Any, cast
 
@@ -36,6 +37,7 @@ STEPS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "escalate": ("olivia.officer", "request_escalation", example("request_escalation")),
     "complete": ("olivia.officer", "complete_action", example("complete_action")),
     "withdraw": ("olivia.officer", "withdraw", example("withdraw")),
+    "restrict": ("maya.manager", "restrict_contact", example("restrict_contact")),
 }
 
 # action: (steps before it succeeds, steps before it is refused with 409, or None: use a stale ETag -> 412)
@@ -60,6 +62,7 @@ SCENARIOS: dict[str, tuple[list[str], list[str] | None]] = {
     "record_ombudsman_decision": ([], None),
     "add_note": ([], None),
     "restrict_contact": ([], None),
+    "lift_contact_restriction": (["restrict"], []),
     "recalculate_deadlines": ([], ["withdraw"]),
 }
 
@@ -79,8 +82,10 @@ def path(reference: str, action: str) -> str:
 
 
 async def new_complaint(client: httpx.AsyncClient, settings: Settings, steps: list[str]) -> dict[str, Any]:
+    # A complainant of its own: a contact restriction applies to every complaint of the same person.
+    person = {"name": "Ada Resident", "email": f"ada-{uuid.uuid4().hex[:12]}@example.org"}
     created = await client.post(
-        "/api/complaints", json=complaint_body(), headers=bearer("olivia.officer", settings)
+        "/api/complaints", json=complaint_body(complainant=person), headers=bearer("olivia.officer", settings)
     )
     assert created.status_code == 201
     complaint: dict[str, Any] = created.json()

@@ -26,6 +26,7 @@ from api.attachments import store_upload
 from api.errors import ProblemError
 from api.intake import open_case
 from api.resident.ratelimit import Limiter, email_key
+from api.resident.restrictions import refuse_if_restricted
 from api.resident.tokens import MAX_TOKEN_LENGTH, TOKEN_LIFETIME, hash_token, new_token
 from api.updates import run_action
 from core.services import Services
@@ -40,6 +41,7 @@ from domain.models import (
     Complainant,
     Intake,
     Representative,
+    ResidentChannel,
     Role,
     Status,
 )
@@ -575,6 +577,13 @@ async def create(
     received_at = datetime.now(UTC)
     representative = representative_for(policy, body.representative, received_at)
     await _limiter(services).complaint_made(client_ip=client_ip, email=str(body.email))
+    await refuse_if_restricted(
+        services,
+        ResidentChannel.NEW_COMPLAINTS,
+        policy_id=body.policy_id,
+        reference=None,
+        email=str(body.email),
+    )
     intake = Intake(
         policy_id=body.policy_id,
         received_at=received_at,
@@ -714,6 +723,17 @@ async def revoke(services: Services, access: ResidentAccess, *, every: bool) -> 
 # ---------------------------------------------------------------------------------------------- actions
 
 
+async def _refuse_if_restricted(services: Services, access: ResidentAccess, channel: ResidentChannel) -> None:
+    record = access.record
+    await refuse_if_restricted(
+        services,
+        channel,
+        policy_id=record.policy_id,
+        reference=record.reference,
+        email=record.complainant.get("email"),
+    )
+
+
 async def act(
     services: Services,
     access: ResidentAccess,
@@ -741,6 +761,7 @@ async def act(
 async def send_information(
     services: Services, access: ResidentAccess, body: InformationBody, request_id: str
 ) -> ComplaintRecord:
+    await _refuse_if_restricted(services, access, ResidentChannel.MESSAGES)
     command = cmd.AddInformation(actor=access.actor, summary=body.summary)
     return await act(services, access, "add_information", command, request_id, {"length": len(body.summary)})
 
@@ -777,6 +798,7 @@ async def send_evidence(
     services: Services, access: ResidentAccess, upload: UploadFile, request_id: str
 ) -> AttachmentInfo:
     """A file the resident sends as evidence: stored with the complaint and audited (hash and size only)."""
+    await _refuse_if_restricted(services, access, ResidentChannel.EVIDENCE)
     return await store_upload(
         services.pool,
         reference=access.record.reference,
