@@ -13,7 +13,7 @@ import logging
 import random
 import re
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,11 +28,11 @@ from core.services import Services
 from core.temporal import workflow_id
 from domain import commands as cmd
 from domain.intake_rules import check_representative, with_declared_consent
-from domain.models import Representative
+from domain.models import Representative, ResidentChannel
 from domain.policy import ConsentNeeded, Policy
 from tests.api_helpers import assert_problem, settings_for
-from tests.factories import OFFICER, running_worker
-from tests.test_residents import Stack, complaint, new_email, settled
+from tests.factories import MANAGER, OFFICER, running_worker
+from tests.test_residents import Stack, complaint, make, new_email, settled
 
 NO_REPRESENTATIVES = "no-representatives"
 NO_CONSENT_NEEDED = "no-consent-needed"
@@ -440,3 +440,30 @@ def test_a_declaration_is_consent_on_file_unless_the_council_needs_it_in_writing
     # A declared consent is not written consent, wherever it came from.
     declared = written.model_copy(update={"consent_recorded": True, "consent_kind": "declared"})
     assert "needs written consent" in (check_representative(policies["bexley"], declared) or "")
+
+
+async def test_a_person_restricted_from_new_complaints_cannot_make_one_as_a_representative(
+    stack: Stack,
+) -> None:
+    """Issue 16's contact restrictions follow the person: as complainant or as someone's representative."""
+    restricted = new_email()
+    async with stack.client() as client:
+        theirs, _ = await make(client, email=restricted)
+        await stack.staff(theirs, "acknowledge", cmd.Acknowledge(actor=OFFICER))
+        await stack.staff(
+            theirs,
+            "restrict_contact",
+            cmd.RestrictContact(
+                actor=MANAGER,
+                reason="Repeated abusive messages to the team.",
+                until=date.today() + timedelta(days=90),
+                review_on=date.today() + timedelta(days=30),
+                channels=[ResidentChannel.NEW_COMPLAINTS],
+            ),
+        )
+        body = complaint(policy_id="scotland-model", representative=representative(email=restricted))
+        problem = assert_problem(await client.post("/api/public/complaints", json=body), 403)
+        assert problem["type"] == "contact-restricted"
+        # Someone else may still complain for the same complainant.
+        body = complaint(policy_id="scotland-model", representative=representative())
+        assert (await client.post("/api/public/complaints", json=body)).status_code == 201

@@ -577,13 +577,16 @@ async def create(
     received_at = datetime.now(UTC)
     representative = representative_for(policy, body.representative, received_at)
     await _limiter(services).complaint_made(client_ip=client_ip, email=str(body.email))
-    await refuse_if_restricted(
-        services,
-        ResidentChannel.NEW_COMPLAINTS,
-        policy_id=body.policy_id,
-        reference=None,
-        email=str(body.email),
-    )
+    # A person whose new online complaints are restricted cannot make one as someone's representative either.
+    people = [body.email] + ([representative.email] if representative and representative.email else [])
+    for email in people:
+        await refuse_if_restricted(
+            services,
+            ResidentChannel.NEW_COMPLAINTS,
+            policy_id=body.policy_id,
+            reference=None,
+            email=str(email),
+        )
     intake = Intake(
         policy_id=body.policy_id,
         received_at=received_at,
