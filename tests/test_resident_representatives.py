@@ -467,3 +467,9 @@ async def test_a_person_restricted_from_new_complaints_cannot_make_one_as_a_repr
         # Someone else may still complain for the same complainant.
         body = complaint(policy_id="scotland-model", representative=representative())
         assert (await client.post("/api/public/complaints", json=body)).status_code == 201
+        # On the form: the form again, saying so.
+        page = await client.get("/complaint/new")
+        sent = form_data(page.text, policy_id="scotland-model", representative_email=restricted)
+        refused = await client.post("/complaint/new", data=sent)
+        assert refused.status_code == 403 and refused.headers["content-type"].startswith("text/html")
+        assert "Making a new complaint online is not available to you" in error_summary(refused.text)[0][1]

@@ -454,9 +454,10 @@ async def make_complaint(request: Request, services: ServicesDep, request_id: Re
     try:
         reference, code = await create_once(services, request, body, request_id, form.get("submission", ""))
     except ProblemError as error:
-        if error.problem.status != 429:
+        if error.problem.status not in (403, 429):  # a contact restriction, or too many complaints
             raise
-        response = new_form(services, form, {"email": error.problem.detail or "Too many attempts"}, 429)
+        message = error.problem.detail or "Too many attempts"
+        response = new_form(services, form, {"email": message}, error.problem.status)
         response.headers.update(error.headers or {})
         return response
     if code is None:
