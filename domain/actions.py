@@ -266,6 +266,15 @@ _ACTIONS = [
         records.add_note,
     ),
     Action(
+        "record_representative_consent",
+        cmd.RecordRepresentativeConsent,
+        ANY_STATUS,
+        frozenset({OFFICER, MANAGER}),
+        "Record the complainant's consent for their representative to act.",
+        records.record_representative_consent,
+        rules.record_representative_consent,
+    ),
+    Action(
         "restrict_contact",
         cmd.RestrictContact,
         ANY_STATUS,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -251,6 +252,16 @@ class AddNote(Command):
     )
 
     text: str = Field(min_length=1, max_length=10_000)
+
+
+class RecordRepresentativeConsent(Command):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"consent_kind": "written", "received_on": "2026-11-20"}]}
+    )
+
+    # What came in: the complainant's signed consent, or (where the policy accepts it) their word.
+    consent_kind: Literal["written", "verbal"]
+    received_on: date
 
 
 class RestrictContact(Command):

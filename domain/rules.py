@@ -192,3 +192,19 @@ def lift_contact_restriction(
     if restriction is None or restriction.get("lifted_at"):
         return Refusal("no contact restriction is in force on this complaint")
     return None
+
+
+def record_representative_consent(
+    state: ComplaintState, policy: Policy, command: cmd.RecordRepresentativeConsent, now: datetime
+) -> Refusal | None:
+    representative = state.intake.representative
+    if representative is None:
+        return Refusal("this complaint names no representative")
+    if representative.consent_recorded:
+        return Refusal(f"the complainant's consent for {representative.name} is already on file")
+    if not policy.complainants.consent_accepted(command.consent_kind):
+        needed = policy.complainants.representative_consent.value
+        return Refusal(f"consent_kind: {policy.name} needs {needed} consent, not {command.consent_kind}")
+    if command.received_on > now.date():
+        return Refusal("received_on: consent cannot have arrived in the future")
+    return None

@@ -158,6 +158,13 @@ WHERE reference = $1 AND last_seq < $16
 RETURNING anonymous, complainant, representative, summary, desired_outcome
 """
 
+_CONSENT_ON_FILE = """
+UPDATE complaints SET representative = representative
+    || jsonb_build_object('consent_recorded', true, 'consent_kind', $2::text, 'consent_recorded_on', $3::text)
+WHERE reference = $1 AND representative IS NOT NULL
+RETURNING representative
+"""
+
 _INSERT_EVENT = """
 INSERT INTO complaint_events (
     workflow_id, seq, reference, at, action, actor_id, actor_role, stage, from_status, to_status, detail
@@ -380,7 +387,7 @@ class ComplaintRepository:
                 await repository.insert_intake(
                     reference=reference, workflow_id=workflow_id, intake=intake, created_by=created_by
                 )
-            case = await connection.fetchrow(
+            row_after = await connection.fetchrow(
                 _APPLY_ROW,
                 reference,
                 row.stage,
@@ -399,8 +406,19 @@ class ComplaintRepository:
                 details,
                 seq,
             )
-            if case is None:
+            if row_after is None:
                 return False  # already recorded (a retry), or older than what the row shows
+            case: dict[str, Any] = dict(row_after)
+            if transition is not None and transition.action == "record_representative_consent":
+                # The representative's consent is on file: the case row says so, and letters go to them.
+                case |= {
+                    "representative": await connection.fetchval(
+                        _CONSENT_ON_FILE,
+                        reference,
+                        transition.detail["consent_kind"],
+                        str(transition.detail["received_on"]),
+                    )
+                }
             if stage is not None:
                 await upsert_stage_facts(connection, reference=reference, seq=seq, facts=stage)
             if transition is not None:

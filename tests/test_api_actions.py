@@ -38,6 +38,7 @@ STEPS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "complete": ("olivia.officer", "complete_action", example("complete_action")),
     "withdraw": ("olivia.officer", "withdraw", example("withdraw")),
     "restrict": ("maya.manager", "restrict_contact", example("restrict_contact")),
+    "consent": ("olivia.officer", "record_representative_consent", example("record_representative_consent")),
 }
 
 # action: (steps before it succeeds, steps before it is refused with 409, or None: use a stale ETag -> 412)
@@ -61,6 +62,7 @@ SCENARIOS: dict[str, tuple[list[str], list[str] | None]] = {
     "refer_to_ombudsman": ([], None),
     "record_ombudsman_decision": ([], None),
     "add_note": ([], None),
+    "record_representative_consent": ([], ["consent"]),
     "restrict_contact": ([], None),
     "lift_contact_restriction": (["restrict"], []),
     "recalculate_deadlines": ([], ["withdraw"]),
@@ -84,9 +86,10 @@ def path(reference: str, action: str) -> str:
 async def new_complaint(client: httpx.AsyncClient, settings: Settings, steps: list[str]) -> dict[str, Any]:
     # A complainant of its own: a contact restriction applies to every complaint of the same person.
     person = {"name": "Ada Resident", "email": f"ada-{uuid.uuid4().hex[:12]}@example.org"}
-    created = await client.post(
-        "/api/complaints", json=complaint_body(complainant=person), headers=bearer("olivia.officer", settings)
-    )
+    # Her son acts for her; her written consent is to follow (record_representative_consent).
+    son = {"name": "Ben Resident", "email": "ben@example.org", "kind": "family", "consent_recorded": False}
+    body = complaint_body(complainant=person, representative=son)
+    created = await client.post("/api/complaints", json=body, headers=bearer("olivia.officer", settings))
     assert created.status_code == 201
     complaint: dict[str, Any] = created.json()
     for step in steps:

@@ -138,8 +138,8 @@ async def test_create_stores_the_case_and_starts_the_workflow(
         ({"summary": ""}, "summary"),
         ({"complainant": {"name": "A", "email": "not-an-email"}}, "email"),
         (
-            {"representative": {"name": "Sam Advocate", "consent_recorded": False}},
-            "consent must be recorded",
+            {"representative": {"name": "Sam Advocate", "consent_recorded": True, "consent_kind": "verbal"}},
+            "needs written consent on file, not verbal",
         ),
         ({"policy_id": "westminster", "anonymous": True}, "does not accept anonymous"),
     ],

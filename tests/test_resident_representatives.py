@@ -21,6 +21,7 @@ import asyncpg
 import pytest
 from temporalio.api.history.v1 import History
 from temporalio.client import Client as TemporalClient
+from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
@@ -146,13 +147,34 @@ async def test_where_written_consent_is_needed_the_representative_waits_for_it(
         assert await link_recipients(stack, reference) == [email]  # the one sent when it was made
         assert await acknowledgement_recipient(stack, reference) == email
 
-        # Once the consent is on file the representative's address gets a link too. (Staff have no action
-        # to record consent after intake yet: the case row is changed as that action's event would.)
-        await stack.pool.execute(
-            "UPDATE complaints SET representative = representative"
-            ' || \'{"consent_recorded": true, "consent_kind": "written"}\'::jsonb WHERE reference = $1',
+        # Staff record the written consent when it arrives (a verbal one will not do for Bexley): from then
+        # on the representative's address gets a link, and the letters.
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await stack.staff(
+                reference,
+                "record_representative_consent",
+                cmd.RecordRepresentativeConsent(
+                    actor=OFFICER, consent_kind="verbal", received_on=date.today()
+                ),
+            )
+        assert "needs written consent" in str(refused.value.cause)
+        arrived = date.today() - timedelta(days=1)
+        await stack.staff(
+            reference,
+            "record_representative_consent",
+            cmd.RecordRepresentativeConsent(actor=OFFICER, consent_kind="written", received_on=arrived),
+        )
+        stored = (await case_row(stack, reference))["representative"]
+        assert stored["consent_recorded"] is True and stored["consent_kind"] == "written"
+        assert stored["consent_recorded_on"] == arrived.isoformat()
+        await stack.staff(
+            reference, "request_information", cmd.RequestInformation(actor=OFFICER, request="Photos, please.")
+        )
+        to = await stack.pool.fetchval(
+            "SELECT recipient FROM notifications WHERE reference = $1 AND template = 'information_request'",
             reference,
         )
+        assert to == helper["email"]
         asked = await client.post(
             f"/api/public/complaints/{reference}/access-link", json={"email": helper["email"]}
         )

@@ -124,3 +124,25 @@ async def recalculate_deadlines(ctx: Ctx, command: cmd.RecalculateDeadlines) -> 
     )
     after = {"acknowledge_by": stage.plan.acknowledge.on, "respond_by": stage.respond_by}
     return Applied(state.status, {"before": before, "after": after, "reason": command.reason}, [])
+
+
+async def record_representative_consent(ctx: Ctx, command: cmd.RecordRepresentativeConsent) -> Applied:
+    """The complainant's consent for their representative arrived (the public form's representative waits
+    for it where the policy needs written consent): from now on the representative gets the letters and may
+    follow the complaint online."""
+    state = ctx.state
+    representative = state.intake.representative
+    assert representative is not None  # the rule refused a complaint without one
+    state.intake = state.intake.model_copy(
+        update={
+            "representative": representative.model_copy(
+                update={
+                    "consent_recorded": True,
+                    "consent_kind": command.consent_kind,
+                    "consent_recorded_on": command.received_on,
+                }
+            )
+        }
+    )
+    detail = {"consent_kind": command.consent_kind, "received_on": command.received_on}
+    return Applied(state.status, detail, [])
