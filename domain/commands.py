@@ -282,7 +282,9 @@ class RestrictContact(Command):
     review_on: date
     # The online channels closed to this person, for all their complaints, while the restriction lasts.
     channels: list[ResidentChannel] = Field(
-        default_factory=lambda: [ResidentChannel.MESSAGES, ResidentChannel.EVIDENCE], max_length=3
+        default_factory=lambda: [ResidentChannel.MESSAGES, ResidentChannel.EVIDENCE],
+        min_length=1,
+        max_length=3,
     )
 
 

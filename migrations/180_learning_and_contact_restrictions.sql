@@ -17,3 +17,13 @@ CREATE TABLE contact_restrictions (
     lifted_by   text,
     last_seq    integer NOT NULL
 );
+
+-- Restrictions decided before this release were recorded but never applied: from now on they are, closing the
+-- two online channels a restriction always meant (messages and uploads), from the latest decision on each
+-- complaint whose event detail the retention purge has not cleared.
+INSERT INTO contact_restrictions (reference, channels, until_on, review_on, decided_at, decided_by, last_seq)
+SELECT DISTINCT ON (reference) reference, ARRAY['messages', 'evidence'], (detail ->> 'until')::date,
+    (detail ->> 'review_on')::date, at, actor_id, seq
+FROM complaint_events
+WHERE action = 'restrict_contact' AND detail ? 'until' AND detail ? 'review_on'
+ORDER BY reference, seq DESC;

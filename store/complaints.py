@@ -336,6 +336,10 @@ class ComplaintRepository:
                 await ComplaintRepository(connection).insert_transitions(
                     workflow_id=workflow_id, reference=state.reference, transitions=[transition]
                 )
+                if transition.action in contact_restrictions.RESTRICTION_EVENTS:
+                    await contact_restrictions.record_event(
+                        connection, reference=state.reference, seq=transition.seq, transition=transition
+                    )
             for facts in stages or []:
                 await upsert_stage_facts(connection, reference=state.reference, seq=state.seq, facts=facts)
             for index, notification in enumerate(notifications):

@@ -1,10 +1,10 @@
 """Contact restrictions, per person: written with the workflow's events, read by the resident channels.
 
 A manager decides a restriction on one complaint (`restrict_contact`); it applies to every complaint of the
-same person, matched by the complainant's e-mail address on the case rows (so this table holds no personal
-data, and a purged complaint matches nobody any more). It ends on its `until` date or when a manager lifts it
-(`lift_contact_restriction`). Following a complaint and asking for the next stage or the ombudsman are never
-restricted: only the channels the decision names (domain.models.ResidentChannel).
+same person with the same council, matched by the complainant's e-mail address on the case rows (so this
+table holds no personal data, and a purged complaint matches nobody any more). It ends on its `until` date
+or when a manager lifts it (`lift_contact_restriction`). Following a complaint and asking for the next stage
+or the ombudsman are never restricted: only the channels the decision names (domain.models.ResidentChannel).
 """
 
 from __future__ import annotations
@@ -38,11 +38,11 @@ WHERE reference = $1 AND last_seq < $4
 """
 
 # The person's restrictions in force today that close `channel`: decided on this complaint, or on another
-# complaint with the same complainant e-mail address.
+# complaint of the same council with the same complainant e-mail address (one council's decision is its own).
 _IN_FORCE = """
 SELECT r.reference, r.until_on, r.review_on
 FROM contact_restrictions r JOIN complaints c ON c.reference = r.reference
-WHERE r.lifted_at IS NULL AND r.until_on >= $3 AND $4 = ANY (r.channels)
+WHERE r.lifted_at IS NULL AND r.until_on >= $3 AND $4 = ANY (r.channels) AND c.policy_id = $5
   AND (r.reference = $1 OR ($2::text IS NOT NULL AND lower(c.complainant ->> 'email') = lower($2::text)))
 ORDER BY r.until_on DESC
 LIMIT 1
@@ -60,7 +60,8 @@ async def record_event(db: Executor, *, reference: str, seq: int, transition: Tr
     """Keep the table in step with a restrict or lift event (idempotent: an older event never wins)."""
     detail: dict[str, Any] = transition.detail
     if transition.action == "restrict_contact":
-        channels = detail.get("channels") or [ResidentChannel.MESSAGES, ResidentChannel.EVIDENCE]
+        # Decided before the decision named channels: the two a restriction always meant online.
+        channels = detail.get("channels", [ResidentChannel.MESSAGES, ResidentChannel.EVIDENCE])
         await db.execute(
             _DECIDE,
             reference,
@@ -76,10 +77,16 @@ async def record_event(db: Executor, *, reference: str, seq: int, transition: Tr
 
 
 async def in_force(
-    db: Executor, *, reference: str | None, email: str | None, channel: ResidentChannel, today: date
+    db: Executor,
+    *,
+    policy_id: str,
+    reference: str | None,
+    email: str | None,
+    channel: ResidentChannel,
+    today: date,
 ) -> Restriction | None:
-    """The restriction that closes `channel` to this person today, if any."""
-    row = await db.fetchrow(_IN_FORCE, reference, email, today, channel.value)
+    """The restriction of this council that closes `channel` to this person today, if any."""
+    row = await db.fetchrow(_IN_FORCE, reference, email, today, channel.value, policy_id)
     if row is None:
         return None
     return Restriction(decided_on=row["reference"], until=row["until_on"], review_on=row["review_on"])

@@ -269,3 +269,56 @@ async def test_a_restriction_is_reviewed_by_a_manager_and_lifted_by_one(policies
         ctx.state, policy, lift.model_copy(update={"actor": MANAGER}), effects.now()
     )
     assert again is not None and "no contact restriction is in force" in again.message
+
+
+async def test_a_progress_update_after_the_response_date_says_sorry(policies: dict[str, Policy]) -> None:
+    policy = policies["council-003"]
+    ctx, effects = await new_complaint(policy, intake(policy.id, at(MONDAY)))
+    await run(ctx, "acknowledge", cmd.Acknowledge(actor=OFFICER))
+    effects.clock = at(date(2027, 3, 17))
+    extend = cmd.Extend(actor=INVESTIGATOR, new_respond_by=date(2027, 4, 6), reason="Waiting.")
+    await run(ctx, "extend", extend)
+    kinds = [await fire_next(ctx) for _ in range(6)]
+    # 2 April: an update; 6 April passes unanswered (reminders, overdue); 16 April: the next update, late.
+    assert kinds.count("progress_update") == 2 and "response_overdue" in kinds
+    updates = [letter for letter in effects.sent if letter.template == "progress_update"]
+    assert [letter.context["late"] for letter in updates] == [False, True]
+
+
+async def test_updates_carry_on_while_waiting_for_information_where_the_clock_runs(
+    policies: dict[str, Policy],
+) -> None:
+    """Westminster does not stop the response clock for information: the complainant is still owed updates."""
+    policy = policies["westminster"]
+    assert not policy.clock_stops_for_information
+    ctx, effects = await new_complaint(policy, intake(policy.id, at(MONDAY)))
+    await run(ctx, "acknowledge", cmd.Acknowledge(actor=OFFICER, update_every_working_days=3))
+    await run(ctx, "request_information", cmd.RequestInformation(actor=INVESTIGATOR, request="Photos."))
+    stage = ctx.state.current
+    assert stage.next_update is not None and stage.next_update.on == date(2027, 3, 4)
+    assert await fire_next(ctx) == "progress_update"
+
+
+async def test_a_closed_complaint_stays_open_while_its_restriction_lasts(policies: dict[str, Policy]) -> None:
+    policy = policies["westminster"]
+    ctx, effects = await new_complaint(policy, intake(policy.id, at(MONDAY)))
+    await run(ctx, "acknowledge", cmd.Acknowledge(actor=OFFICER))
+    restrict = cmd.RestrictContact(
+        actor=MANAGER, reason="Abusive calls.", until=date(2028, 6, 30), review_on=date(2027, 4, 1)
+    )
+    await run(ctx, "restrict_contact", restrict)
+    await run(ctx, "withdraw", cmd.Withdraw(actor=OFFICER, reason="Resolved."))
+    kinds = []
+    while (kind := await fire_next(ctx)) != "end_of_life":
+        kinds.append(kind)
+    # Reviewed on 1 April 2027, ended on 30 June 2028 (long after the usual months after closure): a manager
+    # could lift it all along; only then does the complaint's workflow end.
+    assert kinds == ["restriction_review", "restriction_ended"]
+    assert effects.now() >= datetime(2028, 6, 30, tzinfo=UTC)
+
+
+def test_a_restriction_closes_at_least_one_channel() -> None:
+    with pytest.raises(ValidationError, match="channels"):
+        cmd.RestrictContact(
+            actor=MANAGER, reason="x", until=date(2027, 6, 30), review_on=date(2027, 3, 31), channels=[]
+        )

@@ -53,7 +53,10 @@ async def test_a_restriction_closes_the_named_channels_for_every_complaint_of_th
         view = await client.get(f"/api/public/complaints/{second}", headers=auth(second_token))
         assert view.status_code == 200
         # A new online complaint from the same address is refused too; another person's is not.
-        assert_problem(await client.post("/api/public/complaints", json=_complaint(email)), 403)
+        # (Anyone can type an address there: the answer names no person, decision or date.)
+        blocked = assert_problem(await client.post("/api/public/complaints", json=_complaint(email)), 403)
+        assert "cannot take this complaint online" in blocked["detail"]
+        assert str(date.today().year) not in blocked["detail"] and "until" not in blocked["detail"]
         sent = await client.post(
             f"/api/public/complaints/{other}/information", json=message, headers=auth(other_token)
         )
@@ -116,3 +119,39 @@ def _complaint(email: str) -> dict[str, str]:
         "service_area": "housing-repairs",
         "summary": "Yet another complaint.",
     }
+
+
+async def test_one_councils_restriction_stays_with_that_council_and_ends_on_its_date(stack: Stack) -> None:
+    email = new_email()
+    async with stack.client() as client:
+        bexley, bexley_token = await make(client, email=email)
+        westminster, westminster_token = await make(client, email=email, policy_id="westminster")
+        ended, ended_token = await make(client, email=new_email())
+        for reference, until in ((bexley, date.today() + timedelta(days=90)), (ended, date.today())):
+            await stack.staff(
+                reference,
+                "restrict_contact",
+                cmd.RestrictContact(actor=MANAGER, reason="Abusive calls.", until=until, review_on=until),
+            )
+        message = {"summary": "Another message."}
+        refused = await client.post(
+            f"/api/public/complaints/{bexley}/information", json=message, headers=auth(bexley_token)
+        )
+        assert_problem(refused, 403)
+        # Westminster decided nothing: the same person's complaint there is not restricted.
+        sent = await client.post(
+            f"/api/public/complaints/{westminster}/information", json=message, headers=auth(westminster_token)
+        )
+        assert sent.status_code == 200, sent.text
+        # A restriction ending today still applies today; from tomorrow it does not (the table's own date).
+        refused = await client.post(
+            f"/api/public/complaints/{ended}/information", json=message, headers=auth(ended_token)
+        )
+        assert_problem(refused, 403)
+        await stack.pool.execute(
+            "UPDATE contact_restrictions SET until_on = until_on - 1 WHERE reference = $1", ended
+        )
+        sent = await client.post(
+            f"/api/public/complaints/{ended}/information", json=message, headers=auth(ended_token)
+        )
+        assert sent.status_code == 200, sent.text

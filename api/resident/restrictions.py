@@ -22,14 +22,30 @@ CLOSED = {
 async def refuse_if_restricted(
     services: Services, channel: ResidentChannel, *, policy_id: str, reference: str | None, email: str | None
 ) -> None:
-    """403 `contact-restricted` when a restriction in force for this person closes `channel`."""
+    """403 `contact-restricted` when a restriction of this council in force for this person closes `channel`.
+
+    Whoever follows a complaint holds its access code, so they are told until when. A new complaint is made
+    by anyone who types an e-mail address: the answer then names no person, decision or date."""
     policy = services.policies.get(policy_id)
     zone = ZoneInfo(policy.timezone if policy is not None else "Europe/London")
     found = await contact_restrictions.in_force(
-        services.pool, reference=reference, email=email, channel=channel, today=datetime.now(zone).date()
+        services.pool,
+        policy_id=policy_id,
+        reference=reference,
+        email=email,
+        channel=channel,
+        today=datetime.now(zone).date(),
     )
     if found is None:
         return
+    if reference is None:
+        raise ProblemError(
+            403,
+            "Contact restricted",
+            "We cannot take this complaint online. Please write to us by post, or contact us in the way we"
+            " have agreed with you.",
+            "contact-restricted",
+        )
     raise ProblemError(
         403,
         "Contact restricted",

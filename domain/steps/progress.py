@@ -5,7 +5,8 @@ Every `update_every_working_days` (agreed with the complainant when the complain
 else the policy's stage setting, from acknowledgement or from the first extension) without a response, a
 progress update falls due: the officer is reminded to write one, or a templated progress letter
 goes out (the policy's `progress_update_by`). The cadence runs only while the stage is acknowledged and
-being investigated; a request for information stops it and its arrival starts it again from that day.
+being investigated; a request for information that stops the response clock stops it too, and the
+information's arrival starts it again from that day.
 """
 
 from __future__ import annotations
@@ -34,10 +35,18 @@ def cadence(stage: StageState, policy: Policy) -> int | None:
     return rules.update_every_working_days
 
 
+def investigating(status: Status, policy: Policy) -> bool:
+    """Is the stage being investigated, so the complainant is owed updates? Waiting for information from
+    them pauses the updates only where it stops the response clock too."""
+    if status is Status.AWAITING_INFORMATION:
+        return not policy.clock_stops_for_information
+    return status is Status.ACKNOWLEDGED
+
+
 async def arm(ctx: Ctx, status: Status) -> None:
     """After an event (the complaint now in `status`): plan the next progress update, or drop it."""
     stage = ctx.state.current
-    if status is not Status.ACKNOWLEDGED or stage.responded_at is not None:
+    if not investigating(status, ctx.policy) or stage.responded_at is not None:
         stage.next_update = None
         return
     every = cadence(stage, ctx.policy)
@@ -66,7 +75,8 @@ def due_update(ctx: Ctx) -> tuple[str, Applied]:
     stage.next_update = None  # armed again after this event, from today
     by = policy.stage(stage.number).progress_update_by
     if by is ProgressUpdateBy.LETTER:
-        letter = to_complainant(state, policy, "progress_update", respond_by=stage.respond_by)
+        late = stage.response_overdue
+        letter = to_complainant(state, policy, "progress_update", respond_by=stage.respond_by, late=late)
     else:
         letter = staff_notice(
             state,
@@ -74,5 +84,6 @@ def due_update(ctx: Ctx) -> tuple[str, Applied]:
             state.assigned_to,
             respond_by=stage.respond_by,
             every=cadence(stage, policy),
+            late=stage.response_overdue,
         )
     return "progress_update", Applied(state.status, {"by": by.value, "due": due_on}, [letter])

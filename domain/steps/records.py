@@ -61,10 +61,12 @@ async def restrict_contact(ctx: Ctx, command: cmd.RestrictContact) -> Applied:
     }
     context: dict[str, Any] = {}
     if ctx.effects.patched(PATCH_RESTRICTION_PER_PERSON):
-        review = await ctx.effects.due(command.review_on, with_reminders=False)
+        review, end = await ctx.effects.dues([command.review_on, command.until])
         state.contact_restriction |= {
             "channels": [channel.value for channel in command.channels],
             "review_at": progress.morning_of(review).isoformat(),
+            # A closed complaint's workflow stays until then, so a manager can still lift it.
+            "until_at": end.at.isoformat(),
         }
         context = {"channels": [channel.value for channel in command.channels]}
     letter = to_complainant(
