@@ -40,14 +40,26 @@ def _stop(process: subprocess.Popen[bytes], name: str) -> None:
     print(f"stopped {name}")
 
 
-async def _prepare(settings: Settings, database_url: str, temporal_address: str) -> int:
-    policies = load_policies(settings.policies_dir)
+async def _prepare(settings: Settings, database_url: str, temporal_address: str) -> None:
+    """What the worker and the API need before they start: the schema, the demo staff, the search
+    attributes."""
     pool = await create_pool(database_url)
     try:
         await migrate(pool)
         await seed_staff(pool)
         client = await wait_for_temporal(temporal_address, settings.temporal_namespace)
         await register_search_attributes(client, SEARCH_ATTRIBUTE_TYPES, client.namespace)
+    finally:
+        await pool.close()
+
+
+async def _seed(settings: Settings, database_url: str, temporal_address: str) -> int:
+    """The demo complaints, opened as the API opens one (Update-with-Start): the worker must be running, as
+    each waits for its workflow's first record."""
+    policies = load_policies(settings.policies_dir)
+    pool = await create_pool(database_url)
+    try:
+        client = await wait_for_temporal(temporal_address, settings.temporal_namespace)
         return await seed_complaints(pool, client, settings.task_queue, policies)
     finally:
         await pool.close()
@@ -90,7 +102,7 @@ def main() -> None:
             print(
                 f"Temporal dev server at {temporal_address} (log: {data_dir / 'temporal' / 'temporal.log'})"
             )
-        seeded = asyncio.run(_prepare(settings, database_url, temporal_address))
+        asyncio.run(_prepare(settings, database_url, temporal_address))
         env = {**os.environ, "DATABASE_URL": database_url, "TEMPORAL_ADDRESS": temporal_address}
         # The dev UI calls the codec endpoints from the browser, from its own origin (CORS).
         ui_port = settings.temporal_ui_port
@@ -105,6 +117,7 @@ def main() -> None:
                 f"(SMTP catcher on {settings.smtp_host}:{settings.smtp_port}, files in {data_dir / 'mail'})"
             )
         children.append(("worker", _spawn([sys.executable, "-m", "worker"], env, logs / "worker.log")))
+        seeded = asyncio.run(_seed(settings, database_url, temporal_address))
         api_args = [sys.executable, "-m", "uvicorn", "--factory", "api.main:app"]
         api_args += ["--host", settings.api_host, "--port", str(settings.api_port)]
         api_args += ["--no-proxy-headers"]  # the app applies FORWARDED_ALLOW_IPS itself

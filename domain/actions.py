@@ -266,6 +266,15 @@ _ACTIONS = [
         records.add_note,
     ),
     Action(
+        "record_representative_consent",
+        cmd.RecordRepresentativeConsent,
+        ANY_STATUS,
+        frozenset({OFFICER, MANAGER}),
+        "Record the complainant's consent for their representative to act.",
+        records.record_representative_consent,
+        rules.record_representative_consent,
+    ),
+    Action(
         "restrict_contact",
         cmd.RestrictContact,
         ANY_STATUS,
@@ -273,6 +282,15 @@ _ACTIONS = [
         "Restrict contact for a period, with a review date.",
         records.restrict_contact,
         rules.restrict_contact,
+    ),
+    Action(
+        "lift_contact_restriction",
+        cmd.LiftContactRestriction,
+        ANY_STATUS,
+        frozenset({MANAGER}),
+        "Lift a contact restriction (after its review, or earlier).",
+        records.lift_contact_restriction,
+        rules.lift_contact_restriction,
     ),
     Action(
         "recalculate_deadlines",

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.models import ActionItem, Actor, Outcome, Remedy, Role
+from domain.models import ActionItem, Actor, Learning, Outcome, Remedy, ResidentChannel, Role
 from domain.policy import SentBy
 
 
@@ -23,6 +24,9 @@ class Acknowledge(Command):
     )
 
     note: str = Field(default="", max_length=5_000)
+    # How often the complainant will hear how the investigation is going, as agreed with them (Barking and
+    # Dagenham: "agree how often we will update you"); without it the policy's cadence, if any, applies.
+    update_every_working_days: int | None = Field(default=None, ge=1, le=60)
 
 
 class Assign(Command):
@@ -101,6 +105,9 @@ class Extend(Command):
 
     new_respond_by: date
     reason: str = Field(min_length=1, max_length=5_000)
+    # "If we need more time, we will explain this in writing and agree how often we will update you"
+    # (Barking and Dagenham): the cadence agreed with the complainant, from now on.
+    update_every_working_days: int | None = Field(default=None, ge=1, le=60)
 
 
 class RecordExtensionAgreement(Command):
@@ -135,6 +142,18 @@ class Respond(Command):
                             "due_on": "2027-02-01",
                         }
                     ],
+                    "learning": {
+                        "root_cause": "process-not-followed",
+                        "lessons": "Damp reports were booked as routine repairs.",
+                        "improvements": [
+                            {
+                                "id": "triage-damp",
+                                "description": "Triage every damp report as urgent",
+                                "owner": "repairs-manager",
+                                "due_on": "2027-03-01",
+                            }
+                        ],
+                    },
                 }
             ]
         }
@@ -148,6 +167,9 @@ class Respond(Command):
     # Bounded so one response stays one small event: more belong in an action plan of their own.
     remedies: list[Remedy] = Field(default_factory=list, max_length=20)
     actions: list[ActionItem] = Field(default_factory=list, max_length=30)
+    # Why it went wrong and what will change: the root cause is one of the policy's, improvements are
+    # tracked like the promised actions.
+    learning: Learning | None = None
 
 
 class CompleteAction(Command):
@@ -232,6 +254,16 @@ class AddNote(Command):
     text: str = Field(min_length=1, max_length=10_000)
 
 
+class RecordRepresentativeConsent(Command):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"consent_kind": "written", "received_on": "2026-11-20"}]}
+    )
+
+    # What came in: the complainant's signed consent, or (where the policy accepts it) their word.
+    consent_kind: Literal["written", "verbal"]
+    received_on: date
+
+
 class RestrictContact(Command):
     model_config = ConfigDict(
         json_schema_extra={
@@ -248,6 +280,20 @@ class RestrictContact(Command):
     reason: str = Field(min_length=1, max_length=5_000)
     until: date
     review_on: date
+    # The online channels closed to this person, for all their complaints, while the restriction lasts.
+    channels: list[ResidentChannel] = Field(
+        default_factory=lambda: [ResidentChannel.MESSAGES, ResidentChannel.EVIDENCE],
+        min_length=1,
+        max_length=3,
+    )
+
+
+class LiftContactRestriction(Command):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "Reviewed: contact has been respectful since March."}]}
+    )
+
+    reason: str = Field(min_length=1, max_length=5_000)
 
 
 class RecalculateDeadlines(Command):

@@ -141,4 +141,5 @@ def stage_facts(state: ComplaintState, policy: Policy, number: int | None = None
         ombudsman_referred_on=cal.local_date(referred) if referred else None,
         ombudsman_decided_on=cal.local_date(decided) if decided else None,
         ombudsman_decision=str(decision)[:100] if decision else None,
+        root_cause=stage.learning.root_cause if stage.learning else None,
     )

@@ -10,8 +10,16 @@ from domain.calendar import add_months
 from domain.models import Representative
 from domain.policy import ConsentNeeded, Policy
 
+# The public form's declaration, ticked by the representative: "I have the complainant's consent to act for
+# them". It is their word, not a document.
+DECLARED = "declared"
 
-def check_representative(policy: Policy, representative: Representative | None) -> str | None:
+
+def check_representative(
+    policy: Policy, representative: Representative | None, *, consent_may_follow: bool = False
+) -> str | None:
+    """Why the policy refuses this representative, or None. With `consent_may_follow` (the public form),
+    consent not yet on file is no refusal: the representative is named but does not act until it is."""
     if representative is None:
         return None
     rules = policy.complainants
@@ -23,7 +31,8 @@ def check_representative(policy: Policy, representative: Representative | None) 
             f"representative.kind: {policy.name} does not accept a {representative.kind} as a representative"
             f" (accepted: {allowed})"
         )
-    if rules.representative_consent is not ConsentNeeded.NONE and not representative.consent_recorded:
+    consent_needed = rules.representative_consent is not ConsentNeeded.NONE
+    if consent_needed and not representative.consent_recorded and not consent_may_follow:
         return "representative: the complainant's consent must be recorded before a representative can act"
     if representative.consent_recorded and not rules.consent_accepted(representative.consent_kind):
         return (
@@ -31,6 +40,20 @@ def check_representative(policy: Policy, representative: Representative | None) 
             f" on file, not {representative.consent_kind}"
         )
     return None
+
+
+def with_declared_consent(
+    policy: Policy, representative: Representative, declared_on: date
+) -> Representative:
+    """The representative as the public form records them once they ticked the declaration: consent on file
+    (kind `declared`, that day) where the policy accepts it; else, where written consent is needed, consent
+    pending: letters go to the complainant, and the representative gets no access, until staff record it."""
+    if policy.complainants.consent_accepted(DECLARED):
+        changes = {"consent_recorded": True, "consent_kind": DECLARED, "consent_recorded_on": declared_on}
+    else:
+        needed = policy.complainants.representative_consent.value
+        changes = {"consent_recorded": False, "consent_kind": needed, "consent_recorded_on": None}
+    return representative.model_copy(update=changes)
 
 
 def out_of_time(policy: Policy, received: datetime | date, matter_arose_on: date | None) -> bool:

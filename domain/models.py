@@ -58,6 +58,25 @@ class RemedyKind(StrEnum):
     FINANCIAL_REDRESS = "financial_redress"
     EXPLANATION = "explanation"
     DECISION_CHANGED = "decision_changed"
+    # A review of a policy or procedure the complaint showed to be wrong (Bexley "putting things right").
+    POLICY_REVIEW = "policy_review"
+
+
+class ActionKind(StrEnum):
+    """Why an action was promised: to put things right for this complainant (a remedy), or to stop it
+    happening to others (an improvement the complaint taught the council)."""
+
+    REMEDY = "remedy"
+    IMPROVEMENT = "improvement"
+
+
+class ResidentChannel(StrEnum):
+    """The online channels a contact restriction can close, for every complaint of the person. Following
+    a complaint and asking for the next stage or the ombudsman always stay open."""
+
+    MESSAGES = "messages"  # new information sent online
+    EVIDENCE = "evidence"  # files uploaded online
+    NEW_COMPLAINTS = "new_complaints"  # a new complaint through the public form
 
 
 class Role(StrEnum):
@@ -142,7 +161,11 @@ class Representative(BaseModel):
     email: EmailStr | None = None
     phone: str | None = Field(default=None, max_length=40)
     consent_recorded: bool = Field(description="The complainant's consent for this person to act is on file.")
-    consent_kind: str = Field(default="written", description="written or verbal, as the policy needs")
+    consent_kind: str = Field(
+        default="written", description="written, verbal or declared (on the public form), as the policy needs"
+    )
+    # Optional, with a default: histories recorded before it deserialise unchanged.
+    consent_recorded_on: date | None = Field(default=None, description="The day the consent was put on file.")
     kind: str = Field(
         default="other",
         max_length=40,
@@ -238,6 +261,16 @@ class ActionItem(BaseModel):
     completed_at: datetime | None = None
     completed_by: str | None = None
     overdue: bool = False
+    kind: ActionKind = ActionKind.REMEDY
+
+
+class Learning(BaseModel):
+    """What the council learned from a complaint, recorded with the response: why it went wrong (one of the
+    policy's root causes, so reports can count themes), the lessons, and improvements tracked as actions."""
+
+    root_cause: str = Field(min_length=1, max_length=60)
+    lessons: str = Field(default="", max_length=5_000)
+    improvements: list[ActionItem] = Field(default_factory=list, max_length=20)
 
 
 class StageState(BaseModel):
@@ -266,6 +299,11 @@ class StageState(BaseModel):
     acknowledgement_overdue: bool = False
     response_overdue: bool = False
     reminders_sent: list[str] = Field(default_factory=list)
+    learning: Learning | None = None
+    # Keeping the complainant informed while the stage is investigated: the cadence agreed with them (else
+    # the policy's) and when the next progress update is due.
+    update_every_working_days: int | None = None
+    next_update: Due | None = None
 
 
 class Transition(BaseModel):
@@ -387,6 +425,8 @@ class StageFacts(BaseModel):
     clock_stopped_working_days: int = 0
     remedies: list[RemedyFact] = Field(default_factory=list)
     stage2_by_other_than_stage1: bool | None = None
+    # The response's root cause (one of the policy's), so reports count the year's learning themes.
+    root_cause: str | None = Field(default=None, max_length=60)
     # Complaint-wide.
     actions_promised: int = 0
     actions_done: int = 0

@@ -109,6 +109,33 @@ class Extension(_Strict):
     note: str = ""
 
 
+class ProgressUpdateBy(StrEnum):
+    """How a progress update is made: the officer is reminded to write one, or a templated letter goes."""
+
+    REMINDER = "reminder"
+    LETTER = "letter"
+
+
+class ProgressUpdatesFrom(StrEnum):
+    ACKNOWLEDGEMENT = "acknowledgement"
+    EXTENSION = "extension"
+
+
+# Why complaints go wrong, for counting the year's learning themes: a policy may name its own list.
+DEFAULT_ROOT_CAUSES = (
+    "communication",
+    "delay",
+    "process-not-followed",
+    "policy-or-procedure",
+    "staff-conduct",
+    "quality-of-work",
+    "contractor",
+    "records-or-systems",
+    "accessibility-or-adjustments",
+    "other",
+)
+
+
 class Stage(_Strict):
     number: Literal[1, 2]
     name: str
@@ -126,6 +153,14 @@ class Stage(_Strict):
     late_acknowledgement_moves_response: bool = False
     # May the council require reasons for asking for this stage? Never under the Complaint Handling Code.
     escalation_reasons_required: bool = False
+    # Keeping the complainant informed while this stage is investigated (Barking and Dagenham "agree how
+    # often we will update you"; council-003 "keep you informed of progress"): every so many working days
+    # without a response, the officer is reminded to send an update, or a progress letter goes out.
+    update_every_working_days: int | None = Field(default=None, ge=1, le=60)
+    progress_update_by: ProgressUpdateBy = ProgressUpdateBy.REMINDER
+    # From when: the acknowledgement, or only once the response date has been extended ("if we need more
+    # time ... we will keep you updated regularly").
+    progress_updates_from: ProgressUpdatesFrom = ProgressUpdatesFrom.ACKNOWLEDGEMENT
 
     @model_validator(mode="after")
     def _windows_make_sense(self) -> Stage:
@@ -205,11 +240,12 @@ class Complainants(_Strict):
     representative_kinds: tuple[str, ...] = REPRESENTATIVE_KINDS
 
     def consent_accepted(self, kind: str) -> bool:
-        """Is consent of this kind (written, verbal) enough under the policy?"""
+        """Is consent of this kind (written, verbal, declared) enough under the policy?"""
         if self.representative_consent is ConsentNeeded.NONE:
             return True
         if self.representative_consent is ConsentNeeded.VERBAL:
-            return kind in ("verbal", "written")
+            # A representative's declaration on the public form is, like verbal consent, not a document.
+            return kind in ("verbal", "declared", "written")
         return kind == "written"
 
 
@@ -241,6 +277,11 @@ class Policy(_Strict):
         ge=1,
         le=10_000_000,
         description="Homes owned (or households served) for complaints per 1,000 homes (RSH measure CH01).",
+    )
+    root_causes: tuple[Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$")], ...] = Field(
+        default=DEFAULT_ROOT_CAUSES,
+        min_length=1,
+        description="The root causes a response's learning may name (codes), counted as learning themes.",
     )
     retention_years: int = Field(
         default=DEFAULT_RETENTION_YEARS,

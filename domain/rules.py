@@ -126,10 +126,15 @@ def respond(
     refused = independence_refusal(state, command.actor.id, strict=strict)
     if refused is not None:
         return refused
-    ids = [action.id for action in command.actions]
+    learning = command.learning
+    improvements = learning.improvements if learning is not None else []
+    ids = [action.id for action in [*command.actions, *improvements]]
     known = {action.id for action in state.actions}
     if len(ids) != len(set(ids)) or known & set(ids):
-        return Refusal("action ids must be unique within the complaint")
+        return Refusal("action ids must be unique within the complaint (improvements included)")
+    if learning is not None and learning.root_cause not in policy.root_causes:
+        causes = ", ".join(policy.root_causes)
+        return Refusal(f"learning.root_cause: {learning.root_cause!r} is not one of this policy's: {causes}")
     return None
 
 
@@ -177,4 +182,29 @@ def restrict_contact(
 ) -> Refusal | None:
     if command.review_on > command.until:
         return Refusal("the review date must be on or before the end of the restriction")
+    return None
+
+
+def lift_contact_restriction(
+    state: ComplaintState, policy: Policy, command: cmd.LiftContactRestriction, now: datetime
+) -> Refusal | None:
+    restriction = state.contact_restriction
+    if restriction is None or restriction.get("lifted_at"):
+        return Refusal("no contact restriction is in force on this complaint")
+    return None
+
+
+def record_representative_consent(
+    state: ComplaintState, policy: Policy, command: cmd.RecordRepresentativeConsent, now: datetime
+) -> Refusal | None:
+    representative = state.intake.representative
+    if representative is None:
+        return Refusal("this complaint names no representative")
+    if representative.consent_recorded:
+        return Refusal(f"the complainant's consent for {representative.name} is already on file")
+    if not policy.complainants.consent_accepted(command.consent_kind):
+        needed = policy.complainants.representative_consent.value
+        return Refusal(f"consent_kind: {policy.name} needs {needed} consent, not {command.consent_kind}")
+    if command.received_on > now.date():
+        return Refusal("received_on: consent cannot have arrived in the future")
     return None

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from domain.letters import manager_alert, staff_notice, to_complainant
 from domain.models import FINAL_STATUSES, ComplaintState, Due, StageState, Status
 from domain.policy import Policy
-from domain.steps import Applied, Ctx
+from domain.steps import Applied, Ctx, progress
 
 # A closed complaint's workflow stays open this long so that a late escalation, an ombudsman referral or a
 # note can still be recorded; it stays open past it for as long as promised actions are outstanding.
@@ -29,7 +29,8 @@ AWAITING_ACKNOWLEDGEMENT = frozenset({Status.RECEIVED, Status.ESCALATION_REQUEST
 class Timer:
     at: datetime
     kind: str  # reminder | acknowledgement_overdue | response_overdue | extension_limit_passed |
-    #            escalation_window_closed | action_overdue | end_of_life
+    #            escalation_window_closed | action_overdue | progress_update | restriction_review |
+    #            restriction_ended | end_of_life
     name: str = ""  # a reminder's deadline (acknowledge, respond)
     key: str = ""  # a reminder's key, or an action's id
     due_on: date | None = None
@@ -70,14 +71,47 @@ def deadline_timers(state: ComplaintState, policy: Policy, patched: Callable[[st
     for action in state.actions:
         if action.completed_at is None and not action.overdue and action.due_at is not None:
             timers.append(Timer(at=action.due_at, kind="action_overdue", key=action.id))
+    if progress.investigating(state.status, policy) and stage.next_update is not None:
+        timers.append(Timer(at=stage.next_update.at, kind="progress_update", due_on=stage.next_update.on))
+    review = restriction_moment(state, "review_at", done="review_alerted")
+    if review is not None:
+        timers.append(Timer(at=review, kind="restriction_review"))
+    end = restriction_moment(state, "until_at", done="ended")
+    if end is not None:
+        timers.append(Timer(at=end, kind="restriction_ended"))
     return timers
+
+
+def restriction_moment(state: ComplaintState, key: str, *, done: str) -> datetime | None:
+    """When the complaint's contact restriction must be reviewed (`review_at`) or ends (`until_at`), while
+    that is still ahead: not once it happened (`done`) or the restriction was lifted."""
+    restriction = state.contact_restriction
+    if not restriction or restriction.get("lifted_at") or restriction.get(done):
+        return None
+    moment = restriction.get(key)
+    if isinstance(moment, datetime):
+        return moment
+    return datetime.fromisoformat(moment) if isinstance(moment, str) else None
+
+
+def restriction_review_at(state: ComplaintState) -> datetime | None:
+    return restriction_moment(state, "review_at", done="review_alerted")
+
+
+def restriction_pending(state: ComplaintState) -> bool:
+    """A restriction still to be reviewed or still in force: a closed complaint's workflow waits for it."""
+    return restriction_review_at(state) is not None or (
+        restriction_moment(state, "until_at", done="ended") is not None
+    )
 
 
 def next_timer(
     state: ComplaintState, policy: Policy, now: datetime, patched: Callable[[str], bool]
 ) -> Timer | None:
     timers = deadline_timers(state, policy, patched)
-    if state.status in FINAL_STATUSES and not any(action.completed_at is None for action in state.actions):
+    outstanding = any(action.completed_at is None for action in state.actions)
+    # A closed complaint's workflow stays for its promised actions and for a restriction's review.
+    if state.status in FINAL_STATUSES and not outstanding and not restriction_pending(state):
         final_at = state.history[-1].at if state.history else now
         kept = POST_CLOSURE
         if patched(PATCH_REFERRAL_WINDOW):
@@ -193,4 +227,17 @@ def fire(ctx: Ctx, timer: Timer) -> tuple[str, Applied]:
             manager_alert(state, "action", action.due_on, action_id=action.id),
         ]
         return timer.kind, Applied(state.status, {"action_id": action.id}, letters)
+    if timer.kind == "progress_update":
+        return progress.due_update(ctx)
+    if timer.kind == "restriction_review":
+        restriction = state.contact_restriction or {}
+        restriction["review_alerted"] = True
+        review_on = restriction.get("review_on")
+        alert = manager_alert(state, "contact_restriction_review", review_on, until=restriction.get("until"))
+        return timer.kind, Applied(state.status, {"review_on": review_on}, [alert])
+    if timer.kind == "restriction_ended":
+        # The end date the complainant was given: the channels opened by themselves (the table's date).
+        restriction = state.contact_restriction or {}
+        restriction["ended"] = True
+        return timer.kind, Applied(state.status, {"until": restriction.get("until")}, [])
     raise ValueError(f"no event for timer {timer.kind!r}")

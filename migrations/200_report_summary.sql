@@ -103,6 +103,20 @@ CREATE TABLE report_case_months (
 CREATE INDEX report_case_months_empty_idx ON report_case_months (policy_id) WHERE complaints = 0;
 CREATE INDEX report_case_months_month_idx ON report_case_months (month);
 
+-- The learning themes: answered stages per root cause (migration 180), and how many of them were upheld.
+CREATE TABLE report_theme_months (
+    policy_id    text NOT NULL,
+    month        date NOT NULL,
+    stage        smallint NOT NULL,
+    service_area text NOT NULL,
+    root_cause   text NOT NULL,
+    responses    bigint NOT NULL,
+    upheld       bigint NOT NULL,
+    PRIMARY KEY (policy_id, month, stage, service_area, root_cause)
+);
+CREATE INDEX report_theme_months_empty_idx ON report_theme_months (policy_id) WHERE responses = 0;
+CREATE INDEX report_theme_months_month_idx ON report_theme_months (month);
+
 -- The statements that apply a change: `old_rows` and `new_rows` name sets of complaint_stages rows (the
 -- trigger's transition tables, or for a rebuild nothing and the whole table). One definition of every
 -- counter serves the triggers and the rebuild. Groups are written in key order, and the first statement
@@ -175,6 +189,16 @@ BEGIN
                 remedies = t.remedies + excluded.remedies,
                 compensation_pence = t.compensation_pence + excluded.compensation_pence$$, month, signed),
         'DELETE FROM report_remedy_months WHERE remedies = 0',
+
+        format($$INSERT INTO report_theme_months AS t
+            SELECT policy_id, %s, stage, service_area, root_cause, sum(sign),
+                sum(CASE WHEN outcome IN ('upheld', 'partially_upheld') THEN sign ELSE 0 END)
+            FROM %s AS s WHERE root_cause IS NOT NULL
+            GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
+            ON CONFLICT (policy_id, month, stage, service_area, root_cause) DO UPDATE SET
+                responses = t.responses + excluded.responses, upheld = t.upheld + excluded.upheld$$,
+            month, signed),
+        'DELETE FROM report_theme_months WHERE responses = 0',
 
         -- A complaint's contribution depends on both its stage rows: take its rows as they are now and as
         -- they were (now, less the rows this statement wrote, plus their old versions), and pair each Stage
@@ -267,6 +291,7 @@ BEGIN
     DELETE FROM report_extension_months;
     DELETE FROM report_remedy_months;
     DELETE FROM report_case_months;
+    DELETE FROM report_theme_months;
     RETURN NULL;
 END
 $fn$;
@@ -286,6 +311,7 @@ BEGIN
     DELETE FROM report_extension_months;
     DELETE FROM report_remedy_months;
     DELETE FROM report_case_months;
+    DELETE FROM report_theme_months;
     FOREACH statement IN ARRAY report_summary_statements('(SELECT * FROM complaint_stages WHERE false)', 'complaint_stages') LOOP
         EXECUTE statement;
     END LOOP;

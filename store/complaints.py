@@ -23,6 +23,7 @@ from domain.models import (
     StageFacts,
     Transition,
 )
+from store import contact_restrictions
 
 
 class NotFound(Exception):
@@ -157,6 +158,13 @@ WHERE reference = $1 AND last_seq < $16
 RETURNING anonymous, complainant, representative, summary, desired_outcome
 """
 
+_CONSENT_ON_FILE = """
+UPDATE complaints SET representative = representative
+    || jsonb_build_object('consent_recorded', true, 'consent_kind', $2::text, 'consent_recorded_on', $3::text)
+WHERE reference = $1 AND representative IS NOT NULL
+RETURNING representative
+"""
+
 _INSERT_EVENT = """
 INSERT INTO complaint_events (
     workflow_id, seq, reference, at, action, actor_id, actor_role, stage, from_status, to_status, detail
@@ -179,10 +187,10 @@ INSERT INTO complaint_stages (
     closed_on, ended, outcome, exclusion, extensions, extension_working_days, extended_with_agreement,
     clock_stops, clock_stopped_working_days, remedies, remedy_count, compensation_pence,
     independent_reviewer, actions_promised, actions_done, actions_overdue, ombudsman_referred_on,
-    ombudsman_decided_on, ombudsman_decision, last_seq
+    ombudsman_decided_on, ombudsman_decision, root_cause, last_seq
 )
 SELECT $1, $2, c.policy_id, c.service_area, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-       $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31
+       $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $32, $31
 FROM complaints c WHERE c.reference = $1
 ON CONFLICT (reference, stage) DO UPDATE SET
     received_on = EXCLUDED.received_on, day_zero = EXCLUDED.day_zero,
@@ -200,7 +208,8 @@ ON CONFLICT (reference, stage) DO UPDATE SET
     actions_done = EXCLUDED.actions_done, actions_overdue = EXCLUDED.actions_overdue,
     ombudsman_referred_on = EXCLUDED.ombudsman_referred_on,
     ombudsman_decided_on = EXCLUDED.ombudsman_decided_on,
-    ombudsman_decision = EXCLUDED.ombudsman_decision, last_seq = EXCLUDED.last_seq
+    ombudsman_decision = EXCLUDED.ombudsman_decision, root_cause = EXCLUDED.root_cause,
+    last_seq = EXCLUDED.last_seq
 WHERE complaint_stages.last_seq < EXCLUDED.last_seq
 """
 
@@ -240,6 +249,7 @@ async def upsert_stage_facts(db: Executor, *, reference: str, seq: int, facts: S
         facts.ombudsman_decided_on,
         facts.ombudsman_decision,
         seq,
+        facts.root_cause,
     )
 
 
@@ -326,6 +336,10 @@ class ComplaintRepository:
                 await ComplaintRepository(connection).insert_transitions(
                     workflow_id=workflow_id, reference=state.reference, transitions=[transition]
                 )
+                if transition.action in contact_restrictions.RESTRICTION_EVENTS:
+                    await contact_restrictions.record_event(
+                        connection, reference=state.reference, seq=transition.seq, transition=transition
+                    )
             for facts in stages or []:
                 await upsert_stage_facts(connection, reference=state.reference, seq=state.seq, facts=facts)
             for index, notification in enumerate(notifications):
@@ -377,7 +391,7 @@ class ComplaintRepository:
                 await repository.insert_intake(
                     reference=reference, workflow_id=workflow_id, intake=intake, created_by=created_by
                 )
-            case = await connection.fetchrow(
+            row_after = await connection.fetchrow(
                 _APPLY_ROW,
                 reference,
                 row.stage,
@@ -396,14 +410,29 @@ class ComplaintRepository:
                 details,
                 seq,
             )
-            if case is None:
+            if row_after is None:
                 return False  # already recorded (a retry), or older than what the row shows
+            case: dict[str, Any] = dict(row_after)
+            if transition is not None and transition.action == "record_representative_consent":
+                # The representative's consent is on file: the case row says so, and letters go to them.
+                case |= {
+                    "representative": await connection.fetchval(
+                        _CONSENT_ON_FILE,
+                        reference,
+                        transition.detail["consent_kind"],
+                        str(transition.detail["received_on"]),
+                    )
+                }
             if stage is not None:
                 await upsert_stage_facts(connection, reference=reference, seq=seq, facts=stage)
             if transition is not None:
                 await repository.insert_transitions(
                     workflow_id=workflow_id, reference=reference, transitions=[transition]
                 )
+                if transition.action in contact_restrictions.RESTRICTION_EVENTS:
+                    await contact_restrictions.record_event(
+                        connection, reference=reference, seq=seq, transition=transition
+                    )
             recipient = complainant_recipient(
                 anonymous=case["anonymous"],
                 complainant=case["complainant"],

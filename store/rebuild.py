@@ -12,6 +12,7 @@ from temporalio.service import RPCError
 from domain.facts import stage_facts
 from domain.models import ComplaintState
 from domain.policy import Policy
+from store import contact_restrictions
 from store.complaints import ComplaintRepository
 from store.report_summary import rebuild_report_summary
 
@@ -73,3 +74,8 @@ async def write_workflow_state(
     await repository.insert_transitions(
         workflow_id=workflow_id, reference=state.reference, transitions=state.history
     )
+    for transition in state.history:
+        if transition.action in contact_restrictions.RESTRICTION_EVENTS:
+            await contact_restrictions.record_event(
+                repository.executor, reference=state.reference, seq=transition.seq, transition=transition
+            )

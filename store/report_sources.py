@@ -124,3 +124,12 @@ CASES = f"""(
     WHERE s1.stage = 1 AND {_rows("s1.")}
     GROUP BY 1
 )"""
+
+# The learning themes: responses (and upheld ones) per root cause recorded.
+THEMES = f"""(
+    SELECT root_cause, responses, upheld FROM report_theme_months WHERE {MONTHS}
+    UNION ALL
+    SELECT root_cause, count(*), {_count("outcome IN ('upheld', 'partially_upheld')")}
+    FROM complaint_stages WHERE root_cause IS NOT NULL AND {ROWS}
+    GROUP BY 1
+)"""

@@ -11,6 +11,7 @@ SUMMARY_TABLES = (
     "report_extension_months",
     "report_remedy_months",
     "report_case_months",
+    "report_theme_months",
 )
 
 

@@ -274,15 +274,24 @@ GROUP BY service_area HAVING sum(received) FILTER (WHERE outcome IN ('upheld', '
 ORDER BY 2 DESC, 1
 """
 
+# The year's learning themes: the root causes recorded with the responses (one of each policy's codes).
+_ROOT_CAUSES = f"""
+SELECT root_cause, sum(responses)::int8 AS responses, sum(upheld)::int8 AS upheld
+FROM {sources.THEMES} AS themes
+GROUP BY root_cause ORDER BY 2 DESC, 1
+"""
+
 
 async def remedies_and_learning(
     db: Executor, *, start: date, end: date, policy_id: str | None = None
 ) -> dict[str, list[dict[str, Any]]]:
-    """For the annual report: remedies by kind, and where complaints were upheld (the year's learning)."""
+    """For the annual report: remedies by kind, where complaints were upheld, and the root causes the
+    responses recorded (the year's learning themes)."""
     args = _args(start, end, policy_id, None)
     return {
         "remedies_by_kind": [dict(row) for row in await db.fetch(_REMEDIES_BY_KIND, *args)],
         "upheld_by_service_area": [dict(row) for row in await db.fetch(_UPHELD_BY_AREA, *args)],
+        "root_causes": [dict(row) for row in await db.fetch(_ROOT_CAUSES, *args)],
     }
 
 

@@ -19,9 +19,20 @@ from activities.deadlines import (
 from domain import commands as cmd
 from domain import timers
 from domain.actions import ACTIONS
-from domain.models import Actor, ClockResumed, ComplaintState, Due, Intake, StagePlan, Status, Transition
+from domain.models import (
+    SYSTEM,
+    Actor,
+    ClockResumed,
+    ComplaintState,
+    Due,
+    Intake,
+    Notification,
+    StagePlan,
+    Status,
+    Transition,
+)
 from domain.policy import Policy, SentBy
-from domain.steps import Ctx, new_stage
+from domain.steps import Applied, Ctx, new_stage, progress
 
 
 class DirectEffects:
@@ -30,6 +41,8 @@ class DirectEffects:
         self.clock = now
         self.engine = DeadlineActivities({policy.id: policy})
         self.linked: list[Intake] = []
+        # Every letter and notice the steps and timers sent, in order (the workflow would record them).
+        self.sent: list[Notification] = []
 
     def now(self) -> datetime:
         return self.clock
@@ -121,6 +134,28 @@ async def run(ctx: Ctx, name: str, command: cmd.Command) -> None:
     refusal = action.refusal(ctx.state, ctx.policy, command, ctx.effects.now())
     assert refusal is None, refusal
     applied = await action.step(ctx, command)
+    await progress.arm(ctx, applied.status)
+    _apply(ctx, name, command.actor, applied)
+
+
+async def fire_next(ctx: Ctx) -> str:
+    """What the workflow does when its next timer passes: the clock moves to it, and its event applies."""
+    effects = ctx.effects
+    assert isinstance(effects, DirectEffects)
+    timer = timers.next_timer(ctx.state, ctx.policy, effects.now(), effects.patched)
+    assert timer is not None, "the complaint waits for no timer"
+    effects.clock = max(effects.clock, timer.at)
+    if timer.kind == "end_of_life":
+        return timer.kind
+    name, applied = timers.fire(ctx, timer)
+    await progress.arm(ctx, applied.status)
+    _apply(ctx, name, SYSTEM, applied)
+    return timer.kind
+
+
+def _apply(ctx: Ctx, name: str, actor: Actor, applied: Applied) -> None:
+    if isinstance(ctx.effects, DirectEffects):
+        ctx.effects.sent.extend(applied.letters)
     state = ctx.state
     if state.history:
         state.seq += 1
@@ -129,7 +164,7 @@ async def run(ctx: Ctx, name: str, command: cmd.Command) -> None:
             seq=state.seq,
             at=ctx.effects.now(),
             action=name,
-            actor=command.actor,
+            actor=actor,
             stage=state.stage,
             from_status=state.status,
             to_status=applied.status,

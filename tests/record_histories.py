@@ -22,11 +22,12 @@ from core.settings import REPO_ROOT
 from core.temporal import history_converter
 from devstack.servers import register_search_attributes, start_postgres, test_server_binary
 from domain import commands as cmd
-from domain.models import ActionItem, ComplaintState, Outcome
+from domain.models import ActionItem, ComplaintState, Learning, Outcome, ResidentChannel
 from domain.policy_files import load_policies
 from store.db import create_pool, migrate
 from tests.factories import (
     INVESTIGATOR,
+    MANAGER,
     OFFICER,
     RESIDENT,
     REVIEWER,
@@ -35,6 +36,7 @@ from tests.factories import (
     open_complaint,
     running_worker,
     start_in_quiet_week,
+    state_of,
 )
 from workflows.complaint import ComplaintWorkflow
 
@@ -125,11 +127,61 @@ async def signals_from_inbound_channels(env: WorkflowEnvironment, handle: Handle
     await act(handle, "respond", cmd.Respond(actor=REVIEWER, outcome=Outcome.UPHELD, findings="Agreed"))
 
 
+async def casework(env: WorkflowEnvironment, handle: Handle) -> None:
+    """Issue 16's paths: an agreed cadence of progress updates, a contact restriction reviewed and lifted,
+    learning with improvements in the response, and the letter when an improvement is done."""
+    await act(handle, "acknowledge", cmd.Acknowledge(actor=OFFICER))
+    await act(handle, "assign", cmd.Assign(actor=OFFICER, assignee=INVESTIGATOR.id))
+    state = await act(
+        handle,
+        "extend",
+        cmd.Extend(
+            actor=INVESTIGATOR,
+            new_respond_by=(await state_of(handle)).current.respond_by + timedelta(days=7),
+            reason="Contractor survey",
+            update_every_working_days=3,
+        ),
+    )
+    await env.sleep(timedelta(days=6))  # a progress update falls due
+    await act(
+        handle,
+        "restrict_contact",
+        cmd.RestrictContact(
+            actor=MANAGER,
+            reason="Abusive calls",
+            until=state.current.respond_by + timedelta(days=90),
+            review_on=state.current.respond_by + timedelta(days=20),
+            channels=[ResidentChannel.MESSAGES],
+        ),
+    )
+    improvement = ActionItem(
+        id="surveys", description="Date every survey", owner="repairs", due_on=date(2099, 1, 1)
+    )
+    await act(
+        handle,
+        "respond",
+        cmd.Respond(
+            actor=INVESTIGATOR,
+            outcome=Outcome.UPHELD,
+            findings="Late survey",
+            learning=Learning(
+                root_cause="contractor", lessons="Surveys had no dates", improvements=[improvement]
+            ),
+        ),
+    )
+    await env.sleep(timedelta(days=40))  # the restriction's review falls due
+    await act(
+        handle, "lift_contact_restriction", cmd.LiftContactRestriction(actor=MANAGER, reason="Reviewed")
+    )
+    await act(handle, "complete_action", cmd.CompleteAction(actor=OFFICER, action_id="surveys"))
+
+
 SCENARIOS: dict[str, tuple[str, Callable[[WorkflowEnvironment, Handle], Awaitable[None]]]] = {
     "bexley-two-stages": ("bexley", two_stages),
     "westminster-declined": ("westminster", declined),
     "barking-window-closes-late-escalation": ("barking-dagenham", window_closes_then_late_escalation),
     "council-004-signals": ("council-004", signals_from_inbound_channels),
+    "council-003-casework": ("council-003", casework),
 }
 
 

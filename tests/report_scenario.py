@@ -5,12 +5,12 @@ Bexley's policy with an id of its own (so no other test's complaints count) and 
 acknowledge in 2 working days, respond in 15 from receipt (both stages), officers may extend by 10.
 
 - A (housing-repairs): day 1 acknowledged; day 3 answered, upheld, with an apology, 150.00 of redress and one
-  action (due day 40).
+  action (due day 40); root cause "delay".
 - B (housing-repairs): day 3 acknowledged (late: due day 2); day 4 answered, not upheld; day 5 Stage 2 asked
   for; day 6 acknowledged; day 8 answered, partially upheld, by a reviewer (final: closed); day 9 referred to
   the ombudsman; day 10 its decision.
 - C (waste): day 1 acknowledged; day 10 extended to day 20; day 18 answered, partially upheld, with one
-  action; day 19 the action done.
+  action; day 19 the action done; root cause "contractor".
 - D (waste): day 1 declined (service-request).
 - E (parking): day 1 acknowledged; day 2 withdrawn.
 (Days are working days after the Monday.)
@@ -26,7 +26,7 @@ import asyncpg
 from temporalio.testing import WorkflowEnvironment
 
 from domain import commands as cmd
-from domain.models import ActionItem, Outcome, Remedy, RemedyKind
+from domain.models import ActionItem, Learning, Outcome, Remedy, RemedyKind
 from domain.policy import Policy
 from tests.factories import (
     INVESTIGATOR,
@@ -109,7 +109,12 @@ async def build_known_set(
         handles["A"],
         "respond",
         cmd.Respond(
-            actor=INVESTIGATOR, outcome=Outcome.UPHELD, findings="Late.", remedies=remedies, actions=[action]
+            actor=INVESTIGATOR,
+            outcome=Outcome.UPHELD,
+            findings="Late.",
+            remedies=remedies,
+            actions=[action],
+            learning=Learning(root_cause="delay", lessons="Damp reports waited for a routine slot."),
         ),
     )
     await on(4)
@@ -150,6 +155,7 @@ async def build_known_set(
             outcome=Outcome.PARTIALLY_UPHELD,
             findings="Partly.",
             actions=[ActionItem(id="bins", description="Fix the round", owner="waste", due_on=known.day(25))],
+            learning=Learning(root_cause="contractor"),
         ),
     )
     await on(19)

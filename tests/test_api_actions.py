@@ -5,6 +5,7 @@ Request bodies are the examples documented in OpenAPI, so the documentation is e
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, timedelta
 from typing import Any, cast
 
@@ -36,6 +37,8 @@ STEPS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "escalate": ("olivia.officer", "request_escalation", example("request_escalation")),
     "complete": ("olivia.officer", "complete_action", example("complete_action")),
     "withdraw": ("olivia.officer", "withdraw", example("withdraw")),
+    "restrict": ("maya.manager", "restrict_contact", example("restrict_contact")),
+    "consent": ("olivia.officer", "record_representative_consent", example("record_representative_consent")),
 }
 
 # action: (steps before it succeeds, steps before it is refused with 409, or None: use a stale ETag -> 412)
@@ -59,7 +62,9 @@ SCENARIOS: dict[str, tuple[list[str], list[str] | None]] = {
     "refer_to_ombudsman": ([], None),
     "record_ombudsman_decision": ([], None),
     "add_note": ([], None),
+    "record_representative_consent": ([], ["consent"]),
     "restrict_contact": ([], None),
+    "lift_contact_restriction": (["restrict"], []),
     "recalculate_deadlines": ([], ["withdraw"]),
 }
 
@@ -79,9 +84,12 @@ def path(reference: str, action: str) -> str:
 
 
 async def new_complaint(client: httpx.AsyncClient, settings: Settings, steps: list[str]) -> dict[str, Any]:
-    created = await client.post(
-        "/api/complaints", json=complaint_body(), headers=bearer("olivia.officer", settings)
-    )
+    # A complainant of its own: a contact restriction applies to every complaint of the same person.
+    person = {"name": "Ada Resident", "email": f"ada-{uuid.uuid4().hex[:12]}@example.org"}
+    # Her son acts for her; her written consent is to follow (record_representative_consent).
+    son = {"name": "Ben Resident", "email": "ben@example.org", "kind": "family", "consent_recorded": False}
+    body = complaint_body(complainant=person, representative=son)
+    created = await client.post("/api/complaints", json=body, headers=bearer("olivia.officer", settings))
     assert created.status_code == 201
     complaint: dict[str, Any] = created.json()
     for step in steps:

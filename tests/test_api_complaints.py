@@ -138,8 +138,8 @@ async def test_create_stores_the_case_and_starts_the_workflow(
         ({"summary": ""}, "summary"),
         ({"complainant": {"name": "A", "email": "not-an-email"}}, "email"),
         (
-            {"representative": {"name": "Sam Advocate", "consent_recorded": False}},
-            "consent must be recorded",
+            {"representative": {"name": "Sam Advocate", "consent_recorded": True, "consent_kind": "verbal"}},
+            "needs written consent on file, not verbal",
         ),
         ({"policy_id": "westminster", "anonymous": True}, "does not accept anonymous"),
     ],
@@ -260,6 +260,18 @@ async def test_from_creation_to_closure_at_stage_2_through_the_api(api: Client, 
                         "due_on": "2027-03-01",
                     }
                 ],
+                "learning": {
+                    "root_cause": "process-not-followed",
+                    "lessons": "Damp reports were booked as routine repairs.",
+                    "improvements": [
+                        {
+                            "id": "triage-damp",
+                            "description": "Triage every damp report as urgent",
+                            "owner": "repairs-manager",
+                            "due_on": "2027-04-01",
+                        }
+                    ],
+                },
             },
             "responded",
         ),
@@ -297,6 +309,14 @@ async def test_from_creation_to_closure_at_stage_2_through_the_api(api: Client, 
         "stage2_response",
     ]
     assert final["actions"][0]["id"] == "fix-damp" and final["actions"][0]["completed_at"] is None
+    # The learning: the improvement is tracked with the promised action, the lessons are on the case.
+    assert [(item["id"], item["kind"]) for item in final["actions"]] == [
+        ("fix-damp", "remedy"),
+        ("triage-damp", "improvement"),
+    ]
+    answered = next(item for item in final["history"] if item["action"] == "respond")
+    assert answered["detail"]["root_cause"] == "process-not-followed"
+    assert answered["detail"]["lessons"] == "Damp reports were booked as routine repairs."
 
     # The audit trail of the whole walk-through says who did what and which fields, never the complainant's
     # personal data: a grep of every row finds none of it (issue 12).
@@ -310,6 +330,7 @@ async def test_from_creation_to_closure_at_stage_2_through_the_api(api: Client, 
         body["desired_outcome"],
     ]
     personal += ["Photos of the damp", "Three photos", "The damp is back", "A full survey", "booked late"]
+    personal += ["booked as routine"]  # the lessons are free text too
     for text in personal:
         assert text not in dumped, text
     assert [row["action"] for row in trail][:2] == ["create", "acknowledge"]

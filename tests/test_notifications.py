@@ -156,6 +156,13 @@ def contexts(policy: Policy) -> dict[str, dict[str, Any]]:
             review_on=date(2027, 2, 26),
             reason="Repeated abusive phone calls to staff.",
         ),
+        "contact_restriction_lifted": _complainant(
+            policy, reason="Contact has been respectful since the restriction began."
+        ),
+        "progress_update": _complainant(policy, respond_by=RESPOND_BY),
+        "action_completed": _complainant(
+            policy, description="Treat the damp and redecorate the bedroom", kind="remedy"
+        ),
         "response_late": _complainant(policy, due=RESPOND_BY, ombudsman=signposting),
         "ombudsman_available": _complainant(policy, due=RESPOND_BY, ombudsman=signposting),
         # to staff
@@ -179,6 +186,7 @@ def contexts(policy: Policy) -> dict[str, dict[str, Any]]:
         ),
         # to the complaints manager
         "overdue_alert": _staff(what="response", due=RESPOND_BY),
+        "progress_update_due": _staff(respond_by=RESPOND_BY, every=10),
         "conflict_declared": _staff(
             declared_by="ian.investigator", was_assigned=True, declared_on=date(2026, 12, 1)
         ),
@@ -581,3 +589,37 @@ def test_letters_recorded_before_a_template_changed_still_render(template: str) 
     }
     message = render(template, older, policy)
     assert REFERENCE in message.text
+
+
+def test_casework_letters_say_what_the_resident_needs_to_know() -> None:
+    """Learning, progress updates, completed actions and contact restrictions, as the resident reads them."""
+    policy = POLICIES["barking-dagenham"]
+    every = contexts(policy)
+    acknowledged = render(
+        "acknowledgement", every["acknowledgement"] | {"updates_every_working_days": 10}, policy
+    ).text
+    assert "at least every 10 working days" in acknowledged
+    assert "at least every" not in render("acknowledgement", every["acknowledgement"], policy).text
+    improvements = [{"description": "Triage every damp report as urgent", "due_on": date(2027, 3, 1)}]
+    response = render("response", every["response"] | {"improvements": improvements}, policy).text
+    assert "What we will change" in response and "Triage every damp report as urgent" in response
+    assert "Monday 1 March 2027" in response
+    assert "What we will change" not in render("response", every["response"], policy).text
+    done = render("action_completed", every["action_completed"] | {"kind": "improvement"}, policy)
+    assert "change we would make" in done.text and "Treat the damp" in done.text
+    assert "A change we promised is done" in done.subject
+    restricted = render(
+        "contact_restriction", every["contact_restriction"] | {"channels": ["messages", "evidence"]}, policy
+    ).text
+    assert "cannot send us messages" in restricted and "cannot upload files" in restricted
+    assert "new complaint" not in restricted and "all your complaints" in restricted
+    assert "ask for the next stage" in restricted
+    review = render(
+        "overdue_alert",
+        every["overdue_alert"]
+        | {"what": "contact_restriction_review", "due": date(2027, 2, 26), "until": date(2027, 3, 31)},
+        policy,
+    )
+    assert review.subject.startswith("Review due: contact restriction")
+    assert "Friday 26 February 2027" in review.text and "Wednesday 31 March 2027" in review.text
+    assert "every 10 working days" in render("progress_update_due", every["progress_update_due"], policy).text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import date
 
 import asyncpg
 import pytest
@@ -17,7 +18,7 @@ from domain.models import Outcome
 from domain.policy import Policy
 from store.rebuild import rebuild_read_model
 from store.report_summary import SUMMARY_TABLES
-from tests.factories import INVESTIGATOR, OFFICER, act, intake, open_complaint, running_worker
+from tests.factories import INVESTIGATOR, MANAGER, OFFICER, act, intake, open_complaint, running_worker
 
 POLICIES = ["bexley", "barking-dagenham", "westminster"]
 
@@ -56,6 +57,15 @@ async def _facts(pool: asyncpg.Pool, references: list[str]) -> list[tuple[object
     return [tuple(row.values()) for row in rows]
 
 
+async def _restrictions(pool: asyncpg.Pool, references: list[str]) -> list[tuple[object, ...]]:
+    rows = await pool.fetch(
+        "SELECT reference, channels, until_on, lifted_at FROM contact_restrictions"
+        " WHERE reference = ANY($1::text[]) ORDER BY reference",
+        references,
+    )
+    return [tuple(row.values()) for row in rows]
+
+
 async def test_a_lost_read_model_is_rebuilt_from_the_workflows(
     dev_server: WorkflowEnvironment, pool: asyncpg.Pool, policies: dict[str, Policy]
 ) -> None:
@@ -72,6 +82,13 @@ async def test_a_lost_read_model_is_rebuilt_from_the_workflows(
                 cmd.Respond(actor=INVESTIGATOR, outcome=Outcome.UPHELD, findings="Late repair."),
             )
             references.append(state.reference)
+        # One of them has a contact restriction: the rebuild must bring it back, or it is not enforced.
+        restrict = cmd.RestrictContact(
+            actor=MANAGER, reason="Abusive calls.", until=date(2099, 1, 1), review_on=date(2098, 1, 1)
+        )
+        await act(handle, "restrict_contact", restrict)
+        restrictions = await _restrictions(pool, references)
+        assert [row[1:] for row in restrictions] == [(["messages", "evidence"], date(2099, 1, 1), None)]
         before = await _snapshot(pool, references)
         assert [row[1] for row in before] == ["responded", "responded", "responded"]
         facts = await _facts(pool, references)
@@ -81,6 +98,7 @@ async def test_a_lost_read_model_is_rebuilt_from_the_workflows(
         await pool.execute("DELETE FROM notifications WHERE reference = ANY($1::text[])", references)
         await pool.execute("DELETE FROM complaint_events WHERE reference = ANY($1::text[])", references)
         await pool.execute("DELETE FROM complaint_stages WHERE reference = ANY($1::text[])", references)
+        await pool.execute("DELETE FROM contact_restrictions WHERE reference = ANY($1::text[])", references)
         await pool.execute("DELETE FROM complaints WHERE reference = ANY($1::text[])", references)
         assert await _snapshot(pool, references) == []
 
@@ -90,6 +108,7 @@ async def test_a_lost_read_model_is_rebuilt_from_the_workflows(
         assert rebuilt == 3
         assert await _snapshot(pool, references) == before
         assert await _facts(pool, references) == facts
+        assert await _restrictions(pool, references) == restrictions
         # Running it again changes nothing, and brings back lost report summaries (nothing else writes them
         # here: the stage rows are unchanged, so their triggers have nothing to add).
         for table in SUMMARY_TABLES:

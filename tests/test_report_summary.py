@@ -28,7 +28,7 @@ _STAGE_COLUMNS = (
     " original_respond_by, respond_by, respond_by_when_answered, responded_on, working_days_to_respond,"
     " ended, outcome, exclusion, extensions, extension_working_days, extended_with_agreement, remedies,"
     " remedy_count, compensation_pence, independent_reviewer, actions_promised, actions_done,"
-    " actions_overdue, ombudsman_referred_on, ombudsman_decided_on, ombudsman_decision, last_seq"
+    " actions_overdue, ombudsman_referred_on, ombudsman_decided_on, ombudsman_decision, root_cause, last_seq"
 )
 
 
@@ -83,12 +83,13 @@ def _stage_row(chance: random.Random, reference: str, policy_id: str, stage: int
         referred,
         referred + timedelta(days=90) if referred and decision else None,
         decision,
+        chance.choice(("repairs-delay", "communication", None)) if responded else None,
         1,
     )
 
 
 async def _insert(pool: asyncpg.Pool, rows: list[tuple[Any, ...]]) -> None:
-    placeholders = ", ".join(f"${n}" for n in range(1, 31))
+    placeholders = ", ".join(f"${n}" for n in range(1, 32))
     await pool.executemany(
         f"INSERT INTO complaint_stages ({_STAGE_COLUMNS}) VALUES ({placeholders})",
         rows,
@@ -155,6 +156,7 @@ async def _assert_reports_match_rows(
     assert report["stage1"]["received"] > 0 and report["stage2"]["received"] > 0
     assert report["stage1"]["median_working_days_to_respond"] is not None
     assert report["ombudsman"]["referrals"] > 0 and report["remedies"]["compensation_pence"] > 0
+    assert from_summaries[2]["root_causes"], "the scenario has learning themes"
 
 
 async def test_summaries_follow_every_write_and_answer_as_the_rows_do(

@@ -371,6 +371,10 @@ async def test_the_report_files_are_what_the_api_answers(
         "/api/reports/annual", params={"year": year, "policy_id": known.policy_id}, headers=headers
     )
     assert written[1].read_text() == annual.text
+    # The year's learning themes: the root causes recorded with A's and C's responses (both upheld in part).
+    themes = annual.text.split('id="learning-themes"')[1].split("</table>")[0]
+    assert '<td>contractor</td><td class="n">1</td><td class="n">1</td>' in themes
+    assert '<td>delay</td><td class="n">1</td><td class="n">1</td>' in themes
     assessment = await client.get(
         "/api/reports/self-assessment",
         params={"year": year, "policy_id": known.policy_id, "format": "html"},

@@ -79,6 +79,8 @@ async def test_the_annual_report_renders_alone_with_its_charts(
             assert await charts.nth(3).locator("rect.bar").count() == 2
             learning = await page.inner_text("#learning")
             assert "housing-repairs" in learning and "waste" in learning
+            themes = await page.inner_text("#learning-themes")
+            assert "contractor" in themes and "delay" in themes
             assert await page.locator("#governing-body-response").is_visible()
             shot = tmp_path / "annual-report.png"
             await page.screenshot(path=str(shot), full_page=True)

@@ -129,11 +129,11 @@ async def make_complaint(page: Page, name: str, email: str) -> tuple[str, str]:
     assert (await page.title()).startswith("Error: ")
     summary = page.locator(".govuk-error-summary")
     assert "There is a problem" in await summary.inner_text()
-    assert await summary.get_by_role("link", name="Enter your full name").get_attribute("href") == "#name"
+    assert await summary.get_by_role("link", name="Enter the full name").get_attribute("href") == "#name"
 
     await page.get_by_label("Which council is your complaint about?").select_option("bexley")
-    await page.get_by_label("Your full name").fill(name)
-    await page.get_by_label("Your e-mail address").fill(email)
+    await page.get_by_label("Full name", exact=True).fill(name)
+    await page.get_by_label("E-mail address", exact=True).fill(email)
     await page.get_by_label("Which service is it about?").select_option("housing-repairs")
     await page.get_by_label("What went wrong?").fill(
         "Damp in the bedroom reported three times and not fixed."
@@ -212,6 +212,52 @@ async def test_make_track_and_ask_for_a_review(site: Site) -> None:
     assert state.stage == 2
     assert state.notes[-1]["text"] == "Photos are on their way by post."
     await resident.close()
+
+
+async def fill_for_someone_else(page: Page) -> None:
+    """The form's representative part (already chosen) and the complainant's own details."""
+    await page.get_by_label("Your name", exact=True).fill("Ben Helper")
+    await page.get_by_label("Your e-mail address", exact=True).fill(new_email())
+    await page.get_by_label("A family member").check()
+    await page.get_by_label("I have their consent to make this complaint and act for them").check()
+    await page.get_by_label("Full name", exact=True).fill("Ada Resident")
+    await page.get_by_label("E-mail address", exact=True).fill(new_email())
+    await page.get_by_label("What went wrong?").fill("The lift has been broken for three weeks.")
+
+
+async def test_a_complaint_for_someone_else_without_javascript(site: Site) -> None:
+    """The representative's part is plain HTML: with JavaScript off it is simply shown, and works."""
+    context = await site.context()
+    page = await context.new_page()
+    await page.goto("/complaint/new?policy_id=barking-dagenham")
+    await page.get_by_label("Someone else: I am making it for them").check()
+    await page.get_by_label("Your name", exact=True).fill("Ben Helper")
+    kinds = page.get_by_role("group", name="Which best describes you?").get_by_role("radio")
+    # Barking and Dagenham's own list: councillors and MPs have their own enquiry route there.
+    assert await kinds.count() == 6
+    await page.get_by_label("Your relationship to them (optional)").fill("Her son")
+    await page.get_by_role("button", name="Send complaint").click()
+    # What is missing comes back in the error summary, in the order of the page; what was typed is kept.
+    summary = page.locator(".govuk-error-summary")
+    assert await summary.get_by_role("link").all_inner_texts() == [
+        "Enter your e-mail address or your phone number, so that we can contact you",
+        "Select which best describes you",
+        "Confirm that you have their consent to act for them",
+        "Enter the full name",
+        "Enter an e-mail address in the correct format, like name@example.com",
+        "Tell us what went wrong",
+    ]
+    assert await page.get_by_label("Your name", exact=True).input_value() == "Ben Helper"
+    await fill_for_someone_else(page)
+    await page.get_by_role("button", name="Send complaint").click()
+    assert await page.get_by_role("heading", name="Complaint sent").is_visible()
+    assert await page.get_by_role("heading", name="We need their consent in writing").is_visible()
+    assert await page.locator("#access-code").count() == 0
+    reference = (await page.locator("#reference").inner_text()).strip()
+    stored = await site.pool.fetchval("SELECT representative FROM complaints WHERE reference = $1", reference)
+    assert (stored["name"], stored["kind"], stored["relationship"]) == ("Ben Helper", "family", "Her son")
+    assert stored["consent_recorded"] is False  # written consent, which the council will ask for
+    await context.close()
 
 
 async def test_a_strangers_code_cannot_read_the_complaint(site: Site) -> None:
@@ -301,6 +347,17 @@ async def test_every_resident_page_passes_axe(site: Site) -> None:
     await page.goto("/complaint/new")
     await page.get_by_role("button", name="Send complaint").click()
     await assert_no_axe_violations(page, "complaint form with errors")
+    # Complaining for someone else, chosen and sent with that part empty.
+    await page.goto("/complaint/new?policy_id=bexley")
+    await page.get_by_label("Someone else: I am making it for them").check()
+    await assert_no_axe_violations(page, "complaint form for someone else")
+    await page.get_by_role("button", name="Send complaint").click()
+    assert await page.get_by_label("Your name", exact=True).is_visible()
+    await assert_no_axe_violations(page, "complaint form for someone else with errors")
+    await fill_for_someone_else(page)
+    await page.get_by_role("button", name="Send complaint").click()
+    assert await page.get_by_role("heading", name="We need their consent in writing").is_visible()
+    await assert_no_axe_violations(page, "complaint made for someone else, written consent to come")
     await page.goto("/complaint/new-link")
     await page.get_by_role("button", name="Send me a new link").click()
     await assert_no_axe_violations(page, "new link form with errors")

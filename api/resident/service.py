@@ -19,19 +19,32 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 from starlette.datastructures import UploadFile
 
 from api.attachments import store_upload
 from api.errors import ProblemError
 from api.intake import open_case
 from api.resident.ratelimit import Limiter, email_key
+from api.resident.restrictions import refuse_if_restricted
 from api.resident.tokens import MAX_TOKEN_LENGTH, TOKEN_LIFETIME, hash_token, new_token
 from api.updates import run_action
 from core.services import Services
 from domain import commands as cmd
 from domain.inputs import CleanInput
-from domain.models import FINAL_STATUSES, Actor, Adjustments, Channel, Complainant, Intake, Role, Status
+from domain.intake_rules import check_representative, with_declared_consent
+from domain.models import (
+    FINAL_STATUSES,
+    Actor,
+    Adjustments,
+    Channel,
+    Complainant,
+    Intake,
+    Representative,
+    ResidentChannel,
+    Role,
+    Status,
+)
 from domain.policy import Policy
 from notifications.render import format_date
 from store.attachments import AttachmentInfo
@@ -42,6 +55,52 @@ from store.resident_access import Kind, ResidentAccessRepository, TokenRecord
 RESIDENT_ROLE = Role.RESIDENT.value
 
 # ----------------------------------------------------------------------------------------------- models
+
+
+class PublicRepresentative(CleanInput):
+    """Someone making the complaint for the complainant (a relative, a friend, an advocate...). They must
+    declare that they have the complainant's consent; where the council needs it in writing, it asks for
+    it, and until staff record it the council writes to the complainant, not to the representative."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=200, description="The representative's name.")
+    email: EmailStr | None = Field(default=None, description="The representative's e-mail (or a phone).")
+    phone: str | None = Field(default=None, max_length=40)
+    kind: str = Field(
+        min_length=1,
+        max_length=40,
+        description="One of the council's representative kinds (GET /api/policies/{id}: family, friend...)",
+    )
+    relationship: str = Field(default="", max_length=200, description="For example: her son, my neighbour.")
+    consent_declared: bool = Field(
+        description="Must be true: I have the complainant's consent to act for them."
+    )
+
+    @field_validator("consent_declared")
+    @classmethod
+    def _declared(cls, value: bool) -> bool:
+        if not value:
+            raise ValueError("the representative must declare that they have the complainant's consent")
+        return value
+
+    @model_validator(mode="after")
+    def _reachable(self) -> PublicRepresentative:
+        if not (self.email or self.phone):
+            raise ValueError("an e-mail address or a phone number for the representative is needed")
+        return self
+
+    def as_representative(self) -> Representative:
+        """Consent not yet on file: `intake_rules.with_declared_consent` decides what the declaration puts
+        there under the council's policy."""
+        return Representative(
+            name=self.name,
+            relationship=self.relationship,
+            email=self.email,
+            phone=self.phone or None,
+            kind=self.kind,
+            consent_recorded=False,
+        )
 
 
 class PublicComplaintCreate(CleanInput):
@@ -74,14 +133,21 @@ class PublicComplaintCreate(CleanInput):
         default=None,
         description="Optional: what you need from us (large print, an interpreter, an advocate...)",
     )
+    representative: PublicRepresentative | None = Field(
+        default=None,
+        description="Optional: who makes the complaint for the complainant (name, email and phone above are"
+        " the complainant's), where the council accepts representatives.",
+    )
 
 
 class PublicComplaintCreated(BaseModel):
     reference: str
-    access_token: str = Field(
-        description="Shown once, never again: it opens this complaint only. A link is also e-mailed."
+    access_token: str | None = Field(
+        description="Shown once, never again: it opens this complaint only. A link is also e-mailed. None"
+        " when a representative made it and the council needs the complainant's written consent first: only"
+        " the complainant's e-mailed link opens it until staff record that consent."
     )
-    access_token_expires_at: datetime
+    access_token_expires_at: datetime | None
     message: str
 
 
@@ -508,14 +574,27 @@ async def create(
     policy = services.policies.get(body.policy_id)
     if policy is None:
         raise ProblemError(422, "Invalid request", f"policy_id: unknown council {body.policy_id!r}")
+    received_at = datetime.now(UTC)
+    representative = representative_for(policy, body.representative, received_at)
     await _limiter(services).complaint_made(client_ip=client_ip, email=str(body.email))
+    # A person whose new online complaints are restricted cannot make one as someone's representative either.
+    people = [body.email] + ([representative.email] if representative and representative.email else [])
+    for email in people:
+        await refuse_if_restricted(
+            services,
+            ResidentChannel.NEW_COMPLAINTS,
+            policy_id=body.policy_id,
+            reference=None,
+            email=str(email),
+        )
     intake = Intake(
         policy_id=body.policy_id,
-        received_at=datetime.now(UTC),
+        received_at=received_at,
         channel=Channel.WEB,
         complainant=Complainant(
             name=body.name, email=body.email, phone=body.phone or None, adjustments=body.adjustments
         ),
+        representative=representative,
         service_area=body.service_area,
         summary=body.summary,
         desired_outcome=body.desired_outcome,
@@ -533,7 +612,7 @@ async def create(
         key_owner=f"resident:{email_key(str(body.email))}",
     )
     record = await ComplaintRepository(services.pool).get(reference=reference)
-    token, expires_at = await _issue_access_code(services, reference)
+    token, expires_at = await _code_for_maker(services, record)
     await _send_link(services, record, str(body.email))
     await AuditRepository(services.pool).append(
         actor_id="resident",
@@ -541,29 +620,70 @@ async def create(
         action="create",
         reference=reference,
         request_id=request_id,
-        after={"channel": "web", "policy_id": body.policy_id, "service_area": body.service_area},
+        after={
+            "channel": "web",
+            "policy_id": body.policy_id,
+            "service_area": body.service_area,
+            # Codes only: the representative's name and contact details stay on the case record.
+            "representative": None
+            if representative is None
+            else {"kind": representative.kind, "consent_recorded": representative.consent_recorded},
+        },
     )
     return created_answer(reference, token, expires_at)
 
 
-def created_answer(reference: str, token: str, expires_at: datetime) -> PublicComplaintCreated:
-    return PublicComplaintCreated(
-        reference=reference,
-        access_token=token,
-        access_token_expires_at=expires_at,
-        message=(
+def representative_for(
+    policy: Policy, sent: PublicRepresentative | None, received_at: datetime
+) -> Representative | None:
+    """The representative named on the public form, with what their declaration puts on file; a policy
+    that refuses them (or their kind) is a 422 naming the field."""
+    if sent is None:
+        return None
+    declared_on = received_at.astimezone(ZoneInfo(policy.timezone)).date()
+    representative = with_declared_consent(policy, sent.as_representative(), declared_on)
+    problem = check_representative(policy, representative, consent_may_follow=True)
+    if problem:
+        raise ProblemError(422, "Invalid request", problem)
+    return representative
+
+
+def consent_pending(record: ComplaintRecord) -> bool:
+    """Named as representative, but the complainant's consent is not on file yet (written consent to come)."""
+    return record.representative is not None and not record.representative.get("consent_recorded")
+
+
+async def _code_for_maker(services: Services, record: ComplaintRecord) -> tuple[str | None, datetime | None]:
+    """An access code for whoever made the complaint; none for a representative whose consent is still to
+    come (the complaint, its letters and the council's answer are the complainant's until then)."""
+    if consent_pending(record):
+        return None, None
+    return await _issue_access_code(services, record.reference)
+
+
+def created_answer(reference: str, token: str | None, expires_at: datetime | None) -> PublicComplaintCreated:
+    if token is None:
+        message = (
+            f"Your complaint reference is {reference}. The council needs the complainant's written consent"
+            " for you to act for them: it will ask them for it. Until then it writes to them, and we have"
+            " e-mailed them a link to track the complaint."
+        )
+    else:
+        message = (
             f"Your complaint reference is {reference}. We have e-mailed you a link to track it. Keep the"
             " access code safe: it is shown only once."
-        ),
+        )
+    return PublicComplaintCreated(
+        reference=reference, access_token=token, access_token_expires_at=expires_at, message=message
     )
 
 
 async def created_again(services: Services, stored: dict[str, Any]) -> dict[str, Any]:
     """A retried creation (same Idempotency-Key, same body) answers with the first answer's complaint and a
     new access code: the first one was never stored in clear, so it cannot be shown again."""
-    reference = str(stored["reference"])
-    token, expires_at = await _issue_access_code(services, reference)
-    return created_answer(reference, token, expires_at).model_dump(mode="json")
+    record = await ComplaintRepository(services.pool).get(reference=str(stored["reference"]))
+    token, expires_at = await _code_for_maker(services, record)
+    return created_answer(record.reference, token, expires_at).model_dump(mode="json")
 
 
 def without_code(answer: dict[str, Any]) -> dict[str, Any]:
@@ -606,6 +726,17 @@ async def revoke(services: Services, access: ResidentAccess, *, every: bool) -> 
 # ---------------------------------------------------------------------------------------------- actions
 
 
+async def _refuse_if_restricted(services: Services, access: ResidentAccess, channel: ResidentChannel) -> None:
+    record = access.record
+    await refuse_if_restricted(
+        services,
+        channel,
+        policy_id=record.policy_id,
+        reference=record.reference,
+        email=record.complainant.get("email"),
+    )
+
+
 async def act(
     services: Services,
     access: ResidentAccess,
@@ -633,6 +764,7 @@ async def act(
 async def send_information(
     services: Services, access: ResidentAccess, body: InformationBody, request_id: str
 ) -> ComplaintRecord:
+    await _refuse_if_restricted(services, access, ResidentChannel.MESSAGES)
     command = cmd.AddInformation(actor=access.actor, summary=body.summary)
     return await act(services, access, "add_information", command, request_id, {"length": len(body.summary)})
 
@@ -669,6 +801,7 @@ async def send_evidence(
     services: Services, access: ResidentAccess, upload: UploadFile, request_id: str
 ) -> AttachmentInfo:
     """A file the resident sends as evidence: stored with the complaint and audited (hash and size only)."""
+    await _refuse_if_restricted(services, access, ResidentChannel.EVIDENCE)
     return await store_upload(
         services.pool,
         reference=access.record.reference,

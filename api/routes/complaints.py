@@ -46,7 +46,9 @@ def _check_intake(body: ComplaintCreate, policies: Policies) -> None:
             "Invalid request",
             "complainant: a name and one way to reply (email, address or phone) are needed",
         )
-    representative_problem = check_representative(policy, body.representative)
+    # Consent may follow: the representative is named, letters go to the complainant until an officer records
+    # the consent (`record-representative-consent`).
+    representative_problem = check_representative(policy, body.representative, consent_may_follow=True)
     if representative_problem:
         raise ProblemError(422, "Invalid request", representative_problem)
     time_problem = check_time_limit(policy, body.received_at, body.matter_arose_on, body.out_of_time_reason)

@@ -17,10 +17,12 @@ import hashlib
 import json
 import re
 import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, get_args
 
-from fastapi import APIRouter, Cookie, Form, Query, Request
+from fastapi import APIRouter, Cookie, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader, select_autoescape
 from pydantic import ValidationError
@@ -46,6 +48,8 @@ from api.resident.service import (
 from api.resident.tokens import MAX_TOKEN_LENGTH, form_key, hash_token, same
 from core.services import Services
 from domain.equality import EqualityAnswers
+from domain.intake_rules import DECLARED
+from domain.policy import Policy
 from store.attachments import AttachmentRepository
 from store.equality import EqualityRepository
 from store.resident_access import ResidentAccessRepository
@@ -102,7 +106,7 @@ DONE = {
 }
 FIELD_LABELS = {
     "policy_id": "Select the council",
-    "name": "Enter your full name",
+    "name": "Enter the full name",
     "email": "Enter an e-mail address in the correct format, like name@example.com",
     "phone": "Enter a phone number of 40 characters or fewer",
     "service_area": "Select the service your complaint is about",
@@ -126,6 +130,35 @@ FIELD_LABELS |= {
     "adjustment_details": "Tell us about the support you need in 1,000 characters or fewer",
     "preferred_language": "The language must be 60 characters or fewer",
     "preferred_format": "Select a format from the list",
+}
+
+# The representative part of the form (someone making the complaint for the complainant).
+REPRESENTATIVE_FIELDS = {
+    "name": "representative_name",
+    "email": "representative_email",
+    "phone": "representative_phone",
+    "kind": "representative_kind",
+    "relationship": "representative_relationship",
+    "consent_declared": "representative_consent",
+}
+FIELD_LABELS |= {
+    "representative_name": "Enter your name",
+    "representative_email": "Enter your e-mail address or your phone number, so that we can contact you",
+    "representative_phone": "Your phone number must be 40 characters or fewer",
+    "representative_kind": "Select which best describes you",
+    "representative_relationship": "Your relationship to them must be 200 characters or fewer",
+    "representative_consent": "Confirm that you have their consent to act for them",
+}
+# Plain words for the policies' representative kinds (a kind not listed here is shown as it is written).
+REPRESENTATIVE_KIND_LABELS = {
+    "family": "A family member",
+    "friend": "A friend",
+    "advocate": "An advocate (for example, from an advocacy service)",
+    "carer": "Their carer",
+    "solicitor": "A solicitor or legal adviser",
+    "councillor": "A councillor",
+    "mp": "Their MP (Member of Parliament)",
+    "other": "Someone else",
 }
 
 FIELD_OF = {"information": "summary", "review": "reasons", "extension": "agreed", "withdraw": "reason"}
@@ -157,6 +190,10 @@ def field_errors(error: ValidationError) -> dict[str, str]:
         field = str(item["loc"][0]) if item["loc"] else "form"
         if field == "adjustments" and len(item["loc"]) > 1:
             field = ADJUSTMENT_FIELDS.get(str(item["loc"][1]), "adjustment_details")
+        elif field == "representative":
+            # No field named: the representative gave neither an e-mail address nor a phone number.
+            part = str(item["loc"][1]) if len(item["loc"]) > 1 else "email"
+            field = REPRESENTATIVE_FIELDS.get(part, "representative_name")
         errors.setdefault(field, FIELD_LABELS.get(field, str(item["msg"])))
     return errors
 
@@ -216,17 +253,34 @@ def set_session_cookie(response: Response, services: Services, secret: str) -> N
     )
 
 
-async def access_for(
-    services: Services, request: Request, reference: str, cookie: str | None
-) -> ResidentAccess | HTMLResponse:
+@dataclass(frozen=True)
+class SignedIn:
+    """A resident signed in to the complaint of the page's path (a live page session)."""
+
+    access: ResidentAccess
+    session: str  # the cookie's secret: the pages' form key is derived from it
+
+
+async def signed_in(
+    reference: str,
+    request: Request,
+    services: ServicesDep,
+    cookie: Annotated[str | None, Cookie(alias=COOKIE)] = None,
+) -> SignedIn | HTMLResponse:
+    """The complaint pages' dependency: the signed-in resident, or the page saying why not (not found,
+    signed out, expired, too many attempts), which the page answers with instead."""
     if not cookie:
         return not_found()
     try:
-        return await service.session_access(
+        access = await service.session_access(
             services, reference=reference, session=cookie, client_ip=client_ip(request)
         )
     except ProblemError as error:
         return refused_page(error)
+    return SignedIn(access=access, session=cookie)
+
+
+SignedInPage = Annotated[SignedIn | HTMLResponse, Depends(signed_in)]
 
 
 # ----------------------------------------------------------------------------------------------- start
@@ -240,8 +294,29 @@ async def start() -> HTMLResponse:
 # ---------------------------------------------------------------------------------- make a complaint
 
 
+def form_policy(services: Services, form: dict[str, Any]) -> Policy | None:
+    """The council the form is for: the one chosen (or asked for, `?policy_id=`), or the only one."""
+    if form.get("policy_id") in services.policies:
+        return services.policies[form["policy_id"]]
+    only = list(services.policies.values())
+    return only[0] if len(only) == 1 else None
+
+
+def representative_choices(services: Services, policy: Policy | None) -> list[tuple[str, str]]:
+    """The kinds of representative the council accepts, in plain words (none: the form has no such part).
+    Before a council is chosen, every kind some council accepts: the chosen council's rules decide."""
+    policies = [policy] if policy else list(services.policies.values())
+    kinds: list[str] = []
+    for each in policies:
+        if each.complainants.representatives_allowed:
+            kinds += [kind for kind in each.complainants.representative_kinds if kind not in kinds]
+    plain = REPRESENTATIVE_KIND_LABELS
+    return [(kind, plain.get(kind, kind.replace("_", " ").capitalize())) for kind in kinds]
+
+
 def new_form(services: Services, form: dict[str, Any], errors: dict[str, str], status: int) -> HTMLResponse:
     councils = sorted(((policy.id, policy.name) for policy in services.policies.values()), key=lambda c: c[1])
+    policy = form_policy(services, form)
     return render(
         "new.html",
         status,
@@ -249,12 +324,32 @@ def new_form(services: Services, form: dict[str, Any], errors: dict[str, str], s
         service_areas=SERVICE_AREAS,
         adjustment_labels=ADJUSTMENT_LABELS,
         format_labels=FORMAT_LABELS,
+        policy=policy,
+        representative_kinds=representative_choices(services, policy),
+        written_consent=policy is not None and not policy.complainants.consent_accepted(DECLARED),
         form=form,
         errors=errors,
         # This form's own id (kept when it comes back with errors): sent twice, it makes one complaint.
         submission=form.get("submission") or secrets.token_urlsafe(16),
     )
 
+
+# The complaint form's fields from top to bottom (templates/new.html).
+NEW_FORM_ORDER = [
+    "policy_id",
+    "on_behalf",
+    *REPRESENTATIVE_FIELDS.values(),
+    "name",
+    "email",
+    "phone",
+    "service_area",
+    "summary",
+    "desired_outcome",
+    "adjustment_kinds",
+    "preferred_language",
+    "preferred_format",
+    "adjustment_details",
+]
 
 ADJUSTMENT_LABELS = [
     ("large_print", "Letters in large print"),
@@ -285,9 +380,44 @@ def adjustments_from(form: dict[str, Any]) -> dict[str, Any] | None:
     return adjustments if asked or adjustments["preferred_format"] != "standard" else None
 
 
+def representative_from(form: dict[str, Any]) -> dict[str, Any] | None:
+    """The representative part of the complaint form (None when the complaint is not made for someone)."""
+    if form.get("on_behalf") != "yes":
+        return None
+    return {
+        "name": form.get("representative_name", ""),
+        "email": form.get("representative_email") or None,
+        "phone": form.get("representative_phone") or None,
+        "kind": form.get("representative_kind", ""),
+        "relationship": form.get("representative_relationship", ""),
+        "consent_declared": form.get("representative_consent") == "yes",
+    }
+
+
+def representative_refusal(policy: Policy, body: PublicComplaintCreate) -> dict[str, str]:
+    """The council's refusal of the representative (the public API's 422), as the form's error."""
+    try:
+        service.representative_for(policy, body.representative, datetime.now(UTC))
+    except ProblemError as error:
+        if error.problem.status != 422:
+            raise
+        if (error.problem.detail or "").startswith("representative.kind"):
+            return {"representative_kind": f"Select one of the kinds of representative {policy.name} accepts"}
+        # The form for this council has no such part: the choice of council is what to change.
+        return {
+            "policy_id": f"{policy.name} does not accept complaints made for someone else: the person the"
+            " complaint is for must make it"
+        }
+    return {}
+
+
 @router.get("/complaint/new", response_class=HTMLResponse)
-async def new_complaint(services: ServicesDep) -> HTMLResponse:
-    return new_form(services, {"service_area": "general"}, {}, 200)
+async def new_complaint(
+    services: ServicesDep, policy_id: Annotated[str | None, Query(max_length=64)] = None
+) -> HTMLResponse:
+    """The form; `?policy_id=` chooses the council (the form then shows that council's rules only)."""
+    chosen = policy_id if policy_id in services.policies else ""
+    return new_form(services, {"service_area": "general", "policy_id": chosen}, {}, 200)
 
 
 @router.post("/complaint/new", response_class=HTMLResponse)
@@ -300,25 +430,40 @@ async def make_complaint(request: Request, services: ServicesDep, request_id: Re
     }
     fields["phone"] = fields["phone"] or None
     fields["adjustments"] = adjustments_from(form)
+    fields["representative"] = representative_from(form)
     errors: dict[str, str] = {}
     try:
         body = PublicComplaintCreate.model_validate(fields)
     except ValidationError as error:
         errors = field_errors(error)
+        # Checked by the model only once its fields are valid: the summary lists every problem at once.
+        representative = fields["representative"]
+        if representative and not (representative["email"] or representative["phone"]):
+            errors.setdefault("representative_email", FIELD_LABELS["representative_email"])
     else:
         if body.policy_id not in services.policies:
             errors["policy_id"] = FIELD_LABELS["policy_id"]
+        else:
+            errors = representative_refusal(services.policies[body.policy_id], body)
     if errors:
+        # In the order of the page (the error summary follows it).
+        order = {field: place for place, field in enumerate(NEW_FORM_ORDER)}
+        errors = dict(sorted(errors.items(), key=lambda item: order.get(item[0], len(order))))
         return new_form(services, form, errors, 422)
     address = client_ip(request)
     try:
         reference, code = await create_once(services, request, body, request_id, form.get("submission", ""))
     except ProblemError as error:
-        if error.problem.status != 429:
+        if error.problem.status not in (403, 429):  # a contact restriction, or too many complaints
             raise
-        response = new_form(services, form, {"email": error.problem.detail or "Too many attempts"}, 429)
+        message = error.problem.detail or "Too many attempts"
+        response = new_form(services, form, {"email": message}, error.problem.status)
         response.headers.update(error.headers or {})
         return response
+    if code is None:
+        # Made for someone whose written consent is still to come: nothing opens it for the representative.
+        policy = services.policies[body.policy_id]
+        return render("created.html", reference=reference, token=None, consent_pending=policy.name)
     # Signed in at once. The access code is shown on this answer only (it is never stored in clear, so no
     # later page can show it; a form sent again shows a new one).
     _, secret = await service.open_session(services, reference=reference, code=code, client_ip=address)
@@ -329,10 +474,11 @@ async def make_complaint(request: Request, services: ServicesDep, request_id: Re
 
 async def create_once(
     services: Services, request: Request, body: PublicComplaintCreate, request_id: str, submission: str
-) -> tuple[str, str]:
-    """The complaint's reference and an access code. The same form sent twice (a double click, a refresh)
-    makes the complaint once, like an API client's Idempotency-Key: the key is the form's id and what it
-    holds, so going back, changing the form and sending it again makes a new complaint."""
+) -> tuple[str, str | None]:
+    """The complaint's reference and an access code (none for a representative whose consent is to come).
+    The same form sent twice (a double click, a refresh) makes the complaint once, like an API client's
+    Idempotency-Key: the key is the form's id and what it holds, so going back, changing the form and
+    sending it again makes a new complaint."""
     sent = body.model_dump(mode="json")
     digest = hashlib.sha256(json.dumps(sent, sort_keys=True).encode("utf-8")).hexdigest()[:32]
     key = f"form:{submission[:64]}:{digest}" if submission else None
@@ -367,23 +513,18 @@ async def create_once(
         result = json.loads(bytes(answer.body))
         if answer.status_code >= 400:  # the first one's refusal, replayed
             raise ProblemError(answer.status_code, result.get("title", "Refused"), result.get("detail"))
-        return str(result["reference"]), str(result["access_token"])
+        code = result["access_token"]
+        return str(result["reference"]), None if code is None else str(code)
     busy = ProblemError(503, "Try again", "your complaint is still being sent: refresh this page in a moment")
     busy.headers = {"Retry-After": "5"}
     raise busy
 
 
 @router.get("/complaint/{reference}/created", response_class=HTMLResponse)
-async def created(
-    reference: str,
-    request: Request,
-    services: ServicesDep,
-    cookie: Annotated[str | None, Cookie(alias=COOKIE)] = None,
-) -> Response:
+async def created(reference: str, page: SignedInPage) -> Response:
     """The confirmation again (without the access code, shown once)."""
-    access = await access_for(services, request, reference, cookie)
-    if isinstance(access, HTMLResponse):
-        return access
+    if isinstance(page, HTMLResponse):
+        return page
     return render("created.html", reference=reference, token=None)
 
 
@@ -602,38 +743,30 @@ def equality_questions() -> list[tuple[str, str, list[tuple[str, str]]]]:
 
 
 @router.get("/complaint/{reference}/equality", response_class=HTMLResponse)
-async def equality_page(
-    reference: str,
-    request: Request,
-    services: ServicesDep,
-    cookie: Annotated[str | None, Cookie(alias=COOKIE)] = None,
-) -> Response:
+async def equality_page(services: ServicesDep, page: SignedInPage) -> Response:
     """The optional equality monitoring questions."""
-    access = await access_for(services, request, reference, cookie)
-    if isinstance(access, HTMLResponse):
-        return access
-    given = await EqualityRepository(services.pool).answered(reference=access.record.reference)
+    if isinstance(page, HTMLResponse):
+        return page
+    reference = page.access.record.reference
+    given = await EqualityRepository(services.pool).answered(reference=reference)
     return render(
         "equality.html",
-        reference=access.record.reference,
+        reference=reference,
         questions=equality_questions(),
-        form_key=form_key(cookie or ""),
+        form_key=form_key(page.session),
         given=given,
     )
 
 
 @router.post("/complaint/{reference}/equality", response_class=HTMLResponse)
 async def send_equality(
-    reference: str,
-    request: Request,
-    services: ServicesDep,
-    cookie: Annotated[str | None, Cookie(alias=COOKIE)] = None,
+    reference: str, request: Request, services: ServicesDep, page: SignedInPage
 ) -> Response:
-    access = await access_for(services, request, reference, cookie)
-    if isinstance(access, HTMLResponse):
-        return access
+    if isinstance(page, HTMLResponse):
+        return page
+    access = page.access
     form = {key: str(value) for key, value in (await request.form()).items()}
-    if not same(form.get("form_key", ""), form_key(cookie or "")):
+    if not same(form.get("form_key", ""), form_key(page.session)):
         return see_other(f"/complaint/{reference}/equality")
     answers = {name: form[name] for name in EqualityAnswers.model_fields if form.get(name)}
     try:
@@ -647,7 +780,7 @@ async def send_equality(
             422,
             reference=access.record.reference,
             questions=equality_questions(),
-            form_key=form_key(cookie or ""),
+            form_key=form_key(page.session),
             form=form,
             errors=errors,
         )
@@ -663,13 +796,12 @@ async def send_evidence(
     request: Request,
     services: ServicesDep,
     request_id: RequestId,
-    cookie: Annotated[str | None, Cookie(alias=COOKIE)] = None,
+    page: SignedInPage,
 ) -> Response:
     """A file the resident sends as evidence (multipart form, field `file`)."""
-    access = await access_for(services, request, reference, cookie)
-    if isinstance(access, HTMLResponse):
-        return access
-    token = cookie or ""
+    if isinstance(page, HTMLResponse):
+        return page
+    access, token = page.access, page.session
     form = await request.form()
     if not same(str(form.get("form_key", "")), form_key(token)):
         return see_other(f"/complaint/{reference}")
@@ -694,16 +826,13 @@ async def send_evidence(
 
 @router.get("/complaint/{reference}", response_class=HTMLResponse)
 async def complaint_page(
-    reference: str,
-    request: Request,
     services: ServicesDep,
+    page: SignedInPage,
     done: Annotated[str | None, Query(max_length=20)] = None,
-    cookie: Annotated[str | None, Cookie(alias=COOKIE)] = None,
 ) -> Response:
-    access = await access_for(services, request, reference, cookie)
-    if isinstance(access, HTMLResponse):
-        return access
-    return await status_page(services, access, cookie or "", done=DONE.get(done or ""))
+    if isinstance(page, HTMLResponse):
+        return page
+    return await status_page(services, page.access, page.session, done=DONE.get(done or ""))
 
 
 ACTIONS: dict[str, tuple[str, str]] = {
@@ -722,14 +851,13 @@ async def complaint_action(
     request: Request,
     services: ServicesDep,
     request_id: RequestId,
-    cookie: Annotated[str | None, Cookie(alias=COOKIE)] = None,
+    page: SignedInPage,
 ) -> Response:
+    if isinstance(page, HTMLResponse):
+        return page
     if action not in ACTIONS:
         return not_found("Page not found", "There is no such page.")
-    access = await access_for(services, request, reference, cookie)
-    if isinstance(access, HTMLResponse):
-        return access
-    token = cookie or ""
+    access, token = page.access, page.session
     form = {key: str(value) for key, value in (await request.form()).items()}
     if not same(form.get("form_key", ""), form_key(token)):
         # A form from somewhere else (or a page from before a new code): show the page again, fresh.

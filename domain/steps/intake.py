@@ -10,6 +10,7 @@ from domain.steps import (
     PATCH_REPLAN_ONLY_FROM_ACKNOWLEDGEMENT,
     Applied,
     Ctx,
+    progress,
 )
 
 
@@ -37,8 +38,15 @@ async def acknowledge(ctx: Ctx, command: cmd.Acknowledge) -> Applied:
             LedgerEntry(at=effects.now(), kind="planned", respond_by=plan.respond.on, reason="acknowledged")
         )
     late = stage.acknowledged_at > stage.plan.acknowledge.at
+    updates: dict[str, int] = {}
+    if command.update_every_working_days is not None:
+        # The cadence agreed with the complainant wins over the policy's; the letter confirms it.
+        stage.update_every_working_days = command.update_every_working_days
+    every = progress.cadence(stage, policy)
+    if every is not None:
+        updates = {"updates_every_working_days": every}
     if stage.number == 1:
-        letter = to_complainant(state, policy, "acknowledgement", respond_by=stage.respond_by)
+        letter = to_complainant(state, policy, "acknowledgement", respond_by=stage.respond_by, **updates)
     else:
         # The Stage 2 letter restates what this stage is about: the reasons and the outcome now wanted.
         letter = to_complainant(
@@ -48,6 +56,7 @@ async def acknowledge(ctx: Ctx, command: cmd.Acknowledge) -> Applied:
             respond_by=stage.respond_by,
             summary=stage.request_reasons or state.intake.summary,
             desired_outcome=stage.outcome_wanted or state.intake.desired_outcome,
+            **updates,
         )
     return Applied(
         Status.ACKNOWLEDGED, {"respond_by": stage.respond_by, "late": late, "note": command.note}, [letter]

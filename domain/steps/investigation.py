@@ -6,14 +6,18 @@ from typing import Any
 
 from domain import commands as cmd
 from domain.letters import staff_notice, to_complainant
-from domain.models import LedgerEntry, Pause, Status
+from domain.models import ActionKind, Learning, LedgerEntry, Pause, Status
 from domain.steps import (
     PATCH_CLOCK_RESTART_LETTER,
     Applied,
     Ctx,
     clear_overdue_if_moved_later,
     open_pause,
+    progress,
 )
+
+PATCH_LEARNING = "learning"
+PATCH_ACTION_DONE_LETTER = "action-completed-letter"
 
 
 async def request_information(ctx: Ctx, command: cmd.RequestInformation) -> Applied:
@@ -87,6 +91,10 @@ async def extend(ctx: Ctx, command: cmd.Extend) -> Applied:
     stage.ledger.append(
         LedgerEntry(at=effects.now(), kind="extended", respond_by=due.on, reason=command.reason)
     )
+    if command.update_every_working_days is not None:
+        stage.update_every_working_days = command.update_every_working_days
+        stage.next_update = None  # the agreed cadence counts from today
+    every = progress.cadence(stage, ctx.policy)
     letter = to_complainant(
         state,
         ctx.policy,
@@ -94,6 +102,7 @@ async def extend(ctx: Ctx, command: cmd.Extend) -> Applied:
         reason=command.reason,
         respond_by=due.on,
         ombudsman=ctx.policy.ombudsman.signposting,
+        **({"updates_every_working_days": every} if every is not None else {}),
     )
     return Applied(state.status, {"from": before, "to": due.on, "reason": command.reason}, [letter])
 
@@ -124,8 +133,16 @@ async def respond(ctx: Ctx, command: cmd.Respond) -> Applied:
     stage.outcome = command.outcome
     stage.findings = command.findings
     stage.remedies = list(command.remedies)
-    dues = await effects.dues([action.due_on for action in command.actions]) if command.actions else []
-    for action, due in zip(command.actions, dues, strict=True):
+    promised = [action.model_copy(update={"kind": ActionKind.REMEDY}) for action in command.actions]
+    learning = command.learning if command.learning is not None and effects.patched(PATCH_LEARNING) else None
+    if learning is not None:
+        # Improvements are tracked like the promised actions: due dates, overdue alerts, completion.
+        stage.learning = learning
+        promised += [
+            item.model_copy(update={"kind": ActionKind.IMPROVEMENT}) for item in learning.improvements
+        ]
+    dues = await effects.dues([action.due_on for action in promised]) if promised else []
+    for action, due in zip(promised, dues, strict=True):
         # Promised actions start open, whatever the request says.
         state.actions.append(
             action.model_copy(
@@ -158,8 +175,25 @@ async def respond(ctx: Ctx, command: cmd.Respond) -> Applied:
         actions=[action.model_dump(mode="json") for action in command.actions],
         escalation_request_by=window.on if window else None,
         ombudsman=policy.ombudsman.signposting,
+        **_learning_context(learning),
     )
+    if learning is not None:
+        # On the case's event trail for staff (cleared by the retention purge with every event's detail).
+        detail["root_cause"] = learning.root_cause
+        detail["lessons"] = learning.lessons
+        detail["improvements"] = [item.id for item in learning.improvements]
     return Applied(Status.CLOSED if final else Status.RESPONDED, detail, [letter])
+
+
+def _learning_context(learning: Learning | None) -> dict[str, Any]:
+    """What the response letter says the council will change (the lessons stay on the case)."""
+    if learning is None:
+        return {}
+    return {
+        "improvements": [
+            {"description": item.description, "due_on": item.due_on} for item in learning.improvements
+        ]
+    }
 
 
 async def complete_action(ctx: Ctx, command: cmd.CompleteAction) -> Applied:
@@ -167,4 +201,16 @@ async def complete_action(ctx: Ctx, command: cmd.CompleteAction) -> Applied:
     action.completed_at = ctx.effects.now()
     action.completed_by = command.actor.id
     action.overdue = False
-    return Applied(ctx.state.status, {"action_id": action.id, "note": command.note}, [])
+    letters = []
+    if ctx.effects.patched(PATCH_ACTION_DONE_LETTER):
+        # The complainant was promised it in the response: they are told it is done.
+        letters.append(
+            to_complainant(
+                ctx.state,
+                ctx.policy,
+                "action_completed",
+                description=action.description,
+                kind=action.kind.value,
+            )
+        )
+    return Applied(ctx.state.status, {"action_id": action.id, "note": command.note}, letters)

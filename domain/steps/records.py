@@ -3,10 +3,14 @@ recalculated dates."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from domain import commands as cmd
 from domain.letters import staff_notice, to_complainant
 from domain.models import LedgerEntry
-from domain.steps import Applied, Ctx, clear_overdue_if_moved_later
+from domain.steps import Applied, Ctx, clear_overdue_if_moved_later, progress
+
+PATCH_RESTRICTION_PER_PERSON = "contact-restriction-per-person"
 
 
 async def add_information(ctx: Ctx, command: cmd.AddInformation) -> Applied:
@@ -45,6 +49,9 @@ async def add_note(ctx: Ctx, command: cmd.AddNote) -> Applied:
 
 
 async def restrict_contact(ctx: Ctx, command: cmd.RestrictContact) -> Applied:
+    """A manager limits how the person may contact the council: the channels named close for all their
+    complaints (store/contact_restrictions.py) until the end date or until a manager lifts it; the manager is
+    alerted on the review date."""
     state = ctx.state
     state.contact_restriction = {
         "reason": command.reason,
@@ -52,6 +59,16 @@ async def restrict_contact(ctx: Ctx, command: cmd.RestrictContact) -> Applied:
         "review_on": command.review_on.isoformat(),
         "by": command.actor.id,
     }
+    context: dict[str, Any] = {}
+    if ctx.effects.patched(PATCH_RESTRICTION_PER_PERSON):
+        review, end = await ctx.effects.dues([command.review_on, command.until])
+        state.contact_restriction |= {
+            "channels": [channel.value for channel in command.channels],
+            "review_at": progress.morning_of(review).isoformat(),
+            # A closed complaint's workflow stays until then, so a manager can still lift it.
+            "until_at": end.at.isoformat(),
+        }
+        context = {"channels": [channel.value for channel in command.channels]}
     letter = to_complainant(
         state,
         ctx.policy,
@@ -59,8 +76,23 @@ async def restrict_contact(ctx: Ctx, command: cmd.RestrictContact) -> Applied:
         until=command.until,
         review_on=command.review_on,
         reason=command.reason,
+        **context,
     )
     return Applied(state.status, dict(state.contact_restriction), [letter])
+
+
+async def lift_contact_restriction(ctx: Ctx, command: cmd.LiftContactRestriction) -> Applied:
+    """A manager lifts the restriction (after review, or earlier): every channel opens again."""
+    state = ctx.state
+    restriction = state.contact_restriction or {}
+    restriction |= {
+        "lifted_at": ctx.effects.now().isoformat(),
+        "lifted_by": command.actor.id,
+        "lift_reason": command.reason,
+    }
+    state.contact_restriction = restriction
+    letter = to_complainant(state, ctx.policy, "contact_restriction_lifted", reason=command.reason)
+    return Applied(state.status, {"reason": command.reason, "decided_by": restriction.get("by")}, [letter])
 
 
 async def recalculate_deadlines(ctx: Ctx, command: cmd.RecalculateDeadlines) -> Applied:
@@ -94,3 +126,25 @@ async def recalculate_deadlines(ctx: Ctx, command: cmd.RecalculateDeadlines) -> 
     )
     after = {"acknowledge_by": stage.plan.acknowledge.on, "respond_by": stage.respond_by}
     return Applied(state.status, {"before": before, "after": after, "reason": command.reason}, [])
+
+
+async def record_representative_consent(ctx: Ctx, command: cmd.RecordRepresentativeConsent) -> Applied:
+    """The complainant's consent for their representative arrived (the public form's representative waits
+    for it where the policy needs written consent): from now on the representative gets the letters and may
+    follow the complaint online."""
+    state = ctx.state
+    representative = state.intake.representative
+    assert representative is not None  # the rule refused a complaint without one
+    state.intake = state.intake.model_copy(
+        update={
+            "representative": representative.model_copy(
+                update={
+                    "consent_recorded": True,
+                    "consent_kind": command.consent_kind,
+                    "consent_recorded_on": command.received_on,
+                }
+            )
+        }
+    )
+    detail = {"consent_kind": command.consent_kind, "received_on": command.received_on}
+    return Applied(state.status, detail, [])

@@ -49,7 +49,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.policy import Policy
     from domain.rules import Refusal
-    from domain.steps import Applied, Ctx, new_stage
+    from domain.steps import Applied, Ctx, new_stage, progress
     from workflows.complaint import effects
     from workflows.complaint.effects import (
         PATCH_DELIVER_NOTIFICATIONS,
@@ -223,6 +223,7 @@ class ComplaintWorkflow:
             try:
                 ctx = Ctx(state, policy, self._effects())
                 applied = await action.step(ctx, command)
+                await progress.arm(ctx, applied.status)
                 self._policy = ctx.policy  # a recalculation adopts today's calendar data
                 self._actions_changed = action.name in ("respond", "complete_action")
                 transition = self._transition(action.name, command.actor, applied.status, applied.detail)
@@ -247,7 +248,13 @@ class ComplaintWorkflow:
             return
         state = self._ready_state()
         before = state.model_copy(deep=True)
-        name, applied = timers.fire(Ctx(state, self._ready_policy(), self._effects()), timer)
+        ctx = Ctx(state, self._ready_policy(), self._effects())
+        name, applied = timers.fire(ctx, timer)
+        try:
+            await progress.arm(ctx, applied.status)
+        except ActivityError as error:
+            self._state = before
+            raise RuntimeError(f"{name}: the next progress update could not be planned: {error}") from error
         self._actions_changed = timer.kind == "action_overdue"
         await self._record_system(name, applied, before)
 

@@ -1,0 +1,157 @@
+"""Contact restrictions on the real stack (issue 16): decided by a manager on one complaint, applied to every
+complaint of the same person on the resident channels the decision names, never to following a complaint or
+asking for the next stage, and lifted by a manager (audited in the event trail)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from domain import commands as cmd
+from domain.models import ResidentChannel
+from tests.api_helpers import assert_problem
+from tests.factories import MANAGER, OFFICER
+from tests.test_residents import Stack, auth, make, new_email, responded, stack
+
+__all__ = ["stack"]  # the fixture, imported so pytest finds it here
+
+
+async def test_a_restriction_closes_the_named_channels_for_every_complaint_of_the_person(
+    stack: Stack,
+) -> None:
+    email = new_email()
+    async with stack.client() as client:
+        first, first_token = await make(client, email=email)
+        second, second_token = await make(client, email=email.upper())  # the same person, however typed
+        other, other_token = await make(client)  # someone else
+        await stack.staff(first, "acknowledge", cmd.Acknowledge(actor=OFFICER))
+        await stack.staff(
+            first,
+            "restrict_contact",
+            cmd.RestrictContact(
+                actor=MANAGER,
+                reason="Repeated abusive messages to the team.",
+                until=date.today() + timedelta(days=90),
+                review_on=date.today() + timedelta(days=30),
+                channels=[ResidentChannel.MESSAGES, ResidentChannel.NEW_COMPLAINTS],
+            ),
+        )
+        message = {"summary": "Another message."}
+        for reference, token in ((first, first_token), (second, second_token)):
+            refused = await client.post(
+                f"/api/public/complaints/{reference}/information", json=message, headers=auth(token)
+            )
+            problem = assert_problem(refused, 403)
+            assert problem["type"] == "contact-restricted"
+            assert "ask for the next stage" in problem["detail"] and "by post" in problem["detail"]
+        # Uploads were not named in the decision: they stay open; so does following the complaint.
+        upload = await client.post(
+            f"/api/public/complaints/{second}/attachments",
+            files={"file": ("letter.pdf", b"%PDF-1.4 the letter", "application/pdf")},
+            headers=auth(second_token),
+        )
+        assert upload.status_code == 201, upload.text
+        view = await client.get(f"/api/public/complaints/{second}", headers=auth(second_token))
+        assert view.status_code == 200
+        # A new online complaint from the same address is refused too; another person's is not.
+        # (Anyone can type an address there: the answer names no person, decision or date.)
+        blocked = assert_problem(await client.post("/api/public/complaints", json=_complaint(email)), 403)
+        assert "cannot take this complaint online" in blocked["detail"]
+        assert str(date.today().year) not in blocked["detail"] and "until" not in blocked["detail"]
+        sent = await client.post(
+            f"/api/public/complaints/{other}/information", json=message, headers=auth(other_token)
+        )
+        assert sent.status_code == 200, sent.text
+
+        # The manager lifts it: every channel opens again, and the lift is on the record.
+        await stack.staff(
+            first, "lift_contact_restriction", cmd.LiftContactRestriction(actor=MANAGER, reason="Reviewed.")
+        )
+        sent = await client.post(
+            f"/api/public/complaints/{second}/information", json=message, headers=auth(second_token)
+        )
+        assert sent.status_code == 200, sent.text
+    lifted = await stack.pool.fetchrow(
+        "SELECT lifted_by, channels FROM contact_restrictions WHERE reference = $1", first
+    )
+    assert (
+        lifted is not None
+        and lifted["lifted_by"] == MANAGER.id
+        and lifted["channels"] == ["messages", "new_complaints"]
+    )
+    actions = await stack.pool.fetch(
+        "SELECT action FROM complaint_events WHERE reference = $1 ORDER BY seq", first
+    )
+    assert [row["action"] for row in actions][-2:] == ["restrict_contact", "lift_contact_restriction"]
+    letters = await stack.pool.fetch(
+        "SELECT template FROM notifications WHERE reference = $1 AND audience = 'complainant'", first
+    )
+    assert {"contact_restriction", "contact_restriction_lifted"} <= {row["template"] for row in letters}
+
+
+async def test_asking_for_the_next_stage_is_never_restricted(stack: Stack) -> None:
+    async with stack.client() as client:
+        reference, token = await make(client)
+        await responded(stack, reference)
+        await stack.staff(
+            reference,
+            "restrict_contact",
+            cmd.RestrictContact(
+                actor=MANAGER,
+                reason="Abusive calls.",
+                until=date.today() + timedelta(days=90),
+                review_on=date.today() + timedelta(days=30),
+                channels=list(ResidentChannel),
+            ),
+        )
+        asked = await client.post(
+            f"/api/public/complaints/{reference}/escalation",
+            json={"reasons": "The damp is back."},
+            headers=auth(token),
+        )
+        assert asked.status_code == 200, asked.text
+
+
+def _complaint(email: str) -> dict[str, str]:
+    return {
+        "policy_id": "bexley",
+        "name": "Ada Resident",
+        "email": email,
+        "service_area": "housing-repairs",
+        "summary": "Yet another complaint.",
+    }
+
+
+async def test_one_councils_restriction_stays_with_that_council_and_ends_on_its_date(stack: Stack) -> None:
+    email = new_email()
+    async with stack.client() as client:
+        bexley, bexley_token = await make(client, email=email)
+        westminster, westminster_token = await make(client, email=email, policy_id="westminster")
+        ended, ended_token = await make(client, email=new_email())
+        for reference, until in ((bexley, date.today() + timedelta(days=90)), (ended, date.today())):
+            await stack.staff(
+                reference,
+                "restrict_contact",
+                cmd.RestrictContact(actor=MANAGER, reason="Abusive calls.", until=until, review_on=until),
+            )
+        message = {"summary": "Another message."}
+        refused = await client.post(
+            f"/api/public/complaints/{bexley}/information", json=message, headers=auth(bexley_token)
+        )
+        assert_problem(refused, 403)
+        # Westminster decided nothing: the same person's complaint there is not restricted.
+        sent = await client.post(
+            f"/api/public/complaints/{westminster}/information", json=message, headers=auth(westminster_token)
+        )
+        assert sent.status_code == 200, sent.text
+        # A restriction ending today still applies today; from tomorrow it does not (the table's own date).
+        refused = await client.post(
+            f"/api/public/complaints/{ended}/information", json=message, headers=auth(ended_token)
+        )
+        assert_problem(refused, 403)
+        await stack.pool.execute(
+            "UPDATE contact_restrictions SET until_on = until_on - 1 WHERE reference = $1", ended
+        )
+        sent = await client.post(
+            f"/api/public/complaints/{ended}/information", json=message, headers=auth(ended_token)
+        )
+        assert sent.status_code == 200, sent.text

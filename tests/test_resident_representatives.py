@@ -1,0 +1,498 @@
+"""Complaining for someone else on the public channels (issue 15, point 7): the public JSON API and the
+resident form name a representative, who declares the complainant's consent. Where the council takes that
+declaration as consent (verbal consent, or none needed), it is on file from that day and the representative
+acts: letters and access links go to them. Where the council needs written consent, it is pending: letters
+go to the complainant, and the representative gets no link, until staff record it. A council that accepts no
+representatives, or not this kind, refuses with a 422 naming the field.
+
+Real stack: the real database, Temporal's test server and a worker (tests/test_residents.py's `Stack`)."""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import pytest
+from temporalio.api.history.v1 import History
+from temporalio.client import Client as TemporalClient
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.testing import WorkflowEnvironment
+
+from api.main import create_app
+from core.services import Services
+from core.temporal import workflow_id
+from domain import commands as cmd
+from domain.intake_rules import check_representative, with_declared_consent
+from domain.models import Representative, ResidentChannel
+from domain.policy import ConsentNeeded, Policy
+from tests.api_helpers import assert_problem, settings_for
+from tests.factories import MANAGER, OFFICER, running_worker
+from tests.test_residents import Stack, complaint, make, new_email, settled
+
+NO_REPRESENTATIVES = "no-representatives"
+NO_CONSENT_NEEDED = "no-consent-needed"
+REACHABLE = "Enter your e-mail address or your phone number, so that we can contact you"
+
+
+def variant(policy: Policy, policy_id: str, name: str, **complainants: Any) -> Policy:
+    rules = policy.complainants.model_copy(update=complainants)
+    return policy.model_copy(update={"id": policy_id, "name": name, "complainants": rules})
+
+
+@pytest.fixture
+async def stack(
+    temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, policies: dict[str, Policy], task_queue: str
+) -> AsyncIterator[Stack]:
+    """The shipped councils, and two made-up ones: one refusing representatives, one needing no consent."""
+    bexley = policies["bexley"]
+    councils = policies | {
+        NO_REPRESENTATIVES: variant(
+            bexley, NO_REPRESENTATIVES, "Solo Borough Council", representatives_allowed=False
+        ),
+        NO_CONSENT_NEEDED: variant(
+            bexley, NO_CONSENT_NEEDED, "Open Borough Council", representative_consent=ConsentNeeded.NONE
+        ),
+    }
+    settings = settings_for(task_queue)
+    services = Services(settings=settings, pool=pool, temporal=temporal_env.client, policies=councils)
+    async with running_worker(temporal_env, pool, councils, task_queue):
+        yield Stack(app=create_app(settings, services), env=temporal_env, pool=pool)
+
+
+def representative(**overrides: Any) -> dict[str, Any]:
+    number = random.randrange(10**9)
+    body: dict[str, Any] = {
+        "name": f"Ben Helper {number}",
+        "email": f"helper-{number}@example.org",
+        "kind": "family",
+        "relationship": "Her son",
+        "consent_declared": True,
+    }
+    return body | overrides
+
+
+async def case_row(stack: Stack, reference: str) -> dict[str, Any]:
+    row = await stack.pool.fetchrow(
+        "SELECT complainant, representative FROM complaints WHERE reference = $1", reference
+    )
+    assert row is not None
+    return dict(row)
+
+
+async def link_recipients(stack: Stack, reference: str) -> list[str]:
+    rows = await stack.pool.fetch(
+        "SELECT recipient FROM notifications WHERE reference = $1 AND template = 'access_link' ORDER BY id",
+        reference,
+    )
+    return [str(row["recipient"]) for row in rows]
+
+
+async def acknowledgement_recipient(stack: Stack, reference: str) -> str:
+    await settled(stack, reference)
+    await stack.staff(reference, "acknowledge", cmd.Acknowledge(actor=OFFICER))
+    recipient: str = await stack.pool.fetchval(
+        "SELECT recipient FROM notifications WHERE reference = $1 AND template = 'acknowledgement'",
+        reference,
+    )
+    return recipient
+
+
+def today_in_london() -> str:
+    return datetime.now(UTC).astimezone(ZoneInfo("Europe/London")).date().isoformat()
+
+
+# ------------------------------------------------------------------------------------- the public API
+
+
+async def test_where_written_consent_is_needed_the_representative_waits_for_it(
+    stack: Stack, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Bexley (written consent, the Code's expectation): the representative is on the case, consent is
+    pending, the letters go to the complainant and the representative's address gets no access link."""
+    helper = representative()
+    email = new_email()
+    caplog.set_level(logging.DEBUG)
+    async with stack.client() as client:
+        made = await client.post("/api/public/complaints", json=complaint(email=email, representative=helper))
+        assert made.status_code == 201, made.text
+        reference = made.json()["reference"]
+        # Nothing opens the complaint for the representative: no access code in the answer.
+        assert made.json()["access_token"] is None and made.json()["access_token_expires_at"] is None
+        assert "needs the complainant's written consent" in made.json()["message"]
+
+        row = await case_row(stack, reference)
+        assert row["complainant"]["email"] == email
+        assert row["representative"] | {"name": "", "email": ""} == {
+            "name": "",
+            "email": "",
+            "phone": None,
+            "kind": "family",
+            "relationship": "Her son",
+            "consent_recorded": False,
+            "consent_kind": "written",
+            "consent_recorded_on": None,
+        }
+        assert row["representative"]["name"] == helper["name"]
+
+        asked = await client.post(
+            f"/api/public/complaints/{reference}/access-link", json={"email": helper["email"]}
+        )
+        assert asked.status_code == 202
+        assert await link_recipients(stack, reference) == [email]  # the one sent when it was made
+        assert await acknowledgement_recipient(stack, reference) == email
+
+        # Staff record the written consent when it arrives (a verbal one will not do for Bexley): from then
+        # on the representative's address gets a link, and the letters.
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await stack.staff(
+                reference,
+                "record_representative_consent",
+                cmd.RecordRepresentativeConsent(
+                    actor=OFFICER, consent_kind="verbal", received_on=date.today()
+                ),
+            )
+        assert "needs written consent" in str(refused.value.cause)
+        arrived = date.today() - timedelta(days=1)
+        await stack.staff(
+            reference,
+            "record_representative_consent",
+            cmd.RecordRepresentativeConsent(actor=OFFICER, consent_kind="written", received_on=arrived),
+        )
+        stored = (await case_row(stack, reference))["representative"]
+        assert stored["consent_recorded"] is True and stored["consent_kind"] == "written"
+        assert stored["consent_recorded_on"] == arrived.isoformat()
+        await stack.staff(
+            reference, "request_information", cmd.RequestInformation(actor=OFFICER, request="Photos, please.")
+        )
+        to = await stack.pool.fetchval(
+            "SELECT recipient FROM notifications WHERE reference = $1 AND template = 'information_request'",
+            reference,
+        )
+        assert to == helper["email"]
+        asked = await client.post(
+            f"/api/public/complaints/{reference}/access-link", json={"email": helper["email"]}
+        )
+        assert asked.status_code == 202
+        assert await link_recipients(stack, reference) == [email, helper["email"]]
+
+    # The representative's name and address: in no log line, no audit entry, no clear Temporal payload.
+    personal = (helper["name"], helper["email"])
+    assert not any(value in caplog.text for value in personal)
+    audit = await stack.pool.fetchval(
+        "SELECT after::text FROM audit_log WHERE reference = $1 AND action = 'create'", reference
+    )
+    assert '"kind": "family"' in audit and '"consent_recorded": false' in audit
+    assert not any(value in audit for value in personal)
+    plain = TemporalClient(stack.env.client.service_client, namespace=stack.env.client.namespace)
+    history = await plain.get_workflow_handle(workflow_id(reference)).fetch_history()
+    raw = History(events=history.events).SerializeToString()
+    assert not any(value.encode() in raw for value in personal)
+
+
+async def test_a_retried_creation_gives_a_representative_waiting_for_consent_no_code_either(
+    stack: Stack,
+) -> None:
+    body = complaint(representative=representative())
+    headers = {"Idempotency-Key": f"retry-{random.randrange(10**9)}"}
+    async with stack.client() as client:
+        first = await client.post("/api/public/complaints", json=body, headers=headers)
+        again = await client.post("/api/public/complaints", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201, again.text
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json()["reference"] == first.json()["reference"]
+    assert again.json()["access_token"] is None
+
+
+async def test_where_verbal_consent_will_do_the_declaration_is_consent_and_the_representative_acts(
+    stack: Stack,
+) -> None:
+    """The Scottish model procedure: "A representative may act with the customer's consent, which may be
+    given verbally and recorded." The declaration is recorded as consent that day; the representative gets
+    the letters and may ask for an access link."""
+    helper = representative(kind="advocate", relationship="")
+    async with stack.client() as client:
+        made = await client.post(
+            "/api/public/complaints", json=complaint(policy_id="scotland-model", representative=helper)
+        )
+        assert made.status_code == 201, made.text
+        reference = made.json()["reference"]
+        assert made.json()["access_token"]  # the representative made it, and may act: it opens for them
+        stored = (await case_row(stack, reference))["representative"]
+        assert stored["consent_recorded"] is True
+        assert stored["consent_kind"] == "declared"
+        assert stored["consent_recorded_on"] == today_in_london()
+        assert stored["kind"] == "advocate"
+
+        asked = await client.post(
+            f"/api/public/complaints/{reference}/access-link", json={"email": helper["email"].upper()}
+        )
+        assert asked.status_code == 202
+        assert (await link_recipients(stack, reference))[-1] == helper["email"]
+
+
+async def test_where_no_consent_is_needed_the_representative_gets_the_letters(stack: Stack) -> None:
+    helper = representative()
+    async with stack.client() as client:
+        body = complaint(policy_id=NO_CONSENT_NEEDED, representative=helper)
+        made = await client.post("/api/public/complaints", json=body)
+        assert made.status_code == 201, made.text
+        reference = made.json()["reference"]
+        stored = (await case_row(stack, reference))["representative"]
+        assert stored["consent_recorded"] is True and stored["consent_kind"] == "declared"
+        assert await acknowledgement_recipient(stack, reference) == helper["email"]
+
+        # A phone number instead of an e-mail address will do.
+        by_phone = representative(email=None, phone="07700 900123", kind="other")
+        body = complaint(policy_id=NO_CONSENT_NEEDED, representative=by_phone)
+        made = await client.post("/api/public/complaints", json=body)
+        assert made.status_code == 201, made.text
+        stored = (await case_row(stack, made.json()["reference"]))["representative"]
+        assert stored["phone"] == "07700 900123" and stored["email"] is None
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"consent_declared": False}, "body.representative.consent_declared"),
+        ({"email": None, "phone": None}, "body.representative"),
+        ({"name": ""}, "body.representative.name"),
+        ({"kind": ""}, "body.representative.kind"),
+    ],
+)
+async def test_an_incomplete_representative_is_a_422_naming_the_field(
+    stack: Stack, overrides: dict[str, Any], field: str
+) -> None:
+    async with stack.client() as client:
+        refused = await client.post(
+            "/api/public/complaints", json=complaint(representative=representative(**overrides))
+        )
+    assert_problem(refused, 422)
+    assert [error["field"] for error in refused.json()["errors"]] == [field]
+
+
+async def test_a_kind_the_council_does_not_accept_is_refused(stack: Stack) -> None:
+    """Barking and Dagenham, section 7: councillors and MPs are not representatives under the procedure."""
+    async with stack.client() as client:
+        for kind in ("councillor", "wizard"):
+            body = complaint(policy_id="barking-dagenham", representative=representative(kind=kind))
+            refused = await client.post("/api/public/complaints", json=body)
+            assert_problem(refused, 422, "representative.kind: London Borough of Barking")
+            assert f"does not accept a {kind} as a representative" in refused.json()["detail"]
+            assert "(accepted: family, friend, advocate, carer, solicitor, other)" in refused.json()["detail"]
+
+
+async def test_a_council_that_accepts_no_representatives_refuses_one(stack: Stack) -> None:
+    async with stack.client() as client:
+        body = complaint(policy_id=NO_REPRESENTATIVES, representative=representative())
+        refused = await client.post("/api/public/complaints", json=body)
+        assert_problem(refused, 422, "representative: this policy does not accept representatives")
+        assert (
+            await client.post("/api/public/complaints", json=complaint(policy_id=NO_REPRESENTATIVES))
+        ).status_code == 201
+
+
+# --------------------------------------------------------------------------------------------- the form
+
+
+def form_data(page: str, **overrides: str) -> dict[str, str]:
+    submission = re.search(r'name="submission" value="([^"]+)"', page)
+    assert submission is not None
+    helper = representative()
+    data = {
+        "submission": submission[1],
+        "policy_id": "bexley",
+        "on_behalf": "yes",
+        "representative_name": helper["name"],
+        "representative_email": helper["email"],
+        "representative_phone": "",
+        "representative_kind": "carer",
+        "representative_relationship": "Her carer",
+        "representative_consent": "yes",
+        "name": "Ada Resident",
+        "email": new_email(),
+        "phone": "",
+        "service_area": "general",
+        "summary": f"Street light out on Elm Road, ticket {random.randrange(10**9)}.",
+        "desired_outcome": "",
+    }
+    return data | overrides
+
+
+def error_summary(page: str) -> list[tuple[str, str]]:
+    """The error summary's links: (the field it goes to, the message)."""
+    return re.findall(r'<a href="#([^"]+)">\s*([^<]+?)\s*</a>', page.split("govuk-error-summary__list")[1])
+
+
+async def test_the_form_names_a_representative(stack: Stack) -> None:
+    async with stack.client() as client:
+        page = await client.get("/complaint/new?policy_id=bexley")
+        assert page.status_code == 200
+        assert "Who is the complaint for?" in page.text
+        assert "I have their consent to make this complaint and act for them" in page.text
+        assert "London Borough of Bexley needs their consent in writing" in page.text
+        # Bexley's kinds of representative, in plain words, as radios.
+        assert re.findall(r'name="representative_kind" type="radio" value="([^"]+)"', page.text) == [
+            "family",
+            "friend",
+            "advocate",
+            "carer",
+            "solicitor",
+            "councillor",
+            "mp",
+            "other",
+        ]
+        assert "Their MP (Member of Parliament)" in page.text
+
+        data = form_data(page.text)
+        made = await client.post("/complaint/new", data=data)
+        assert made.status_code == 200, made.text
+        reference = re.findall(r'<strong id="reference">([^<]+)</strong>', made.text)[0]
+        # Written consent to come: no access code shown, not signed in; the complainant was e-mailed.
+        assert "We need their consent in writing" in made.text
+        assert 'id="access-code"' not in made.text and "set-cookie" not in made.headers
+        assert await link_recipients(stack, reference) == [data["email"]]
+        stored = await case_row(stack, reference)
+        assert stored["complainant"]["name"] == "Ada Resident"
+        assert stored["representative"]["name"] == data["representative_name"]
+        assert stored["representative"]["kind"] == "carer"
+        assert stored["representative"]["relationship"] == "Her carer"
+        assert stored["representative"]["consent_recorded"] is False  # Bexley: written consent, pending
+
+        # Barking and Dagenham's form offers only its own kinds; a councillor sent anyway is refused.
+        barking = await client.get("/complaint/new?policy_id=barking-dagenham")
+        kinds = re.findall(r'name="representative_kind" type="radio" value="([^"]+)"', barking.text)
+        assert "councillor" not in kinds and "mp" not in kinds and "family" in kinds
+        sent = form_data(barking.text, policy_id="barking-dagenham", representative_kind="councillor")
+        refused = await client.post("/complaint/new", data=sent)
+        assert refused.status_code == 422
+        assert error_summary(refused.text) == [
+            (
+                "representative_kind",
+                "Select one of the kinds of representative London Borough of Barking and Dagenham accepts",
+            )
+        ]
+
+
+async def test_the_form_shows_what_is_missing_from_a_representative(stack: Stack) -> None:
+    async with stack.client() as client:
+        page = await client.get("/complaint/new")
+        data = form_data(
+            page.text,
+            representative_name="",
+            representative_email="",
+            representative_kind="",
+            representative_consent="",
+        )
+        refused = await client.post("/complaint/new", data=data)
+        assert refused.status_code == 422
+        # Every problem at once, in the order of the page, each also shown at its field.
+        assert error_summary(refused.text) == [
+            ("representative_name", "Enter your name"),
+            ("representative_email", REACHABLE),
+            ("representative_kind", "Select which best describes you"),
+            ("representative_consent", "Confirm that you have their consent to act for them"),
+        ]
+        for field in ("representative_name", "representative_email", "representative_consent"):
+            assert f'id="{field}-error"' in refused.text
+        # What was given is kept: the complaint is still for someone else, and its summary is there.
+        assert re.search(r'id="on_behalf-2" name="on_behalf" type="radio" value="yes" checked', refused.text)
+        assert data["summary"] in refused.text
+        made = await stack.pool.fetchval(
+            "SELECT count(*) FROM complaints WHERE summary = $1", data["summary"]
+        )
+        assert made == 0
+
+        # Only the declaration unticked: refused with that message alone.
+        unticked = await client.post("/complaint/new", data=form_data(page.text, representative_consent=""))
+        assert unticked.status_code == 422
+        assert error_summary(unticked.text) == [
+            ("representative_consent", "Confirm that you have their consent to act for them")
+        ]
+
+
+async def test_a_council_without_representatives_has_no_such_part_and_refuses_one(stack: Stack) -> None:
+    async with stack.client() as client:
+        page = await client.get(f"/complaint/new?policy_id={NO_REPRESENTATIVES}")
+        assert page.status_code == 200
+        assert "Who is the complaint for?" not in page.text and "representative_name" not in page.text
+        sent = await client.post("/complaint/new", data=form_data(page.text, policy_id=NO_REPRESENTATIVES))
+        assert sent.status_code == 422
+        assert error_summary(sent.text) == [
+            (
+                "policy_id",
+                "Solo Borough Council does not accept complaints made for someone else: the person the"
+                " complaint is for must make it",
+            )
+        ]
+        alone = form_data(page.text, policy_id=NO_REPRESENTATIVES, on_behalf="no")
+        assert (await client.post("/complaint/new", data=alone)).status_code == 200
+
+
+# ------------------------------------------------------------------------------------ the rule, alone
+
+
+def test_a_declaration_is_consent_on_file_unless_the_council_needs_it_in_writing(
+    policies: dict[str, Policy],
+) -> None:
+    """The same check as staff intake (`check_representative`), with consent allowed to follow."""
+    named = Representative(name="Ben Helper", email="ben@example.org", kind="family", consent_recorded=False)
+    day = date(2026, 11, 23)
+    written = with_declared_consent(policies["bexley"], named, day)
+    assert (written.consent_recorded, written.consent_kind, written.consent_recorded_on) == (
+        False,
+        "written",
+        None,
+    )
+    # Staff intake still needs consent on file; the public form lets it follow.
+    assert "consent must be recorded" in (check_representative(policies["bexley"], written) or "")
+    assert check_representative(policies["bexley"], written, consent_may_follow=True) is None
+    verbal = with_declared_consent(policies["scotland-model"], named, day)
+    assert (verbal.consent_recorded, verbal.consent_kind, verbal.consent_recorded_on) == (
+        True,
+        "declared",
+        day,
+    )
+    assert check_representative(policies["scotland-model"], verbal) is None
+    # A declared consent is not written consent, wherever it came from.
+    declared = written.model_copy(update={"consent_recorded": True, "consent_kind": "declared"})
+    assert "needs written consent" in (check_representative(policies["bexley"], declared) or "")
+
+
+async def test_a_person_restricted_from_new_complaints_cannot_make_one_as_a_representative(
+    stack: Stack,
+) -> None:
+    """Issue 16's contact restrictions follow the person: as complainant or as someone's representative."""
+    restricted = new_email()
+    async with stack.client() as client:
+        # A restriction is one council's decision: the same council's form refuses them.
+        theirs, _ = await make(client, email=restricted, policy_id="scotland-model")
+        await stack.staff(theirs, "acknowledge", cmd.Acknowledge(actor=OFFICER))
+        await stack.staff(
+            theirs,
+            "restrict_contact",
+            cmd.RestrictContact(
+                actor=MANAGER,
+                reason="Repeated abusive messages to the team.",
+                until=date.today() + timedelta(days=90),
+                review_on=date.today() + timedelta(days=30),
+                channels=[ResidentChannel.NEW_COMPLAINTS],
+            ),
+        )
+        body = complaint(policy_id="scotland-model", representative=representative(email=restricted))
+        problem = assert_problem(await client.post("/api/public/complaints", json=body), 403)
+        assert problem["type"] == "contact-restricted"
+        # Someone else may still complain for the same complainant.
+        body = complaint(policy_id="scotland-model", representative=representative())
+        assert (await client.post("/api/public/complaints", json=body)).status_code == 201
+        # On the form: the form again, saying so.
+        page = await client.get("/complaint/new")
+        sent = form_data(page.text, policy_id="scotland-model", representative_email=restricted)
+        refused = await client.post("/complaint/new", data=sent)
+        assert refused.status_code == 403 and refused.headers["content-type"].startswith("text/html")
+        assert "We cannot take this complaint online" in error_summary(refused.text)[0][1]
