@@ -251,36 +251,43 @@ $fn$;
 -- DO UPDATE fires the INSERT one for the rows it inserted and the UPDATE one for those it updated; the
 -- complaint-wide figures assume such a statement does not insert one stage of a complaint and update another
 -- (the service writes one stage row per statement).
-CREATE FUNCTION report_summary_follow() RETURNS trigger
-LANGUAGE plpgsql AS $fn$
+-- Their functions are generated here from the same statements, as static SQL: PL/pgSQL then plans each
+-- statement once per session, where EXECUTE would plan it again at every write. The side a trigger has no
+-- transition table for is an empty set of rows (a subquery, not a view, so a column added to
+-- complaint_stages later is in both sides, and ALTER TABLE invalidates the plans). A statement that matched
+-- nothing (an upsert whose event is older than the row) costs two empty scans.
+DO $do$
 DECLARE
-    statement text;
-    -- The side a trigger has no transition table for is an empty set of rows (a subquery, not a view, so
-    -- a column added to complaint_stages later is in both sides).
     nothing text := '(SELECT * FROM complaint_stages WHERE false)';
-    old_source text := CASE WHEN TG_OP = 'INSERT' THEN nothing ELSE 'old_rows' END;
-    new_source text := CASE WHEN TG_OP = 'DELETE' THEN nothing ELSE 'new_rows' END;
-    touched boolean;
+    kind record;
 BEGIN
-    -- Statements that matched nothing (an upsert whose event is older than the row) cost nothing more.
-    EXECUTE format('SELECT EXISTS (SELECT FROM %s) OR EXISTS (SELECT FROM %s)', old_source, new_source)
-        INTO touched;
-    IF touched THEN
-        FOREACH statement IN ARRAY report_summary_statements(old_source, new_source) LOOP
-            EXECUTE statement;
-        END LOOP;
-    END IF;
-    RETURN NULL;
+    FOR kind IN
+        SELECT * FROM (VALUES ('insert', nothing, 'new_rows'), ('update', 'old_rows', 'new_rows'),
+                              ('delete', 'old_rows', nothing)) AS kinds (op, old_source, new_source)
+    LOOP
+        EXECUTE format(
+            $f$CREATE FUNCTION report_summary_follow_%s() RETURNS trigger LANGUAGE plpgsql AS $body$
+            BEGIN
+                IF EXISTS (SELECT FROM %s AS o) OR EXISTS (SELECT FROM %s AS n) THEN
+                    %s;
+                END IF;
+                RETURN NULL;
+            END
+            $body$$f$,
+            kind.op, kind.old_source, kind.new_source,
+            replace(array_to_string(report_summary_statements(kind.old_source, kind.new_source), E';\n'),
+                    'SELECT pg_advisory_xact_lock', 'PERFORM pg_advisory_xact_lock'));
+    END LOOP;
 END
-$fn$;
+$do$;
 
 CREATE TRIGGER complaint_stages_summary_insert AFTER INSERT ON complaint_stages
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION report_summary_follow();
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION report_summary_follow_insert();
 CREATE TRIGGER complaint_stages_summary_update AFTER UPDATE ON complaint_stages
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT
-    EXECUTE FUNCTION report_summary_follow();
+    EXECUTE FUNCTION report_summary_follow_update();
 CREATE TRIGGER complaint_stages_summary_delete AFTER DELETE ON complaint_stages
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION report_summary_follow();
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION report_summary_follow_delete();
 
 -- TRUNCATE (also by TRUNCATE complaints CASCADE) removes every stage row without row events: so every summary.
 CREATE FUNCTION report_summary_clear() RETURNS trigger
