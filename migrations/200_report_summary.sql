@@ -11,6 +11,10 @@
 -- percentiles are computed from the counts per number of days, exactly as before) and working days of
 -- extension (the limit they are compared with is the policy's, given at report time).
 --
+-- Overdue actions are not a date computed at report time: the workflow's action timer flags an action overdue
+-- the day after it was due and records the event, which rewrites the stage row (actions_overdue), and the
+-- trigger moves the count. So the summaries give the same figure as the rows, as of the last event.
+--
 -- A group whose counters all return to zero is deleted, so a breakdown never lists a service area or
 -- month without complaints (the per-row queries would not).
 
