@@ -162,7 +162,6 @@ _CONSENT_ON_FILE = """
 UPDATE complaints SET representative = representative
     || jsonb_build_object('consent_recorded', true, 'consent_kind', $2::text, 'consent_recorded_on', $3::text)
 WHERE reference = $1 AND representative IS NOT NULL
-RETURNING representative
 """
 
 _INSERT_EVENT = """
@@ -256,6 +255,17 @@ async def upsert_stage_facts(db: Executor, *, reference: str, seq: int, facts: S
 Executor = asyncpg.Pool | asyncpg.Connection | PoolConnectionProxy
 
 
+async def apply_to_side_records(db: Executor, *, reference: str, transition: Transition) -> None:
+    """What a few events change beyond the case row and the event trail, in one place, so that every path that
+    writes an event (the record activity, the older whole-state record, the read-model rebuild) applies them
+    alike: a representative's consent put on file, and a contact restriction decided or lifted."""
+    if transition.action == "record_representative_consent":
+        detail = transition.detail
+        await db.execute(_CONSENT_ON_FILE, reference, detail["consent_kind"], str(detail["received_on"]))
+    elif transition.action in contact_restrictions.RESTRICTION_EVENTS:
+        await contact_restrictions.record_event(db, reference=reference, transition=transition)
+
+
 class ComplaintRepository:
     def __init__(self, db: Executor) -> None:
         self._db = db
@@ -336,10 +346,7 @@ class ComplaintRepository:
                 await ComplaintRepository(connection).insert_transitions(
                     workflow_id=workflow_id, reference=state.reference, transitions=[transition]
                 )
-                if transition.action in contact_restrictions.RESTRICTION_EVENTS:
-                    await contact_restrictions.record_event(
-                        connection, reference=state.reference, seq=transition.seq, transition=transition
-                    )
+                await apply_to_side_records(connection, reference=state.reference, transition=transition)
             for facts in stages or []:
                 await upsert_stage_facts(connection, reference=state.reference, seq=state.seq, facts=facts)
             for index, notification in enumerate(notifications):
@@ -391,7 +398,7 @@ class ComplaintRepository:
                 await repository.insert_intake(
                     reference=reference, workflow_id=workflow_id, intake=intake, created_by=created_by
                 )
-            row_after = await connection.fetchrow(
+            case = await connection.fetchrow(
                 _APPLY_ROW,
                 reference,
                 row.stage,
@@ -410,29 +417,16 @@ class ComplaintRepository:
                 details,
                 seq,
             )
-            if row_after is None:
+            if case is None:
                 return False  # already recorded (a retry), or older than what the row shows
-            case: dict[str, Any] = dict(row_after)
-            if transition is not None and transition.action == "record_representative_consent":
-                # The representative's consent is on file: the case row says so, and letters go to them.
-                case |= {
-                    "representative": await connection.fetchval(
-                        _CONSENT_ON_FILE,
-                        reference,
-                        transition.detail["consent_kind"],
-                        str(transition.detail["received_on"]),
-                    )
-                }
             if stage is not None:
                 await upsert_stage_facts(connection, reference=reference, seq=seq, facts=stage)
             if transition is not None:
                 await repository.insert_transitions(
                     workflow_id=workflow_id, reference=reference, transitions=[transition]
                 )
-                if transition.action in contact_restrictions.RESTRICTION_EVENTS:
-                    await contact_restrictions.record_event(
-                        connection, reference=reference, seq=seq, transition=transition
-                    )
+                # (An event that puts consent on file sends no letter: the recipient read above stands.)
+                await apply_to_side_records(connection, reference=reference, transition=transition)
             recipient = complainant_recipient(
                 anonymous=case["anonymous"],
                 complainant=case["complainant"],

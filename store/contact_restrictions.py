@@ -56,7 +56,7 @@ class Restriction:
     review_on: date
 
 
-async def record_event(db: Executor, *, reference: str, seq: int, transition: Transition) -> None:
+async def record_event(db: Executor, *, reference: str, transition: Transition) -> None:
     """Keep the table in step with a restrict or lift event (idempotent: an older event never wins)."""
     detail: dict[str, Any] = transition.detail
     if transition.action == "restrict_contact":
@@ -70,10 +70,10 @@ async def record_event(db: Executor, *, reference: str, seq: int, transition: Tr
             _day(detail["review_on"]),
             transition.at,
             transition.actor.id,
-            seq,
+            transition.seq,
         )
     elif transition.action == "lift_contact_restriction":
-        await db.execute(_LIFT, reference, transition.at, transition.actor.id, seq)
+        await db.execute(_LIFT, reference, transition.at, transition.actor.id, transition.seq)
 
 
 async def in_force(

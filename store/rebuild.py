@@ -12,8 +12,7 @@ from temporalio.service import RPCError
 from domain.facts import stage_facts
 from domain.models import ComplaintState
 from domain.policy import Policy
-from store import contact_restrictions
-from store.complaints import ComplaintRepository
+from store.complaints import ComplaintRepository, apply_to_side_records
 from store.report_summary import rebuild_report_summary
 
 log = logging.getLogger(__name__)
@@ -75,7 +74,4 @@ async def write_workflow_state(
         workflow_id=workflow_id, reference=state.reference, transitions=state.history
     )
     for transition in state.history:
-        if transition.action in contact_restrictions.RESTRICTION_EVENTS:
-            await contact_restrictions.record_event(
-                repository.executor, reference=state.reference, seq=transition.seq, transition=transition
-            )
+        await apply_to_side_records(repository.executor, reference=state.reference, transition=transition)
