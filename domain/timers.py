@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from domain.letters import manager_alert, staff_notice, to_complainant
 from domain.models import FINAL_STATUSES, ComplaintState, Due, StageState, Status
 from domain.policy import Policy
-from domain.steps import Applied, Ctx, progress
+from domain.steps import Applied, Ctx, clock_runs, progress
 
 # A closed complaint's workflow stays open this long so that a late escalation, an ombudsman referral or a
 # note can still be recorded; it stays open past it for as long as promised actions are outstanding.
@@ -37,9 +37,7 @@ class Timer:
 
 
 def clock_running(state: ComplaintState, policy: Policy) -> bool:
-    if state.status is Status.AWAITING_INFORMATION:
-        return not policy.clock_stops_for_information
-    return state.status in (Status.RECEIVED, Status.ACKNOWLEDGED, Status.ESCALATION_REQUESTED)
+    return clock_runs(state.status, policy)
 
 
 def _reminders(name: str, due: Due, stage: StageState) -> list[Timer]:

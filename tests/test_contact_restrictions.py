@@ -15,6 +15,17 @@ from tests.test_residents import Stack, auth, make, new_email, responded, stack
 __all__ = ["stack"]  # the fixture, imported so pytest finds it here
 
 
+def restriction(*channels: ResidentChannel) -> cmd.RestrictContact:
+    """A manager's restriction of these channels for the next 90 days, reviewed in 30."""
+    return cmd.RestrictContact(
+        actor=MANAGER,
+        reason="Repeated abusive messages to the team.",
+        until=date.today() + timedelta(days=90),
+        review_on=date.today() + timedelta(days=30),
+        channels=list(channels),
+    )
+
+
 async def test_a_restriction_closes_the_named_channels_for_every_complaint_of_the_person(
     stack: Stack,
 ) -> None:
@@ -27,13 +38,7 @@ async def test_a_restriction_closes_the_named_channels_for_every_complaint_of_th
         await stack.staff(
             first,
             "restrict_contact",
-            cmd.RestrictContact(
-                actor=MANAGER,
-                reason="Repeated abusive messages to the team.",
-                until=date.today() + timedelta(days=90),
-                review_on=date.today() + timedelta(days=30),
-                channels=[ResidentChannel.MESSAGES, ResidentChannel.NEW_COMPLAINTS],
-            ),
+            restriction(ResidentChannel.MESSAGES, ResidentChannel.NEW_COMPLAINTS),
         )
         message = {"summary": "Another message."}
         for reference, token in ((first, first_token), (second, second_token)):
@@ -95,13 +100,7 @@ async def test_asking_for_the_next_stage_is_never_restricted(stack: Stack) -> No
         await stack.staff(
             reference,
             "restrict_contact",
-            cmd.RestrictContact(
-                actor=MANAGER,
-                reason="Abusive calls.",
-                until=date.today() + timedelta(days=90),
-                review_on=date.today() + timedelta(days=30),
-                channels=list(ResidentChannel),
-            ),
+            restriction(*ResidentChannel),
         )
         asked = await client.post(
             f"/api/public/complaints/{reference}/escalation",

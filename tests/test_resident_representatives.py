@@ -32,7 +32,8 @@ from domain.intake_rules import check_representative, with_declared_consent
 from domain.models import Representative, ResidentChannel
 from domain.policy import ConsentNeeded, Policy
 from tests.api_helpers import assert_problem, settings_for
-from tests.factories import MANAGER, OFFICER, running_worker
+from tests.factories import OFFICER, running_worker
+from tests.test_contact_restrictions import restriction
 from tests.test_residents import Stack, complaint, make, new_email, settled
 
 NO_REPRESENTATIVES = "no-representatives"
@@ -476,13 +477,7 @@ async def test_a_person_restricted_from_new_complaints_cannot_make_one_as_a_repr
         await stack.staff(
             theirs,
             "restrict_contact",
-            cmd.RestrictContact(
-                actor=MANAGER,
-                reason="Repeated abusive messages to the team.",
-                until=date.today() + timedelta(days=90),
-                review_on=date.today() + timedelta(days=30),
-                channels=[ResidentChannel.NEW_COMPLAINTS],
-            ),
+            restriction(ResidentChannel.NEW_COMPLAINTS),
         )
         body = complaint(policy_id="scotland-model", representative=representative(email=restricted))
         problem = assert_problem(await client.post("/api/public/complaints", json=body), 403)

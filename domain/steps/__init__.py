@@ -78,6 +78,14 @@ class Ctx:
     effects: Effects
 
 
+def clock_runs(status: Status, policy: Policy) -> bool:
+    """Is the response clock running in this status? Waiting for information stops it only where the policy
+    says so."""
+    if status is Status.AWAITING_INFORMATION:
+        return not policy.clock_stops_for_information
+    return status in (Status.RECEIVED, Status.ACKNOWLEDGED, Status.ESCALATION_REQUESTED)
+
+
 def open_pause(stage: StageState) -> Pause | None:
     return stage.pauses[-1] if stage.pauses and stage.pauses[-1].ended_at is None else None
 

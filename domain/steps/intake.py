@@ -38,13 +38,10 @@ async def acknowledge(ctx: Ctx, command: cmd.Acknowledge) -> Applied:
             LedgerEntry(at=effects.now(), kind="planned", respond_by=plan.respond.on, reason="acknowledged")
         )
     late = stage.acknowledged_at > stage.plan.acknowledge.at
-    updates: dict[str, int] = {}
     if command.update_every_working_days is not None:
         # The cadence agreed with the complainant wins over the policy's; the letter confirms it.
         stage.update_every_working_days = command.update_every_working_days
-    every = progress.cadence(stage, policy)
-    if every is not None:
-        updates = {"updates_every_working_days": every}
+    updates = progress.letter_context(stage, policy)
     if stage.number == 1:
         letter = to_complainant(state, policy, "acknowledgement", respond_by=stage.respond_by, **updates)
     else:

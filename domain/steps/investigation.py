@@ -94,7 +94,6 @@ async def extend(ctx: Ctx, command: cmd.Extend) -> Applied:
     if command.update_every_working_days is not None:
         stage.update_every_working_days = command.update_every_working_days
         stage.next_update = None  # the agreed cadence counts from today
-    every = progress.cadence(stage, ctx.policy)
     letter = to_complainant(
         state,
         ctx.policy,
@@ -102,7 +101,7 @@ async def extend(ctx: Ctx, command: cmd.Extend) -> Applied:
         reason=command.reason,
         respond_by=due.on,
         ombudsman=ctx.policy.ombudsman.signposting,
-        **({"updates_every_working_days": every} if every is not None else {}),
+        **progress.letter_context(stage, ctx.policy),
     )
     return Applied(state.status, {"from": before, "to": due.on, "reason": command.reason}, [letter])
 

@@ -17,7 +17,7 @@ from domain.deadlines import calendar_for
 from domain.letters import staff_notice, to_complainant
 from domain.models import Due, StageState, Status
 from domain.policy import Policy, ProgressUpdateBy, ProgressUpdatesFrom
-from domain.steps import Applied, Ctx
+from domain.steps import Applied, Ctx, clock_runs
 
 PATCH_PROGRESS_UPDATES = "progress-updates"
 
@@ -38,9 +38,13 @@ def cadence(stage: StageState, policy: Policy) -> int | None:
 def investigating(status: Status, policy: Policy) -> bool:
     """Is the stage being investigated, so the complainant is owed updates? Waiting for information from
     them pauses the updates only where it stops the response clock too."""
-    if status is Status.AWAITING_INFORMATION:
-        return not policy.clock_stops_for_information
-    return status is Status.ACKNOWLEDGED
+    return status in (Status.ACKNOWLEDGED, Status.AWAITING_INFORMATION) and clock_runs(status, policy)
+
+
+def letter_context(stage: StageState, policy: Policy) -> dict[str, int]:
+    """What an acknowledgement or extension letter says of the updates to come (nothing without a cadence)."""
+    every = cadence(stage, policy)
+    return {} if every is None else {"updates_every_working_days": every}
 
 
 async def arm(ctx: Ctx, status: Status) -> None:

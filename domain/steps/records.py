@@ -62,13 +62,12 @@ async def restrict_contact(ctx: Ctx, command: cmd.RestrictContact) -> Applied:
     context: dict[str, Any] = {}
     if ctx.effects.patched(PATCH_RESTRICTION_PER_PERSON):
         review, end = await ctx.effects.dues([command.review_on, command.until])
-        state.contact_restriction |= {
-            "channels": [channel.value for channel in command.channels],
+        context = {"channels": [channel.value for channel in command.channels]}
+        state.contact_restriction |= context | {
             "review_at": progress.morning_of(review).isoformat(),
             # A closed complaint's workflow stays until then, so a manager can still lift it.
             "until_at": end.at.isoformat(),
         }
-        context = {"channels": [channel.value for channel in command.channels]}
     letter = to_complainant(
         state,
         ctx.policy,
