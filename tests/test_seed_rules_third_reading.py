@@ -8,6 +8,7 @@ from 28 March to 31 October 2027, so 23:30 UTC on 1 July 2027 is 00:30 on 2 July
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +25,7 @@ from domain.steps import Ctx
 from notifications.render import render
 from tests.direct_effects import DirectEffects, new_complaint, run
 from tests.factories import INVESTIGATOR, LONDON, MANAGER, OFFICER, RESIDENT, REVIEWER, intake
+from tests.test_cli import POLICIES_DIR
 
 
 def at(day: date, hour: int = 10) -> datetime:
@@ -313,3 +315,37 @@ async def test_a_linked_complaint_keeps_the_day_the_resident_raised_it(policies:
     # Without a date, it is raised when logged.
     await run(ctx, "open_linked_complaint", cmd.OpenLinkedComplaint(actor=OFFICER, summary="Parking."))
     assert effects.linked[-1].received_at == at(date(2027, 6, 15))
+
+
+# `complaints policy check` accepts the new fields in every shipped file, and names a misplaced one.
+def test_policy_check_accepts_the_new_fields_and_refuses_them_misplaced(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shipped = sorted(str(path) for path in POLICIES_DIR.glob("*.toml"))
+    assert main(["policy", "check", *shipped]) == 0
+    assert all(": OK (" in line for line in capsys.readouterr().out.splitlines() if line)
+    text = (POLICIES_DIR / "council-004.toml").read_text(encoding="utf-8")
+    misplaced = tmp_path / "council-004.toml"
+    misplaced.write_text(
+        text.replace(
+            'investigated_by = "Head of Service"\n',
+            'investigated_by = "Head of Service"\nindependent_of = "anyone_who_acted_on_stage_1"\n',
+        ),
+        encoding="utf-8",
+    )
+    code = tmp_path / "code.toml"
+    code.write_text(
+        (POLICIES_DIR / "complaint-handling-code.toml")
+        .read_text(encoding="utf-8")
+        .replace('id = "complaint-handling-code"', 'id = "code"')
+        .replace(
+            "late_escalation_at_discretion = true\n",
+            'late_escalation_at_discretion = true\nescalation_requires = ["outcome_wanted"]\n',
+            1,
+        ),
+        encoding="utf-8",
+    )
+    assert main(["policy", "check", str(misplaced), str(code)]) == 1
+    out = capsys.readouterr().out
+    assert "independent_of belongs on Stage 2" in out
+    assert "escalation_requires is not allowed under the Complaint Handling Code" in out
