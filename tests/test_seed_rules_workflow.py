@@ -12,6 +12,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from core.settings import Settings
+from core.temporal import workflow_id
 from domain import commands as cmd
 from domain import deadlines
 from domain.models import Outcome, Status
@@ -29,6 +30,7 @@ from tests.factories import (
     running_worker,
     start_in_quiet_week,
 )
+from tests.test_workflow_lifetime import _when_opened
 
 
 @pytest.mark.parametrize("policy_id", ["scotland-model", "wales-model", "northern-ireland-model"])
@@ -214,3 +216,26 @@ async def test_council_004_stops_correspondence_on_a_matter_already_addressed(
             state.reference,
         )
         assert wording == policy.contact_restrictions.stop_correspondence_wording
+
+
+async def test_a_linked_complaint_logged_later_keeps_the_day_it_was_raised(
+    temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, policies: dict[str, Policy], task_queue: str
+) -> None:
+    """An unrelated issue the resident raised on Monday afternoon and the officer opened as a linked complaint
+    on Wednesday counts from Monday, as an escalation request logged later does (issue 24): Bexley's 2
+    working days to acknowledge end on Wednesday, not Friday."""
+    policy = policies["bexley"]
+    async with running_worker(temporal_env, pool, policies, task_queue):
+        received = await start_in_quiet_week(temporal_env)
+        handle = await open_complaint(temporal_env, task_queue, intake(policy.id, received), policy=policy)
+        await act(handle, "acknowledge", cmd.Acknowledge(actor=OFFICER))
+        await temporal_env.sleep(timedelta(days=2))  # Wednesday
+        raised = received + timedelta(hours=6)  # Monday 15:00
+        state = await act(
+            handle,
+            "open_linked_complaint",
+            cmd.OpenLinkedComplaint(actor=OFFICER, summary="Also: the bins.", received_at=raised),
+        )
+        child = await _when_opened(temporal_env, workflow_id(state.related_complaints[0]))
+        assert child.intake.received_at == raised
+        assert child.current.plan.acknowledge.on == received.date() + timedelta(days=2)
