@@ -162,6 +162,7 @@ _ACTIONS = [
         frozenset({OFFICER, MANAGER}),
         "Start a new Stage 1 complaint for an unrelated issue.",
         records.open_linked_complaint,
+        rules.open_linked_complaint,
     ),
     Action(
         "extend",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from domain.models import ActionItem, Actor, Learning, Outcome, Remedy, ResidentChannel, Role
 from domain.policy import SentBy
@@ -92,6 +92,10 @@ class OpenLinkedComplaint(Command):
     summary: str = Field(min_length=1, max_length=10_000)
     desired_outcome: str = Field(default="", max_length=5_000)
     service_area: str | None = Field(default=None, min_length=1, max_length=100)
+    # --- issue 24 (seed rules): when the resident raised the new issue (a letter or a call logged later),
+    # as for an escalation request: the new complaint's windows count from it. Default: now.
+    received_at: AwareDatetime | None = None
+    # --- end issue 24
 
 
 class Extend(Command):
@@ -286,6 +290,12 @@ class RestrictContact(Command):
         min_length=1,
         max_length=3,
     )
+    # --- issue 24 (seed rules): where the policy provides for it (`contact_restrictions.
+    # may_stop_correspondence`), a restriction on a matter already addressed also stops correspondence on it
+    # until `until` (council-004: "no further correspondence and/or communication will be entered into until
+    # the expiration of the agreed time period").
+    stops_correspondence: bool = False
+    # --- end issue 24
 
 
 class LiftContactRestriction(Command):

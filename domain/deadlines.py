@@ -11,7 +11,7 @@ from datetime import date, datetime
 from pydantic import BaseModel
 
 from domain.calendar import WorkingCalendar
-from domain.policy import CountsFrom, Policy, SentBy
+from domain.policy import CountsFrom, Policy, SentBy, Unit
 
 
 class StageDeadlines(BaseModel):
@@ -46,9 +46,13 @@ def plan_stage(
     stage = policy.stage(stage_number)
     cal = calendar_for(policy)
     day_zero = cal.day_zero(received)
-    acknowledge_by = cal.add(day_zero, stage.acknowledge.amount, stage.acknowledge.unit)
+    # --- issue 24 (seed rules): a calendar-day acknowledgement (council-003's "within five days") is plain
+    # calendar arithmetic from the local day of receipt, like every calendar window.
+    ack_start: datetime | date = day_zero if stage.acknowledge.unit is Unit.WORKING_DAYS else received
+    acknowledge_by = cal.add(ack_start, stage.acknowledge.amount, stage.acknowledge.unit)
+    # --- end issue 24
     if stage.respond.counts_from is CountsFrom.ACKNOWLEDGEMENT:
-        respond_start: date = cal.day_zero(acknowledged) if acknowledged is not None else acknowledge_by
+        respond_start: date = response_counts_from(policy, stage_number, acknowledge_by, acknowledged)
     else:
         respond_start = day_zero
     respond_by = cal.add(respond_start, stage.respond.amount, stage.respond.unit)
@@ -62,6 +66,29 @@ def plan_stage(
             escalation_request_by(policy, stage_number, responded, sent_by) if responded else None
         ),
     )
+
+
+# --- issue 24 (seed rules)
+def response_counts_from(
+    policy: Policy, stage_number: int, acknowledge_by: date, acknowledged: datetime | date | None
+) -> date:
+    """Day 0 of a response window that counts from acknowledgement: the one rule for the complaint and the
+    date planner (`complaints deadlines --acknowledged`, `GET /api/policies/{id}/deadlines?acknowledged=`).
+
+    Barking and Dagenham: "a full response within 10 working days after we acknowledge your complaint"; the
+    Code likewise. A late acknowledgement buys no time: the response counts from the earlier of the
+    acknowledgement and its due date, unless the policy says a late one moves it
+    (`late_acknowledgement_moves_response`). Not yet acknowledged, it is assumed on its due date."""
+    cal = calendar_for(policy)
+    if acknowledged is None:
+        return cal.day_zero(acknowledge_by)
+    acknowledged_day = cal.day_zero(acknowledged)
+    if policy.stage(stage_number).late_acknowledgement_moves_response:
+        return acknowledged_day
+    return min(acknowledged_day, cal.day_zero(acknowledge_by))
+
+
+# --- end issue 24
 
 
 def extension_limit(policy: Policy, stage_number: int, respond_by: date) -> date | None:

@@ -5,6 +5,7 @@ API and the resident pages; each returns a reason a person can act on, or None."
 from __future__ import annotations
 
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from domain.calendar import add_months
 from domain.models import Representative
@@ -56,19 +57,33 @@ def with_declared_consent(
     return representative.model_copy(update=changes)
 
 
+# --- issue 24 (seed rules)
+def received_on(policy: Policy, received: datetime | date) -> date:
+    """The council's local day of receipt. Dates are local everywhere: 23:30 UTC on a summer evening is
+    already the next day in London, so a complaint made then is made on that next day."""
+    if isinstance(received, datetime):
+        if received.tzinfo is None:
+            raise ValueError("a datetime must carry a timezone to be placed in the council's day")
+        return received.astimezone(ZoneInfo(policy.timezone)).date()
+    return received
+
+
+# --- end issue 24
+
+
 def out_of_time(policy: Policy, received: datetime | date, matter_arose_on: date | None) -> bool:
-    """Made later than the policy's time limit after the matter happened (or came to notice)?"""
+    """Made later than the policy's time limit after the matter happened (or came to notice), counted in the
+    council's local dates ("Complaints must be made no later than 12 months after the date on which the
+    matter occurred", Barking and Dagenham)?"""
     if matter_arose_on is None:
         return False
-    received_on = received.date() if isinstance(received, datetime) else received
-    return add_months(matter_arose_on, policy.time_limit.months) < received_on
+    return add_months(matter_arose_on, policy.time_limit.months) < received_on(policy, received)
 
 
 def check_time_limit(
     policy: Policy, received: datetime | date, matter_arose_on: date | None, reason: str | None
 ) -> str | None:
-    received_on = received.date() if isinstance(received, datetime) else received
-    if matter_arose_on is not None and matter_arose_on > received_on:
+    if matter_arose_on is not None and matter_arose_on > received_on(policy, received):
         return "matter_arose_on: cannot be after the complaint was received"
     if not out_of_time(policy, received, matter_arose_on):
         return None

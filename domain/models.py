@@ -304,6 +304,10 @@ class StageState(BaseModel):
     # the policy's) and when the next progress update is due.
     update_every_working_days: int | None = None
     next_update: Due | None = None
+    # --- issue 24 (seed rules): the staff who took any action on this stage (ids, each once: bounded by the
+    # team), so Stage 2 can be kept independent of everyone who worked on Stage 1 where the policy asks.
+    acted_by: list[str] = Field(default_factory=list)
+    # --- end issue 24
 
 
 class Transition(BaseModel):

@@ -136,6 +136,37 @@ DEFAULT_ROOT_CAUSES = (
 )
 
 
+# --- issue 24 (seed rules)
+class EscalationNeed(StrEnum):
+    """What a request for the next stage must include, where the policy may ask for it."""
+
+    REASONS = "reasons"  # what was not handled well, or what they disagree with
+    OUTCOME_WANTED = "outcome_wanted"  # what further action (outcome) they want
+
+
+class Independence(StrEnum):
+    """Whom Stage 2 must be independent of."""
+
+    STAGE_1_HANDLERS = "stage_1_handlers"
+    ANYONE_WHO_ACTED_ON_STAGE_1 = "anyone_who_acted_on_stage_1"
+
+
+class ContactRestrictions(_Strict):
+    """What a contact restriction may do under the policy, beyond closing online channels.
+
+    council-004: "repeated complaints on the same or related matters that have already been addressed ...
+    will not be considered again within a time period ... no further correspondence and/or communication will
+    be entered into until the expiration of the agreed time period"."""
+
+    # May a restriction on a matter already addressed (a response given) also stop correspondence on it?
+    may_stop_correspondence: bool = False
+    # The council's own words for it in the restriction letter (default: the service's wording).
+    stop_correspondence_wording: str = Field(default="", max_length=2_000)
+
+
+# --- end issue 24
+
+
 class Stage(_Strict):
     number: Literal[1, 2]
     name: str
@@ -153,6 +184,18 @@ class Stage(_Strict):
     late_acknowledgement_moves_response: bool = False
     # May the council require reasons for asking for this stage? Never under the Complaint Handling Code.
     escalation_reasons_required: bool = False
+    # --- issue 24 (seed rules) and issue 28, point 4: what a request for the next stage must include.
+    # council-004: "we need to know: what part of the complaint they felt was not handled well at Stage One,
+    # or; what they disagree with in the complaint response, and; what further action they would like to be
+    # taken"; a Scottish council's "must include the reasons ... and also your desired outcome". `reasons`
+    # is the same as `escalation_reasons_required = true`. Never under the Complaint Handling Code (6.12).
+    escalation_requires: tuple[EscalationNeed, ...] = ()
+    # Stage 2 only: who may not answer it. `stage_1_handlers` (default): nobody assigned Stage 1 and not its
+    # responder. `anyone_who_acted_on_stage_1`: nobody who took any action on Stage 1's events (acknowledged,
+    # asked for information, extended, noted...): Barking and Dagenham's "someone independent, who did not
+    # work on your Stage 1 complaint".
+    independent_of: Independence = Independence.STAGE_1_HANDLERS
+    # --- end issue 24
     # Keeping the complainant informed while this stage is investigated (Barking and Dagenham "agree how
     # often we will update you"; council-003 "keep you informed of progress"): every so many working days
     # without a response, the officer is reminded to send an update, or a progress letter goes out.
@@ -173,8 +216,13 @@ class Stage(_Strict):
             self.respond.counts_from,
         ):
             raise ValueError("Stage 1 windows cannot count from an escalation request")
-        if self.acknowledge.unit != Unit.WORKING_DAYS or self.respond.unit != Unit.WORKING_DAYS:
-            raise ValueError("acknowledge and respond windows must be in working_days")
+        # --- issue 24 (seed rules): an acknowledgement may be due in calendar days (council-003: "contact you
+        # within five days", where the same page says "working days" for its other windows).
+        if self.acknowledge.unit not in (Unit.WORKING_DAYS, Unit.CALENDAR_DAYS):
+            raise ValueError("acknowledge windows must be in working_days or calendar_days")
+        if self.respond.unit != Unit.WORKING_DAYS:
+            raise ValueError("respond windows must be in working_days")
+        # --- end issue 24
         if CountsFrom.RESPONSE in (self.acknowledge.counts_from, self.respond.counts_from):
             raise ValueError("only escalation_request can count from the response")
         if self.escalation_request is not None:
@@ -184,7 +232,26 @@ class Stage(_Strict):
                 raise ValueError("escalation_request.from must be 'response' or 'response_received'")
         if CountsFrom.RESPONSE_RECEIVED in (self.acknowledge.counts_from, self.respond.counts_from):
             raise ValueError("only escalation_request can count from the response being received")
+        # --- issue 24 (seed rules): these fields mean something only where they are read.
+        if self.number == 1 and self.independent_of is not Independence.STAGE_1_HANDLERS:
+            raise ValueError("independent_of belongs on Stage 2 (who may answer it), not on Stage 1")
+        if self.escalation_requires and self.escalation_request is None:
+            raise ValueError(
+                "escalation_requires belongs on the stage the next stage is asked from (the one with"
+                " escalation_request), not on the last stage"
+            )
+        # --- end issue 24
         return self
+
+    # --- issue 24 (seed rules)
+    def escalation_needs(self) -> frozenset[EscalationNeed]:
+        """What a request for the next stage must include under this stage's rules."""
+        needs = set(self.escalation_requires)
+        if self.escalation_reasons_required:
+            needs.add(EscalationNeed.REASONS)
+        return frozenset(needs)
+
+    # --- end issue 24
 
 
 class Exclusion(_Strict):
@@ -289,6 +356,9 @@ class Policy(_Strict):
         le=100,
         description="Whole years a complaint's personal data is kept after the complaint is finalised.",
     )
+    # --- issue 24 (seed rules)
+    contact_restrictions: ContactRestrictions = ContactRestrictions()
+    # --- end issue 24
 
     @field_validator("timezone")
     @classmethod
@@ -337,6 +407,15 @@ class Policy(_Strict):
                 "stages: escalation_reasons_required is not allowed under the Complaint Handling Code (6.12:"
                 " residents must not be required to explain their reasons for requesting a stage 2)"
             )
+        # --- issue 24 (seed rules): nor is requiring anything else of a request for Stage 2.
+        if self.ombudsman.body is Ombudsman.HOUSING_OMBUDSMAN and any(
+            stage.escalation_requires for stage in self.stages
+        ):
+            raise ValueError(
+                "stages: escalation_requires is not allowed under the Complaint Handling Code (6.12:"
+                " residents must not be required to explain their reasons for requesting a stage 2)"
+            )
+        # --- end issue 24
         return self
 
     def stage(self, number: int) -> Stage:

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from domain import commands as cmd
 from domain.models import ComplaintState, Role, Status
-from domain.policy import Policy
+from domain.policy import EscalationNeed, Independence, Policy
 
 SENIOR_ROLES = frozenset({Role.MANAGER, Role.ADMIN})
 STAFF_ROLES = frozenset(
@@ -51,9 +51,12 @@ def common_refusal(state: ComplaintState, command: cmd.Command) -> Refusal | Non
     return None
 
 
-def independence_refusal(state: ComplaintState, person: str, *, strict: bool = True) -> Refusal | None:
+def independence_refusal(
+    state: ComplaintState, person: str, *, strict: bool = True, policy: Policy | None = None
+) -> Refusal | None:
     """Stage 2 is answered by someone independent of Stage 1: not its assignee or responder and, since the
-    rule was tightened (`strict`), nobody who was ever assigned Stage 1."""
+    rule was tightened (`strict`), nobody who was ever assigned Stage 1. Where the policy asks for it
+    (`independent_of = "anyone_who_acted_on_stage_1"`), nobody who took any action on Stage 1 either."""
     if state.stage < 2:
         return None
     earlier = state.stage_state(state.stage - 1)
@@ -70,6 +73,18 @@ def independence_refusal(state: ComplaintState, person: str, *, strict: bool = T
         return Refusal(
             f"{person} handled Stage {earlier.number}; Stage {state.stage} needs someone independent"
         )
+    # --- issue 24 (seed rules): Barking and Dagenham's review is by "someone independent, who did not work
+    # on your Stage 1 complaint": a reviewer who asked for information, a manager who extended it...
+    if (
+        policy is not None
+        and policy.stage(state.stage).independent_of is Independence.ANYONE_WHO_ACTED_ON_STAGE_1
+        and person in earlier.acted_by
+    ):
+        return Refusal(
+            f"{person} worked on Stage {earlier.number}; {policy.name} needs someone independent, who did not"
+            f" work on the Stage {earlier.number} complaint, for Stage {state.stage}"
+        )
+    # --- end issue 24
     return None
 
 
@@ -90,7 +105,26 @@ def assign(
         return Refusal(f"{command.assignee} is named in the complaint and cannot be assigned it")
     if state.intake.handled_by_senior and command.assignee_role not in SENIOR_ROLES:
         return Refusal("this complaint is about an investigating officer: assign it to a manager")
-    return independence_refusal(state, command.assignee, strict=strict)
+    return independence_refusal(state, command.assignee, strict=strict, policy=policy)
+
+
+# --- issue 24 (seed rules)
+def open_linked_complaint(
+    state: ComplaintState, policy: Policy, command: cmd.OpenLinkedComplaint, now: datetime
+) -> Refusal | None:
+    """A new issue logged later keeps the day the resident raised it: not in the future, and not before
+    this complaint (it was raised during it)."""
+    received = command.received_at
+    if received is None:
+        return None
+    if received > now:
+        return Refusal("received_at: the new issue cannot have been raised in the future")
+    if received < state.intake.received_at:
+        return Refusal("received_at: the new issue cannot have been raised before this complaint arrived")
+    return None
+
+
+# --- end issue 24
 
 
 def extend(state: ComplaintState, policy: Policy, command: cmd.Extend, now: datetime) -> Refusal | None:
@@ -123,7 +157,7 @@ def respond(
 ) -> Refusal | None:
     if state.intake.handled_by_senior and command.actor.role not in SENIOR_ROLES:
         return Refusal("this complaint is about an investigating officer: a manager must answer it")
-    refused = independence_refusal(state, command.actor.id, strict=strict)
+    refused = independence_refusal(state, command.actor.id, strict=strict, policy=policy)
     if refused is not None:
         return refused
     learning = command.learning
@@ -165,8 +199,19 @@ def request_escalation(
         return Refusal("received_at: a request cannot have arrived in the future")
     if stage.responded_at is not None and received < stage.responded_at:
         return Refusal("received_at: a request for the next stage cannot have arrived before the response")
-    if policy.stage(stage.number).escalation_reasons_required and not command.reasons.strip():
-        return Refusal(f"this policy asks for the reasons for asking for Stage {stage.number + 1}")
+    # --- issue 24 (seed rules) and issue 28, point 4: what the policy needs to know to take the request.
+    needs = policy.stage(stage.number).escalation_needs()
+    if EscalationNeed.REASONS in needs and not command.reasons.strip():
+        return Refusal(
+            f"reasons: this policy asks for the reasons for asking for Stage {stage.number + 1} (what was not"
+            " handled well, or what is disagreed with in the response)"
+        )
+    if EscalationNeed.OUTCOME_WANTED in needs and not command.outcome_wanted.strip():
+        return Refusal(
+            f"outcome_wanted: this policy asks what further action or outcome is wanted from Stage"
+            f" {stage.number + 1}"
+        )
+    # --- end issue 24
     late = received > window.at
     if late and not command.accept_late_reason:
         return Refusal(f"the window to ask for Stage {stage.number + 1} closed on {window.on.isoformat()}")
@@ -182,6 +227,20 @@ def restrict_contact(
 ) -> Refusal | None:
     if command.review_on > command.until:
         return Refusal("the review date must be on or before the end of the restriction")
+    # --- issue 24 (seed rules)
+    if command.stops_correspondence:
+        if not policy.contact_restrictions.may_stop_correspondence:
+            return Refusal(
+                f"stops_correspondence: {policy.name}'s policy does not provide for stopping correspondence"
+            )
+        if not any(stage.responded_at is not None for stage in state.stages):
+            # council-004: "repeated complaints on the same or related matters that have already been
+            # addressed through the corporate complaints process".
+            return Refusal(
+                "stops_correspondence: only a matter already addressed (a response given) can have its"
+                " correspondence stopped"
+            )
+    # --- end issue 24
     return None
 
 
@@ -208,3 +267,22 @@ def record_representative_consent(
     if command.received_on > now.date():
         return Refusal("received_on: consent cannot have arrived in the future")
     return None
+
+
+# --- issue 24 (seed rules)
+def correspondence_stopped_until(state: ComplaintState, now: datetime) -> str | None:
+    """The last day (ISO date) of a restriction in force that stops correspondence on this complaint's matter,
+    or None: until then the council enters into no correspondence on it (council-004)."""
+    restriction = state.contact_restriction
+    if not restriction or not restriction.get("stops_correspondence"):
+        return None
+    if restriction.get("lifted_at") or restriction.get("ended"):
+        return None
+    until_at = restriction.get("until_at")
+    if isinstance(until_at, str) and datetime.fromisoformat(until_at) < now:
+        return None
+    until = restriction.get("until")
+    return str(until) if until else None
+
+
+# --- end issue 24

@@ -23,12 +23,13 @@ Executor = asyncpg.Pool | asyncpg.Connection | PoolConnectionProxy
 RESTRICTION_EVENTS = frozenset({"restrict_contact", "lift_contact_restriction"})
 
 _DECIDE = """
-INSERT INTO contact_restrictions (reference, channels, until_on, review_on, decided_at, decided_by, last_seq)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+INSERT INTO contact_restrictions (reference, channels, until_on, review_on, decided_at, decided_by, last_seq,
+    stops_correspondence)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 ON CONFLICT (reference) DO UPDATE SET
     channels = EXCLUDED.channels, until_on = EXCLUDED.until_on, review_on = EXCLUDED.review_on,
     decided_at = EXCLUDED.decided_at, decided_by = EXCLUDED.decided_by, lifted_at = NULL, lifted_by = NULL,
-    last_seq = EXCLUDED.last_seq
+    last_seq = EXCLUDED.last_seq, stops_correspondence = EXCLUDED.stops_correspondence
 WHERE contact_restrictions.last_seq < EXCLUDED.last_seq
 """
 
@@ -40,7 +41,7 @@ WHERE reference = $1 AND last_seq < $4
 # The person's restrictions in force today that close `channel`: decided on this complaint, or on another
 # complaint of the same council with the same complainant e-mail address (one council's decision is its own).
 _IN_FORCE = """
-SELECT r.reference, r.until_on, r.review_on
+SELECT r.reference, r.until_on, r.review_on, r.stops_correspondence
 FROM contact_restrictions r JOIN complaints c ON c.reference = r.reference
 WHERE r.lifted_at IS NULL AND r.until_on >= $3 AND $4 = ANY (r.channels) AND c.policy_id = $5
   AND (r.reference = $1 OR ($2::text IS NOT NULL AND lower(c.complainant ->> 'email') = lower($2::text)))
@@ -54,6 +55,8 @@ class Restriction:
     decided_on: str  # the reference of the complaint it was decided on
     until: date
     review_on: date
+    # Issue 24: the decision also stops correspondence on the matter until `until` (council-004).
+    stops_correspondence: bool = False
 
 
 async def record_event(db: Executor, *, reference: str, transition: Transition) -> None:
@@ -71,6 +74,7 @@ async def record_event(db: Executor, *, reference: str, transition: Transition) 
             transition.at,
             transition.actor.id,
             transition.seq,
+            bool(detail.get("stops_correspondence", False)),
         )
     elif transition.action == "lift_contact_restriction":
         await db.execute(_LIFT, reference, transition.at, transition.actor.id, transition.seq)
@@ -89,7 +93,12 @@ async def in_force(
     row = await db.fetchrow(_IN_FORCE, reference, email, today, channel.value, policy_id)
     if row is None:
         return None
-    return Restriction(decided_on=row["reference"], until=row["until_on"], review_on=row["review_on"])
+    return Restriction(
+        decided_on=row["reference"],
+        until=row["until_on"],
+        review_on=row["review_on"],
+        stops_correspondence=row["stops_correspondence"],
+    )
 
 
 def _day(value: Any) -> date:

@@ -32,7 +32,7 @@ from domain.models import (
     Transition,
 )
 from domain.policy import Policy, SentBy
-from domain.steps import Applied, Ctx, new_stage, progress
+from domain.steps import Applied, Ctx, new_stage, note_actor, progress
 
 
 class DirectEffects:
@@ -172,4 +172,5 @@ def _apply(ctx: Ctx, name: str, actor: Actor, applied: Applied) -> None:
         )
     )
     state.status = applied.status
+    note_actor(state, actor)
     timers.refresh_flags(state, ctx.policy)

@@ -121,7 +121,11 @@ async def signals_from_inbound_channels(env: WorkflowEnvironment, handle: Handle
     )
     await act(handle, "assign", cmd.Assign(actor=OFFICER, assignee=INVESTIGATOR.id))
     await act(handle, "respond", cmd.Respond(actor=INVESTIGATOR, outcome=Outcome.UPHELD, findings="Fixed"))
-    await handle.signal("escalation_request", cmd.EscalationRequestSignal(channel="letter"))
+    # council-004 needs to know what is disagreed with and the further action wanted (issue 24).
+    letter = cmd.EscalationRequestSignal(
+        channel="letter", reasons="Still leaking", outcome_wanted="A new roof"
+    )
+    await handle.signal("escalation_request", letter)
     await act(handle, "acknowledge", cmd.Acknowledge(actor=REVIEWER))
     await act(handle, "assign", cmd.Assign(actor=OFFICER, assignee=REVIEWER.id))
     await act(handle, "respond", cmd.Respond(actor=REVIEWER, outcome=Outcome.UPHELD, findings="Agreed"))

@@ -58,13 +58,23 @@ class Timings:
     s2_respond_from_ack: bool
     reminder_offsets: tuple[int, ...]
     early_referral: bool
+    # council-003's "contact you within five days": Stage 1's acknowledgement in calendar days.
+    s1_ack_calendar_days: bool = False
+
+    def s1_ack_by(self, monday: date) -> date:
+        """Stage 1's acknowledgement date for a receipt on a quiet Monday."""
+        return (
+            monday + timedelta(days=self.s1_ack)
+            if self.s1_ack_calendar_days
+            else weekdays_after(monday, self.s1_ack)
+        )
 
 
 POLICY_TIMINGS: dict[str, Timings] = {
     "bexley": Timings(2, 15, False, 10, 20, None, 2, 15, False, (3, 1), False),
     "westminster": Timings(2, 10, False, 10, 20, None, 2, 10, False, (3, 1), True),
     "barking-dagenham": Timings(5, 10, True, 10, None, 28, 5, 20, False, (3, 1), True),
-    "council-003": Timings(5, 20, False, 10, 20, None, 5, 40, False, (5, 2), True),
+    "council-003": Timings(5, 20, False, 10, 20, None, 5, 40, False, (5, 2), True, s1_ack_calendar_days=True),
     "council-004": Timings(5, 20, False, 10, 20, None, 5, 20, False, (5, 2), False),
     "complaint-handling-code": Timings(5, 10, True, 10, 20, None, 5, 20, True, (3, 1), True),
 }

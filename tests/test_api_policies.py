@@ -93,6 +93,14 @@ async def test_planner_assumes_acknowledgement_on_its_due_date(api: Client) -> N
         )
     ).json()
     assert early["respond_by"] == "2026-11-17"
+    # Acknowledged late, on Fri 20 Nov: a late acknowledgement buys no time, as in the complaint itself
+    # (issue 24): still 10 working days from Mon 9 Nov, Mon 23 Nov (not Fri 4 Dec).
+    late = (
+        await client.get(
+            "/api/policies/barking-dagenham/deadlines?received=2026-11-02&acknowledged=2026-11-20"
+        )
+    ).json()
+    assert late["respond_by"] == "2026-11-23"
     # Barking's review request window is 28 calendar days: responded 17 Nov -> 15 Dec.
     window = (
         await client.get("/api/policies/barking-dagenham/deadlines?received=2026-11-02&responded=2026-11-17")

@@ -324,8 +324,9 @@ EASTER = date(2027, 3, 15)
             date(2026, 12, 24),
             (date(2027, 1, 4), date(2027, 1, 12), date(2027, 1, 26)),
         ),
-        # seed 003 S1: contact 5 -> 5; respond 20 -> 20; + 10 -> 30
-        ("council-003", 1, CHRISTMAS, None, (date(2027, 1, 4), date(2027, 1, 25), date(2027, 2, 8))),
+        # seed 003 S1: "contact you within five days" is 5 calendar days: Wed 23 Dec + 5 -> Mon 28 Dec (a
+        # bank holiday: calendar windows are not moved); respond 20 -> 20; + 10 -> 30
+        ("council-003", 1, CHRISTMAS, None, (date(2026, 12, 28), date(2027, 1, 25), date(2027, 2, 8))),
         # seed 004 S1: ack 5 -> 5; respond 20 from the date made -> 20; + 10 -> 30
         ("council-004", 1, CHRISTMAS, None, (date(2027, 1, 4), date(2027, 1, 25), date(2027, 2, 8))),
         # Code S1: ack 5 -> 5; respond 10 from acknowledgement (5) -> 15; + 10 -> 25
@@ -366,9 +367,9 @@ EASTER = date(2027, 3, 15)
         # May bank holidays. Westminster S1 received Fri 30 Apr 2027: (Mon 3 May) 1 Tue 4; 2 Wed 5 May;
         # 10 Mon 17 May; + 10: 9 Fri 28, (Mon 31 May) 10 Tue 1 Jun
         ("westminster", 1, date(2027, 4, 30), None, (date(2027, 5, 5), date(2027, 5, 17), date(2027, 6, 1))),
-        # Easter at Stage 1. seed 003 received Mon 22 Mar 2027 (5 in the Stage 2 table): ack +5 -> 10 Wed 31
-        # Mar; respond +20 -> 25 Wed 21 Apr; + 10 -> 35 Thu 6 May
-        ("council-003", 1, date(2027, 3, 22), None, (date(2027, 3, 31), date(2027, 4, 21), date(2027, 5, 6))),
+        # Easter at Stage 1. seed 003 received Mon 22 Mar 2027 (5 in the Stage 2 table): contact within 5
+        # calendar days -> Sat 27 Mar; respond +20 -> 25 Wed 21 Apr; + 10 -> 35 Thu 6 May
+        ("council-003", 1, date(2027, 3, 22), None, (date(2027, 3, 27), date(2027, 4, 21), date(2027, 5, 6))),
         # Weekend receipt. Code received Sat 6 Feb 2027: day 0 Mon 8 Feb; ack 5 -> Mon 15 Feb; respond 10
         # from it -> Mon 1 Mar; + 10 -> Mon 15 Mar (no holidays in between, 5 a week)
         (

@@ -154,3 +154,26 @@ async def test_one_councils_restriction_stays_with_that_council_and_ends_on_its_
             f"/api/public/complaints/{ended}/information", json=message, headers=auth(ended_token)
         )
         assert sent.status_code == 200, sent.text
+
+
+async def test_a_council_004_restriction_that_stops_correspondence_says_no_reply_will_come(
+    stack: Stack,
+) -> None:
+    """council-004 (issue 24): "no further correspondence and/or communication will be entered into until the
+    expiration of the agreed time period". The closed channel does not invite a letter by post: it says no
+    reply will come until the end date; asking for the next stage stays open."""
+    async with stack.client() as client:
+        reference, token = await make(client, policy_id="council-004")
+        await responded(stack, reference)
+        decision = restriction(ResidentChannel.MESSAGES).model_copy(update={"stops_correspondence": True})
+        await stack.staff(reference, "restrict_contact", decision)
+        refused = await client.post(
+            f"/api/public/complaints/{reference}/information", json={"summary": "Again."}, headers=auth(token)
+        )
+        problem = assert_problem(refused, 403)
+        assert "We will not reply to further correspondence about this matter until" in problem["detail"]
+        assert "by post" not in problem["detail"] and "ask for the next stage" in problem["detail"]
+    stops = await stack.pool.fetchval(
+        "SELECT stops_correspondence FROM contact_restrictions WHERE reference = $1", reference
+    )
+    assert stops is True

@@ -11,7 +11,7 @@ import httpx
 
 from api.resident.tokens import form_key
 from api.routes.resident_pages import COOKIE
-from tests.test_residents import Stack, latest_link, make, new_email, stack
+from tests.test_residents import Stack, latest_link, make, new_email, responded, settled, stack
 
 __all__ = ["stack"]  # the fixture, imported so pytest finds it here
 
@@ -90,6 +90,27 @@ async def test_a_refusal_is_shown_with_the_workflows_reason(stack: Stack) -> Non
         # The form is not offered now: the message links to the complaint's status.
         assert '<a href="#status-text">We could not accept' in refused.text
         assert 'id="status-text"' in refused.text
+
+
+async def test_council_004s_review_form_asks_for_what_it_needs_to_know(stack: Stack) -> None:
+    """council-004: "we need to know: ... what they disagree with in the complaint response, and; what further
+    action they would like to be taken" (issue 24): neither question is marked optional, and a request
+    without the action wanted is refused with the reason."""
+    async with stack.client() as client:
+        reference, token = await make(client, policy_id="council-004")
+        await settled(stack, reference)
+        await responded(stack, reference)
+        session = await signed_in(client, reference, token)
+        page = await client.get(f"/complaint/{reference}")
+        form = page.text.split('id="review-heading"')[1].split("</form>")[0]
+        assert "Why are you unhappy with our response?" in form
+        assert "What further action do you want us to take?" in form
+        assert "(optional)" not in form
+        refused = await client.post(
+            f"/complaint/{reference}/review", data={"reasons": "Not inspected", "form_key": form_key(session)}
+        )
+        assert refused.status_code == 409
+        assert "what further action or outcome is wanted" in refused.text
 
 
 async def test_the_created_page_and_the_one_time_link(stack: Stack) -> None:

@@ -105,7 +105,8 @@ async def test_a_stage_2_request_logged_late_keeps_the_day_it_arrived(policies: 
 
 
 # 4. A late acknowledgement buys no time where the response counts from acknowledgement (Barking and
-#    Dagenham: "within 10 working days of the acknowledgement"; the Code): due 23 March, not 7 April.
+#    Dagenham: "within 10 working days of the acknowledgement"; the Code): due 23 March, not 7 April. The date
+#    planner (`complaints deadlines --acknowledged`, the policies API) tells an officer the same date.
 async def test_a_late_acknowledgement_does_not_move_the_response_date(policies: dict[str, Policy]) -> None:
     policy = policies["barking-dagenham"]
     ctx, effects = await new_complaint(policy, intake(policy.id, at(date(2026, 3, 2))))
@@ -113,8 +114,16 @@ async def test_a_late_acknowledgement_does_not_move_the_response_date(policies: 
     effects.clock = at(date(2026, 3, 20))  # acknowledged 9 working days late
     await run(ctx, "acknowledge", cmd.Acknowledge(actor=OFFICER))
     assert ctx.state.current.respond_by == date(2026, 3, 23)
-    # Had it moved, 10 working days from 20 March (over Easter) would be 7 April.
-    assert deadlines.plan_stage(policy, 1, date(2026, 3, 2), date(2026, 3, 20)).respond_by == date(2026, 4, 7)
+    assert deadlines.plan_stage(policy, 1, date(2026, 3, 2), date(2026, 3, 20)).respond_by == date(
+        2026, 3, 23
+    )
+    # Where a policy says a late acknowledgement moves it, 10 working days from 20 March over Easter: 7 April.
+    moves = policy.model_copy(
+        update={
+            "stages": (policy.stages[0].model_copy(update={"late_acknowledgement_moves_response": True}),)
+        }
+    )
+    assert deadlines.plan_stage(moves, 1, date(2026, 3, 2), date(2026, 3, 20)).respond_by == date(2026, 4, 7)
 
 
 # 5. Exclusions: council-004's 12-month limit, legal proceedings and appeal routes; Bexley's statutory social

@@ -8,9 +8,11 @@ from datetime import UTC, date, datetime, timedelta
 import asyncpg
 import httpx
 import pytest
+from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from core.settings import Settings
+from core.temporal import workflow_id
 from domain import commands as cmd
 from domain import deadlines
 from domain.models import Outcome, Status
@@ -28,6 +30,7 @@ from tests.factories import (
     running_worker,
     start_in_quiet_week,
 )
+from tests.test_workflow_lifetime import _when_opened
 
 
 @pytest.mark.parametrize("policy_id", ["scotland-model", "wales-model", "northern-ireland-model"])
@@ -145,3 +148,94 @@ async def test_the_planner_takes_how_the_response_was_sent(api: tuple[httpx.Asyn
     assert date.fromisoformat(by_post["escalation_request_by"]) > date.fromisoformat(
         by_email["escalation_request_by"]
     )
+
+
+async def test_barking_and_dagenhams_review_is_by_someone_who_did_not_work_on_stage_1(
+    temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, policies: dict[str, Policy], task_queue: str
+) -> None:
+    """ "Your review will be looked at by someone independent, who did not work on your Stage 1 complaint"
+    (issue 24): the workflow remembers every member of staff who acted on Stage 1, so a manager who extended
+    it cannot answer the review, though they were neither its assignee nor its responder."""
+    policy = policies["barking-dagenham"]
+    async with running_worker(temporal_env, pool, policies, task_queue):
+        received = await start_in_quiet_week(temporal_env)
+        handle = await open_complaint(temporal_env, task_queue, intake(policy.id, received), policy=policy)
+        state = await act(handle, "acknowledge", cmd.Acknowledge(actor=OFFICER))
+        later = state.current.respond_by + timedelta(days=1)
+        await act(handle, "extend", cmd.Extend(actor=MANAGER, new_respond_by=later, reason="A site visit"))
+        await act(
+            handle,
+            "respond",
+            cmd.Respond(actor=INVESTIGATOR, outcome=Outcome.NOT_UPHELD, findings="No fault"),
+        )
+        await temporal_env.sleep(timedelta(days=1))
+        state = await act(handle, "request_escalation", cmd.RequestEscalation(actor=RESIDENT))
+        assert set(state.stages[0].acted_by) == {OFFICER.id, MANAGER.id, INVESTIGATOR.id}
+        assert state.stages[1].acted_by == []  # the resident asked: no member of staff acted on Stage 2 yet
+        await act(handle, "acknowledge", cmd.Acknowledge(actor=REVIEWER))
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await act(
+                handle, "respond", cmd.Respond(actor=MANAGER, outcome=Outcome.UPHELD, findings="Upheld")
+            )
+        assert "did not work on the Stage 1 complaint" in str(refused.value.cause)
+        state = await act(
+            handle, "respond", cmd.Respond(actor=REVIEWER, outcome=Outcome.UPHELD, findings="Upheld")
+        )
+        assert state.status is Status.CLOSED and state.current.responded_by == REVIEWER.id
+
+
+async def test_council_004_stops_correspondence_on_a_matter_already_addressed(
+    temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, policies: dict[str, Policy], task_queue: str
+) -> None:
+    """ "no further correspondence and/or communication will be entered into until the expiration of the
+    agreed time period" (council-004, issue 24): the restriction is recorded as stopping correspondence and
+    the letter queued to the complainant says so, in the council's words."""
+    policy = policies["council-004"]
+    async with running_worker(temporal_env, pool, policies, task_queue):
+        received = await start_in_quiet_week(temporal_env)
+        handle = await open_complaint(temporal_env, task_queue, intake(policy.id, received), policy=policy)
+        await act(handle, "acknowledge", cmd.Acknowledge(actor=OFFICER))
+        await act(
+            handle,
+            "respond",
+            cmd.Respond(actor=INVESTIGATOR, outcome=Outcome.NOT_UPHELD, findings="No fault"),
+        )
+        until = received.date() + timedelta(days=180)
+        restriction = cmd.RestrictContact(
+            actor=MANAGER,
+            reason="Repeated complaints about the fence.",
+            until=until,
+            review_on=until - timedelta(days=90),
+            stops_correspondence=True,
+        )
+        state = await act(handle, "restrict_contact", restriction)
+        assert state.contact_restriction is not None and state.contact_restriction["stops_correspondence"]
+        wording = await pool.fetchval(
+            "SELECT context->>'stop_correspondence_wording' FROM notifications"
+            " WHERE reference = $1 AND template = 'contact_restriction'",
+            state.reference,
+        )
+        assert wording == policy.contact_restrictions.stop_correspondence_wording
+
+
+async def test_a_linked_complaint_logged_later_keeps_the_day_it_was_raised(
+    temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, policies: dict[str, Policy], task_queue: str
+) -> None:
+    """An unrelated issue the resident raised on Monday afternoon and the officer opened as a linked complaint
+    on Wednesday counts from Monday, as an escalation request logged later does (issue 24): Bexley's 2
+    working days to acknowledge end on Wednesday, not Friday."""
+    policy = policies["bexley"]
+    async with running_worker(temporal_env, pool, policies, task_queue):
+        received = await start_in_quiet_week(temporal_env)
+        handle = await open_complaint(temporal_env, task_queue, intake(policy.id, received), policy=policy)
+        await act(handle, "acknowledge", cmd.Acknowledge(actor=OFFICER))
+        await temporal_env.sleep(timedelta(days=2))  # Wednesday
+        raised = received + timedelta(hours=6)  # Monday 15:00
+        state = await act(
+            handle,
+            "open_linked_complaint",
+            cmd.OpenLinkedComplaint(actor=OFFICER, summary="Also: the bins.", received_at=raised),
+        )
+        child = await _when_opened(temporal_env, workflow_id(state.related_complaints[0]))
+        assert child.intake.received_at == raised
+        assert child.current.plan.acknowledge.on == received.date() + timedelta(days=2)

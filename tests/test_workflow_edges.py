@@ -62,7 +62,11 @@ async def test_stage_2_acknowledgement_missed(
         await act(s.handle, "respond", RESPONSE)
         requested_on = s.day(2)
         await s.move_to(requested_on, 10)
-        await act(s.handle, "request_escalation", cmd.RequestEscalation(actor=RESIDENT, reasons="No."))
+        await act(
+            s.handle,
+            "request_escalation",
+            cmd.RequestEscalation(actor=RESIDENT, reasons="No.", outcome_wanted="A review."),
+        )
         s2_ack_by = weekdays_after(requested_on, t.s2_ack)
 
         await s.move_to(s2_ack_by, 20)
@@ -170,7 +174,11 @@ async def test_stage_2_extension_limit_and_late_response(
         await act(s.handle, "respond", RESPONSE)
         requested_on = s.day(2)
         await s.move_to(requested_on, 10)
-        await act(s.handle, "request_escalation", cmd.RequestEscalation(actor=RESIDENT, reasons="No."))
+        await act(
+            s.handle,
+            "request_escalation",
+            cmd.RequestEscalation(actor=RESIDENT, reasons="No.", outcome_wanted="A review."),
+        )
         state = await act(s.handle, "acknowledge", cmd.Acknowledge(actor=REVIEWER))
         # council-003 needs 2 + 40 + 20 working days without a bank holiday: a 100-day quiet window.
         # Acknowledged the day the request came in: either reading of the window starts that day.

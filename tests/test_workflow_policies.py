@@ -45,7 +45,7 @@ async def test_on_time_stage_1(
         monday = s.monday
         state = await state_of(s.handle)
         assert state.status is Status.RECEIVED
-        ack_by = weekdays_after(monday, t.s1_ack)
+        ack_by = t.s1_ack_by(monday)
         # Before acknowledgement a from-acknowledgement window assumes the latest acknowledgement.
         planned = weekdays_after(ack_by if t.s1_respond_from_ack else monday, t.s1_respond)
         assert state.current.plan.acknowledge.on == ack_by
@@ -90,7 +90,8 @@ ACK_REMINDER_WEEKDAYS = {
     "bexley": [1],  # due Wednesday (2): offsets 3, 1 -> previous Friday (before receipt), Tuesday
     "westminster": [1],
     "barking-dagenham": [2, 4],  # due next Monday (5): offsets 3, 1 -> Wednesday, Friday
-    "council-003": [3],  # due next Monday (5): offsets 5, 2 -> Monday 08:00 (before receipt), Thursday
+    # council-003: due Saturday (5 calendar days): offsets 5, 2 -> Monday 08:00 (before receipt), Thursday
+    "council-003": [3],
     "council-004": [3],
     "complaint-handling-code": [2, 4],
 }
@@ -106,8 +107,8 @@ async def test_late_acknowledgement_reminders_and_late_response(
 ) -> None:
     t = POLICY_TIMINGS[policy_id]
     async with scenario(temporal_env, pool, policies, task_queue, policy_id) as s:
-        ack_by = s.day(t.s1_ack)
-        day_after = s.day(t.s1_ack + 1)
+        ack_by = t.s1_ack_by(s.monday)
+        day_after = ack_by + timedelta(days=1)
         await s.move_to(day_after, 9)
 
         state = await state_of(s.handle)
@@ -181,7 +182,10 @@ async def test_stage_2_windows_and_independence(
         state = await act(
             s.handle,
             "request_escalation",
-            cmd.RequestEscalation(actor=RESIDENT, reasons="The damp is still there."),
+            # council-004 needs to know both (its `escalation_requires`); the others take them when given.
+            cmd.RequestEscalation(
+                actor=RESIDENT, reasons="The damp is still there.", outcome_wanted="A survey."
+            ),
         )
         assert state.status is Status.ESCALATION_REQUESTED
         assert state.stage == 2 and state.current.number == 2

@@ -38,7 +38,11 @@ async def respond_then_escalate(s: Scenario) -> None:
     await s.move_to(s.day(1), 10)
     await act(s.handle, "respond", RESPONSE)
     await s.move_to(s.day(2), 10)
-    await act(s.handle, "request_escalation", cmd.RequestEscalation(actor=RESIDENT, reasons="Not fixed."))
+    await act(
+        s.handle,
+        "request_escalation",
+        cmd.RequestEscalation(actor=RESIDENT, reasons="Not fixed.", outcome_wanted="A repair."),
+    )
 
 
 # ------------------------------------------------------------------------------------------- clock stop

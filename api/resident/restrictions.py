@@ -46,11 +46,18 @@ async def refuse_if_restricted(
             " have agreed with you.",
             "contact-restricted",
         )
+    # Issue 24: where the decision also stopped correspondence on the matter (council-004), no letter by post
+    # will be answered either: say so rather than invite one.
+    instead = (
+        f"We will not reply to further correspondence about this matter until {format_date(found.until)}."
+        if found.stops_correspondence
+        else "Please write to us by post instead."
+    )
     raise ProblemError(
         403,
         "Contact restricted",
         f"{CLOSED[channel].capitalize()} is not available to you until {format_date(found.until)}, as we"
-        " wrote to tell you. Please write to us by post instead. You can still follow your complaints online,"
-        " ask for the next stage of our complaints procedure, or go to the ombudsman.",
+        f" wrote to tell you. {instead} You can still follow your complaints online, ask for the next stage"
+        " of our complaints procedure, or go to the ombudsman.",
         "contact-restricted",
     )

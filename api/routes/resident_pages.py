@@ -681,12 +681,17 @@ async def status_page(
         next_stage_name = policy.stage(view.stage + 1).name if policy else f"Stage {view.stage + 1}"
     except (KeyError, ValueError):
         next_stage_name = f"Stage {view.stage + 1}"
+    # issue 24: what the council needs to know to take a review request (council-004: reasons and action).
+    review_needs: set[str] = set()
+    if policy is not None and view.stage in [stage.number for stage in policy.stages]:
+        review_needs = {need.value for need in policy.stage(view.stage).escalation_needs()}
     return render(
         "status.html",
         status_code,
         c=view,
         status_label=STATUS_LABELS.get(view.status.value, view.status.value),
         next_stage_name=next_stage_name,
+        review_needs=review_needs,
         done=done,
         form=form or {},
         errors=errors,

@@ -22,6 +22,7 @@ from domain.models import (
     LedgerEntry,
     Notification,
     Pause,
+    Role,
     StagePlan,
     StageState,
     Status,
@@ -113,3 +114,18 @@ def new_stage(
         ledger=[LedgerEntry(at=now, kind="planned", respond_by=plan.respond.on)],
         **fields,
     )
+
+
+# --- issue 24 (seed rules)
+def note_actor(state: ComplaintState, actor: Actor) -> None:
+    """Remember that a staff member acted on the complaint's current stage (its Stage 2 independence).
+
+    Called with every recorded event; the resident and the service's own timers are not staff."""
+    if actor.role in (Role.RESIDENT, Role.SYSTEM):
+        return
+    acted = state.current.acted_by
+    if actor.id not in acted:
+        acted.append(actor.id)
+
+
+# --- end issue 24

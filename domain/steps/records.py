@@ -8,6 +8,7 @@ from typing import Any
 from domain import commands as cmd
 from domain.letters import staff_notice, to_complainant
 from domain.models import LedgerEntry
+from domain.rules import correspondence_stopped_until
 from domain.steps import Applied, Ctx, clear_overdue_if_moved_later, progress
 
 PATCH_RESTRICTION_PER_PERSON = "contact-restriction-per-person"
@@ -18,7 +19,11 @@ async def add_information(ctx: Ctx, command: cmd.AddInformation) -> Applied:
     state.notes.append(
         {"at": ctx.effects.now(), "by": command.actor.id, "kind": "information", "text": command.summary}
     )
-    notice = staff_notice(state, "new_information", state.assigned_to, summary=command.summary)
+    # --- issue 24 (seed rules): while correspondence on the matter is stopped, staff are told no reply is due
+    stopped = correspondence_stopped_until(state, ctx.effects.now())
+    extra = {"correspondence_stopped_until": stopped} if stopped else {}
+    # --- end issue 24
+    notice = staff_notice(state, "new_information", state.assigned_to, summary=command.summary, **extra)
     return Applied(state.status, {"summary": command.summary}, [notice])
 
 
@@ -27,7 +32,8 @@ async def open_linked_complaint(ctx: Ctx, command: cmd.OpenLinkedComplaint) -> A
     state = ctx.state
     intake = state.intake.model_copy(
         update={
-            "received_at": ctx.effects.now(),
+            # issue 24: the day the resident raised it, when the officer logs it later.
+            "received_at": command.received_at or ctx.effects.now(),
             "summary": command.summary,
             "desired_outcome": command.desired_outcome,
             "service_area": command.service_area or state.intake.service_area,
@@ -37,7 +43,10 @@ async def open_linked_complaint(ctx: Ctx, command: cmd.OpenLinkedComplaint) -> A
     )
     reference = await ctx.effects.open_linked(intake, command.actor)
     state.related_complaints.append(reference)
-    return Applied(state.status, {"linked_reference": reference, "summary": command.summary}, [])
+    detail: dict[str, Any] = {"linked_reference": reference, "summary": command.summary}
+    if command.received_at is not None:
+        detail["received_at"] = command.received_at
+    return Applied(state.status, detail, [])
 
 
 async def add_note(ctx: Ctx, command: cmd.AddNote) -> Applied:
@@ -68,6 +77,15 @@ async def restrict_contact(ctx: Ctx, command: cmd.RestrictContact) -> Applied:
             # A closed complaint's workflow stays until then, so a manager can still lift it.
             "until_at": end.at.isoformat(),
         }
+    # --- issue 24 (seed rules): the restriction also stops correspondence on the matter (the rule checked
+    # the policy provides for it); the letter says so, in the council's words where it gave them.
+    if command.stops_correspondence:
+        state.contact_restriction["stops_correspondence"] = True
+        context |= {
+            "stops_correspondence": True,
+            "stop_correspondence_wording": ctx.policy.contact_restrictions.stop_correspondence_wording,
+        }
+    # --- end issue 24
     letter = to_complainant(
         state,
         ctx.policy,

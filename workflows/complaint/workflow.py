@@ -49,7 +49,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.policy import Policy
     from domain.rules import Refusal
-    from domain.steps import Applied, Ctx, new_stage, progress
+    from domain.steps import Applied, Ctx, new_stage, note_actor, progress
     from workflows.complaint import effects
     from workflows.complaint.effects import (
         PATCH_DELIVER_NOTIFICATIONS,
@@ -292,6 +292,7 @@ class ComplaintWorkflow:
         )
         state.status = to_status
         state.history.append(transition)
+        note_actor(state, actor)  # issue 24: who worked on each stage (Stage 2 independence)
         if workflow.patched(PATCH_RETIRE_PAST_REMINDERS):
             timers.retire_past_reminders(state.current, workflow.now())
         timers.refresh_flags(state, self._ready_policy())
