@@ -112,11 +112,13 @@ async def check_postgres(settings: Settings) -> Check:
         await connection.close()
     assert row is not None
     mode = settings.database_sslmode or _url_sslmode(settings.database_url)
-    tls = "TLS on" if row["tls"] else "TLS off"
-    detail = f"{target}, PostgreSQL {row['version']}, {tls} (sslmode {mode or 'prefer'})"
-    if mode not in NOT_VERIFYING and not row["tls"]:
-        return Check("postgres", False, detail, f"the server does not use TLS although sslmode is {mode}")
-    return Check("postgres", True, detail)
+    if settings.database_ssl_root_cert is not None:  # as store/db.py: a CA file means it is checked
+        mode = {None: "verify-full", "require": "verify-ca"}.get(mode, mode)
+    if mode in NOT_VERIFYING:  # TLS only if the server offered it: say what it reports
+        tls = f"TLS {'on' if row['tls'] else 'off'} (sslmode {mode or 'prefer'})"
+    else:  # the connection succeeded, so TLS was used and checked as the mode says
+        tls = f"TLS on (sslmode {mode})"
+    return Check("postgres", True, f"{target}, PostgreSQL {row['version']}, {tls}")
 
 
 def _url_sslmode(url: str) -> str | None:

@@ -439,6 +439,16 @@ def docker_unavailable() -> str | None:
     if info.returncode != 0:
         said = (info.stderr.strip().splitlines() or ["no answer"])[-1]
         return f"`docker info` failed ({said})"
+    # The engine runs but may not reach a registry: without the base image nothing can be built here.
+    bases = {arguments.split()[0] for keyword, arguments in dockerfile_instructions() if keyword == "FROM"}
+    for base in bases:
+        present = subprocess.run(["docker", "image", "inspect", base], capture_output=True, check=False)
+        if present.returncode != 0:
+            pulled = subprocess.run(
+                ["docker", "pull", base], capture_output=True, text=True, timeout=600, check=False
+            )
+            if pulled.returncode != 0:
+                return f"the base image {base} cannot be pulled ({pulled.stderr.strip()[-200:]})"
     return None
 
 
@@ -453,12 +463,18 @@ def docker(*arguments: str, timeout: float = 120) -> str:
     return done.stdout.strip()
 
 
-async def test_the_image_runs_a_complaint_in_production(surroundings: Surroundings, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def docker_engine() -> None:
     reason = docker_unavailable()
     if reason is not None:
         pytest.skip(
             f"{reason}: the image is not built here; the virtualenv tests above install it the same way"
         )
+
+
+async def test_the_image_runs_a_complaint_in_production(
+    docker_engine: None, surroundings: Surroundings, tmp_path: Path
+) -> None:
     image = f"complaints-test:{uuid.uuid4().hex[:8]}"
     await asyncio.to_thread(docker, "build", "--tag", image, str(REPO_ROOT), timeout=1800)
     # The host's network, so the container reaches the test's servers on loopback; the embedded PostgreSQL
@@ -476,6 +492,7 @@ async def test_the_image_runs_a_complaint_in_production(surroundings: Surroundin
         doctor = await asyncio.to_thread(docker, *base, "--rm", image, "complaints", "doctor")
         assert "check(s) failed" not in doctor, doctor
         api_command = ["uvicorn", "--factory", "api.main:app", "--host", "127.0.0.1", "--port", str(port)]
+        api_command.append("--no-proxy-headers")
         containers.append(await asyncio.to_thread(docker, *base, "--detach", image, *api_command))
         containers.append(await asyncio.to_thread(docker, *base, "--detach", image, "python", "-m", "worker"))
         logs = [tmp_path / "api.log", tmp_path / "worker.log"]
