@@ -61,7 +61,9 @@ def load_settings() -> tuple[Settings | None, list[Check]]:
     problems = production_problems(settings)
     for name in ("DATABASE_URL", "TEMPORAL_ADDRESS", "JWT_SECRET", "OIDC_JWKS_URL", "AUDIT_HMAC_KEY"):
         checks.append(Check(f"setting {name}", name not in problems, "set", problems.get(name, "")))
-    checks.extend(Check(f"setting {name}", False, "refused", fix) for name, fix in problems.items())
+    checks.extend(
+        Check(f"setting {name}", False, "not acceptable in production", fix) for name, fix in problems.items()
+    )
     return settings, _unique(checks)
 
 
