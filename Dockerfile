@@ -1,6 +1,29 @@
 # syntax=docker/dockerfile:1
-# One image for the API (default command) and the worker (`python -m worker`).
-# Production only: the `dev` extra (embedded Postgres, Temporal dev server, test tools) is not installed.
+# One image for the API (default command), the worker (`python -m worker`) and `complaints doctor`.
+# Production only: the `dev` extra (embedded Postgres, Temporal dev server, test tools) is not installed,
+# nor devstack/. The service runs from the installed wheel, which carries every file it reads at run time
+# (migrations, policies, templates, static files); no source tree is on its path.
+
+# Stage 1: the project's wheel, built from exactly the files pyproject.toml installs.
+FROM python:3.11-slim AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /src
+COPY pyproject.toml ./
+COPY core/ core/
+COPY domain/ domain/
+COPY store/ store/
+COPY activities/ activities/
+COPY workflows/ workflows/
+COPY api/ api/
+COPY cli/ cli/
+COPY notifications/ notifications/
+COPY reporting/ reporting/
+COPY worker.py ./
+COPY policies/ policies/
+COPY migrations/ migrations/
+RUN pip wheel --no-deps --wheel-dir /wheels .
+
+# Stage 2: the service.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -12,33 +35,19 @@ RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --no-create-home --home-dir /nonexistent \
        --shell /usr/sbin/nologin app
 
-WORKDIR /app
-
-# Dependencies first (from pyproject.toml only), so code changes do not reinstall them.
-COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
+# Dependencies first (the main ones of pyproject.toml only), so code changes do not reinstall them.
+COPY pyproject.toml /tmp/pyproject.toml
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('/tmp/pyproject.toml', 'rb'))['project']['dependencies']))" \
         > /tmp/requirements.txt \
     && pip install -r /tmp/requirements.txt \
-    && rm /tmp/requirements.txt
+    && rm /tmp/requirements.txt /tmp/pyproject.toml
 
-# The packages and module pyproject.toml installs, then the files they read at run time:
-# settings default POLICIES_DIR to /app/policies and migrations are read from /app/migrations.
-COPY core/ core/
-COPY domain/ domain/
-COPY store/ store/
-COPY activities/ activities/
-COPY workflows/ workflows/
-COPY api/ api/
-COPY cli/ cli/
-COPY notifications/ notifications/
-COPY reporting/ reporting/
-COPY devstack/ devstack/
-COPY worker.py ./
-COPY policies/ policies/
-COPY migrations/ migrations/
-RUN pip install -e .
+# Then the project, from its wheel (tests/test_production_install.py installs it the same way).
+COPY --from=build /wheels /tmp/wheels
+RUN pip install /tmp/wheels/*.whl && rm -rf /tmp/wheels
 
-# The code stays owned by root: the service user can read it but not change it.
+# An empty working folder: the code is the installed package, owned by root (readable, not writable).
+WORKDIR /srv
 USER app
 
 ENV ENVIRONMENT=production

@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api import errors, log_redaction
 from api.client_address import trust_proxies
+from api.development import include_development_routers
 from api.guards import EdgeGuard
 from api.observability import ObservabilityMiddleware
 from api.routes import (
@@ -22,7 +23,6 @@ from api.routes import (
     codec,
     complaints,
     conflicts,
-    dev_mail,
     equality,
     health,
     metrics,
@@ -85,13 +85,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         personal_data,
         reports,
         public,
-        dev_mail,
         resident_pages,
         codec,
     ):
         app.include_router(module.router, responses=edge)
-    # The Temporal Web UI calls the codec endpoints from the browser: CORS for its origins, there only.
     configured = services.settings if services is not None else settings or get_settings()
+    include_development_routers(app, configured, edge)  # imported only outside production
+    # The Temporal Web UI calls the codec endpoints from the browser: CORS for its origins, there only.
     app.add_middleware(codec.CodecCORS, origins=configured.codec_origins)
     # Request ids, the log context, request metrics and one log line a request (api/observability.py).
     app.add_middleware(ObservabilityMiddleware)

@@ -7,6 +7,7 @@ complaints rebuild-read-model        (uses DATABASE_URL and the Temporal connect
 complaints replay-check [--sample 1000] [--closed-within-days 7] [--query '...']
                                      (the gate before a deploy: exit 1 if running complaints would not replay)
 complaints report --year 2027 --policy bexley --out reports/    (uses DATABASE_URL)
+complaints doctor                    (each setting and server the service needs, one line each; exit 1 if not)
 """
 
 from __future__ import annotations
@@ -180,6 +181,11 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--service-area", help="Only this service area in the CSV.")
     report.add_argument("--out", type=Path, default=Path("."), help="Folder to write into (default: here).")
     report.add_argument("--database-url", help="Database to read (default: the DATABASE_URL setting).")
+    commands.add_parser(
+        "doctor",
+        help="Check every setting and server the service needs (PostgreSQL, Temporal, JWKS, keys, policies);"
+        " one line each with what to fix, exit 1 if any fails.",
+    )
     return parser
 
 
@@ -299,6 +305,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _replay_check(args)
         if args.command == "report":
             return _report(args)
+        if args.command == "doctor":
+            from cli.doctor import doctor
+
+            return doctor()
         return _deadlines(args)
     except UsageError as exc:
         print(f"complaints: error: {exc}", file=sys.stderr)

@@ -12,7 +12,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.codec import DEV_KEY, DEV_PAYLOAD_KEYS, parse_payload_keys
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+# The folder holding the service's packages: the checkout, or site-packages once installed. The files the
+# service reads at run time (migrations/, policies/, the letter, report and resident page templates, the
+# resident pages' static files) ship beside the code as package data (pyproject.toml), so a path below
+# CODE_ROOT is right in both. REPO_ROOT names the same folder where only a checkout makes sense (dev stack).
+CODE_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = CODE_ROOT
 DEV_JWT_SECRET = "dev-only-secret-change-me-0123456789abcdef"
 SslMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 DEV_AUDIT_HMAC_KEY = "dev-only-audit-key-change-me-0123456789"
@@ -103,7 +108,8 @@ class Settings(BaseSettings):
         description="Seconds after which a key claimed by a request that never answered is taken over.",
     )
     policies_dir: Path = Field(
-        default=REPO_ROOT / "policies", description="Folder of council policy files (*.toml)."
+        default=CODE_ROOT / "policies",
+        description="Folder of council policy files (*.toml); unset: the policies shipped with the service.",
     )
     data_dir: Path = Field(
         default=REPO_ROOT / ".data", description="Dev stack only: embedded Postgres and Temporal files."
@@ -307,28 +313,38 @@ class Settings(BaseSettings):
         if self.payload_keys:
             parse_payload_keys(self.payload_keys)  # a malformed key stops the service, in any environment
         if self.environment == "production":
-            if self.jwt_secret == DEV_JWT_SECRET:
-                raise ValueError("JWT_SECRET must be set to a real secret in production")
-            if not self.database_url:
-                raise ValueError("DATABASE_URL must be set in production")
-            if not self.temporal_address and not self.temporal_config_file:
-                raise ValueError("TEMPORAL_ADDRESS (or TEMPORAL_CONFIG_FILE) must be set in production")
-            # Fail closed: no identity provider, no sign-in (HS256 dev tokens are never accepted here).
-            if not (self.oidc_issuer and self.oidc_audience and self.oidc_jwks_url):
-                raise ValueError("OIDC_ISSUER, OIDC_AUDIENCE and OIDC_JWKS_URL must be set in production")
-            if not self.payload_keys:
-                raise ValueError("PAYLOAD_KEYS must be set in production (personal data in Temporal)")
-            if any(key.key == DEV_KEY_BYTES for key in parse_payload_keys(self.payload_keys)):
-                raise ValueError("PAYLOAD_KEYS must not contain the development key in production")
-            if self.audit_hmac_key == DEV_AUDIT_HMAC_KEY:
-                raise ValueError("AUDIT_HMAC_KEY must be set to a real secret in production")
-            if self.notification_channel == "notify" and not (
-                self.notify_api_key and self.notify_email_template_id
-            ):
-                raise ValueError(
-                    "NOTIFY_API_KEY and NOTIFY_EMAIL_TEMPLATE_ID must be set for NOTIFICATION_CHANNEL=notify"
-                )
+            problems = production_problems(self)
+            if problems:
+                raise ValueError("; ".join(problems.values()))
         return self
+
+
+def production_problems(settings: Settings) -> dict[str, str]:
+    """What production refuses in these settings: setting name -> what to do. The settings refuse to load
+    with any of them in production; `complaints doctor` lists each (cli/doctor.py)."""
+    problems: dict[str, str] = {}
+    if settings.jwt_secret == DEV_JWT_SECRET:
+        problems["JWT_SECRET"] = "JWT_SECRET must be set to a real secret in production"
+    if not settings.database_url:
+        problems["DATABASE_URL"] = "DATABASE_URL must be set in production"
+    if not settings.temporal_address and not settings.temporal_config_file:
+        problems["TEMPORAL_ADDRESS"] = "TEMPORAL_ADDRESS (or TEMPORAL_CONFIG_FILE) must be set in production"
+    # Fail closed: no identity provider, no sign-in (HS256 dev tokens are never accepted here).
+    if not (settings.oidc_issuer and settings.oidc_audience and settings.oidc_jwks_url):
+        problems["OIDC_JWKS_URL"] = "OIDC_ISSUER, OIDC_AUDIENCE and OIDC_JWKS_URL must be set in production"
+    if not settings.payload_keys:
+        problems["PAYLOAD_KEYS"] = "PAYLOAD_KEYS must be set in production (personal data in Temporal)"
+    elif any(key.key == DEV_KEY_BYTES for key in parse_payload_keys(settings.payload_keys)):
+        problems["PAYLOAD_KEYS"] = "PAYLOAD_KEYS must not contain the development key in production"
+    if settings.audit_hmac_key == DEV_AUDIT_HMAC_KEY:
+        problems["AUDIT_HMAC_KEY"] = "AUDIT_HMAC_KEY must be set to a real secret in production"
+    if settings.notification_channel == "notify" and not (
+        settings.notify_api_key and settings.notify_email_template_id
+    ):
+        problems["NOTIFY_API_KEY"] = (
+            "NOTIFY_API_KEY and NOTIFY_EMAIL_TEMPLATE_ID must be set for NOTIFICATION_CHANNEL=notify"
+        )
+    return problems
 
 
 @lru_cache

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import asyncpg
 
-from core.settings import REPO_ROOT, Settings, SslMode
+from core.settings import CODE_ROOT, Settings, SslMode
 
-MIGRATIONS_DIR = REPO_ROOT / "migrations"
+MIGRATIONS_DIR = CODE_ROOT / "migrations"  # shipped as package data: beside the code once installed
 # Any constant works: it only has to be the same in every process that migrates this database.
 _MIGRATION_LOCK = 4_171_996
 

@@ -37,10 +37,11 @@ EXPECTED_SERVICES = {
     "temporal-setup",
     "temporal-ui",
     "prometheus",
+    "doctor",
     "api",
     "worker",
 }
-ONE_SHOT_SERVICES = {"temporal-schema", "temporal-setup"}
+ONE_SHOT_SERVICES = {"temporal-schema", "temporal-setup", "doctor"}
 # A pinned image names its full version (PostgreSQL's are major.minor), never `latest` or a bare major.
 PINNED_IMAGE = re.compile(r"^[a-z0-9./-]+:v?\d+\.\d+(?:\.\d+)?(?:-[A-Za-z0-9.-]+)?$")
 APP_SERVICES = ("api", "worker")
@@ -56,11 +57,13 @@ REQUIRED_PRODUCTION_SETTINGS = {
     "PAYLOAD_KEYS",
     "AUDIT_HMAC_KEY",
 }
-# What api and worker wait for before they start (both apply migrations and need the attributes).
+# What api and worker wait for before they start (both apply migrations and need the attributes), and
+# `complaints doctor` to have found every setting and server ready.
 APP_DEPENDENCIES = {
     "postgres": "service_healthy",
     "temporal": "service_healthy",
     "temporal-setup": "service_completed_successfully",
+    "doctor": "service_completed_successfully",
 }
 NAMESPACE = "default"
 SEARCH_ATTRIBUTE_CREATE = re.compile(
@@ -481,7 +484,11 @@ def test_dockerfile_builds_a_production_image() -> None:
     bases = [arguments for keyword, arguments in instructions if keyword == "FROM"]
     assert bases and all(base.startswith("python:3.11") for base in bases)
     runs = " ".join(arguments for keyword, arguments in instructions if keyword == "RUN")
-    assert "pip install -e ." in runs
+    # The project is installed from its wheel, not in place: the image runs what `pip install .` carries
+    # (tests/test_production_install.py installs and runs that same wheel).
+    assert "pip wheel --no-deps --wheel-dir /wheels ." in runs
+    assert "pip install /tmp/wheels/*.whl" in runs
+    assert "pip install -e" not in runs
     assert not re.search(r"\[[^\]]*\bdev\b[^\]]*\]", DOCKERFILE.read_text(encoding="utf-8")), "dev extra"
     users = [arguments for keyword, arguments in instructions if keyword == "USER"]
     assert users and users[-1].split(":")[0] not in {"root", "0"}, "the service runs as a non-root user"
@@ -506,6 +513,35 @@ def test_dockerfile_copies_everything_the_project_installs_and_reads() -> None:
         if not part.startswith("--")
     }
     assert needed <= copied
+
+
+def test_the_image_carries_no_development_code() -> None:
+    copied = " ".join(arguments for keyword, arguments in dockerfile_instructions() if keyword == "COPY")
+    assert "devstack" not in copied
+    workdirs = [arguments for keyword, arguments in dockerfile_instructions() if keyword == "WORKDIR"]
+    assert workdirs[-1] != "/src", "the service runs from the installed wheel, not beside the sources"
+
+
+def test_doctor_checks_everything_before_the_api_and_workers_start(
+    compose: Compose, services: dict[str, Any]
+) -> None:
+    doctor = compose["services"]["doctor"]
+    assert command_of(doctor) == ["complaints", "doctor"]
+    assert doctor.get("restart") == "no"
+    assert doctor.get("image") == compose["services"]["api"].get("image"), "the service's own image"
+    # The same settings as the API and the workers, so it checks what they will use.
+    assert environment_of(services["doctor"]) == {
+        key: value
+        for key, value in environment_of(services["worker"]).items()
+        if not key.startswith("WORKER_")
+    }
+    assert dependencies_of(doctor) == {
+        "postgres": "service_healthy",
+        "temporal": "service_healthy",
+        "temporal-setup": "service_completed_successfully",
+    }
+    for name in APP_SERVICES:
+        assert dependencies_of(compose["services"][name])["doctor"] == "service_completed_successfully"
 
 
 def test_dockerignore_keeps_secrets_and_local_state_out_of_the_image() -> None:

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from cli.doctor import check_postgres
 from core.settings import Settings, SslMode
 from store.db import create_pool, database_ssl
 
@@ -218,3 +219,14 @@ def test_host_name_checks_follow_libpq() -> None:
     assert database_ssl(Settings(_env_file=None)) is None, "unset: the URL's sslmode decides"
     with pytest.raises(ValueError, match="DATABASE_SSL_ROOT_CERT needs"):
         Settings(_env_file=None, database_sslmode="prefer", database_ssl_root_cert=Path("ca.pem"))
+
+
+async def test_complaints_doctor_reports_the_tls_it_checked(
+    tls_server: tuple[int, Path, TlsFrontend],
+) -> None:
+    port, folder, _ = tls_server
+    checked = await check_postgres(_settings(port, "verify-full", folder / "council-ca.pem"))
+    assert checked.ok and "TLS on (sslmode verify-full)" in checked.detail
+    refused = await check_postgres(_settings(port, "verify-full", folder / "other-ca.pem"))
+    assert not refused.ok and "SSLCertVerificationError" in refused.detail
+    assert "DATABASE_SSL_ROOT_CERT" in refused.fix

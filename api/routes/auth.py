@@ -1,37 +1,15 @@
-"""The dev stack's token endpoint (production tokens come from the council's identity provider)."""
+"""Who a token belongs to. Tokens come from the council's identity provider (production) or from the dev
+token endpoint (api/routes/dev_token.py, outside production only)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Depends
-from fastapi.security import OAuth2PasswordRequestForm
-from pydantic import BaseModel
-
-from api.auth import issue_dev_token
-from api.deps import CurrentStaff, Pool, SettingsDep
-from api.errors import PROBLEM_RESPONSES, ProblemError
-from store.staff import StaffRepository, StaffUser
+from api.deps import CurrentStaff
+from api.errors import PROBLEM_RESPONSES
+from store.staff import StaffUser
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
-
-
-class Token(BaseModel):
-    access_token: str
-    token_type: str = "bearer"
-
-
-@router.post("/token", responses=PROBLEM_RESPONSES)
-async def token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], pool: Pool, settings: SettingsDep
-) -> Token:
-    """Exchange a demo user's name and password for a bearer token (development and test only)."""
-    if settings.environment == "production" or settings.oidc_jwks_url:
-        raise ProblemError(404, "Not found", "tokens come from the council's identity provider")
-    user = await StaffRepository(pool).authenticate(user_id=form.username, password=form.password)
-    if user is None:
-        raise ProblemError(401, "Not authenticated", "unknown user or wrong password")
-    return Token(access_token=issue_dev_token(user, settings))
 
 
 @router.get("/me", responses=PROBLEM_RESPONSES, response_model_exclude_none=True)
