@@ -233,12 +233,13 @@ def restrict_contact(
             return Refusal(
                 f"stops_correspondence: {policy.name}'s policy does not provide for stopping correspondence"
             )
-        if not any(stage.responded_at is not None for stage in state.stages):
+        if state.current.responded_at is None:
             # council-004: "repeated complaints on the same or related matters that have already been
-            # addressed through the corporate complaints process".
+            # addressed through the corporate complaints process": the matter is addressed only once the
+            # stage in hand has its response (a Stage 2 still owed is not yet addressed).
             return Refusal(
-                "stops_correspondence: only a matter already addressed (a response given) can have its"
-                " correspondence stopped"
+                "stops_correspondence: only a matter already addressed (its current stage answered) can have"
+                " its correspondence stopped"
             )
     # --- end issue 24
     return None

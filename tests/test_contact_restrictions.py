@@ -162,8 +162,10 @@ async def test_a_council_004_restriction_that_stops_correspondence_says_no_reply
     """council-004 (issue 24): "no further correspondence and/or communication will be entered into until the
     expiration of the agreed time period". The closed channel does not invite a letter by post: it says no
     reply will come until the end date; asking for the next stage stays open."""
+    email = new_email()
     async with stack.client() as client:
-        reference, token = await make(client, policy_id="council-004")
+        reference, token = await make(client, policy_id="council-004", email=email)
+        other, other_token = await make(client, policy_id="council-004", email=email)
         await responded(stack, reference)
         decision = restriction(ResidentChannel.MESSAGES).model_copy(update={"stops_correspondence": True})
         await stack.staff(reference, "restrict_contact", decision)
@@ -173,6 +175,15 @@ async def test_a_council_004_restriction_that_stops_correspondence_says_no_reply
         problem = assert_problem(refused, 403)
         assert "We will not reply to further correspondence about this matter until" in problem["detail"]
         assert "by post" not in problem["detail"] and "ask for the next stage" in problem["detail"]
+        # The same person's other complaint is another matter: its channel is closed by the restriction, but
+        # its letters by post are still answered.
+        elsewhere = await client.post(
+            f"/api/public/complaints/{other}/information",
+            json={"summary": "Other."},
+            headers=auth(other_token),
+        )
+        other_problem = assert_problem(elsewhere, 403)
+        assert "about this matter" not in other_problem["detail"] and "by post" in other_problem["detail"]
     stops = await stack.pool.fetchval(
         "SELECT stops_correspondence FROM contact_restrictions WHERE reference = $1", reference
     )

@@ -109,8 +109,11 @@ async def test_council_004s_review_form_asks_for_what_it_needs_to_know(stack: St
         refused = await client.post(
             f"/complaint/{reference}/review", data={"reasons": "Not inspected", "form_key": form_key(session)}
         )
-        assert refused.status_code == 409
-        assert "what further action or outcome is wanted" in refused.text
+        # A missing answer, shown beside its own question (not the reasons box), as one the resident can give.
+        assert refused.status_code == 422
+        error = refused.text.split('id="outcome_wanted-error"')[1].split("</p>")[0]
+        assert "what further action or outcome is wanted" in error
+        assert "outcome_wanted:" not in refused.text
 
 
 async def test_the_created_page_and_the_one_time_link(stack: Stack) -> None:

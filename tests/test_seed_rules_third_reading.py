@@ -190,6 +190,17 @@ async def test_a_restriction_stops_correspondence_only_where_the_policy_says_and
     open_complaint, _ = await new_complaint(policy, intake(policy.id, at(date(2027, 6, 7))))
     refused = _refusal(open_complaint, "restrict_contact", _stop())
     assert refused is not None and "only a matter already addressed" in refused
+    # Stage 1 answered but a Stage 2 asked for and still owed: the matter is not yet addressed.
+    escalated, _ = await _responded(policy)
+    await run(
+        escalated,
+        "request_escalation",
+        cmd.RequestEscalation(
+            actor=RESIDENT, reasons="The fence was never inspected.", outcome_wanted="A visit"
+        ),
+    )
+    refused = _refusal(escalated, "restrict_contact", _stop())
+    assert refused is not None and "only a matter already addressed" in refused
     # Without the stop, the letter keeps its promise to reply.
     ctx, effects = await _responded(bexley.policy)
     plain = _stop().model_copy(update={"stops_correspondence": False})

@@ -50,7 +50,7 @@ async def refuse_if_restricted(
     # will be answered either: say so rather than invite one.
     instead = (
         f"We will not reply to further correspondence about this matter until {format_date(found.until)}."
-        if found.stops_correspondence
+        if found.stops_correspondence and found.decided_on == reference
         else "Please write to us by post instead."
     )
     raise ProblemError(

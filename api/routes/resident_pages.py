@@ -886,8 +886,12 @@ async def complaint_action(
         errors = field_errors(error)
         return await status_page(services, access, token, form=form, errors=errors, status_code=422)
     except ProblemError as error:
+        named = FIELD_REFUSAL.match(error.problem.detail or "")
         if error.problem.status == 422:  # agreed, without the date agreed to
             errors = {"up_to": FIELD_LABELS["up_to"]}
+        elif named and named["field"] in ANSWER_FIELDS:  # a refusal naming the answer it needs (council-004)
+            errors = {named["field"]: named["message"][:1].upper() + named["message"][1:]}
+            return await status_page(services, access, token, form=form, errors=errors, status_code=422)
         else:  # the workflow's refusal, with its reason
             field = FIELD_OF[action]
             errors = {field: f"{refusal}: {error.problem.detail or 'it is not possible now'}"}
@@ -895,6 +899,12 @@ async def complaint_action(
             services, access, token, form=form, errors=errors, status_code=error.problem.status
         )
     return see_other(f"/complaint/{reference}?done={done}")
+
+
+# A rule's refusal that names the field it is about ("outcome_wanted: this policy asks ..."): shown beside
+# that field, as the answer the resident still has to give.
+FIELD_REFUSAL = re.compile(r"^(?P<field>[a-z_]+): (?P<message>.+)$", re.DOTALL)
+ANSWER_FIELDS = frozenset(EscalationBody.model_fields) | frozenset(InformationBody.model_fields)
 
 
 def extension_answer(form: dict[str, str]) -> ExtensionAnswerBody:
