@@ -31,6 +31,7 @@ from api.routes import (
     public,
     reports,
     resident_pages,
+    triage,
 )
 from core.logs import configure_logging
 from core.services import Services, open_services
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         dev_mail,
         resident_pages,
         codec,
+        triage,
     ):
         app.include_router(module.router, responses=edge)
     # The Temporal Web UI calls the codec endpoints from the browser: CORS for its origins, there only.
