@@ -229,6 +229,7 @@ async def test_a_bounce_marks_the_letter_undelivered_and_flags_the_complaint(
     marked = await stack.pool.fetchrow(
         "SELECT status, bounced_at, last_error FROM notifications WHERE id = $1", letter["id"]
     )
+    assert marked is not None
     assert marked["status"] == "failed" and marked["bounced_at"] is not None
     assert "bounced" in marked["last_error"] and "5.1.1" in marked["last_error"]
     case = await stack.client.get(
