@@ -289,7 +289,7 @@ class Settings(BaseSettings):
     )
     inbound_imap_username: str | None = Field(default=None, description="The shared mailbox's user.")
     inbound_imap_password: SecretStr | None = Field(default=None, description="Its password (LOGIN).")
-    inbound_imap_oauth2_token_file: Path | None = Field(
+    inbound_imap_oauth_token_file: Path | None = Field(
         default=None,
         description="File holding a current OAuth2 access token (XOAUTH2), re-read at each poll; wins over"
         " the password.",
@@ -375,11 +375,11 @@ class Settings(BaseSettings):
             if self.inbound_mode == "imap" and not (
                 self.inbound_imap_host
                 and self.inbound_imap_username
-                and (self.inbound_imap_password or self.inbound_imap_oauth2_token_file)
+                and (self.inbound_imap_password or self.inbound_imap_oauth_token_file)
             ):
                 raise ValueError(
                     "INBOUND_IMAP_HOST, INBOUND_IMAP_USERNAME and INBOUND_IMAP_PASSWORD (or"
-                    " INBOUND_IMAP_OAUTH2_TOKEN_FILE) must be set for INBOUND_MODE=imap"
+                    " INBOUND_IMAP_OAUTH_TOKEN_FILE) must be set for INBOUND_MODE=imap"
                 )
             if self.notification_channel == "notify" and not (
                 self.notify_api_key and self.notify_email_template_id

@@ -4,7 +4,7 @@ Each poll reads the unseen messages of INBOUND_IMAP_MAILBOX without marking them
 the receiver, and marks it \\Seen only once it is stored: a message the service could not store stays unseen
 and is read again at the next poll; one read twice (a mark lost, someone marking it unread) adds nothing,
 since messages are kept by Message-ID. Sign-in is LOGIN with a password, or XOAUTH2 with an access token read
-afresh from INBOUND_IMAP_OAUTH2_TOKEN_FILE at every poll (kept current by the council's token refresher:
+afresh from INBOUND_IMAP_OAUTH_TOKEN_FILE at every poll (kept current by the council's token refresher:
 Microsoft 365 and Google accept no password for IMAP).
 """
 
@@ -35,8 +35,8 @@ def _ok(response: aioimaplib.Response, step: str) -> aioimaplib.Response:
 
 async def _sign_in(client: aioimaplib.IMAP4, settings: Settings) -> None:
     user = settings.inbound_imap_username or ""
-    if settings.inbound_imap_oauth2_token_file is not None:
-        token = settings.inbound_imap_oauth2_token_file.read_text().strip()
+    if settings.inbound_imap_oauth_token_file is not None:
+        token = settings.inbound_imap_oauth_token_file.read_text().strip()
         _ok(await client.xoauth2(user, token.encode()), "XOAUTH2")
         return
     password = settings.inbound_imap_password.get_secret_value() if settings.inbound_imap_password else ""

@@ -111,7 +111,7 @@ def reply_by_email_reaches_its_complaint(api_port: int, inbound_port: int, deadl
     reply["To"] = f"complaints+{first}@council.example"
     reply["Subject"] = "Re: your complaint"
     reply.set_content("The damp has spread to the hallway.\n\nOn Friday, Complaints wrote:\n> Thank you.")
-    reply.add_attachment(b"photo", maintype="image", subtype="jpeg", filename="hallway.jpg")
+    reply.add_attachment(b"\xff\xd8\xff\xe0photo", maintype="image", subtype="jpeg", filename="hallway.jpg")
     with smtplib.SMTP("127.0.0.1", inbound_port, timeout=30) as server:
         server.send_message(reply)
     while True:
