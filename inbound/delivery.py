@@ -6,9 +6,11 @@ refusal on the case for staff."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import uuid
+from datetime import timedelta
 
 from starlette.datastructures import Headers, UploadFile
 
@@ -25,6 +27,7 @@ from store.complaints import ComplaintRecord
 
 log = logging.getLogger(__name__)
 RESIDENT = Role.RESIDENT.value
+SIGNAL_TIMEOUT = timedelta(seconds=10)
 
 
 def as_upload(item: MailFile) -> UploadFile:
@@ -102,9 +105,13 @@ async def deliver(
 
 
 async def send_signal(services: Services, message: InboundMessage) -> None:
+    """Bounded: while Temporal is unreachable the message stays `routing` and the sweep sends it later (the
+    relay is not kept waiting: the message is stored already)."""
     assert message.reference is not None
     handle = services.temporal.get_workflow_handle(workflow_id(message.reference))
-    await handle.signal(
-        "new_information",
-        cmd.NewInformationSignal(text=signal_text(message), channel="email", received_at=message.received_at),
+    signal = cmd.NewInformationSignal(
+        text=signal_text(message), channel="email", received_at=message.received_at
+    )
+    await asyncio.wait_for(
+        handle.signal("new_information", signal, rpc_timeout=SIGNAL_TIMEOUT), SIGNAL_TIMEOUT.total_seconds()
     )

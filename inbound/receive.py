@@ -199,9 +199,9 @@ async def _why_not_routed(
     return None, record
 
 
-async def sweep(services: Services) -> int:
+async def sweep(services: Services, older_than: timedelta = SWEEP_AFTER) -> int:
     """Route again what an outage or a crash left unfinished; returns how many were taken."""
-    unfinished = await InboundRepository(services.pool).unfinished(older_than=SWEEP_AFTER)
+    unfinished = await InboundRepository(services.pool).unfinished(older_than=older_than)
     for inbound_id, _ in unfinished:
         try:
             await route(services, inbound_id)
