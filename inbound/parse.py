@@ -61,6 +61,11 @@ class ParsedMail:
         return bool(NEXT_STAGE.search(self.subject) or NEXT_STAGE.search(self.text))
 
 
+def storable(text: str) -> str:
+    """Text PostgreSQL can store: no NUL, no lone surrogate (a malformed message must still reach triage)."""
+    return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+
+
 def read_message(raw: bytes) -> EmailMessage:
     message = email.message_from_bytes(raw, policy=email.policy.default)
     assert isinstance(message, EmailMessage)
@@ -72,7 +77,7 @@ def _header(message: Message, name: str) -> str:
         value = message.get(name)
     except (ValueError, IndexError, TypeError):  # a malformed header is no header
         return ""
-    return " ".join(str(value or "").split())[:HEADER_LIMIT]
+    return storable(" ".join(str(value or "").split())[:HEADER_LIMIT])
 
 
 def message_id_of(message: Message, raw: bytes) -> str:
@@ -140,7 +145,7 @@ def body_text(message: EmailMessage) -> str:
     except (LookupError, ValueError):  # an unknown charset: read what can be read
         payload = part.get_payload(decode=True)
         content = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
-    text = str(content)
+    text = storable(str(content))
     return html_to_text(text) if part.get_content_type() == "text/html" else text
 
 
@@ -161,7 +166,7 @@ def files_of(message: EmailMessage) -> list[MailFile]:
             continue
         files.append(
             MailFile(
-                filename=part.get_filename() or "attachment",
+                filename=storable(part.get_filename() or "attachment"),
                 content_type=part.get_content_type(),
                 content=payload,
             )

@@ -35,6 +35,8 @@ from store.complaints import ComplaintRecord, ComplaintRepository, NotFound
 log = logging.getLogger(__name__)
 # A message the receiver stored but did not finish is taken again by the sweep after this long.
 SWEEP_AFTER = timedelta(minutes=2)
+# A message routing still fails for after a day (not an outage: something in it) waits in triage, flagged.
+GIVE_UP_AFTER = timedelta(days=1)
 
 
 def sender_key(sender: str | None, services: Services) -> str:
@@ -201,10 +203,14 @@ async def _why_not_routed(
 
 async def sweep(services: Services, older_than: timedelta = SWEEP_AFTER) -> int:
     """Route again what an outage or a crash left unfinished; returns how many were taken."""
-    unfinished = await InboundRepository(services.pool).unfinished(older_than=older_than)
-    for inbound_id, _ in unfinished:
+    repository = InboundRepository(services.pool)
+    unfinished = await repository.unfinished(older_than=older_than)
+    for inbound_id, status, received_at in unfinished:
         try:
             await route(services, inbound_id)
         except Exception:
             log.exception("inbound message %s still not routed (next sweep retries)", inbound_id)
+            # One that no retry could read for a day is put before an officer as it came: never lost.
+            if status == "received" and received_at < datetime.now(UTC) - GIVE_UP_AFTER:
+                await repository.settle(inbound_id, status="triage", flag="unreadable")
     return len(unfinished)

@@ -150,23 +150,22 @@ class InboundRepository:
         )
         return None if row is None else _message(row)
 
-    async def triage(self, *, limit: int = 100, before: datetime | None = None) -> list[InboundMessage]:
+    async def triage(self, *, limit: int = 100) -> list[InboundMessage]:
         rows = await self._db.fetch(
             f"SELECT {_COLUMNS} FROM inbound_messages WHERE status = 'triage'"
-            " AND ($2::timestamptz IS NULL OR received_at < $2) ORDER BY received_at, id LIMIT $1",
+            " ORDER BY received_at, id LIMIT $1",
             limit,
-            before,
         )
         return [_message(row) for row in rows]
 
-    async def unfinished(self, *, older_than: timedelta) -> list[tuple[uuid.UUID, str]]:
+    async def unfinished(self, *, older_than: timedelta) -> list[tuple[uuid.UUID, str, datetime]]:
         """Messages a receiver stored but did not finish (an outage, a crash): the sweep takes them again."""
         rows = await self._db.fetch(
-            "SELECT id, status FROM inbound_messages WHERE status IN ('received', 'routing')"
+            "SELECT id, status, received_at FROM inbound_messages WHERE status IN ('received', 'routing')"
             " AND received_at < now() - $1::interval ORDER BY received_at LIMIT 100",
             older_than,
         )
-        return [(uuid.UUID(str(row["id"])), str(row["status"])) for row in rows]
+        return [(uuid.UUID(str(row["id"])), str(row["status"]), row["received_at"]) for row in rows]
 
     async def from_sender(self, *, sender_key: str, since: datetime, until: datetime) -> int:
         """Messages from this sender (by keyed hash) that arrived in [since, until]."""

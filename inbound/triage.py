@@ -48,6 +48,7 @@ FLAG_TEXT = {
     "next_stage_request": "asks for the next stage: record it from here",
     "contact_restricted": "the sender's online contact is restricted",
     "over_limit": "past a limit (size, attachments or messages an hour): kept unprocessed",
+    "unreadable": "the service could not read it: kept as it came",
 }
 
 
@@ -119,6 +120,8 @@ async def intake_draft(services: Services, message: InboundMessage) -> dict[str,
 
 
 def _merge(draft: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    if not isinstance(given.get("complainant") or {}, dict):
+        raise ProblemError(422, "Invalid request", "body.complainant: must be an object")
     merged = {**draft, **{key: value for key, value in given.items() if key != "complainant"}}
     merged["complainant"] = {**draft["complainant"], **dict(given.get("complainant") or {})}
     # Received when it arrived, by e-mail: the facts of the message, not the officer's to change.

@@ -107,3 +107,10 @@ def test_a_next_stage_request_is_recognised() -> None:
     assert parse(mail(text="I want my complaint escalated please.").as_bytes()).asks_for_next_stage
     assert parse(mail(subject="Stage 2 request").as_bytes()).asks_for_next_stage
     assert not parse(mail(text="Thank you, the repair is done.").as_bytes()).asks_for_next_stage
+
+
+def test_text_postgresql_cannot_store_is_left_out_so_the_message_still_reaches_triage() -> None:
+    raw = mail(subject="Bad\x00subject", text="Nul\x00 byte").as_bytes()
+    parsed = parse(raw)
+    assert "\x00" not in parsed.subject and "\x00" not in parsed.text
+    assert parsed.text == "Nul byte"

@@ -19,6 +19,7 @@ from store.audit import AuditRepository
 
 router = APIRouter(tags=["triage"])
 LONDON = ZoneInfo("Europe/London")
+MAX_SPAN_DAYS = 10 * 366  # as the other reports: a typo (2027 to 2207) is refused
 
 
 class TriageDetail(triage.TriageItem):
@@ -41,15 +42,11 @@ async def triage_queue(
     staff: CurrentStaff,
     pool: Pool,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    before: Annotated[datetime | None, Query(description="Only messages that arrived before this")] = None,
 ) -> list[triage.TriageItem]:
     """Messages waiting for an officer, oldest first: sender, subject, the start of the text, the files
     (name, type, size) and when each arrived; `flag` says why one naming a complaint was not joined to it."""
     require("triage", staff)
-    return [
-        triage.item_of(message)
-        for message in await InboundRepository(pool).triage(limit=limit, before=before)
-    ]
+    return [triage.item_of(message) for message in await InboundRepository(pool).triage(limit=limit)]
 
 
 @router.get("/api/triage/{inbound_id}", responses=PROBLEM_RESPONSES)
@@ -193,6 +190,8 @@ async def service_request_report(
     require("reports", staff)
     if end < start:
         raise ProblemError(422, "Invalid request", "to: must be on or after from")
+    if (end - start).days > MAX_SPAN_DAYS or end >= date.max:
+        raise ProblemError(422, "Invalid request", "to: a report covers at most ten years")
     first = datetime.combine(start, time.min, LONDON)
     after_last = datetime.combine(end + timedelta(days=1), time.min, LONDON)
     rows = await ServiceRequestRepository(pool).counts(start=first, end=after_last, policy_id=policy_id)
