@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
 import aiosmtplib
@@ -19,6 +21,7 @@ from inbound.receive import receive
 from notifications.channels import message_id
 from tests.api_helpers import bearer
 from tests.inbound_helpers import PHOTO, Inbound, complaint, eventually, free_port, inbound, inbound_row, mail
+from tests.test_api_complaints import create
 
 __all__ = ["inbound"]  # the fixture, imported so pytest finds it here
 
@@ -326,3 +329,71 @@ async def test_only_allowed_relays_may_hand_mail_over_and_an_outage_asks_the_rel
     finally:
         server.close()
         await server.wait_closed()
+
+
+async def test_a_representative_reaches_the_complaint_once_consent_is_on_file(inbound: Inbound) -> None:
+    stack = inbound
+    helper = f"ben-{uuid.uuid4().hex[:8]}@example.org"
+    created = await create(
+        stack.client,
+        stack.settings,
+        complainant={"name": "Ada Resident", "email": f"ada-{uuid.uuid4().hex[:8]}@example.org"},
+        representative={
+            "name": "Ben Helper",
+            "email": helper,
+            "kind": "family",
+            "relationship": "Her son",
+            "consent_recorded": False,
+        },
+    )
+    reference = created["reference"]
+    to = f"complaints+{reference}@council.example"
+    early = mail(sender=helper, to=to, text="My mother's ceiling fell in.")
+    await stack.send(early)
+    assert (
+        (await inbound_row(stack.pool, early))["status"],
+        (await inbound_row(stack.pool, early))["flag"],
+    ) == (
+        "triage",
+        "sender_mismatch",
+    )  # consent still to come: the complaint is the complainant's
+    recorded = await stack.client.post(
+        f"/api/complaints/{reference}/record-representative-consent",
+        json={"consent_kind": "written", "received_on": datetime.now(UTC).date().isoformat()},
+        headers=bearer("olivia.officer", stack.settings),
+    )
+    assert recorded.status_code == 200, recorded.text
+    await eventually(
+        lambda: stack.pool.fetchval(
+            "SELECT (representative->>'consent_recorded')::boolean FROM complaints WHERE reference = $1",
+            reference,
+        ),
+        "the consent is on the case",
+    )
+    later = mail(sender=f"Ben Helper <{helper}>", to=to, text="The ceiling is still down.")
+    await stack.send(later)
+    assert await eventually(lambda: _notes(stack, reference), "the reply arrives") == [
+        "The ceiling is still down."
+    ]
+
+
+async def test_a_reply_from_someone_whose_messages_are_restricted_waits_in_triage(inbound: Inbound) -> None:
+    stack = inbound
+    reference, address = await complaint(stack)
+    today = datetime.now(UTC).date()
+    restricted = await stack.client.post(
+        f"/api/complaints/{reference}/restrict-contact",
+        json={
+            "reason": "Abusive messages to the team.",
+            "until": (today + timedelta(days=90)).isoformat(),
+            "review_on": (today + timedelta(days=30)).isoformat(),
+            "channels": ["messages"],
+        },
+        headers=bearer("maya.manager", stack.settings),
+    )
+    assert restricted.status_code == 200, restricted.text
+    reply = mail(sender=address, to=f"complaints+{reference}@council.example", text="You will hear from me.")
+    await stack.send(reply)
+    row = await inbound_row(stack.pool, reply)
+    assert (row["status"], row["flag"]) == ("triage", "contact_restricted")
+    assert await _information_events(stack, reference) == []
