@@ -150,6 +150,14 @@ class InboundRepository:
         )
         return None if row is None else _message(row)
 
+    async def for_complaint(self, reference: str) -> list[InboundMessage]:
+        """The messages joined to a complaint (a subject access request shows them), oldest first."""
+        rows = await self._db.fetch(
+            f"SELECT {_COLUMNS} FROM inbound_messages WHERE reference = $1 ORDER BY received_at, id",
+            reference,
+        )
+        return [_message(row) for row in rows]
+
     async def triage(self, *, limit: int = 100) -> list[InboundMessage]:
         rows = await self._db.fetch(
             f"SELECT {_COLUMNS} FROM inbound_messages WHERE status = 'triage'"

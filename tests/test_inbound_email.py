@@ -91,6 +91,13 @@ async def test_a_reply_reaches_its_complaint_with_its_attachment_and_a_redeliver
     assert audit is not None
     after = json.loads(audit["after"]) if isinstance(audit["after"], str) else audit["after"]
     assert (after["files"], after["refused"], after["channel"]) == (1, 1, "email")
+    # A subject access request shows the e-mail as read.
+    held = await stack.client.get(
+        f"/api/complaints/{reference}/personal-data", headers=bearer("maya.manager", stack.settings)
+    )
+    assert [(item["sender"], item["text"]) for item in held.json()["inbound_emails"]] == [
+        (address, "Here is a photo of the damp.")
+    ]
     # No personal data in the logs: no address, subject or words of the message.
     logged = caplog.text.lower()
     assert address not in logged and "damp" not in logged and "your complaint" not in logged
