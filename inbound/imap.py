@@ -37,7 +37,9 @@ async def _sign_in(client: aioimaplib.IMAP4, settings: Settings) -> None:
     user = settings.inbound_imap_username or ""
     if settings.inbound_imap_oauth_token_file is not None:
         token = settings.inbound_imap_oauth_token_file.read_text().strip()
-        _ok(await client.xoauth2(user, token.encode()), "XOAUTH2")
+        # aioimaplib writes the token into the SASL string with an f-string: it takes text, whatever its
+        # annotation says (bytes would be sent as "b'...'").
+        _ok(await client.xoauth2(user, token), "XOAUTH2")
         return
     password = settings.inbound_imap_password.get_secret_value() if settings.inbound_imap_password else ""
     _ok(await client.login(user, password), "LOGIN")
