@@ -42,7 +42,13 @@ async def run() -> None:
     if settings.inbound_mode == "off":
         log.info("INBOUND_MODE=off: no inbound e-mail")
         return
-    services = await open_services(settings, "worker")
+    if settings.inbound_mode == "imap" and not (
+        settings.inbound_imap_host and settings.inbound_imap_username
+    ):
+        raise SystemExit("INBOUND_MODE=imap needs INBOUND_IMAP_HOST and INBOUND_IMAP_USERNAME")
+    # Sized and connected like the API: a small pool, and Temporal connected lazily with bounded calls, so
+    # mail is still taken and stored while Temporal is down (the sweep routes it once it is back).
+    services = await open_services(settings, "api", for_api=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
