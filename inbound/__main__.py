@@ -29,8 +29,8 @@ async def housekeeping(services: Services, stop: asyncio.Event) -> None:
             purged = await purge_unlinked(services.pool, decided_before=cutoff)
             if purged:
                 log.info("inbound messages past retention destroyed: %s", purged)
-        except Exception:
-            log.exception("inbound housekeeping failed; trying again in a minute")
+        except Exception as error:
+            log.warning("inbound housekeeping failed (%s); trying again in a minute", type(error).__name__)
         try:
             await asyncio.wait_for(stop.wait(), SWEEP_SECONDS)
         except TimeoutError:

@@ -90,8 +90,12 @@ async def poll_forever(settings: Settings, receiver: Receiver, stop: asyncio.Eve
     while not stop.is_set():
         try:
             await poll_once(settings, receiver)
-        except Exception:  # the mailbox or the database is down: the messages wait in the mailbox
-            log.exception("inbound IMAP poll failed; next poll in %s s", settings.inbound_imap_poll_seconds)
+        except Exception as error:  # the mailbox or the database is down: the messages wait in the mailbox
+            log.warning(
+                "inbound IMAP poll failed (%s); next poll in %s s",
+                type(error).__name__,
+                settings.inbound_imap_poll_seconds,
+            )
         try:
             await asyncio.wait_for(stop.wait(), settings.inbound_imap_poll_seconds)
         except TimeoutError:

@@ -63,9 +63,16 @@ async def receive(
         return None
     try:
         await route(services, inbound_id)
-    except Exception:  # an outage: the message is kept, and the sweep routes it later
-        log.exception("inbound message %s stored, not routed yet (the sweep will retry)", inbound_id)
+    except Exception as error:  # an outage: the message is kept, and the sweep routes it later
+        log.warning(
+            "inbound message %s stored, not routed yet (%s): the sweep retries", inbound_id, _kind(error)
+        )
     return inbound_id
+
+
+def _kind(error: Exception) -> str:
+    """What failed, by type only: an error's text may quote the message (a database error its values)."""
+    return type(error).__name__
 
 
 def _attachment_list(parsed: ParsedMail) -> list[dict[str, object]]:
@@ -208,8 +215,10 @@ async def sweep(services: Services, older_than: timedelta = SWEEP_AFTER) -> int:
     for inbound_id, status, received_at in unfinished:
         try:
             await route(services, inbound_id)
-        except Exception:
-            log.exception("inbound message %s still not routed (next sweep retries)", inbound_id)
+        except Exception as error:
+            log.warning(
+                "inbound message %s still not routed (%s): next sweep retries", inbound_id, _kind(error)
+            )
             # One that no retry could read for a day is put before an officer as it came: never lost.
             if status == "received" and received_at < datetime.now(UTC) - GIVE_UP_AFTER:
                 await repository.settle(inbound_id, status="triage", flag="unreadable")

@@ -67,8 +67,10 @@ class InboundHandler:
         )
         try:
             await self._receiver(bytes(content or b""), list(envelope.rcpt_tos))
-        except Exception:
-            log.exception("inbound SMTP: the message could not be stored; the sender is asked to retry")
+        except Exception as error:  # by type only: an error's text may quote the message
+            log.warning(
+                "inbound SMTP: a message could not be stored (%s); asked to retry", type(error).__name__
+            )
             return "451 4.3.0 Temporary failure: please try again later"
         return "250 Message accepted"
 
