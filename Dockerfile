@@ -18,6 +18,7 @@ COPY api/ api/
 COPY cli/ cli/
 COPY notifications/ notifications/
 COPY reporting/ reporting/
+COPY inbound/ inbound/
 COPY worker.py ./
 COPY policies/ policies/
 COPY migrations/ migrations/

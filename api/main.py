@@ -31,6 +31,7 @@ from api.routes import (
     public,
     reports,
     resident_pages,
+    triage,
 )
 from core.logs import configure_logging
 from core.services import Services, open_services
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         public,
         resident_pages,
         codec,
+        triage,
     ):
         app.include_router(module.router, responses=edge)
     configured = services.settings if services is not None else settings or get_settings()

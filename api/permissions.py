@@ -36,6 +36,9 @@ OPERATIONS: dict[str, frozenset[Role]] = {
     # see it, and only in aggregate.
     "record_equality": frozenset({OFFICER, MANAGER}),
     "equality_report": frozenset({MANAGER}),
+    # Inbound e-mail no complaint took (inbound/): officers and managers read the queue and decide each
+    # message (open a complaint, link, record a request for the next stage or a service request, dismiss).
+    "triage": frozenset({OFFICER, MANAGER}),
     # Personal data in bulk: decrypting Temporal payloads for the Web UI (operations), and answering a
     # resident's subject access request (information governance). Managers and admins only.
     "decode_payloads": frozenset({MANAGER, ADMIN}),
@@ -49,6 +52,7 @@ _AFTER_ACTIONS = [
     "declare_conflict",
     "record_equality",
     "equality_report",
+    "triage",
 ]
 
 PERMISSIONS: dict[str, frozenset[Role]] = {

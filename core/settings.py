@@ -269,6 +269,54 @@ class Settings(BaseSettings):
         ],
         description="Content types an attachment may have (a JSON list).",
     )
+    # Inbound e-mail (inbound/): residents' replies and the shared complaints mailbox.
+    inbound_mode: Literal["smtp", "imap", "off"] = Field(
+        default="smtp",
+        description="How inbound e-mail arrives: smtp (the listener), imap (poll a mailbox) or off.",
+    )
+    inbound_smtp_host: str = Field(
+        default="127.0.0.1", description="Address the inbound SMTP listener binds."
+    )
+    inbound_smtp_port: int = Field(default=2525, ge=1, le=65535, description="Port of the SMTP listener.")
+    inbound_smtp_tls_cert: Path | None = Field(
+        default=None, description="Certificate (PEM) for STARTTLS; with it the listener requires STARTTLS."
+    )
+    inbound_smtp_tls_key: Path | None = Field(
+        default=None, description="Private key (PEM) of that certificate."
+    )
+    inbound_smtp_allowed_relays: str = Field(
+        default="",
+        description="Addresses or networks allowed to hand mail over, comma separated (empty: any).",
+    )
+    inbound_imap_host: str | None = Field(default=None, description="IMAP server of the shared mailbox.")
+    inbound_imap_port: int = Field(default=993, ge=1, le=65535, description="IMAP port (993: IMAP over TLS).")
+    inbound_imap_tls: bool = Field(
+        default=True, description="IMAP over TLS (off only for a local test server)."
+    )
+    inbound_imap_username: str | None = Field(default=None, description="The shared mailbox's user.")
+    inbound_imap_password: SecretStr | None = Field(default=None, description="Its password (LOGIN).")
+    inbound_imap_oauth_token_file: Path | None = Field(
+        default=None,
+        description="File holding a current OAuth2 access token (XOAUTH2), re-read at each poll; wins over"
+        " the password.",
+    )
+    inbound_imap_mailbox: str = Field(default="INBOX", description="Mailbox (folder) to poll.")
+    inbound_imap_poll_seconds: float = Field(default=60.0, gt=0, description="Seconds between polls.")
+    inbound_max_message_bytes: int = Field(
+        default=25 * 1024 * 1024, ge=1, description="Largest message processed; larger waits in triage."
+    )
+    inbound_max_attachments: int = Field(
+        default=10, ge=0, description="Attachments per message processed; more and it waits in triage."
+    )
+    inbound_messages_per_sender_per_hour: int = Field(
+        default=20, ge=1, description="Messages processed per sender per hour; past it they wait in triage."
+    )
+    inbound_retention_days: int = Field(
+        default=365,
+        ge=1,
+        description="Days a message of no complaint (dropped, dismissed, a service request) is kept after it"
+        " was decided.",
+    )
     staff_service_areas: dict[str, list[str]] = Field(
         default={},
         description=(
@@ -297,6 +345,8 @@ class Settings(BaseSettings):
         not_verifying = {"disable", "allow", "prefer"}
         if self.database_ssl_root_cert is not None and self.database_sslmode in not_verifying:
             raise ValueError("DATABASE_SSL_ROOT_CERT needs DATABASE_SSLMODE require, verify-ca, verify-full")
+        if (self.inbound_smtp_tls_cert is None) != (self.inbound_smtp_tls_key is None):
+            raise ValueError("INBOUND_SMTP_TLS_CERT and INBOUND_SMTP_TLS_KEY go together")
         if (self.temporal_tls_client_cert_path is None) != (self.temporal_tls_client_key_path is None):
             raise ValueError("TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH go together")
         return self
@@ -338,6 +388,15 @@ def production_problems(settings: Settings) -> dict[str, str]:
         problems["PAYLOAD_KEYS"] = "PAYLOAD_KEYS must not contain the development key in production"
     if settings.audit_hmac_key == DEV_AUDIT_HMAC_KEY:
         problems["AUDIT_HMAC_KEY"] = "AUDIT_HMAC_KEY must be set to a real secret in production"
+    if settings.inbound_mode == "imap" and not (
+        settings.inbound_imap_host
+        and settings.inbound_imap_username
+        and (settings.inbound_imap_password or settings.inbound_imap_oauth_token_file)
+    ):
+        problems["INBOUND_IMAP_HOST"] = (
+            "INBOUND_IMAP_HOST, INBOUND_IMAP_USERNAME and INBOUND_IMAP_PASSWORD (or"
+            " INBOUND_IMAP_OAUTH_TOKEN_FILE) must be set for INBOUND_MODE=imap"
+        )
     if settings.notification_channel == "notify" and not (
         settings.notify_api_key and settings.notify_email_template_id
     ):

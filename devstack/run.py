@@ -2,8 +2,9 @@
 
 Embedded PostgreSQL (data under .data/postgres) and the Temporal dev server with its Web UI (state in
 .data/temporal/temporal.db) are started unless DATABASE_URL / TEMPORAL_ADDRESS name servers to use instead.
-The worker and the API run as their own processes, as they would in production. E-mail goes to a local SMTP
-catcher (devstack/mail.py) when SMTP_HOST is this machine (the default); the API lists them at /dev/mail.
+The worker, the API and the inbound e-mail listener (INBOUND_SMTP_PORT, 2525) run as their own processes, as
+they would in production. E-mail goes to a local SMTP catcher (devstack/mail.py) when SMTP_HOST is this
+machine (the default); the API lists them at /dev/mail.
 """
 
 from __future__ import annotations
@@ -117,6 +118,14 @@ def main() -> None:
                 f"(SMTP catcher on {settings.smtp_host}:{settings.smtp_port}, files in {data_dir / 'mail'})"
             )
         children.append(("worker", _spawn([sys.executable, "-m", "worker"], env, logs / "worker.log")))
+        inbound_note = f"(INBOUND_MODE={settings.inbound_mode})"
+        if settings.inbound_mode != "off":
+            # Inbound e-mail: replies to the service's letters, and mail to the complaints address.
+            inbound = _spawn([sys.executable, "-m", "inbound"], env, logs / "inbound.log")
+            children.append(("inbound e-mail", inbound))
+            if settings.inbound_mode == "smtp":
+                listens = f"{settings.inbound_smtp_host}:{settings.inbound_smtp_port}"
+                inbound_note = f"SMTP on {listens}, any address"
         seeded = asyncio.run(_seed(settings, database_url, temporal_address))
         api_args = [sys.executable, "-m", "uvicorn", "--factory", "api.main:app"]
         api_args += ["--host", settings.api_host, "--port", str(settings.api_port)]
@@ -130,6 +139,7 @@ The complaints service is running ({seeded} demo complaints added).
   Resident pages:   {api}/
   Temporal Web UI:  http://127.0.0.1:{settings.temporal_ui_port}
   E-mail sent:      {api}/dev/mail   {mail_note}
+  E-mail received:  {inbound_note}; triage at {api}/api/triage
   Metrics:          {api}/metrics   worker: http://{settings.metrics_host}:{settings.worker_metrics_port}/metrics
   Logs:             {logs}
 Get a token (demo users: olivia.officer, ian.investigator, rita.reviewer, maya.manager, adam.admin,

@@ -36,6 +36,8 @@ CODE_FIELDS = frozenset(
         "consent_recorded",
         "due_on",
         "exclusion_code",
+        "flag",  # why an inbound e-mail waits in triage (inbound/)
+        "inbound_id",  # an inbound e-mail's id (inbound/): a uuid, never its content
         "kind",
         "namespace",
         "new_respond_by",

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from inbound.store import InboundMessage, InboundRepository
 from store.audit import AuditEntry, AuditRepository
 from store.complaints import ComplaintRecord, ComplaintRepository, EventRecord, Executor, NotificationRecord
 
@@ -46,6 +47,8 @@ class PersonalDataHeld(BaseModel):
     messages: list[NotificationRecord]
     resident_access: list[AccessCode]
     access_log: list[AuditEntry]
+    # E-mails from the complainant (or about them) joined to this complaint (inbound/), as read.
+    inbound_emails: list[InboundMessage] = []
 
 
 async def personal_data_held(db: Executor, record: ComplaintRecord) -> PersonalDataHeld:
@@ -79,4 +82,5 @@ async def personal_data_held(db: Executor, record: ComplaintRecord) -> PersonalD
         messages=await complaints.notifications(reference=record.reference),
         resident_access=[AccessCode.model_validate(dict(row)) for row in codes],
         access_log=await AuditRepository(db).for_complaint(reference=record.reference),
+        inbound_emails=await InboundRepository(db).for_complaint(record.reference),
     )

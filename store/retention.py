@@ -16,6 +16,7 @@ from datetime import datetime
 import asyncpg
 from pydantic import BaseModel
 
+from inbound.store import delete_inbound
 from store.attachments import delete_attachments
 from store.audit import AuditRepository
 from store.complaints import Executor
@@ -88,6 +89,8 @@ class RetentionRepository:
             await connection.execute("DELETE FROM intake_keys WHERE reference = $1", reference)
             # Evidence the resident or staff attached is the resident's story too.
             await delete_attachments(connection, reference)
+            # The e-mails that reached it (inbound/), raw and read: the resident's words and address.
+            await delete_inbound(connection, reference)
             await connection.execute("DELETE FROM resident_tokens WHERE reference = $1", reference)
             # Every kind of resident credential (access code, e-mailed link, session) and the counters kept
             # under the reference (the e-mail-keyed counters hold a hash only and expire with their window).

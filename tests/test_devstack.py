@@ -9,12 +9,16 @@ from __future__ import annotations
 import json
 import os
 import signal
+import smtplib
 import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
+from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -54,6 +58,7 @@ def test_make_run_starts_the_stack_with_demo_complaints_from_a_fresh_data_folder
         "API_PORT": str(api_port),
         "TEMPORAL_UI_PORT": str(free_port()),
         "SMTP_PORT": str(free_port()),
+        "INBOUND_SMTP_PORT": str(inbound_port := free_port()),
         "WORKER_METRICS_PORT": str(free_port()),
         "TEMPORAL_METRICS_PORT": str(free_port()),
     }
@@ -74,6 +79,7 @@ def test_make_run_starts_the_stack_with_demo_complaints_from_a_fresh_data_folder
             "status": "ready",
             "checks": {"postgres": "ok", "temporal": "ok"},
         }
+        reply_by_email_reaches_its_complaint(api_port, inbound_port, deadline)
     finally:
         stack.send_signal(signal.SIGINT)
         try:
@@ -83,3 +89,38 @@ def test_make_run_starts_the_stack_with_demo_complaints_from_a_fresh_data_folder
             raise
         log.close()
     assert port_free("127.0.0.1", 7233), "Ctrl-C left the Temporal dev server running"
+
+
+def reply_by_email_reaches_its_complaint(api_port: int, inbound_port: int, deadline: float) -> None:
+    """The README's walk-through: a resident's reply, sent over SMTP to the stack's inbound listener,
+    reaches their complaint as new information, with its attachment as evidence."""
+    api = f"http://127.0.0.1:{api_port}"
+    login = urllib.parse.urlencode({"username": "olivia.officer", "password": "demo"}).encode()
+    with urllib.request.urlopen(f"{api}/api/auth/token", data=login, timeout=10) as answer:
+        token = json.load(answer)["access_token"]
+
+    def get(path: str) -> Any:
+        request = urllib.request.Request(f"{api}{path}", headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return json.load(answer)
+
+    first = min(item["reference"] for item in get("/api/complaints?limit=100")["items"])
+    case = get(f"/api/complaints/{first}")
+    reply = EmailMessage()
+    reply["From"] = f"Demo Resident <{case['complainant']['email']}>"
+    reply["To"] = f"complaints+{first}@council.example"
+    reply["Subject"] = "Re: your complaint"
+    reply.set_content("The damp has spread to the hallway.\n\nOn Friday, Complaints wrote:\n> Thank you.")
+    reply.add_attachment(b"\xff\xd8\xff\xe0photo", maintype="image", subtype="jpeg", filename="hallway.jpg")
+    with smtplib.SMTP("127.0.0.1", inbound_port, timeout=30) as server:
+        server.send_message(reply)
+    while True:
+        case = get(f"/api/complaints/{first}")
+        added = [item for item in case["history"] if item["action"] == "add_information"]
+        if added:
+            break
+        assert time.monotonic() < deadline, "the reply never reached its complaint"
+        time.sleep(0.5)
+    assert added[-1]["actor"] == "inbound-email"
+    assert added[-1]["detail"]["summary"] == "The damp has spread to the hallway."
+    assert [item["filename"] for item in case["attachments"]] == ["hallway.jpg"]

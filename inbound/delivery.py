@@ -1,0 +1,117 @@
+"""Joining a message to its complaint: its files as evidence through the same code as every upload
+(api.attachments.store_upload: the same types, the same size limit, the same audit row), then its new text as
+the workflow's `new_information` signal (channel `email`, the time it arrived), the path built for channels
+that cannot wait for an answer: the workflow applies it by the rules of `add-information`, and records a
+refusal on the case for staff."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import uuid
+from datetime import timedelta
+
+from starlette.datastructures import Headers, UploadFile
+
+from api.attachments import store_upload
+from api.errors import ProblemError
+from core.services import Services
+from core.temporal import workflow_id
+from domain import commands as cmd
+from domain.models import Role
+from inbound.parse import TEXT_LIMIT, MailFile
+from inbound.store import InboundMessage, InboundRepository
+from store.audit import AuditRepository
+from store.complaints import ComplaintRecord
+
+log = logging.getLogger(__name__)
+RESIDENT = Role.RESIDENT.value
+SIGNAL_TIMEOUT = timedelta(seconds=10)
+
+
+def as_upload(item: MailFile) -> UploadFile:
+    """An e-mailed file as the upload the shared attachment code takes."""
+    return UploadFile(
+        file=io.BytesIO(item.content),
+        size=len(item.content),
+        filename=item.filename,
+        headers=Headers({"content-type": item.content_type}),
+    )
+
+
+def signal_text(message: InboundMessage) -> str:
+    text = (message.text or "").strip()
+    if not text:
+        count = len(message.attachments)
+        text = f"(An e-mail with {count} attachment{'' if count == 1 else 's'} and no text.)"
+    return text[:TEXT_LIMIT]
+
+
+async def deliver(
+    services: Services,
+    inbound_id: uuid.UUID,
+    record: ComplaintRecord,
+    files: list[MailFile],
+    *,
+    actor_id: str,
+    actor_role: str,
+    request_id: str,
+    final_status: str = "routed",
+    signal: bool = True,
+) -> int:
+    """Store the files and mark the message `routing` in one transaction, then signal (unless `signal` is
+    False: a complaint opened from the message carries its text already); returns how many files were
+    refused (a type or size the uploads refuse: named in the audit row by count only)."""
+    refused = 0
+    async with services.pool.acquire() as connection, connection.transaction():
+        for item in files:
+            try:
+                await store_upload(
+                    connection,
+                    reference=record.reference,
+                    upload=as_upload(item),
+                    settings=services.settings,
+                    actor_id=actor_id,
+                    actor_role=actor_role,
+                    request_id=request_id,
+                )
+            except ProblemError:
+                refused += 1
+        await InboundRepository(connection).settle(
+            inbound_id, status="routing" if signal else final_status, reference=record.reference
+        )
+        await AuditRepository(connection).append(
+            actor_id=actor_id,
+            actor_role=actor_role,
+            action="inbound_email",
+            reference=record.reference,
+            request_id=request_id,
+            after={
+                "inbound_id": str(inbound_id),
+                "channel": "email",
+                "files": len(files) - refused,
+                "refused": refused,
+            },
+        )
+    if signal:
+        message = await InboundRepository(services.pool).get(inbound_id)
+        assert message is not None
+        await send_signal(services, message)
+        await InboundRepository(services.pool).settle(
+            inbound_id, status=final_status, reference=record.reference
+        )
+    return refused
+
+
+async def send_signal(services: Services, message: InboundMessage) -> None:
+    """Bounded: while Temporal is unreachable the message stays `routing` and the sweep sends it later (the
+    relay is not kept waiting: the message is stored already)."""
+    assert message.reference is not None
+    handle = services.temporal.get_workflow_handle(workflow_id(message.reference))
+    signal = cmd.NewInformationSignal(
+        text=signal_text(message), channel="email", received_at=message.received_at
+    )
+    await asyncio.wait_for(
+        handle.signal("new_information", signal, rpc_timeout=SIGNAL_TIMEOUT), SIGNAL_TIMEOUT.total_seconds()
+    )

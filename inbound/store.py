@@ -1,0 +1,282 @@
+"""The inbound messages and the service-request register in PostgreSQL (migration 260), in raw SQL."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel
+
+from store.complaints import Executor
+
+FINAL_WITHOUT_CASE = ("dropped", "bounce_recorded", "service_request", "dismissed")
+
+
+class InboundMessage(BaseModel):
+    """One stored message, without its raw bytes."""
+
+    id: uuid.UUID
+    message_id: str
+    source: str
+    received_at: datetime
+    size: int
+    sender: str | None
+    subject: str | None
+    text: str | None
+    attachments: list[dict[str, Any]]
+    kind: str
+    status: str
+    flag: str | None
+    reference: str | None
+    candidate: str | None
+    decided_by: str | None
+    decided_at: datetime | None
+
+
+_COLUMNS = ", ".join(InboundMessage.model_fields)
+
+
+def _message(row: Any) -> InboundMessage:
+    values = dict(row)
+    if isinstance(values.get("attachments"), str):
+        values["attachments"] = json.loads(values["attachments"])
+    return InboundMessage.model_validate(values)
+
+
+class InboundRepository:
+    def __init__(self, db: Executor) -> None:
+        self._db = db
+
+    async def store_raw(
+        self,
+        *,
+        message_id: str,
+        source: str,
+        received_at: datetime,
+        recipients: list[str],
+        raw: bytes,
+        sender_key: str,
+    ) -> uuid.UUID | None:
+        """Keep the message once: its id, or None when this Message-ID was stored before."""
+        found = await self._db.fetchval(
+            "INSERT INTO inbound_messages"
+            " (message_id, source, received_at, raw, size, sender_key, recipients)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (message_id) DO NOTHING RETURNING id",
+            message_id,
+            source,
+            received_at,
+            raw,
+            len(raw),
+            sender_key,
+            recipients,
+        )
+        return None if found is None else uuid.UUID(str(found))
+
+    async def describe(
+        self,
+        inbound_id: uuid.UUID,
+        *,
+        sender: str | None,
+        subject: str,
+        text: str,
+        attachments: list[dict[str, Any]],
+        kind: str,
+        candidate: str | None,
+    ) -> None:
+        await self._db.execute(
+            "UPDATE inbound_messages SET sender = $2, subject = $3, text = $4, attachments = $5::jsonb,"
+            " kind = $6, candidate = $7 WHERE id = $1",
+            inbound_id,
+            sender,
+            subject,
+            text,
+            json.dumps(attachments),
+            kind,
+            candidate,
+        )
+
+    async def settle(
+        self, inbound_id: uuid.UUID, *, status: str, flag: str | None = None, reference: str | None = None
+    ) -> None:
+        await self._db.execute(
+            "UPDATE inbound_messages SET status = $2, flag = $3, reference = coalesce($4, reference),"
+            " processed_at = now() WHERE id = $1",
+            inbound_id,
+            status,
+            flag,
+            reference,
+        )
+
+    async def decide(
+        self,
+        inbound_id: uuid.UUID,
+        *,
+        status: str,
+        decided_by: str,
+        reference: str | None = None,
+        reason: str | None = None,
+    ) -> bool:
+        """An officer's decision on a triage item; False if it was decided already (by someone else)."""
+        result = await self._db.execute(
+            "UPDATE inbound_messages SET status = $2, decided_by = $3, decided_at = now(),"
+            " reference = coalesce($4, reference), decision_reason = $5"
+            " WHERE id = $1 AND status = 'triage'",
+            inbound_id,
+            status,
+            decided_by,
+            reference,
+            reason,
+        )
+        return result.endswith(" 1")
+
+    async def raw(self, inbound_id: uuid.UUID) -> tuple[bytes, list[str], str] | None:
+        """The raw message, its envelope recipients and the keyed hash of its sender."""
+        row = await self._db.fetchrow(
+            "SELECT raw, recipients, sender_key FROM inbound_messages WHERE id = $1", inbound_id
+        )
+        if row is None or row["raw"] is None:
+            return None
+        return bytes(row["raw"]), list(row["recipients"]), str(row["sender_key"])
+
+    async def get(self, inbound_id: uuid.UUID) -> InboundMessage | None:
+        row = await self._db.fetchrow(f"SELECT {_COLUMNS} FROM inbound_messages WHERE id = $1", inbound_id)
+        return None if row is None else _message(row)
+
+    async def by_message_id(self, message_id: str) -> InboundMessage | None:
+        row = await self._db.fetchrow(
+            f"SELECT {_COLUMNS} FROM inbound_messages WHERE message_id = $1", message_id
+        )
+        return None if row is None else _message(row)
+
+    async def for_complaint(self, reference: str) -> list[InboundMessage]:
+        """The messages joined to a complaint (a subject access request shows them), oldest first."""
+        rows = await self._db.fetch(
+            f"SELECT {_COLUMNS} FROM inbound_messages WHERE reference = $1 ORDER BY received_at, id",
+            reference,
+        )
+        return [_message(row) for row in rows]
+
+    async def triage(self, *, limit: int = 100) -> list[InboundMessage]:
+        rows = await self._db.fetch(
+            f"SELECT {_COLUMNS} FROM inbound_messages WHERE status = 'triage'"
+            " ORDER BY received_at, id LIMIT $1",
+            limit,
+        )
+        return [_message(row) for row in rows]
+
+    async def unfinished(self, *, older_than: timedelta) -> list[tuple[uuid.UUID, str, datetime]]:
+        """Messages a receiver stored but did not finish (an outage, a crash): the sweep takes them again."""
+        rows = await self._db.fetch(
+            "SELECT id, status, received_at FROM inbound_messages WHERE status IN ('received', 'routing')"
+            " AND received_at < now() - $1::interval ORDER BY received_at LIMIT 100",
+            older_than,
+        )
+        return [(uuid.UUID(str(row["id"])), str(row["status"]), row["received_at"]) for row in rows]
+
+    async def from_sender(self, *, sender_key: str, since: datetime, until: datetime) -> int:
+        """Messages from this sender (by keyed hash) that arrived in [since, until]."""
+        return int(
+            await self._db.fetchval(
+                "SELECT count(*) FROM inbound_messages WHERE sender_key = $1"
+                " AND received_at >= $2 AND received_at <= $3",
+                sender_key,
+                since,
+                until,
+            )
+        )
+
+
+async def delete_inbound(db: Executor, reference: str) -> int:
+    """Destroy every message that reached a complaint (the retention purge, with its other personal data)."""
+    await db.execute(
+        "UPDATE service_requests SET inbound_id = NULL WHERE inbound_id IN"
+        " (SELECT id FROM inbound_messages WHERE reference = $1)",
+        reference,
+    )
+    result = await db.execute("DELETE FROM inbound_messages WHERE reference = $1", reference)
+    return int(result.split()[-1])
+
+
+async def purge_unlinked(db: Executor, *, decided_before: datetime) -> int:
+    """Destroy the messages of no complaint decided (or dropped) before `decided_before`; the register of
+    service requests keeps its counts (their link to the message is cleared)."""
+    result = await db.execute(
+        "DELETE FROM inbound_messages WHERE reference IS NULL AND status = ANY($1::text[])"
+        " AND coalesce(decided_at, processed_at, received_at) < $2",
+        list(FINAL_WITHOUT_CASE),
+        decided_before,
+    )
+    return int(result.split()[-1])
+
+
+class ServiceRequest(BaseModel):
+    id: uuid.UUID
+    inbound_id: uuid.UUID | None
+    policy_id: str
+    service_area: str
+    status: str
+    received_at: datetime
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+
+
+_REQUEST_COLUMNS = ", ".join(ServiceRequest.model_fields)
+
+
+class ServiceRequestRepository:
+    def __init__(self, db: Executor) -> None:
+        self._db = db
+
+    async def add(
+        self,
+        *,
+        inbound_id: uuid.UUID,
+        policy_id: str,
+        service_area: str,
+        received_at: datetime,
+        created_by: str,
+    ) -> ServiceRequest:
+        row = await self._db.fetchrow(
+            "INSERT INTO service_requests (inbound_id, policy_id, service_area, received_at, created_by)"
+            f" VALUES ($1, $2, $3, $4, $5) RETURNING {_REQUEST_COLUMNS}",
+            inbound_id,
+            policy_id,
+            service_area,
+            received_at,
+            created_by,
+        )
+        assert row is not None
+        return ServiceRequest.model_validate(dict(row))
+
+    async def set_status(self, request_id: uuid.UUID, status: str) -> ServiceRequest | None:
+        row = await self._db.fetchrow(
+            "UPDATE service_requests SET status = $2, updated_at = now() WHERE id = $1"
+            f" RETURNING {_REQUEST_COLUMNS}",
+            request_id,
+            status,
+        )
+        return None if row is None else ServiceRequest.model_validate(dict(row))
+
+    async def register(self, *, status: str | None = None, limit: int = 100) -> list[ServiceRequest]:
+        rows = await self._db.fetch(
+            f"SELECT {_REQUEST_COLUMNS} FROM service_requests WHERE ($1::text IS NULL OR status = $1)"
+            " ORDER BY received_at DESC, id LIMIT $2",
+            status,
+            limit,
+        )
+        return [ServiceRequest.model_validate(dict(row)) for row in rows]
+
+    async def counts(self, *, start: datetime, end: datetime, policy_id: str | None) -> list[dict[str, Any]]:
+        """Service requests received in [start, end), by council, service area and status."""
+        rows = await self._db.fetch(
+            "SELECT policy_id, service_area, status, count(*) AS count FROM service_requests"
+            " WHERE received_at >= $1 AND received_at < $2 AND ($3::text IS NULL OR policy_id = $3)"
+            " GROUP BY policy_id, service_area, status ORDER BY policy_id, service_area, status",
+            start,
+            end,
+            policy_id,
+        )
+        return [dict(row) for row in rows]

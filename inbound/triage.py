@@ -1,0 +1,288 @@
+"""What an officer does with a message that waits in triage: open a complaint from it, join it to a complaint,
+record the request for the next stage it makes, record it as a service request, or dismiss it. Each decides
+the item once (a second officer acting on it gets 409) and is audited without the message's words."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+
+from api.errors import ProblemError
+from api.intake import open_case
+from api.routes.complaints import _check_intake  # the staff intake's rules, in one place
+from api.schemas import ComplaintCreate
+from api.updates import run_action
+from core.services import Services
+from domain import commands as cmd
+from domain.models import Actor, Intake
+from inbound.delivery import deliver
+from inbound.parse import MailFile, files_of, read_message, sender_name
+from inbound.store import InboundMessage, InboundRepository, ServiceRequest, ServiceRequestRepository
+from store.audit import AuditRepository
+from store.complaints import ComplaintRecord, ComplaintRepository
+from store.staff import StaffUser
+
+PREVIEW_CHARS = 300
+
+
+class TriageItem(BaseModel):
+    """A message in the queue: who sent it, what about, the start of its text, its files, when it came."""
+
+    id: uuid.UUID
+    arrived_at: datetime
+    sender: str | None
+    subject: str | None
+    text_start: str
+    attachments: list[dict[str, Any]]
+    flag: str | None = Field(description="Why a message naming a complaint waits here (e.g. sender_mismatch)")
+    flag_text: str | None
+    candidate: str | None = Field(description="The complaint reference the message names, if any")
+
+
+FLAG_TEXT = {
+    "sender_mismatch": "sender does not match",
+    "unknown_reference": "names a complaint that does not exist",
+    "next_stage_request": "asks for the next stage: record it from here",
+    "contact_restricted": "the sender's online contact is restricted",
+    "over_limit": "past a limit (size, attachments or messages an hour): kept unprocessed",
+    "unreadable": "the service could not read it: kept as it came",
+}
+
+
+def item_of(message: InboundMessage) -> TriageItem:
+    return TriageItem(
+        id=message.id,
+        arrived_at=message.received_at,
+        sender=message.sender,
+        subject=message.subject,
+        text_start=(message.text or "")[:PREVIEW_CHARS],
+        attachments=message.attachments,
+        flag=message.flag,
+        flag_text=FLAG_TEXT.get(message.flag or ""),
+        candidate=message.candidate,
+    )
+
+
+async def waiting(services: Services, inbound_id: uuid.UUID) -> InboundMessage:
+    """The triage item, or 404; 409 when it was decided already."""
+    message = await InboundRepository(services.pool).get(inbound_id)
+    if message is None:
+        raise ProblemError(404, "Not found", f"no inbound message {inbound_id}", "not-found")
+    if message.status != "triage":
+        raise ProblemError(
+            409,
+            "Not possible now",
+            f"this message was already dealt with ({message.status})",
+            "already-decided",
+        )
+    return message
+
+
+async def _files(services: Services, message: InboundMessage) -> list[MailFile]:
+    found = await InboundRepository(services.pool).raw(message.id)
+    return files_of(read_message(found[0])) if found else []
+
+
+async def _audit(
+    services: Services, staff: StaffUser, action: str, message: InboundMessage, request_id: str, **facts: Any
+) -> None:
+    await AuditRepository(services.pool).append(
+        actor_id=staff.id,
+        actor_role=staff.role.value,
+        action=action,
+        reference=facts.pop("reference", None),
+        request_id=request_id,
+        after={"inbound_id": str(message.id), "flag": message.flag, **facts},
+    )
+
+
+def _decided_by_someone_else() -> ProblemError:
+    return ProblemError(409, "Not possible now", "another officer dealt with this message", "already-decided")
+
+
+# ------------------------------------------------------------------------------------- open a complaint
+
+
+async def intake_draft(services: Services, message: InboundMessage) -> dict[str, Any]:
+    """The intake as the message gives it: channel e-mail, received when it arrived, the sender and the text.
+    The officer adds the council, the service area and anything else (ComplaintCreate)."""
+    found = await InboundRepository(services.pool).raw(message.id)
+    name = sender_name(read_message(found[0])) if found else ""
+    return {
+        "received_at": message.received_at.isoformat(),
+        "channel": "email",
+        "complainant": {"name": name or None, "email": message.sender, "preferred_contact": "email"},
+        "summary": (message.text or message.subject or "")[:10_000],
+    }
+
+
+def _merge(draft: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    if not isinstance(given.get("complainant") or {}, dict):
+        raise ProblemError(422, "Invalid request", "body.complainant: must be an object")
+    merged = {**draft, **{key: value for key, value in given.items() if key != "complainant"}}
+    merged["complainant"] = {**draft["complainant"], **dict(given.get("complainant") or {})}
+    # Received when it arrived, by e-mail: the facts of the message, not the officer's to change.
+    merged["received_at"], merged["channel"] = draft["received_at"], "email"
+    return merged
+
+
+async def open_complaint(
+    services: Services, staff: StaffUser, inbound_id: uuid.UUID, given: dict[str, Any], request_id: str
+) -> str:
+    message = await waiting(services, inbound_id)
+    try:
+        body = ComplaintCreate.model_validate(_merge(await intake_draft(services, message), given))
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        raise ProblemError(422, "Invalid request", f"{field}: {first['msg']}") from error
+    _check_intake(body, services.policies)
+    reference = await open_case(
+        pool=services.pool,
+        temporal=services.temporal,
+        task_queue=services.settings.task_queue,
+        policy=services.policies[body.policy_id],
+        intake=Intake.model_validate(body.model_dump()),
+        actor=Actor(id=staff.id, role=staff.role, name=staff.name),
+        # One complaint per message, whatever is retried: the key is the message's.
+        idempotency_key=f"inbound:{inbound_id}",
+        key_owner="triage",
+        key_ttl=timedelta(days=3650),
+    )
+    await AuditRepository(services.pool).append(
+        actor_id=staff.id,
+        actor_role=staff.role.value,
+        action="create",
+        reference=reference,
+        request_id=request_id,
+        after=body.model_dump(mode="json"),
+    )
+    if not await InboundRepository(services.pool).decide(
+        inbound_id, status="opened", decided_by=staff.id, reference=reference
+    ):
+        raise _decided_by_someone_else()
+    record = await _record(services, reference)
+    files = await _files(services, message)
+    await deliver(
+        services, inbound_id, record, files, actor_id=staff.id, actor_role=staff.role.value,
+        request_id=request_id, final_status="opened", signal=False,
+    )  # fmt: skip
+    await _audit(services, staff, "triage_open_complaint", message, request_id, reference=reference)
+    return reference
+
+
+async def _record(services: Services, reference: str) -> ComplaintRecord:
+    return await ComplaintRepository(services.pool).get(reference=reference)
+
+
+# ------------------------------------------------------------------------- join to an existing complaint
+
+
+async def link(
+    services: Services, staff: StaffUser, inbound_id: uuid.UUID, record: ComplaintRecord, request_id: str
+) -> None:
+    """The message's text reaches the complaint as new information (e-mail, when it arrived), its files as
+    evidence: what a reply naming its reference from the complainant's address does by itself."""
+    message = await waiting(services, inbound_id)
+    files = await _files(services, message)
+    if not await InboundRepository(services.pool).decide(
+        inbound_id, status="linked", decided_by=staff.id, reference=record.reference
+    ):
+        raise _decided_by_someone_else()
+    await deliver(
+        services, inbound_id, record, files, actor_id=staff.id, actor_role=staff.role.value,
+        request_id=request_id, final_status="linked",
+    )  # fmt: skip
+    await _audit(services, staff, "triage_link", message, request_id, reference=record.reference)
+
+
+class EscalationFromEmail(BaseModel):
+    reference: str = Field(min_length=1, max_length=40)
+    outcome_wanted: str = Field(default="", max_length=5_000)
+    accept_late_reason: str | None = Field(default=None, max_length=5_000)
+
+
+async def record_escalation(
+    services: Services,
+    staff: StaffUser,
+    inbound_id: uuid.UUID,
+    record: ComplaintRecord,
+    body: EscalationFromEmail,
+    request_id: str,
+) -> None:
+    """The officer records the request for the next stage the e-mail makes, received when it arrived (the
+    workflow decides whether it was in time); the message is joined to the complaint."""
+    message = await waiting(services, inbound_id)
+    command = cmd.RequestEscalation(
+        actor=Actor(id=staff.id, role=staff.role, name=staff.name),
+        reasons=(message.text or "")[:10_000],
+        outcome_wanted=body.outcome_wanted,
+        received_at=message.received_at,
+        accept_late_reason=body.accept_late_reason,
+    )
+    await run_action("request_escalation", command, record, services.temporal)
+    if not await InboundRepository(services.pool).decide(
+        inbound_id, status="escalation_recorded", decided_by=staff.id, reference=record.reference
+    ):
+        raise _decided_by_someone_else()
+    files = await _files(services, message)
+    await deliver(
+        services, inbound_id, record, files, actor_id=staff.id, actor_role=staff.role.value,
+        request_id=request_id, final_status="escalation_recorded", signal=False,
+    )  # fmt: skip
+    await _audit(services, staff, "triage_record_escalation", message, request_id, reference=record.reference)
+
+
+# ------------------------------------------------------------------------- a service request, or dismissed
+
+
+class ServiceRequestFromEmail(BaseModel):
+    policy_id: str = Field(min_length=1, max_length=64)
+    service_area: str = Field(min_length=1, max_length=100)
+
+
+async def record_service_request(
+    services: Services,
+    staff: StaffUser,
+    inbound_id: uuid.UUID,
+    body: ServiceRequestFromEmail,
+    request_id: str,
+) -> ServiceRequest:
+    message = await waiting(services, inbound_id)
+    if body.policy_id not in services.policies:
+        raise ProblemError(422, "Invalid request", f"policy_id: unknown policy {body.policy_id!r}")
+    async with services.pool.acquire() as connection, connection.transaction():
+        if not await InboundRepository(connection).decide(
+            inbound_id, status="service_request", decided_by=staff.id
+        ):
+            raise _decided_by_someone_else()
+        created = await ServiceRequestRepository(connection).add(
+            inbound_id=inbound_id,
+            policy_id=body.policy_id,
+            service_area=body.service_area,
+            received_at=message.received_at,
+            created_by=staff.id,
+        )
+    await _audit(
+        services, staff, "triage_service_request", message, request_id,
+        policy_id=body.policy_id, service_area=body.service_area, status=created.status,
+    )  # fmt: skip
+    return created
+
+
+class Dismissal(BaseModel):
+    reason: str = Field(min_length=1, max_length=2_000)
+
+
+async def dismiss(
+    services: Services, staff: StaffUser, inbound_id: uuid.UUID, body: Dismissal, request_id: str
+) -> None:
+    message = await waiting(services, inbound_id)
+    if not await InboundRepository(services.pool).decide(
+        inbound_id, status="dismissed", decided_by=staff.id, reason=body.reason
+    ):
+        raise _decided_by_someone_else()
+    await _audit(services, staff, "triage_dismiss", message, request_id, reason=body.reason)

@@ -1,0 +1,116 @@
+"""Reading an inbound message (inbound/parse.py), without servers: what kind it is, which complaint it names,
+its new text, its files, and the letter a bounce answers."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+
+import pytest
+
+from inbound.parse import headers_only, html_to_text, parse
+from tests.inbound_helpers import mail
+
+
+@pytest.mark.parametrize(
+    "headers, subject, kind",
+    [
+        ({"Auto-Submitted": "auto-replied"}, "Re: complaint", "auto_reply"),
+        ({"Auto-Submitted": "auto-generated"}, "Re: complaint", "auto_reply"),
+        ({"Auto-Submitted": "no"}, "Re: complaint", "message"),
+        ({"Precedence": "bulk"}, "Re: complaint", "auto_reply"),
+        ({"Precedence": "junk"}, "Re: complaint", "auto_reply"),
+        ({"Precedence": "auto_reply"}, "Re: complaint", "auto_reply"),
+        ({"X-Autoreply": "yes"}, "Re: complaint", "auto_reply"),
+        ({"X-Autorespond": "yes"}, "Re: complaint", "auto_reply"),
+        ({}, "Automatic reply: Re: complaint", "auto_reply"),
+        ({}, "Out of Office: Re: complaint", "auto_reply"),
+        ({}, "Re: out of office hours repairs", "message"),
+        ({}, "Re: complaint", "message"),
+    ],
+)
+def test_automatic_replies_are_told_from_people(headers: dict[str, str], subject: str, kind: str) -> None:
+    raw = mail(subject=subject, headers=headers).as_bytes()
+    assert parse(raw).kind == kind
+    assert headers_only(raw).kind == kind  # also when the message is past the size limit
+
+
+def test_references_from_a_plus_address_in_the_envelope_or_headers_and_the_subject() -> None:
+    by_envelope = mail(to="complaints@council.example").as_bytes()
+    assert parse(by_envelope, ["complaints+cmp-2026-000123@council.example"]).references == [
+        "CMP-2026-000123"
+    ]
+    in_header = mail(to="Complaints <complaints+CMP-2026-000123@council.example>").as_bytes()
+    assert parse(in_header).references == ["CMP-2026-000123"]
+    in_subject = mail(subject="Re: Your complaint CMP-2026-000045 (acknowledged)").as_bytes()
+    assert parse(in_subject).references == ["CMP-2026-000045"]
+    assert parse(mail(subject="Re: complaint 2026-45").as_bytes()).references == []
+
+
+@pytest.mark.parametrize(
+    "text, wanted",
+    [
+        (
+            "Yes, Tuesday suits me.\n\nKind regards,\nAda\n\nOn Mon, 30 Nov 2026 at 10:00, Complaints"
+            " <complaints@council.example> wrote:\n> Can we visit on Tuesday?\n",
+            "Yes, Tuesday suits me.",
+        ),
+        ("Yes, Tuesday suits me.\n\n-- \nAda Resident\n07700 900000\n", "Yes, Tuesday suits me."),
+        (
+            "Yes, Tuesday suits me.\n\n-----Original Message-----\nFrom: Complaints\nSent: Monday\n\nold",
+            "Yes, Tuesday suits me.",
+        ),
+        (
+            "Yes.\n\nFrom: Complaints <complaints@council.example>\nSent: 30 November 2026 10:00\n"
+            "To: Ada\nSubject: Visit\n\nCan we visit?",
+            "Yes.",
+        ),
+    ],
+)
+def test_the_new_text_is_cut_from_quoted_history_and_signatures(text: str, wanted: str) -> None:
+    assert parse(mail(text=text).as_bytes()).text == wanted
+
+
+def test_html_becomes_text_without_scripts_styles_or_fetches() -> None:
+    html = (
+        '<html><head><style>p {color: red}</style><script>fetch("https://x.example")</script></head>'
+        '<body><p>The leak is <b>worse</b>.</p><img src="https://tracker.example/p.gif">'
+        "<p>Ada</p></body></html>"
+    )
+    text = html_to_text(html)
+    assert "The leak is worse." in text and "fetch" not in text and "color" not in text
+    assert "tracker" not in text
+    assert parse(mail(text="", html=html).as_bytes()).text.startswith("The leak is worse.")
+
+
+def test_files_are_the_attachments_not_the_body() -> None:
+    message = mail(
+        text="See attached.", html="<p>See attached.</p>", files=[("a.pdf", "application/pdf", b"%PDF-1")]
+    )
+    parsed = parse(message.as_bytes())
+    assert [(item.filename, item.content_type, item.content) for item in parsed.files] == [
+        ("a.pdf", "application/pdf", b"%PDF-1")
+    ]
+
+
+def test_a_message_without_a_message_id_is_keyed_by_its_content() -> None:
+    message = EmailMessage()
+    message["From"] = "ada@example.org"
+    message["Subject"] = "No id"
+    message.set_content("Hello")
+    raw = message.as_bytes()
+    assert parse(raw).message_id == parse(raw).message_id
+    assert parse(raw).message_id != parse(raw + b"x").message_id
+    assert parse(raw).sender == "ada@example.org"
+
+
+def test_a_next_stage_request_is_recognised() -> None:
+    assert parse(mail(text="I want my complaint escalated please.").as_bytes()).asks_for_next_stage
+    assert parse(mail(subject="Stage 2 request").as_bytes()).asks_for_next_stage
+    assert not parse(mail(text="Thank you, the repair is done.").as_bytes()).asks_for_next_stage
+
+
+def test_text_postgresql_cannot_store_is_left_out_so_the_message_still_reaches_triage() -> None:
+    raw = mail(subject="Bad\x00subject", text="Nul\x00 byte").as_bytes()
+    parsed = parse(raw)
+    assert "\x00" not in parsed.subject and "\x00" not in parsed.text
+    assert parsed.text == "Nul byte"
