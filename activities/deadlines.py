@@ -76,6 +76,9 @@ class EscalationWindow(BaseModel):
     sent_by: SentBy = SentBy.EMAIL
     stage: int
     responded_at: datetime
+    # Issue 28: anchors of a window of several limbs (absent from older callers: see escalation_request_by).
+    received_at: datetime | None = None
+    matter_arose_on: date | None = None
 
 
 def _check_date(day: date) -> None:
@@ -177,6 +180,11 @@ class DeadlineActivities:
     async def escalation_window(self, request: EscalationWindow) -> Due | None:
         policy = self._policy(request.policy_id, request.policy)
         last_day = deadlines.escalation_request_by(
-            policy, request.stage, request.responded_at, request.sent_by
+            policy,
+            request.stage,
+            request.responded_at,
+            request.sent_by,
+            request.received_at,
+            request.matter_arose_on,
         )
         return self._due(policy, last_day, with_reminders=False) if last_day else None

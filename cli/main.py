@@ -88,8 +88,15 @@ def _deadlines(args: argparse.Namespace) -> int:
     acknowledged = _parse_moment(args.acknowledged, "--acknowledged") if args.acknowledged else None
     responded = _parse_moment(args.responded, "--responded") if args.responded else None
     sent_by = SentBy(args.response_sent_by)
+    matter_arose = _parse_moment(args.matter_arose, "--matter-arose") if args.matter_arose else None
     plan = plan_stage(
-        policy, args.stage, received, acknowledged=acknowledged, responded=responded, sent_by=sent_by
+        policy,
+        args.stage,
+        received,
+        acknowledged=acknowledged,
+        responded=responded,
+        sent_by=sent_by,
+        matter_arose_on=matter_arose if not isinstance(matter_arose, datetime) else matter_arose.date(),
     )
 
     if plan.extension_limit_by is not None:
@@ -130,6 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     deadlines.add_argument("--stage", type=int, default=1, choices=(1, 2), help="Stage number (default 1).")
     deadlines.add_argument("--acknowledged", help="When the stage was acknowledged (date or date-time).")
     deadlines.add_argument("--responded", help="When the stage's response was sent (date or date-time).")
+    deadlines.add_argument(
+        "--matter-arose", help="When the matter arose or came to the complainant's notice (a date)."
+    )
     deadlines.add_argument(
         "--response-sent-by",
         choices=[sent_by.value for sent_by in SentBy],

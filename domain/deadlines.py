@@ -36,6 +36,7 @@ def plan_stage(
     acknowledged: datetime | date | None = None,
     responded: datetime | date | None = None,
     sent_by: SentBy = SentBy.EMAIL,
+    matter_arose_on: date | None = None,
 ) -> StageDeadlines:
     """Deadlines of one stage.
 
@@ -59,7 +60,9 @@ def plan_stage(
         respond_by=respond_by,
         extension_limit_by=extension_limit(policy, stage_number, respond_by),
         escalation_request_by=(
-            escalation_request_by(policy, stage_number, responded, sent_by) if responded else None
+            escalation_request_by(policy, stage_number, responded, sent_by, received, matter_arose_on)
+            if responded
+            else None
         ),
     )
 
@@ -81,20 +84,34 @@ def response_received_on(policy: Policy, responded: datetime | date, sent_by: Se
 
 
 def escalation_request_by(
-    policy: Policy, stage_number: int, responded: datetime | date, sent_by: SentBy = SentBy.EMAIL
+    policy: Policy,
+    stage_number: int,
+    responded: datetime | date,
+    sent_by: SentBy = SentBy.EMAIL,
+    received: datetime | date | None = None,
+    matter_arose_on: date | None = None,
 ) -> date | None:
     """The last day the complainant may ask for the next stage, or None at the last stage.
 
     The window counts from the day the response was sent, or (`from = "response_received"`) from the day
-    the complainant got it: Bexley's "within 20 working days from receipt of the Stage 1 response"."""
+    the complainant got it: Bexley's "within 20 working days from receipt of the Stage 1 response". A window
+    of several limbs ends on the later (or earlier) of their last days (issue 28), each limb from its own
+    anchor: `received` (this stage's receipt; unknown, the response) and `matter_arose_on` (unknown, the
+    receipt: the latest the matter can have arisen, so a missing date never shortens the window)."""
     window = policy.stage(stage_number).escalation_request
     if window is None:
         return None
-    start: datetime | date = responded
-    if window.counts_from is CountsFrom.RESPONSE_RECEIVED:
-        start = response_received_on(policy, responded, sent_by)
+    cal = calendar_for(policy)
+    received_or_later: datetime | date = received if received is not None else responded
+    anchors: dict[CountsFrom, datetime | date] = {
+        CountsFrom.RESPONSE: responded,
+        CountsFrom.RESPONSE_RECEIVED: response_received_on(policy, responded, sent_by),
+        CountsFrom.RECEIPT: received_or_later,
+        CountsFrom.MATTER_AROSE: matter_arose_on if matter_arose_on is not None else received_or_later,
+    }
     # Working-day windows start from day 0; calendar windows from the local date.
-    return calendar_for(policy).add(start, window.amount, window.unit)
+    last_days = [cal.add(anchors[limb.counts_from], limb.amount, limb.unit) for limb in window.limbs]
+    return max(last_days) if window.takes_later else min(last_days)
 
 
 def resume_after_pause(policy: Policy, due: date, paused_from: date, resumed_on: date) -> tuple[date, int]:

@@ -7,10 +7,19 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    StringConstraints,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 PolicyId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
 
@@ -44,6 +53,11 @@ class CountsFrom(StrEnum):
     # The day the complainant got the response: the day it was sent, plus the policy's `response_receipt`
     # allowance for how it was sent (a posted letter arrives days later).
     RESPONSE_RECEIVED = "response_received"
+    # --- issue 28: the anchor of an escalation request limb ---
+    # When the matter happened or came to the complainant's notice (the complaint's `matter_arose_on`): the
+    # SPSO's "within six months of the event". Unrecorded, it is taken as the day the complaint was received
+    # (the latest it can have been), so a missing date never closes a resident's window early.
+    MATTER_AROSE = "matter_arose"
 
 
 class Ombudsman(StrEnum):
@@ -88,13 +102,64 @@ class _Strict(BaseModel):
 
 
 class Window(_Strict):
-    """A period: `amount` units counted from an event."""
+    """A period: `amount` units counted from an event; or (issue 28) the later or the earlier of several such
+    periods (`later_of` / `earlier_of`, the limbs), each from its own anchor."""
 
     amount: int = Field(ge=0, le=400)
     unit: Unit = Unit.WORKING_DAYS
     counts_from: CountsFrom = Field(default=CountsFrom.RECEIPT, alias="from")
+    # --- issue 28: windows of several limbs ---
+    # "within six months of the event ... or within two months of receiving your Stage 1 response (if this
+    # is later)": the window ends on the later (or the earlier) of its limbs' last days. A combined window
+    # has no amount, unit or from of its own (`amount` is then 0 and unused: read `limbs`).
+    later_of: tuple[Window, ...] = ()
+    earlier_of: tuple[Window, ...] = ()
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _combined_has_no_period_of_its_own(cls, data: object) -> object:
+        if not isinstance(data, dict) or not (data.get("later_of") or data.get("earlier_of")):
+            return data
+        if data.get("later_of") and data.get("earlier_of"):
+            raise ValueError("give later_of or earlier_of, not both")
+        own = sorted(key for key in ("amount", "unit", "from", "counts_from") if key in data)
+        if own:
+            raise ValueError(
+                f"{', '.join(own)}: put amount, unit and from inside each limb of later_of / earlier_of"
+            )
+        return {**data, "amount": 0}
+
+    @model_validator(mode="after")
+    def _limbs_are_plain_periods(self) -> Window:
+        combined = self.later_of or self.earlier_of
+        if combined and len(combined) < 2:
+            raise ValueError("later_of / earlier_of needs at least two limbs")
+        if any(limb.is_combined for limb in combined):
+            raise ValueError("a limb of later_of / earlier_of is a plain period (amount, unit, from)")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _as_written(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Shown (API, frozen copies) as a file says it: a plain period, or only its limbs."""
+        data: dict[str, Any] = handler(self)
+        kept = ("later_of", "earlier_of") if self.is_combined else ("amount", "unit", "from", "counts_from")
+        return {key: value for key, value in data.items() if key in kept and value not in ((), [])}
+
+    @property
+    def is_combined(self) -> bool:
+        return bool(self.later_of or self.earlier_of)
+
+    @property
+    def limbs(self) -> tuple[Window, ...]:
+        """The periods the window is made of: itself, or its later_of / earlier_of limbs."""
+        return self.later_of or self.earlier_of or (self,)
+
+    @property
+    def takes_later(self) -> bool:
+        """Whether the window ends on the latest of its limbs' last days (else the earliest)."""
+        return not self.earlier_of
 
 
 class Extension(_Strict):
@@ -178,13 +243,35 @@ class Stage(_Strict):
         if CountsFrom.RESPONSE in (self.acknowledge.counts_from, self.respond.counts_from):
             raise ValueError("only escalation_request can count from the response")
         if self.escalation_request is not None:
-            if self.escalation_request.amount == 0:
-                raise ValueError("escalation_request.amount must be at least 1")
-            if self.escalation_request.counts_from not in (CountsFrom.RESPONSE, CountsFrom.RESPONSE_RECEIVED):
-                raise ValueError("escalation_request.from must be 'response' or 'response_received'")
+            self._check_escalation_window(self.escalation_request)
         if CountsFrom.RESPONSE_RECEIVED in (self.acknowledge.counts_from, self.respond.counts_from):
             raise ValueError("only escalation_request can count from the response being received")
+        # --- issue 28: combined windows and the matter_arose anchor belong to escalation_request only ---
+        for name, window in (("acknowledge", self.acknowledge), ("respond", self.respond)):
+            if window.is_combined:
+                raise ValueError(f"{name}: later_of / earlier_of is for escalation_request windows only")
+            if window.counts_from is CountsFrom.MATTER_AROSE:
+                raise ValueError(f"{name}.from cannot be 'matter_arose' (an escalation_request limb may)")
         return self
+
+    @staticmethod
+    def _check_escalation_window(window: Window) -> None:
+        combined = window.is_combined
+        allowed: tuple[CountsFrom, ...] = (CountsFrom.RESPONSE, CountsFrom.RESPONSE_RECEIVED)
+        if combined:
+            # A limb may also count from the matter arising or from this stage's receipt (issue 28).
+            allowed += (CountsFrom.MATTER_AROSE, CountsFrom.RECEIPT)
+        for index, limb in enumerate(window.limbs):
+            where = f"escalation_request.{'later_of' if window.later_of else 'earlier_of'}[{index}]"
+            where = where if combined else "escalation_request"
+            if limb.amount == 0:
+                raise ValueError(f"{where}.amount must be at least 1")
+            if limb.counts_from not in allowed:
+                raise ValueError(f"{where}.from must be one of {', '.join(repr(a.value) for a in allowed)}")
+        if combined and not any(
+            limb.counts_from in (CountsFrom.RESPONSE, CountsFrom.RESPONSE_RECEIVED) for limb in window.limbs
+        ):
+            raise ValueError("escalation_request: at least one limb must count from the response")
 
 
 class Exclusion(_Strict):

@@ -86,6 +86,9 @@ async def plan_deadlines(
     response_sent_by: Annotated[
         SentBy, Query(description="How the response was sent: it decides when the complainant got it")
     ] = SentBy.EMAIL,
+    matter_arose_on: Annotated[
+        date | None, Query(description="When the matter arose (a window may count from it)")
+    ] = None,
 ) -> DeadlinePlan:
     """The dates a complaint received then would run to under this policy."""
     policy = _policy(policies, policy_id)
@@ -96,8 +99,11 @@ async def plan_deadlines(
     _check_range("received", received, latest_receipt(datetime.now(UTC).date()))
     _check_range("acknowledged", acknowledged, LATEST)
     _check_range("responded", responded, LATEST)
+    _check_range("matter_arose_on", matter_arose_on, LATEST)
     try:
-        planned = deadlines.plan_stage(policy, stage, received, acknowledged, responded, response_sent_by)
+        planned = deadlines.plan_stage(
+            policy, stage, received, acknowledged, responded, response_sent_by, matter_arose_on
+        )
     except OverflowError as error:  # a window that runs past the calendar's end (guarded above; kept safe)
         raise ProblemError(422, "Invalid request", "the dates run past the end of the calendar") from error
     return DeadlinePlan(

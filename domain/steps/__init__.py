@@ -59,7 +59,12 @@ class Effects(Protocol):
     ) -> ClockResumed: ...
 
     async def escalation_window(
-        self, stage: int, responded_at: datetime, sent_by: SentBy = SentBy.EMAIL
+        self,
+        stage: int,
+        responded_at: datetime,
+        sent_by: SentBy = SentBy.EMAIL,
+        received_at: datetime | None = None,
+        matter_arose_on: date | None = None,
     ) -> Due | None: ...
 
     async def open_linked(self, intake: Intake, actor: Actor) -> str: ...

@@ -1,0 +1,151 @@
+"""Issue 28: what six more real councils needed of the policy format, each with hand-worked dates.
+
+Bank holidays used (from the published lists): Scotland Mon 30 Nov 2026 (St Andrew's Day), Fri 1 and
+Mon 4 Jan 2027 (2 January's substitute), Fri 26 Mar 2027 (Good Friday; no Easter Monday); Northern Ireland
+Wed 17 Mar 2027 (St Patrick's Day), Mon 12 Jul 2027 (Battle of the Boyne); England and Wales Fri 25 and
+Mon 28 Dec 2026. 28 November 2026 is a Saturday; 9 July 2027 a Friday.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from domain import commands as cmd
+from domain import deadlines
+from domain.models import Outcome
+from domain.policy import Policy, SentBy
+from tests.direct_effects import new_complaint, run
+from tests.factories import INVESTIGATOR, LONDON, OFFICER, intake
+
+POLICIES = Path(__file__).resolve().parent.parent / "policies"
+
+
+def at(day: date, hour: int = 10) -> datetime:
+    return datetime.combine(day, time(hour), tzinfo=LONDON)
+
+
+def raw(policy_id: str) -> dict[str, Any]:
+    data: dict[str, Any] = tomllib.loads((POLICIES / f"{policy_id}.toml").read_text(encoding="utf-8"))
+    return data
+
+
+# --- 1. A window that is the later (or earlier) of several limbs ---------------------------------------
+
+
+# "within six months of the event ... or within two months of receiving your Stage 1 response (if this is
+# later)": both model files now say both limbs.
+@pytest.mark.parametrize(
+    ("policy_id", "responded", "sent_by", "matter_arose", "last_day"),
+    [
+        # Scotland: posted Fri 27 Nov 2026; Mon 30 Nov is St Andrew's Day, so received Wed 2 Dec (2nd working
+        # day); + 2 months = Tue 2 Feb 2027. The event on 1 Sep 2026 + 6 months = Mon 1 Mar 2027: later.
+        ("scotland-model", date(2026, 11, 27), SentBy.POST, date(2026, 9, 1), date(2027, 3, 1)),
+        # The event on 1 May 2026 + 6 months = 1 Nov 2026, long before 2 Feb 2027: the response limb wins.
+        ("scotland-model", date(2026, 11, 27), SentBy.POST, date(2026, 5, 1), date(2027, 2, 2)),
+        # By e-mail the same Friday: received that day, + 2 months = Wed 27 Jan 2027.
+        ("scotland-model", date(2026, 11, 27), SentBy.EMAIL, date(2026, 5, 1), date(2027, 1, 27)),
+        # Northern Ireland: posted Fri 9 Jul 2027; Mon 12 Jul is the Boyne holiday, so received Wed 14 Jul;
+        # + 2 months = Tue 14 Sep 2027. Event 10 Jan 2027 + 6 months = 10 Jul 2027: earlier, so 14 Sep.
+        ("northern-ireland-model", date(2027, 7, 9), SentBy.POST, date(2027, 1, 10), date(2027, 9, 14)),
+        # Event on St Patrick's Day, 17 Mar 2027 + 6 months = Fri 17 Sep 2027: later than 14 Sep.
+        ("northern-ireland-model", date(2027, 7, 9), SentBy.POST, date(2027, 3, 17), date(2027, 9, 17)),
+    ],
+)
+def test_the_later_of_six_months_from_the_event_and_two_from_the_response(
+    policies: dict[str, Policy],
+    policy_id: str,
+    responded: date,
+    sent_by: SentBy,
+    matter_arose: date,
+    last_day: date,
+) -> None:
+    policy = policies[policy_id]
+    received = date(2026, 10, 1)
+    assert deadlines.escalation_request_by(policy, 1, responded, sent_by, received, matter_arose) == last_day
+
+
+def test_an_unrecorded_event_is_taken_as_the_receipt(policies: dict[str, Policy]) -> None:
+    # Received Mon 5 Jul 2027 (NI), no date for the event: 6 months from the receipt = Wed 5 Jan 2028, later
+    # than 2 months from the response received on Wed 14 Jul (Tue 14 Sep): the resident is never cut short.
+    policy = policies["northern-ireland-model"]
+    assert deadlines.escalation_request_by(
+        policy, 1, date(2027, 7, 9), SentBy.POST, date(2027, 7, 5), None
+    ) == date(2028, 1, 5)
+
+
+async def test_the_workflow_step_gives_the_resident_the_later_limb(policies: dict[str, Policy]) -> None:
+    # Scotland, complaint received Mon 2 Nov 2026 about an event of 1 Sep 2026; frontline response by e-mail
+    # on Thu 5 Nov: 2 months = 5 Jan 2027; 6 months from the event = Mon 1 Mar 2027: the later.
+    policy = policies["scotland-model"]
+    ctx, effects = await new_complaint(
+        policy, intake(policy.id, at(date(2026, 11, 2)), matter_arose_on=date(2026, 9, 1))
+    )
+    await run(ctx, "acknowledge", cmd.Acknowledge(actor=OFFICER))
+    effects.clock = at(date(2026, 11, 5), 15)
+    response = cmd.Respond(actor=INVESTIGATOR, outcome=Outcome.NOT_UPHELD, findings="No fault")
+    await run(ctx, "respond", response)
+    window = ctx.state.current.escalation_request_by
+    assert window is not None and window.on == date(2027, 3, 1)
+
+
+def test_the_earlier_of_two_limbs(policies: dict[str, Policy]) -> None:
+    # "within 20 working days of our response, and in any case within 12 months of the matter": Bexley's
+    # 20 working days from Thu 24 Dec 2026 = Tue 26 Jan 2027 (25, 28 Dec and 1 Jan are holidays); an event
+    # of 15 Jan 2026 + 12 months = Fri 15 Jan 2027: the earlier.
+    data = raw("bexley")
+    data["stages"][0]["escalation_request"] = {
+        "earlier_of": [
+            {"amount": 20, "unit": "working_days", "from": "response"},
+            {"amount": 12, "unit": "calendar_months", "from": "matter_arose"},
+        ]
+    }
+    policy = Policy.model_validate(data)
+    responded = date(2026, 12, 24)
+    by = deadlines.escalation_request_by
+    assert by(policy, 1, responded, SentBy.EMAIL, responded, date(2026, 1, 15)) == date(2027, 1, 15)
+    assert by(policy, 1, responded, SentBy.EMAIL, responded, date(2026, 3, 1)) == date(2027, 1, 26)
+
+
+@pytest.mark.parametrize(
+    ("stage_field", "window", "message"),
+    [
+        (
+            "escalation_request",
+            {"amount": 2, "later_of": [{"amount": 6, "from": "response"}, {"amount": 2, "from": "response"}]},
+            "amount: put amount, unit and from inside each limb",
+        ),
+        ("escalation_request", {"later_of": [{"amount": 6, "from": "response"}]}, "at least two limbs"),
+        (
+            "escalation_request",
+            {
+                "later_of": [
+                    {"amount": 6, "unit": "calendar_months", "from": "matter_arose"},
+                    {"amount": 2, "unit": "calendar_months", "from": "receipt"},
+                ]
+            },
+            "at least one limb must count from the response",
+        ),
+        (
+            "respond",
+            {"later_of": [{"amount": 10, "from": "receipt"}, {"amount": 5, "from": "acknowledgement"}]},
+            "respond: later_of / earlier_of is for escalation_request windows only",
+        ),
+        ("respond", {"amount": 10, "from": "matter_arose"}, "respond.from cannot be 'matter_arose'"),
+        (
+            "escalation_request",
+            {"amount": 6, "unit": "calendar_months", "from": "matter_arose"},
+            "escalation_request.from must be one of 'response', 'response_received'",
+        ),
+    ],
+)
+def test_a_window_of_limbs_is_checked(stage_field: str, window: dict[str, Any], message: str) -> None:
+    data = raw("bexley")
+    data["stages"][0][stage_field] = window
+    with pytest.raises(ValidationError, match=message):
+        Policy.model_validate(data)
