@@ -85,6 +85,18 @@ class WorkingCalendar:
                 added += 1
         return day
 
+    def working_days_after(self, day: date, count: int) -> date:
+        """The end of the `count`th working day after `day`, whatever `day` is (a stage whose counting
+        starts the day after receipt: a Saturday receipt has the Monday as day 1)."""
+        if count < 0:
+            raise ValueError("count must not be negative")
+        added = 0
+        while added < count:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                added += 1
+        return day
+
     def working_days_between(self, start: date, end: date) -> int:
         """Working days in (start, end]: how many working days pass from the end of `start` to `end`."""
         if end <= start:

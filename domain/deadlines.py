@@ -11,7 +11,7 @@ from datetime import date, datetime
 from pydantic import BaseModel
 
 from domain.calendar import WorkingCalendar
-from domain.policy import CountsFrom, Policy, SentBy
+from domain.policy import CountingStarts, CountsFrom, Policy, SentBy, Unit, Window
 
 
 class StageDeadlines(BaseModel):
@@ -46,13 +46,23 @@ def plan_stage(
     """
     stage = policy.stage(stage_number)
     cal = calendar_for(policy)
-    day_zero = cal.day_zero(received)
-    acknowledge_by = cal.add(day_zero, stage.acknowledge.amount, stage.acknowledge.unit)
+    # Issue 28: a stage counting from the day after receipt has the day of receipt itself as day 0, even a
+    # Saturday or a bank holiday (the next working day is then day 1).
+    day_after = stage.counting_starts is CountingStarts.DAY_AFTER_RECEIPT
+    start_of = cal.local_date if day_after else cal.day_zero
+
+    def add(start: date, window: Window) -> date:
+        if day_after and window.unit is Unit.WORKING_DAYS:
+            return cal.working_days_after(start, window.amount)
+        return cal.add(start, window.amount, window.unit)
+
+    day_zero = start_of(received)
+    acknowledge_by = add(day_zero, stage.acknowledge)
     if stage.respond.counts_from is CountsFrom.ACKNOWLEDGEMENT:
-        respond_start: date = cal.day_zero(acknowledged) if acknowledged is not None else acknowledge_by
+        respond_start: date = start_of(acknowledged) if acknowledged is not None else acknowledge_by
     else:
         respond_start = day_zero
-    respond_by = cal.add(respond_start, stage.respond.amount, stage.respond.unit)
+    respond_by = add(respond_start, stage.respond)
     return StageDeadlines(
         stage=stage_number,
         day_zero=day_zero,

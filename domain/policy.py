@@ -60,6 +60,21 @@ class CountsFrom(StrEnum):
     MATTER_AROSE = "matter_arose"
 
 
+# --- issue 28: when a stage's counting starts ---
+class CountingStarts(StrEnum):
+    """Which day is day 0 of a stage's working-day windows.
+
+    `receipt` (the default): the day of receipt is day 0, and a receipt on a non-working day counts from the
+    next working day as day 0. `day_after_receipt`: "the 25 working days will begin the day after your
+    complaint has been received": day 1 is the first working day after the day of receipt, so a complaint
+    received on a Saturday has the Monday as day 1 (one working day less than under `receipt`). The two
+    agree for a receipt on a working day.
+    """
+
+    RECEIPT = "receipt"
+    DAY_AFTER_RECEIPT = "day_after_receipt"
+
+
 class Ombudsman(StrEnum):
     """Every UK public services ombudsman a council or landlord may signpost to."""
 
@@ -226,6 +241,8 @@ class Stage(_Strict):
     # From when: the acknowledgement, or only once the response date has been extended ("if we need more
     # time ... we will keep you updated regularly").
     progress_updates_from: ProgressUpdatesFrom = ProgressUpdatesFrom.ACKNOWLEDGEMENT
+    # --- issue 28: when counting starts for this stage's acknowledge and respond windows ---
+    counting_starts: CountingStarts = CountingStarts.RECEIPT
 
     @model_validator(mode="after")
     def _windows_make_sense(self) -> Stage:

@@ -149,3 +149,48 @@ def test_a_window_of_limbs_is_checked(stage_field: str, window: dict[str, Any], 
     data["stages"][0][stage_field] = window
     with pytest.raises(ValidationError, match=message):
         Policy.model_validate(data)
+
+
+# --- 3. When counting starts --------------------------------------------------------------------------
+
+
+def _counting_from_the_day_after(policy_id: str) -> Policy:
+    data = raw(policy_id)
+    data["stages"][0]["counting_starts"] = "day_after_receipt"
+    return Policy.model_validate(data)
+
+
+@pytest.mark.parametrize(
+    ("policy_id", "received", "default_by", "day_after_by"),
+    [
+        # Scotland, Sat 28 Nov 2026; Mon 30 Nov is St Andrew's Day. By default day 0 is Tue 1 Dec and the
+        # 5th working day Tue 8 Dec; from the day after receipt Tue 1 Dec is day 1 and Mon 7 Dec day 5.
+        ("scotland-model", date(2026, 11, 28), date(2026, 12, 8), date(2026, 12, 7)),
+        # A working-day receipt, Wed 2 Dec: both count Thu 3 Dec as day 1, so Wed 9 Dec.
+        ("scotland-model", date(2026, 12, 2), date(2026, 12, 9), date(2026, 12, 9)),
+        # Northern Ireland, St Patrick's Day Wed 17 Mar 2027: day 0 Thu 18 Mar -> Thu 25 Mar by default;
+        # day 1 Thu 18 Mar -> Wed 24 Mar from the day after.
+        ("northern-ireland-model", date(2027, 3, 17), date(2027, 3, 25), date(2027, 3, 24)),
+        # England, Christmas Day 2026 (Fri; Mon 28 Dec is Boxing Day's substitute): bexley's 15 working days
+        # from day 0 Tue 29 Dec run to Wed 20 Jan 2027; from the day after, Tue 29 Dec is day 1: Tue 19 Jan.
+        ("bexley", date(2026, 12, 25), date(2027, 1, 20), date(2027, 1, 19)),
+    ],
+)
+def test_counting_from_the_day_after_receipt(
+    policies: dict[str, Policy], policy_id: str, received: date, default_by: date, day_after_by: date
+) -> None:
+    default = deadlines.plan_stage(policies[policy_id], 1, received)
+    day_after = deadlines.plan_stage(_counting_from_the_day_after(policy_id), 1, received)
+    assert default.respond_by == default_by
+    assert day_after.respond_by == day_after_by
+    # The stage's day 0 is the day of receipt itself: days taken are counted from it in the reports.
+    assert day_after.day_zero == received
+
+
+def test_counting_starts_is_per_stage(policies: dict[str, Policy]) -> None:
+    # Only Stage 1 counts from the day after: a Stage 2 request on Sat 28 Nov 2026 (Scotland) keeps day 0
+    # Tue 1 Dec; 2-24 Dec are working days 1 to 17; Fri 25 Dec and Mon 28 Dec (Boxing Day's substitute) are
+    # holidays; 29, 30, 31 Dec are days 18 to 20: Thu 31 Dec 2026.
+    policy = _counting_from_the_day_after("scotland-model")
+    assert policy.stage(2).counting_starts == "receipt"
+    assert deadlines.plan_stage(policy, 2, date(2026, 11, 28)).respond_by == date(2026, 12, 31)
