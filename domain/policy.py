@@ -227,11 +227,15 @@ class Stage(_Strict):
         default=None,
         description="After this stage's response: how long the complainant has to ask for the next stage.",
     )
+    # May a late request for the next stage be accepted? Set on the stage the complainant asks to move on
+    # from (Stage 1), where the escalation_request window is: it means nothing on the last stage.
     late_escalation_at_discretion: bool = True
     # Where the response counts from acknowledgement, a late acknowledgement buys no time: the response
     # counts from the earlier of the acknowledgement and its due date, unless the policy says otherwise.
     late_acknowledgement_moves_response: bool = False
-    # May the council require reasons for asking for this stage? Never under the Complaint Handling Code.
+    # May the council require reasons when the complainant asks to move on from this stage to the next? Set on
+    # the stage escalated from (Stage 1), never on the last stage (refused there: it would mean nothing).
+    # Never under the Complaint Handling Code.
     escalation_reasons_required: bool = False
     # Keeping the complainant informed while this stage is investigated (Barking and Dagenham "agree how
     # often we will update you"; council-003 "keep you informed of progress"): every so many working days
@@ -263,6 +267,15 @@ class Stage(_Strict):
             self._check_escalation_window(self.escalation_request)
         if CountsFrom.RESPONSE_RECEIVED in (self.acknowledge.counts_from, self.respond.counts_from):
             raise ValueError("only escalation_request can count from the response being received")
+        # --- issue 28: a field where it has no effect is refused, naming where it belongs ---
+        if (
+            self.late_acknowledgement_moves_response
+            and self.respond.counts_from is not CountsFrom.ACKNOWLEDGEMENT
+        ):
+            raise ValueError(
+                "late_acknowledgement_moves_response has no effect here: it applies only to a respond window"
+                ' counted from the acknowledgement (respond = { ..., from = "acknowledgement" })'
+            )
         # --- issue 28: combined windows and the matter_arose anchor belong to escalation_request only ---
         for name, window in (("acknowledge", self.acknowledge), ("respond", self.respond)):
             if window.is_combined:
@@ -289,6 +302,10 @@ class Stage(_Strict):
             limb.counts_from in (CountsFrom.RESPONSE, CountsFrom.RESPONSE_RECEIVED) for limb in window.limbs
         ):
             raise ValueError("escalation_request: at least one limb must count from the response")
+
+
+# Issue 28: the fields about asking for the next stage; on the last stage they would mean nothing.
+ESCALATION_FIELDS = frozenset({"escalation_reasons_required", "late_escalation_at_discretion"})
 
 
 class Exclusion(_Strict):
@@ -342,6 +359,18 @@ class Complainants(_Strict):
     # Who may represent a complainant (kinds of representative); a council may exclude some, such as
     # councillors and MPs who have their own enquiry route.
     representative_kinds: tuple[str, ...] = REPRESENTATIVE_KINDS
+
+    @model_validator(mode="after")
+    def _representative_rules_need_representatives(self) -> Complainants:
+        # Issue 28: rules about representatives mean nothing where no one may complain for another.
+        if not self.representatives_allowed:
+            for name in ("representative_consent", "representative_kinds"):
+                if getattr(self, name) != type(self).model_fields[name].default:
+                    raise ValueError(
+                        f"{name} has no effect with representatives_allowed = false: remove it, or allow"
+                        " representatives"
+                    )
+        return self
 
     def consent_accepted(self, kind: str) -> bool:
         """Is consent of this kind (written, verbal, declared) enough under the policy?"""
@@ -422,6 +451,21 @@ class Policy(_Strict):
             raise ValueError("stage 1 must define escalation_request when there is a Stage 2")
         if stages[-1].escalation_request is not None:
             raise ValueError("the last stage cannot have an escalation_request window")
+        # --- issue 28: a field where it has no effect is refused, naming where it belongs ---
+        # (A value other than the default: a policy copied whole, defaults included, must still load.)
+        last = stages[-1]
+        for name in sorted(
+            name for name in ESCALATION_FIELDS if getattr(last, name) != Stage.model_fields[name].default
+        ):
+            before = (
+                f"stage {stages[-2].number}, the stage the complainant asks to move on from"
+                if len(stages) > 1
+                else "no stage: a one-stage policy has nothing to escalate to"
+            )
+            raise ValueError(
+                f"stage {last.number}: {name} has no effect on the last stage (there is no next stage to ask"
+                f" for); it belongs on {before}"
+            )
         return stages
 
     @field_validator("exclusions")
@@ -440,6 +484,21 @@ class Policy(_Strict):
             raise ValueError(
                 "stages: escalation_reasons_required is not allowed under the Complaint Handling Code (6.12:"
                 " residents must not be required to explain their reasons for requesting a stage 2)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _response_receipt_is_used(self) -> Policy:
+        # Issue 28: response_receipt only dates windows counted from the response being received.
+        if self.response_receipt != ResponseReceipt() and not any(
+            limb.counts_from is CountsFrom.RESPONSE_RECEIVED
+            for stage in self.stages
+            if stage.escalation_request is not None
+            for limb in stage.escalation_request.limbs
+        ):
+            raise ValueError(
+                "response_receipt has no effect: no escalation_request window counts from"
+                ' "response_received" (set from = "response_received" on a stage\'s escalation_request)'
             )
         return self
 

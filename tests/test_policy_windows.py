@@ -194,3 +194,86 @@ def test_counting_starts_is_per_stage(policies: dict[str, Policy]) -> None:
     policy = _counting_from_the_day_after("scotland-model")
     assert policy.stage(2).counting_starts == "receipt"
     assert deadlines.plan_stage(policy, 2, date(2026, 11, 28)).respond_by == date(2026, 12, 31)
+
+
+# --- 6. A field where it has no effect is refused, naming the right place -------------------------------
+
+
+def _problems(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """The (field, reason) pairs `complaints policy check` prints for this file's data."""
+    try:
+        Policy.model_validate(data)
+    except ValidationError as exc:
+        return [(".".join(str(part) for part in error["loc"]), error["msg"]) for error in exc.errors()]
+    return []
+
+
+def test_reasons_required_on_the_last_stage_names_the_stage_it_belongs_on() -> None:
+    data = raw("bexley")
+    data["stages"][1]["escalation_reasons_required"] = True
+    assert _problems(data) == [
+        (
+            "stages",
+            "Value error, stage 2: escalation_reasons_required has no effect on the last stage (there is no"
+            " next stage to ask for); it belongs on stage 1, the stage the complainant asks to move on from",
+        )
+    ]
+    # Where it belongs, it is taken and used (the escalation rule asks for reasons).
+    data["stages"][1].pop("escalation_reasons_required")
+    data["stages"][0]["escalation_reasons_required"] = True
+    assert _problems(data) == []
+
+
+def test_late_escalation_on_a_one_stage_policy() -> None:
+    data = raw("bexley")
+    data["stages"] = data["stages"][:1]
+    data["stages"][0].pop("escalation_request")
+    data["stages"][0]["late_escalation_at_discretion"] = False
+    ((field, reason),) = _problems(data)
+    assert field == "stages"
+    assert "late_escalation_at_discretion has no effect on the last stage" in reason
+    assert "a one-stage policy has nothing to escalate to" in reason
+
+
+def test_late_acknowledgement_only_where_the_response_counts_from_it() -> None:
+    data = raw("bexley")  # Bexley's Stage 1 response counts from receipt
+    data["stages"][0]["late_acknowledgement_moves_response"] = True
+    ((field, reason),) = _problems(data)
+    assert field == "stages.0"
+    assert (
+        'only to a respond window counted from the acknowledgement (respond = { ..., from = "acknowledgement"'
+        in (reason)
+    )
+
+
+def test_representative_rules_without_representatives() -> None:
+    data = raw("bexley")
+    data["complainants"]["representatives_allowed"] = False
+    data["complainants"]["representative_consent"] = "verbal"
+    assert _problems(data) == [
+        (
+            "complainants",
+            "Value error, representative_consent has no effect with representatives_allowed = false:"
+            " remove it, or allow representatives",
+        )
+    ]
+
+
+def test_response_receipt_without_a_window_that_uses_it() -> None:
+    data = raw("council-004")
+    assert all(
+        stage.get("escalation_request", {}).get("from") != "response_received" for stage in data["stages"]
+    )
+    data["response_receipt"] = {"post": 3}
+    ((field, reason),) = _problems(data)
+    assert (
+        'response_receipt has no effect: no escalation_request window counts from "response_received"'
+        in reason
+    )
+
+
+def test_a_policy_copied_whole_with_its_defaults_still_loads(policies: dict[str, Policy]) -> None:
+    # What the API shows and the workflow freezes is every field, defaults included: it must load again.
+    for policy in policies.values():
+        assert Policy.model_validate(policy.model_dump(by_alias=True)) == policy
+        assert Policy.model_validate_json(policy.model_dump_json()) == policy
