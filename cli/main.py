@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from core.replay_check import DEFAULT_CLOSED_WITHIN, DEFAULT_SAMPLE
 from domain.deadlines import plan_stage, response_received_on
 from domain.policy import Policy, SentBy
-from domain.policy_files import PolicyFileError, check_policy_file, load_policy_file
+from domain.policy_files import PolicyFileError, load_policy_file, read_policy_file
 
 if TYPE_CHECKING:
     from temporalio.client import Client
@@ -69,14 +69,18 @@ def _load_policy(reference: str, policies_dir: Path | None) -> Policy:
 def _check(files: Sequence[Path]) -> int:
     failed = False
     for path in files:
-        policy, problems = check_policy_file(path)
+        reading = read_policy_file(path)
+        policy = reading.policy
         if policy is None:
             failed = True
-            for problem in problems:
+            for problem in reading.problems:
                 print(problem)
         else:
             stages = ", ".join(f"stage {stage.number}" for stage in policy.stages)
             print(f"{path}: OK ({policy.id}: {policy.name}; {stages})")
+        # Issue 28: what the file left unsaid and took from its nation's model file.
+        for applied in reading.defaults:
+            print(f"{path}: default {applied}")
     return 1 if failed else 0
 
 

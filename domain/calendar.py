@@ -25,6 +25,7 @@ _SUBDIVISION = {
     Nation.ENGLAND_AND_WALES: "ENG",
     Nation.SCOTLAND: "SCT",
     Nation.NORTHERN_IRELAND: "NIR",
+    Nation.WALES: "WLS",  # the same bank holidays as England
 }
 
 

@@ -30,6 +30,9 @@ class Nation(StrEnum):
     ENGLAND_AND_WALES = "england-and-wales"
     SCOTLAND = "scotland"
     NORTHERN_IRELAND = "northern-ireland"
+    # Issue 28: Wales has England's bank holidays but its own model procedure (the PSOW's), whose values fill
+    # what a Welsh council's file leaves unsaid (domain.policy_defaults). `england-and-wales` stays valid.
+    WALES = "wales"
 
 
 class Unit(StrEnum):
