@@ -1,6 +1,7 @@
 """The `complaints` command line: check policy files and show a stage's deadlines.
 
 complaints policy check policies/*.toml
+complaints policy explain policies/bexley.toml --received 2026-12-23
 complaints deadlines bexley 2026-12-23
 complaints deadlines barking-dagenham 2027-07-02T23:30:00Z --stage 1 --responded 2027-07-20
 complaints rebuild-read-model        (uses DATABASE_URL and the Temporal connection settings)
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from core.replay_check import DEFAULT_CLOSED_WITHIN, DEFAULT_SAMPLE
 from domain.deadlines import plan_stage, response_received_on
+from domain.explain import as_text, explain
 from domain.policy import Policy, SentBy
 from domain.policy_files import PolicyFileError, load_policy_file, read_policy_file
 
@@ -84,6 +86,16 @@ def _check(files: Sequence[Path]) -> int:
     return 1 if failed else 0
 
 
+def _explain(args: argparse.Namespace) -> int:
+    """Issue 28: `complaints policy explain FILE`, for a complaints manager to check a file against their
+    published procedure without reading TOML."""
+    policy = _load_policy(args.policy, args.policies_dir)
+    received = _parse_moment(args.received, "--received") if args.received else date.today()
+    example = received.date() if isinstance(received, datetime) else received
+    print(as_text(explain(policy, example)), end="")
+    return 0
+
+
 def _deadlines(args: argparse.Namespace) -> int:
     policy = _load_policy(args.policy, args.policies_dir)
     if args.stage not in {stage.number for stage in policy.stages}:
@@ -132,6 +144,16 @@ def build_parser() -> argparse.ArgumentParser:
     policy_commands = policy.add_subparsers(dest="policy_command", required=True)
     check = policy_commands.add_parser("check", help="Validate policy files; exit 1 on any problem.")
     check.add_argument("files", nargs="+", type=Path, metavar="file", help="Policy files (*.toml).")
+    # --- issue 28: the policy in plain English ---
+    explain = policy_commands.add_parser(
+        "explain",
+        help="Print what a policy file means in plain English, with a worked example date per window.",
+    )
+    explain.add_argument("policy", help="A policy file, or a policy id in the policies folder.")
+    explain.add_argument(
+        "--received", help="The example complaint's date of receipt (YYYY-MM-DD; default today)."
+    )
+    explain.add_argument("--policies-dir", type=Path, default=None, help="Folder of policy files.")
 
     deadlines = commands.add_parser("deadlines", help="Show a stage's deadlines under a policy.")
     deadlines.add_argument("policy", help="A policy id (looked up in the policies folder) or a policy file.")
@@ -305,6 +327,8 @@ def _replay_check(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if args.command == "policy" and args.policy_command == "explain":
+            return _explain(args)
         if args.command == "policy":
             return _check(args.files)
         if args.command == "rebuild-read-model":

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from api.deps import Policies
 from api.errors import PROBLEM_RESPONSES, ProblemError
 from domain import deadlines
+from domain.explain import explain
 from domain.inputs import EARLIEST, LATEST, latest_receipt
 from domain.policy import Policy, SentBy
 
@@ -118,3 +119,28 @@ async def plan_deadlines(
             deadlines.response_received_on(policy, responded, response_sent_by) if responded else None
         ),
     )
+
+
+# --- issue 28: the policy in plain English (what `complaints policy explain` prints) ---
+class ExplanationSection(BaseModel):
+    title: str
+    lines: list[str]
+
+
+@router.get("/{policy_id}/explanation", responses=PROBLEM_RESPONSES)
+async def explain_policy(
+    policy_id: str,
+    policies: Policies,
+    received: Annotated[
+        date | None, Query(description="The worked example's date of receipt (default today)")
+    ] = None,
+) -> list[ExplanationSection]:
+    """What the policy means, in plain English, with a worked example date for each window: for a council's
+    complaints manager to check the file against the published procedure (the console's council page)."""
+    policy = _policy(policies, policy_id)
+    _check_range("received", received, latest_receipt(datetime.now(UTC).date()))
+    example = received or deadlines.calendar_for(policy).local_date(datetime.now(UTC))
+    return [
+        ExplanationSection(title=section.title, lines=list(section.lines))
+        for section in explain(policy, example)
+    ]
