@@ -77,6 +77,20 @@ def plan_stage(
     )
 
 
+# --- issue 28: the early-resolution step before Stage 1 ---
+def early_resolution_by(policy: Policy, received: datetime | date) -> date | None:
+    """The last day of the policy's early-resolution step for a complaint received then (None: no such step).
+    If it is not resolved early, Stage 1 is planned from the resident's request for an investigation or the
+    officer's decision that early resolution does not fit: `plan_stage(policy, 1, that_moment)`."""
+    step = policy.early_resolution
+    if step is None:
+        return None
+    cal = calendar_for(policy)
+    if step.counting_starts is CountingStarts.DAY_AFTER_RECEIPT:
+        return cal.working_days_after(cal.local_date(received), step.resolve.amount)
+    return cal.add_working_days(received, step.resolve.amount)
+
+
 def extension_limit(policy: Policy, stage_number: int, respond_by: date) -> date | None:
     """The latest response date the officer may set without the complainant's agreement."""
     extension = policy.stage(stage_number).extension

@@ -272,6 +272,32 @@ def explain(policy: Policy, example_received: date) -> list[Section]:
             )
         )
     received: date | None = example_received
+    early = policy.early_resolution
+    early_by = deadlines.early_resolution_by(policy, example_received)
+    if early is not None and early_by is not None:
+        # Issue 28: the early-resolution step before Stage 1; the example's Stage 1 starts on its last day.
+        stage1_by = deadlines.plan_stage(policy, 1, early_by).respond_by
+        counting = (
+            " (counting from the day after receipt)"
+            if early.counting_starts is CountingStarts.DAY_AFTER_RECEIPT
+            else ""
+        )
+        sections.append(
+            Section(
+                f"Before Stage 1: {early.name}",
+                (
+                    f"Handled by: {early.handled_by}.",
+                    f"Resolved within {period(early.resolve)} from when the complaint was received"
+                    f"{counting}."
+                    f" For a complaint received on {long_date(example_received)}: by {long_date(early_by)}.",
+                    "Resolved there, the complaint closes with that outcome.",
+                    "Otherwise Stage 1 starts, and its clock counts from the complainant's request for an"
+                    " investigation or the officer's decision that early resolution does not fit: decided on"
+                    f" {long_date(early_by)}, the Stage 1 response is due by {long_date(stage1_by)}.",
+                ),
+            )
+        )
+        received = early_by
     for stage in policy.stages:
         if received is None:
             break

@@ -307,6 +307,33 @@ class Stage(_Strict):
             raise ValueError("escalation_request: at least one limb must count from the response")
 
 
+# --- issue 28: an optional early-resolution step before Stage 1 ---
+class EarlyResolution(_Strict):
+    """A step before Stage 1, for three-tier procedures ("an early resolution within 5 working days, then a
+    Stage 1 investigation, then a Stage 2 review").
+
+    Resolved there, the complaint closes with that outcome. Otherwise Stage 1 starts, and its clock counts
+    from the resident's request for an investigation or from the officer's decision that early resolution
+    does not fit (that moment is Stage 1's receipt: `domain.deadlines.plan_stage(policy, 1, moment)`).
+    """
+
+    name: str = "Early resolution"
+    handled_by: str = Field(description="Who tries to resolve the complaint early, as the policy names them.")
+    # In working days from receipt: "within 5 working days".
+    resolve: Window
+    counting_starts: CountingStarts = CountingStarts.RECEIPT
+
+    @model_validator(mode="after")
+    def _resolve_window(self) -> EarlyResolution:
+        if self.resolve.is_combined:
+            raise ValueError("resolve: later_of / earlier_of is for escalation_request windows only")
+        if self.resolve.unit is not Unit.WORKING_DAYS or self.resolve.counts_from is not CountsFrom.RECEIPT:
+            raise ValueError('resolve must be in working_days from "receipt"')
+        if self.resolve.amount == 0:
+            raise ValueError("resolve.amount must be at least 1")
+        return self
+
+
 # Issue 28: the fields about asking for the next stage; on the last stage they would mean nothing.
 ESCALATION_FIELDS = frozenset({"escalation_reasons_required", "late_escalation_at_discretion"})
 
@@ -408,6 +435,8 @@ class Policy(_Strict):
     exclusions: tuple[Exclusion, ...] = ()
     response_receipt: ResponseReceipt = ResponseReceipt()
     stages: tuple[Stage, ...]
+    # --- issue 28: an optional early-resolution step before Stage 1 (none: complaints start at Stage 1) ---
+    early_resolution: EarlyResolution | None = None
     homes: int | None = Field(
         default=None,
         ge=1,

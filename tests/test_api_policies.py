@@ -199,7 +199,9 @@ async def test_a_new_council_file_is_served_and_drives_workflows_after_a_restart
 
 def test_the_service_refuses_to_start_on_an_invalid_policy_file(tmp_path: Path) -> None:
     shutil.copytree(REPO_ROOT / "policies", tmp_path / "policies")
-    (tmp_path / "policies" / "broken.toml").write_text('id = "broken"\nname = "Broken"\nnation = "cornwall"\n')
+    (tmp_path / "policies" / "broken.toml").write_text(
+        'id = "broken"\nname = "Broken"\nnation = "cornwall"\n'
+    )
     with pytest.raises(PolicyFileError) as raised:
         load_policies(tmp_path / "policies")
     assert "broken.toml" in str(raised.value)

@@ -277,3 +277,66 @@ def test_a_policy_copied_whole_with_its_defaults_still_loads(policies: dict[str,
     for policy in policies.values():
         assert Policy.model_validate(policy.model_dump(by_alias=True)) == policy
         assert Policy.model_validate_json(policy.model_dump_json()) == policy
+
+
+# --- 2. An early-resolution step before Stage 1 (the policy and its dates) --------------------------------
+
+
+def _three_tier(policy_id: str = "northern-ireland-model", **step: Any) -> Policy:
+    data = raw(policy_id)
+    data["early_resolution"] = {
+        "name": "Early resolution",
+        "handled_by": "The service",
+        "resolve": {"amount": 5, "unit": "working_days", "from": "receipt"},
+        **step,
+    }
+    return Policy.model_validate(data)
+
+
+def test_early_resolution_has_its_own_deadline_and_stage_1_counts_from_its_end() -> None:
+    policy = _three_tier()
+    # Northern Ireland, received on St Patrick's Day, Wed 17 Mar 2027: day 0 Thu 18 Mar; 5 working days
+    # = Thu 25 Mar.
+    assert deadlines.early_resolution_by(policy, date(2027, 3, 17)) == date(2027, 3, 25)
+    # Not resolved: the officer decides on Thu 25 Mar that it does not fit; Stage 1's 5 working days count
+    # from that day: Good Friday 26 Mar and Easter Monday 29 Mar are holidays, so Mon 5 Apr.
+    assert deadlines.plan_stage(policy, 1, date(2027, 3, 25)).respond_by == date(2027, 4, 5)
+    # Counting from the day after receipt: Thu 18 Mar is day 1, so Wed 24 Mar.
+    later = _three_tier(counting_starts="day_after_receipt")
+    assert deadlines.early_resolution_by(later, date(2027, 3, 17)) == date(2027, 3, 24)
+    # A policy without the step has no such date, and every shipped file is such a policy.
+    assert deadlines.early_resolution_by(raw_policy("northern-ireland-model"), date(2027, 3, 17)) is None
+
+
+def raw_policy(policy_id: str) -> Policy:
+    return Policy.model_validate(raw(policy_id))
+
+
+@pytest.mark.parametrize(
+    ("resolve", "message"),
+    [
+        (
+            {"amount": 5, "unit": "calendar_days", "from": "receipt"},
+            'resolve must be in working_days from "receipt"',
+        ),
+        ({"amount": 5, "from": "acknowledgement"}, 'resolve must be in working_days from "receipt"'),
+        ({"amount": 0}, "resolve.amount must be at least 1"),
+    ],
+)
+def test_the_early_resolution_window_is_checked(resolve: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        _three_tier(resolve=resolve)
+
+
+def test_early_resolution_is_explained() -> None:
+    from domain.explain import explain
+
+    sections = explain(_three_tier(), date(2027, 3, 17))
+    early = next(section for section in sections if section.title == "Before Stage 1: Early resolution")
+    assert early.lines[1] == (
+        "Resolved within 5 working days from when the complaint was received. For a complaint received on"
+        " Wednesday 17 March 2027: by Thursday 25 March 2027."
+    )
+    assert early.lines[3].endswith(
+        "decided on Thursday 25 March 2027, the Stage 1 response is due by Monday 5 April 2027."
+    )
