@@ -143,7 +143,15 @@ class DeadlineActivities:
                 if planned.extension_limit_by
                 else None
             ),
+            early_resolution=self._early_resolution(policy, request),
         )
+
+    def _early_resolution(self, policy: Policy, request: PlanStage) -> Due | None:
+        """Issue 28: the early-resolution step's deadline, planned with Stage 1 from the receipt."""
+        if request.stage != 1:
+            return None
+        last_day = deadlines.early_resolution_by(policy, request.received_at)
+        return self._due(policy, last_day) if last_day else None
 
     @activity.defn(name="due_on")
     async def due_on(self, request: DueOn) -> Due:

@@ -217,6 +217,8 @@ class StagePlan(BaseModel):
     acknowledge: Due
     respond: Due
     extension_limit: Due | None
+    # Issue 28: the policy's early-resolution step before Stage 1, when it has one (planned with Stage 1).
+    early_resolution: Due | None = None
 
 
 class ClockResumed(BaseModel):
@@ -304,6 +306,12 @@ class StageState(BaseModel):
     # the policy's) and when the next progress update is due.
     update_every_working_days: int | None = None
     next_update: Due | None = None
+    # --- issue 28: the early-resolution step before Stage 1 (Stage 1 only, when the policy has one) ---
+    # Its deadline; how it ended (resolved | requested | not_suitable; None while it runs); whether it was
+    # late.
+    early_resolution: Due | None = None
+    early_resolution_ended: str | None = None
+    early_resolution_overdue: bool = False
 
 
 class Transition(BaseModel):

@@ -109,6 +109,8 @@ def clear_overdue_if_moved_later(stage: StageState, effects: Effects) -> None:
 def new_stage(
     number: int, received_at: datetime, plan: StagePlan, now: datetime, **fields: Any
 ) -> StageState:
+    if number == 1 and plan.early_resolution is not None:
+        fields.setdefault("early_resolution", plan.early_resolution)  # issue 28: the step before Stage 1
     return StageState(
         number=number,
         received_at=received_at,
