@@ -435,6 +435,8 @@ class StageFacts(BaseModel):
     stage2_by_other_than_stage1: bool | None = None
     # The response's root cause (one of the policy's), so reports count the year's learning themes.
     root_cause: str | None = Field(default=None, max_length=60)
+    # Issue 28: how the early-resolution step before Stage 1 ended (resolved | requested | not_suitable).
+    early_resolution: str | None = None
     # Complaint-wide.
     actions_promised: int = 0
     actions_done: int = 0

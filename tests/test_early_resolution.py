@@ -174,3 +174,12 @@ async def test_the_workflow_runs_the_step(
         state = await act(other, "resolve_early", resolution)
         assert state.status is Status.CLOSED
         assert state.history[-1].action == "resolve_early"
+        # Reports can count frontline resolutions apart from investigations (the stage facts' column).
+        rows = await pool.fetch(
+            "SELECT reference, early_resolution, outcome FROM complaint_stages WHERE policy_id = $1",
+            three_tier.id,
+        )
+        found = {row["reference"]: (row["early_resolution"], row["outcome"]) for row in rows}
+        assert found[state.reference] == ("resolved", "not_upheld")
+        first = (await state_of(handle)).reference
+        assert found[first] == ("not_suitable", None)
