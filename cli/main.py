@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.replay_check import DEFAULT_CLOSED_WITHIN, DEFAULT_SAMPLE
-from domain.deadlines import plan_stage, response_received_on
+from domain.deadlines import early_resolution_by, plan_stage, response_received_on
 from domain.explain import as_text, explain
 from domain.policy import Policy, SentBy
 from domain.policy_files import PolicyFileError, load_policy_file, read_policy_file
@@ -127,6 +127,11 @@ def _deadlines(args: argparse.Namespace) -> int:
         escalation = "not yet (give --responded)"
     print(f"policy: {policy.id} ({policy.name}), stage {args.stage}")
     print(f"day_zero: {plan.day_zero.isoformat()}")
+    early = early_resolution_by(policy, received) if args.stage == 1 else None
+    if early is not None:  # issue 28: the early-resolution step before Stage 1
+        print(
+            f"early_resolution_by: {early.isoformat()} (Stage 1's dates below count from the receipt given)"
+        )
     print(f"acknowledge_by: {plan.acknowledge_by.isoformat()}")
     print(f"respond_by: {plan.respond_by.isoformat()}")
     print(f"extension_limit_by: {extension}")

@@ -340,3 +340,19 @@ def test_early_resolution_is_explained() -> None:
     assert early.lines[3].endswith(
         "decided on Thursday 25 March 2027, the Stage 1 response is due by Monday 5 April 2027."
     )
+
+
+def test_the_deadlines_command_shows_the_early_resolution_date(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cli.main import main
+
+    text = (POLICIES / "northern-ireland-model.toml").read_text(encoding="utf-8")
+    text = text.replace('id = "northern-ireland-model"', 'id = "ni-three-tier"', 1)
+    text += '\n[early_resolution]\nhandled_by = "The service"\nresolve = { amount = 5 }\n'
+    path = tmp_path / "ni-three-tier.toml"
+    path.write_text(text, encoding="utf-8")
+    assert main(["deadlines", str(path), "2027-03-17"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    # St Patrick's Day receipt: day 0 Thu 18 Mar, 5 working days = Thu 25 Mar.
+    assert "early_resolution_by: 2027-03-25 (Stage 1's dates below count from the receipt given)" in lines

@@ -35,6 +35,8 @@ class DeadlinePlan(BaseModel):
     extension_limit_by: date | None
     escalation_request_by: date | None = None
     response_received_on: date | None = None
+    # Issue 28: the early-resolution step before Stage 1, when the policy has one.
+    early_resolution_by: date | None = None
 
 
 def _policy(policies: dict[str, Policy], policy_id: str) -> Policy:
@@ -118,6 +120,7 @@ async def plan_deadlines(
         response_received_on=(
             deadlines.response_received_on(policy, responded, response_sent_by) if responded else None
         ),
+        early_resolution_by=deadlines.early_resolution_by(policy, received) if stage == 1 else None,
     )
 
 
