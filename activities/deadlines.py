@@ -76,6 +76,9 @@ class EscalationWindow(BaseModel):
     sent_by: SentBy = SentBy.EMAIL
     stage: int
     responded_at: datetime
+    # Issue 28: anchors of a window of several limbs (absent from older callers: see escalation_request_by).
+    received_at: datetime | None = None
+    matter_arose_on: date | None = None
 
 
 def _check_date(day: date) -> None:
@@ -140,7 +143,15 @@ class DeadlineActivities:
                 if planned.extension_limit_by
                 else None
             ),
+            early_resolution=self._early_resolution(policy, request),
         )
+
+    def _early_resolution(self, policy: Policy, request: PlanStage) -> Due | None:
+        """Issue 28: the early-resolution step's deadline, planned with Stage 1 from the receipt."""
+        if request.stage != 1:
+            return None
+        last_day = deadlines.early_resolution_by(policy, request.received_at)
+        return self._due(policy, last_day) if last_day else None
 
     @activity.defn(name="due_on")
     async def due_on(self, request: DueOn) -> Due:
@@ -177,6 +188,11 @@ class DeadlineActivities:
     async def escalation_window(self, request: EscalationWindow) -> Due | None:
         policy = self._policy(request.policy_id, request.policy)
         last_day = deadlines.escalation_request_by(
-            policy, request.stage, request.responded_at, request.sent_by
+            policy,
+            request.stage,
+            request.responded_at,
+            request.sent_by,
+            request.received_at,
+            request.matter_arose_on,
         )
         return self._due(policy, last_day, with_reminders=False) if last_day else None

@@ -1,6 +1,7 @@
 """The `complaints` command line: check policy files and show a stage's deadlines.
 
 complaints policy check policies/*.toml
+complaints policy explain policies/bexley.toml --received 2026-12-23
 complaints deadlines bexley 2026-12-23
 complaints deadlines barking-dagenham 2027-07-02T23:30:00Z --stage 1 --responded 2027-07-20
 complaints rebuild-read-model        (uses DATABASE_URL and the Temporal connection settings)
@@ -20,9 +21,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.replay_check import DEFAULT_CLOSED_WITHIN, DEFAULT_SAMPLE
-from domain.deadlines import plan_stage, response_received_on
+from domain.deadlines import early_resolution_by, plan_stage, response_received_on
+from domain.explain import as_text, explain
 from domain.policy import Policy, SentBy
-from domain.policy_files import PolicyFileError, check_policy_file, load_policy_file
+from domain.policy_files import PolicyFileError, load_policy_file, read_policy_file
 
 if TYPE_CHECKING:
     from temporalio.client import Client
@@ -70,15 +72,29 @@ def _load_policy(reference: str, policies_dir: Path | None) -> Policy:
 def _check(files: Sequence[Path]) -> int:
     failed = False
     for path in files:
-        policy, problems = check_policy_file(path)
+        reading = read_policy_file(path)
+        policy = reading.policy
         if policy is None:
             failed = True
-            for problem in problems:
+            for problem in reading.problems:
                 print(problem)
         else:
             stages = ", ".join(f"stage {stage.number}" for stage in policy.stages)
             print(f"{path}: OK ({policy.id}: {policy.name}; {stages})")
+        # Issue 28: what the file left unsaid and took from its nation's model file.
+        for applied in reading.defaults:
+            print(f"{path}: default {applied}")
     return 1 if failed else 0
+
+
+def _explain(args: argparse.Namespace) -> int:
+    """Issue 28: `complaints policy explain FILE`, for a complaints manager to check a file against their
+    published procedure without reading TOML."""
+    policy = _load_policy(args.policy, args.policies_dir)
+    received = _parse_moment(args.received, "--received") if args.received else date.today()
+    example = received.date() if isinstance(received, datetime) else received
+    print(as_text(explain(policy, example)), end="")
+    return 0
 
 
 def _deadlines(args: argparse.Namespace) -> int:
@@ -89,8 +105,15 @@ def _deadlines(args: argparse.Namespace) -> int:
     acknowledged = _parse_moment(args.acknowledged, "--acknowledged") if args.acknowledged else None
     responded = _parse_moment(args.responded, "--responded") if args.responded else None
     sent_by = SentBy(args.response_sent_by)
+    matter_arose = _parse_moment(args.matter_arose, "--matter-arose") if args.matter_arose else None
     plan = plan_stage(
-        policy, args.stage, received, acknowledged=acknowledged, responded=responded, sent_by=sent_by
+        policy,
+        args.stage,
+        received,
+        acknowledged=acknowledged,
+        responded=responded,
+        sent_by=sent_by,
+        matter_arose_on=matter_arose if not isinstance(matter_arose, datetime) else matter_arose.date(),
     )
 
     if plan.extension_limit_by is not None:
@@ -105,6 +128,11 @@ def _deadlines(args: argparse.Namespace) -> int:
         escalation = "not yet (give --responded)"
     print(f"policy: {policy.id} ({policy.name}), stage {args.stage}")
     print(f"day_zero: {plan.day_zero.isoformat()}")
+    early = early_resolution_by(policy, received) if args.stage == 1 else None
+    if early is not None:  # issue 28: the early-resolution step before Stage 1
+        print(
+            f"early_resolution_by: {early.isoformat()} (Stage 1's dates below count from the receipt given)"
+        )
     print(f"acknowledge_by: {plan.acknowledge_by.isoformat()}")
     print(f"respond_by: {plan.respond_by.isoformat()}")
     print(f"extension_limit_by: {extension}")
@@ -122,6 +150,16 @@ def build_parser() -> argparse.ArgumentParser:
     policy_commands = policy.add_subparsers(dest="policy_command", required=True)
     check = policy_commands.add_parser("check", help="Validate policy files; exit 1 on any problem.")
     check.add_argument("files", nargs="+", type=Path, metavar="file", help="Policy files (*.toml).")
+    # --- issue 28: the policy in plain English ---
+    explain = policy_commands.add_parser(
+        "explain",
+        help="Print what a policy file means in plain English, with a worked example date per window.",
+    )
+    explain.add_argument("policy", help="A policy file, or a policy id in the policies folder.")
+    explain.add_argument(
+        "--received", help="The example complaint's date of receipt (YYYY-MM-DD; default today)."
+    )
+    explain.add_argument("--policies-dir", type=Path, default=None, help="Folder of policy files.")
 
     deadlines = commands.add_parser("deadlines", help="Show a stage's deadlines under a policy.")
     deadlines.add_argument("policy", help="A policy id (looked up in the policies folder) or a policy file.")
@@ -131,6 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
     deadlines.add_argument("--stage", type=int, default=1, choices=(1, 2), help="Stage number (default 1).")
     deadlines.add_argument("--acknowledged", help="When the stage was acknowledged (date or date-time).")
     deadlines.add_argument("--responded", help="When the stage's response was sent (date or date-time).")
+    deadlines.add_argument(
+        "--matter-arose", help="When the matter arose or came to the complainant's notice (a date)."
+    )
     deadlines.add_argument(
         "--response-sent-by",
         choices=[sent_by.value for sent_by in SentBy],
@@ -297,6 +338,8 @@ def _replay_check(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if args.command == "policy" and args.policy_command == "explain":
+            return _explain(args)
         if args.command == "policy":
             return _check(args.files)
         if args.command == "rebuild-read-model":

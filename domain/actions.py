@@ -18,7 +18,7 @@ from domain import rules
 from domain.models import FINAL_STATUSES, ComplaintState, Role, Status
 from domain.policy import Policy
 from domain.rules import Refusal
-from domain.steps import Applied, Ctx, escalation, intake, investigation, records
+from domain.steps import Applied, Ctx, early, escalation, intake, investigation, records
 
 S = Status
 R = Role
@@ -109,6 +109,26 @@ _ACTIONS = [
         frozenset({OFFICER, REVIEWER, MANAGER}),
         "Acknowledge the complaint (Stage 1, or accept Stage 2).",
         intake.acknowledge,
+        rules.not_at_early_resolution,  # issue 28: Stage 1's clock runs only after early resolution
+    ),
+    # --- issue 28: the early-resolution step before Stage 1 ---
+    Action(
+        "resolve_early",
+        cmd.ResolveEarly,
+        frozenset({S.RECEIVED}),
+        frozenset({OFFICER, INVESTIGATOR, MANAGER}),
+        "Resolve the complaint at early resolution: it closes with this outcome.",
+        early.resolve_early,
+        rules.at_early_resolution,
+    ),
+    Action(
+        "start_investigation",
+        cmd.StartInvestigation,
+        frozenset({S.RECEIVED}),
+        frozenset({OFFICER, INVESTIGATOR, MANAGER}),
+        "End early resolution: the complainant asked for, or the complaint needs, an investigation.",
+        early.start_investigation,
+        rules.at_early_resolution,
     ),
     Action(
         "assign",

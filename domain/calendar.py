@@ -25,6 +25,7 @@ _SUBDIVISION = {
     Nation.ENGLAND_AND_WALES: "ENG",
     Nation.SCOTLAND: "SCT",
     Nation.NORTHERN_IRELAND: "NIR",
+    Nation.WALES: "WLS",  # the same bank holidays as England
 }
 
 
@@ -78,6 +79,18 @@ class WorkingCalendar:
         if count < 0:
             raise ValueError("count must not be negative")
         day = self.day_zero(start)
+        added = 0
+        while added < count:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                added += 1
+        return day
+
+    def working_days_after(self, day: date, count: int) -> date:
+        """The end of the `count`th working day after `day`, whatever `day` is (a stage whose counting
+        starts the day after receipt: a Saturday receipt has the Monday as day 1)."""
+        if count < 0:
+            raise ValueError("count must not be negative")
         added = 0
         while added < count:
             day += timedelta(days=1)

@@ -343,3 +343,32 @@ class EscalationRequestSignal(BaseModel):
     outcome_wanted: str = Field(default="", max_length=5_000)
     channel: str = Field(default="email", max_length=40)
     received_at: datetime | None = None
+
+
+# --- issue 28: the early-resolution step before Stage 1 ---
+class ResolveEarly(Command):
+    """Resolved at the policy's early-resolution step: the complaint closes with this outcome."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"outcome": "upheld", "findings": "The missed collection was made the next morning."}
+            ]
+        }
+    )
+
+    outcome: Outcome
+    findings: str = Field(min_length=1, max_length=20_000)
+
+
+class StartInvestigation(Command):
+    """Early resolution ends without a resolution: Stage 1's clock starts now, because the complainant asked
+    for an investigation (`requested`) or the officer decided early resolution does not fit
+    (`not_suitable`)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"because": "not_suitable", "note": "Needs a site visit."}]}
+    )
+
+    because: Literal["requested", "not_suitable"]
+    note: str = Field(default="", max_length=5_000)

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from pydantic import BaseModel
 
 from domain.calendar import WorkingCalendar
-from domain.policy import CountsFrom, Policy, SentBy, Unit
+from domain.policy import CountingStarts, CountsFrom, Policy, SentBy, Unit, Window
 
 
 class StageDeadlines(BaseModel):
@@ -36,6 +36,7 @@ def plan_stage(
     acknowledged: datetime | date | None = None,
     responded: datetime | date | None = None,
     sent_by: SentBy = SentBy.EMAIL,
+    matter_arose_on: date | None = None,
 ) -> StageDeadlines:
     """Deadlines of one stage.
 
@@ -45,17 +46,27 @@ def plan_stage(
     """
     stage = policy.stage(stage_number)
     cal = calendar_for(policy)
-    day_zero = cal.day_zero(received)
+    # Issue 28: a stage counting from the day after receipt has the day of receipt itself as day 0, even a
+    # Saturday or a bank holiday (the next working day is then day 1).
+    day_after = stage.counting_starts is CountingStarts.DAY_AFTER_RECEIPT
+    start_of = cal.local_date if day_after else cal.day_zero
+
+    def add(start: date, window: Window) -> date:
+        if day_after and window.unit is Unit.WORKING_DAYS:
+            return cal.working_days_after(start, window.amount)
+        return cal.add(start, window.amount, window.unit)
+
+    day_zero = start_of(received)
     # --- issue 24 (seed rules): a calendar-day acknowledgement (council-003's "within five days") is plain
     # calendar arithmetic from the local day of receipt, like every calendar window.
-    ack_start: datetime | date = day_zero if stage.acknowledge.unit is Unit.WORKING_DAYS else received
-    acknowledge_by = cal.add(ack_start, stage.acknowledge.amount, stage.acknowledge.unit)
+    ack_start = day_zero if stage.acknowledge.unit is Unit.WORKING_DAYS else cal.local_date(received)
+    acknowledge_by = add(ack_start, stage.acknowledge)
     # --- end issue 24
     if stage.respond.counts_from is CountsFrom.ACKNOWLEDGEMENT:
         respond_start: date = response_counts_from(policy, stage_number, acknowledge_by, acknowledged)
     else:
         respond_start = day_zero
-    respond_by = cal.add(respond_start, stage.respond.amount, stage.respond.unit)
+    respond_by = add(respond_start, stage.respond)
     return StageDeadlines(
         stage=stage_number,
         day_zero=day_zero,
@@ -63,7 +74,9 @@ def plan_stage(
         respond_by=respond_by,
         extension_limit_by=extension_limit(policy, stage_number, respond_by),
         escalation_request_by=(
-            escalation_request_by(policy, stage_number, responded, sent_by) if responded else None
+            escalation_request_by(policy, stage_number, responded, sent_by, received, matter_arose_on)
+            if responded
+            else None
         ),
     )
 
@@ -80,15 +93,32 @@ def response_counts_from(
     acknowledgement and its due date, unless the policy says a late one moves it
     (`late_acknowledgement_moves_response`). Not yet acknowledged, it is assumed on its due date."""
     cal = calendar_for(policy)
+    stage = policy.stage(stage_number)
+    # Issue 28: a stage counting from the day after receipt counts from the acknowledgement's own day.
+    start_of = cal.local_date if stage.counting_starts is CountingStarts.DAY_AFTER_RECEIPT else cal.day_zero
     if acknowledged is None:
-        return cal.day_zero(acknowledge_by)
-    acknowledged_day = cal.day_zero(acknowledged)
-    if policy.stage(stage_number).late_acknowledgement_moves_response:
+        return start_of(acknowledge_by)
+    acknowledged_day = start_of(acknowledged)
+    if stage.late_acknowledgement_moves_response:
         return acknowledged_day
-    return min(acknowledged_day, cal.day_zero(acknowledge_by))
+    return min(acknowledged_day, start_of(acknowledge_by))
 
 
 # --- end issue 24
+
+
+# --- issue 28: the early-resolution step before Stage 1 ---
+def early_resolution_by(policy: Policy, received: datetime | date) -> date | None:
+    """The last day of the policy's early-resolution step for a complaint received then (None: no such step).
+    If it is not resolved early, Stage 1 is planned from the resident's request for an investigation or the
+    officer's decision that early resolution does not fit: `plan_stage(policy, 1, that_moment)`."""
+    step = policy.early_resolution
+    if step is None:
+        return None
+    cal = calendar_for(policy)
+    if step.counting_starts is CountingStarts.DAY_AFTER_RECEIPT:
+        return cal.working_days_after(cal.local_date(received), step.resolve.amount)
+    return cal.add_working_days(received, step.resolve.amount)
 
 
 def extension_limit(policy: Policy, stage_number: int, respond_by: date) -> date | None:
@@ -108,20 +138,34 @@ def response_received_on(policy: Policy, responded: datetime | date, sent_by: Se
 
 
 def escalation_request_by(
-    policy: Policy, stage_number: int, responded: datetime | date, sent_by: SentBy = SentBy.EMAIL
+    policy: Policy,
+    stage_number: int,
+    responded: datetime | date,
+    sent_by: SentBy = SentBy.EMAIL,
+    received: datetime | date | None = None,
+    matter_arose_on: date | None = None,
 ) -> date | None:
     """The last day the complainant may ask for the next stage, or None at the last stage.
 
     The window counts from the day the response was sent, or (`from = "response_received"`) from the day
-    the complainant got it: Bexley's "within 20 working days from receipt of the Stage 1 response"."""
+    the complainant got it: Bexley's "within 20 working days from receipt of the Stage 1 response". A window
+    of several limbs ends on the later (or earlier) of their last days (issue 28), each limb from its own
+    anchor: `received` (this stage's receipt; unknown, the response) and `matter_arose_on` (unknown, the
+    receipt: the latest the matter can have arisen, so a missing date never shortens the window)."""
     window = policy.stage(stage_number).escalation_request
     if window is None:
         return None
-    start: datetime | date = responded
-    if window.counts_from is CountsFrom.RESPONSE_RECEIVED:
-        start = response_received_on(policy, responded, sent_by)
+    cal = calendar_for(policy)
+    received_or_later: datetime | date = received if received is not None else responded
+    anchors: dict[CountsFrom, datetime | date] = {
+        CountsFrom.RESPONSE: responded,
+        CountsFrom.RESPONSE_RECEIVED: response_received_on(policy, responded, sent_by),
+        CountsFrom.RECEIPT: received_or_later,
+        CountsFrom.MATTER_AROSE: matter_arose_on if matter_arose_on is not None else received_or_later,
+    }
     # Working-day windows start from day 0; calendar windows from the local date.
-    return calendar_for(policy).add(start, window.amount, window.unit)
+    last_days = [cal.add(anchors[limb.counts_from], limb.amount, limb.unit) for limb in window.limbs]
+    return max(last_days) if window.takes_later else min(last_days)
 
 
 def resume_after_pause(policy: Policy, due: date, paused_from: date, resumed_on: date) -> tuple[date, int]:

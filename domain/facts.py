@@ -142,4 +142,5 @@ def stage_facts(state: ComplaintState, policy: Policy, number: int | None = None
         ombudsman_decided_on=cal.local_date(decided) if decided else None,
         ombudsman_decision=str(decision)[:100] if decision else None,
         root_cause=stage.learning.root_cause if stage.learning else None,
+        early_resolution=stage.early_resolution_ended,
     )

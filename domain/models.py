@@ -217,6 +217,8 @@ class StagePlan(BaseModel):
     acknowledge: Due
     respond: Due
     extension_limit: Due | None
+    # Issue 28: the policy's early-resolution step before Stage 1, when it has one (planned with Stage 1).
+    early_resolution: Due | None = None
 
 
 class ClockResumed(BaseModel):
@@ -308,6 +310,12 @@ class StageState(BaseModel):
     # team), so Stage 2 can be kept independent of everyone who worked on Stage 1 where the policy asks.
     acted_by: list[str] = Field(default_factory=list)
     # --- end issue 24
+    # --- issue 28: the early-resolution step before Stage 1 (Stage 1 only, when the policy has one) ---
+    # Its deadline; how it ended (resolved | requested | not_suitable; None while it runs); whether it was
+    # late.
+    early_resolution: Due | None = None
+    early_resolution_ended: str | None = None
+    early_resolution_overdue: bool = False
 
 
 class Transition(BaseModel):
@@ -431,6 +439,8 @@ class StageFacts(BaseModel):
     stage2_by_other_than_stage1: bool | None = None
     # The response's root cause (one of the policy's), so reports count the year's learning themes.
     root_cause: str | None = Field(default=None, max_length=60)
+    # Issue 28: how the early-resolution step before Stage 1 ended (resolved | requested | not_suitable).
+    early_resolution: str | None = None
     # Complaint-wide.
     actions_promised: int = 0
     actions_done: int = 0

@@ -7,10 +7,19 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    StringConstraints,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 PolicyId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
 
@@ -21,6 +30,9 @@ class Nation(StrEnum):
     ENGLAND_AND_WALES = "england-and-wales"
     SCOTLAND = "scotland"
     NORTHERN_IRELAND = "northern-ireland"
+    # Issue 28: Wales has England's bank holidays but its own model procedure (the PSOW's), whose values fill
+    # what a Welsh council's file leaves unsaid (domain.policy_defaults). `england-and-wales` stays valid.
+    WALES = "wales"
 
 
 class Unit(StrEnum):
@@ -44,6 +56,26 @@ class CountsFrom(StrEnum):
     # The day the complainant got the response: the day it was sent, plus the policy's `response_receipt`
     # allowance for how it was sent (a posted letter arrives days later).
     RESPONSE_RECEIVED = "response_received"
+    # --- issue 28: the anchor of an escalation request limb ---
+    # When the matter happened or came to the complainant's notice (the complaint's `matter_arose_on`): the
+    # SPSO's "within six months of the event". Unrecorded, it is taken as the day the complaint was received
+    # (the latest it can have been), so a missing date never closes a resident's window early.
+    MATTER_AROSE = "matter_arose"
+
+
+# --- issue 28: when a stage's counting starts ---
+class CountingStarts(StrEnum):
+    """Which day is day 0 of a stage's working-day windows.
+
+    `receipt` (the default): the day of receipt is day 0, and a receipt on a non-working day counts from the
+    next working day as day 0. `day_after_receipt`: "the 25 working days will begin the day after your
+    complaint has been received": day 1 is the first working day after the day of receipt, so a complaint
+    received on a Saturday has the Monday as day 1 (one working day less than under `receipt`). The two
+    agree for a receipt on a working day.
+    """
+
+    RECEIPT = "receipt"
+    DAY_AFTER_RECEIPT = "day_after_receipt"
 
 
 class Ombudsman(StrEnum):
@@ -88,13 +120,64 @@ class _Strict(BaseModel):
 
 
 class Window(_Strict):
-    """A period: `amount` units counted from an event."""
+    """A period: `amount` units counted from an event; or (issue 28) the later or the earlier of several such
+    periods (`later_of` / `earlier_of`, the limbs), each from its own anchor."""
 
     amount: int = Field(ge=0, le=400)
     unit: Unit = Unit.WORKING_DAYS
     counts_from: CountsFrom = Field(default=CountsFrom.RECEIPT, alias="from")
+    # --- issue 28: windows of several limbs ---
+    # "within six months of the event ... or within two months of receiving your Stage 1 response (if this
+    # is later)": the window ends on the later (or the earlier) of its limbs' last days. A combined window
+    # has no amount, unit or from of its own (`amount` is then 0 and unused: read `limbs`).
+    later_of: tuple[Window, ...] = ()
+    earlier_of: tuple[Window, ...] = ()
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _combined_has_no_period_of_its_own(cls, data: object) -> object:
+        if not isinstance(data, dict) or not (data.get("later_of") or data.get("earlier_of")):
+            return data
+        if data.get("later_of") and data.get("earlier_of"):
+            raise ValueError("give later_of or earlier_of, not both")
+        own = sorted(key for key in ("amount", "unit", "from", "counts_from") if key in data)
+        if own:
+            raise ValueError(
+                f"{', '.join(own)}: put amount, unit and from inside each limb of later_of / earlier_of"
+            )
+        return {**data, "amount": 0}
+
+    @model_validator(mode="after")
+    def _limbs_are_plain_periods(self) -> Window:
+        combined = self.later_of or self.earlier_of
+        if combined and len(combined) < 2:
+            raise ValueError("later_of / earlier_of needs at least two limbs")
+        if any(limb.is_combined for limb in combined):
+            raise ValueError("a limb of later_of / earlier_of is a plain period (amount, unit, from)")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _as_written(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Shown (API, frozen copies) as a file says it: a plain period, or only its limbs."""
+        data: dict[str, Any] = handler(self)
+        kept = ("later_of", "earlier_of") if self.is_combined else ("amount", "unit", "from", "counts_from")
+        return {key: value for key, value in data.items() if key in kept and value not in ((), [])}
+
+    @property
+    def is_combined(self) -> bool:
+        return bool(self.later_of or self.earlier_of)
+
+    @property
+    def limbs(self) -> tuple[Window, ...]:
+        """The periods the window is made of: itself, or its later_of / earlier_of limbs."""
+        return self.later_of or self.earlier_of or (self,)
+
+    @property
+    def takes_later(self) -> bool:
+        """Whether the window ends on the latest of its limbs' last days (else the earliest)."""
+        return not self.earlier_of
 
 
 class Extension(_Strict):
@@ -178,11 +261,15 @@ class Stage(_Strict):
         default=None,
         description="After this stage's response: how long the complainant has to ask for the next stage.",
     )
+    # May a late request for the next stage be accepted? Set on the stage the complainant asks to move on
+    # from (Stage 1), where the escalation_request window is: it means nothing on the last stage.
     late_escalation_at_discretion: bool = True
     # Where the response counts from acknowledgement, a late acknowledgement buys no time: the response
     # counts from the earlier of the acknowledgement and its due date, unless the policy says otherwise.
     late_acknowledgement_moves_response: bool = False
-    # May the council require reasons for asking for this stage? Never under the Complaint Handling Code.
+    # May the council require reasons when the complainant asks to move on from this stage to the next? Set on
+    # the stage escalated from (Stage 1), never on the last stage (refused there: it would mean nothing).
+    # Never under the Complaint Handling Code.
     escalation_reasons_required: bool = False
     # --- issue 24 (seed rules) and issue 28, point 4: what a request for the next stage must include.
     # council-004: "we need to know: what part of the complaint they felt was not handled well at Stage One,
@@ -204,6 +291,8 @@ class Stage(_Strict):
     # From when: the acknowledgement, or only once the response date has been extended ("if we need more
     # time ... we will keep you updated regularly").
     progress_updates_from: ProgressUpdatesFrom = ProgressUpdatesFrom.ACKNOWLEDGEMENT
+    # --- issue 28: when counting starts for this stage's acknowledge and respond windows ---
+    counting_starts: CountingStarts = CountingStarts.RECEIPT
 
     @model_validator(mode="after")
     def _windows_make_sense(self) -> Stage:
@@ -226,10 +315,7 @@ class Stage(_Strict):
         if CountsFrom.RESPONSE in (self.acknowledge.counts_from, self.respond.counts_from):
             raise ValueError("only escalation_request can count from the response")
         if self.escalation_request is not None:
-            if self.escalation_request.amount == 0:
-                raise ValueError("escalation_request.amount must be at least 1")
-            if self.escalation_request.counts_from not in (CountsFrom.RESPONSE, CountsFrom.RESPONSE_RECEIVED):
-                raise ValueError("escalation_request.from must be 'response' or 'response_received'")
+            self._check_escalation_window(self.escalation_request)
         if CountsFrom.RESPONSE_RECEIVED in (self.acknowledge.counts_from, self.respond.counts_from):
             raise ValueError("only escalation_request can count from the response being received")
         # --- issue 24 (seed rules): these fields mean something only where they are read.
@@ -241,6 +327,21 @@ class Stage(_Strict):
                 " escalation_request), not on the last stage"
             )
         # --- end issue 24
+        # --- issue 28: a field where it has no effect is refused, naming where it belongs ---
+        if (
+            self.late_acknowledgement_moves_response
+            and self.respond.counts_from is not CountsFrom.ACKNOWLEDGEMENT
+        ):
+            raise ValueError(
+                "late_acknowledgement_moves_response has no effect here: it applies only to a respond window"
+                ' counted from the acknowledgement (respond = { ..., from = "acknowledgement" })'
+            )
+        # --- issue 28: combined windows and the matter_arose anchor belong to escalation_request only ---
+        for name, window in (("acknowledge", self.acknowledge), ("respond", self.respond)):
+            if window.is_combined:
+                raise ValueError(f"{name}: later_of / earlier_of is for escalation_request windows only")
+            if window.counts_from is CountsFrom.MATTER_AROSE:
+                raise ValueError(f"{name}.from cannot be 'matter_arose' (an escalation_request limb may)")
         return self
 
     # --- issue 24 (seed rules)
@@ -252,6 +353,56 @@ class Stage(_Strict):
         return frozenset(needs)
 
     # --- end issue 24
+
+    @staticmethod
+    def _check_escalation_window(window: Window) -> None:
+        combined = window.is_combined
+        allowed: tuple[CountsFrom, ...] = (CountsFrom.RESPONSE, CountsFrom.RESPONSE_RECEIVED)
+        if combined:
+            # A limb may also count from the matter arising or from this stage's receipt (issue 28).
+            allowed += (CountsFrom.MATTER_AROSE, CountsFrom.RECEIPT)
+        for index, limb in enumerate(window.limbs):
+            where = f"escalation_request.{'later_of' if window.later_of else 'earlier_of'}[{index}]"
+            where = where if combined else "escalation_request"
+            if limb.amount == 0:
+                raise ValueError(f"{where}.amount must be at least 1")
+            if limb.counts_from not in allowed:
+                raise ValueError(f"{where}.from must be one of {', '.join(repr(a.value) for a in allowed)}")
+        if combined and not any(
+            limb.counts_from in (CountsFrom.RESPONSE, CountsFrom.RESPONSE_RECEIVED) for limb in window.limbs
+        ):
+            raise ValueError("escalation_request: at least one limb must count from the response")
+
+
+# --- issue 28: an optional early-resolution step before Stage 1 ---
+class EarlyResolution(_Strict):
+    """A step before Stage 1, for three-tier procedures ("an early resolution within 5 working days, then a
+    Stage 1 investigation, then a Stage 2 review").
+
+    Resolved there, the complaint closes with that outcome. Otherwise Stage 1 starts, and its clock counts
+    from the resident's request for an investigation or from the officer's decision that early resolution
+    does not fit (that moment is Stage 1's receipt: `domain.deadlines.plan_stage(policy, 1, moment)`).
+    """
+
+    name: str = "Early resolution"
+    handled_by: str = Field(description="Who tries to resolve the complaint early, as the policy names them.")
+    # In working days from receipt: "within 5 working days".
+    resolve: Window
+    counting_starts: CountingStarts = CountingStarts.RECEIPT
+
+    @model_validator(mode="after")
+    def _resolve_window(self) -> EarlyResolution:
+        if self.resolve.is_combined:
+            raise ValueError("resolve: later_of / earlier_of is for escalation_request windows only")
+        if self.resolve.unit is not Unit.WORKING_DAYS or self.resolve.counts_from is not CountsFrom.RECEIPT:
+            raise ValueError('resolve must be in working_days from "receipt"')
+        if self.resolve.amount == 0:
+            raise ValueError("resolve.amount must be at least 1")
+        return self
+
+
+# Issue 28: the fields about asking for the next stage; on the last stage they would mean nothing.
+ESCALATION_FIELDS = frozenset({"escalation_reasons_required", "late_escalation_at_discretion"})
 
 
 class Exclusion(_Strict):
@@ -306,6 +457,18 @@ class Complainants(_Strict):
     # councillors and MPs who have their own enquiry route.
     representative_kinds: tuple[str, ...] = REPRESENTATIVE_KINDS
 
+    @model_validator(mode="after")
+    def _representative_rules_need_representatives(self) -> Complainants:
+        # Issue 28: rules about representatives mean nothing where no one may complain for another.
+        if not self.representatives_allowed:
+            for name in ("representative_consent", "representative_kinds"):
+                if getattr(self, name) != type(self).model_fields[name].default:
+                    raise ValueError(
+                        f"{name} has no effect with representatives_allowed = false: remove it, or allow"
+                        " representatives"
+                    )
+        return self
+
     def consent_accepted(self, kind: str) -> bool:
         """Is consent of this kind (written, verbal, declared) enough under the policy?"""
         if self.representative_consent is ConsentNeeded.NONE:
@@ -339,6 +502,8 @@ class Policy(_Strict):
     exclusions: tuple[Exclusion, ...] = ()
     response_receipt: ResponseReceipt = ResponseReceipt()
     stages: tuple[Stage, ...]
+    # --- issue 28: an optional early-resolution step before Stage 1 (none: complaints start at Stage 1) ---
+    early_resolution: EarlyResolution | None = None
     homes: int | None = Field(
         default=None,
         ge=1,
@@ -388,6 +553,21 @@ class Policy(_Strict):
             raise ValueError("stage 1 must define escalation_request when there is a Stage 2")
         if stages[-1].escalation_request is not None:
             raise ValueError("the last stage cannot have an escalation_request window")
+        # --- issue 28: a field where it has no effect is refused, naming where it belongs ---
+        # (A value other than the default: a policy copied whole, defaults included, must still load.)
+        last = stages[-1]
+        for name in sorted(
+            name for name in ESCALATION_FIELDS if getattr(last, name) != Stage.model_fields[name].default
+        ):
+            before = (
+                f"stage {stages[-2].number}, the stage the complainant asks to move on from"
+                if len(stages) > 1
+                else "no stage: a one-stage policy has nothing to escalate to"
+            )
+            raise ValueError(
+                f"stage {last.number}: {name} has no effect on the last stage (there is no next stage to ask"
+                f" for); it belongs on {before}"
+            )
         return stages
 
     @field_validator("exclusions")
@@ -416,6 +596,21 @@ class Policy(_Strict):
                 " residents must not be required to explain their reasons for requesting a stage 2)"
             )
         # --- end issue 24
+        return self
+
+    @model_validator(mode="after")
+    def _response_receipt_is_used(self) -> Policy:
+        # Issue 28: response_receipt only dates windows counted from the response being received.
+        if self.response_receipt != ResponseReceipt() and not any(
+            limb.counts_from is CountsFrom.RESPONSE_RECEIVED
+            for stage in self.stages
+            if stage.escalation_request is not None
+            for limb in stage.escalation_request.limbs
+        ):
+            raise ValueError(
+                "response_receipt has no effect: no escalation_request window counts from"
+                ' "response_received" (set from = "response_received" on a stage\'s escalation_request)'
+            )
         return self
 
     def stage(self, number: int) -> Stage:

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
 from domain.policy import Policy
+from domain.policy_defaults import DefaultApplied, apply_defaults, model_for
+
+# The shipped model files (issue 28: a file's silences come from its nation's model), wherever POLICIES_DIR
+# points: they are the nations' procedures, not a deployment's choice.
+MODELS_DIR = Path(__file__).resolve().parent.parent / "policies"
 
 
 @dataclass(frozen=True)
@@ -29,24 +36,50 @@ class PolicyFileError(Exception):
         super().__init__("invalid policy file(s):\n" + "\n".join(f"  {problem}" for problem in problems))
 
 
-def check_policy_file(path: Path) -> tuple[Policy | None, list[PolicyProblem]]:
-    """Parse and validate one file; return the policy or every problem found."""
+@dataclass(frozen=True)
+class PolicyReading:
+    """One file read: the policy (None if invalid), its problems and the nation's defaults it took."""
+
+    policy: Policy | None
+    problems: list[PolicyProblem]
+    defaults: list[DefaultApplied] = field(default_factory=list)
+
+
+@lru_cache(maxsize=8)
+def _model_data(model_id: str) -> dict[str, Any]:
+    return tomllib.loads((MODELS_DIR / f"{model_id}.toml").read_text(encoding="utf-8"))
+
+
+def read_policy_file(path: Path) -> PolicyReading:
+    """Parse one file, fill what it leaves unsaid from its nation's model file, validate it."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
-        return None, [PolicyProblem(path, "", f"cannot read: {exc}")]
+        return PolicyReading(None, [PolicyProblem(path, "", f"cannot read: {exc}")])
     except tomllib.TOMLDecodeError as exc:
-        return None, [PolicyProblem(path, "", f"not valid TOML: {exc}")]
+        return PolicyReading(None, [PolicyProblem(path, "", f"not valid TOML: {exc}")])
+    defaults: list[DefaultApplied] = []
+    model_id = model_for(data)
+    if model_id is not None:
+        data, defaults = apply_defaults(data, _model_data(model_id), model_id)
     try:
         policy = Policy.model_validate(data)
     except ValidationError as exc:
-        return None, [
+        problems = [
             PolicyProblem(path, ".".join(str(part) for part in error["loc"]), error["msg"])
             for error in exc.errors()
         ]
+        return PolicyReading(None, problems, defaults)
     if policy.id != path.stem:
-        return None, [PolicyProblem(path, "id", f"id {policy.id!r} must match the file name {path.stem!r}")]
-    return policy, []
+        problem = PolicyProblem(path, "id", f"id {policy.id!r} must match the file name {path.stem!r}")
+        return PolicyReading(None, [problem], defaults)
+    return PolicyReading(policy, [], defaults)
+
+
+def check_policy_file(path: Path) -> tuple[Policy | None, list[PolicyProblem]]:
+    """Parse and validate one file; return the policy or every problem found."""
+    reading = read_policy_file(path)
+    return reading.policy, reading.problems
 
 
 def load_policy_file(path: Path) -> Policy:

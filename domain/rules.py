@@ -287,3 +287,26 @@ def correspondence_stopped_until(state: ComplaintState, now: datetime) -> str | 
 
 
 # --- end issue 24
+
+
+# --- issue 28: the early-resolution step before Stage 1 ---
+def at_early_resolution(
+    state: ComplaintState, policy: Policy, command: cmd.Command, now: datetime
+) -> Refusal | None:
+    """Resolving early or starting the investigation: only while the early-resolution step runs."""
+    stage = state.current
+    if stage.number != 1 or stage.early_resolution is None:
+        return Refusal("this complaint has no early-resolution step (its policy has none)")
+    if stage.early_resolution_ended is not None:
+        return Refusal(f"early resolution has already ended ({_words(stage.early_resolution_ended)})")
+    return None
+
+
+def not_at_early_resolution(
+    state: ComplaintState, policy: Policy, command: cmd.Command, now: datetime
+) -> Refusal | None:
+    """Stage 1 is acknowledged once its clock runs: resolve early or start the investigation first."""
+    stage = state.current
+    if stage.number == 1 and stage.early_resolution is not None and stage.early_resolution_ended is None:
+        return Refusal("the complaint is at early resolution: resolve it there or start the investigation")
+    return None

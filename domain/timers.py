@@ -15,6 +15,7 @@ from domain.letters import manager_alert, staff_notice, to_complainant
 from domain.models import FINAL_STATUSES, ComplaintState, Due, StageState, Status
 from domain.policy import Policy
 from domain.steps import Applied, Ctx, clock_runs, progress
+from domain.steps.early import early_resolution_open
 
 # A closed complaint's workflow stays open this long so that a late escalation, an ombudsman referral or a
 # note can still be recorded; it stays open past it for as long as promised actions are outstanding.
@@ -52,11 +53,15 @@ def deadline_timers(state: ComplaintState, policy: Policy, patched: Callable[[st
     """Every deadline timer the complaint is waiting on now."""
     stage = state.current
     timers: list[Timer] = []
-    if state.status in AWAITING_ACKNOWLEDGEMENT:
+    # Issue 28: during early resolution only its own deadline runs; Stage 1's clock has not started.
+    at_early = early_resolution_open(stage)
+    if at_early and stage.early_resolution is not None and not stage.early_resolution_overdue:
+        timers.append(Timer(at=stage.early_resolution.at, kind="early_resolution_overdue"))
+    if state.status in AWAITING_ACKNOWLEDGEMENT and not at_early:
         timers += _reminders("acknowledge", stage.plan.acknowledge, stage)
         if not stage.acknowledgement_overdue:
             timers.append(Timer(at=stage.plan.acknowledge.at, kind="acknowledgement_overdue"))
-    if clock_running(state, policy):
+    if clock_running(state, policy) and not at_early:
         timers += _reminders("respond", stage.plan.respond, stage)
         if not stage.response_overdue:
             timers.append(Timer(at=stage.plan.respond.at, kind="response_overdue"))
@@ -201,6 +206,11 @@ def fire(ctx: Ctx, timer: Timer) -> tuple[str, Applied]:
                 )
             )
         return timer.kind, Applied(state.status, {"limit": limit}, letters)
+    if timer.kind == "early_resolution_overdue":  # issue 28
+        stage.early_resolution_overdue = True
+        early_due = stage.early_resolution.on if stage.early_resolution else None
+        alert = manager_alert(state, "early_resolution", early_due)
+        return timer.kind, Applied(state.status, {"due": early_due}, [alert])
     if timer.kind == "escalation_window_closed":
         window = stage.escalation_request_by
         state.closure_reason = "escalation window closed"

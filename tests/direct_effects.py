@@ -97,7 +97,12 @@ class DirectEffects:
         )
 
     async def escalation_window(
-        self, stage: int, responded_at: datetime, sent_by: SentBy = SentBy.EMAIL
+        self,
+        stage: int,
+        responded_at: datetime,
+        sent_by: SentBy = SentBy.EMAIL,
+        received_at: datetime | None = None,
+        matter_arose_on: date | None = None,
     ) -> Due | None:
         return await self.engine.escalation_window(
             EscalationWindow(
@@ -106,6 +111,8 @@ class DirectEffects:
                 stage=stage,
                 responded_at=responded_at,
                 sent_by=sent_by,
+                received_at=received_at,
+                matter_arose_on=matter_arose_on,
             )
         )
 

@@ -53,6 +53,21 @@ async def test_lists_every_shipped_policy(api: Client) -> None:
     assert_problem(await client.get("/api/policies/atlantis"), 404, "no policy 'atlantis'")
 
 
+async def test_the_console_gets_the_policy_in_plain_english(api: Client) -> None:
+    # Issue 28: the same explanation as `complaints policy explain`, for the console's council page.
+    client, _ = api
+    response = await client.get("/api/policies/scotland-model/explanation?received=2026-11-28")
+    assert response.status_code == 200
+    sections = response.json()
+    stage1 = next(section for section in sections if section["title"] == "Stage 1: Frontline resolution")
+    # 30 November 2026 is St Andrew's Day: day 0 Tuesday 1 December, the 5th working day Tuesday 8 December.
+    assert (
+        "Answered within 5 working days from when the complaint was received. For a complaint received on"
+        " Saturday 28 November 2026: by Tuesday 8 December 2026."
+    ) in stage1["lines"]
+    assert_problem(await client.get("/api/policies/atlantis/explanation"), 404, "no policy 'atlantis'")
+
+
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
@@ -192,7 +207,9 @@ async def test_a_new_council_file_is_served_and_drives_workflows_after_a_restart
 
 def test_the_service_refuses_to_start_on_an_invalid_policy_file(tmp_path: Path) -> None:
     shutil.copytree(REPO_ROOT / "policies", tmp_path / "policies")
-    (tmp_path / "policies" / "broken.toml").write_text('id = "broken"\nname = "Broken"\nnation = "wales"\n')
+    (tmp_path / "policies" / "broken.toml").write_text(
+        'id = "broken"\nname = "Broken"\nnation = "cornwall"\n'
+    )
     with pytest.raises(PolicyFileError) as raised:
         load_policies(tmp_path / "policies")
     assert "broken.toml" in str(raised.value)

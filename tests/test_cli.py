@@ -41,7 +41,7 @@ def test_policy_check_reports_every_problem(tmp_path: Path, capsys: pytest.Captu
         (POLICIES_DIR / "bexley.toml")
         .read_text(encoding="utf-8")
         .replace('id = "bexley"', 'id = "typo"', 1)
-        .replace('nation = "england-and-wales"', 'nation = "wales"', 1)
+        .replace('nation = "england-and-wales"', 'nation = "cornwall"', 1)
         .replace("closure_days = []", "closure_day = []", 1),
         encoding="utf-8",
     )

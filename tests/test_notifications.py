@@ -135,6 +135,15 @@ def contexts(policy: Policy) -> dict[str, dict[str, Any]]:
         ),
         "response": _response(policy, 1, ESCALATE_BY if final > 1 else None),
         "stage2_response": _response(policy, 2, None),
+        # Issue 28: resolved at the early-resolution step before Stage 1.
+        "early_resolution_response": _complainant(
+            policy,
+            1,
+            step_name="Early resolution",
+            outcome="upheld",
+            findings="The missed collection was made the next morning.",
+            ombudsman=signposting,
+        ),
         "escalation_refused": _complainant(
             policy,
             2,

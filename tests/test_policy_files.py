@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import re
 import shutil
+import tomllib
 from datetime import date
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from domain.deadlines import plan_stage
-from domain.policy import CountsFrom, Nation, Ombudsman, Unit
-from domain.policy_files import PolicyFileError, check_policy_file, load_policies, load_policy_file
+from domain.policy import CountsFrom, Nation, Ombudsman, Policy, Unit
+from domain.policy_files import (
+    PolicyFileError,
+    check_policy_file,
+    load_policies,
+    load_policy_file,
+    read_policy_file,
+)
 
 POLICIES_DIR = Path(__file__).resolve().parent.parent / "policies"
 SHIPPED = (
@@ -159,8 +167,8 @@ def test_missing_field(tmp_path: Path) -> None:
 
 
 def test_wrong_enum_value(tmp_path: Path) -> None:
-    text = _bexley_as("wales").replace('nation = "england-and-wales"', 'nation = "wales"', 1)
-    path = _write(tmp_path, "wales", text)
+    text = _bexley_as("cornwall").replace('nation = "england-and-wales"', 'nation = "cornwall"', 1)
+    path = _write(tmp_path, "cornwall", text)
     _, problems = check_policy_file(path)
     assert len(problems) == 1
     assert problems[0].field == "nation"
@@ -189,16 +197,22 @@ def test_stage_one_needs_an_escalation_window_when_there_is_a_stage_two(tmp_path
     text = re.sub(r"(?m)^escalation_request = \{.*\}\n", "", _bexley_as("no-window"), count=1)
     assert "escalation_request =" not in text
     path = _write(tmp_path, "no-window", text)
-    policy, problems = check_policy_file(path)
-    assert policy is None
-    assert [(problem.file, problem.field) for problem in problems] == [(path, "stages")]
-    assert "escalation_request" in problems[0].reason
+    # The schema needs it (Policy.model_validate is what a file's data, defaults applied, must pass) ...
+    data = tomllib.loads(text)
+    with pytest.raises(ValidationError, match="stage 1 must define escalation_request"):
+        Policy.model_validate(data)
+    # ... and a file silent on it takes its nation's model value (issue 28): the Code's, for England.
+    reading = read_policy_file(path)
+    assert reading.policy is not None and not reading.problems
+    code = load_policy_file(POLICIES_DIR / "complaint-handling-code.toml")
+    assert reading.policy.stage(1).escalation_request == code.stage(1).escalation_request
+    assert [applied.field for applied in reading.defaults] == ["stages.0.escalation_request"]
 
 
 def test_every_problem_is_reported(tmp_path: Path) -> None:
     text = (
         _bexley_as("many")
-        .replace('nation = "england-and-wales"', 'nation = "wales"', 1)
+        .replace('nation = "england-and-wales"', 'nation = "cornwall"', 1)
         .replace("months = 12", "months = 0", 1)
     )
     _, problems = check_policy_file(_write(tmp_path, "many", text))

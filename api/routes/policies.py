@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from api.deps import Policies
 from api.errors import PROBLEM_RESPONSES, ProblemError
 from domain import deadlines
+from domain.explain import explain
 from domain.inputs import EARLIEST, LATEST, latest_receipt
 from domain.policy import Policy, SentBy
 
@@ -34,6 +35,8 @@ class DeadlinePlan(BaseModel):
     extension_limit_by: date | None
     escalation_request_by: date | None = None
     response_received_on: date | None = None
+    # Issue 28: the early-resolution step before Stage 1, when the policy has one.
+    early_resolution_by: date | None = None
 
 
 def _policy(policies: dict[str, Policy], policy_id: str) -> Policy:
@@ -86,6 +89,9 @@ async def plan_deadlines(
     response_sent_by: Annotated[
         SentBy, Query(description="How the response was sent: it decides when the complainant got it")
     ] = SentBy.EMAIL,
+    matter_arose_on: Annotated[
+        date | None, Query(description="When the matter arose (a window may count from it)")
+    ] = None,
 ) -> DeadlinePlan:
     """The dates a complaint received then would run to under this policy."""
     policy = _policy(policies, policy_id)
@@ -96,8 +102,11 @@ async def plan_deadlines(
     _check_range("received", received, latest_receipt(datetime.now(UTC).date()))
     _check_range("acknowledged", acknowledged, LATEST)
     _check_range("responded", responded, LATEST)
+    _check_range("matter_arose_on", matter_arose_on, LATEST)
     try:
-        planned = deadlines.plan_stage(policy, stage, received, acknowledged, responded, response_sent_by)
+        planned = deadlines.plan_stage(
+            policy, stage, received, acknowledged, responded, response_sent_by, matter_arose_on
+        )
     except OverflowError as error:  # a window that runs past the calendar's end (guarded above; kept safe)
         raise ProblemError(422, "Invalid request", "the dates run past the end of the calendar") from error
     return DeadlinePlan(
@@ -111,4 +120,30 @@ async def plan_deadlines(
         response_received_on=(
             deadlines.response_received_on(policy, responded, response_sent_by) if responded else None
         ),
+        early_resolution_by=deadlines.early_resolution_by(policy, received) if stage == 1 else None,
     )
+
+
+# --- issue 28: the policy in plain English (what `complaints policy explain` prints) ---
+class ExplanationSection(BaseModel):
+    title: str
+    lines: list[str]
+
+
+@router.get("/{policy_id}/explanation", responses=PROBLEM_RESPONSES)
+async def explain_policy(
+    policy_id: str,
+    policies: Policies,
+    received: Annotated[
+        date | None, Query(description="The worked example's date of receipt (default today)")
+    ] = None,
+) -> list[ExplanationSection]:
+    """What the policy means, in plain English, with a worked example date for each window: for a council's
+    complaints manager to check the file against the published procedure (the console's council page)."""
+    policy = _policy(policies, policy_id)
+    _check_range("received", received, latest_receipt(datetime.now(UTC).date()))
+    example = received or deadlines.calendar_for(policy).local_date(datetime.now(UTC))
+    return [
+        ExplanationSection(title=section.title, lines=list(section.lines))
+        for section in explain(policy, example)
+    ]

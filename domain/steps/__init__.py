@@ -60,7 +60,12 @@ class Effects(Protocol):
     ) -> ClockResumed: ...
 
     async def escalation_window(
-        self, stage: int, responded_at: datetime, sent_by: SentBy = SentBy.EMAIL
+        self,
+        stage: int,
+        responded_at: datetime,
+        sent_by: SentBy = SentBy.EMAIL,
+        received_at: datetime | None = None,
+        matter_arose_on: date | None = None,
     ) -> Due | None: ...
 
     async def open_linked(self, intake: Intake, actor: Actor) -> str: ...
@@ -105,6 +110,8 @@ def clear_overdue_if_moved_later(stage: StageState, effects: Effects) -> None:
 def new_stage(
     number: int, received_at: datetime, plan: StagePlan, now: datetime, **fields: Any
 ) -> StageState:
+    if number == 1 and plan.early_resolution is not None:
+        fields.setdefault("early_resolution", plan.early_resolution)  # issue 28: the step before Stage 1
     return StageState(
         number=number,
         received_at=received_at,

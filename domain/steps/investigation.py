@@ -148,7 +148,9 @@ async def respond(ctx: Ctx, command: cmd.Respond) -> Applied:
                 update={"due_at": due.at, "completed_at": None, "completed_by": None, "overdue": False}
             )
         )
-    window = await effects.escalation_window(stage.number, stage.responded_at, command.sent_by)
+    window = await effects.escalation_window(
+        stage.number, stage.responded_at, command.sent_by, stage.received_at, state.intake.matter_arose_on
+    )
     stage.escalation_request_by = window
     final = window is None
     if final:

@@ -155,7 +155,12 @@ class WorkflowEffects:
         return resumed
 
     async def escalation_window(
-        self, stage: int, responded_at: datetime, sent_by: SentBy = SentBy.EMAIL
+        self,
+        stage: int,
+        responded_at: datetime,
+        sent_by: SentBy = SentBy.EMAIL,
+        received_at: datetime | None = None,
+        matter_arose_on: date | None = None,
     ) -> Due | None:
         request = EscalationWindow(
             policy_id=self.policy.id,
@@ -163,6 +168,8 @@ class WorkflowEffects:
             stage=stage,
             responded_at=responded_at,
             sent_by=sent_by,
+            received_at=received_at,
+            matter_arose_on=matter_arose_on,
         )
         window: Due | None = await _call(DeadlineActivities.escalation_window, request)
         return window

@@ -1,0 +1,185 @@
+"""Issue 28, point 2: an optional early-resolution step before Stage 1, through the domain's rules, steps and
+timers (the workflow runs the same functions). Northern Ireland's holidays: Wednesday 17 March 2027 (St
+Patrick's Day), Good Friday 26 March and Easter Monday 29 March 2027.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+import asyncpg
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from domain import commands as cmd
+from domain.actions import ACTIONS
+from domain.models import Outcome, Status
+from domain.policy import Policy
+from notifications.render import render
+from tests.direct_effects import DirectEffects, fire_next, new_complaint, run
+from tests.factories import (
+    INVESTIGATOR,
+    LONDON,
+    OFFICER,
+    act,
+    intake,
+    move_to,
+    open_complaint,
+    running_worker,
+    start_in_quiet_week,
+    state_of,
+)
+from tests.factories import weekdays_after as after
+
+POLICIES = Path(__file__).resolve().parent.parent / "policies"
+
+
+def at(day: date, hour: int = 10) -> datetime:
+    return datetime.combine(day, time(hour), tzinfo=LONDON)
+
+
+@pytest.fixture
+def three_tier() -> Policy:
+    """The NIPSO model with an early resolution within 5 working days before its Stage 1."""
+    data = tomllib.loads((POLICIES / "northern-ireland-model.toml").read_text(encoding="utf-8"))
+    data["early_resolution"] = {
+        "name": "Early resolution",
+        "handled_by": "The service",
+        "resolve": {"amount": 5, "unit": "working_days", "from": "receipt"},
+    }
+    return Policy.model_validate(data)
+
+
+async def test_resolved_early_the_complaint_closes_with_that_outcome(three_tier: Policy) -> None:
+    # Received on St Patrick's Day: day 0 Thu 18 Mar; early resolution due by Thu 25 Mar.
+    ctx, effects = await new_complaint(three_tier, intake(three_tier.id, at(date(2027, 3, 17))))
+    stage = ctx.state.current
+    assert stage.early_resolution is not None and stage.early_resolution.on == date(2027, 3, 25)
+    # Stage 1's clock has not started: acknowledging is refused, and no Stage 1 timer runs.
+    refusal = ACTIONS["acknowledge"].refusal(
+        ctx.state, three_tier, cmd.Acknowledge(actor=OFFICER), effects.now()
+    )
+    assert refusal is not None and "at early resolution" in refusal.message
+    effects.clock = at(date(2027, 3, 22))
+    resolution = cmd.ResolveEarly(actor=OFFICER, outcome=Outcome.UPHELD, findings="Collected the next day.")
+    await run(ctx, "resolve_early", resolution)
+    assert ctx.state.status is Status.CLOSED
+    assert ctx.state.closure_reason == "resolved at early resolution"
+    assert ctx.state.history[-1].detail == {
+        "outcome": Outcome.UPHELD,
+        "on_time": True,
+        "early_resolution": True,
+    }
+    (letter,) = effects.sent
+    text = render(letter.template, letter.context, three_tier).text
+    assert "Complaint stage: Early resolution" in text
+    assert "Your complaint is upheld." in text and "Collected the next day." in text
+    assert "Northern Ireland Public Services Ombudsman" in text
+
+
+async def test_not_suitable_stage_1_counts_from_the_decision(three_tier: Policy) -> None:
+    ctx, effects = await new_complaint(three_tier, intake(three_tier.id, at(date(2027, 3, 17))))
+    assert await _next_timer_kind(ctx) == "early_resolution_overdue"
+    # The officer decides on Tue 23 Mar that early resolution does not fit: Stage 1's 5 working days count
+    # from that day: Wed 24 (1), Thu 25 (2), Good Friday and Easter Monday, Tue 30 (3), Wed 31 (4), Thu 1 Apr.
+    effects.clock = at(date(2027, 3, 23))
+    await run(ctx, "start_investigation", cmd.StartInvestigation(actor=OFFICER, because="not_suitable"))
+    stage = ctx.state.current
+    assert ctx.state.status is Status.RECEIVED
+    assert (stage.plan.acknowledge.on, stage.respond_by) == (date(2027, 4, 1), date(2027, 4, 1))
+    assert ctx.state.history[-1].detail["respond_by"] == date(2027, 4, 1)
+    # Now Stage 1 runs as usual, and early resolution cannot be used again.
+    await run(ctx, "acknowledge", cmd.Acknowledge(actor=OFFICER))
+    resolution = cmd.ResolveEarly(actor=INVESTIGATOR, outcome=Outcome.UPHELD, findings="Too late for this.")
+    refusal = ACTIONS["resolve_early"].refusal(ctx.state, three_tier, resolution, effects.now())
+    assert refusal is not None  # acknowledged: no longer allowed from this status
+
+
+async def test_a_late_early_resolution_alerts_and_waits_for_the_request(three_tier: Policy) -> None:
+    ctx, effects = await new_complaint(three_tier, intake(three_tier.id, at(date(2027, 3, 17))))
+    assert await fire_next(ctx) == "early_resolution_overdue"
+    assert effects.now() == datetime(2027, 3, 25, 23, 59, 59, 999999, tzinfo=LONDON)
+    assert ctx.state.current.early_resolution_overdue
+    (alert,) = effects.sent
+    assert (alert.audience, alert.context["what"], alert.context["due"]) == (
+        "manager",
+        "early_resolution",
+        date(2027, 3, 25),
+    )
+    # The resident asks for an investigation on Easter Monday: day 0 Tue 30 Mar; 5 working days = Tue 6 Apr.
+    effects.clock = at(date(2027, 3, 29))
+    await run(ctx, "start_investigation", cmd.StartInvestigation(actor=OFFICER, because="requested"))
+    assert ctx.state.current.respond_by == date(2027, 4, 6)
+    assert ctx.state.history[-1].detail["early_resolution_on_time"] is False
+    refusal = ACTIONS["start_investigation"].refusal(
+        ctx.state, three_tier, cmd.StartInvestigation(actor=OFFICER, because="requested"), effects.now()
+    )
+    assert refusal is not None and refusal.message == "early resolution has already ended (requested)"
+
+
+async def test_a_policy_without_the_step_refuses_it(policies: dict[str, Policy]) -> None:
+    policy = policies["northern-ireland-model"]
+    ctx, effects = await new_complaint(policy, intake(policy.id, at(date(2027, 3, 17))))
+    assert ctx.state.current.early_resolution is None
+    command = cmd.StartInvestigation(actor=OFFICER, because="requested")
+    refusal = ACTIONS["start_investigation"].refusal(ctx.state, policy, command, effects.now())
+    assert refusal is not None and "no early-resolution step" in refusal.message
+    # Stage 1 runs from receipt as before: 5 working days from day 0 Thu 18 Mar = Thu 25 Mar.
+    assert ctx.state.current.respond_by == date(2027, 3, 25)
+    await run(ctx, "acknowledge", cmd.Acknowledge(actor=OFFICER))
+
+
+async def _next_timer_kind(ctx: object) -> str:
+    from domain import timers
+
+    assert hasattr(ctx, "state") and hasattr(ctx, "policy") and hasattr(ctx, "effects")
+    effects = ctx.effects
+    assert isinstance(effects, DirectEffects)
+    timer = timers.next_timer(ctx.state, ctx.policy, effects.now(), effects.patched)
+    assert timer is not None
+    return timer.kind
+
+
+async def test_the_workflow_runs_the_step(
+    temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, policies: dict[str, Policy], task_queue: str
+) -> None:
+    # The same step through the real workflow (time-skipping Temporal, real PostgreSQL): Bexley with an early
+    # resolution within 5 working days before its Stage 1 (15 working days).
+    data = tomllib.loads((POLICIES / "bexley.toml").read_text(encoding="utf-8"))
+    data["id"] = "bexley-three-tier"
+    data["early_resolution"] = {"handled_by": "The service", "resolve": {"amount": 5}}
+    three_tier = Policy.model_validate(data)
+    async with running_worker(temporal_env, pool, {**policies, three_tier.id: three_tier}, task_queue):
+        monday = await start_in_quiet_week(temporal_env)
+        handle = await open_complaint(temporal_env, task_queue, intake(three_tier.id, monday))
+        state = await state_of(handle)
+        assert state.current.early_resolution is not None
+        assert state.current.early_resolution.on == after(monday.date(), 5)
+        # Two days later the officer decides it needs an investigation: Stage 1 counts from Wednesday.
+        await move_to(temporal_env, monday + timedelta(days=2))
+        command = cmd.StartInvestigation(actor=OFFICER, because="not_suitable")
+        state = await act(handle, "start_investigation", command)
+        assert state.current.respond_by == after(monday.date() + timedelta(days=2), 15)
+        state = await act(handle, "acknowledge", cmd.Acknowledge(actor=OFFICER))
+        assert state.status is Status.ACKNOWLEDGED
+
+        other = await open_complaint(
+            temporal_env, task_queue, intake(three_tier.id, monday + timedelta(days=2))
+        )
+        resolution = cmd.ResolveEarly(
+            actor=OFFICER, outcome=Outcome.NOT_UPHELD, findings="Collected on time."
+        )
+        state = await act(other, "resolve_early", resolution)
+        assert state.status is Status.CLOSED
+        assert state.history[-1].action == "resolve_early"
+        # Reports can count frontline resolutions apart from investigations (the stage facts' column).
+        rows = await pool.fetch(
+            "SELECT reference, early_resolution, outcome FROM complaint_stages WHERE policy_id = $1",
+            three_tier.id,
+        )
+        found = {row["reference"]: (row["early_resolution"], row["outcome"]) for row in rows}
+        assert found[state.reference] == ("resolved", "not_upheld")
+        first = (await state_of(handle)).reference
+        assert found[first] == ("not_suitable", None)
