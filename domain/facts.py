@@ -19,6 +19,7 @@ from domain.models import (
     Status,
 )
 from domain.policy import Policy
+from domain.tsm import code_dates
 
 # How a stage can end without moving on: the status says which.
 ENDINGS = {Status.DECLINED, Status.WITHDRAWN, Status.CLOSED, Status.ESCALATION_REFUSED}
@@ -142,4 +143,19 @@ def stage_facts(state: ComplaintState, policy: Policy, number: int | None = None
         ombudsman_decided_on=cal.local_date(decided) if decided else None,
         ombudsman_decision=str(decision)[:100] if decision else None,
         root_cause=stage.learning.root_cause if stage.learning else None,
+    )
+
+
+def with_code_clock(facts: StageFacts, policy: Policy) -> StageFacts:
+    """The facts with the stage's dates on the Complaint Handling Code's clock (CH02), from the council's
+    working calendar: computed where a stage is recorded (the record activity, the read-model rebuild)."""
+    dates = code_dates(
+        calendar_for(policy),
+        stage=facts.number,
+        day_zero=facts.day_zero,
+        acknowledged_on=facts.acknowledged_on,
+        extension_working_days=facts.extension_working_days,
+    )
+    return facts.model_copy(
+        update={"code_acknowledge_by": dates.acknowledge_by, "code_respond_by": dates.respond_by}
     )

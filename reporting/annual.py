@@ -92,7 +92,12 @@ async def annual_figures(db: Executor, *, year: int, policy: Policy | None) -> d
     start, end = financial_year(year)
     policy_id = policy.id if policy else None
     report = await reports.performance(
-        db, start=start, end=end, policy_id=policy_id, homes=policy.homes if policy else None
+        db,
+        start=start,
+        end=end,
+        policy_id=policy_id,
+        homes=policy.homes if policy else None,
+        homes_by_tenure=policy.homes_by_tenure if policy else None,
     )
     extras = await reports.remedies_and_learning(db, start=start, end=end, policy_id=policy_id)
     return {"report": report, "extras": extras, "start": start, "end": end}
