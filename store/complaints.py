@@ -62,6 +62,7 @@ class ComplaintRecord(BaseModel):
     state: dict[str, Any] | None
     last_seq: int
     delivery_problem: bool = False
+    tenure: str | None = None  # the complainant's tenure (CH01), when recorded on intake
     created_by: str
     created_at: datetime
     updated_at: datetime

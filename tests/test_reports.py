@@ -339,7 +339,7 @@ async def test_a_period_and_a_service_area_narrow_the_figures(
     assert report["tsm"]["ch01"]["stage1_per_1000_homes"] is None
 
     # Homes owned given with the report win over the policy's: 5 per 4,000 homes, 2 per 400 low-cost rental.
-    homes = {**only_monday, "homes_owned": 4000, "homes_low_cost_rental": 400}
+    homes = {**only_monday, "homes_owned": "4000", "homes_low_cost_rental": "400"}
     report = (await client.get("/api/reports/performance", params=homes, headers=headers)).json()
     ch01 = report["tsm"]["ch01"]
     assert (ch01["stage1_per_1000_homes"], report["per_1000_homes"]["stage1"]) == (1.25, 1.25)
