@@ -69,6 +69,8 @@ class ActionKind(StrEnum):
 
     REMEDY = "remedy"
     IMPROVEMENT = "improvement"
+    # What the ombudsman ordered or recommended (record-ombudsman-decision), tracked to done the same way.
+    OMBUDSMAN_ORDER = "ombudsman_order"
 
 
 class ResidentChannel(StrEnum):

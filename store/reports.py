@@ -28,6 +28,7 @@ from typing import Any
 
 import asyncpg
 
+from domain.ombudsman_decisions import Finding
 from domain.tsm import Tenure
 from store import report_sources as sources
 from store import report_tsm
@@ -156,6 +157,27 @@ def _by_stage(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {f"stage{number}": _stage(found.get(number)) for number in (1, 2)}
 
 
+def _ombudsman(referrals: int, case_rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Referrals, and the decisions by body and determination (domain/ombudsman_decisions.py), with the
+    ombudsman's findings of complaint-handling failure (non-compliance with the Code)."""
+    determinations: dict[str, dict[str, int]] = {}
+    failures = 0
+    for row in case_rows:
+        if row["by_decision"] and row["decision"] is not None and row["decisions"]:
+            finding = Finding.of_code(row["decision"])
+            counts = determinations.setdefault(finding.body, {})
+            counts[finding.determination] = counts.get(finding.determination, 0) + row["decisions"]
+            failures += row["decisions"] if finding.complaint_handling_failure else 0
+    return {
+        "referrals": referrals,
+        "decisions": sum(sum(counts.values()) for counts in determinations.values()),
+        "determinations": {
+            body: dict(sorted(counts.items())) for body, counts in sorted(determinations.items())
+        },
+        "complaint_handling_failures": failures,
+    }
+
+
 async def performance(
     db: Executor,
     *,
@@ -209,14 +231,7 @@ async def performance(
         "done": whole["actions_done"],
         "overdue": whole["actions_overdue"],
     }
-    report["ombudsman"] = {
-        "referrals": whole["referrals"],
-        "decisions": {
-            row["decision"]: row["decisions"]
-            for row in case_rows
-            if row["by_decision"] and row["decision"] is not None
-        },
-    }
+    report["ombudsman"] = _ombudsman(whole["referrals"], case_rows)
     areas = sorted({row["service_area"] for row in stage_rows if row["by_area"]})
     report["by_service_area"] = [
         {
@@ -255,9 +270,12 @@ def rows_for_csv(report: dict[str, Any]) -> list[tuple[str, str, str, str, Any]]
     for group in ("remedies", "actions"):
         for measure, value in report[group].items():
             rows.append(("total", "", "", f"{group}_{measure}", value))
-    rows.append(("total", "", "", "ombudsman_referrals", report["ombudsman"]["referrals"]))
-    for decision, count in report["ombudsman"]["decisions"].items():
-        rows.append(("ombudsman_decision", decision, "", "decisions", count))
+    ombudsman = report["ombudsman"]
+    for measure in ("referrals", "decisions", "complaint_handling_failures"):
+        rows.append(("total", "", "", f"ombudsman_{measure}", ombudsman[measure]))
+    for body, counts in ombudsman["determinations"].items():
+        for determination, count in counts.items():
+            rows.append(("ombudsman_determination", f"{body}:{determination}", "", "decisions", count))
     for entry in report["by_service_area"]:
         stages("service_area", entry["service_area"], entry)
     for entry in report["by_month"]:

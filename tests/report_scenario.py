@@ -153,7 +153,12 @@ async def build_known_set(
     await act(
         handles["B"],
         "record_ombudsman_decision",
-        cmd.RecordOmbudsmanDecision(actor=OFFICER, decision="Maladministration found"),
+        cmd.RecordOmbudsmanDecision(
+            actor=OFFICER,
+            determination="fault_causing_injustice",
+            complaint_handling_failure=True,
+            decision="Maladministration found",
+        ),
     )
     await act(
         handles["C"], "extend", cmd.Extend(actor=INVESTIGATOR, new_respond_by=known.day(20), reason="Survey.")

@@ -21,7 +21,13 @@ from store.report_summary import SUMMARY_TABLES, rebuild_report_summary
 
 AREAS = ("housing", "parking", "waste")
 OUTCOMES = (None, "upheld", "partially_upheld", "not_upheld")
-DECISIONS = (None, "maladministration", "no_maladministration")
+DECISIONS = (
+    None,
+    "housing-ombudsman:maladministration",
+    "housing-ombudsman:service_failure+complaint_handling_failure",
+    "lgsco:no_fault",
+    "Maladministration found",  # free text recorded before determinations were data: unrecorded
+)
 START, END = date(2025, 4, 1), date(2025, 9, 30)
 
 _STAGE_COLUMNS = (
@@ -170,6 +176,8 @@ async def _assert_reports_match_rows(
     assert report["stage1"]["received"] > 0 and report["stage2"]["received"] > 0
     assert report["stage1"]["median_working_days_to_respond"] is not None
     assert report["ombudsman"]["referrals"] > 0 and report["remedies"]["compensation_pence"] > 0
+    assert report["ombudsman"]["complaint_handling_failures"] > 0
+    assert set(report["ombudsman"]["determinations"]) == {"housing-ombudsman", "lgsco", "unrecorded"}
     assert from_summaries[2]["root_causes"], "the scenario has learning themes"
     tsm = report["tsm"]
     assert 0 < tsm["ch02"]["stage1_within_code"] < tsm["ch02"]["stage1_responded"]
@@ -205,9 +213,10 @@ async def test_summaries_follow_every_write_and_answer_as_the_rows_do(
     )
     await pool.execute(
         "UPDATE complaint_stages SET outcome = 'upheld', ombudsman_referred_on = received_on + 10,"
-        " ombudsman_decided_on = received_on + 50, ombudsman_decision = 'maladministration'"
+        " ombudsman_decided_on = received_on + 50, ombudsman_decision = $2"
         " WHERE reference = $1 AND stage = 2",
         references[3],
+        "housing-ombudsman:severe_maladministration+complaint_handling_failure",
     )
     await pool.execute(
         "UPDATE complaint_stages SET acknowledged_on = acknowledge_by + 1,"

@@ -120,7 +120,7 @@ async def test_each_stage_keeps_the_facts_reports_count(
     assert case(a) == (1, 0, 0, None, None)
     assert case(c) == (1, 1, 0, None, None)
     assert case(b1) == (0, 0, 0, None, None)  # as it stood when Stage 1 ended
-    assert case(b2) == (0, 0, 0, day(9), "Maladministration found")
+    assert case(b2) == (0, 0, 0, day(9), "lgsco:fault_causing_injustice+complaint_handling_failure")
 
 
 @pytest.fixture
@@ -271,7 +271,13 @@ async def test_performance_figures_match_the_hand_worked_ones(
     assert report["per_1000_homes"] == {"stage1": 2.5, "stage2": 0.5}  # 5 and 1 per 2,000 homes
     assert report["remedies"] == {"count": 2, "compensation_pence": 15_000}  # A's apology and redress
     assert report["actions"] == {"promised": 2, "done": 1, "overdue": 0}  # A's open, C's done
-    assert report["ombudsman"] == {"referrals": 1, "decisions": {"Maladministration found": 1}}
+    # B's decision, by the LGSCO's determination, with a finding of complaint-handling failure.
+    assert report["ombudsman"] == {
+        "referrals": 1,
+        "decisions": 1,
+        "determinations": {"lgsco": {"fault_causing_injustice": 1}},
+        "complaint_handling_failures": 1,
+    }
     assert report["tsm"] == TSM
 
     areas = {entry["service_area"]: entry for entry in report["by_service_area"]}
@@ -366,7 +372,8 @@ async def test_the_performance_csv_has_every_figure(
     assert ["total", "", "stage1", "p90_working_days_to_respond", "15.2"] in rows
     assert ["total", "", "stage2", "outcome:partially_upheld", "1"] in rows
     assert ["total", "", "", "remedies_compensation_pence", "15000"] in rows
-    assert ["ombudsman_decision", "Maladministration found", "", "decisions", "1"] in rows
+    assert ["ombudsman_determination", "lgsco:fault_causing_injustice", "", "decisions", "1"] in rows
+    assert ["total", "", "", "ombudsman_complaint_handling_failures", "1"] in rows
     assert ["service_area", "waste", "stage1", "extended", "1"] in rows
     assert ["service_area", "parking", "stage2", "responded_on_time_percent", ""] in rows
     # The Regulator's measures, with the Code's timescales they were counted against.
