@@ -118,7 +118,7 @@ GROUP BY GROUPING SETS ((), (decision))
 period_parts = sources.period_parts
 
 
-def _args(start: date, end: date, policy_id: str | None, service_area: str | None) -> tuple[Any, ...]:
+def period_args(start: date, end: date, policy_id: str | None, service_area: str | None) -> tuple[Any, ...]:
     first_month, last_month, *days = period_parts(start, end)
     return (first_month, last_month, policy_id, service_area, *days)
 
@@ -189,7 +189,7 @@ async def performance(
     homes_by_tenure: Mapping[Tenure, int] | None = None,
 ) -> dict[str, Any]:
     """The performance report for complaints received from `start` to `end` (local dates, inclusive)."""
-    args = _args(start, end, policy_id, service_area)
+    args = period_args(start, end, policy_id, service_area)
     async with reading(db) as snapshot:
         stage_rows = [dict(row) for row in await snapshot.fetch(_STAGE_FIGURES, *args, homes)]
         case_rows = [dict(row) for row in await snapshot.fetch(_CASE_FIGURES, *args)]
@@ -312,7 +312,7 @@ async def remedies_and_learning(
 ) -> dict[str, list[dict[str, Any]]]:
     """For the annual report: remedies by kind, where complaints were upheld, and the root causes the
     responses recorded (the year's learning themes)."""
-    args = _args(start, end, policy_id, None)
+    args = period_args(start, end, policy_id, None)
     return {
         "remedies_by_kind": [dict(row) for row in await db.fetch(_REMEDIES_BY_KIND, *args)],
         "upheld_by_service_area": [dict(row) for row in await db.fetch(_UPHELD_BY_AREA, *args)],
@@ -356,7 +356,7 @@ async def code_evidence(
 ) -> dict[str, Any]:
     """For the self-assessment: extensions against the policy's limits (per stage), Stage 2 answered by
     someone other than Stage 1's responder, and complaints declined by exclusion."""
-    args = _args(start, end, policy_id, None)
+    args = period_args(start, end, policy_id, None)
     stages = {row["stage"]: dict(row) for row in await db.fetch(_EXTENSIONS, *args, *extension_limits)}
     empty = {
         "extended": 0,

@@ -16,7 +16,7 @@ from domain.tsm import Tenure
 from reporting.annual import annual_figures, render_annual
 from reporting.files import csv_of, performance_filename
 from reporting.self_assessment import render_self_assessment, self_assessment
-from store import reports
+from store import report_indicators, reports
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
 
@@ -85,6 +85,38 @@ async def performance(
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
     return JSONResponse(report)
+
+
+@router.get("/indicators", responses=PROBLEM_RESPONSES)
+async def ombudsman_indicators(
+    staff: CurrentStaff,
+    pool: Pool,
+    policies: Policies,
+    policy_id: Annotated[str, Query(max_length=63)],
+    start: Annotated[date, Query(alias="from", description="First local date of receipt (inclusive)")],
+    end: Annotated[date, Query(alias="to", description="Last local date of receipt (inclusive)")],
+    population: Annotated[
+        int | None,
+        Query(ge=1, le=100_000_000, description="Residents of the area (default: the policy's `population`)"),
+    ] = None,
+) -> JSONResponse:
+    """The ombudsman's complaint indicators for the council's nation: the SPSO's for a council under the
+    SPSO, the PSOW's complaint data for one under the PSOW (`set` says which)."""
+    require("reports", staff)
+    _period(start, end)
+    policy = _policy(policies, policy_id)
+    assert policy is not None
+    if report_indicators.indicator_set(policy) is None:
+        raise ProblemError(
+            422,
+            "Invalid request",
+            f"policy_id: {policy_id!r} reports to the {policy.ombudsman.body.value}, which asks for no"
+            " indicator set here (the SPSO's and the PSOW's are given); see tsm in /api/reports/performance",
+        )
+    figures = await report_indicators.indicators(
+        pool, policy=policy, start=start, end=end, population=population or policy.population
+    )
+    return JSONResponse(figures)
 
 
 Year = Annotated[int, Query(ge=2000, le=2100, description="Financial year starting 1 April of this year")]
