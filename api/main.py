@@ -17,6 +17,7 @@ from api.guards import EdgeGuard
 from api.observability import ObservabilityMiddleware
 from api.routes import (
     actions,
+    annual_report,
     attachments,
     auth,
     codec,
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         actions,
         personal_data,
         reports,
+        annual_report,
         public,
         dev_mail,
         resident_pages,

@@ -351,6 +351,14 @@ GROUP BY exclusion HAVING sum(declined) > 0 ORDER BY 2 DESC, 1
 """
 
 
+async def declined_by_exclusion(
+    db: Executor, *, start: date, end: date, policy_id: str | None = None
+) -> dict[str, int]:
+    """Complaints refused (declined) in the period, by the policy's exclusion."""
+    rows = await db.fetch(_EXCLUSIONS, *period_args(start, end, policy_id, None))
+    return {row["exclusion"]: row["declined"] for row in rows}
+
+
 async def code_evidence(
     db: Executor, *, start: date, end: date, policy_id: str, extension_limits: tuple[int, int]
 ) -> dict[str, Any]:
