@@ -32,6 +32,7 @@ from api.routes import (
     public,
     reports,
     resident_pages,
+    satisfaction,
 )
 from core.logs import configure_logging
 from core.services import Services, open_services
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         annual_report,
         public,
         dev_mail,
+        satisfaction,
         resident_pages,
         codec,
     ):

@@ -10,7 +10,8 @@ SPSO indicators (the ones the service's records can give; learning and staff awa
 - average working days to a full response at each stage (clock stops left out, as the council counts them);
 - closed within 5 working days at Stage 1 and 20 at Stage 2 (number and share);
 - extensions at each stage;
-- satisfaction: the answers to the one-question survey, when the service has them (null otherwise).
+- satisfaction: the answers to the one-question survey offered with the closure letter, given in the
+  period (store/satisfaction.py; 4 and 5 of 5 count as satisfied).
 PSOW data: complaints received per 1,000 residents, the share answered within 20 working days, the share
 upheld (in whole or in part) of those decided, and the complaints referred to the Ombudsman.
 """
@@ -22,7 +23,7 @@ from typing import Any
 
 from domain.policy import Ombudsman, Policy
 from store import report_sources as sources
-from store import reports
+from store import reports, satisfaction
 from store.complaints import Executor
 
 # Working days within which a stage is closed, per set: (Stage 1, Stage 2).
@@ -87,7 +88,7 @@ async def indicators(
             "indicators": {
                 **stages,
                 "escalated_to_stage2_percent": report["escalation_rate_percent"],
-                "satisfaction": None,
+                "satisfaction": await satisfaction.counts(db, policy_id=policy.id, start=start, end=end),
             },
         }
     decided = sum(sum(report[f"stage{n}"]["outcomes"].values()) for n in (1, 2))

@@ -33,6 +33,11 @@ ROWS = [
 
 
 async def _clear(pool: asyncpg.Pool) -> None:
+    await pool.execute(
+        "DELETE FROM satisfaction_answers"
+        " WHERE policy_id = 'scotland-model' AND answered_on BETWEEN $1 AND $2",
+        *YEAR,
+    )
     await pool.execute("DELETE FROM complaint_stages WHERE reference LIKE $1", f"{PREFIX}%")
     await pool.execute("DELETE FROM complaints WHERE reference LIKE $1", f"{PREFIX}%")
 
@@ -68,8 +73,14 @@ async def indicator_rows(pool: asyncpg.Pool) -> AsyncIterator[None]:
                 1 if extended else 0,
                 received + timedelta(days=60) if referred else None,
             )
+    # The survey with the closure letter: three answers in the year (5, 4 and 2 of 5) and one the year after.
+    await pool.executemany(
+        "INSERT INTO satisfaction_answers (policy_id, answered_on, rating) VALUES ('scotland-model', $1, $2)",
+        [(date(2031, 7, 1), 5), (date(2031, 7, 2), 4), (date(2031, 8, 3), 2), (date(2032, 4, 1), 1)],
+    )
     yield
     await _clear(pool)
+    await pool.execute("DELETE FROM satisfaction_answers WHERE answered_on = '2032-04-01'")
 
 
 def _stage(**figures: Any) -> dict[str, Any]:
@@ -125,7 +136,12 @@ async def test_the_spso_and_psow_sets_with_hand_worked_figures(
                 extended=0,
             ),
             "escalated_to_stage2_percent": 33.3,
-            "satisfaction": None,
+            "satisfaction": {
+                "answers": 3,
+                "by_rating": {"1": 0, "2": 1, "3": 0, "4": 1, "5": 1},
+                "satisfied": 2,
+                "satisfied_percent": 66.7,
+            },
         },
     }
 
