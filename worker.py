@@ -97,7 +97,7 @@ def activities_for(
         return await notify.deliver_event(DeliverEvent(workflow_id=workflow_id, seq=seq))
 
     # The record activity hands each event's letters to delivery in this process once they are committed.
-    records = RecordActivities(pool, deliver=deliver)
+    records = RecordActivities(pool, deliver=deliver, policies=policies)
     return [
         deadlines.load_policy,
         deadlines.plan_stage,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from datetime import date
 from typing import Any
 
@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from domain.facts import with_code_clock
 from domain.models import (
     ActionItem,
     CaseRow,
@@ -30,6 +31,7 @@ from domain.models import (
     StageFacts,
     Transition,
 )
+from domain.policy import Policy
 from store.complaints import ComplaintRepository
 
 log = logging.getLogger(__name__)
@@ -61,10 +63,38 @@ class AllocateReference(BaseModel):
 
 
 class RecordActivities:
-    def __init__(self, pool: asyncpg.Pool, deliver: Deliver | None = None) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        deliver: Deliver | None = None,
+        policies: Mapping[str, Policy] | None = None,
+    ) -> None:
         self._pool = pool
         self._deliver = deliver
         self._deliveries: set[asyncio.Task[Any]] = set()
+        # The councils' calendars, for the stage's dates on the Complaint Handling Code's clock (CH02).
+        self._policies = policies or {}
+        self._policy_of: dict[str, str] = {}  # reference -> policy id (a complaint never changes council)
+
+    async def _with_code_clock(self, event: RecordEvent) -> StageFacts | None:
+        """The event's stage facts with their Code-clock dates, computed here (the workflow never consults
+        a calendar for reports). A council the worker does not know leaves them empty (the rebuild fills
+        them)."""
+        if event.stage is None or not self._policies:
+            return event.stage
+        policy_id = (
+            event.intake.policy_id if event.intake is not None else self._policy_of.get(event.reference)
+        )
+        if policy_id is None:
+            policy_id = await self._pool.fetchval(
+                "SELECT policy_id FROM complaints WHERE reference = $1", event.reference
+            )
+        if policy_id is None or policy_id not in self._policies:
+            return event.stage
+        if len(self._policy_of) > 100_000:  # a bound on the memory it takes
+            self._policy_of.clear()
+        self._policy_of[event.reference] = policy_id
+        return with_code_clock(event.stage, self._policies[policy_id])
 
     @activity.defn(name="record_event")
     async def record_event(self, event: RecordEvent) -> None:
@@ -92,7 +122,7 @@ class RecordActivities:
                 actions=event.actions,
                 transition=event.transition,
                 notifications=event.notifications,
-                stage=event.stage,
+                stage=await self._with_code_clock(event),
             )
         except asyncpg.DataError as error:
             # Data PostgreSQL will never accept: retrying cannot help, and must not hold the complaint up.

@@ -18,6 +18,7 @@ from api.guards import EdgeGuard
 from api.observability import ObservabilityMiddleware
 from api.routes import (
     actions,
+    annual_report,
     attachments,
     auth,
     codec,
@@ -31,6 +32,7 @@ from api.routes import (
     public,
     reports,
     resident_pages,
+    satisfaction,
     triage,
 )
 from core.logs import configure_logging
@@ -85,7 +87,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         actions,
         personal_data,
         reports,
+        annual_report,
         public,
+        satisfaction,
         resident_pages,
         codec,
         triage,

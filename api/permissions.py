@@ -26,6 +26,8 @@ OPERATIONS: dict[str, frozenset[Role]] = {
     "list": ALL_STAFF,
     "audit": frozenset({AUDITOR, MANAGER, ADMIN}),
     "reports": frozenset({MANAGER, AUDITOR, ADMIN}),
+    # The annual report's parts a complaints manager writes (the governing body's response, ...).
+    "annual_report_entry": frozenset({MANAGER}),
     "revoke_resident_access": frozenset({OFFICER, MANAGER}),
     # Evidence: the casework roles attach and download; admins and auditors see only that files exist.
     "attach": frozenset({OFFICER, INVESTIGATOR, REVIEWER, MANAGER}),

@@ -9,6 +9,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
 
 from domain.inputs import EARLIEST, CleanInput
 from domain.models import Channel, Complainant, Representative, Status
+from domain.tsm import Tenure
 from store.attachments import AttachmentInfo, AttachmentRepository
 from store.complaints import ComplaintRecord, ComplaintRepository, EventRecord, NotificationRecord
 
@@ -61,6 +62,11 @@ class ComplaintCreate(CleanInput):
         description="Why a complaint made after the policy's time limit is taken on at the council's"
         " discretion",
     )
+    tenure: Tenure | None = Field(
+        default=None,
+        description="Optional: the complainant's tenure (low_cost_rental, low_cost_home_ownership,"
+        " leaseholder, other, not_a_tenant), for the Regulator's CH01 per tenure",
+    )
 
 
 class Deadlines(BaseModel):
@@ -109,6 +115,7 @@ class ComplaintRead(ComplaintSummary):
     ledger: list[dict[str, Any]]
     actions: list[dict[str, Any]]
     delivery_problem: bool
+    tenure: Tenure | None = None
     etag: str
     attachments: list[AttachmentInfo] = Field(default_factory=list, description="Evidence (no content).")
 
@@ -171,6 +178,7 @@ def read_of(
         desired_outcome=record.desired_outcome,
         outcome=record.outcome,
         staff_complained_about=record.staff_complained_about,
+        tenure=Tenure(record.tenure) if record.tenure else None,
         history=[
             HistoryItem(
                 seq=event.seq,

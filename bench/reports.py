@@ -14,19 +14,22 @@ from bench.measure import percentile, repeat
 from domain.policy import Policy
 from reporting.annual import annual_figures, financial_year, render_annual
 from reporting.self_assessment import self_assessment
-from store import reports
+from store import report_indicators, reports
 from store.report_sources import period_parts, rows_only
 from store.report_summary import SUMMARY_TABLES
 
 # One stage row per synthetic complaint, a second for those at Stage 2. The mix is derived from a hash of the
 # reference (deterministic): 10% extended by about a week, declined ones with an exclusion, a remedy for each
-# upheld or partly upheld response (with redress for a third of them).
+# upheld or partly upheld response (with redress for a third of them), a tenure for four in five, dates on the
+# Code's clock (a week to acknowledge, two weeks from the acknowledgement to answer), and an ombudsman
+# decision for 2% (a third of them with a complaint-handling failure).
 _FACTS = """
 INSERT INTO complaint_stages (
     reference, stage, policy_id, service_area, received_on, day_zero, acknowledge_by, acknowledged_on,
     original_respond_by, respond_by, respond_by_when_answered, responded_on, working_days_to_respond,
     closed_on, ended, outcome, exclusion, extensions, extension_working_days, remedies, remedy_count,
-    compensation_pence, independent_reviewer, last_seq
+    compensation_pence, independent_reviewer, last_seq, tenure, code_acknowledge_by, code_respond_by,
+    ombudsman_referred_on, ombudsman_decided_on, ombudsman_decision
 )
 SELECT reference, stage, policy_id, service_area, received_on, received_on, acknowledge_by, acknowledged_on,
     respond_by, respond_by + 7 * extended, respond_by + 7 * extended, responded_on,
@@ -38,7 +41,13 @@ SELECT reference, stage, policy_id, service_area, received_on, received_on, ackn
              ELSE '[{"kind": "apology"}]' END ELSE '[]' END::jsonb,
     CASE WHEN outcome IN ('upheld', 'partially_upheld') THEN CASE WHEN h % 3 = 0 THEN 2 ELSE 1 END ELSE 0 END,
     CASE WHEN outcome IN ('upheld', 'partially_upheld') AND h % 3 = 0 THEN 5000 ELSE 0 END,
-    CASE WHEN stage = 2 AND responded_on IS NOT NULL THEN true END, last_seq
+    CASE WHEN stage = 2 AND responded_on IS NOT NULL THEN true END, last_seq,
+    (ARRAY['low_cost_rental', 'low_cost_rental', 'low_cost_home_ownership', 'leaseholder', NULL])[h % 5 + 1],
+    received_on + 7, least(acknowledged_on, received_on + 7) + 14 + 7 * extended,
+    CASE WHEN h % 50 = 7 THEN received_on + 90 END, CASE WHEN h % 50 = 7 THEN received_on + 200 END,
+    CASE WHEN h % 50 = 7 THEN
+        (ARRAY['lgsco:fault_causing_injustice+complaint_handling_failure', 'lgsco:no_fault',
+               'housing-ombudsman:maladministration'])[h % 3 + 1] END
 FROM (
     SELECT c.reference, s.stage, c.policy_id, c.service_area, abs(hashtext(c.reference)) AS h,
         (c.received_at AT TIME ZONE 'Europe/London')::date + (s.stage - 1) * 30 AS received_on,
@@ -93,12 +102,21 @@ async def measure_reports(pool: asyncpg.Pool, policies: dict[str, Policy], repea
     async def assessment() -> object:
         return await self_assessment(pool, policy=bexley, year=year)
 
+    # The SPSO's set over one council's rows (Westminster's, as if it were Scottish: the same queries).
+    scottish = policies["scotland-model"].model_copy(update={"id": "westminster"})
+
+    async def indicators() -> object:
+        return await report_indicators.indicators(
+            pool, policy=scottish, start=start, end=end, population=250_000
+        )
+
     operations = (
         ("performance (all councils, one year)", performance_all),
         ("performance (one council, one year)", performance_council),
         ("performance (all councils, 16th to 15th)", performance_mid_month),
         ("annual report (one council, HTML)", annual),
         ("self-assessment (one council)", assessment),
+        ("ombudsman indicators (SPSO set, one council)", indicators),
     )
     timed: dict[str, Any] = {}
     for name, operation in operations:

@@ -275,8 +275,9 @@ _ACTIONS = [
         cmd.RecordOmbudsmanDecision,
         ANY_STATUS,
         frozenset({OFFICER, MANAGER}),
-        "Record the ombudsman's decision.",
+        "Record the ombudsman's decision: its determination, orders and complaint-handling findings.",
         escalation.record_ombudsman_decision,
+        rules.record_ombudsman_decision,
     ),
     Action(
         "add_note",

@@ -240,13 +240,42 @@ class ReferToOmbudsman(Command):
 
 
 class RecordOmbudsmanDecision(Command):
+    """The ombudsman's decision as data (domain/ombudsman_decisions.py): a determination from the
+    vocabulary of the complaint's ombudsman, a finding of complaint-handling failure, and the orders or
+    recommendations, tracked to done like promised actions. The ombudsman's words are a note on the event."""
+
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [{"decision": "Maladministration found", "remedy": "Pay a further 200 pounds."}]
+            "examples": [
+                {
+                    "determination": "fault_causing_injustice",
+                    "complaint_handling_failure": True,
+                    "orders": [
+                        {
+                            "id": "pay-200",
+                            "description": "Pay a further 200 pounds for the distress",
+                            "owner": "housing-manager",
+                            "due_on": "2027-02-26",
+                        }
+                    ],
+                    "decision": "The council took too long to treat the damp.",
+                }
+            ]
         }
     )
 
-    decision: str = Field(min_length=1, max_length=5_000)
+    determination: str = Field(
+        min_length=1, max_length=60, description="One of the determinations of the complaint's ombudsman."
+    )
+    complaint_handling_failure: bool = Field(
+        default=False, description="The ombudsman found the council's complaint handling at fault."
+    )
+    orders: list[ActionItem] = Field(
+        default_factory=list,
+        max_length=20,
+        description="What the ombudsman ordered or recommended, each with an owner and a due date.",
+    )
+    decision: str = Field(default="", max_length=5_000, description="The ombudsman's words (a note).")
     remedy: str = Field(default="", max_length=5_000)
 
 

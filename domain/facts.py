@@ -18,7 +18,9 @@ from domain.models import (
     StageState,
     Status,
 )
+from domain.ombudsman_decisions import UNRECORDED, Finding
 from domain.policy import Policy
+from domain.tsm import code_dates
 
 # How a stage can end without moving on: the status says which.
 ENDINGS = {Status.DECLINED, Status.WITHDRAWN, Status.CLOSED, Status.ESCALATION_REFUSED}
@@ -34,6 +36,16 @@ def _moment(value: Any) -> datetime | None:
         except ValueError:
             return None
     return None
+
+
+def _finding(ombudsman: dict[str, Any]) -> str:
+    """The decision as reports count it: the body's determination and any complaint-handling failure, as one
+    code (domain/ombudsman_decisions.py). One recorded as free text before counts as unrecorded, unnamed."""
+    determination = ombudsman.get("determination")
+    if not isinstance(determination, str):
+        return UNRECORDED
+    failure = bool(ombudsman.get("complaint_handling_failure"))
+    return Finding(str(ombudsman.get("body", "")), determination, failure).code()[:100]
 
 
 def _deadline_when_answered(stage: StageState, responded_on: date) -> date:
@@ -104,7 +116,7 @@ def stage_facts(state: ComplaintState, policy: Policy, number: int | None = None
 
     referred = _moment(state.ombudsman.get("referred_at"))
     decided = _moment(state.ombudsman.get("decided_at"))
-    decision = state.ombudsman.get("decision")
+    decision = _finding(state.ombudsman) if decided else None
     return StageFacts(
         number=stage.number,
         received_on=cal.local_date(stage.received_at),
@@ -140,7 +152,22 @@ def stage_facts(state: ComplaintState, policy: Policy, number: int | None = None
         actions_overdue=sum(1 for action in state.actions if action.completed_at is None and action.overdue),
         ombudsman_referred_on=cal.local_date(referred) if referred else None,
         ombudsman_decided_on=cal.local_date(decided) if decided else None,
-        ombudsman_decision=str(decision)[:100] if decision else None,
+        ombudsman_decision=decision,
         root_cause=stage.learning.root_cause if stage.learning else None,
         early_resolution=stage.early_resolution_ended,
+    )
+
+
+def with_code_clock(facts: StageFacts, policy: Policy) -> StageFacts:
+    """The facts with the stage's dates on the Complaint Handling Code's clock (CH02), from the council's
+    working calendar: computed where a stage is recorded (the record activity, the read-model rebuild)."""
+    dates = code_dates(
+        calendar_for(policy),
+        stage=facts.number,
+        day_zero=facts.day_zero,
+        acknowledged_on=facts.acknowledged_on,
+        extension_working_days=facts.extension_working_days,
+    )
+    return facts.model_copy(
+        update={"code_acknowledge_by": dates.acknowledge_by, "code_respond_by": dates.respond_by}
     )

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from domain.deadlines import StageDeadlines
 from domain.policy import Policy
+from domain.tsm import Tenure
 
 
 class Status(StrEnum):
@@ -68,6 +69,8 @@ class ActionKind(StrEnum):
 
     REMEDY = "remedy"
     IMPROVEMENT = "improvement"
+    # What the ombudsman ordered or recommended (record-ombudsman-decision), tracked to done the same way.
+    OMBUDSMAN_ORDER = "ombudsman_order"
 
 
 class ResidentChannel(StrEnum):
@@ -198,6 +201,9 @@ class Intake(BaseModel):
     )
     out_of_time_reason: str | None = Field(
         default=None, description="Why a complaint past the policy's time limit was accepted at discretion."
+    )
+    tenure: Tenure | None = Field(
+        default=None, description="The complainant's tenure, for the Regulator's CH01 (optional)."
     )
 
 
@@ -448,6 +454,10 @@ class StageFacts(BaseModel):
     ombudsman_referred_on: date | None = None
     ombudsman_decided_on: date | None = None
     ombudsman_decision: str | None = Field(default=None, max_length=100)
+    # The Complaint Handling Code's dates (domain/tsm.py): filled by the record activity and the rebuild,
+    # with the council's calendar, never by the workflow.
+    code_acknowledge_by: date | None = None
+    code_respond_by: date | None = None
 
 
 class Receipt(BaseModel):

@@ -21,6 +21,8 @@ from pydantic import (
     model_validator,
 )
 
+from domain.tsm import Tenure
+
 PolicyId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
 
 
@@ -524,6 +526,18 @@ class Policy(_Strict):
     # --- issue 24 (seed rules)
     contact_restrictions: ContactRestrictions = ContactRestrictions()
     # --- end issue 24
+    # --- Statutory figures (issue 26): what the Regulator's and the ombudsmen's rates are per. ------------
+    homes_by_tenure: dict[Tenure, Annotated[int, Field(ge=1, le=10_000_000)]] = Field(
+        default_factory=dict,
+        description="Homes owned per tenure (low_cost_rental, low_cost_home_ownership, ...), for CH01.",
+    )
+    population: int | None = Field(
+        default=None,
+        ge=1,
+        le=100_000_000,
+        description="Residents of the council's area, for the ombudsmen's complaints per 1,000 population.",
+    )
+    # --- end of statutory figures -------------------------------------------------------------------------
 
     @field_validator("timezone")
     @classmethod

@@ -12,6 +12,8 @@ from datetime import datetime
 
 from domain import commands as cmd
 from domain.models import ComplaintState, Role, Status
+from domain.ombudsman_decisions import body_of
+from domain.ombudsman_decisions import refusal as determination_refusal
 from domain.policy import EscalationNeed, Independence, Policy
 
 SENIOR_ROLES = frozenset({Role.MANAGER, Role.ADMIN})
@@ -169,6 +171,21 @@ def respond(
     if learning is not None and learning.root_cause not in policy.root_causes:
         causes = ", ".join(policy.root_causes)
         return Refusal(f"learning.root_cause: {learning.root_cause!r} is not one of this policy's: {causes}")
+    return None
+
+
+def record_ombudsman_decision(
+    state: ComplaintState, policy: Policy, command: cmd.RecordOmbudsmanDecision, now: datetime
+) -> Refusal | None:
+    """The determination is one of the complaint's ombudsman's (the body it was referred to, else the
+    policy's); the orders' ids are new on the complaint."""
+    body = body_of(str(state.ombudsman.get("body", ""))) or policy.ombudsman.body
+    refused = determination_refusal(body, command.determination)
+    if refused is not None:
+        return Refusal(refused)
+    ids = [order.id for order in command.orders]
+    if len(ids) != len(set(ids)) or {action.id for action in state.actions} & set(ids):
+        return Refusal("orders: ids must be unique within the complaint (promised actions included)")
     return None
 
 

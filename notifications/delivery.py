@@ -79,14 +79,18 @@ class DeliveryOptions:
     claim_timeout: timedelta = timedelta(minutes=2)
     backoff_base: timedelta = timedelta(minutes=1)
     backoff_cap: timedelta = timedelta(hours=1)
+    # The resident pages' address, for links in letters (the satisfaction survey with the closure letter).
+    resident_pages: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DeliveryOptions:
+        base = settings.public_base_url or f"http://{settings.api_host}:{settings.api_port}"
         return cls(
             max_attempts=settings.notification_max_attempts,
             staff_email_domain=settings.staff_email_domain,
             templates_dir=settings.notification_templates_dir,
             claim_timeout=timedelta(seconds=settings.notification_claim_timeout),
+            resident_pages=str(base).rstrip("/"),
         )
 
     def backoff(self, attempts: int) -> timedelta:
@@ -143,7 +147,8 @@ async def deliver_one(
             policy = policies.get(row["policy_id"])
             if policy is None:
                 raise RenderError(f"unknown policy {row['policy_id']!r}")
-            rendered = render(row["template"], row["context"], policy, options.templates_dir)
+            context = {**row["context"], "resident_pages": options.resident_pages}
+            rendered = render(row["template"], context, policy, options.templates_dir)
         except _Skip as skip:
             await connection.execute(
                 "UPDATE notifications SET status = 'skipped', last_error = $2, channel = $3 WHERE id = $1",

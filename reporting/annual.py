@@ -16,6 +16,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from domain.policy import Policy
 from reporting.charts import bar_chart
 from store import reports
+from store.annual_report_entries import entries
 from store.complaints import Executor
 
 TEMPLATES = Environment(loader=PackageLoader("reporting"), autoescape=select_autoescape(default=True))
@@ -37,7 +38,7 @@ def _months(start: date) -> list[str]:
     ]
 
 
-def charts(report: dict[str, Any], extras: dict[str, list[dict[str, Any]]], start: date) -> dict[str, Any]:
+def charts(report: dict[str, Any], extras: dict[str, Any], start: date) -> dict[str, Any]:
     months = _months(start)
     by_month = {entry["month"]: entry for entry in report["by_month"]}
     on_time = [
@@ -92,10 +93,23 @@ async def annual_figures(db: Executor, *, year: int, policy: Policy | None) -> d
     start, end = financial_year(year)
     policy_id = policy.id if policy else None
     report = await reports.performance(
-        db, start=start, end=end, policy_id=policy_id, homes=policy.homes if policy else None
+        db,
+        start=start,
+        end=end,
+        policy_id=policy_id,
+        homes=policy.homes if policy else None,
+        homes_by_tenure=policy.homes_by_tenure if policy else None,
     )
-    extras = await reports.remedies_and_learning(db, start=start, end=end, policy_id=policy_id)
-    return {"report": report, "extras": extras, "start": start, "end": end}
+    extras: dict[str, Any] = await reports.remedies_and_learning(
+        db, start=start, end=end, policy_id=policy_id
+    )
+    # The kinds of complaints refused (the Code, section 8: the analysis includes them).
+    extras["declined_by_exclusion"] = await reports.declined_by_exclusion(
+        db, start=start, end=end, policy_id=policy_id
+    )
+    # The parts a manager entered for the council's year (the governing body's response, ...).
+    entered = await entries(db, policy_id=policy.id, year=year) if policy else {}
+    return {"report": report, "extras": extras, "start": start, "end": end, "entered": entered}
 
 
 def render_annual(figures: dict[str, Any], *, year: int, policy: Policy | None, generated_on: date) -> str:

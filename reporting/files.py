@@ -49,6 +49,7 @@ async def write_reports(
         policy_id=policy.id if policy else None,
         service_area=service_area,
         homes=policy.homes if policy else None,
+        homes_by_tenure=policy.homes_by_tenure if policy else None,
     )
     written = [out / performance_filename(start, end)]
     written[0].write_text(csv_of(report), encoding="utf-8")

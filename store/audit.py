@@ -54,10 +54,13 @@ CODE_FIELDS = frozenset(
         "sha256",  # a file's digest (attachments): identifies the file, tells nothing of it
         "size",
         "content_type",
+        "determination",  # the ombudsman's, from its vocabulary (domain/ombudsman_decisions.py)
+        "section",  # of the annual report (reporting/annual_sections.py)
         "stage",
         "staff_complained_about",
         "status",
         "template",
+        "tenure",
         "until",
         "up_to",
     }

@@ -62,6 +62,7 @@ class ComplaintRecord(BaseModel):
     state: dict[str, Any] | None
     last_seq: int
     delivery_problem: bool = False
+    tenure: str | None = None  # the complainant's tenure (CH01), when recorded on intake
     created_by: str
     created_at: datetime
     updated_at: datetime
@@ -127,8 +128,8 @@ _INSERT_INTAKE = """
 INSERT INTO complaints (
     reference, workflow_id, policy_id, stage, status, channel, service_area, complainant_name, complainant,
     representative, anonymous, summary, desired_outcome, staff_complained_about, related_to, received_at,
-    created_by
-) VALUES ($1, $2, $3, 1, 'received', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+    created_by, tenure
+) VALUES ($1, $2, $3, 1, 'received', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 ON CONFLICT (reference) DO NOTHING
 """
 
@@ -186,10 +187,11 @@ INSERT INTO complaint_stages (
     closed_on, ended, outcome, exclusion, extensions, extension_working_days, extended_with_agreement,
     clock_stops, clock_stopped_working_days, remedies, remedy_count, compensation_pence,
     independent_reviewer, actions_promised, actions_done, actions_overdue, ombudsman_referred_on,
-    ombudsman_decided_on, ombudsman_decision, root_cause, last_seq, early_resolution
+    ombudsman_decided_on, ombudsman_decision, root_cause, last_seq, early_resolution, tenure,
+    code_acknowledge_by, code_respond_by
 )
 SELECT $1, $2, c.policy_id, c.service_area, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-       $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $32, $31, $33
+       $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $32, $31, $33, c.tenure, $34, $35
 FROM complaints c WHERE c.reference = $1
 ON CONFLICT (reference, stage) DO UPDATE SET
     received_on = EXCLUDED.received_on, day_zero = EXCLUDED.day_zero,
@@ -208,7 +210,8 @@ ON CONFLICT (reference, stage) DO UPDATE SET
     ombudsman_referred_on = EXCLUDED.ombudsman_referred_on,
     ombudsman_decided_on = EXCLUDED.ombudsman_decided_on,
     ombudsman_decision = EXCLUDED.ombudsman_decision, root_cause = EXCLUDED.root_cause,
-    last_seq = EXCLUDED.last_seq, early_resolution = EXCLUDED.early_resolution
+    last_seq = EXCLUDED.last_seq, early_resolution = EXCLUDED.early_resolution, tenure = EXCLUDED.tenure,
+    code_acknowledge_by = EXCLUDED.code_acknowledge_by, code_respond_by = EXCLUDED.code_respond_by
 WHERE complaint_stages.last_seq < EXCLUDED.last_seq
 """
 
@@ -250,6 +253,8 @@ async def upsert_stage_facts(db: Executor, *, reference: str, seq: int, facts: S
         seq,
         facts.root_cause,
         facts.early_resolution,
+        facts.code_acknowledge_by,
+        facts.code_respond_by,
     )
 
 
@@ -300,6 +305,7 @@ class ComplaintRepository:
             intake.related_to,
             intake.received_at,
             created_by,
+            intake.tenure.value if intake.tenure else None,
         )
 
     async def apply_event(

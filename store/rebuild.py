@@ -9,7 +9,7 @@ import asyncpg
 from temporalio.client import Client, WorkflowQueryFailedError
 from temporalio.service import RPCError
 
-from domain.facts import stage_facts
+from domain.facts import stage_facts, with_code_clock
 from domain.models import ComplaintState
 from domain.policy import Policy
 from store.complaints import ComplaintRepository, apply_to_side_records
@@ -61,7 +61,11 @@ async def write_workflow_state(
     """Bring one complaint's case row, event trail and (with its policy) report facts in line with its
     workflow's state (idempotent). Used by the rebuild and by the nightly reconciliation."""
     opened_by = state.history[0].actor.id if state.history else "system"
-    stages = [stage_facts(state, policy, stage.number) for stage in state.stages] if policy else None
+    stages = (
+        [with_code_clock(stage_facts(state, policy, stage.number), policy) for stage in state.stages]
+        if policy
+        else None
+    )
     await repository.apply_event(
         workflow_id=workflow_id,
         state=state,

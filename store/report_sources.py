@@ -133,3 +133,15 @@ THEMES = f"""(
     FROM complaint_stages WHERE root_cause IS NOT NULL AND {ROWS}
     GROUP BY 1
 )"""
+
+# On the Complaint Handling Code's clock, per stage and tenure (migration 250): CH01 and CH02.
+CODE = f"""(
+    SELECT stage, tenure, received, acknowledged, acknowledged_within_code, responded, responded_within_code
+    FROM report_code_months WHERE {MONTHS}
+    UNION ALL
+    SELECT stage, tenure, count(*), count(acknowledged_on),
+        {_count("acknowledged_on <= code_acknowledge_by")}, count(responded_on),
+        {_count("responded_on <= code_respond_by")}
+    FROM complaint_stages WHERE {ROWS}
+    GROUP BY 1, 2
+)"""

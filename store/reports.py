@@ -21,14 +21,17 @@ Definitions (as the Regulator of Social Housing's CH01/CH02 and the Complaint Ha
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import date
 from typing import Any
 
 import asyncpg
 
+from domain.ombudsman_decisions import Finding
+from domain.tsm import Tenure
 from store import report_sources as sources
+from store import report_tsm
 from store.complaints import Executor
 
 # Memory for one report's aggregation: enough for PostgreSQL to hash the grouping sets (a handful of groups)
@@ -115,7 +118,7 @@ GROUP BY GROUPING SETS ((), (decision))
 period_parts = sources.period_parts
 
 
-def _args(start: date, end: date, policy_id: str | None, service_area: str | None) -> tuple[Any, ...]:
+def period_args(start: date, end: date, policy_id: str | None, service_area: str | None) -> tuple[Any, ...]:
     first_month, last_month, *days = period_parts(start, end)
     return (first_month, last_month, policy_id, service_area, *days)
 
@@ -154,6 +157,27 @@ def _by_stage(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {f"stage{number}": _stage(found.get(number)) for number in (1, 2)}
 
 
+def _ombudsman(referrals: int, case_rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Referrals, and the decisions by body and determination (domain/ombudsman_decisions.py), with the
+    ombudsman's findings of complaint-handling failure (non-compliance with the Code)."""
+    determinations: dict[str, dict[str, int]] = {}
+    failures = 0
+    for row in case_rows:
+        if row["by_decision"] and row["decision"] is not None and row["decisions"]:
+            finding = Finding.of_code(row["decision"])
+            counts = determinations.setdefault(finding.body, {})
+            counts[finding.determination] = counts.get(finding.determination, 0) + row["decisions"]
+            failures += row["decisions"] if finding.complaint_handling_failure else 0
+    return {
+        "referrals": referrals,
+        "decisions": sum(sum(counts.values()) for counts in determinations.values()),
+        "determinations": {
+            body: dict(sorted(counts.items())) for body, counts in sorted(determinations.items())
+        },
+        "complaint_handling_failures": failures,
+    }
+
+
 async def performance(
     db: Executor,
     *,
@@ -162,13 +186,15 @@ async def performance(
     policy_id: str | None = None,
     service_area: str | None = None,
     homes: int | None = None,
+    homes_by_tenure: Mapping[Tenure, int] | None = None,
 ) -> dict[str, Any]:
     """The performance report for complaints received from `start` to `end` (local dates, inclusive)."""
-    args = _args(start, end, policy_id, service_area)
+    args = period_args(start, end, policy_id, service_area)
     async with reading(db) as snapshot:
         stage_rows = [dict(row) for row in await snapshot.fetch(_STAGE_FIGURES, *args, homes)]
         case_rows = [dict(row) for row in await snapshot.fetch(_CASE_FIGURES, *args)]
         percentile_rows = await snapshot.fetch(_PERCENTILES, *args)
+        statutory = await report_tsm.tsm(snapshot, args, homes=homes, homes_by_tenure=homes_by_tenure or {})
     percentiles = {(row["stage"], float(row["fraction"])): row["days"] for row in percentile_rows}
     totals = [row for row in stage_rows if not (row["by_area"] or row["by_month"] or row["by_outcome"])]
     report: dict[str, Any] = {
@@ -205,14 +231,7 @@ async def performance(
         "done": whole["actions_done"],
         "overdue": whole["actions_overdue"],
     }
-    report["ombudsman"] = {
-        "referrals": whole["referrals"],
-        "decisions": {
-            row["decision"]: row["decisions"]
-            for row in case_rows
-            if row["by_decision"] and row["decision"] is not None
-        },
-    }
+    report["ombudsman"] = _ombudsman(whole["referrals"], case_rows)
     areas = sorted({row["service_area"] for row in stage_rows if row["by_area"]})
     report["by_service_area"] = [
         {
@@ -226,6 +245,8 @@ async def performance(
         {"month": month, **_by_stage([r for r in stage_rows if r["by_month"] and r["month"] == month])}
         for month in months
     ]
+    # The Regulator's measures on the Code's clock, next to the council's own figures above.
+    report["tsm"] = statutory
     return report
 
 
@@ -249,13 +270,17 @@ def rows_for_csv(report: dict[str, Any]) -> list[tuple[str, str, str, str, Any]]
     for group in ("remedies", "actions"):
         for measure, value in report[group].items():
             rows.append(("total", "", "", f"{group}_{measure}", value))
-    rows.append(("total", "", "", "ombudsman_referrals", report["ombudsman"]["referrals"]))
-    for decision, count in report["ombudsman"]["decisions"].items():
-        rows.append(("ombudsman_decision", decision, "", "decisions", count))
+    ombudsman = report["ombudsman"]
+    for measure in ("referrals", "decisions", "complaint_handling_failures"):
+        rows.append(("total", "", "", f"ombudsman_{measure}", ombudsman[measure]))
+    for body, counts in ombudsman["determinations"].items():
+        for determination, count in counts.items():
+            rows.append(("ombudsman_determination", f"{body}:{determination}", "", "decisions", count))
     for entry in report["by_service_area"]:
         stages("service_area", entry["service_area"], entry)
     for entry in report["by_month"]:
         stages("month", entry["month"], entry)
+    rows += report_tsm.rows_for_csv(report["tsm"])
     return rows
 
 
@@ -287,7 +312,7 @@ async def remedies_and_learning(
 ) -> dict[str, list[dict[str, Any]]]:
     """For the annual report: remedies by kind, where complaints were upheld, and the root causes the
     responses recorded (the year's learning themes)."""
-    args = _args(start, end, policy_id, None)
+    args = period_args(start, end, policy_id, None)
     return {
         "remedies_by_kind": [dict(row) for row in await db.fetch(_REMEDIES_BY_KIND, *args)],
         "upheld_by_service_area": [dict(row) for row in await db.fetch(_UPHELD_BY_AREA, *args)],
@@ -326,12 +351,20 @@ GROUP BY exclusion HAVING sum(declined) > 0 ORDER BY 2 DESC, 1
 """
 
 
+async def declined_by_exclusion(
+    db: Executor, *, start: date, end: date, policy_id: str | None = None
+) -> dict[str, int]:
+    """Complaints refused (declined) in the period, by the policy's exclusion."""
+    rows = await db.fetch(_EXCLUSIONS, *period_args(start, end, policy_id, None))
+    return {row["exclusion"]: row["declined"] for row in rows}
+
+
 async def code_evidence(
     db: Executor, *, start: date, end: date, policy_id: str, extension_limits: tuple[int, int]
 ) -> dict[str, Any]:
     """For the self-assessment: extensions against the policy's limits (per stage), Stage 2 answered by
     someone other than Stage 1's responder, and complaints declined by exclusion."""
-    args = _args(start, end, policy_id, None)
+    args = period_args(start, end, policy_id, None)
     stages = {row["stage"]: dict(row) for row in await db.fetch(_EXTENSIONS, *args, *extension_limits)}
     empty = {
         "extended": 0,

@@ -1,8 +1,11 @@
 """A known set of complaints for the report tests, built through the real workflow (time-skipping server).
 
 All five are received at 09:00 London on a quiet Monday (day 0: no bank holiday for 90 days), under a copy of
-Bexley's policy with an id of its own (so no other test's complaints count) and 2,000 homes. Bexley's windows:
-acknowledge in 2 working days, respond in 15 from receipt (both stages), officers may extend by 10.
+Bexley's policy with an id of its own (so no other test's complaints count) and 2,000 homes (1,000 of them
+low-cost rental, 500 low-cost home ownership). Bexley's windows: acknowledge in 2 working days, respond in
+15 from receipt (both stages), officers may extend by 10. The Complaint Handling Code's clock (CH02):
+acknowledge in 5, answer in 10 (Stage 2: 20) working days from the acknowledgement, extensions up to 10 (20).
+Tenures: A and B low-cost rental, C low-cost home ownership, D not recorded, E leaseholder.
 
 - A (housing-repairs): day 1 acknowledged; day 3 answered, upheld, with an apology, 150.00 of redress and one
   action (due day 40); root cause "delay".
@@ -28,6 +31,7 @@ from temporalio.testing import WorkflowEnvironment
 from domain import commands as cmd
 from domain.models import ActionItem, Learning, Outcome, Remedy, RemedyKind
 from domain.policy import Policy
+from domain.tsm import Tenure
 from tests.factories import (
     INVESTIGATOR,
     OFFICER,
@@ -42,6 +46,14 @@ from tests.factories import (
 from tests.scenario_helpers import Handle, at
 
 HOMES = 2_000
+HOMES_BY_TENURE = {Tenure.LOW_COST_RENTAL: 1_000, Tenure.LOW_COST_HOME_OWNERSHIP: 500}
+TENURES = {
+    "A": Tenure.LOW_COST_RENTAL,
+    "B": Tenure.LOW_COST_RENTAL,
+    "C": Tenure.LOW_COST_HOME_OWNERSHIP,
+    "D": None,
+    "E": Tenure.LEASEHOLDER,
+}
 
 
 def report_policies(policies: dict[str, Policy]) -> tuple[dict[str, Policy], str]:
@@ -49,7 +61,7 @@ def report_policies(policies: dict[str, Policy]) -> tuple[dict[str, Policy], str
     (every test run's complaints land on the same quiet Monday, in one database)."""
     policy_id = f"reportshire-{uuid.uuid4().hex[:8]}"
     reportshire = policies["bexley"].model_copy(
-        update={"id": policy_id, "name": "Reportshire", "homes": HOMES}
+        update={"id": policy_id, "name": "Reportshire", "homes": HOMES, "homes_by_tenure": HOMES_BY_TENURE}
     )
     return {**policies, policy_id: reportshire}, policy_id
 
@@ -79,7 +91,7 @@ async def build_known_set(
     handles: dict[str, Handle] = {}
     for name, area in areas.items():
         handles[name] = await open_complaint(
-            env, task_queue, intake(policy_id, start, service_area=area), policy=policy
+            env, task_queue, intake(policy_id, start, service_area=area, tenure=TENURES[name]), policy=policy
         )
     known = KnownSet(
         policy, monday, {name: handle.id.removeprefix("complaint-") for name, handle in handles.items()}
@@ -141,7 +153,12 @@ async def build_known_set(
     await act(
         handles["B"],
         "record_ombudsman_decision",
-        cmd.RecordOmbudsmanDecision(actor=OFFICER, decision="Maladministration found"),
+        cmd.RecordOmbudsmanDecision(
+            actor=OFFICER,
+            determination="fault_causing_injustice",
+            complaint_handling_failure=True,
+            decision="Maladministration found",
+        ),
     )
     await act(
         handles["C"], "extend", cmd.Extend(actor=INVESTIGATOR, new_respond_by=known.day(20), reason="Survey.")

@@ -13,6 +13,7 @@ import asyncpg
 import pytest
 
 from domain.models import Outcome, RemedyFact, StageFacts
+from domain.tsm import Tenure
 from store import reports
 from store.complaints import Executor, upsert_stage_facts
 from store.report_sources import rows_only
@@ -20,7 +21,13 @@ from store.report_summary import SUMMARY_TABLES, rebuild_report_summary
 
 AREAS = ("housing", "parking", "waste")
 OUTCOMES = (None, "upheld", "partially_upheld", "not_upheld")
-DECISIONS = (None, "maladministration", "no_maladministration")
+DECISIONS = (
+    None,
+    "housing-ombudsman:maladministration",
+    "housing-ombudsman:service_failure+complaint_handling_failure",
+    "lgsco:no_fault",
+    "Maladministration found",  # free text recorded before determinations were data: unrecorded
+)
 START, END = date(2025, 4, 1), date(2025, 9, 30)
 
 _STAGE_COLUMNS = (
@@ -28,8 +35,10 @@ _STAGE_COLUMNS = (
     " original_respond_by, respond_by, respond_by_when_answered, responded_on, working_days_to_respond,"
     " ended, outcome, exclusion, extensions, extension_working_days, extended_with_agreement, remedies,"
     " remedy_count, compensation_pence, independent_reviewer, actions_promised, actions_done,"
-    " actions_overdue, ombudsman_referred_on, ombudsman_decided_on, ombudsman_decision, root_cause, last_seq"
+    " actions_overdue, ombudsman_referred_on, ombudsman_decided_on, ombudsman_decision, root_cause, last_seq,"
+    " tenure, code_acknowledge_by, code_respond_by"
 )
+TENURES = (None, "low_cost_rental", "low_cost_home_ownership", "leaseholder")
 
 
 def _stage_row(chance: random.Random, reference: str, policy_id: str, stage: int) -> tuple[Any, ...]:
@@ -85,11 +94,15 @@ def _stage_row(chance: random.Random, reference: str, policy_id: str, stage: int
         decision,
         chance.choice(("repairs-delay", "communication", None)) if responded else None,
         1,
+        chance.choice(TENURES),
+        received + timedelta(days=7),
+        # The Code's date: before, on or after the council's (some answered on the very day).
+        respond_by + timedelta(days=chance.choice((-5, 0, 3))),
     )
 
 
 async def _insert(pool: asyncpg.Pool, rows: list[tuple[Any, ...]]) -> None:
-    placeholders = ", ".join(f"${n}" for n in range(1, 32))
+    placeholders = ", ".join(f"${n}" for n in range(1, 35))
     await pool.executemany(
         f"INSERT INTO complaint_stages ({_STAGE_COLUMNS}) VALUES ({placeholders})",
         rows,
@@ -136,7 +149,14 @@ async def _assert_reports_match_rows(
         found: list[Any] = []
         for start, end in periods:
             found += [
-                await reports.performance(pool, start=start, end=end, policy_id=policy_id, homes=5000),
+                await reports.performance(
+                    pool,
+                    start=start,
+                    end=end,
+                    policy_id=policy_id,
+                    homes=5000,
+                    homes_by_tenure={Tenure.LOW_COST_RENTAL: 3000},
+                ),
                 await reports.performance(
                     pool, start=start, end=end, policy_id=policy_id, service_area="parking"
                 ),
@@ -156,7 +176,12 @@ async def _assert_reports_match_rows(
     assert report["stage1"]["received"] > 0 and report["stage2"]["received"] > 0
     assert report["stage1"]["median_working_days_to_respond"] is not None
     assert report["ombudsman"]["referrals"] > 0 and report["remedies"]["compensation_pence"] > 0
+    assert report["ombudsman"]["complaint_handling_failures"] > 0
+    assert set(report["ombudsman"]["determinations"]) == {"housing-ombudsman", "lgsco", "unrecorded"}
     assert from_summaries[2]["root_causes"], "the scenario has learning themes"
+    tsm = report["tsm"]
+    assert 0 < tsm["ch02"]["stage1_within_code"] < tsm["ch02"]["stage1_responded"]
+    assert tsm["ch01"]["by_tenure"]["low_cost_rental"]["stage1_per_1000_homes"] > 0
 
 
 async def test_summaries_follow_every_write_and_answer_as_the_rows_do(
@@ -182,15 +207,16 @@ async def test_summaries_follow_every_write_and_answer_as_the_rows_do(
     # A complaint moves to another month and service area; another's Stage 2 changes its outcome and the
     # ombudsman decides (which moves its complaint-wide figures to another decision); many rows at once.
     await pool.execute(
-        "UPDATE complaint_stages SET received_on = received_on + 45, service_area = 'roads'"
+        "UPDATE complaint_stages SET received_on = received_on + 45, service_area = 'roads', tenure = 'other'"
         " WHERE reference = $1 AND stage = 1",
         references[1],
     )
     await pool.execute(
         "UPDATE complaint_stages SET outcome = 'upheld', ombudsman_referred_on = received_on + 10,"
-        " ombudsman_decided_on = received_on + 50, ombudsman_decision = 'maladministration'"
+        " ombudsman_decided_on = received_on + 50, ombudsman_decision = $2"
         " WHERE reference = $1 AND stage = 2",
         references[3],
+        "housing-ombudsman:severe_maladministration+complaint_handling_failure",
     )
     await pool.execute(
         "UPDATE complaint_stages SET acknowledged_on = acknowledge_by + 1,"
@@ -216,6 +242,8 @@ async def test_summaries_follow_every_write_and_answer_as_the_rows_do(
         respond_by=date(2025, 9, 17),
         respond_by_when_answered=date(2025, 9, 17),
         responded_on=date(2025, 9, 10),
+        code_acknowledge_by=date(2025, 8, 27),
+        code_respond_by=date(2025, 9, 10),
         working_days_to_respond=15,
         outcome=Outcome.UPHELD,
         remedies=[RemedyFact(kind="financial_redress", amount_pence=25000)],

@@ -77,6 +77,27 @@ async def test_each_stage_keeps_the_facts_reports_count(
     )
     assert (c["responded_on"], c["working_days_to_respond"]) == (day(18), 18)
 
+    # On the Code's clock (CH02): acknowledge by day 5; answer 10 working days from the acknowledgement
+    # (Stage 2: 20), plus extensions up to the Code's limit. C, answered on day 18 within the council's
+    # extended date (day 20), was late on the Code's (day 1 + 10 + 5 = day 16).
+    code = {key: (row["code_acknowledge_by"], row["code_respond_by"]) for key, row in rows.items()}
+    assert code == {
+        ("A", 1): (day(5), day(11)),
+        ("B", 1): (day(5), day(13)),  # acknowledged day 3
+        ("B", 2): (day(10), day(26)),  # asked for on day 5, acknowledged day 6
+        ("C", 1): (day(5), day(16)),
+        ("D", 1): (day(5), day(15)),  # never acknowledged: from the day it was due
+        ("E", 1): (day(5), day(11)),
+    }
+    assert {key: row["tenure"] for key, row in rows.items()} == {
+        ("A", 1): "low_cost_rental",
+        ("B", 1): "low_cost_rental",
+        ("B", 2): "low_cost_rental",
+        ("C", 1): "low_cost_home_ownership",
+        ("D", 1): None,
+        ("E", 1): "leaseholder",
+    }
+
     assert (d["ended"], d["exclusion"], d["closed_on"], d["acknowledged_on"]) == (
         "declined",
         "service-request",
@@ -99,7 +120,7 @@ async def test_each_stage_keeps_the_facts_reports_count(
     assert case(a) == (1, 0, 0, None, None)
     assert case(c) == (1, 1, 0, None, None)
     assert case(b1) == (0, 0, 0, None, None)  # as it stood when Stage 1 ended
-    assert case(b2) == (0, 0, 0, day(9), "Maladministration found")
+    assert case(b2) == (0, 0, 0, day(9), "lgsco:fault_causing_injustice+complaint_handling_failure")
 
 
 @pytest.fixture
@@ -176,6 +197,64 @@ STAGE_2 = {
 }
 
 
+def _tenure(homes: int | None, stage1: int, stage2: int) -> dict[str, Any]:
+    rate = (lambda count: round(1000 * count / homes, 2)) if homes else (lambda count: None)
+    return {
+        "homes": homes,
+        "stage1_received": stage1,
+        "stage1_per_1000_homes": rate(stage1),
+        "stage2_received": stage2,
+        "stage2_per_1000_homes": rate(stage2),
+    }
+
+
+# The Regulator's measures. CH01: 5 and 1 complaints per 2,000 homes; low-cost rental A and B (B also at
+# Stage 2) per 1,000 such homes, low-cost home ownership C per 500. CH02 on the Code's clock: A (day 3, due
+# day 11) and B (day 4, due day 13) within it, C (day 18, due day 16) not, though on time by the council's
+# extended date (day 20); B's Stage 2 (day 8, due day 26) within it. Every acknowledgement within 5 days.
+TSM = {
+    "homes_owned": 2000,
+    "timescales": {
+        "stage1": {
+            "acknowledge_working_days": 5,
+            "respond_working_days_from_acknowledgement": 10,
+            "extension_up_to_working_days": 10,
+        },
+        "stage2": {
+            "acknowledge_working_days": 5,
+            "respond_working_days_from_acknowledgement": 20,
+            "extension_up_to_working_days": 20,
+        },
+    },
+    "ch01": {
+        "stage1_received": 5,
+        "stage1_per_1000_homes": 2.5,
+        "stage2_received": 1,
+        "stage2_per_1000_homes": 0.5,
+        "by_tenure": {
+            "low_cost_rental": _tenure(1000, 2, 1),
+            "low_cost_home_ownership": _tenure(500, 1, 0),
+            "leaseholder": _tenure(None, 1, 0),
+            "other": _tenure(None, 0, 0),
+            "not_a_tenant": _tenure(None, 0, 0),
+            "not_recorded": _tenure(None, 1, 0),
+        },
+    },
+    "ch02": {
+        "stage1_responded": 3,
+        "stage1_within_code": 2,
+        "stage1_within_code_percent": 66.7,
+        "stage1_acknowledged": 4,
+        "stage1_acknowledged_within_code": 4,
+        "stage2_responded": 1,
+        "stage2_within_code": 1,
+        "stage2_within_code_percent": 100.0,
+        "stage2_acknowledged": 1,
+        "stage2_acknowledged_within_code": 1,
+    },
+}
+
+
 async def test_performance_figures_match_the_hand_worked_ones(
     report_api: tuple[httpx.AsyncClient, Settings, KnownSet],
 ) -> None:
@@ -192,7 +271,14 @@ async def test_performance_figures_match_the_hand_worked_ones(
     assert report["per_1000_homes"] == {"stage1": 2.5, "stage2": 0.5}  # 5 and 1 per 2,000 homes
     assert report["remedies"] == {"count": 2, "compensation_pence": 15_000}  # A's apology and redress
     assert report["actions"] == {"promised": 2, "done": 1, "overdue": 0}  # A's open, C's done
-    assert report["ombudsman"] == {"referrals": 1, "decisions": {"Maladministration found": 1}}
+    # B's decision, by the LGSCO's determination, with a finding of complaint-handling failure.
+    assert report["ombudsman"] == {
+        "referrals": 1,
+        "decisions": 1,
+        "determinations": {"lgsco": {"fault_causing_injustice": 1}},
+        "complaint_handling_failures": 1,
+    }
+    assert report["tsm"] == TSM
 
     areas = {entry["service_area"]: entry for entry in report["by_service_area"]}
     assert sorted(areas) == ["housing-repairs", "parking", "waste"]
@@ -256,6 +342,16 @@ async def test_a_period_and_a_service_area_narrow_the_figures(
     across = {"from": known.monday.isoformat(), "to": known.monday.isoformat(), "service_area": "parking"}
     report = (await client.get("/api/reports/performance", params=across, headers=headers)).json()
     assert report["per_1000_homes"] == {"stage1": None, "stage2": None}
+    assert report["tsm"]["ch01"]["stage1_per_1000_homes"] is None
+
+    # Homes owned given with the report win over the policy's: 5 per 4,000 homes, 2 per 400 low-cost rental.
+    homes = {**only_monday, "homes_owned": "4000", "homes_low_cost_rental": "400"}
+    report = (await client.get("/api/reports/performance", params=homes, headers=headers)).json()
+    ch01 = report["tsm"]["ch01"]
+    assert (ch01["stage1_per_1000_homes"], report["per_1000_homes"]["stage1"]) == (1.25, 1.25)
+    assert ch01["by_tenure"]["low_cost_rental"] == _tenure(400, 2, 0)
+    assert ch01["by_tenure"]["low_cost_home_ownership"] == _tenure(500, 1, 0)  # the policy's
+    assert report["tsm"]["ch02"]["stage1_within_code_percent"] == 66.7
 
 
 async def test_the_performance_csv_has_every_figure(
@@ -276,9 +372,17 @@ async def test_the_performance_csv_has_every_figure(
     assert ["total", "", "stage1", "p90_working_days_to_respond", "15.2"] in rows
     assert ["total", "", "stage2", "outcome:partially_upheld", "1"] in rows
     assert ["total", "", "", "remedies_compensation_pence", "15000"] in rows
-    assert ["ombudsman_decision", "Maladministration found", "", "decisions", "1"] in rows
+    assert ["ombudsman_determination", "lgsco:fault_causing_injustice", "", "decisions", "1"] in rows
+    assert ["total", "", "", "ombudsman_complaint_handling_failures", "1"] in rows
     assert ["service_area", "waste", "stage1", "extended", "1"] in rows
     assert ["service_area", "parking", "stage2", "responded_on_time_percent", ""] in rows
+    # The Regulator's measures, with the Code's timescales they were counted against.
+    assert ["tsm", "code_timescale", "stage1", "respond_working_days_from_acknowledgement", "10"] in rows
+    assert ["tsm", "code_timescale", "stage2", "respond_working_days_from_acknowledgement", "20"] in rows
+    assert ["tsm", "ch02", "stage1", "within_code_percent", "66.7"] in rows
+    assert ["tsm", "ch01", "stage2", "per_1000_homes", "0.5"] in rows
+    assert ["tsm", "ch01:low_cost_home_ownership", "stage1", "per_1000_homes", "2.0"] in rows
+    assert ["tsm", "ch01:low_cost_rental", "", "homes", "1000"] in rows
 
 
 async def test_reports_are_for_managers_auditors_and_admins_and_refuse_bad_periods(

@@ -377,4 +377,7 @@ async def test_every_resident_page_passes_axe(site: Site) -> None:
     await assert_no_axe_violations(page, "complaint page with an error")
     await page.goto(f"/complaint/{reference}/equality")
     await assert_no_axe_violations(page, "equality monitoring")
+    await page.goto(f"/complaint/{reference}/satisfaction")
+    assert await page.get_by_text("once we have closed it").is_visible()
+    await assert_no_axe_violations(page, "satisfaction survey (not open yet)")
     await browser.close()

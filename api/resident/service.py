@@ -46,6 +46,7 @@ from domain.models import (
     Status,
 )
 from domain.policy import Policy
+from domain.tsm import Tenure
 from notifications.render import format_date
 from store.attachments import AttachmentInfo
 from store.audit import AuditRepository
@@ -137,6 +138,11 @@ class PublicComplaintCreate(CleanInput):
         default=None,
         description="Optional: who makes the complaint for the complainant (name, email and phone above are"
         " the complainant's), where the council accepts representatives.",
+    )
+    tenure: Tenure | None = Field(
+        default=None,
+        description="Optional: your home's tenure (low_cost_rental: you rent from us;"
+        " low_cost_home_ownership: shared ownership; leaseholder; other; not_a_tenant).",
     )
 
 
@@ -598,6 +604,7 @@ async def create(
         service_area=body.service_area,
         summary=body.summary,
         desired_outcome=body.desired_outcome,
+        tenure=body.tenure,
     )
     actor = Actor(id="resident", role=Role.RESIDENT, name=body.name)
     reference = await open_case(

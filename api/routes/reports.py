@@ -12,12 +12,15 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from api.deps import CurrentStaff, Policies, Pool, require
 from api.errors import PROBLEM_RESPONSES, ProblemError
 from domain.policy import Policy
+from domain.tsm import Tenure
 from reporting.annual import annual_figures, render_annual
 from reporting.files import csv_of, performance_filename
 from reporting.self_assessment import render_self_assessment, self_assessment
-from store import reports
+from store import report_indicators, reports
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
+
+HOMES_OWNED = "Homes owned for the per-1,000-homes rates (default: the policy's `homes`)"
 
 # A report is a year or so; a longer span is allowed, but not one a typo made (from 2027 to 2207).
 MAX_SPAN_DAYS = 10 * 366
@@ -49,18 +52,30 @@ async def performance(
     policy_id: Annotated[str | None, Query(max_length=63)] = None,
     service_area: Annotated[str | None, Query(max_length=100)] = None,
     format: Annotated[Literal["json", "csv"], Query()] = "json",
+    homes_owned: Annotated[int | None, Query(ge=1, le=10_000_000, description=HOMES_OWNED)] = None,
+    homes_low_cost_rental: Annotated[int | None, Query(ge=1, le=10_000_000)] = None,
+    homes_low_cost_home_ownership: Annotated[int | None, Query(ge=1, le=10_000_000)] = None,
 ) -> Response:
-    """Complaints per stage, on time, outcomes, escalation, remedies, actions and the ombudsman."""
+    """Complaints per stage, on time, outcomes, escalation, remedies, actions and the ombudsman; `tsm`: the
+    Regulator's CH01 and CH02 on the Complaint Handling Code's clock."""
     require("reports", staff)
     _period(start, end)
     policy = _policy(policies, policy_id)
+    by_tenure = dict(policy.homes_by_tenure) if policy else {}
+    for tenure, homes in (
+        (Tenure.LOW_COST_RENTAL, homes_low_cost_rental),
+        (Tenure.LOW_COST_HOME_OWNERSHIP, homes_low_cost_home_ownership),
+    ):
+        if homes is not None:
+            by_tenure[tenure] = homes
     report = await reports.performance(
         pool,
         start=start,
         end=end,
         policy_id=policy_id,
         service_area=service_area,
-        homes=policy.homes if policy else None,
+        homes=homes_owned or (policy.homes if policy else None),
+        homes_by_tenure=by_tenure,
     )
     if format == "csv":
         filename = performance_filename(start, end)
@@ -70,6 +85,38 @@ async def performance(
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
     return JSONResponse(report)
+
+
+@router.get("/indicators", responses=PROBLEM_RESPONSES)
+async def ombudsman_indicators(
+    staff: CurrentStaff,
+    pool: Pool,
+    policies: Policies,
+    policy_id: Annotated[str, Query(max_length=63)],
+    start: Annotated[date, Query(alias="from", description="First local date of receipt (inclusive)")],
+    end: Annotated[date, Query(alias="to", description="Last local date of receipt (inclusive)")],
+    population: Annotated[
+        int | None,
+        Query(ge=1, le=100_000_000, description="Residents of the area (default: the policy's `population`)"),
+    ] = None,
+) -> JSONResponse:
+    """The ombudsman's complaint indicators for the council's nation: the SPSO's for a council under the
+    SPSO, the PSOW's complaint data for one under the PSOW (`set` says which)."""
+    require("reports", staff)
+    _period(start, end)
+    policy = _policy(policies, policy_id)
+    assert policy is not None
+    if report_indicators.indicator_set(policy) is None:
+        raise ProblemError(
+            422,
+            "Invalid request",
+            f"policy_id: {policy_id!r} reports to the {policy.ombudsman.body.value}, which asks for no"
+            " indicator set here (the SPSO's and the PSOW's are given); see tsm in /api/reports/performance",
+        )
+    figures = await report_indicators.indicators(
+        pool, policy=policy, start=start, end=end, population=population or policy.population
+    )
+    return JSONResponse(figures)
 
 
 Year = Annotated[int, Query(ge=2000, le=2100, description="Financial year starting 1 April of this year")]

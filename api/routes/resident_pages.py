@@ -110,6 +110,7 @@ FIELD_LABELS = {
     "email": "Enter an e-mail address in the correct format, like name@example.com",
     "phone": "Enter a phone number of 40 characters or fewer",
     "service_area": "Select the service your complaint is about",
+    "tenure": "Select how you hold your home from the list",
     "summary": "Tell us what went wrong",
     "desired_outcome": "The outcome you want must be 5,000 characters or fewer",
     "reasons": "Your reasons must be 10,000 characters or fewer",
@@ -343,6 +344,7 @@ NEW_FORM_ORDER = [
     "email",
     "phone",
     "service_area",
+    "tenure",
     "summary",
     "desired_outcome",
     "adjustment_kinds",
@@ -429,6 +431,7 @@ async def make_complaint(request: Request, services: ServicesDep, request_id: Re
         key: form.get(key, "") for key in PublicComplaintCreate.model_fields if key != "adjustments"
     }
     fields["phone"] = fields["phone"] or None
+    fields["tenure"] = fields["tenure"] or None  # optional: no answer is no tenure
     fields["adjustments"] = adjustments_from(form)
     fields["representative"] = representative_from(form)
     errors: dict[str, str] = {}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from domain import commands as cmd
 from domain.letters import staff_notice, to_complainant
-from domain.models import Status
+from domain.models import ActionKind, Status
+from domain.ombudsman_decisions import body_of
 from domain.steps import Applied, Ctx, new_stage
 
 
@@ -87,5 +88,33 @@ async def refer_to_ombudsman(ctx: Ctx, command: cmd.ReferToOmbudsman) -> Applied
 
 
 async def record_ombudsman_decision(ctx: Ctx, command: cmd.RecordOmbudsmanDecision) -> Applied:
-    ctx.state.ombudsman.update(decision=command.decision, remedy=command.remedy, decided_at=ctx.effects.now())
-    return Applied(ctx.state.status, {"decision": command.decision, "remedy": command.remedy}, [])
+    """The decision as data in the state (codes and a flag; the ombudsman's words only on the event, as a
+    note); its orders join the promised actions, with due dates, overdue alerts and completion."""
+    state = ctx.state
+    body = body_of(str(state.ombudsman.get("body", ""))) or ctx.policy.ombudsman.body
+    orders = [order.model_copy(update={"kind": ActionKind.OMBUDSMAN_ORDER}) for order in command.orders]
+    dues = await ctx.effects.dues([order.due_on for order in orders]) if orders else []
+    for order, due in zip(orders, dues, strict=True):
+        state.actions.append(
+            order.model_copy(
+                update={"due_at": due.at, "completed_at": None, "completed_by": None, "overdue": False}
+            )
+        )
+    # A decision recorded again replaces the determination (the ombudsman reviewed it); no free text here.
+    state.ombudsman.pop("decision", None)
+    state.ombudsman.pop("remedy", None)
+    state.ombudsman.update(
+        body=body.value,
+        determination=command.determination,
+        complaint_handling_failure=command.complaint_handling_failure,
+        decided_at=ctx.effects.now(),
+    )
+    detail = {
+        "body": body.value,
+        "determination": command.determination,
+        "complaint_handling_failure": command.complaint_handling_failure,
+        "orders": [order.model_dump(mode="json") for order in command.orders],
+        "decision": command.decision,
+        "remedy": command.remedy,
+    }
+    return Applied(state.status, detail, [])

@@ -225,7 +225,11 @@ class ComplaintWorkflow:
                 applied = await action.step(ctx, command)
                 await progress.arm(ctx, applied.status)
                 self._policy = ctx.policy  # a recalculation adopts today's calendar data
-                self._actions_changed = action.name in ("respond", "complete_action")
+                self._actions_changed = action.name in (
+                    "respond",
+                    "complete_action",
+                    "record_ombudsman_decision",
+                )
                 transition = self._transition(action.name, command.actor, applied.status, applied.detail)
                 await self._record(transition, applied.letters)
             except ActivityError as error:
