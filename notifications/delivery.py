@@ -51,6 +51,7 @@ from notifications.channels import (
     Sender,
     TransientDeliveryError,
 )
+from notifications.link_codes import LinkWithdrawn, with_fresh_code
 from notifications.render import RenderError, render
 from store.audit import AuditRepository
 
@@ -143,8 +144,9 @@ async def deliver_one(
             policy = policies.get(row["policy_id"])
             if policy is None:
                 raise RenderError(f"unknown policy {row['policy_id']!r}")
-            rendered = render(row["template"], row["context"], policy, options.templates_dir)
-        except _Skip as skip:
+            context = await with_fresh_code(connection, row["template"], dict(row["context"] or {}))
+            rendered = render(row["template"], context, policy, options.templates_dir)
+        except (_Skip, LinkWithdrawn) as skip:
             await connection.execute(
                 "UPDATE notifications SET status = 'skipped', last_error = $2, channel = $3 WHERE id = $1",
                 notification_id,
@@ -202,7 +204,7 @@ async def deliver_one(
     # 'uncertain' too: a slow send whose claim was meanwhile declared stale still knows it went out.
     async with pool.acquire() as connection, connection.transaction():
         updated = await connection.fetchval(
-            # A resident's access link is a live secret: once it has gone out, the outbox keeps no copy.
+            # Links stored by earlier releases (migration 220 strips them): the outbox keeps no copy.
             "UPDATE notifications SET status = 'sent', sent_at = now(), provider_id = $2, last_error = NULL,"
             " context = context - 'link'"
             " WHERE id = $1 AND attempts = $3 AND status IN ('sending', 'uncertain') RETURNING id",
