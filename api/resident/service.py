@@ -48,7 +48,7 @@ from domain.models import (
 from domain.policy import Policy
 from notifications.render import format_date
 from store.attachments import AttachmentInfo
-from store.audit import AuditRepository
+from store.audit import AuditRepository, event_key
 from store.complaints import ComplaintRecord, ComplaintRepository, NotFound, NotificationRecord
 from store.resident_access import Kind, ResidentAccessRepository, TokenRecord
 
@@ -654,6 +654,7 @@ async def create(
             if representative is None
             else {"kind": representative.kind, "consent_recorded": representative.consent_recorded},
         },
+        once_key=f"create:{reference}",  # a retry that opened the same complaint is recorded once
     )
     return created_answer(reference, token, expires_at, link_sent=link_sent)
 
@@ -779,7 +780,7 @@ async def act(
 ) -> ComplaintRecord:
     """Run one resident action as the workflow's Update; a refusal is a 409 problem with its reason."""
     before = access.record
-    await run_action(action, command, before, services.temporal)
+    receipt = await run_action(action, command, before, services.temporal)
     after = await ComplaintRepository(services.pool).get(reference=before.reference)
     await AuditRepository(services.pool).append(
         actor_id="resident",
@@ -789,6 +790,7 @@ async def act(
         request_id=request_id,
         before={"status": before.status, "stage": before.stage, "seq": before.last_seq},
         after={"status": after.status, "stage": after.stage, "seq": after.last_seq, "request": request},
+        once_key=event_key(before.reference, action, receipt.seq),
     )
     return after
 

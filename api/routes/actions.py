@@ -24,7 +24,7 @@ from domain import commands as cmd
 from domain.actions import ACTIONS
 from domain.inputs import CleanInput
 from domain.models import Actor
-from store.audit import AuditRepository
+from store.audit import AuditRepository, event_key
 from store.complaints import ComplaintRecord, ComplaintRepository
 from store.staff import StaffRepository
 
@@ -86,7 +86,7 @@ def make_endpoint(action: str, command_type: type[cmd.Command], summary: str) ->
                 fields["assignee_role"] = roles.get(fields["assignee"])
             command = command_type.model_validate(fields)
             update_id = f"{staff.id}:{idempotency_key}" if idempotency_key else None
-            await run_action(action, command, complaint, temporal, update_id)
+            receipt = await run_action(action, command, complaint, temporal, update_id)
             repository = ComplaintRepository(pool)
             record = await repository.get(reference=complaint.reference)
             await AuditRepository(pool).append(
@@ -102,6 +102,7 @@ def make_endpoint(action: str, command_type: type[cmd.Command], summary: str) ->
                     "seq": record.last_seq,
                     "request": payload.model_dump(mode="json"),
                 },
+                once_key=event_key(complaint.reference, action, receipt.seq),
             )
             return 200, await full_read(repository, record), {"ETag": etag_of(record)}
 
