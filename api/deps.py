@@ -19,7 +19,7 @@ from core.settings import Settings
 from domain.policy import Policy
 from store.access import ConflictRepository
 from store.complaints import ComplaintRecord, ComplaintRepository, NotFound
-from store.staff import StaffUser
+from store.staff import StaffRepository, StaffUser
 
 
 def get_services(request: Request) -> Services:
@@ -67,7 +67,13 @@ def request_id(x_request_id: Annotated[str | None, Header(max_length=100)] = Non
 RequestId = Annotated[str, Depends(request_id)]
 
 
-async def current_staff(token: Annotated[str | None, Depends(_bearer)], settings: SettingsDep) -> StaffUser:
+# Staff already put in the directory by this process (id, name, role): one write per person, not per request.
+_seen: set[tuple[str, str, str]] = set()
+
+
+async def current_staff(
+    token: Annotated[str | None, Depends(_bearer)], settings: SettingsDep, pool: Pool
+) -> StaffUser:
     if not token:
         raise ProblemError(401, "Not authenticated", "a bearer token is required")
     try:
@@ -77,6 +83,11 @@ async def current_staff(token: Annotated[str | None, Depends(_bearer)], settings
     context = log_context()
     if context is not None:
         context.staff_id = staff.id  # every log line of this request names who made it
+    seen = (staff.id, staff.name, staff.role.value)
+    if seen not in _seen:
+        # The staff directory that assignment checks (a complaint is assigned to known staff only).
+        await StaffRepository(pool).record_seen(user=staff)
+        _seen.add(seen)
     return staff
 
 

@@ -74,6 +74,18 @@ class StaffRepository:
             return None
         return StaffUser(id=row["id"], name=row["name"], role=Role(row["role"]))
 
+    async def record_seen(self, *, user: StaffUser) -> None:
+        """Put a staff member signed in through the identity provider in the directory (so they can be
+        assigned complaints), or refresh their name and role; no password (it never matches one)."""
+        await self._db.execute(
+            "INSERT INTO staff_users (id, name, role, password_hash) VALUES ($1, $2, $3, '')"
+            " ON CONFLICT (id) DO UPDATE SET name = $2, role = $3"
+            " WHERE staff_users.name IS DISTINCT FROM $2 OR staff_users.role IS DISTINCT FROM $3",
+            user.id,
+            user.name,
+            user.role.value,
+        )
+
     async def roles_of(self, *, user_ids: list[str]) -> dict[str, Role]:
         rows = await self._db.fetch("SELECT id, role FROM staff_users WHERE id = ANY($1::text[])", user_ids)
         return {row["id"]: Role(row["role"]) for row in rows}
