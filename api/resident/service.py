@@ -620,7 +620,9 @@ async def create(
             name=body.name, email=body.email, phone=body.phone or None, adjustments=body.adjustments
         ),
         representative=representative,
-        service_area=body.service_area,
+        # One of the council's areas: anything else goes to its default area, for triage (free text from a
+        # resident would escape every area-limited team and reach the search attributes and the reports).
+        service_area=policy.area_for(body.service_area),
         summary=body.summary,
         desired_outcome=body.desired_outcome,
     )
@@ -648,7 +650,7 @@ async def create(
         after={
             "channel": "web",
             "policy_id": body.policy_id,
-            "service_area": body.service_area,
+            "service_area": policy.area_for(body.service_area),
             # Codes only: the representative's name and contact details stay on the case record.
             "representative": None
             if representative is None
