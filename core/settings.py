@@ -263,6 +263,10 @@ class Settings(BaseSettings):
         ],
         description="Content types an attachment may have (a JSON list).",
     )
+    clamd_address: str | None = Field(
+        default=None,
+        description="A ClamAV daemon that scans every upload first: host:port or unix:/path (off if unset).",
+    )
     staff_service_areas: dict[str, list[str]] = Field(
         default={},
         description=(
