@@ -66,8 +66,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.state.services = services
     errors.install(app)
     log_redaction.install()
-    trust_proxies(app, services.settings if services is not None else settings or get_settings())
-    app.add_middleware(EdgeGuard)
+    configured = services.settings if services is not None else settings or get_settings()
+    trust_proxies(app, configured)
+    app.add_middleware(EdgeGuard, upload_max_bytes=configured.attachment_max_bytes)
     # Any route may be answered by the edge guard (413, 422) or an outage (503): the OpenAPI says so.
     edge: dict[int | str, dict[str, Any]] = {
         status: errors.PROBLEM_RESPONSES[status] for status in (413, 422, 503)

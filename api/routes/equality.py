@@ -77,6 +77,9 @@ async def equality_report(
     nothing below 10 respondents, answers given by fewer than 5 merged into `suppressed`, so that no one can
     be picked out."""
     require("equality_report", staff)
+    for name, day in (("from", since), ("to", until)):
+        if not 2000 <= day.year <= 2100:
+            raise ProblemError(422, "Invalid request", f"{name}: a date from 2000 to 2100 is needed")
     if until < since:
         raise ProblemError(422, "Invalid request", "to: must be on or after from")
     if (until - since).days + 1 < MIN_PERIOD_DAYS:

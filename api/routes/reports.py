@@ -33,6 +33,10 @@ def _policy(policies: dict[str, Policy], policy_id: str | None) -> Policy | None
 
 
 def _period(start: date, end: date) -> None:
+    # The service's dates are 2000 to 2099 (domain/inputs.py); date arithmetic past 9999 would overflow.
+    for name, day in (("from", start), ("to", end)):
+        if not 2000 <= day.year <= 2100:
+            raise ProblemError(422, "Invalid request", f"{name}: a date from 2000 to 2100 is needed")
     if end < start:
         raise ProblemError(422, "Invalid request", "to: must be on or after from")
     if (end - start).days > MAX_SPAN_DAYS:
