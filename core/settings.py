@@ -181,6 +181,10 @@ class Settings(BaseSettings):
     staff_email_domain: str = Field(
         default="council.example", description="Staff e-mail is sent to <staff id>@<this domain>."
     )
+    complaints_team_email: str | None = Field(
+        default=None,
+        description="The complaints team's address (new web complaints); default complaints-team@<domain>.",
+    )
     notify_api_key: str | None = Field(default=None, description="GOV.UK Notify API key (channel notify).")
     notify_email_template_id: str | None = Field(
         default=None,

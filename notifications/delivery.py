@@ -57,6 +57,8 @@ from store.audit import AuditRepository
 
 log = logging.getLogger(__name__)
 
+TEAM = "complaints-team"
+RESIDENT_ACTOR = "resident"
 FINAL = frozenset({"sent", "failed", "skipped", "uncertain"})
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _ERROR_LIMIT = 1_000
@@ -75,6 +77,8 @@ Connection = asyncpg.Connection | PoolConnectionProxy
 class DeliveryOptions:
     max_attempts: int = 8
     staff_email_domain: str = "council.example"
+    # Where notices for the complaints team go (new web complaints...); default complaints-team@<domain>.
+    complaints_team_email: str | None = None
     templates_dir: Path | None = None
     # A claim older than this belongs to a sender that stopped (an SMTP step times out after 30 s).
     claim_timeout: timedelta = timedelta(minutes=2)
@@ -86,6 +90,7 @@ class DeliveryOptions:
         return cls(
             max_attempts=settings.notification_max_attempts,
             staff_email_domain=settings.staff_email_domain,
+            complaints_team_email=settings.complaints_team_email,
             templates_dir=settings.notification_templates_dir,
             claim_timeout=timedelta(seconds=settings.notification_claim_timeout),
         )
@@ -262,7 +267,11 @@ def _address(row: asyncpg.Record, sender: Sender, options: DeliveryOptions) -> s
         raise _Skip("e-mail is turned off (NOTIFICATION_CHANNEL=none): send by post")
     recipient: str | None = row["recipient"]
     if row["audience"] != "complainant":
-        staff = (recipient or "complaints-team").strip()
+        staff = (recipient or TEAM).strip()
+        # A complaint made on the web was opened by the resident actor, who is no staff member: its
+        # new-complaint notice (and any other staff notice naming no one) is the complaints team's.
+        if staff in (TEAM, RESIDENT_ACTOR, ""):
+            return options.complaints_team_email or f"{TEAM}@{options.staff_email_domain}"
         return staff if "@" in staff else f"{staff}@{options.staff_email_domain}"
     if row["anonymous"]:
         raise _Skip("anonymous complaint: no contact")

@@ -37,6 +37,7 @@ from notifications.channels import (
 from notifications.delivery import DeliveryOptions, _loggable, deliver_one, delivery_problems
 from notifications.dispatcher import OutboxDispatcher
 from store.db import create_pool, migrate
+from tests.api_helpers import CapturingSender
 from tests.conftest import new_database
 
 MAIL_FROM = "complaints@bexley.example"
@@ -630,3 +631,23 @@ def test_a_logged_delivery_error_never_shows_the_recipients_address() -> None:
     logged = _loggable(error)
     assert "ada@example.org" not in logged
     assert logged.startswith("SMTPRecipientsRefused") and "no such user" in logged
+
+
+async def test_a_web_complaints_new_complaint_notice_reaches_the_complaints_team(
+    db: asyncpg.Pool, policies: dict[str, Policy]
+) -> None:
+    """Issue 29 (8): the notice of a complaint opened by the resident actor goes to the team, not to
+    resident@<staff domain>; COMPLAINTS_TEAM_EMAIL names the team's own address."""
+    reference, workflow_id = await new_complaint(db)
+    first = await add_notification(
+        db, reference, workflow_id, seq=0, template="new_complaint", audience="staff", recipient="resident"
+    )
+    sender = CapturingSender()
+    assert await deliver_one(db, sender, policies, first) == "sent"
+    assert [message.to_address for message in sender.messages] == ["complaints-team@council.example"]
+    second = await add_notification(
+        db, reference, workflow_id, seq=1, template="new_complaint", audience="staff", recipient="resident"
+    )
+    options = DeliveryOptions(complaints_team_email="complaints@bexley.example")
+    assert await deliver_one(db, sender, policies, second, options=options) == "sent"
+    assert sender.messages[-1].to_address == "complaints@bexley.example"
