@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -115,3 +116,15 @@ async def send_latest_link(pool: asyncpg.Pool, reference: str) -> str:
     found = re.search(r"https?://\S+/complaint/track\?\S+", message.text)
     assert found is not None, message.text
     return found.group(0)
+
+
+@contextlib.contextmanager
+def in_development(client: httpx.AsyncClient) -> Iterator[None]:
+    """The client's app with ENVIRONMENT=development for the block (the dev token endpoint answers)."""
+    services: Services = client._transport.app.state.services  # type: ignore[attr-defined]
+    original = services.settings
+    services.settings = original.model_copy(update={"environment": "development"})
+    try:
+        yield
+    finally:
+        services.settings = original
