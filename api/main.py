@@ -15,6 +15,7 @@ from api import errors, log_redaction
 from api.client_address import trust_proxies
 from api.guards import EdgeGuard
 from api.observability import ObservabilityMiddleware
+from api.page_security import PageSecurity
 from api.routes import (
     actions,
     attachments,
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     configured = services.settings if services is not None else settings or get_settings()
     trust_proxies(app, configured)
     app.add_middleware(EdgeGuard, upload_max_bytes=configured.attachment_max_bytes)
+    app.add_middleware(PageSecurity, public_base_url=configured.public_base_url)
     # Any route may be answered by the edge guard (413, 422) or an outage (503): the OpenAPI says so.
     edge: dict[int | str, dict[str, Any]] = {
         status: errors.PROBLEM_RESPONSES[status] for status in (413, 422, 503)

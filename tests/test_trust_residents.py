@@ -26,3 +26,33 @@ async def test_bogus_references_do_not_spend_a_residents_link_allowance(stack: S
         asked = await resident.post(f"/api/public/complaints/{reference}/access-link", json={"email": email})
         assert asked.status_code == 202
     assert await stack.pool.fetchval(queued, reference) == before + 1
+
+
+async def test_a_sign_in_or_complaint_form_posted_from_another_site_is_refused(stack: Stack) -> None:
+    async with stack.client() as client:
+        reference, token = await make(client)
+        evil = {"Origin": "https://evil.example"}
+        signed = await client.post(
+            "/complaint/track", data={"reference": reference, "token": token}, headers=evil
+        )
+        assert signed.status_code == 403 and "set-cookie" not in signed.headers
+        made = await client.post(
+            "/complaint/new", data={"policy_id": "bexley"}, headers={"Sec-Fetch-Site": "cross-site"}
+        )
+        assert made.status_code == 403
+        own = await client.post(
+            "/complaint/track",
+            data={"reference": reference, "token": token},
+            headers={"Origin": "http://test"},
+        )
+        assert own.status_code == 303, own.text
+
+
+async def test_the_pages_carry_a_content_security_policy_that_forbids_framing(stack: Stack) -> None:
+    async with stack.client() as client:
+        page = await client.get("/complaint/new")
+        policy = page.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in policy and "script-src 'self'" in policy
+        assert page.headers["x-frame-options"] == "DENY"
+        docs = await client.get("/docs")
+        assert "frame-ancestors 'none'" in docs.headers["content-security-policy"]
