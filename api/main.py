@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api import errors, log_redaction
 from api.client_address import trust_proxies
+from api.docs_pages import install_docs
 from api.guards import EdgeGuard
 from api.observability import ObservabilityMiddleware
 from api.page_security import PageSecurity
@@ -62,7 +63,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         version="0.1.0",
         description="Staff API for council complaints. Errors are RFC 9457 problem details.",
         lifespan=lifespan,
+        docs_url=None,  # served from this service, not a CDN: api/docs_pages.py
+        redoc_url=None,
     )
+    install_docs(app)
     if services is not None:
         app.state.services = services
     errors.install(app)

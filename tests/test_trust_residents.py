@@ -4,6 +4,8 @@ Content-Security-Policy that forbids framing."""
 
 from __future__ import annotations
 
+import re
+
 from tests.test_residents import Stack, made_up_reference, make, new_email, stack
 
 __all__ = ["stack"]
@@ -56,3 +58,13 @@ async def test_the_pages_carry_a_content_security_policy_that_forbids_framing(st
         assert page.headers["x-frame-options"] == "DENY"
         docs = await client.get("/docs")
         assert "frame-ancestors 'none'" in docs.headers["content-security-policy"]
+
+
+async def test_the_api_docs_load_no_script_from_another_site(stack: Stack) -> None:
+    async with stack.client() as client:
+        for page in ("/docs", "/redoc"):
+            html = (await client.get(page)).text
+            scripts = re.findall(r'<script[^>]+src="([^"]+)"', html)
+            assert scripts and all(src.startswith("/docs-static/") for src in scripts), scripts
+            assert "cdn" not in html.lower() and "fonts.googleapis" not in html
+        assert (await client.get("/docs-static/swagger-ui-bundle.js")).status_code == 200
