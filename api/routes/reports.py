@@ -16,6 +16,7 @@ from reporting.annual import annual_figures, render_annual
 from reporting.files import csv_of, performance_filename
 from reporting.self_assessment import render_self_assessment, self_assessment
 from store import reports
+from store.staff import StaffUser
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
 
@@ -30,6 +31,33 @@ def _policy(policies: dict[str, Policy], policy_id: str | None) -> Policy | None
     if policy is None:
         raise ProblemError(422, "Invalid request", f"policy_id: unknown policy {policy_id!r}")
     return policy
+
+
+def _area_for(staff: StaffUser, service_area: str | None) -> str | None:
+    """Need-to-know on reports: staff limited to service areas see figures of their areas only (one at a
+    time: the only one they have, or the one they ask for); 403 otherwise."""
+    if staff.service_areas is None:
+        return service_area
+    if service_area is None and len(staff.service_areas) == 1:
+        return staff.service_areas[0]
+    if service_area is not None and service_area in staff.service_areas:
+        return service_area
+    raise ProblemError(
+        403,
+        "Not allowed",
+        f"you deal with {', '.join(staff.service_areas)} only: ask for one of them (service_area)",
+        "need-to-know",
+    )
+
+
+def _whole_council(staff: StaffUser) -> None:
+    if staff.service_areas is not None:
+        raise ProblemError(
+            403,
+            "Not allowed",
+            "this report covers every service area: ask for the performance report of your area",
+            "need-to-know",
+        )
 
 
 def _period(start: date, end: date) -> None:
@@ -57,6 +85,7 @@ async def performance(
     """Complaints per stage, on time, outcomes, escalation, remedies, actions and the ombudsman."""
     require("reports", staff)
     _period(start, end)
+    service_area = _area_for(staff, service_area)
     policy = _policy(policies, policy_id)
     report = await reports.performance(
         pool,
@@ -93,6 +122,7 @@ async def annual(
 ) -> HTMLResponse:
     """The annual complaints performance and service improvement report: one printable HTML page."""
     require("reports", staff)
+    _whole_council(staff)
     policy = _policy(policies, policy_id)
     figures = await annual_figures(pool, year=year, policy=policy)
     return HTMLResponse(render_annual(figures, year=year, policy=policy, generated_on=today()))
@@ -109,6 +139,7 @@ async def self_assessment_report(
 ) -> Response:
     """The Complaint Handling Code provisions the service enforces or measures, with the year's evidence."""
     require("reports", staff)
+    _whole_council(staff)
     policy = _policy(policies, policy_id)
     assert policy is not None
     assessment = await self_assessment(pool, policy=policy, year=year)
