@@ -82,7 +82,7 @@ def activities_for(
 ) -> list[Any]:
     """Every activity; `sender` delivers the outbox (by default the one NOTIFICATION_CHANNEL names)."""
     settings = get_settings()
-    digest = DigestActivities(pool, policies)
+    digest = DigestActivities(pool, policies, settings.staff_service_areas)
     reconcile = ReconcileActivities(pool, client, task_queue, policies)
     deadlines = DeadlineActivities(policies)
     retention = RetentionActivities(pool, policies)

@@ -113,9 +113,16 @@ def digest_id(on: date, policy_id: str, manager: str) -> str:
 
 
 class DigestActivities:
-    def __init__(self, pool: asyncpg.Pool, policies: Mapping[str, Policy]) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        policies: Mapping[str, Policy],
+        service_areas: Mapping[str, list[str]] | None = None,
+    ) -> None:
         self._pool = pool
         self._policies = policies
+        # Need-to-know (STAFF_SERVICE_AREAS): a manager limited to some areas hears only of those.
+        self._service_areas = dict(service_areas or {})
 
     @activity.defn(name="write_overdue_digests")
     async def write_overdue_digests(self, request: WriteDigests) -> DigestResult:
@@ -146,12 +153,24 @@ class DigestActivities:
             if row["overdue"] or due_soon:
                 by_policy.setdefault(row["policy_id"], []).append(row)
         workflow_id = f"overdue-digest:{on.isoformat()}"
+        declared = {
+            (row["reference"], row["staff_id"])
+            for row in await self._pool.fetch("SELECT reference, staff_id FROM staff_conflicts")
+        }
         digests: list[ManagerDigest] = []
         async with self._pool.acquire() as connection, connection.transaction():
             for manager in managers:
                 for policy_id, policy_rows in sorted(by_policy.items()):
-                    # Conflict of interest: a manager named in a complaint does not see it.
-                    visible = [row for row in policy_rows if manager not in row["staff_complained_about"]]
+                    # Need-to-know and conflicts of interest, as on reads: a manager limited to some service
+                    # areas, named in a complaint or who declared a conflict on it does not hear of it.
+                    areas = self._service_areas.get(manager)
+                    visible = [
+                        row
+                        for row in policy_rows
+                        if manager not in row["staff_complained_about"]
+                        and (row["reference"], manager) not in declared
+                        and (areas is None or row["service_area"] in areas)
+                    ]
                     overdue = [_item(row) for row in visible if row["overdue"]]
                     due_soon = [_item(row) for row in visible if not row["overdue"]]
                     if not overdue and not due_soon:

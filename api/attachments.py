@@ -1,50 +1,31 @@
 """Evidence: one way to accept, store, audit and hand back an attachment, for staff and residents alike.
 
 Limits come from the settings (ATTACHMENT_MAX_BYTES, ATTACHMENT_CONTENT_TYPES): too big is 413, a type not
-on the list is 415, an empty file is 422. The audit row holds the attachment's id, SHA-256, size and type,
+on the list is 415, an empty file is 422. The type is judged from the content (api/file_types.py), never the
+client's Content-Type or name, and the stored name is derived from it; with CLAMD_ADDRESS set every file is
+virus-scanned first (api/virus_scan.py). The audit row holds the attachment's id, SHA-256, size and type,
 never its content or its name (a resident's file name often says who they are).
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from urllib.parse import quote
 
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
 from api.errors import ProblemError
+from api.file_types import RefusedFile, checked_type, safe_filename
+from api.virus_scan import refuse_if_infected
 from core.settings import Settings
 from store.attachments import Attachment, AttachmentInfo, AttachmentRepository
 from store.audit import AuditRepository
 from store.complaints import Executor
 
-MAX_NAME = 200
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]")
-
-
-def clean_filename(raw: str | None) -> str:
-    """The file's own name, without any folder, control characters or an overlong tail."""
-    name = unicodedata.normalize("NFC", raw or "")
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = _UNSAFE.sub("", name).strip().lstrip(".")
-    return name[:MAX_NAME] or "attachment"
-
-
-def media_type(raw: str | None) -> str:
-    return (raw or "application/octet-stream").split(";", 1)[0].strip().lower()
-
 
 async def read_upload(upload: UploadFile, settings: Settings) -> tuple[str, str, bytes]:
-    """The upload's (name, content type, content), within the limits, or a 4xx problem."""
-    kind = media_type(upload.content_type)
-    if kind not in {allowed.lower() for allowed in settings.attachment_content_types}:
-        raise ProblemError(
-            415,
-            "Unsupported file type",
-            f"file: {kind} is not accepted; send one of {', '.join(settings.attachment_content_types)}",
-        )
+    """The upload's (name, content type, content), within the limits and judged by its content, or a 4xx
+    problem."""
     content = await upload.read(settings.attachment_max_bytes + 1)
     if len(content) > settings.attachment_max_bytes:
         raise ProblemError(
@@ -52,7 +33,21 @@ async def read_upload(upload: UploadFile, settings: Settings) -> tuple[str, str,
         )
     if not content:
         raise ProblemError(422, "Invalid request", "file: the file is empty")
-    return clean_filename(upload.filename), kind, content
+    accepted = ", ".join(settings.attachment_content_types)
+    try:
+        checked = checked_type(content)
+    except RefusedFile as refused:
+        raise ProblemError(
+            415, "Unsupported file type", f"file: {refused}; send one of {accepted}"
+        ) from refused
+    if checked.content_type not in {allowed.lower() for allowed in settings.attachment_content_types}:
+        raise ProblemError(
+            415,
+            "Unsupported file type",
+            f"file: its content is {checked.content_type}, which is not accepted; send one of {accepted}",
+        )
+    await refuse_if_infected(settings.clamd_address, content)
+    return safe_filename(upload.filename, checked), checked.content_type, content
 
 
 def audit_facts(attachment: AttachmentInfo) -> dict[str, object]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from typing import Annotated
 
@@ -20,7 +19,7 @@ from core.settings import Settings
 from domain.policy import Policy
 from store.access import ConflictRepository
 from store.complaints import ComplaintRecord, ComplaintRepository, NotFound
-from store.staff import StaffUser
+from store.staff import StaffRepository, StaffUser
 
 
 def get_services(request: Request) -> Services:
@@ -55,17 +54,10 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 
 
-def request_id(
-    request: Request,
-    x_request_id: Annotated[str | None, Header(max_length=100)] = None,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", include_in_schema=False)] = None,
-) -> str:
-    """The request's id in the audit trail. A POST with an Idempotency-Key gets one derived from the key and
-    the path, so a retry that acts again (after an outage) writes no second audit row; otherwise the
-    middleware's id (api/observability.py), so the audit trail and the log lines name the same request."""
-    if idempotency_key and request.method == "POST":
-        digest = hashlib.sha256(f"{request.url.path}\n{idempotency_key}".encode()).hexdigest()[:32]
-        return f"idem:{digest}"
+def request_id(x_request_id: Annotated[str | None, Header(max_length=100)] = None) -> str:
+    """The request's id in the audit trail: the middleware's (api/observability.py), so the audit trail and
+    the log lines name the same request. A caller's X-Request-ID is only a correlation id: it never decides
+    whether a row is written (see `AuditRepository.append`)."""
     context = log_context()
     if context is not None and context.request_id:
         return context.request_id
@@ -75,7 +67,13 @@ def request_id(
 RequestId = Annotated[str, Depends(request_id)]
 
 
-async def current_staff(token: Annotated[str | None, Depends(_bearer)], settings: SettingsDep) -> StaffUser:
+# Staff already put in the directory by this process (id, name, role): one write per person, not per request.
+_seen: set[tuple[str, str, str]] = set()
+
+
+async def current_staff(
+    token: Annotated[str | None, Depends(_bearer)], settings: SettingsDep, pool: Pool
+) -> StaffUser:
     if not token:
         raise ProblemError(401, "Not authenticated", "a bearer token is required")
     try:
@@ -85,6 +83,11 @@ async def current_staff(token: Annotated[str | None, Depends(_bearer)], settings
     context = log_context()
     if context is not None:
         context.staff_id = staff.id  # every log line of this request names who made it
+    seen = (staff.id, staff.name, staff.role.value)
+    if seen not in _seen:
+        # The staff directory that assignment checks (a complaint is assigned to known staff only).
+        await StaffRepository(pool).record_seen(user=staff)
+        _seen.add(seen)
     return staff
 
 

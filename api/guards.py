@@ -1,6 +1,9 @@
 """The edge guard: one check of every request before any route sees it.
 
-- A body larger than MAX_BODY_BYTES is refused with 413 (a complaint with its story is a few kilobytes).
+- A body larger than MAX_BODY_BYTES is refused with 413 (a complaint with its story is a few kilobytes),
+  except on the upload routes (`UPLOAD_PATH`), whose limit is the attachment limit plus the multipart framing.
+- JSON nested deeper than MAX_JSON_DEPTH is refused with 422 (no request of ours nests more than a few levels;
+  a deeper one would only exhaust the parser's recursion).
 - Text that PostgreSQL cannot store (NUL and other control characters, lone surrogates; tab and newlines are
   fine) is refused with 422 wherever it comes: the path, the query string, a header, a form field or a JSON
   string. Nothing is stripped: a person who typed it is told, rather than have their words changed.
@@ -12,6 +15,7 @@ the request models (domain/inputs.py), which know what each field means.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
@@ -21,6 +25,11 @@ from api.errors import PROBLEM_JSON
 from domain.inputs import unstorable
 
 MAX_BODY_BYTES = 1_000_000
+MAX_JSON_DEPTH = 32
+# Room for the multipart framing (boundaries, part headers, a form key) around an attachment.
+MULTIPART_ALLOWANCE = 64 * 1024
+# The routes that take a file: staff and residents' attachments, the resident page's evidence form.
+UPLOAD_PATH = re.compile(r"^/(api/complaints|api/public/complaints|complaint)/[^/]+/(attachments|evidence)$")
 
 
 class _TooLarge(Exception):
@@ -66,9 +75,42 @@ def _url_problem(scope: Scope) -> str | None:
     return None
 
 
+def _depth(value: Any) -> int:
+    """How deeply a parsed JSON value nests (iteratively: a deep value must not exhaust the stack here)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            if depth > MAX_JSON_DEPTH:
+                return depth
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _multipart_problem(content_type: str, body: bytes) -> str | None:
+    """Text in a multipart form's fields (never its files) that PostgreSQL cannot store."""
+    found = re.search(r'boundary="?([^";]+)"?', content_type)
+    if not found:
+        return None
+    for part in body.split(b"--" + found.group(1).encode("latin-1")):
+        head, separator, value = part.partition(b"\r\n\r\n")
+        if not separator or b"filename=" in head.lower():
+            continue
+        name = re.search(rb'name="([^"]*)"', head)
+        text = value.removesuffix(b"\r\n").decode("utf-8", "surrogateescape")
+        problem = _first_problem(text, f"body.{name.group(1).decode('latin-1') if name else 'field'}")
+        if problem:
+            return problem
+    return None
+
+
 def _body_problem(content_type: str, body: bytes) -> str | None:
     if not body:
         return None
+    if "multipart/form-data" in content_type:
+        return _multipart_problem(content_type, body)
     if "application/x-www-form-urlencoded" in content_type:
         pairs = parse_qsl(body.decode("latin-1"), keep_blank_values=True, errors="surrogateescape")
         for name, value in pairs:
@@ -81,6 +123,10 @@ def _body_problem(content_type: str, body: bytes) -> str | None:
             parsed = json.loads(body)
         except (ValueError, UnicodeDecodeError):
             return None  # not JSON: the route's own validation answers 422 with the reason
+        except RecursionError:
+            return f"body: nested more than {MAX_JSON_DEPTH} levels deep"
+        if _depth(parsed) > MAX_JSON_DEPTH:
+            return f"body: nested more than {MAX_JSON_DEPTH} levels deep"
         return _first_problem(parsed, "body")
     return None
 
@@ -106,9 +152,18 @@ async def _answer(send: Send, status: int, title: str, detail: str, path: str) -
 class EdgeGuard:
     """ASGI middleware: refuse oversized bodies (413) and unstorable text (422) before routing."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int = MAX_BODY_BYTES) -> None:
+    def __init__(
+        self, app: ASGIApp, max_body_bytes: int = MAX_BODY_BYTES, upload_max_bytes: int | None = None
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        # Uploads (10 MiB by default, ATTACHMENT_MAX_BYTES) are limited per route, not by the JSON limit.
+        self.upload_max_bytes = max(upload_max_bytes or 0, max_body_bytes) + MULTIPART_ALLOWANCE
+
+    def _limit(self, scope: Scope) -> int:
+        if scope.get("method") == "POST" and UPLOAD_PATH.match(str(scope.get("path", ""))):
+            return self.upload_max_bytes
+        return self.max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -123,14 +178,15 @@ class EdgeGuard:
         headers = {
             name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]
         }
+        limit = self._limit(scope)
         declared = headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_body_bytes:
-            await _answer(send, 413, "Request too large", self._too_large(), instance)
+        if declared.isdigit() and int(declared) > limit:
+            await _answer(send, 413, "Request too large", self._too_large(limit), instance)
             return
         try:
-            body = await self._read_body(receive)
+            body = await self._read_body(receive, limit)
         except _TooLarge:
-            await _answer(send, 413, "Request too large", self._too_large(), instance)
+            await _answer(send, 413, "Request too large", self._too_large(limit), instance)
             return
         except _Disconnected:
             return  # the client left before sending its body: nobody to answer
@@ -140,10 +196,10 @@ class EdgeGuard:
             return
         await self.app(scope, _replay(body, receive), send)
 
-    def _too_large(self) -> str:
-        return f"the request body is larger than {self.max_body_bytes} bytes"
+    def _too_large(self, limit: int) -> str:
+        return f"the request body is larger than {limit} bytes"
 
-    async def _read_body(self, receive: Receive) -> bytes:
+    async def _read_body(self, receive: Receive, limit: int) -> bytes:
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -152,7 +208,7 @@ class EdgeGuard:
                 raise _Disconnected()
             chunk: bytes = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_body_bytes:
+            if size > limit:
                 raise _TooLarge()
             chunks.append(chunk)
             if not message.get("more_body", False):

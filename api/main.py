@@ -14,8 +14,10 @@ from fastapi.staticfiles import StaticFiles
 from api import errors, log_redaction
 from api.client_address import trust_proxies
 from api.development import include_development_routers
+from api.docs_pages import install_docs
 from api.guards import EdgeGuard
 from api.observability import ObservabilityMiddleware
+from api.page_security import PageSecurity
 from api.routes import (
     actions,
     annual_report,
@@ -64,13 +66,18 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         version="0.1.0",
         description="Staff API for council complaints. Errors are RFC 9457 problem details.",
         lifespan=lifespan,
+        docs_url=None,  # served from this service, not a CDN: api/docs_pages.py
+        redoc_url=None,
     )
+    install_docs(app)
     if services is not None:
         app.state.services = services
     errors.install(app)
     log_redaction.install()
-    trust_proxies(app, services.settings if services is not None else settings or get_settings())
-    app.add_middleware(EdgeGuard)
+    configured = services.settings if services is not None else settings or get_settings()
+    trust_proxies(app, configured)
+    app.add_middleware(EdgeGuard, upload_max_bytes=configured.attachment_max_bytes)
+    app.add_middleware(PageSecurity, public_base_url=configured.public_base_url)
     # Any route may be answered by the edge guard (413, 422) or an outage (503): the OpenAPI says so.
     edge: dict[int | str, dict[str, Any]] = {
         status: errors.PROBLEM_RESPONSES[status] for status in (413, 422, 503)

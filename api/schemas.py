@@ -49,7 +49,8 @@ class ComplaintCreate(CleanInput):
     complainant: Complainant = Field(default_factory=Complainant)
     representative: Representative | None = None
     anonymous: bool = False
-    service_area: str = Field(min_length=1, max_length=100)
+    # A code, never free text: it is a search attribute, a report key and the need-to-know unit.
+    service_area: str = Field(min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9-]*$")
     summary: str = Field(min_length=1, max_length=10_000)
     desired_outcome: str = Field(default="", max_length=5_000)
     staff_complained_about: list[str] = Field(default_factory=list, max_length=20)

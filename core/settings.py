@@ -187,6 +187,10 @@ class Settings(BaseSettings):
     staff_email_domain: str = Field(
         default="council.example", description="Staff e-mail is sent to <staff id>@<this domain>."
     )
+    complaints_team_email: str | None = Field(
+        default=None,
+        description="The complaints team's address (new web complaints); default complaints-team@<domain>.",
+    )
     notify_api_key: str | None = Field(default=None, description="GOV.UK Notify API key (channel notify).")
     notify_email_template_id: str | None = Field(
         default=None,
@@ -316,6 +320,10 @@ class Settings(BaseSettings):
         ge=1,
         description="Days a message of no complaint (dropped, dismissed, a service request) is kept after it"
         " was decided.",
+    )
+    clamd_address: str | None = Field(
+        default=None,
+        description="A ClamAV daemon that scans every upload first: host:port or unix:/path (off if unset).",
     )
     staff_service_areas: dict[str, list[str]] = Field(
         default={},

@@ -56,7 +56,32 @@ class EqualityAnswers(BaseModel):
 QUESTIONS = list(EqualityAnswers.model_fields)
 # Counts this small could point at a person: shown as "<5" (the usual small-number suppression).
 SUPPRESS_BELOW = 5
+# Below this many respondents in the whole period and council, no answer is shown at all.
+MIN_RESPONDENTS = 10
+# A shorter period could single out one day's answers (and the audit trail says who answered that day).
+MIN_PERIOD_DAYS = 90
+SUPPRESSED = "suppressed"
 
 
 def suppressed(count: int) -> int | str:
     return f"<{SUPPRESS_BELOW}" if 0 < count < SUPPRESS_BELOW else count
+
+
+def responses_shown(total: int) -> int | str:
+    """How many answered, or `"<10"` below MIN_RESPONDENTS."""
+    return total if total >= MIN_RESPONDENTS or total == 0 else f"<{MIN_RESPONDENTS}"
+
+
+def question_shown(total: int, answers: dict[str, int]) -> dict[str, int]:
+    """One question's counts as they may be shown: nothing below MIN_RESPONDENTS; an answer given by fewer
+    than SUPPRESS_BELOW people is not named but counted into `suppressed`, and so are the next smallest
+    answers until that bucket holds at least SUPPRESS_BELOW (else the total less the shown counts would give
+    it away: complementary suppression)."""
+    if total < MIN_RESPONDENTS:
+        return {}
+    shown = {answer: count for answer, count in answers.items() if count >= SUPPRESS_BELOW}
+    hidden = sum(count for answer, count in answers.items() if answer not in shown)
+    while 0 < hidden < SUPPRESS_BELOW and shown:
+        smallest = min(shown, key=lambda answer: (shown[answer], answer))
+        hidden += shown.pop(smallest)
+    return shown | ({SUPPRESSED: hidden} if hidden else {})

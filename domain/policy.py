@@ -486,8 +486,54 @@ class Complainants(_Strict):
 # sets no period). The retention purge (workflows/retention.py) destroys it after that.
 DEFAULT_RETENTION_YEARS = 6
 
+# --- issue 29 (6): service areas (begin) -------------------------------------------------------------------
 
-class Policy(_Strict):
+
+class ServiceArea(_Strict):
+    """A service a complaint can be about: a code (lists, filters, need-to-know, the Temporal UI's search
+    attribute) and the label residents choose from."""
+
+    code: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=60)]
+    label: str = Field(min_length=1, max_length=100)
+
+
+DEFAULT_SERVICE_AREAS = (
+    ServiceArea(code="housing-repairs", label="Housing repairs"),
+    ServiceArea(code="housing", label="Housing (other)"),
+    ServiceArea(code="waste", label="Bins, recycling and street cleaning"),
+    ServiceArea(code="council-tax", label="Council tax and benefits"),
+    ServiceArea(code="parking", label="Parking and roads"),
+    ServiceArea(code="planning", label="Planning and building control"),
+    ServiceArea(code="social-care", label="Adult or children's social care"),
+    ServiceArea(code="general", label="Something else"),
+)
+
+
+class ServiceAreas(_Strict):
+    """The policy's service areas (`[[service_areas]]`, default `DEFAULT_SERVICE_AREAS`) and where a complaint
+    about anything else goes (`default_service_area`, triaged by the team that deals with it)."""
+
+    service_areas: tuple[ServiceArea, ...] = Field(default=DEFAULT_SERVICE_AREAS, min_length=1)
+    default_service_area: str = Field(default="general", description="Where an unlisted area goes.")
+
+    @model_validator(mode="after")
+    def _default_is_listed(self) -> ServiceAreas:
+        codes = [area.code for area in self.service_areas]
+        if len(codes) != len(set(codes)):
+            raise ValueError("service area codes must be unique")
+        if self.default_service_area not in codes:
+            raise ValueError(f"default_service_area {self.default_service_area!r} is not in service_areas")
+        return self
+
+    def area_for(self, given: str) -> str:
+        """`given` if it is one of the policy's areas, else the default area (never free text)."""
+        return given if any(area.code == given for area in self.service_areas) else self.default_service_area
+
+
+# --- issue 29 (6): service areas (end) ---------------------------------------------------------------------
+
+
+class Policy(ServiceAreas):
     """One council's complaints procedure."""
 
     id: PolicyId

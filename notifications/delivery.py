@@ -51,11 +51,14 @@ from notifications.channels import (
     Sender,
     TransientDeliveryError,
 )
+from notifications.link_codes import LinkWithdrawn, with_fresh_code
 from notifications.render import RenderError, render
 from store.audit import AuditRepository
 
 log = logging.getLogger(__name__)
 
+TEAM = "complaints-team"
+RESIDENT_ACTOR = "resident"
 FINAL = frozenset({"sent", "failed", "skipped", "uncertain"})
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _ERROR_LIMIT = 1_000
@@ -74,6 +77,8 @@ Connection = asyncpg.Connection | PoolConnectionProxy
 class DeliveryOptions:
     max_attempts: int = 8
     staff_email_domain: str = "council.example"
+    # Where notices for the complaints team go (new web complaints...); default complaints-team@<domain>.
+    complaints_team_email: str | None = None
     templates_dir: Path | None = None
     # A claim older than this belongs to a sender that stopped (an SMTP step times out after 30 s).
     claim_timeout: timedelta = timedelta(minutes=2)
@@ -88,6 +93,7 @@ class DeliveryOptions:
         return cls(
             max_attempts=settings.notification_max_attempts,
             staff_email_domain=settings.staff_email_domain,
+            complaints_team_email=settings.complaints_team_email,
             templates_dir=settings.notification_templates_dir,
             claim_timeout=timedelta(seconds=settings.notification_claim_timeout),
             resident_pages=str(base).rstrip("/"),
@@ -147,9 +153,10 @@ async def deliver_one(
             policy = policies.get(row["policy_id"])
             if policy is None:
                 raise RenderError(f"unknown policy {row['policy_id']!r}")
-            context = {**row["context"], "resident_pages": options.resident_pages}
+            context = await with_fresh_code(connection, row["template"], dict(row["context"] or {}))
+            context["resident_pages"] = options.resident_pages
             rendered = render(row["template"], context, policy, options.templates_dir)
-        except _Skip as skip:
+        except (_Skip, LinkWithdrawn) as skip:
             await connection.execute(
                 "UPDATE notifications SET status = 'skipped', last_error = $2, channel = $3 WHERE id = $1",
                 notification_id,
@@ -207,7 +214,7 @@ async def deliver_one(
     # 'uncertain' too: a slow send whose claim was meanwhile declared stale still knows it went out.
     async with pool.acquire() as connection, connection.transaction():
         updated = await connection.fetchval(
-            # A resident's access link is a live secret: once it has gone out, the outbox keeps no copy.
+            # Links stored by earlier releases (migration 220 strips them): the outbox keeps no copy.
             "UPDATE notifications SET status = 'sent', sent_at = now(), provider_id = $2, last_error = NULL,"
             " context = context - 'link'"
             " WHERE id = $1 AND attempts = $3 AND status IN ('sending', 'uncertain') RETURNING id",
@@ -265,7 +272,11 @@ def _address(row: asyncpg.Record, sender: Sender, options: DeliveryOptions) -> s
         raise _Skip("e-mail is turned off (NOTIFICATION_CHANNEL=none): send by post")
     recipient: str | None = row["recipient"]
     if row["audience"] != "complainant":
-        staff = (recipient or "complaints-team").strip()
+        staff = (recipient or TEAM).strip()
+        # A complaint made on the web was opened by the resident actor, who is no staff member: its
+        # new-complaint notice (and any other staff notice naming no one) is the complaints team's.
+        if staff in (TEAM, RESIDENT_ACTOR, ""):
+            return options.complaints_team_email or f"{TEAM}@{options.staff_email_domain}"
         return staff if "@" in staff else f"{staff}@{options.staff_email_domain}"
     if row["anonymous"]:
         raise _Skip("anonymous complaint: no contact")

@@ -14,14 +14,28 @@ from reporting.self_assessment import render_self_assessment, self_assessment
 from store import reports
 from store.complaints import Executor
 
+# A cell a spreadsheet would run as a formula (OWASP "CSV injection"): text starting with one of these.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
+
+
+def cell(value: Any) -> Any:
+    """A CSV cell that no spreadsheet runs: text that could start a formula gets a leading apostrophe
+    (numbers stay numbers, null is empty)."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
 
 def csv_of(report: dict[str, Any]) -> str:
-    """A report as CSV: one figure per line (section, key, stage, measure, value), empty for null."""
+    """A report as CSV: one figure per line (section, key, stage, measure, value), empty for null; every
+    cell neutralised against formulas (`cell`)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["section", "key", "stage", "measure", "value"])
     for row in reports.rows_for_csv(report):
-        writer.writerow([*row[:4], "" if row[4] is None else row[4]])
+        writer.writerow([cell(value) for value in row[:5]])
     return out.getvalue()
 
 

@@ -88,6 +88,12 @@ def redact(value: Any, key: str, *, field: str | None = None) -> Any:
     return {"chars": len(text), "hmac": keyed_hash(text, key)}
 
 
+def event_key(reference: str, action: str, seq: int) -> str:
+    """The once-key of an action: the workflow event it recorded (a retry the workflow applied once answers
+    the same event)."""
+    return f"event:{reference}:{seq}:{action}"
+
+
 class AuditEntry(BaseModel):
     id: int
     at: datetime
@@ -115,14 +121,18 @@ class AuditRepository:
         request_id: str | None,
         before: Any = None,
         after: Any = None,
+        once_key: str | None = None,
     ) -> None:
-        """Record one read or change; `before` and `after` are redacted here, whatever the caller passes."""
+        """Record one read or change; `before` and `after` are redacted here, whatever the caller passes.
+
+        Every call is a row, except that a row with a `once_key` already recorded is not written again. That
+        key is never anything a caller chooses (a request id, an Idempotency-Key): the server derives it from
+        what happened (`event_key`), so a retried action that the workflow applied once is recorded once."""
         await self._db.execute(
-            "INSERT INTO audit_log (actor_id, actor_role, action, reference, request_id, before, after)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7)"
-            # A retry of the same request (same Idempotency-Key: see api/deps.py) is recorded once.
-            " ON CONFLICT (actor_id, action, reference, request_id)"
-            " WHERE request_id LIKE 'idem:%' DO NOTHING",
+            "INSERT INTO audit_log"
+            " (actor_id, actor_role, action, reference, request_id, before, after, once_key)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            " ON CONFLICT (once_key) WHERE once_key IS NOT NULL DO NOTHING",
             actor_id,
             actor_role,
             action,
@@ -130,6 +140,7 @@ class AuditRepository:
             request_id,
             self._redacted(before),
             self._redacted(after),
+            once_key,
         )
 
     def _redacted(self, value: Any) -> Any:

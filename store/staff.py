@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -52,6 +53,11 @@ def password_matches(password: str, stored: str) -> bool:
     return hmac.compare_digest(digest.hex(), digest_hex)
 
 
+@functools.cache
+def _unknown_user_hash() -> str:
+    return hash_password(secrets.token_urlsafe(16))
+
+
 class StaffRepository:
     def __init__(self, db: Executor) -> None:
         self._db = db
@@ -70,9 +76,24 @@ class StaffRepository:
         row = await self._db.fetchrow(
             "SELECT id, name, role, password_hash FROM staff_users WHERE id = $1", user_id
         )
-        if row is None or not password_matches(password, row["password_hash"]):
+        # An unknown name (or one without a password) costs the same scrypt as a wrong password, so the
+        # answer's timing does not tell which user names exist.
+        stored = row["password_hash"] if row is not None and row["password_hash"] else _unknown_user_hash()
+        if not password_matches(password, stored) or row is None or not row["password_hash"]:
             return None
         return StaffUser(id=row["id"], name=row["name"], role=Role(row["role"]))
+
+    async def record_seen(self, *, user: StaffUser) -> None:
+        """Put a staff member signed in through the identity provider in the directory (so they can be
+        assigned complaints), or refresh their name and role; no password (it never matches one)."""
+        await self._db.execute(
+            "INSERT INTO staff_users (id, name, role, password_hash) VALUES ($1, $2, $3, '')"
+            " ON CONFLICT (id) DO UPDATE SET name = $2, role = $3"
+            " WHERE staff_users.name IS DISTINCT FROM $2 OR staff_users.role IS DISTINCT FROM $3",
+            user.id,
+            user.name,
+            user.role.value,
+        )
 
     async def roles_of(self, *, user_ids: list[str]) -> dict[str, Role]:
         rows = await self._db.fetch("SELECT id, role FROM staff_users WHERE id = ANY($1::text[])", user_ids)

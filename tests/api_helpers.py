@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import contextlib
+import re
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -16,10 +20,14 @@ from api.main import create_app
 from core.services import Services
 from core.settings import Settings
 from domain.policy import Policy
+from domain.policy_files import load_policies
+from notifications.channels import OutgoingMessage
+from notifications.delivery import deliver_one
 from store.staff import DEMO_STAFF, StaffRepository, StaffUser
 from tests.factories import running_worker
 
 STAFF = {user.id: user for user in DEMO_STAFF}
+_POLICIES: dict[str, Policy] = {}
 PASSWORD = "correct horse"
 
 
@@ -77,3 +85,46 @@ def assert_problem(response: httpx.Response, status: int, detail_contains: str =
     assert problem["title"]
     assert detail_contains in (problem.get("detail") or ""), problem
     return problem
+
+
+@dataclass
+class CapturingSender:
+    """A mail channel that keeps what it is given (the message is the only place a link's code exists)."""
+
+    channel: str = "smtp"
+    messages: list[OutgoingMessage] = field(default_factory=list)
+
+    async def send(self, message: OutgoingMessage) -> str:
+        self.messages.append(message)
+        return f"captured-{len(self.messages)}"
+
+
+async def send_latest_link(pool: asyncpg.Pool, reference: str) -> str:
+    """Send the complaint's last queued access-link e-mail (as the outbox dispatcher would) and return the
+    link it carried: its code is drawn when it is sent, so the outbox never holds one."""
+    if not _POLICIES:
+        _POLICIES.update(load_policies(Path(__file__).resolve().parent.parent / "policies"))
+    notification_id = await pool.fetchval(
+        "SELECT id FROM notifications WHERE reference = $1 AND template = 'access_link'"
+        " ORDER BY created_at DESC, id DESC LIMIT 1",
+        reference,
+    )
+    assert notification_id is not None, f"no access link queued for {reference}"
+    sender = CapturingSender()
+    assert await deliver_one(pool, sender, _POLICIES, notification_id) == "sent"
+    [message] = sender.messages
+    found = re.search(r"https?://\S+/complaint/track\?\S+", message.text)
+    assert found is not None, message.text
+    return found.group(0)
+
+
+@contextlib.contextmanager
+def in_development(client: httpx.AsyncClient) -> Iterator[None]:
+    """The client's app with ENVIRONMENT=development for the block (the dev token endpoint answers)."""
+    services: Services = client._transport.app.state.services  # type: ignore[attr-defined]
+    original = services.settings
+    services.settings = original.model_copy(update={"environment": "development"})
+    try:
+        yield
+    finally:
+        services.settings = original

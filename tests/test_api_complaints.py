@@ -16,7 +16,15 @@ from core.services import Services
 from core.settings import Settings
 from core.temporal import workflow_id
 from domain.policy import Policy
-from tests.api_helpers import PASSWORD, api, assert_problem, bearer, complaint_body, settings_for
+from tests.api_helpers import (
+    PASSWORD,
+    api,
+    assert_problem,
+    bearer,
+    complaint_body,
+    in_development,
+    settings_for,
+)
 
 __all__ = ["api"]  # the fixture, imported so pytest finds it here
 
@@ -72,12 +80,16 @@ async def test_readiness_is_503_when_postgres_is_unreachable(
 
 async def test_token_endpoint_and_authentication_errors(api: Client) -> None:
     client, _ = api
-    token = await client.post("/api/auth/token", data={"username": "maya.manager", "password": PASSWORD})
+    assert_problem(
+        await client.post("/api/auth/token", data={"username": "maya.manager", "password": PASSWORD}), 404
+    )  # ENVIRONMENT=test: the dev token endpoint answers in development only
+    with in_development(client):
+        token = await client.post("/api/auth/token", data={"username": "maya.manager", "password": PASSWORD})
+        wrong = await client.post("/api/auth/token", data={"username": "maya.manager", "password": "nope"})
     assert token.status_code == 200
     me = await client.get("/api/auth/me", headers={"Authorization": f"Bearer {token.json()['access_token']}"})
     assert me.json() == {"id": "maya.manager", "name": "Maya Manager", "role": "manager"}
 
-    wrong = await client.post("/api/auth/token", data={"username": "maya.manager", "password": "nope"})
     assert_problem(wrong, 401, "wrong password")
     missing = await client.get("/api/complaints")
     assert_problem(missing, 401, "bearer token is required")

@@ -22,6 +22,8 @@ __all__ = ["api", "stack"]  # the fixtures, imported so pytest finds them here
 
 Client = tuple[httpx.AsyncClient, Settings]
 PHOTO = b"\x89PNG\r\n\x1a\n" + b"damp patch" * 100
+# A Windows program (its real header), whatever type the client claims for it.
+EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00" + b"\x00" * 200
 
 
 async def audit_rows(client: httpx.AsyncClient, settings: Settings, reference: str) -> list[dict[str, Any]]:
@@ -87,11 +89,9 @@ async def test_limits_and_permissions(api: Client) -> None:
         await client.post(url, files={"file": ("big.pdf", too_big, "application/pdf")}, headers=officer), 413
     )
     assert_problem(
-        await client.post(
-            url, files={"file": ("run.exe", b"MZ", "application/x-msdownload")}, headers=officer
-        ),
+        await client.post(url, files={"file": ("run.exe", EXE, "application/x-msdownload")}, headers=officer),
         415,
-        "application/x-msdownload is not accepted",
+        "send one of",
     )
     assert_problem(
         await client.post(url, files={"file": ("empty.txt", b"", "text/plain")}, headers=officer), 422
@@ -147,7 +147,7 @@ async def test_residents_send_evidence_by_api_and_page_and_the_purge_destroys_it
         wrong_type = await client.post(
             f"/complaint/{reference}/evidence",
             data={"form_key": form_key(session)},
-            files={"file": ("run.exe", b"MZ", "application/x-msdownload")},
+            files={"file": ("run.exe", EXE, "application/x-msdownload")},
         )
         assert wrong_type.status_code == 415
         assert "The selected file must be a PDF" in wrong_type.text and 'href="#file"' in wrong_type.text

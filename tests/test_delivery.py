@@ -7,6 +7,11 @@ and the workflow tests' rows must not end up in these tests' mailbox (nor be sen
 from __future__ import annotations
 
 import asyncio
+import email
+import email.message
+import email.policy
+import hashlib
+import re
 import socket
 import sys
 import uuid
@@ -32,6 +37,7 @@ from notifications.channels import (
 from notifications.delivery import DeliveryOptions, _loggable, deliver_one, delivery_problems
 from notifications.dispatcher import OutboxDispatcher
 from store.db import create_pool, migrate
+from tests.api_helpers import CapturingSender
 from tests.conftest import new_database
 
 MAIL_FROM = "complaints@bexley.example"
@@ -579,11 +585,16 @@ async def test_a_worker_killed_after_sending_is_resolved_by_the_next_dispatcher_
     assert await flagged(db, reference) == (True, [f"delivery_recovered:{notification_id}"])
 
 
-async def test_an_access_link_leaves_no_copy_of_the_token_once_sent(
+async def test_an_access_link_code_is_drawn_when_sent_and_never_stored(
     db: asyncpg.Pool, policies: dict[str, Policy], catcher: MailCatcher, smtp: SmtpSender
 ) -> None:
     reference, workflow_id = await new_complaint(db)
-    link = f"https://complaints.example.org/complaint/track?reference={reference}&token=secret-token-value"
+    token_id = await db.fetchval(
+        "INSERT INTO resident_tokens (reference, token_hash, expires_at, kind)"
+        " VALUES ($1, $2, now() + interval '7 days', 'link') RETURNING id",
+        reference,
+        f"sealed-{reference}",
+    )
     notification_id = await add_notification(
         db,
         reference,
@@ -594,17 +605,25 @@ async def test_an_access_link_leaves_no_copy_of_the_token_once_sent(
             "reference": reference,
             "stage": 1,
             "policy": "London Borough of Bexley",
-            "link": link,
+            "link_base": f"https://complaints.example.org/complaint/track?reference={reference}",
+            "token_id": token_id,
             "expires_on": "2027-02-18",
         },
     )
     assert await deliver_one(db, smtp, policies, notification_id, max_attempts=3) == "sent"
     [message] = caught(catcher)
-    body = (catcher.folder / message["name"]).read_text()
-    assert "secret-token-value" in body  # the resident got the link
+    parsed = email.message_from_string(
+        (catcher.folder / message["name"]).read_text(), policy=email.policy.default
+    )
+    text_part = parsed.get_body(preferencelist=("plain",))
+    assert isinstance(text_part, email.message.EmailMessage)
+    found = re.search(r"code=([A-Za-z0-9_-]+)", text_part.get_content())
+    assert found is not None  # the resident got the link with its code
+    code = found.group(1)
+    stored_hash = await db.fetchval("SELECT token_hash FROM resident_tokens WHERE id = $1", token_id)
+    assert stored_hash == hashlib.sha256(code.encode()).hexdigest()
     record = await row(db, notification_id)
-    assert "link" not in record["context"]  # and the outbox kept no copy of it
-    assert record["context"]["reference"] == reference
+    assert code not in str(dict(record))  # and the outbox never held it
 
 
 def test_a_logged_delivery_error_never_shows_the_recipients_address() -> None:
@@ -612,3 +631,23 @@ def test_a_logged_delivery_error_never_shows_the_recipients_address() -> None:
     logged = _loggable(error)
     assert "ada@example.org" not in logged
     assert logged.startswith("SMTPRecipientsRefused") and "no such user" in logged
+
+
+async def test_a_web_complaints_new_complaint_notice_reaches_the_complaints_team(
+    db: asyncpg.Pool, policies: dict[str, Policy]
+) -> None:
+    """Issue 29 (8): the notice of a complaint opened by the resident actor goes to the team, not to
+    resident@<staff domain>; COMPLAINTS_TEAM_EMAIL names the team's own address."""
+    reference, workflow_id = await new_complaint(db)
+    first = await add_notification(
+        db, reference, workflow_id, seq=0, template="new_complaint", audience="staff", recipient="resident"
+    )
+    sender = CapturingSender()
+    assert await deliver_one(db, sender, policies, first) == "sent"
+    assert [message.to_address for message in sender.messages] == ["complaints-team@council.example"]
+    second = await add_notification(
+        db, reference, workflow_id, seq=1, template="new_complaint", audience="staff", recipient="resident"
+    )
+    options = DeliveryOptions(complaints_team_email="complaints@bexley.example")
+    assert await deliver_one(db, sender, policies, second, options=options) == "sent"
+    assert sender.messages[-1].to_address == "complaints@bexley.example"

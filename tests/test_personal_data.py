@@ -105,7 +105,8 @@ async def test_the_raw_history_holds_no_personal_data_and_the_codec_server_decod
     decoded = await client.post(
         "/codec/decode",
         json=as_json(payloads),
-        headers=bearer("maya.manager", settings) | {"X-Namespace": "default", "Origin": UI_ORIGIN},
+        headers=bearer("maya.manager", settings)
+        | {"X-Namespace": "default", "Origin": UI_ORIGIN, "X-Workflow-Id": workflow_id(reference)},
     )
     assert decoded.status_code == 200, decoded.text
     assert decoded.headers["access-control-allow-origin"] == UI_ORIGIN
@@ -145,7 +146,11 @@ async def test_the_codec_server_encodes_for_the_ui_and_answers_its_preflight(api
     [item] = encoded.json()["payloads"]
     assert base64.b64decode(item["metadata"]["encoding"]) == ENCODING
     assert NOTE.encode() not in base64.b64decode(item["data"])
-    back = await client.post("/codec/decode", json=encoded.json(), headers=bearer("adam.admin", settings))
+    back = await client.post(
+        "/codec/decode",
+        json=encoded.json(),
+        headers=bearer("adam.admin", settings) | {"X-Workflow-Id": "overdue-digest"},
+    )
     assert back.json() == as_json([plain])
 
     preflight = {
@@ -165,7 +170,7 @@ async def test_the_codec_server_encodes_for_the_ui_and_answers_its_preflight(api
     garbled = await client.post(
         "/codec/decode",
         json={"payloads": [{"metadata": {"encoding": "%%%"}, "data": ""}]},
-        headers=bearer("adam.admin", settings),
+        headers=bearer("adam.admin", settings) | {"X-Workflow-Id": "overdue-digest"},
     )
     assert_problem(garbled, 422, "base64")
 

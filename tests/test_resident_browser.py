@@ -32,7 +32,7 @@ from devstack.ui_screenshot import CHROMIUM, CHROMIUM_ARGS
 from domain import commands as cmd
 from domain.models import ComplaintState
 from domain.policy import Policy
-from tests.api_helpers import settings_for
+from tests.api_helpers import send_latest_link, settings_for
 from tests.factories import INVESTIGATOR, OFFICER, act, running_worker
 
 pytestmark = pytest.mark.skipif(
@@ -54,12 +54,7 @@ class Site:
 
     async def e_mailed_link(self, reference: str) -> str:
         """The last access link e-mailed for the complaint (from the outbox), as a path on this site."""
-        context = await self.pool.fetchval(
-            "SELECT context FROM notifications WHERE reference = $1 AND template = 'access_link'"
-            " ORDER BY created_at DESC, id DESC LIMIT 1",
-            reference,
-        )
-        link = urlsplit(context["link"])
+        link = urlsplit(await send_latest_link(self.pool, reference))
         return f"{link.path}?{link.query}"
 
     async def staff(self, reference: str, update: str, command: cmd.Command) -> ComplaintState:

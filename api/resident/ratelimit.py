@@ -75,13 +75,17 @@ class Limiter:
             Limit(f"create:email:{email_key(email)}", settings.resident_complaints_per_email, window),
         ]
 
-    def link_request_limits(self, *, client_ip: str, email: str) -> list[Limit]:
+    def link_request_limits(self, *, client_ip: str) -> list[Limit]:
         settings = self._settings
         window = timedelta(minutes=settings.resident_request_window_minutes)
-        return [
-            Limit(f"link:addr:{client_ip}", settings.resident_link_requests_per_address, window),
-            Limit(f"link:email:{email_key(email)}", settings.resident_link_requests_per_email, window),
-        ]
+        return [Limit(f"link:addr:{client_ip}", settings.resident_link_requests_per_address, window)]
+
+    def link_email_limit(self, email: str) -> Limit:
+        # Counted only for a request that matched a complaint's address: anyone can type an e-mail address
+        # with made-up references, and must not spend its owner's allowance that way.
+        settings = self._settings
+        window = timedelta(minutes=settings.resident_request_window_minutes)
+        return Limit(f"link:email:{email_key(email)}", settings.resident_link_requests_per_email, window)
 
     def complaint_link_limit(self, reference: str) -> Limit:
         # A mail bomb is not a feature: at most so many links per complaint, whoever asks.
@@ -131,8 +135,8 @@ class Limiter:
                 wait,
             )
 
-    async def link_requested(self, *, client_ip: str, email: str) -> None:
-        wait = await self.count(self.link_request_limits(client_ip=client_ip, email=email))
+    async def link_requested(self, *, client_ip: str) -> None:
+        wait = await self.count(self.link_request_limits(client_ip=client_ip))
         if wait is not None:
             raise too_many(
                 "too many new links were asked for from your network or for this e-mail address: check your"
@@ -140,6 +144,7 @@ class Limiter:
                 wait,
             )
 
-    async def allow_link_for(self, reference: str) -> bool:
-        """Count one access-link e-mail for the complaint; False once the window's allowance is used."""
-        return await self.count([self.complaint_link_limit(reference)]) is None
+    async def allow_link_for(self, reference: str, email: str) -> bool:
+        """Count one access-link e-mail for the complaint and its (matched) address; False once either
+        window's allowance is used (the answer stays the same: it must not tell that the address matched)."""
+        return await self.count([self.complaint_link_limit(reference), self.link_email_limit(email)]) is None

@@ -49,7 +49,7 @@ from domain.policy import Policy
 from domain.tsm import Tenure
 from notifications.render import format_date
 from store.attachments import AttachmentInfo
-from store.audit import AuditRepository
+from store.audit import AuditRepository, event_key
 from store.complaints import ComplaintRecord, ComplaintRepository, NotFound, NotificationRecord
 from store.resident_access import Kind, ResidentAccessRepository, TokenRecord
 
@@ -262,8 +262,15 @@ class AccessLinkRequest(CleanInput):
     email: EmailStr
 
 
+# How a resident follows a complaint without an e-mailed link (one is never created where it cannot be sent).
+NO_LINK = (
+    "If you asked us to write to you by post, or no e-mail arrives, sign in with your complaint reference and"
+    " the access code you were given when you made the complaint, or contact the council's complaints team:"
+    " they will write to you about your complaint."
+)
 ACCESS_LINK_ANSWER = (
-    "If this e-mail address is on the complaint, we have sent a new link to it. It can take a few minutes."
+    "If this e-mail address is on the complaint and we write to it by e-mail, we have sent a new link to it."
+    f" It can take a few minutes. {NO_LINK}"
 )
 
 # ------------------------------------------------------------------------------------------------ views
@@ -526,15 +533,6 @@ async def view(services: Services, access: ResidentAccess) -> ResidentComplaintV
     return view_of(record, notifications, services.policies.get(record.policy_id))
 
 
-def access_link(services: Services, reference: str, code: str) -> str:
-    """The link e-mailed to the resident, with a one-time code (never the access code). The host comes from
-    configuration, never from the request's Host header (a forged Host would otherwise send a live code to
-    someone else's site)."""
-    settings = services.settings
-    base = settings.public_base_url or f"http://{settings.api_host}:{settings.api_port}"
-    return f"{str(base).rstrip('/')}/complaint/track?{urlencode({'reference': reference, 'code': code})}"
-
-
 async def _issue_access_code(services: Services, reference: str) -> tuple[str, datetime]:
     token = new_token()
     issued = await ResidentAccessRepository(services.pool).issue(
@@ -543,13 +541,38 @@ async def _issue_access_code(services: Services, reference: str) -> tuple[str, d
     return token, issued.expires_at
 
 
-async def _send_link(services: Services, record: ComplaintRecord, recipient: str) -> None:
-    """E-mail a link with a new one-time code (through the outbox)."""
-    code = new_token()
+def link_base(services: Services, reference: str) -> str:
+    """The e-mailed link without its code (the code is drawn when the message goes out: see
+    notifications/link_codes.py). The host comes from configuration, never from the request's Host header
+    (a forged Host would otherwise send a live code to someone else's site)."""
+    settings = services.settings
+    base = settings.public_base_url or f"http://{settings.api_host}:{settings.api_port}"
+    return f"{str(base).rstrip('/')}/complaint/track?{urlencode({'reference': reference})}"
+
+
+def can_email_link(services: Services, record: ComplaintRecord, recipient: str) -> bool:
+    """Whether a link to `recipient` can go by e-mail: not when e-mail is off, nor to a complainant who asked
+    to be written to by post (a link nobody can be sent is never created)."""
+    if services.settings.notification_channel == "none" or record.anonymous:
+        return False
+    representative = record.representative or {}
+    to_representative = bool(representative.get("consent_recorded")) and (
+        str(representative.get("email") or "").strip().lower() == recipient.strip().lower()
+    )
+    preferred = str(record.complainant.get("preferred_contact") or "email")
+    return to_representative or preferred == "email"
+
+
+async def _send_link(services: Services, record: ComplaintRecord, recipient: str) -> bool:
+    """E-mail a link with a one-time code (through the outbox); False, and nothing created, when it cannot
+    go by e-mail. The outbox row holds no code: it is drawn when the message is sent."""
+    if not can_email_link(services, record, recipient):
+        return False
     repository = ResidentAccessRepository(services.pool)
     lifetime = timedelta(days=services.settings.resident_link_days)
+    # Armed with the hash of a secret nobody keeps: it opens nothing until the message goes out.
     issued = await repository.issue(
-        reference=record.reference, token_hash=hash_token(code), lifetime=lifetime, kind="link"
+        reference=record.reference, token_hash=hash_token(new_token()), lifetime=lifetime, kind="link"
     )
     policy = services.policies.get(record.policy_id)
     await repository.queue_access_link(
@@ -559,13 +582,15 @@ async def _send_link(services: Services, record: ComplaintRecord, recipient: str
         recipient=recipient,
         context={
             "reference": record.reference,
-            "link": access_link(services, record.reference, code),
+            "link_base": link_base(services, record.reference),
+            "token_id": issued.id,
             "expires_on": issued.expires_at.astimezone(ZoneInfo("Europe/London")).date().isoformat(),
             "once": True,
             "stage": record.stage,
             "policy": policy.name if policy else record.policy_id,
         },
     )
+    return True
 
 
 async def create(
@@ -601,7 +626,9 @@ async def create(
             name=body.name, email=body.email, phone=body.phone or None, adjustments=body.adjustments
         ),
         representative=representative,
-        service_area=body.service_area,
+        # One of the council's areas: anything else goes to its default area, for triage (free text from a
+        # resident would escape every area-limited team and reach the search attributes and the reports).
+        service_area=policy.area_for(body.service_area),
         summary=body.summary,
         desired_outcome=body.desired_outcome,
         tenure=body.tenure,
@@ -620,7 +647,7 @@ async def create(
     )
     record = await ComplaintRepository(services.pool).get(reference=reference)
     token, expires_at = await _code_for_maker(services, record)
-    await _send_link(services, record, str(body.email))
+    link_sent = await _send_link(services, record, str(body.email))
     await AuditRepository(services.pool).append(
         actor_id="resident",
         actor_role=RESIDENT_ROLE,
@@ -630,14 +657,15 @@ async def create(
         after={
             "channel": "web",
             "policy_id": body.policy_id,
-            "service_area": body.service_area,
+            "service_area": policy.area_for(body.service_area),
             # Codes only: the representative's name and contact details stay on the case record.
             "representative": None
             if representative is None
             else {"kind": representative.kind, "consent_recorded": representative.consent_recorded},
         },
+        once_key=f"create:{reference}",  # a retry that opened the same complaint is recorded once
     )
-    return created_answer(reference, token, expires_at)
+    return created_answer(reference, token, expires_at, link_sent=link_sent)
 
 
 def representative_for(
@@ -668,17 +696,24 @@ async def _code_for_maker(services: Services, record: ComplaintRecord) -> tuple[
     return await _issue_access_code(services, record.reference)
 
 
-def created_answer(reference: str, token: str | None, expires_at: datetime | None) -> PublicComplaintCreated:
+def created_answer(
+    reference: str, token: str | None, expires_at: datetime | None, *, link_sent: bool = True
+) -> PublicComplaintCreated:
     if token is None:
+        e_mailed = " and we have e-mailed them a link to track the complaint" if link_sent else ""
         message = (
             f"Your complaint reference is {reference}. The council needs the complainant's written consent"
-            " for you to act for them: it will ask them for it. Until then it writes to them, and we have"
-            " e-mailed them a link to track the complaint."
+            f" for you to act for them: it will ask them for it. Until then it writes to them{e_mailed}."
         )
-    else:
+    elif link_sent:
         message = (
             f"Your complaint reference is {reference}. We have e-mailed you a link to track it. Keep the"
             " access code safe: it is shown only once."
+        )
+    else:
+        message = (
+            f"Your complaint reference is {reference}. We cannot e-mail you a link to track it: keep the"
+            f" access code safe, it is shown only once and is how you follow your complaint online. {NO_LINK}"
         )
     return PublicComplaintCreated(
         reference=reference, access_token=token, access_token_expires_at=expires_at, message=message
@@ -703,7 +738,7 @@ async def request_access_link(services: Services, *, reference: str, email: str,
     Limited per client address and per e-mail address (429, whether or not anything matched); the caller
     otherwise answers the same way whether or not anything matched."""
     limiter = _limiter(services)
-    await limiter.link_requested(client_ip=client_ip, email=email)
+    await limiter.link_requested(client_ip=client_ip)
     repository = ComplaintRepository(services.pool)
     try:
         record = await repository.get(reference=reference)
@@ -717,7 +752,7 @@ async def request_access_link(services: Services, *, reference: str, email: str,
     recipient = next((str(a) for a in addresses if a and str(a).strip().lower() == wanted), None)
     if recipient is None or record.anonymous:
         return
-    if not await limiter.allow_link_for(reference):
+    if not await limiter.allow_link_for(reference, recipient):
         return
     await _send_link(services, record, recipient)
 
@@ -754,7 +789,7 @@ async def act(
 ) -> ComplaintRecord:
     """Run one resident action as the workflow's Update; a refusal is a 409 problem with its reason."""
     before = access.record
-    await run_action(action, command, before, services.temporal)
+    receipt = await run_action(action, command, before, services.temporal)
     after = await ComplaintRepository(services.pool).get(reference=before.reference)
     await AuditRepository(services.pool).append(
         actor_id="resident",
@@ -764,6 +799,7 @@ async def act(
         request_id=request_id,
         before={"status": before.status, "stage": before.stage, "seq": before.last_seq},
         after={"status": after.status, "stage": after.stage, "seq": after.last_seq, "request": request},
+        once_key=event_key(before.reference, action, receipt.seq),
     )
     return after
 

@@ -11,6 +11,7 @@ the read model straight after shows the new state.
 
 from typing import Annotated, Any
 
+import asyncpg
 from fastapi import APIRouter, Body, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, create_model
@@ -18,13 +19,14 @@ from pydantic import BaseModel, ConfigDict, create_model
 from api.deps import Complaint, CurrentStaff, Pool, RequestId, Temporal, require
 from api.errors import PROBLEM_RESPONSES, ProblemError
 from api.idempotency import run_once
+from api.permissions import allowed
 from api.schemas import ComplaintRead, etag_of, full_read
 from api.updates import run_action
 from domain import commands as cmd
 from domain.actions import ACTIONS
 from domain.inputs import CleanInput
-from domain.models import Actor
-from store.audit import AuditRepository
+from domain.models import Actor, Role
+from store.audit import AuditRepository, event_key
 from store.complaints import ComplaintRecord, ComplaintRepository
 from store.staff import StaffRepository
 
@@ -58,6 +60,22 @@ def expected_seq(if_match: str | None, complaint: ComplaintRecord) -> int | None
     return complaint.last_seq
 
 
+async def assignable_role(pool: asyncpg.Pool, assignee: str, stage: int) -> Role:
+    """The role of the staff member a complaint is assigned to; 422 unless they are known staff (in the
+    staff directory: demo users, or anyone who has signed in) whose role may answer the complaint at its
+    stage. Any other text (an outside e-mail address...) would receive the staff notices."""
+    role = (await StaffRepository(pool).roles_of(user_ids=[assignee])).get(assignee)
+    if role is None:
+        raise ProblemError(422, "Invalid request", f"assignee: {assignee!r} is not a known staff member")
+    if not allowed("respond", role, stage):
+        raise ProblemError(
+            422,
+            "Invalid request",
+            f"assignee: a {role.value} cannot answer a complaint at stage {stage}: assign someone who can",
+        )
+    return role
+
+
 def make_endpoint(action: str, command_type: type[cmd.Command], summary: str) -> None:
     body_type = body_model(command_type)
 
@@ -82,11 +100,10 @@ def make_endpoint(action: str, command_type: type[cmd.Command], summary: str) ->
             actor = Actor(id=staff.id, role=staff.role, name=staff.name)
             fields = {**payload.model_dump(), "actor": actor, "expected_seq": seq}
             if command_type is cmd.Assign:
-                roles = await StaffRepository(pool).roles_of(user_ids=[fields["assignee"]])
-                fields["assignee_role"] = roles.get(fields["assignee"])
+                fields["assignee_role"] = await assignable_role(pool, fields["assignee"], complaint.stage)
             command = command_type.model_validate(fields)
             update_id = f"{staff.id}:{idempotency_key}" if idempotency_key else None
-            await run_action(action, command, complaint, temporal, update_id)
+            receipt = await run_action(action, command, complaint, temporal, update_id)
             repository = ComplaintRepository(pool)
             record = await repository.get(reference=complaint.reference)
             await AuditRepository(pool).append(
@@ -102,6 +119,7 @@ def make_endpoint(action: str, command_type: type[cmd.Command], summary: str) ->
                     "seq": record.last_seq,
                     "request": payload.model_dump(mode="json"),
                 },
+                once_key=event_key(complaint.reference, action, receipt.seq),
             )
             return 200, await full_read(repository, record), {"ETag": etag_of(record)}
 

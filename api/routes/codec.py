@@ -7,6 +7,12 @@ roles allowed `decode_payloads` (manager and admin) may call it, with the bearer
 (Temporal UI `codec.passAccessToken` behind the council's sign-in), and every call is audited. Only the
 Temporal UI's origins (TEMPORAL_UI_ORIGINS) may call it from a browser (CORS, below).
 
+Need-to-know and conflicts of interest hold here as on reads: a call names the workflow whose payloads it
+decodes (`X-Workflow-Id` header, or `?workflow_id=`); a complaint's workflow is decoded only for someone who
+may read that complaint (the same checks as `GET /api/complaints/{reference}`), and a decoded payload that
+names a complaint the caller may not read is refused. Any other (system) workflow is decoded only for staff
+not limited to service areas. The reference is in the audit row.
+
 In development only, the dev stack's UI (which has no sign-in, so no token to pass) is let in without a
 token, as `temporal-ui` with the admin role, and audited as such; in test and production no token is a 401.
 """
@@ -15,10 +21,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends, Header, Query
 from fastapi.security import OAuth2PasswordBearer
 from pydantic import BaseModel, Field
 from starlette.middleware.cors import CORSMiddleware
@@ -26,16 +33,20 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from temporalio.api.common.v1 import Payload
 
 from api.auth import InvalidToken, verify
-from api.deps import Pool, RequestId, SettingsDep, require
+from api.deps import Pool, RequestId, SettingsDep, load_complaint, require
 from api.errors import PROBLEM_RESPONSES, ProblemError
 from core.codec import EncryptionCodec, PayloadKeyError, parse_payload_keys
 from core.settings import Settings
 from domain.models import Role
 from store.audit import AuditRepository
+from store.complaints import NotFound
 from store.staff import StaffUser
 
 router = APIRouter(prefix="/codec", tags=["codec"])
 PREFIX = "/codec/"
+COMPLAINT_PREFIX = "complaint-"
+# A complaint named in a decoded payload: its workflow id, or a reference as the service issues them.
+_NAMED = re.compile(rb"complaint-([A-Za-z0-9][A-Za-z0-9_-]{0,60})|\b(CMP-\d{4}-\d{6})\b")
 DEV_UI_USER = StaffUser(id="temporal-ui", name="Temporal Web UI (dev stack)", role=Role.ADMIN)
 
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
@@ -95,6 +106,48 @@ def _codec(settings: Settings) -> EncryptionCodec:
     return EncryptionCodec(parse_payload_keys(settings.payload_keys_or_dev))
 
 
+async def _reference_for(
+    workflow: str | None, staff: StaffUser, pool: Pool, settings: Settings
+) -> str | None:
+    """The complaint whose payloads are decoded (None: a system workflow, or the dev UI without a token),
+    after the same need-to-know and conflict checks as a read; refused otherwise."""
+    if not workflow:
+        if staff is DEV_UI_USER and settings.environment == "development":
+            return None
+        raise ProblemError(
+            422,
+            "Invalid request",
+            "name the workflow whose payloads these are (X-Workflow-Id or ?workflow_id=)",
+        )
+    if not workflow.startswith(COMPLAINT_PREFIX):
+        if staff.service_areas is not None:
+            raise ProblemError(403, "Not allowed", "only staff not limited to service areas may decode this")
+        return None
+    reference = workflow.removeprefix(COMPLAINT_PREFIX)
+    try:
+        await load_complaint(reference, pool, staff)
+    except NotFound as error:
+        raise ProblemError(404, "Not found", f"no complaint {reference}") from error
+    return reference
+
+
+async def _refuse_unreadable(payloads: list[Payload], staff: StaffUser, pool: Pool) -> None:
+    """Every complaint a decoded payload names must be one the caller may read (the caller could name a
+    workflow they may read and send another complaint's payloads)."""
+    named = {
+        (match.group(1) or match.group(2) or b"").decode("ascii", "replace")
+        for payload in payloads
+        for match in _NAMED.finditer(payload.data)
+    }
+    for reference in sorted(named):
+        try:
+            await load_complaint(reference, pool, staff)
+        except NotFound as error:
+            raise ProblemError(
+                403, "Not allowed", "these payloads name a complaint you may not read"
+            ) from error
+
+
 async def _apply(
     action: str,
     transform: Callable[[list[Payload]], Awaitable[list[Payload]]],
@@ -103,16 +156,19 @@ async def _apply(
     pool: Pool,
     request_id: str,
     namespace: str | None,
+    reference: str | None = None,
 ) -> CodecPayloads:
     try:
         result = await transform(_to_protobuf(body))
     except PayloadKeyError as error:
         raise ProblemError(422, "Invalid request", f"payloads: {error}") from error
+    if action == "decode_payloads" and staff is not DEV_UI_USER:
+        await _refuse_unreadable(result, staff, pool)
     await AuditRepository(pool).append(
         actor_id=staff.id,
         actor_role=staff.role.value,
         action=action,
-        reference=None,
+        reference=reference,
         request_id=request_id,
         after={"namespace": namespace, "payloads": len(result)},
     )
@@ -127,10 +183,16 @@ async def decode(
     settings: SettingsDep,
     request_id: RequestId,
     x_namespace: Annotated[str | None, Header(max_length=200)] = None,
+    x_workflow_id: Annotated[str | None, Header(max_length=200)] = None,
+    workflow_id: Annotated[str | None, Query(max_length=200)] = None,
 ) -> CodecPayloads:
-    """Decrypt payloads for the Temporal Web UI (managers and admins; audited)."""
+    """Decrypt payloads for the Temporal Web UI (managers and admins who may read the named workflow's
+    complaint; audited with its reference)."""
+    reference = await _reference_for(x_workflow_id or workflow_id, staff, pool, settings)
     codec = _codec(settings)
-    return await _apply("decode_payloads", codec.decode, body, staff, pool, request_id, x_namespace)
+    return await _apply(
+        "decode_payloads", codec.decode, body, staff, pool, request_id, x_namespace, reference
+    )
 
 
 @router.post("/encode", responses=PROBLEM_RESPONSES)
@@ -157,7 +219,7 @@ class CodecCORS:
             app,
             allow_origins=origins,
             allow_methods=["POST"],
-            allow_headers=["Authorization", "Content-Type", "X-Namespace"],
+            allow_headers=["Authorization", "Content-Type", "X-Namespace", "X-Workflow-Id"],
             allow_credentials=True,
             max_age=600,
         )

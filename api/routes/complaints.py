@@ -95,6 +95,7 @@ async def create_complaint(
             reference=reference,
             request_id=request_id,
             after=body.model_dump(mode="json"),
+            once_key=f"create:{reference}",  # a retry that opened the same complaint is recorded once
         )
         record = await ComplaintRepository(pool).get(reference=reference)
         headers = {"Location": f"/api/complaints/{reference}", "ETag": etag_of(record)}

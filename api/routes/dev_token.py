@@ -26,8 +26,8 @@ class Token(BaseModel):
 async def token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()], pool: Pool, settings: SettingsDep
 ) -> Token:
-    """Exchange a demo user's name and password for a bearer token (development and test only)."""
-    if settings.oidc_jwks_url:
+    """Exchange a demo user's name and password for a bearer token (ENVIRONMENT=development only)."""
+    if settings.environment != "development" or settings.oidc_jwks_url:
         raise ProblemError(404, "Not found", "tokens come from the council's identity provider")
     user = await StaffRepository(pool).authenticate(user_id=form.username, password=form.password)
     if user is None:

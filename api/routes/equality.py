@@ -12,7 +12,14 @@ from pydantic import BaseModel, Field
 from api import equality
 from api.deps import Complaint, CurrentStaff, Pool, RequestId, require
 from api.errors import PROBLEM_RESPONSES, ProblemError
-from domain.equality import SUPPRESS_BELOW, EqualityAnswers, suppressed
+from domain.equality import (
+    MIN_PERIOD_DAYS,
+    MIN_RESPONDENTS,
+    SUPPRESS_BELOW,
+    EqualityAnswers,
+    question_shown,
+    responses_shown,
+)
 from store.audit import AuditRepository
 from store.equality import EqualityRepository
 
@@ -48,9 +55,12 @@ class EqualityReport(BaseModel):
     to: date
     policy_id: str | None
     suppressed_below: int = SUPPRESS_BELOW
-    responses: int | str = Field(description='How many answered; "<5" when fewer than 5')
-    questions: dict[str, dict[str, int | str]] = Field(
-        description='Per question, how many gave each answer ("not_answered" included); "<5" when 1 to 4'
+    minimum_respondents: int = MIN_RESPONDENTS
+    responses: int | str = Field(description='How many answered; "<10" when fewer than 10')
+    questions: dict[str, dict[str, int]] = Field(
+        description='Per question, how many gave each answer ("not_answered" included). Nothing when fewer'
+        " than 10 answered in the period; an answer given by fewer than 5 is not named but counted, with the"
+        " next smallest, into `suppressed`."
     )
 
 
@@ -63,11 +73,20 @@ async def equality_report(
     until: Annotated[date, Query(alias="to", description="Last day (answers given on or before)")],
     policy: Annotated[str | None, Query(max_length=100)] = None,
 ) -> EqualityReport:
-    """Equality monitoring in aggregate (managers): counts of each answer over a period, every count from 1
-    to 4 shown as "<5" so no one can be picked out."""
+    """Equality monitoring in aggregate (managers): counts of each answer over a period of at least 90 days,
+    nothing below 10 respondents, answers given by fewer than 5 merged into `suppressed`, so that no one can
+    be picked out."""
     require("equality_report", staff)
+    for name, day in (("from", since), ("to", until)):
+        if not 2000 <= day.year <= 2100:
+            raise ProblemError(422, "Invalid request", f"{name}: a date from 2000 to 2100 is needed")
     if until < since:
         raise ProblemError(422, "Invalid request", "to: must be on or after from")
+    if (until - since).days + 1 < MIN_PERIOD_DAYS:
+        detail = (
+            f"to: a period of at least {MIN_PERIOD_DAYS} days is needed (a shorter one singles people out)"
+        )
+        raise ProblemError(422, "Invalid request", detail)
     total, counts = await EqualityRepository(pool).counts(since=since, until=until, policy_id=policy)
     await AuditRepository(pool).append(
         actor_id=staff.id,
@@ -82,10 +101,11 @@ async def equality_report(
             "from": since,
             "to": until,
             "policy_id": policy,
-            "responses": suppressed(total),
+            "responses": responses_shown(total),
             "questions": {
-                question: {answer: suppressed(count) for answer, count in answers.items()}
+                question: question_shown(total, answers)
                 for question, answers in counts.items()
+                if total >= MIN_RESPONDENTS
             },
         }
     )

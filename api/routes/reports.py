@@ -17,6 +17,7 @@ from reporting.annual import annual_figures, render_annual
 from reporting.files import csv_of, performance_filename
 from reporting.self_assessment import render_self_assessment, self_assessment
 from store import report_indicators, reports
+from store.staff import StaffUser
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
 
@@ -35,7 +36,38 @@ def _policy(policies: dict[str, Policy], policy_id: str | None) -> Policy | None
     return policy
 
 
+def _area_for(staff: StaffUser, service_area: str | None) -> str | None:
+    """Need-to-know on reports: staff limited to service areas see figures of their areas only (one at a
+    time: the only one they have, or the one they ask for); 403 otherwise."""
+    if staff.service_areas is None:
+        return service_area
+    if service_area is None and len(staff.service_areas) == 1:
+        return staff.service_areas[0]
+    if service_area is not None and service_area in staff.service_areas:
+        return service_area
+    raise ProblemError(
+        403,
+        "Not allowed",
+        f"you deal with {', '.join(staff.service_areas)} only: ask for one of them (service_area)",
+        "need-to-know",
+    )
+
+
+def _whole_council(staff: StaffUser) -> None:
+    if staff.service_areas is not None:
+        raise ProblemError(
+            403,
+            "Not allowed",
+            "this report covers every service area: ask for the performance report of your area",
+            "need-to-know",
+        )
+
+
 def _period(start: date, end: date) -> None:
+    # The service's dates are 2000 to 2099 (domain/inputs.py); date arithmetic past 9999 would overflow.
+    for name, day in (("from", start), ("to", end)):
+        if not 2000 <= day.year <= 2100:
+            raise ProblemError(422, "Invalid request", f"{name}: a date from 2000 to 2100 is needed")
     if end < start:
         raise ProblemError(422, "Invalid request", "to: must be on or after from")
     if (end - start).days > MAX_SPAN_DAYS:
@@ -60,6 +92,7 @@ async def performance(
     Regulator's CH01 and CH02 on the Complaint Handling Code's clock."""
     require("reports", staff)
     _period(start, end)
+    service_area = _area_for(staff, service_area)
     policy = _policy(policies, policy_id)
     by_tenure = dict(policy.homes_by_tenure) if policy else {}
     for tenure, homes in (
@@ -136,6 +169,7 @@ async def annual(
 ) -> HTMLResponse:
     """The annual complaints performance and service improvement report: one printable HTML page."""
     require("reports", staff)
+    _whole_council(staff)
     policy = _policy(policies, policy_id)
     figures = await annual_figures(pool, year=year, policy=policy)
     return HTMLResponse(render_annual(figures, year=year, policy=policy, generated_on=today()))
@@ -152,6 +186,7 @@ async def self_assessment_report(
 ) -> Response:
     """The Complaint Handling Code provisions the service enforces or measures, with the year's evidence."""
     require("reports", staff)
+    _whole_council(staff)
     policy = _policy(policies, policy_id)
     assert policy is not None
     assessment = await self_assessment(pool, policy=policy, year=year)

@@ -49,7 +49,7 @@ from api.resident.tokens import MAX_TOKEN_LENGTH, form_key, hash_token, same
 from core.services import Services
 from domain.equality import EqualityAnswers
 from domain.intake_rules import DECLARED
-from domain.policy import Policy
+from domain.policy import DEFAULT_SERVICE_AREAS, Policy
 from store.attachments import AttachmentRepository
 from store.equality import EqualityRepository
 from store.resident_access import ResidentAccessRepository
@@ -75,16 +75,7 @@ _env = Environment(
 )
 _env.filters["long_date"] = long_date
 
-SERVICE_AREAS = [
-    ("housing-repairs", "Housing repairs"),
-    ("housing", "Housing (other)"),
-    ("waste", "Bins, recycling and street cleaning"),
-    ("council-tax", "Council tax and benefits"),
-    ("parking", "Parking and roads"),
-    ("planning", "Planning and building control"),
-    ("social-care", "Adult or children's social care"),
-    ("general", "Something else"),
-]
+SERVICE_AREAS = [(area.code, area.label) for area in DEFAULT_SERVICE_AREAS]
 STATUS_LABELS = {
     "received": "Received",
     "declined": "Not taken forward",
@@ -322,7 +313,7 @@ def new_form(services: Services, form: dict[str, Any], errors: dict[str, str], s
         "new.html",
         status,
         councils=[("", "Select a council"), *councils],
-        service_areas=SERVICE_AREAS,
+        service_areas=SERVICE_AREAS if policy is None else [(a.code, a.label) for a in policy.service_areas],
         adjustment_labels=ADJUSTMENT_LABELS,
         format_labels=FORMAT_LABELS,
         policy=policy,
