@@ -15,18 +15,15 @@ from fastapi import APIRouter, Body, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, create_model
 
+from api.casework import perform_action
 from api.deps import Complaint, CurrentStaff, Pool, RequestId, Temporal, require
 from api.errors import PROBLEM_RESPONSES, ProblemError
 from api.idempotency import run_once
 from api.schemas import ComplaintRead, etag_of, full_read
-from api.updates import run_action
 from domain import commands as cmd
 from domain.actions import ACTIONS
 from domain.inputs import CleanInput
-from domain.models import Actor
-from store.audit import AuditRepository
 from store.complaints import ComplaintRecord, ComplaintRepository
-from store.staff import StaffRepository
 
 router = APIRouter(prefix="/api/complaints", tags=["actions"])
 
@@ -79,31 +76,19 @@ def make_endpoint(action: str, command_type: type[cmd.Command], summary: str) ->
         seq = expected_seq(if_match, complaint)
 
         async def operation() -> tuple[int, BaseModel, dict[str, str]]:
-            actor = Actor(id=staff.id, role=staff.role, name=staff.name)
-            fields = {**payload.model_dump(), "actor": actor, "expected_seq": seq}
-            if command_type is cmd.Assign:
-                roles = await StaffRepository(pool).roles_of(user_ids=[fields["assignee"]])
-                fields["assignee_role"] = roles.get(fields["assignee"])
-            command = command_type.model_validate(fields)
-            update_id = f"{staff.id}:{idempotency_key}" if idempotency_key else None
-            await run_action(action, command, complaint, temporal, update_id)
-            repository = ComplaintRepository(pool)
-            record = await repository.get(reference=complaint.reference)
-            await AuditRepository(pool).append(
-                actor_id=staff.id,
-                actor_role=staff.role.value,
+            record = await perform_action(
+                pool=pool,
+                temporal=temporal,
+                staff=staff,
                 action=action,
-                reference=complaint.reference,
+                complaint=complaint,
+                body=payload.model_dump(),
+                request_body=payload.model_dump(mode="json"),
+                expected_seq=seq,
                 request_id=request_id,
-                before={"status": complaint.status, "stage": complaint.stage, "seq": complaint.last_seq},
-                after={
-                    "status": record.status,
-                    "stage": record.stage,
-                    "seq": record.last_seq,
-                    "request": payload.model_dump(mode="json"),
-                },
+                update_id=f"{staff.id}:{idempotency_key}" if idempotency_key else None,
             )
-            return 200, await full_read(repository, record), {"ETag": etag_of(record)}
+            return 200, await full_read(ComplaintRepository(pool), record), {"ETag": etag_of(record)}
 
         return await run_once(
             pool=pool,

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from api.casework import list_visible
 from api.deps import Complaint, CurrentStaff, Policies, Pool, RequestId, SettingsDep, Temporal, require
 from api.errors import PROBLEM_RESPONSES, ProblemError
 from api.idempotency import run_once
@@ -19,7 +20,7 @@ from api.schemas import ComplaintCreate, ComplaintList, ComplaintRead, etag_of, 
 from domain.intake_rules import check_representative, check_time_limit
 from domain.models import Actor, Intake, Role, Status
 from store.audit import AuditEntry, AuditRepository
-from store.complaints import ComplaintFilters, ComplaintRepository, search_complaints
+from store.complaints import ComplaintFilters, ComplaintRepository
 from store.resident_access import ResidentAccessRepository
 from store.staff import StaffRepository
 
@@ -170,22 +171,11 @@ async def list_complaints(
         received_from=received_from,
         received_to=received_to,
         text=q,
-        exclude_naming=staff.id,
-        exclude_conflicted=staff.id,
-        service_areas=staff.service_areas,
-    )
-    shown = filters.model_dump(mode="json", exclude_none=True, exclude={"text", "exclude_naming"})
-    shown.pop("exclude_conflicted", None)
-    await AuditRepository(pool).append(
-        actor_id=staff.id,
-        actor_role=staff.role.value,
-        action="list",
-        reference=None,
-        request_id=request_id,
-        after={"filters": shown, "text_search": bool(q), "sort": sort, "page": bool(cursor), "limit": limit},
     )
     after = _decode_cursor(cursor, sort) if cursor else None
-    records = await search_complaints(pool, filters=filters, sort=sort, after=after, limit=limit + 1)
+    records = await list_visible(
+        pool, staff, filters, sort=sort, after=after, limit=limit, request_id=request_id
+    )
     page, more = records[:limit], len(records) > limit
     next_cursor = None
     if more and page:

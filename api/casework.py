@@ -1,0 +1,147 @@
+"""What staff do to complaints, whichever door they come through: the JSON API (api/routes/) and the staff
+console's pages (web/staff/) call these same functions, so need-to-know, conflicts of interest, the action's
+command and the audit trail are one code path.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+from temporalio.client import Client
+
+from api.errors import ProblemError
+from api.updates import run_action
+from domain import commands as cmd
+from domain.actions import ACTIONS
+from domain.models import Actor
+from store.access import ConflictRepository
+from store.audit import AuditRepository
+from store.complaints import (
+    ComplaintFilters,
+    ComplaintRecord,
+    ComplaintRepository,
+    NotFound,
+    count_complaints,
+    search_complaints,
+)
+from store.staff import StaffRepository, StaffUser
+
+
+async def visible_complaint(pool: asyncpg.Pool, staff: StaffUser, reference: str) -> ComplaintRecord:
+    """The complaint, or NotFound (also outside the service areas the staff member deals with:
+    need-to-know); refused (403) to a staff member named in it or who declared a conflict of interest."""
+    record = await ComplaintRepository(pool).get(reference=reference)
+    if not staff.may_see_area(record.service_area):
+        raise NotFound(reference)
+    if staff.id in record.staff_complained_about:
+        raise ProblemError(
+            403,
+            "Conflict of interest",
+            "you are named in this complaint and cannot see or act on it",
+            "conflict-of-interest",
+        )
+    if await ConflictRepository(pool).declared(reference=reference, staff_id=staff.id):
+        raise ProblemError(
+            403,
+            "Conflict of interest",
+            "you declared a conflict of interest on this complaint and cannot see or act on it",
+            "conflict-of-interest",
+        )
+    return record
+
+
+def visible_filters(filters: ComplaintFilters, staff: StaffUser) -> ComplaintFilters:
+    """The filters narrowed to what this staff member may see: their service areas, none they are named in
+    or declared a conflict on."""
+    return filters.model_copy(
+        update={
+            "exclude_naming": staff.id,
+            "exclude_conflicted": staff.id,
+            "service_areas": staff.service_areas,
+        }
+    )
+
+
+async def audit_list(
+    pool: asyncpg.Pool, staff: StaffUser, filters: ComplaintFilters, request_id: str, **shown: Any
+) -> None:
+    """Every list request goes to the audit log with its filters; a text search only as given or not (it
+    may be a name)."""
+    kept = filters.model_dump(
+        mode="json", exclude_none=True, exclude={"text", "exclude_naming", "exclude_conflicted"}
+    )
+    await AuditRepository(pool).append(
+        actor_id=staff.id,
+        actor_role=staff.role.value,
+        action="list",
+        reference=None,
+        request_id=request_id,
+        after={"filters": kept, "text_search": bool(filters.text), **shown},
+    )
+
+
+async def list_visible(
+    pool: asyncpg.Pool,
+    staff: StaffUser,
+    filters: ComplaintFilters,
+    *,
+    sort: str,
+    after: tuple[Any, str] | None,
+    limit: int,
+    request_id: str,
+) -> list[ComplaintRecord]:
+    """A page of the complaints this staff member may see, audited: up to `limit` and one more, which says
+    that a next page exists."""
+    visible = visible_filters(filters, staff)
+    await audit_list(pool, staff, visible, request_id, sort=sort, page=after is not None, limit=limit)
+    return await search_complaints(pool, filters=visible, sort=sort, after=after, limit=limit + 1)
+
+
+async def count_visible(
+    pool: asyncpg.Pool, staff: StaffUser, filters: ComplaintFilters, cap: int = 1000
+) -> int:
+    """How many of the complaints this staff member may see match (up to cap + 1)."""
+    return await count_complaints(pool, filters=visible_filters(filters, staff), cap=cap)
+
+
+async def perform_action(
+    *,
+    pool: asyncpg.Pool,
+    temporal: Client,
+    staff: StaffUser,
+    action: str,
+    complaint: ComplaintRecord,
+    body: dict[str, Any],
+    request_body: dict[str, Any],
+    expected_seq: int | None,
+    request_id: str,
+    update_id: str | None = None,
+) -> ComplaintRecord:
+    """Run one action of the action table as this staff member: the command built from the body, the
+    workflow's Update, the audit row; the complaint as the read model holds it afterwards. Refusals are
+    ProblemErrors (409 not possible now, 412 stale, 422 unrecordable)."""
+    command_type: type[cmd.Command] = ACTIONS[action].command
+    actor = Actor(id=staff.id, role=staff.role, name=staff.name)
+    fields = {**body, "actor": actor, "expected_seq": expected_seq}
+    if command_type is cmd.Assign:
+        roles = await StaffRepository(pool).roles_of(user_ids=[fields["assignee"]])
+        fields["assignee_role"] = roles.get(fields["assignee"])
+    command = command_type.model_validate(fields)
+    await run_action(action, command, complaint, temporal, update_id)
+    record = await ComplaintRepository(pool).get(reference=complaint.reference)
+    await AuditRepository(pool).append(
+        actor_id=staff.id,
+        actor_role=staff.role.value,
+        action=action,
+        reference=complaint.reference,
+        request_id=request_id,
+        before={"status": complaint.status, "stage": complaint.stage, "seq": complaint.last_seq},
+        after={
+            "status": record.status,
+            "stage": record.stage,
+            "seq": record.last_seq,
+            "request": request_body,
+        },
+    )
+    return record

@@ -1,0 +1,153 @@
+"""The staff console over HTTP (no browser): sign-in and its cookie, CSRF, queues, the case page, actions
+as forms and the stale view, and who sees which buttons. The browser journeys: tests/test_staff_browser.py."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+
+import asyncpg
+import httpx
+
+from core.settings import Settings
+from domain.actions import ACTIONS
+from store.staff import DEMO_STAFF
+from tests.api_helpers import bearer
+from tests.staff_console import console, form_token, open_complaint, sign_in  # noqa: F401
+
+
+async def test_sign_in_sets_a_safe_cookie_and_sign_out_ends_it(
+    console: tuple[httpx.AsyncClient, Settings],  # noqa: F811
+) -> None:
+    client, _ = console
+    start = await client.get("/staff/")
+    assert 'name="username"' in start.text and 'name="password"' in start.text
+    wrong = await client.post(
+        "/staff/sign-in",
+        data={"username": "olivia.officer", "password": "nope", "csrf_token": form_token(start.text)},
+    )
+    assert wrong.status_code == 401 and "The username or password is not right" in wrong.text
+    token = await sign_in(client, "olivia.officer")
+    cookie = next(header for header in client.cookies.jar if header.name == "staff_session")
+    assert cookie.path == "/staff"
+    # ENVIRONMENT=test: Secure (only development leaves it off), HttpOnly, SameSite=Lax.
+    start = await client.get("/staff/queues/mine")
+    assert "Signed in as Olivia Officer" in start.text
+    out = await client.post("/staff/sign-out", data={"csrf_token": token})
+    assert out.status_code == 303
+    again = await client.get("/staff/queues/mine")
+    assert again.status_code == 303 and again.headers["location"] == "/staff/"
+
+
+def seq_of(html: str) -> str:
+    found = re.search(r'name="seq" value="(\d+)"', html)
+    assert found
+    return found.group(1)
+
+
+async def test_queue_case_page_and_actions_as_forms(
+    console: tuple[httpx.AsyncClient, Settings],  # noqa: F811
+    pool: asyncpg.Pool,
+) -> None:
+    client, settings = console
+    name = f"Ada Queuetest{random.randrange(10**6)}"
+    reference = await open_complaint(client, settings, complainant={"name": name, "email": "ada@example.org"})
+    token = await sign_in(client, "olivia.officer")
+
+    unassigned = await client.get("/staff/queues/unassigned")
+    assert reference in unassigned.text and name in unassigned.text
+    assert re.search(r'id="count-unassigned">\d+<', unassigned.text)
+    found = await client.get("/staff/queues/unassigned", params={"q": name.split()[1]})
+    assert reference in found.text
+    nothing = await client.get("/staff/queues/unassigned", params={"q": "Zzyzxnobody"})
+    assert reference not in nothing.text and "No complaints in this queue match" in nothing.text
+    exported = await client.get("/staff/export/unassigned.csv", params={"q": reference})
+    assert exported.headers["content-type"].startswith("text/csv")
+    assert f"{reference},{name},bexley" in exported.text
+    # Each view is a list request in the audit trail, as the API's are (a search only as "text_search").
+    audited = await pool.fetch(
+        "SELECT after FROM audit_log WHERE actor_id = 'olivia.officer' AND action = 'list'"
+        " ORDER BY at DESC LIMIT 3"
+    )
+    assert audited[0]["after"]["text_search"] is True
+    assert name not in json.dumps([dict(row["after"]) for row in audited])
+
+    case = await client.get(f"/staff/complaints/{reference}")
+    assert case.status_code == 200
+    assert 'id="identity-bar"' in case.text and "Acknowledge by" in case.text
+    assert "working days counted from" in case.text
+    assert 'data-action="acknowledge"' in case.text and 'data-action="respond"' not in case.text
+
+    form = await client.get(f"/staff/complaints/{reference}/act/acknowledge")
+    answer = await client.post(
+        f"/staff/complaints/{reference}/act/acknowledge",
+        data={"csrf_token": token, "seq": seq_of(form.text), "note": ""},
+    )
+    assert answer.status_code == 303, answer.text
+    case = await client.get(answer.headers["location"])
+    assert 'id="status">Acknowledged<' in case.text and 'id="done"' in case.text
+
+    # The assign form sent empty: the command's own validation, in a GOV.UK error summary linking the field.
+    form = await client.get(f"/staff/complaints/{reference}/act/assign")
+    empty = await client.post(
+        f"/staff/complaints/{reference}/act/assign", data={"csrf_token": token, "seq": seq_of(form.text)}
+    )
+    assert empty.status_code == 422
+    assert 'href="#assignee"' in empty.text and "Enter assign to (staff id)" in empty.text
+
+    # Someone else acts (through the API) after the form was opened: a clear page, nothing done.
+    moved = await client.post(
+        f"/api/complaints/{reference}/add-note",
+        json={"text": "Called the resident."},
+        headers=bearer("maya.manager", settings),
+    )
+    assert moved.status_code == 200
+    stale = await client.post(
+        f"/staff/complaints/{reference}/act/assign",
+        data={"csrf_token": token, "seq": seq_of(form.text), "assignee": "ian.investigator"},
+    )
+    assert stale.status_code == 409 and "Someone else acted on this complaint" in stale.text
+    read = await client.get(f"/api/complaints/{reference}", headers=bearer("olivia.officer", settings))
+    assert read.json()["assigned_to"] is None
+
+    # A form without the session's token (another site's page posting here) is refused, nothing done.
+    forged = await client.post(
+        f"/staff/complaints/{reference}/act/assign",
+        data={"seq": str(read.json()["history"][-1]["seq"]), "assignee": "ian.investigator"},
+    )
+    assert forged.status_code == 403 and "This form has expired" in forged.text
+    forged = await client.post("/staff/sign-out", data={"csrf_token": "not-the-token"})
+    assert forged.status_code == 403
+    read = await client.get(f"/api/complaints/{reference}", headers=bearer("olivia.officer", settings))
+    assert read.json()["assigned_to"] is None
+
+
+async def test_each_role_sees_exactly_the_buttons_the_api_would_allow(
+    console: tuple[httpx.AsyncClient, Settings],  # noqa: F811
+) -> None:
+    """For every role and every action, on a complaint just received: the button is on the case page
+    exactly when the API does not refuse the action for the role (403) or the status (409)."""
+    client, settings = console
+    reference = await open_complaint(client, settings)
+    for user in DEMO_STAFF:
+        client.cookies.clear()
+        await sign_in(client, user.id)
+        page = await client.get(f"/staff/complaints/{reference}")
+        shown = set(re.findall(r'data-action="([a-z_]+)"', page.text))
+        for name, action in ACTIONS.items():
+            example = action.command.model_json_schema().get("examples", [{}])[0]
+            if name in shown:
+                continue
+            refused = await client.post(
+                f"/api/complaints/{reference}/{name.replace('_', '-')}",
+                json=example,
+                headers=bearer(user.id, settings),
+            )
+            assert refused.status_code in (403, 409), (user.id, name, refused.text)
+            if refused.status_code == 409:
+                assert "while the complaint is received" in refused.json()["detail"], (user.id, name)
+        for name in shown:
+            # Shown: the role may take it at this stage, and the action table allows it from this status.
+            assert ACTIONS[name].allows(user.role, 1), (user.id, name)
+            assert "received" in {status.value for status in ACTIONS[name].allowed_from}, (user.id, name)
