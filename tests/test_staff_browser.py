@@ -223,3 +223,31 @@ async def test_every_console_page_passes_axe(console: Console) -> None:
     await page.goto(f"/staff/complaints/{reference}/act/respond")
     await assert_no_axe_violations(page, "action refused")
     await context.close()
+
+
+async def test_a_manager_reassigns_from_a_queue_and_sees_what_failed(console: Console) -> None:
+    area = f"bulk-{random.randrange(10**6)}"
+    plain = await console.open_complaint(service_area=area)
+    about_ian = await console.open_complaint(service_area=area, staff_complained_about=["ian.investigator"])
+    context = await console.context()
+    page = await context.new_page()
+    await sign_in(page, "maya.manager")
+    await page.goto("/staff/queues/unassigned")
+    await page.get_by_label("Service area").fill(area)
+    await page.get_by_role("button", name="Apply filters").click()
+    assert await page.locator("#queue-table tbody tr").count() == 2
+    await page.get_by_label(f"Select {plain}").check()
+    await page.get_by_label(f"Select {about_ian}").check()
+    await page.get_by_label("Reassign the selected complaints to (staff id)").fill("ian.investigator")
+    await page.get_by_role("button", name="Reassign selected").click()
+    assert "1 complaint reassigned to ian.investigator" in await page.locator("#bulk-done").inner_text()
+    failed = await page.locator("#bulk-failed tbody tr").all_inner_texts()
+    assert len(failed) == 1 and about_ian in failed[0] and "ian.investigator" in failed[0]
+    assert await console.pool.fetchval("SELECT assigned_to FROM complaints WHERE reference = $1", plain) == (
+        "ian.investigator"
+    )
+    assert (
+        await console.pool.fetchval("SELECT assigned_to FROM complaints WHERE reference = $1", about_ian)
+        is None
+    )
+    await context.close()

@@ -13,7 +13,7 @@ import httpx
 from core.settings import Settings
 from domain.actions import ACTIONS
 from store.staff import DEMO_STAFF
-from tests.api_helpers import bearer
+from tests.api_helpers import PASSWORD, api, bearer  # noqa: F401  (the fixture)
 from tests.staff_console import console, form_token, open_complaint, sign_in  # noqa: F401
 
 
@@ -151,3 +151,43 @@ async def test_each_role_sees_exactly_the_buttons_the_api_would_allow(
             # Shown: the role may take it at this stage, and the action table allows it from this status.
             assert ACTIONS[name].allows(user.role, 1), (user.id, name)
             assert "received" in {status.value for status in ACTIONS[name].allowed_from}, (user.id, name)
+
+
+async def test_a_session_ends_after_its_idle_time(
+    console: tuple[httpx.AsyncClient, Settings],  # noqa: F811
+    pool: asyncpg.Pool,
+) -> None:
+    client, settings = console
+    await sign_in(client, "aude.auditor")
+    assert (await client.get("/staff/queues/mine")).status_code == 200
+    idle = settings.staff_session_idle_minutes + 1
+    await pool.execute(
+        "UPDATE staff_sessions SET last_seen_at = now() - make_interval(mins => $1)"
+        " WHERE staff ->> 'id' = $2",
+        int(idle),
+        "aude.auditor",
+    )
+    ended = await client.get("/staff/queues/mine")
+    assert ended.status_code == 303 and ended.headers["location"] == "/staff/"
+
+
+async def test_the_session_cookie_is_secure_outside_development(
+    api: tuple[httpx.AsyncClient, Settings],  # noqa: F811
+) -> None:
+    """ENVIRONMENT=test, COOKIE_SECURE unset: the cookies are Secure, HttpOnly, SameSite=Lax, under /staff."""
+    client, _ = api
+    start = await client.get("/staff/")
+    sign_in_cookie = start.headers["set-cookie"]
+    assert "Secure" in sign_in_cookie and "HttpOnly" in sign_in_cookie
+    token = form_token(start.text)
+    answer = await client.post(
+        "/staff/sign-in",
+        data={"username": "olivia.officer", "password": PASSWORD, "csrf_token": token},
+        headers={"Cookie": f"staff_sign_in={token}"},
+    )
+    assert answer.status_code == 303
+    session = next(
+        value for value in answer.headers.get_list("set-cookie") if value.startswith("staff_session=")
+    )
+    for flag in ("Secure", "HttpOnly", "SameSite=lax", "Path=/staff"):
+        assert flag in session, session

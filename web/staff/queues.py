@@ -20,7 +20,7 @@ from fastapi.responses import Response
 from api.casework import count_visible, list_visible
 from api.deps import request_id as request_id_of
 from domain.calendar import WorkingCalendar
-from domain.models import FINAL_STATUSES, Status
+from domain.models import FINAL_STATUSES, Role, Status
 from domain.policy import Nation
 from store.complaints import ComplaintFilters, ComplaintRecord
 from store.staff import StaffUser
@@ -218,7 +218,7 @@ async def queue_page(
         errors=errors,
         statuses=list(Status),
         policies=sorted(services.policies.values(), key=lambda policy: policy.name),
-        bulk=staff.role.value == "manager",
+        bulk=staff.role is Role.MANAGER,
         **layout(session, "queues"),
     )
 
