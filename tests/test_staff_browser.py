@@ -251,3 +251,39 @@ async def test_a_manager_reassigns_from_a_queue_and_sees_what_failed(console: Co
         is None
     )
     await context.close()
+
+
+async def test_an_officer_logs_a_phone_complaint_with_the_councils_rules_shown(console: Console) -> None:
+    context = await console.context(javascript=True)
+    page = await context.new_page()
+    await sign_in(page, "olivia.officer")
+    await page.get_by_role("link", name="Log a complaint").click()
+    await assert_no_axe_violations(page, "intake form")
+    await page.get_by_label("Council", exact=True).select_option("bexley")
+    await page.get_by_role("button", name="Show this council's rules").click()
+    rules = await page.locator("#council-rules").inner_text()
+    assert "London Borough of Bexley's rules" in rules and "months of the matter" in rules
+    assert "Not handled as complaints" in rules
+    await page.get_by_role("button", name="Log complaint").click()
+    summary = page.locator(".govuk-error-summary")
+    links = await summary.get_by_role("link").all_inner_texts()
+    assert "Select how the complaint was received" in links and "Enter what went wrong" in links
+    await assert_no_axe_violations(page, "intake form with errors")
+
+    await page.get_by_role("group", name="How it was received").get_by_label("Phone").check()
+    await page.get_by_label("Full name").fill("Ben Caller")
+    await page.get_by_label("Phone number", exact=True).fill("020 7946 0000")
+    await page.get_by_label("Service area").fill("housing-repairs")
+    await page.get_by_label("What went wrong").fill("The boiler has failed three times since October.")
+    # A matter from three years ago: outside the time limit, explained, until a reason is given.
+    await page.get_by_label("When the matter happened or came to their notice (optional)").fill("2023-01-10")
+    await page.get_by_role("button", name="Log complaint").click()
+    explained = await page.locator("#out_of_time_reason-error").inner_text()
+    assert "months" in explained, explained
+    await assert_no_axe_violations(page, "intake form with the time limit explained")
+    await page.get_by_label("Why a late complaint is taken on (optional)").fill("A long stay in hospital.")
+    await page.get_by_role("button", name="Log complaint").click()
+    assert "Complaint logged" in await page.locator("#done").inner_text()
+    assert await page.locator("#status").inner_text() == "Received"
+    assert "Ben Caller" in await page.locator("#complainant").inner_text()
+    await context.close()

@@ -130,6 +130,7 @@ async def case_page(request: Request, reference: str, session: Session, done: st
 
 # The results an action's redirect may announce (a fixed list: nothing from the query string is shown).
 DONE = {name: f"{action.summary.split(':')[0].rstrip('.')}: done." for name, action in ACTIONS.items()}
+DONE["create"] = "Complaint logged. Its deadlines are below."
 
 
 @router.get("/complaints/{reference}/letters/{letter_id}")
