@@ -199,6 +199,8 @@ async def test_every_console_page_passes_axe(console: Console) -> None:
     for slug in ("mine", "unassigned", "due-soon", "overdue", "stage-2", "waiting"):
         await page.goto(f"/staff/queues/{slug}")
         await assert_no_axe_violations(page, f"queue {slug}")
+    await page.goto("/staff/dashboard")
+    await assert_no_axe_violations(page, "dashboard")
     await page.goto("/staff/queues/unassigned?received_from=2026-13-45")
     await assert_no_axe_violations(page, "queue with a filter error")
     await page.goto(f"/staff/complaints/{reference}")

@@ -191,3 +191,23 @@ async def test_the_session_cookie_is_secure_outside_development(
     )
     for flag in ("Secure", "HttpOnly", "SameSite=lax", "Path=/staff"):
         assert flag in session, session
+
+
+async def test_the_dashboard_counts_what_the_queues_hold(
+    console: tuple[httpx.AsyncClient, Settings],  # noqa: F811
+    pool: asyncpg.Pool,
+) -> None:
+    client, settings = console
+    await open_complaint(client, settings, service_area="dashboard-area")
+    await sign_in(client, "maya.manager")
+    board = await client.get("/staff/dashboard")
+    assert board.status_code == 200
+    open_now = await pool.fetchval(
+        "SELECT count(*) FROM complaints WHERE status NOT IN ('closed', 'declined', 'withdrawn',"
+        " 'escalation_refused')"
+    )
+    assert re.search(rf'<h2 class="govuk-panel__title">{open_now:,}</h2>', board.text)
+    assert "dashboard-area" in board.text and 'id="on-time-chart"' in board.text
+    client.cookies.clear()
+    await sign_in(client, "ian.investigator")
+    assert (await client.get("/staff/dashboard")).status_code == 403
