@@ -102,6 +102,15 @@ async def sign_in(page: Page, user: str) -> None:
     assert await page.get_by_role("heading", name="My cases").is_visible()
 
 
+async def keep_screenshot(page: Page, name: str) -> None:
+    """`CONSOLE_SCREENSHOTS=docs pytest tests/test_staff_browser.py -k signs_in` refreshes the README's
+    pictures of the console."""
+    folder = os.environ.get("CONSOLE_SCREENSHOTS")
+    if folder:
+        await page.set_viewport_size({"width": 1280, "height": 900})
+        await page.screenshot(path=os.path.join(folder, name), full_page=False)
+
+
 async def assert_no_axe_violations(page: Page, what: str) -> None:
     results = await Axe().run(page)
     assert results.violations_count == 0, f"{what}:\n{results.generate_report()}"
@@ -136,6 +145,7 @@ async def test_an_officer_signs_in_finds_a_complaint_and_acts_on_it(console: Con
     assert await page.locator("#empty-queue").is_visible()
     await page.get_by_label("Status").select_option("")
     await page.get_by_role("button", name="Apply filters").click()
+    await keep_screenshot(page, "staff-console-queue.png")
 
     # The case page, and an action from its menu.
     await page.get_by_role("link", name=reference).click()
@@ -156,6 +166,7 @@ async def test_an_officer_signs_in_finds_a_complaint_and_acts_on_it(console: Con
     assert await page.locator("#assigned-to").inner_text() == "ian.investigator"
     timeline = await page.locator("#timeline").inner_text()
     assert "Assign" in timeline and "Acknowledge" in timeline
+    await keep_screenshot(page, "staff-console-case.png")
     await context.close()
 
 
