@@ -20,8 +20,25 @@ CREATE TABLE staff_sign_ins (
     created_at timestamptz NOT NULL DEFAULT now()
 );
 
--- The console's queues list open complaints by their next deadline: one partial index in that order serves
--- every queue (each a filter on top), and a queue's count stops at its first thousand rows.
+-- The console's queues list open complaints by their next deadline. Each queue has a partial index in that
+-- order over the open complaints (a tenth of the table or less), so a page reads 25 rows and a queue's count,
+-- which stops at its first thousand rows, walks the same index (found by bench/console.py: at 200,000
+-- complaints the unassigned count read every open complaint's row, 311 ms, and the due-soon count the table).
 CREATE INDEX complaints_open_deadline_idx
     ON complaints ((COALESCE(next_deadline, TIMESTAMPTZ '9999-12-31 00:00:00+00')), reference)
     WHERE status NOT IN ('closed', 'declined', 'withdrawn', 'escalation_refused');
+CREATE INDEX complaints_open_assigned_idx
+    ON complaints (assigned_to, (COALESCE(next_deadline, TIMESTAMPTZ '9999-12-31 00:00:00+00')), reference)
+    WHERE status NOT IN ('closed', 'declined', 'withdrawn', 'escalation_refused');
+CREATE INDEX complaints_open_unassigned_idx
+    ON complaints ((COALESCE(next_deadline, TIMESTAMPTZ '9999-12-31 00:00:00+00')), reference)
+    WHERE assigned_to IS NULL AND status NOT IN ('closed', 'declined', 'withdrawn', 'escalation_refused');
+CREATE INDEX complaints_open_stage_idx
+    ON complaints (stage, (COALESCE(next_deadline, TIMESTAMPTZ '9999-12-31 00:00:00+00')), reference)
+    WHERE status NOT IN ('closed', 'declined', 'withdrawn', 'escalation_refused');
+CREATE INDEX complaints_open_status_idx
+    ON complaints (status, (COALESCE(next_deadline, TIMESTAMPTZ '9999-12-31 00:00:00+00')), reference)
+    WHERE status NOT IN ('closed', 'declined', 'withdrawn', 'escalation_refused');
+CREATE INDEX complaints_open_overdue_idx
+    ON complaints ((COALESCE(next_deadline, TIMESTAMPTZ '9999-12-31 00:00:00+00')), reference)
+    WHERE overdue AND status NOT IN ('closed', 'declined', 'withdrawn', 'escalation_refused');

@@ -54,7 +54,10 @@ QUEUES = [
     Queue(
         "due-soon",
         "Due within 3 working days",
-        lambda _, today: ComplaintFilters(open_only=True, deadline_before=due_soon_cutoff(today)),
+        # Not yet passed (the overdue ones have their own queue), and passing by the 3rd working day.
+        lambda _, today: ComplaintFilters(
+            open_only=True, deadline_from=datetime.now(UTC), deadline_before=due_soon_cutoff(today)
+        ),
     ),
     Queue("overdue", "Overdue", lambda _, __: ComplaintFilters(open_only=True, overdue=True)),
     Queue("stage-2", "Stage 2", lambda _, __: ComplaintFilters(open_only=True, stage=2)),
