@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
@@ -85,8 +86,6 @@ class ViewFilters:
     q: str = ""
 
     def query(self, **extra: str) -> str:
-        from urllib.parse import urlencode
-
         pairs = {name: value for name, value in vars(self).items() if value} | extra
         return ("?" + urlencode(pairs)) if pairs else ""
 
