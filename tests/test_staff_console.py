@@ -211,3 +211,45 @@ async def test_the_dashboard_counts_what_the_queues_hold(
     client.cookies.clear()
     await sign_in(client, "ian.investigator")
     assert (await client.get("/staff/dashboard")).status_code == 403
+
+
+async def test_the_respond_form_carries_remedies_actions_and_learning(
+    console: tuple[httpx.AsyncClient, Settings],  # noqa: F811
+) -> None:
+    """A command with nested parts, from its derived form: what was typed reaches the response."""
+    client, settings = console
+    reference = await open_complaint(client, settings)
+    token = await sign_in(client, "maya.manager")
+    form = await client.get(f"/staff/complaints/{reference}/act/acknowledge")
+    await client.post(
+        f"/staff/complaints/{reference}/act/acknowledge", data={"csrf_token": token, "seq": seq_of(form.text)}
+    )
+    form = await client.get(f"/staff/complaints/{reference}/act/respond")
+    assert 'name="remedies-0-kind"' in form.text and 'name="learning-improvements-0-due_on"' in form.text
+    assert "completed_by" not in form.text  # filled by the service, not typed
+    fields = {
+        "csrf_token": token,
+        "seq": seq_of(form.text),
+        "outcome": "partially_upheld",
+        "findings": "The repair was booked late.",
+        "sent_by": "email",
+        "remedies-0-kind": "apology",
+        "remedies-0-description": "We are sorry for the delay.",
+        "actions-0-id": "fix-damp",
+        "actions-0-description": "Treat the damp",
+        "actions-0-owner": "repairs",
+        "actions-0-due_on": "2027-01-15",
+        "learning-root_cause": "process-not-followed",
+        "learning-lessons": "Damp reports were booked as routine repairs.",
+    }
+    missing_owner = await client.post(
+        f"/staff/complaints/{reference}/act/respond", data={**fields, "actions-0-owner": ""}
+    )
+    assert missing_owner.status_code == 422 and 'href="#actions-0-owner"' in missing_owner.text
+    sent = await client.post(f"/staff/complaints/{reference}/act/respond", data=fields)
+    assert sent.status_code == 303, sent.text
+    read = (await client.get(f"/api/complaints/{reference}", headers=bearer("maya.manager", settings))).json()
+    assert read["status"] == "responded" and read["outcome"] == "partially_upheld"
+    assert [action["id"] for action in read["actions"]] == ["fix-damp"]
+    respond = next(item for item in read["history"] if item["action"] == "respond")
+    assert respond["detail"]["root_cause"] == "process-not-followed"

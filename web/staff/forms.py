@@ -19,6 +19,19 @@ from web.layout import LONDON, words
 
 # Repeated parts (remedies, actions, improvements): this many blank groups on the form.
 REPEATS = 2
+# Fields the service fills in itself, never typed by staff (by model): the API's actor, ETag and directory
+# look-ups, and a promised action's tracking.
+SERVICE_FILLED: dict[str, frozenset[str]] = {
+    "*": frozenset({"expected_seq", "assignee_role"}),
+    "ActionItem": frozenset({"due_at", "completed_at", "completed_by", "overdue", "kind"}),
+}
+
+
+def _typed_fields(model: type[BaseModel]) -> dict[str, FieldInfo]:
+    skipped = SERVICE_FILLED["*"] | SERVICE_FILLED.get(model.__name__, frozenset())
+    return {name: info for name, info in model.model_fields.items() if name not in skipped}
+
+
 LABELS = {
     "note": "Note (optional)",
     "update_every_working_days": "Agreed update cadence, in working days (optional)",
@@ -98,9 +111,7 @@ def fields_of(
     model: type[BaseModel], choices: dict[str, list[tuple[str, str]]], prefix: str = ""
 ) -> list[Field | Group]:
     found: list[Field | Group] = []
-    for name, info in model.model_fields.items():
-        if name in ("expected_seq", "assignee_role"):
-            continue
+    for name, info in _typed_fields(model).items():
         html = f"{prefix}{name}"
         kind, _ = _unwrap(info.annotation)
         label = LABELS.get(name) or words(name)
@@ -142,7 +153,7 @@ def fields_of(
 def _value(form: FormData, model: type[BaseModel], prefix: str) -> dict[str, Any]:
     """The model's fields from the posted form: blanks left out (the model's defaults apply)."""
     data: dict[str, Any] = {}
-    for name, info in model.model_fields.items():
+    for name, info in _typed_fields(model).items():
         html = f"{prefix}{name}"
         kind, _ = _unwrap(info.annotation)
         if get_origin(kind) is list:
