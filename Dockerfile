@@ -32,6 +32,7 @@ COPY api/ api/
 COPY cli/ cli/
 COPY notifications/ notifications/
 COPY reporting/ reporting/
+COPY web/ web/
 COPY devstack/ devstack/
 COPY worker.py ./
 COPY policies/ policies/
