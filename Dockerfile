@@ -19,6 +19,7 @@ COPY cli/ cli/
 COPY notifications/ notifications/
 COPY reporting/ reporting/
 COPY inbound/ inbound/
+COPY web/ web/
 COPY worker.py ./
 COPY policies/ policies/
 COPY migrations/ migrations/

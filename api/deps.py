@@ -11,14 +11,14 @@ from fastapi.security import OAuth2PasswordBearer
 from temporalio.client import Client
 
 from api.auth import InvalidToken, verify
+from api.casework import visible_complaint
 from api.errors import ProblemError
 from api.permissions import allowed
 from core.logs import log_context
 from core.services import Services
 from core.settings import Settings
 from domain.policy import Policy
-from store.access import ConflictRepository
-from store.complaints import ComplaintRecord, ComplaintRepository, NotFound
+from store.complaints import ComplaintRecord
 from store.staff import StaffRepository, StaffUser
 
 
@@ -104,24 +104,7 @@ def require(action: str, staff: StaffUser, stage: int = 1) -> None:
 async def load_complaint(reference: str, pool: Pool, staff: CurrentStaff) -> ComplaintRecord:
     """The complaint, or 404 (also outside the service areas the staff member deals with: need-to-know);
     refused (403) to a staff member named in it or who declared a conflict of interest on it."""
-    record = await ComplaintRepository(pool).get(reference=reference)
-    if not staff.may_see_area(record.service_area):
-        raise NotFound(reference)
-    if staff.id in record.staff_complained_about:
-        raise ProblemError(
-            403,
-            "Conflict of interest",
-            "you are named in this complaint and cannot see or act on it",
-            "conflict-of-interest",
-        )
-    if await ConflictRepository(pool).declared(reference=reference, staff_id=staff.id):
-        raise ProblemError(
-            403,
-            "Conflict of interest",
-            "you declared a conflict of interest on this complaint and cannot see or act on it",
-            "conflict-of-interest",
-        )
-    return record
+    return await visible_complaint(pool, staff, reference)
 
 
 Complaint = Annotated[ComplaintRecord, Depends(load_complaint)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 
-SENSITIVE = ("token", "code", "access_token", "q", "email", "session")
+SENSITIVE = ("token", "code", "access_token", "q", "email", "session", "state")
 _NAMES = "|".join(SENSITIVE)
 _PARAMETER = re.compile(rf"([?&](?:{_NAMES})=)[^&#\s\"']*", re.IGNORECASE)
 REDACTED = "[redacted]"

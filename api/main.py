@@ -40,6 +40,8 @@ from api.routes import (
 from core.logs import configure_logging
 from core.services import Services, open_services
 from core.settings import Settings, get_settings
+from web import staff as staff_console
+from web.layout import AssetFiles
 
 log = logging.getLogger(__name__)
 # The resident pages' stylesheet (the pages themselves are api/routes/resident_pages.py).
@@ -109,8 +111,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     # Request ids, the log context, request metrics and one log line a request (api/observability.py).
     app.add_middleware(ObservabilityMiddleware)
     app.mount("/resident-static", StaticFiles(directory=RESIDENT_STATIC), name="resident-static")
-    # GOV.UK Frontend's CSS finds its fonts and images under /assets.
-    app.mount("/assets", StaticFiles(directory=RESIDENT_STATIC / "govuk-frontend" / "assets"), name="assets")
+    # The staff console (web/staff/): its pages and static files.
+    staff_console.mount(app, configured)
+    # GOV.UK Frontend's CSS finds its fonts and images under /assets, MOJ Frontend's its icons.
+    app.mount("/assets", AssetFiles(), name="assets")
     return app
 
 

@@ -224,6 +224,23 @@ class Settings(BaseSettings):
     resident_session_hours: float = Field(
         default=8, gt=0, description="How long a resident pages' session lasts after signing in."
     )
+    # The staff console (web/staff/): its session, and the OpenID Connect client it signs staff in with.
+    staff_session_idle_minutes: float = Field(
+        default=30, gt=0, description="A staff console session ends after this long without a request."
+    )
+    staff_session_hours: float = Field(
+        default=8, gt=0, description="A staff console session ends this long after signing in, however busy."
+    )
+    oidc_client_id: str | None = Field(
+        default=None,
+        description="The console's client id at the identity provider (authorisation code flow).",
+    )
+    oidc_client_secret: str | None = Field(
+        default=None, description="Its client secret, if the provider gives one (PKCE is used either way)."
+    )
+    oidc_scopes: str = Field(
+        default="openid profile email", description="Scopes the console asks the identity provider for."
+    )
     resident_link_days: float = Field(
         default=7, gt=0, description="How long the one-time code of an e-mailed access link works."
     )
@@ -336,6 +353,12 @@ class Settings(BaseSettings):
     @property
     def session_cookie_secure(self) -> bool:
         return self.environment == "production" if self.cookie_secure is None else self.cookie_secure
+
+    @property
+    def staff_cookie_secure(self) -> bool:
+        """The console's cookie is Secure outside development (COOKIE_SECURE overrides, e.g. a plain-HTTP
+        test server)."""
+        return self.environment != "development" if self.cookie_secure is None else self.cookie_secure
 
     @property
     def payload_keys_or_dev(self) -> str:

@@ -10,9 +10,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
+from api.casework import _check_intake  # the staff intake's rules, in one place
 from api.errors import ProblemError
 from api.intake import open_case
-from api.routes.complaints import _check_intake  # the staff intake's rules, in one place
 from api.schemas import ComplaintCreate
 from api.updates import run_action
 from core.services import Services

@@ -542,6 +542,11 @@ class ComplaintFilters(BaseModel):
     exclude_naming: str | None = None  # hide complaints that name this staff member (conflict of interest)
     exclude_conflicted: str | None = None  # hide complaints this staff member declared a conflict on
     service_areas: list[str] | None = None  # need-to-know: only these areas (None: every area)
+    # The staff console's queues: open complaints only, nobody assigned, the next deadline before a moment.
+    open_only: bool | None = None
+    unassigned: bool | None = None
+    deadline_before: datetime | None = None
+    deadline_from: datetime | None = None
 
 
 SORTS: dict[str, tuple[str, str]] = {
@@ -550,7 +555,11 @@ SORTS: dict[str, tuple[str, str]] = {
     "-received_at": ("received_at", "DESC"),
     "respond_by": ("COALESCE(respond_by, DATE '9999-12-31')", "ASC"),
     "-respond_by": ("COALESCE(respond_by, DATE '9999-12-31')", "DESC"),
+    # The console's queues: soonest deadline first (migrations/270's index for open complaints).
+    "next_deadline": ("COALESCE(next_deadline, TIMESTAMPTZ '9999-12-31 00:00:00+00')", "ASC"),
 }
+# Matches the predicate of migrations/270's partial index word for word, so the planner uses it.
+OPEN_CLAUSE = "status NOT IN ('closed', 'declined', 'withdrawn', 'escalation_refused')"
 
 
 # A list page needs no workflow state snapshot (about 2 kB a row): it is read only for one complaint.
@@ -564,10 +573,8 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-async def search_complaints(
-    db: Executor, *, filters: ComplaintFilters, sort: str, after: tuple[Any, str] | None, limit: int
-) -> list[ComplaintRecord]:
-    """One page of complaints, keyset-paginated on (sort key, reference)."""
+def _where(filters: ComplaintFilters) -> tuple[list[str], list[Any]]:
+    """The SQL conditions of the filters and their arguments ($1, $2... in order)."""
     clauses: list[str] = []
     args: list[Any] = []
 
@@ -590,7 +597,13 @@ async def search_complaints(
         "exclude_conflicted": "NOT EXISTS (SELECT 1 FROM staff_conflicts c"
         " WHERE c.reference = complaints.reference AND c.staff_id = ?)",
         "service_areas": "service_area = ANY(?::text[])",
+        "deadline_before": "COALESCE(next_deadline, TIMESTAMPTZ '9999-12-31 00:00:00+00') < ?",
+        "deadline_from": "COALESCE(next_deadline, TIMESTAMPTZ '9999-12-31 00:00:00+00') >= ?",
     }
+    if filters.open_only:
+        clauses.append(OPEN_CLAUSE)
+    if filters.unassigned:
+        clauses.append("assigned_to IS NULL")
     for name, clause in simple.items():
         value = getattr(filters, name)
         if value is not None:
@@ -606,6 +619,32 @@ async def search_complaints(
             clauses.append(f"({reference_match} OR search @@ to_tsquery('simple', ${len(args)}))")
         else:
             clauses.append(reference_match)
+    return clauses, args
+
+
+async def count_complaints(
+    db: Executor, *, filters: ComplaintFilters, cap: int = 1000, sort: str = "next_deadline"
+) -> int:
+    """How many complaints match, counted up to `cap` + 1 (a queue says "more than 1,000" beyond): a
+    count never reads more rows than a page of a thousand would. In the list's order, so it walks the
+    list's index (migrations/270) rather than a plan guessed from the LIMIT."""
+    clauses, args = _where(filters)
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    expression, direction = SORTS[sort]
+    args.append(cap + 1)
+    count: int = await db.fetchval(
+        f"SELECT count(*) FROM (SELECT 1 FROM complaints {where}"
+        f" ORDER BY {expression} {direction}, reference {direction} LIMIT ${len(args)}) AS matching",
+        *args,
+    )
+    return count
+
+
+async def search_complaints(
+    db: Executor, *, filters: ComplaintFilters, sort: str, after: tuple[Any, str] | None, limit: int
+) -> list[ComplaintRecord]:
+    """One page of complaints, keyset-paginated on (sort key, reference)."""
+    clauses, args = _where(filters)
     expression, direction = SORTS[sort]
     if after is not None:
         operator = ">" if direction == "ASC" else "<"

@@ -11,24 +11,19 @@ the read model straight after shows the new state.
 
 from typing import Annotated, Any
 
-import asyncpg
 from fastapi import APIRouter, Body, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, create_model
 
+from api.casework import perform_action
 from api.deps import Complaint, CurrentStaff, Pool, RequestId, Temporal, require
 from api.errors import PROBLEM_RESPONSES, ProblemError
 from api.idempotency import run_once
-from api.permissions import allowed
 from api.schemas import ComplaintRead, etag_of, full_read
-from api.updates import run_action
 from domain import commands as cmd
 from domain.actions import ACTIONS
 from domain.inputs import CleanInput
-from domain.models import Actor, Role
-from store.audit import AuditRepository, event_key
 from store.complaints import ComplaintRecord, ComplaintRepository
-from store.staff import StaffRepository
 
 router = APIRouter(prefix="/api/complaints", tags=["actions"])
 
@@ -60,22 +55,6 @@ def expected_seq(if_match: str | None, complaint: ComplaintRecord) -> int | None
     return complaint.last_seq
 
 
-async def assignable_role(pool: asyncpg.Pool, assignee: str, stage: int) -> Role:
-    """The role of the staff member a complaint is assigned to; 422 unless they are known staff (in the
-    staff directory: demo users, or anyone who has signed in) whose role may answer the complaint at its
-    stage. Any other text (an outside e-mail address...) would receive the staff notices."""
-    role = (await StaffRepository(pool).roles_of(user_ids=[assignee])).get(assignee)
-    if role is None:
-        raise ProblemError(422, "Invalid request", f"assignee: {assignee!r} is not a known staff member")
-    if not allowed("respond", role, stage):
-        raise ProblemError(
-            422,
-            "Invalid request",
-            f"assignee: a {role.value} cannot answer a complaint at stage {stage}: assign someone who can",
-        )
-    return role
-
-
 def make_endpoint(action: str, command_type: type[cmd.Command], summary: str) -> None:
     body_type = body_model(command_type)
 
@@ -97,31 +76,19 @@ def make_endpoint(action: str, command_type: type[cmd.Command], summary: str) ->
         seq = expected_seq(if_match, complaint)
 
         async def operation() -> tuple[int, BaseModel, dict[str, str]]:
-            actor = Actor(id=staff.id, role=staff.role, name=staff.name)
-            fields = {**payload.model_dump(), "actor": actor, "expected_seq": seq}
-            if command_type is cmd.Assign:
-                fields["assignee_role"] = await assignable_role(pool, fields["assignee"], complaint.stage)
-            command = command_type.model_validate(fields)
-            update_id = f"{staff.id}:{idempotency_key}" if idempotency_key else None
-            receipt = await run_action(action, command, complaint, temporal, update_id)
-            repository = ComplaintRepository(pool)
-            record = await repository.get(reference=complaint.reference)
-            await AuditRepository(pool).append(
-                actor_id=staff.id,
-                actor_role=staff.role.value,
+            record = await perform_action(
+                pool=pool,
+                temporal=temporal,
+                staff=staff,
                 action=action,
-                reference=complaint.reference,
+                complaint=complaint,
+                body=payload.model_dump(),
+                request_body=payload.model_dump(mode="json"),
+                expected_seq=seq,
                 request_id=request_id,
-                before={"status": complaint.status, "stage": complaint.stage, "seq": complaint.last_seq},
-                after={
-                    "status": record.status,
-                    "stage": record.stage,
-                    "seq": record.last_seq,
-                    "request": payload.model_dump(mode="json"),
-                },
-                once_key=event_key(complaint.reference, action, receipt.seq),
+                update_id=f"{staff.id}:{idempotency_key}" if idempotency_key else None,
             )
-            return 200, await full_read(repository, record), {"ETag": etag_of(record)}
+            return 200, await full_read(ComplaintRepository(pool), record), {"ETag": etag_of(record)}
 
         return await run_once(
             pool=pool,

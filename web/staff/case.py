@@ -1,0 +1,196 @@
+"""The case page: identity bar, reasonable adjustments first, the complainant and representative, each date
+with its explanation, the timeline, letters (status and preview), attachments, promised actions,
+restrictions and conflicts, and the actions this staff member may take now. Read through the API's own
+functions (api.casework.visible_complaint, api.schemas.full_read) and audited as the API's read is."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from api.attachments import audit_facts, download_response
+from api.casework import visible_complaint
+from api.deps import request_id as request_id_of
+from api.errors import ProblemError
+from api.permissions import allowed
+from api.schemas import ComplaintRead, full_read
+from domain.actions import ACTIONS
+from domain.models import Role, Status
+from notifications.render import RenderError, render
+from store.attachments import AttachmentRepository
+from store.audit import AuditRepository
+from store.complaints import ComplaintRecord, ComplaintRepository, NotFound, adjustments_of
+from web.layout import page
+from web.staff.common import layout, services_of
+from web.staff.deadlines import explain
+from web.staff.session import StaffSession, signed_in
+
+router = APIRouter(prefix="/staff", include_in_schema=False)
+Session = Annotated[StaffSession, Depends(signed_in)]
+
+# Actions a case page offers as forms elsewhere than the menu (or not at all from the console).
+NOT_IN_MENU: frozenset[str] = frozenset()
+
+
+def offered_actions(role: Role, status: str, stage: int) -> list[str]:
+    """The actions whose button this staff member sees: those the API would let them try now (their role
+    at this stage, api.permissions.allowed, and a status the action table allows it from); an action's own
+    rule (a date, a limit) may still refuse it, with its reason, when the form is sent."""
+    shown = []
+    for name, action in ACTIONS.items():
+        if name in NOT_IN_MENU or not allowed(name, role, stage):
+            continue
+        if Status(status) in action.allowed_from or Status(status) in action.rule_decides_in:
+            shown.append(name)
+    return shown
+
+
+async def case_or_page(request: Request, session: StaffSession, reference: str) -> ComplaintRecord | Response:
+    """The complaint as this staff member may see it, or the page that says why not (404, 403)."""
+    try:
+        return await visible_complaint(services_of(request).pool, session.staff, reference)
+    except NotFound:
+        return page(
+            "staff/refused.html",
+            404,
+            heading="Complaint not found",
+            message="There is no complaint with that reference you can see.",
+            **layout(session),
+        )
+    except ProblemError as error:
+        return page(
+            "staff/refused.html",
+            error.problem.status,
+            heading=error.problem.title,
+            message=error.problem.detail or "",
+            **layout(session),
+        )
+
+
+async def stage_facts(request: Request, reference: str, stage: int) -> dict[str, Any] | None:
+    row = await services_of(request).pool.fetchrow(
+        "SELECT * FROM complaint_stages WHERE reference = $1 AND stage = $2", reference, stage
+    )
+    return dict(row) if row is not None else None
+
+
+@router.get("/complaints/{reference}")
+async def case_page(request: Request, reference: str, session: Session, done: str = "") -> Response:
+    services = services_of(request)
+    found = await case_or_page(request, session, reference)
+    if isinstance(found, Response):
+        return found
+    record = found
+    staff = session.staff
+    await AuditRepository(services.pool).append(
+        actor_id=staff.id,
+        actor_role=staff.role.value,
+        action="read",
+        reference=record.reference,
+        request_id=request_id_of(),
+    )
+    read: ComplaintRead = await full_read(ComplaintRepository(services.pool), record)
+    policy = services.policies.get(record.policy_id)
+    facts = await stage_facts(request, record.reference, record.stage)
+    explanations = (
+        explain(policy, facts, record.ledger(), read.deadlines.escalation_request_by) if policy else []
+    )
+    restrictions = await services.pool.fetch(
+        "SELECT r.reference, r.channels, r.until_on, r.review_on, r.decided_by, r.lifted_at"
+        " FROM contact_restrictions r JOIN complaints c ON c.reference = r.reference"
+        " WHERE c.policy_id = $2 AND (r.reference = $1 OR ($3::text IS NOT NULL"
+        "   AND lower(c.complainant ->> 'email') = lower($3::text)))"
+        " ORDER BY r.decided_at DESC",
+        record.reference,
+        record.policy_id,
+        record.complainant.get("email"),
+    )
+    conflicts = await services.pool.fetch(
+        "SELECT staff_id, declared_at FROM staff_conflicts WHERE reference = $1 ORDER BY declared_at",
+        record.reference,
+    )
+    return page(
+        "staff/case.html",
+        c=read,
+        record=record,
+        policy=policy,
+        adjustments=adjustments_of(record.complainant),
+        explanations=explanations,
+        actions=[ACTIONS[name] for name in offered_actions(staff.role, record.status, record.stage)],
+        can_download=allowed("download_attachment", staff.role),
+        restrictions=[dict(row) for row in restrictions],
+        conflicts=[dict(row) for row in conflicts],
+        done=DONE.get(done),
+        **layout(session, "queues"),
+    )
+
+
+# The results an action's redirect may announce (a fixed list: nothing from the query string is shown).
+DONE = {name: f"{action.summary.split(':')[0].rstrip('.')}: done." for name, action in ACTIONS.items()}
+DONE["create"] = "Complaint logged. Its deadlines are below."
+
+
+@router.get("/complaints/{reference}/letters/{letter_id}")
+async def letter_preview(request: Request, reference: str, letter_id: str, session: Session) -> Response:
+    """A letter on the case as it was (or will be) sent: the same template and context the outbox renders."""
+    services = services_of(request)
+    found = await case_or_page(request, session, reference)
+    if isinstance(found, Response):
+        return found
+    letters = await ComplaintRepository(services.pool).notifications(reference=found.reference)
+    letter = next((letter for letter in letters if letter.id == letter_id), None)
+    policy = services.policies.get(found.policy_id)
+    if letter is None or policy is None:
+        return page("staff/refused.html", 404, heading="Letter not found", message="", **layout(session))
+    context = (
+        {**letter.context, "link": "(the resident's access link)"}
+        if "link" in letter.context
+        else letter.context
+    )
+    try:
+        rendered = render(letter.template, context, policy, services.settings.notification_templates_dir)
+    except RenderError as error:
+        return page(
+            "staff/refused.html",
+            200,
+            heading="This letter cannot be shown",
+            message=str(error),
+            **layout(session),
+        )
+    return page(
+        "staff/letter.html",
+        c=found,
+        letter=letter,
+        subject=rendered.subject,
+        text=rendered.text,
+        **layout(session, "queues"),
+    )
+
+
+@router.get("/complaints/{reference}/attachments/{attachment_id}")
+async def attachment(
+    request: Request, reference: str, attachment_id: uuid.UUID, session: Session
+) -> Response:
+    """Download one attachment, as the API does (always a download; recorded)."""
+    services = services_of(request)
+    found = await case_or_page(request, session, reference)
+    if isinstance(found, Response):
+        return found
+    staff = session.staff
+    file = await AttachmentRepository(services.pool).get(
+        reference=found.reference, attachment_id=attachment_id
+    )
+    if not allowed("download_attachment", staff.role) or file is None:
+        return page("staff/refused.html", 404, heading="File not found", message="", **layout(session))
+    await AuditRepository(services.pool).append(
+        actor_id=staff.id,
+        actor_role=staff.role.value,
+        action="download_attachment",
+        reference=found.reference,
+        request_id=request_id_of(),
+        after=audit_facts(file),
+    )
+    return download_response(file)
