@@ -66,7 +66,10 @@ async def test_a_reply_reaches_its_complaint_with_its_attachment_and_a_redeliver
         sender=f"Ada Resident <{address.upper()}>",  # the complainant, whatever the case of the address
         to=f"complaints+{reference}@council.example",
         text=QUOTED,
-        files=[("bedroom.png", "image/png", PHOTO), ("run-me.exe", "application/x-msdownload", b"MZ...")],
+        files=[
+            ("bedroom.png", "image/png", PHOTO),
+            ("run-me.exe", "application/x-msdownload", b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff"),
+        ],
     )
     caplog.set_level(logging.INFO)
     await stack.send(reply)
