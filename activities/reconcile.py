@@ -166,7 +166,7 @@ class ReconcileActivities:
             return await self._missing(row, stored_before)
         except WorkflowQueryFailedError as error:
             return await self._flag(reference, f"its workflow could not be read: {error}")
-        if state.seq > row["last_seq"] or len(state.history) > row["events"]:
+        if state.seq > row["last_seq"] or state.events > row["events"]:
             await write_workflow_state(ComplaintRepository(self._pool), workflow_id=handle.id, state=state)
             log.warning(
                 "read model of %s repaired from its workflow (row at event %d, workflow at %d)",

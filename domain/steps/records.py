@@ -10,14 +10,11 @@ from domain.letters import staff_notice, to_complainant
 from domain.models import LedgerEntry
 from domain.steps import Applied, Ctx, clear_overdue_if_moved_later, progress
 
-PATCH_RESTRICTION_PER_PERSON = "contact-restriction-per-person"
-
 
 async def add_information(ctx: Ctx, command: cmd.AddInformation) -> Applied:
+    # The text goes to the event trail (PostgreSQL) with the event; the workflow keeps only the count.
     state = ctx.state
-    state.notes.append(
-        {"at": ctx.effects.now(), "by": command.actor.id, "kind": "information", "text": command.summary}
-    )
+    state.information_received += 1
     notice = staff_notice(state, "new_information", state.assigned_to, summary=command.summary)
     return Applied(state.status, {"summary": command.summary}, [notice])
 
@@ -41,11 +38,11 @@ async def open_linked_complaint(ctx: Ctx, command: cmd.OpenLinkedComplaint) -> A
 
 
 async def add_note(ctx: Ctx, command: cmd.AddNote) -> Applied:
+    # The note's text is written to the event trail (PostgreSQL) by the record activity; the workflow
+    # keeps only the count, so a complaint with thousands of notes stays small.
     state = ctx.state
-    state.notes.append(
-        {"at": ctx.effects.now(), "by": command.actor.id, "kind": "internal", "text": command.text}
-    )
-    return Applied(state.status, {"length": len(command.text)}, [])
+    state.notes_added += 1
+    return Applied(state.status, {"text": command.text, "length": len(command.text)}, [])
 
 
 async def restrict_contact(ctx: Ctx, command: cmd.RestrictContact) -> Applied:
@@ -59,15 +56,13 @@ async def restrict_contact(ctx: Ctx, command: cmd.RestrictContact) -> Applied:
         "review_on": command.review_on.isoformat(),
         "by": command.actor.id,
     }
-    context: dict[str, Any] = {}
-    if ctx.effects.patched(PATCH_RESTRICTION_PER_PERSON):
-        review, end = await ctx.effects.dues([command.review_on, command.until])
-        context = {"channels": [channel.value for channel in command.channels]}
-        state.contact_restriction |= context | {
-            "review_at": progress.morning_of(review).isoformat(),
-            # A closed complaint's workflow stays until then, so a manager can still lift it.
-            "until_at": end.at.isoformat(),
-        }
+    review, end = await ctx.effects.dues([command.review_on, command.until])
+    context: dict[str, Any] = {"channels": [channel.value for channel in command.channels]}
+    state.contact_restriction |= context | {
+        "review_at": progress.morning_of(review).isoformat(),
+        # A closed complaint's workflow stays until then, so a manager can still lift it.
+        "until_at": end.at.isoformat(),
+    }
     letter = to_complainant(
         state,
         ctx.policy,
