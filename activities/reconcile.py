@@ -34,10 +34,12 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from core import search_attributes as sa
+from core.stuck import workflow_health
 from domain.models import FINAL_STATUSES, Actor, ComplaintState, Intake, OpenComplaint, Role, Status
 from domain.policy import Policy
 from store.complaints import ComplaintRepository
 from store.rebuild import write_workflow_state
+from store.workflow_stuck import clear_stuck, record_stuck
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +71,8 @@ class ReconcilePageResult(BaseModel):
     repaired: list[str]
     flagged: list[str]
     last_reference: str | None  # None: no rows left
+    # Complaints whose workflow task keeps failing (complaints_workflow_stuck): operations must fix them.
+    stuck: list[str] = []
 
 
 class RestoreRows(BaseModel):
@@ -158,6 +162,14 @@ class ReconcileActivities:
         """Bring one row in line; return which list it belongs on (started, repaired, flagged) or None."""
         reference: str = row["reference"]
         handle = self._client.get_workflow_handle(row["workflow_id"])
+        health = await workflow_health(self._client, row["workflow_id"])
+        if health.stuck_attempts:
+            await record_stuck(self._pool, reference=reference, workflow_id=handle.id, health=health)
+            log.error(
+                "complaints_workflow_stuck: %s, %s", reference, health.reason, extra={"reference": reference}
+            )
+            return "stuck"
+        await clear_stuck(self._pool, reference=reference)
         try:
             state = await handle.query("state", result_type=ComplaintState)
         except RPCError as error:

@@ -362,6 +362,8 @@ class ComplaintState(BaseModel):
     # How many notes staff added and how many messages with new information arrived (texts in PostgreSQL).
     notes_added: int = 0
     information_received: int = 0
+    # The day the officer was last told of a message from the resident (told once a day, not per message).
+    resident_message_notified_on: date | None = None
     # How many events were recorded (the next one's sequence number) and when the last one happened.
     events: int = 0
     last_event_at: datetime | None = None

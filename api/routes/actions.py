@@ -86,7 +86,7 @@ def make_endpoint(action: str, command_type: type[cmd.Command], summary: str) ->
                 fields["assignee_role"] = roles.get(fields["assignee"])
             command = command_type.model_validate(fields)
             update_id = f"{staff.id}:{idempotency_key}" if idempotency_key else None
-            await run_action(action, command, complaint, temporal, update_id)
+            await run_action(action, command, complaint, temporal, update_id, pool)
             repository = ComplaintRepository(pool)
             record = await repository.get(reference=complaint.reference)
             await AuditRepository(pool).append(

@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from domain import commands as cmd
+from domain.deadlines import calendar_for
 from domain.letters import staff_notice, to_complainant
-from domain.models import LedgerEntry
+from domain.models import LedgerEntry, Role
 from domain.steps import Applied, Ctx, clear_overdue_if_moved_later, progress
 
 
@@ -15,8 +16,18 @@ async def add_information(ctx: Ctx, command: cmd.AddInformation) -> Applied:
     # The text goes to the event trail (PostgreSQL) with the event; the workflow keeps only the count.
     state = ctx.state
     state.information_received += 1
-    notice = staff_notice(state, "new_information", state.assigned_to, summary=command.summary)
-    return Applied(state.status, {"summary": command.summary}, [notice])
+    detail: dict[str, Any] = {"summary": command.summary}
+    if command.actor.role is not Role.RESIDENT:
+        notice = staff_notice(state, "new_information", state.assigned_to, summary=command.summary)
+        return Applied(state.status, detail, [notice])
+    # From the resident: the officer is told of the day's first message, with the rest to read on the case,
+    # not once per message (a time-zone sum, no holiday look-up: allowed in the workflow).
+    today = calendar_for(ctx.policy).local_date(ctx.effects.now())
+    if state.resident_message_notified_on == today:
+        return Applied(state.status, detail | {"officer_told": False}, [])
+    state.resident_message_notified_on = today
+    notice = staff_notice(state, "new_information", state.assigned_to, summary=command.summary, daily=True)
+    return Applied(state.status, detail | {"officer_told": True}, [notice])
 
 
 async def open_linked_complaint(ctx: Ctx, command: cmd.OpenLinkedComplaint) -> Applied:
