@@ -119,6 +119,9 @@ class NotificationRecord(BaseModel):
     recovered: str | None = None
 
 
+_EVENT_COLUMNS = "seq, at, action, actor_id, actor_role, stage, from_status, to_status, detail"
+
+
 def _to_record(row: asyncpg.Record) -> ComplaintRecord:
     return ComplaintRecord.model_validate(dict(row))
 
@@ -531,13 +534,37 @@ class ComplaintRepository:
             raise NotFound(reference)
         return _to_record(row)
 
-    async def events(self, *, reference: str) -> list[EventRecord]:
+    async def events(
+        self,
+        *,
+        reference: str,
+        after_seq: int = -1,
+        limit: int | None = None,
+        action: str | None = None,
+    ) -> list[EventRecord]:
+        """The event trail in order, from after `after_seq`, at most `limit` (all by default), of one
+        `action` only if given (`add_note`: the notes)."""
         rows = await self._db.fetch(
-            "SELECT seq, at, action, actor_id, actor_role, stage, from_status, to_status, detail"
-            " FROM complaint_events WHERE reference = $1 ORDER BY seq",
+            f"SELECT {_EVENT_COLUMNS} FROM complaint_events WHERE reference = $1 AND seq > $2"
+            " AND ($3::text IS NULL OR action = $3) ORDER BY seq LIMIT $4",
             reference,
+            after_seq,
+            action,
+            limit,
         )
         return [EventRecord.model_validate(dict(row)) for row in rows]
+
+    async def latest_events(self, *, reference: str, count: int) -> tuple[list[EventRecord], int]:
+        """The last `count` events in order, and how many the trail holds."""
+        rows = await self._db.fetch(
+            f"SELECT * FROM (SELECT {_EVENT_COLUMNS}, count(*) OVER () AS total FROM complaint_events"
+            " WHERE reference = $1 ORDER BY seq DESC LIMIT $2) latest ORDER BY seq",
+            reference,
+            count,
+        )
+        total = rows[0]["total"] if rows else 0
+        events = [EventRecord.model_validate({k: v for k, v in row.items() if k != "total"}) for row in rows]
+        return events, total
 
     async def notifications(self, *, reference: str) -> list[NotificationRecord]:
         rows = await self._db.fetch(
