@@ -37,6 +37,29 @@ RECENT_EVENTS = 10
 SHORT_TEXT = 100
 
 
+# The details that hold what people wrote (never kept in the state, whatever their length).
+FREE_TEXT = frozenset(
+    {
+        "text",
+        "summary",
+        "reason",
+        "reasons",
+        "findings",
+        "lessons",
+        "outcome_wanted",
+        "request",
+        "note",
+        "decision",
+        "remedy",
+        "lift_reason",
+        "accepted_late_reason",
+        "accepted_out_of_time",
+        "signposting",
+        "desired_outcome",
+    }
+)
+
+
 def _without_text(moved: Transition) -> Transition:
     """The transition with only its short, non-free-text details (codes, dates, flags, ids)."""
 
@@ -47,7 +70,7 @@ def _without_text(moved: Transition) -> Transition:
             return len(value) <= RECENT_EVENTS and all(short(item) for item in value)
         return not isinstance(value, dict)
 
-    kept = {key: value for key, value in moved.detail.items() if short(value)}
+    kept = {key: value for key, value in moved.detail.items() if key not in FREE_TEXT and short(value)}
     return moved.model_copy(update={"detail": kept})
 
 
