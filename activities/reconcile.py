@@ -40,6 +40,7 @@ from domain.policy import Policy
 from store.complaints import ComplaintRepository
 from store.rebuild import write_workflow_state
 from store.workflow_stuck import clear_stuck, record_stuck
+from workflows.complaint.version import CODE_VERSION
 
 log = logging.getLogger(__name__)
 
@@ -247,6 +248,9 @@ class ReconcileActivities:
                     SearchAttributePair(sa.STATUS, Status.RECEIVED.value),
                     SearchAttributePair(sa.SERVICE_AREA, intake.service_area),
                     SearchAttributePair(sa.OVERDUE, False),
+                    # The version of this release (the workflow sets its own on its first task, the same
+                    # after a deploy): a run stopped before its first task is still counted.
+                    SearchAttributePair(sa.CODE_VERSION, CODE_VERSION),
                 ]
             ),
         )
