@@ -34,10 +34,13 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from core import search_attributes as sa
+from core.stuck import workflow_health
 from domain.models import FINAL_STATUSES, Actor, ComplaintState, Intake, OpenComplaint, Role, Status
 from domain.policy import Policy
 from store.complaints import ComplaintRepository
 from store.rebuild import write_workflow_state
+from store.workflow_stuck import clear_stuck, record_stuck
+from workflows.complaint.version import CODE_VERSION
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +72,8 @@ class ReconcilePageResult(BaseModel):
     repaired: list[str]
     flagged: list[str]
     last_reference: str | None  # None: no rows left
+    # Complaints whose workflow task keeps failing (complaints_workflow_stuck): operations must fix them.
+    stuck: list[str] = []
 
 
 class RestoreRows(BaseModel):
@@ -158,6 +163,14 @@ class ReconcileActivities:
         """Bring one row in line; return which list it belongs on (started, repaired, flagged) or None."""
         reference: str = row["reference"]
         handle = self._client.get_workflow_handle(row["workflow_id"])
+        health = await workflow_health(self._client, row["workflow_id"])
+        if health.stuck_attempts:
+            await record_stuck(self._pool, reference=reference, workflow_id=handle.id, health=health)
+            log.error(
+                "complaints_workflow_stuck: %s, %s", reference, health.reason, extra={"reference": reference}
+            )
+            return "stuck"
+        await clear_stuck(self._pool, reference=reference)
         try:
             state = await handle.query("state", result_type=ComplaintState)
         except RPCError as error:
@@ -166,7 +179,7 @@ class ReconcileActivities:
             return await self._missing(row, stored_before)
         except WorkflowQueryFailedError as error:
             return await self._flag(reference, f"its workflow could not be read: {error}")
-        if state.seq > row["last_seq"] or len(state.history) > row["events"]:
+        if state.seq > row["last_seq"] or state.events > row["events"]:
             await write_workflow_state(ComplaintRepository(self._pool), workflow_id=handle.id, state=state)
             log.warning(
                 "read model of %s repaired from its workflow (row at event %d, workflow at %d)",
@@ -235,6 +248,9 @@ class ReconcileActivities:
                     SearchAttributePair(sa.STATUS, Status.RECEIVED.value),
                     SearchAttributePair(sa.SERVICE_AREA, intake.service_area),
                     SearchAttributePair(sa.OVERDUE, False),
+                    # The version of this release (the workflow sets its own on its first task, the same
+                    # after a deploy): a run stopped before its first task is still counted.
+                    SearchAttributePair(sa.CODE_VERSION, CODE_VERSION),
                 ]
             ),
         )

@@ -1,8 +1,10 @@
 """The record activity: every workflow event lands in Postgres (case record, event trail, outbox).
 
-Since the lean-steps release it carries the event, not the complaint: the transition, the read model's
-columns after it, the stage's ledger and the promised actions only when they changed, and the intake only
-with the first event (which creates the case row: the workflow is the only writer of its row). After the
+It carries the event, not the complaint: the transition (with the text written with it: a note, a message,
+the findings; the workflow keeps none of it), the read model's columns after it, the stage's ledger and the
+promised actions only when they changed, and the intake only with the first event (which creates the case
+row: the workflow is the only writer of its row). It runs as a local activity, so its input never enters
+the workflow's history. After the
 transaction commits, the event's letters are handed to delivery in this process; the outbox dispatcher
 sends whatever that misses (a crash in between, a mail server down).
 """
@@ -24,7 +26,6 @@ from domain.facts import with_code_clock
 from domain.models import (
     ActionItem,
     CaseRow,
-    ComplaintState,
     Intake,
     LedgerEntry,
     Notification,
@@ -53,9 +54,6 @@ class RecordEvent(BaseModel):
     # The facts of the event's stage, for reports (None from workflows that ran before reporting).
     stage: StageFacts | None = None
     notifications: list[Notification] = []
-    # Before the lean-steps release every event carried the whole state; such an activity may still be
-    # retried by a new worker, so it is still understood.
-    state: ComplaintState | None = None
 
 
 class AllocateReference(BaseModel):
@@ -100,15 +98,6 @@ class RecordActivities:
     async def record_event(self, event: RecordEvent) -> None:
         repository = ComplaintRepository(self._pool)
         try:
-            if event.state is not None:
-                await repository.apply_event(
-                    workflow_id=event.workflow_id,
-                    state=event.state,
-                    transition=event.transition,
-                    notifications=event.notifications,
-                    created_by=event.created_by,
-                )
-                return
             assert event.row is not None, "a record carries the read model's row"
             queued = await repository.record(
                 workflow_id=event.workflow_id,

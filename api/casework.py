@@ -134,7 +134,7 @@ async def perform_action(
     if command_type is cmd.Assign:
         fields["assignee_role"] = await assignable_role(pool, fields["assignee"], complaint.stage)
     command = command_type.model_validate(fields)
-    receipt = await run_action(action, command, complaint, temporal, update_id)
+    receipt = await run_action(action, command, complaint, temporal, update_id, pool)
     record = await ComplaintRepository(pool).get(reference=complaint.reference)
     await AuditRepository(pool).append(
         actor_id=staff.id,

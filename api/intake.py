@@ -36,6 +36,7 @@ from domain.models import Actor, Intake, OpenComplaint, Receipt, Status
 from domain.policy import Policy
 from store.complaints import ComplaintRepository
 from workflows.complaint import ComplaintWorkflow
+from workflows.complaint.version import CODE_VERSION
 
 # How long the caller waits for the first record. Past it the complaint is safely started (or will be, on a
 # retry with the same key) and the caller is told to come back (503 with Retry-After).
@@ -112,6 +113,9 @@ async def open_case(
                 SearchAttributePair(sa.STATUS, Status.RECEIVED.value),
                 SearchAttributePair(sa.SERVICE_AREA, intake.service_area),
                 SearchAttributePair(sa.OVERDUE, False),
+                # The version of this release (the workflow sets its own on its first task, the same after a
+                # deploy): a run stopped before its first task is still counted by the replay check.
+                SearchAttributePair(sa.CODE_VERSION, CODE_VERSION),
             ]
         ),
         static_summary=static_summary(reference, policy, intake),

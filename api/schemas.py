@@ -77,6 +77,11 @@ class Deadlines(BaseModel):
     escalation_request_by: date | None
 
 
+# The case read shows the latest events: a busy complaint's trail (hundreds of notes and messages) is read
+# a page at a time (api/routes/events.py), so the read stays small however much is written on it.
+READ_EVENTS = 10
+
+
 class HistoryItem(BaseModel):
     seq: int
     at: datetime
@@ -111,7 +116,10 @@ class ComplaintRead(ComplaintSummary):
     desired_outcome: str
     outcome: str | None
     staff_complained_about: list[str]
-    history: list[HistoryItem]
+    history: list[HistoryItem] = Field(
+        description=f"The latest {READ_EVENTS} events (all: GET .../events?cursor=, a page at a time)."
+    )
+    events_total: int = Field(default=0, description="How many events the complaint's trail holds.")
     notifications: list[NotificationRecord]
     ledger: list[dict[str, Any]]
     actions: list[dict[str, Any]]
@@ -151,17 +159,29 @@ def summary_of(record: ComplaintRecord) -> ComplaintSummary:
     )
 
 
+def history_item(event: EventRecord) -> HistoryItem:
+    return HistoryItem(
+        seq=event.seq,
+        at=event.at,
+        action=event.action,
+        actor=event.actor_id,
+        role=event.actor_role,
+        stage=event.stage,
+        from_status=event.from_status,
+        to_status=event.to_status,
+        detail=event.detail,
+    )
+
+
 def etag_of(record: ComplaintRecord) -> str:
     return f'"{record.reference}.{record.last_seq}"'
 
 
 async def full_read(repository: ComplaintRepository, record: ComplaintRecord) -> ComplaintRead:
     """The complaint as staff read it: the record with its event trail and its letters."""
-    read = read_of(
-        record,
-        await repository.events(reference=record.reference),
-        await repository.notifications(reference=record.reference),
-    )
+    events, total = await repository.latest_events(reference=record.reference, count=READ_EVENTS)
+    read = read_of(record, events, await repository.notifications(reference=record.reference))
+    read.events_total = total
     read.attachments = await AttachmentRepository(repository.executor).list(reference=record.reference)
     return read
 
@@ -180,20 +200,8 @@ def read_of(
         outcome=record.outcome,
         staff_complained_about=record.staff_complained_about,
         tenure=Tenure(record.tenure) if record.tenure else None,
-        history=[
-            HistoryItem(
-                seq=event.seq,
-                at=event.at,
-                action=event.action,
-                actor=event.actor_id,
-                role=event.actor_role,
-                stage=event.stage,
-                from_status=event.from_status,
-                to_status=event.to_status,
-                detail=event.detail,
-            )
-            for event in events
-        ],
+        history=[history_item(event) for event in events],
+        events_total=len(events),
         # An access-link e-mail carries a resident's live token: staff see that one was sent, never the link.
         notifications=[
             letter.model_copy(update={"context": {**letter.context, "link": "(hidden)"}})

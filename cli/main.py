@@ -196,7 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--sample",
         type=int,
         default=DEFAULT_SAMPLE,
-        help=f"At most this many histories, most recently started first (default {DEFAULT_SAMPLE}).",
+        help=f"At most this many histories: the oldest and newest runs of every code version (default"
+        f" {DEFAULT_SAMPLE}).",
     )
     replay.add_argument(
         "--closed-within-days",
@@ -319,6 +320,12 @@ def _replay_check(args: argparse.Namespace) -> int:
         client = await _connect_or_explain(get_settings())
         print(f"replaying up to {args.sample} histories from namespace {client.namespace}: {query}")
         report = await replay_check(client, workflows, query=query, sample=args.sample)
+        for version, seen in sorted(report.versions.items()):
+            oldest = seen.oldest_start.date().isoformat() if seen.oldest_start else "-"
+            print(
+                f"code version {version}: {seen.runs} runs (oldest started {oldest}),"
+                f" {seen.replayed} replayed"
+            )
         for failure in report.failures:
             print(f"NOT REPLAYABLE {failure.workflow_id} (run {failure.run_id}): {failure.error}")
         if not report.replayed:

@@ -5,7 +5,9 @@
   (`/api/complaints/{reference}`), never the path, so a series is never made per complaint or per token.
 - `complaints_open` by policy, stage and status, `complaints_overdue` by policy and
   `complaints_outbox_messages` by state: read from the read model when the API's `/metrics` is scraped,
-  at most once per `METRICS_REFRESH_SECONDS` (the answer is cached between scrapes).
+  at most once per `METRICS_REFRESH_SECONDS` (the answer is cached between scrapes); with them
+  `complaints_workflow_stuck`, the complaints whose workflow task keeps failing (table `workflow_stuck`,
+  written by the API when an action meets one and by the nightly reconciliation).
 - `complaints_activity_failures_total` by activity: the worker's interceptor (activities/observability.py)
   counts each failed attempt of an activity.
 The Temporal SDK's own metrics (workflow task failures, latencies, poller counts) are served by its runtime
@@ -53,6 +55,7 @@ FROM complaints WHERE status <> ALL($1::text[])
 GROUP BY policy_id, stage, status
 """
 _OUTBOX = "SELECT status, count(*) AS messages FROM notifications GROUP BY status"
+_STUCK = "SELECT count(*) FROM workflow_stuck WHERE cleared_at IS NULL"
 
 
 @dataclass
@@ -60,6 +63,7 @@ class ReadModelSnapshot:
     open: dict[tuple[str, int, str], int] = field(default_factory=dict)
     overdue: dict[str, int] = field(default_factory=dict)
     outbox: dict[str, int] = field(default_factory=dict)
+    stuck: int = 0
 
 
 class ReadModelCollector(Collector):
@@ -86,6 +90,7 @@ class ReadModelCollector(Collector):
                 )
             for row in await pool.fetch(_OUTBOX):
                 snapshot.outbox[row["status"]] = row["messages"]
+            snapshot.stuck = await pool.fetchval(_STUCK)
             self.snapshot, self.policies, self.taken_at = snapshot, sorted(policies), time.monotonic()
 
     def collect(self) -> Iterable[Metric]:
@@ -113,6 +118,12 @@ class ReadModelCollector(Collector):
         for state in sorted(set(OUTBOX_STATES) | set(snapshot.outbox)):
             outbox.add_metric([state], snapshot.outbox.get(state, 0))
         yield outbox
+        stuck = GaugeMetricFamily(
+            "complaints_workflow_stuck",
+            "Complaints whose workflow task keeps failing (they do not move and their timers do not fire)",
+        )
+        stuck.add_metric([], snapshot.stuck)
+        yield stuck
 
 
 READ_MODEL = ReadModelCollector()

@@ -273,6 +273,11 @@ class Settings(BaseSettings):
     resident_request_window_minutes: int = Field(
         default=60, ge=1, description="Window of the complaint and access-link limits."
     )
+    resident_messages_per_day: int = Field(
+        default=20,
+        ge=1,
+        description="Messages and evidence files a resident may send on one complaint per day (UTC) online.",
+    )
 
     # Evidence (attachments) and need-to-know access.
     attachment_max_bytes: int = Field(

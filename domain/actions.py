@@ -47,8 +47,6 @@ class Action:
     summary: str
     step: Step
     rule: Rule | None = None
-    # The rule takes `strict=` (the Stage 2 independence check, tightened behind a patch).
-    rule_is_strict: bool = False
     # Statuses outside `allowed_from` in which the rule itself decides (a late escalation after closure).
     rule_decides_in: frozenset[Status] = frozenset()
     # Roles allowed only at some stages: Stage 2 is answered by a reviewer, Stage 1 by an investigator.
@@ -77,27 +75,16 @@ class Action:
         return Refusal(f"{article} {who} cannot {self.name.replace('_', ' ')} at Stage {stage}")
 
     def refusal(
-        self,
-        state: ComplaintState,
-        policy: Policy,
-        command: cmd.Command,
-        now: datetime,
-        *,
-        strict: bool = True,
-        roles: bool = True,
+        self, state: ComplaintState, policy: Policy, command: cmd.Command, now: datetime
     ) -> Refusal | None:
-        """Why this action may not happen now, or None: staleness, conflict, role, status, then its own rule.
-        `strict` and `roles` are False only for histories recorded before those checks (patched)."""
+        """Why this action may not happen now, or None: staleness, conflict, role, status, then its rule."""
         refused = rules.common_refusal(state, command)
-        if refused is None and roles:
+        if refused is None:
             refused = self._role_refusal(command.actor.role, state.stage)
         if refused is None and state.status not in self.rule_decides_in:
             refused = rules.status_refusal(self.name, state.status, self.allowed_from)
         if refused is None and self.rule is not None:
-            if self.rule_is_strict:
-                refused = self.rule(state, policy, command, now, strict=strict)
-            else:
-                refused = self.rule(state, policy, command, now)
+            refused = self.rule(state, policy, command, now)
         return refused
 
 
@@ -138,7 +125,6 @@ _ACTIONS = [
         "Allocate the complaint to an investigating officer.",
         intake.assign,
         rules.assign,
-        rule_is_strict=True,
     ),
     Action(
         "decline",
@@ -213,7 +199,6 @@ _ACTIONS = [
         "Send the response: outcome, findings, remedies and actions.",
         investigation.respond,
         rules.respond,
-        rule_is_strict=True,
         stage_1_roles=frozenset({INVESTIGATOR, MANAGER}),
         stage_2_roles=frozenset({REVIEWER, MANAGER}),
     ),

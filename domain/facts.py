@@ -90,24 +90,10 @@ def stage_facts(state: ComplaintState, policy: Policy, number: int | None = None
         before = stage.ledger[index - 1].respond_by if index else stage.respond_by
         extension_days += cal.working_days_between(before, stage.ledger[index].respond_by)
 
-    ending = next(
-        (
-            transition
-            for transition in reversed(state.history)
-            # The move into the ending (recording an ombudsman referral afterwards keeps the status).
-            if transition.stage == stage.number
-            and transition.to_status in ENDINGS
-            and transition.from_status not in ENDINGS
-        ),
-        None,
-    )
-    # A stage closed and then reopened by a late Stage 2 request keeps its closure: it did end.
-    ended = ending.to_status.value if ending is not None else None
-    closed_on = cal.local_date(ending.at) if ending is not None else None
-    decline = next(
-        (t for t in state.history if t.stage == stage.number and t.action == "decline"),
-        None,
-    )
+    # The move into the ending, kept on the stage by domain.lifecycle (a stage closed and then reopened by a
+    # late Stage 2 request keeps its closure: it did end).
+    ended = stage.ended.value if stage.ended is not None else None
+    closed_on = cal.local_date(stage.ended_at) if stage.ended_at is not None else None
 
     independent: bool | None = None
     if stage.number >= 2 and stage.responded_by is not None:
@@ -136,7 +122,7 @@ def stage_facts(state: ComplaintState, policy: Policy, number: int | None = None
         closed_on=closed_on,
         ended=ended,
         outcome=stage.outcome,
-        exclusion=str(decline.detail.get("exclusion")) if decline is not None else None,
+        exclusion=stage.exclusion,
         extensions=len(extended),
         extension_working_days=extension_days,
         extended_with_agreement=any(entry.kind == "agreement" for entry in stage.ledger),

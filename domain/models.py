@@ -10,7 +10,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from domain.deadlines import StageDeadlines
 from domain.policy import Policy
@@ -235,6 +235,9 @@ class ClockResumed(BaseModel):
     extension_limit: Due | None
 
 
+LEDGER_REASON_CHARS = 200
+
+
 class LedgerEntry(BaseModel):
     """One line of the response-date ledger: how the date the resident was told came to be."""
 
@@ -244,12 +247,20 @@ class LedgerEntry(BaseModel):
     working_days: int = 0
     reason: str = ""
 
+    @field_validator("reason")
+    @classmethod
+    def _short(cls, reason: str) -> str:
+        """The ledger is carried by the workflow: it keeps the start of a reason (the whole of it is on the
+        event trail in PostgreSQL), so a case extended many times with long reasons stays small."""
+        return reason if len(reason) <= LEDGER_REASON_CHARS else reason[: LEDGER_REASON_CHARS - 1] + "…"
+
 
 class Pause(BaseModel):
+    """A stop of the response clock (what was asked is on the event trail, not here)."""
+
     started_at: datetime
     ended_at: datetime | None = None
     working_days_lost: int = 0
-    request: str = ""
 
 
 class Remedy(BaseModel):
@@ -292,7 +303,6 @@ class StageState(BaseModel):
     responded_by: str | None = None
     assigned_to: str | None = None
     outcome: Outcome | None = None
-    findings: str = ""
     remedies: list[Remedy] = Field(default_factory=list)
     ledger: list[LedgerEntry] = Field(default_factory=list)
     pauses: list[Pause] = Field(default_factory=list)
@@ -322,6 +332,13 @@ class StageState(BaseModel):
     early_resolution: Due | None = None
     early_resolution_ended: str | None = None
     early_resolution_overdue: bool = False
+    # Everyone ever assigned this stage (distinct staff ids), for the next stage's independence rule.
+    assigned_ever: list[str] = Field(default_factory=list)
+    # How the stage ended (declined, withdrawn, closed, escalation refused) and when, for the reports; a
+    # stage reopened by a late request for the next stage keeps its ending. The exclusion it was declined for.
+    ended: Status | None = None
+    ended_at: datetime | None = None
+    exclusion: str | None = None
 
 
 class Transition(BaseModel):
@@ -345,7 +362,11 @@ class Notification(BaseModel):
 
 
 class ComplaintState(BaseModel):
-    """The full state of a complaint, as the workflow holds it (returned by the `state` query)."""
+    """What the workflow decides on (returned by the `state` query): status, stages, dates, ledger, promised
+    actions, counts and ids. Never the event trail nor free text written during the case (notes, messages,
+    findings, letters): those are written to PostgreSQL by the record activity with each event, so the state,
+    the continue-as-new input and the query stay the same size however much is written on a complaint.
+    """
 
     reference: str
     intake: Intake
@@ -356,8 +377,17 @@ class ComplaintState(BaseModel):
     overdue: bool = False
     next_deadline: datetime | None = None
     actions: list[ActionItem] = Field(default_factory=list)
-    notes: list[dict[str, Any]] = Field(default_factory=list)
-    history: list[Transition] = Field(default_factory=list)
+    # How many notes staff added and how many messages with new information arrived (texts in PostgreSQL).
+    notes_added: int = 0
+    information_received: int = 0
+    # The day the officer was last told of a message from the resident (told once a day, not per message).
+    resident_message_notified_on: date | None = None
+    # How many events were recorded (the next one's sequence number) and when the last one happened.
+    events: int = 0
+    last_event_at: datetime | None = None
+    # The last few transitions without their text (domain.lifecycle.RECENT_EVENTS): what a rebuild can put
+    # back of an event trail lost in PostgreSQL.
+    recent: list[Transition] = Field(default_factory=list)
     related_complaints: list[str] = Field(default_factory=list)
     ombudsman: dict[str, Any] = Field(default_factory=dict)
     contact_restriction: dict[str, Any] | None = None

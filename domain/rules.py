@@ -53,24 +53,16 @@ def common_refusal(state: ComplaintState, command: cmd.Command) -> Refusal | Non
     return None
 
 
-def independence_refusal(
-    state: ComplaintState, person: str, *, strict: bool = True, policy: Policy | None = None
-) -> Refusal | None:
-    """Stage 2 is answered by someone independent of Stage 1: not its assignee or responder and, since the
-    rule was tightened (`strict`), nobody who was ever assigned Stage 1. Where the policy asks for it
-    (`independent_of = "anyone_who_acted_on_stage_1"`), nobody who took any action on Stage 1 either."""
+def independence_refusal(state: ComplaintState, person: str, policy: Policy | None = None) -> Refusal | None:
+    """Stage 2 is answered by someone independent of Stage 1: not its responder, nor anybody who was ever
+    assigned Stage 1. Where the policy asks for it (`independent_of = "anyone_who_acted_on_stage_1"`),
+    nobody who took any action on Stage 1 either."""
     if state.stage < 2:
         return None
     earlier = state.stage_state(state.stage - 1)
     if earlier is None:
         return None
-    handled = {earlier.assigned_to, earlier.responded_by}
-    if strict:
-        handled |= {
-            str(transition.detail.get("to"))
-            for transition in state.history
-            if transition.action == "assign" and transition.stage == state.stage - 1
-        }
+    handled = {earlier.assigned_to, earlier.responded_by, *earlier.assigned_ever}
     if person in handled:
         return Refusal(
             f"{person} handled Stage {earlier.number}; Stage {state.stage} needs someone independent"
@@ -100,14 +92,12 @@ def decline(state: ComplaintState, policy: Policy, command: cmd.Decline, now: da
     return None
 
 
-def assign(
-    state: ComplaintState, policy: Policy, command: cmd.Assign, now: datetime, *, strict: bool = True
-) -> Refusal | None:
+def assign(state: ComplaintState, policy: Policy, command: cmd.Assign, now: datetime) -> Refusal | None:
     if command.assignee in state.intake.staff_complained_about:
         return Refusal(f"{command.assignee} is named in the complaint and cannot be assigned it")
     if state.intake.handled_by_senior and command.assignee_role not in SENIOR_ROLES:
         return Refusal("this complaint is about an investigating officer: assign it to a manager")
-    return independence_refusal(state, command.assignee, strict=strict, policy=policy)
+    return independence_refusal(state, command.assignee, policy=policy)
 
 
 # --- issue 24 (seed rules)
@@ -154,12 +144,10 @@ def record_extension_agreement(
     return None
 
 
-def respond(
-    state: ComplaintState, policy: Policy, command: cmd.Respond, now: datetime, *, strict: bool = True
-) -> Refusal | None:
+def respond(state: ComplaintState, policy: Policy, command: cmd.Respond, now: datetime) -> Refusal | None:
     if state.intake.handled_by_senior and command.actor.role not in SENIOR_ROLES:
         return Refusal("this complaint is about an investigating officer: a manager must answer it")
-    refused = independence_refusal(state, command.actor.id, strict=strict, policy=policy)
+    refused = independence_refusal(state, command.actor.id, policy=policy)
     if refused is not None:
         return refused
     learning = command.learning

@@ -7,7 +7,6 @@ council owes is late.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -20,8 +19,6 @@ from domain.steps.early import early_resolution_open
 # A closed complaint's workflow stays open this long so that a late escalation, an ombudsman referral or a
 # note can still be recorded; it stays open past it for as long as promised actions are outstanding.
 POST_CLOSURE = timedelta(days=90)
-PATCH_EXTENSION_LIMIT_TIMER = "extension-limit-timer"
-PATCH_REFERRAL_WINDOW = "ombudsman-referral-window"
 
 AWAITING_ACKNOWLEDGEMENT = frozenset({Status.RECEIVED, Status.ESCALATION_REQUESTED})
 
@@ -49,7 +46,7 @@ def _reminders(name: str, due: Due, stage: StageState) -> list[Timer]:
     ]
 
 
-def deadline_timers(state: ComplaintState, policy: Policy, patched: Callable[[str], bool]) -> list[Timer]:
+def deadline_timers(state: ComplaintState, policy: Policy) -> list[Timer]:
     """Every deadline timer the complaint is waiting on now."""
     stage = state.current
     timers: list[Timer] = []
@@ -67,8 +64,7 @@ def deadline_timers(state: ComplaintState, policy: Policy, patched: Callable[[st
             timers.append(Timer(at=stage.plan.respond.at, kind="response_overdue"))
         limit = stage.plan.extension_limit
         if limit is not None and not stage.extension_limit_passed and limit.at > stage.plan.respond.at:
-            if patched(PATCH_EXTENSION_LIMIT_TIMER):
-                timers.append(Timer(at=limit.at, kind="extension_limit_passed"))
+            timers.append(Timer(at=limit.at, kind="extension_limit_passed"))
     if state.status is Status.RESPONDED and stage.escalation_request_by is not None:
         timers.append(Timer(at=stage.escalation_request_by.at, kind="escalation_window_closed"))
     for action in state.actions:
@@ -108,19 +104,15 @@ def restriction_pending(state: ComplaintState) -> bool:
     )
 
 
-def next_timer(
-    state: ComplaintState, policy: Policy, now: datetime, patched: Callable[[str], bool]
-) -> Timer | None:
-    timers = deadline_timers(state, policy, patched)
+def next_timer(state: ComplaintState, policy: Policy, now: datetime) -> Timer | None:
+    timers = deadline_timers(state, policy)
     outstanding = any(action.completed_at is None for action in state.actions)
     # A closed complaint's workflow stays for its promised actions and for a restriction's review.
     if state.status in FINAL_STATUSES and not outstanding and not restriction_pending(state):
-        final_at = state.history[-1].at if state.history else now
-        kept = POST_CLOSURE
-        if patched(PATCH_REFERRAL_WINDOW):
-            # Residents may go to the ombudsman months after the council's last word (the LGSCO within 12):
-            # the complaint stays open for the referral and the decision that long.
-            kept = max(POST_CLOSURE, timedelta(days=31 * policy.ombudsman.tracked_months))
+        final_at = state.last_event_at or now
+        # Residents may go to the ombudsman months after the council's last word (the LGSCO within 12):
+        # the complaint stays open for the referral and the decision that long.
+        kept = max(POST_CLOSURE, timedelta(days=31 * policy.ombudsman.tracked_months))
         timers.append(Timer(at=final_at + kept, kind="end_of_life"))
     return min(timers, key=lambda timer: timer.at) if timers else None
 

@@ -223,7 +223,7 @@ async def record_escalation(
         received_at=message.received_at,
         accept_late_reason=body.accept_late_reason,
     )
-    await run_action("request_escalation", command, record, services.temporal)
+    await run_action("request_escalation", command, record, services.temporal, pool=services.pool)
     if not await InboundRepository(services.pool).decide(
         inbound_id, status="escalation_recorded", decided_by=staff.id, reference=record.reference
     ):

@@ -120,6 +120,9 @@ class NotificationRecord(BaseModel):
     recovered: str | None = None
 
 
+_EVENT_COLUMNS = "seq, at, action, actor_id, actor_role, stage, from_status, to_status, detail"
+
+
 def _to_record(row: asyncpg.Record) -> ComplaintRecord:
     return ComplaintRecord.model_validate(dict(row))
 
@@ -145,8 +148,11 @@ UPDATE complaints SET
 WHERE reference = $1 AND last_seq < $16
 """
 
-# The lean record: the row's columns, with the stage's ledger and the promised actions merged into the
-# details (`state`) only when the event changed them. Keyed like _APPLY_STATE: only a newer event applies.
+# The record: the row's columns, with the stage's ledger and the promised actions merged into the details
+# (`state`) only when the event changed them. An older event never applies; the same sequence applies again,
+# since a workflow task that failed and was retried may have put another event at that sequence (the
+# record is a local activity: its writes are not tied to the history the retry commits), and the retry's
+# write, which comes last, is the one the workflow kept.
 _APPLY_ROW = """
 UPDATE complaints SET
     stage = $2, status = $3, assigned_to = $4, acknowledge_by = $5, respond_by = $6, extension_limit_by = $7,
@@ -155,8 +161,31 @@ UPDATE complaints SET
                      THEN COALESCE(closed_at, $11::timestamptz, now()) END,
     outcome = $12, overdue = $13, next_deadline = $14,
     state = COALESCE(state, '{}'::jsonb) || $15::jsonb, last_seq = $16, updated_at = now()
-WHERE reference = $1 AND last_seq < $16
-RETURNING anonymous, complainant, representative, summary, desired_outcome
+WHERE reference = $1 AND last_seq <= $16
+"""
+
+_CASE_PARTIES = """
+SELECT anonymous, complainant, representative, summary, desired_outcome FROM complaints WHERE reference = $1
+"""
+
+# The event at a sequence: the last write wins (see _APPLY_ROW); returns the row when it was new or changed.
+_RECORD_EVENT = """
+INSERT INTO complaint_events (
+    workflow_id, seq, reference, at, action, actor_id, actor_role, stage, from_status, to_status, detail
+) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+ON CONFLICT (workflow_id, seq) DO UPDATE SET
+    at = EXCLUDED.at, action = EXCLUDED.action, actor_id = EXCLUDED.actor_id,
+    actor_role = EXCLUDED.actor_role, stage = EXCLUDED.stage, from_status = EXCLUDED.from_status,
+    to_status = EXCLUDED.to_status, detail = EXCLUDED.detail
+WHERE (complaint_events.action, complaint_events.at, complaint_events.detail)
+      IS DISTINCT FROM (EXCLUDED.action, EXCLUDED.at, EXCLUDED.detail)
+RETURNING (xmax <> 0) AS replaced
+"""
+
+# Letters of an event that a retried workflow task replaced, not yet sent: they were never decided.
+_SUPERSEDE_NOTIFICATIONS = """
+UPDATE notifications SET status = 'skipped', last_error = 'superseded: the workflow task was retried'
+WHERE workflow_id = $1 AND seq = $2 AND status = 'pending' AND NOT (id = ANY($3::text[]))
 """
 
 _CONSENT_ON_FILE = """
@@ -212,7 +241,7 @@ ON CONFLICT (reference, stage) DO UPDATE SET
     ombudsman_decision = EXCLUDED.ombudsman_decision, root_cause = EXCLUDED.root_cause,
     last_seq = EXCLUDED.last_seq, early_resolution = EXCLUDED.early_resolution, tenure = EXCLUDED.tenure,
     code_acknowledge_by = EXCLUDED.code_acknowledge_by, code_respond_by = EXCLUDED.code_respond_by
-WHERE complaint_stages.last_seq < EXCLUDED.last_seq
+WHERE complaint_stages.last_seq <= EXCLUDED.last_seq
 """
 
 
@@ -259,6 +288,20 @@ async def upsert_stage_facts(db: Executor, *, reference: str, seq: int, facts: S
 
 
 Executor = asyncpg.Pool | asyncpg.Connection | PoolConnectionProxy
+
+
+def _event_columns(transition: Transition) -> tuple[Any, ...]:
+    """An event row's columns after (workflow id, sequence, reference)."""
+    return (
+        transition.at,
+        transition.action,
+        transition.actor.id,
+        transition.actor.role.value,
+        transition.stage,
+        transition.from_status.value,
+        transition.to_status.value,
+        json.loads(json.dumps(transition.detail, default=str)),
+    )
 
 
 async def apply_to_side_records(db: Executor, *, reference: str, transition: Transition) -> None:
@@ -388,9 +431,11 @@ class ComplaintRepository:
         """Write one workflow event (the lean record): the case row (created from the intake with the first
         event), the event trail and the outbox, in one transaction. Returns whether letters were queued.
 
-        Idempotent: keyed by (workflow id, event sequence), so a retried activity changes nothing. A
-        complainant's letter is addressed here, from the case row: to the representative with consent, else
-        the complainant; an anonymous complainant gets none.
+        Idempotent: keyed by (workflow id, event sequence), so a retried activity changes nothing; a retried
+        workflow task that put another event at the same sequence replaces it (the last write is the one the
+        history kept), and the replaced event's unsent letters are skipped. A complainant's letter is
+        addressed here, from the case row: to the representative with consent, else the complainant; an
+        anonymous complainant gets none.
         """
         details: dict[str, Any] = {}
         if ledger is not None:
@@ -405,7 +450,7 @@ class ComplaintRepository:
                 await repository.insert_intake(
                     reference=reference, workflow_id=workflow_id, intake=intake, created_by=created_by
                 )
-            case = await connection.fetchrow(
+            await connection.execute(
                 _APPLY_ROW,
                 reference,
                 row.stage,
@@ -424,16 +469,22 @@ class ComplaintRepository:
                 details,
                 seq,
             )
-            if case is None:
-                return False  # already recorded (a retry), or older than what the row shows
             if stage is not None:
                 await upsert_stage_facts(connection, reference=reference, seq=seq, facts=stage)
+            ids = [
+                f"{workflow_id}:{seq}:{index}:{letter.template}" for index, letter in enumerate(notifications)
+            ]
             if transition is not None:
-                await repository.insert_transitions(
-                    workflow_id=workflow_id, reference=reference, transitions=[transition]
+                written = await connection.fetchrow(
+                    _RECORD_EVENT, workflow_id, seq, reference, *_event_columns(transition)
                 )
-                # (An event that puts consent on file sends no letter: the recipient read above stands.)
+                if written is not None and written["replaced"]:
+                    await connection.execute(_SUPERSEDE_NOTIFICATIONS, workflow_id, seq, ids)
+                # (An event that puts consent on file sends no letter: the recipient read below stands.)
                 await apply_to_side_records(connection, reference=reference, transition=transition)
+            case = await connection.fetchrow(_CASE_PARTIES, reference)
+            if case is None:
+                return False
             recipient = complainant_recipient(
                 anonymous=case["anonymous"],
                 complainant=case["complainant"],
@@ -456,9 +507,9 @@ class ComplaintRepository:
                     notification = notification.model_copy(
                         update={"context": {"adjustments": needs.summary()} | notification.context}
                     )
-                await connection.execute(
-                    _INSERT_NOTIFICATION,
-                    f"{workflow_id}:{seq}:{index}:{notification.template}",
+                inserted = await connection.fetchval(
+                    _INSERT_NOTIFICATION + " RETURNING true",
+                    ids[index],
                     reference,
                     workflow_id,
                     seq,
@@ -467,7 +518,7 @@ class ComplaintRepository:
                     notification.recipient,
                     json.loads(json.dumps(notification.context, default=str)),
                 )
-                queued += 1
+                queued += 1 if inserted else 0
             return queued > 0
 
     async def insert_transitions(
@@ -477,19 +528,7 @@ class ComplaintRepository:
         await self._db.executemany(
             _INSERT_EVENT,
             [
-                (
-                    workflow_id,
-                    transition.seq,
-                    reference,
-                    transition.at,
-                    transition.action,
-                    transition.actor.id,
-                    transition.actor.role.value,
-                    transition.stage,
-                    transition.from_status.value,
-                    transition.to_status.value,
-                    json.loads(json.dumps(transition.detail, default=str)),
-                )
+                (workflow_id, transition.seq, reference, *_event_columns(transition))
                 for transition in transitions
             ],
         )
@@ -502,13 +541,37 @@ class ComplaintRepository:
             raise NotFound(reference)
         return _to_record(row)
 
-    async def events(self, *, reference: str) -> list[EventRecord]:
+    async def events(
+        self,
+        *,
+        reference: str,
+        after_seq: int = -1,
+        limit: int | None = None,
+        action: str | None = None,
+    ) -> list[EventRecord]:
+        """The event trail in order, from after `after_seq`, at most `limit` (all by default), of one
+        `action` only if given (`add_note`: the notes)."""
         rows = await self._db.fetch(
-            "SELECT seq, at, action, actor_id, actor_role, stage, from_status, to_status, detail"
-            " FROM complaint_events WHERE reference = $1 ORDER BY seq",
+            f"SELECT {_EVENT_COLUMNS} FROM complaint_events WHERE reference = $1 AND seq > $2"
+            " AND ($3::text IS NULL OR action = $3) ORDER BY seq LIMIT $4",
             reference,
+            after_seq,
+            action,
+            limit,
         )
         return [EventRecord.model_validate(dict(row)) for row in rows]
+
+    async def latest_events(self, *, reference: str, count: int) -> tuple[list[EventRecord], int]:
+        """The last `count` events in order, and how many the trail holds."""
+        rows = await self._db.fetch(
+            f"SELECT * FROM (SELECT {_EVENT_COLUMNS}, count(*) OVER () AS total FROM complaint_events"
+            " WHERE reference = $1 ORDER BY seq DESC LIMIT $2) latest ORDER BY seq",
+            reference,
+            count,
+        )
+        total = rows[0]["total"] if rows else 0
+        events = [EventRecord.model_validate({k: v for k, v in row.items() if k != "total"}) for row in rows]
+        return events, total
 
     async def notifications(self, *, reference: str) -> list[NotificationRecord]:
         rows = await self._db.fetch(

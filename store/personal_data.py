@@ -23,7 +23,8 @@ class AccessCode(BaseModel):
 
 class PersonalDataHeld(BaseModel):
     """The complainant's personal data on one complaint, and what was done with it. `workflow_state` is
-    the complaint's state as its Temporal workflow holds it (notes, information received, findings); it is
+    the complaint's state as its Temporal workflow holds it (status, dates, the intake; notes, information and
+    findings are on the event trail); it is
     None once Temporal no longer keeps the workflow's history."""
 
     reference: str

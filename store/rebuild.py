@@ -60,7 +60,7 @@ async def write_workflow_state(
 ) -> None:
     """Bring one complaint's case row, event trail and (with its policy) report facts in line with its
     workflow's state (idempotent). Used by the rebuild and by the nightly reconciliation."""
-    opened_by = state.history[0].actor.id if state.history else "system"
+    opened_by = state.recent[0].actor.id if state.recent and state.recent[0].seq == 0 else "system"
     stages = (
         [with_code_clock(stage_facts(state, policy, stage.number), policy) for stage in state.stages]
         if policy
@@ -74,8 +74,10 @@ async def write_workflow_state(
         created_by=opened_by,
         stages=stages,
     )
+    # The event trail's rows are PostgreSQL's (with their text); the workflow keeps its last few events
+    # without text, so rows lost since the last backup are put back, as far as they can be.
     await repository.insert_transitions(
-        workflow_id=workflow_id, reference=state.reference, transitions=state.history
+        workflow_id=workflow_id, reference=state.reference, transitions=state.recent
     )
-    for transition in state.history:
+    for transition in state.recent:
         await apply_to_side_records(repository.executor, reference=state.reference, transition=transition)

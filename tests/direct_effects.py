@@ -1,7 +1,8 @@
 """`domain.steps.Effects` without Temporal: the policy engine called directly, a clock the test moves.
 
-The apply steps and timers are pure domain code; with these effects they run in plain unit tests, so a rule
-or a step is checked in milliseconds, and the workflow tests only check the sequencing.
+The apply steps and timers are pure domain code; with these effects they run in plain unit tests through the
+workflow's own event sequence (`domain.lifecycle`), so a rule or a step is checked in milliseconds, and the
+workflow tests only check what Temporal adds (timers, recording, continue-as-new).
 """
 
 from __future__ import annotations
@@ -17,22 +18,11 @@ from activities.deadlines import (
     ShiftWorkingDays,
 )
 from domain import commands as cmd
-from domain import timers
+from domain import lifecycle, timers
 from domain.actions import ACTIONS
-from domain.models import (
-    SYSTEM,
-    Actor,
-    ClockResumed,
-    ComplaintState,
-    Due,
-    Intake,
-    Notification,
-    StagePlan,
-    Status,
-    Transition,
-)
+from domain.models import SYSTEM, Actor, ClockResumed, Due, Intake, Notification, StagePlan, Transition
 from domain.policy import Policy, SentBy
-from domain.steps import Applied, Ctx, new_stage, note_actor, progress
+from domain.steps import Ctx
 
 
 class DirectEffects:
@@ -43,15 +33,14 @@ class DirectEffects:
         self.linked: list[Intake] = []
         # Every letter and notice the steps and timers sent, in order (the workflow would record them).
         self.sent: list[Notification] = []
+        # Every event's transition, in order (the workflow writes them to the event trail in PostgreSQL).
+        self.trail: list[Transition] = []
 
     def now(self) -> datetime:
         return self.clock
 
     def advance(self, delta: timedelta) -> None:
         self.clock += delta
-
-    def patched(self, patch_id: str) -> bool:
-        return True  # a new complaint: every behaviour change applies
 
     async def plan(
         self, stage: int, received_at: datetime, acknowledged_at: datetime | None = None
@@ -122,62 +111,36 @@ class DirectEffects:
 
 
 async def new_complaint(policy: Policy, intake: Intake, reference: str = "T-1") -> tuple[Ctx, DirectEffects]:
-    """A complaint as the workflow opens it: Stage 1 planned from the receipt, status received."""
+    """A complaint as the workflow opens it (domain.lifecycle.open_complaint): Stage 1 planned from the
+    receipt, status received."""
     effects = DirectEffects(policy, intake.received_at)
-    plan = await effects.plan(1, intake.received_at)
-    state = ComplaintState(
-        reference=reference,
-        intake=intake,
-        status=Status.RECEIVED,
-        stage=1,
-        stages=[new_stage(1, intake.received_at, plan, intake.received_at)],
-    )
-    return Ctx(state, policy, effects), effects
+    opened = await lifecycle.open_complaint(reference, intake, SYSTEM, policy, effects)
+    return Ctx(opened.state, policy, effects), effects
 
 
 async def run(ctx: Ctx, name: str, command: cmd.Command) -> None:
-    """What the workflow does for one action: the rule, the step, the new status (no recording)."""
-    action = ACTIONS[name]
-    refusal = action.refusal(ctx.state, ctx.policy, command, ctx.effects.now())
-    assert refusal is None, refusal
-    applied = await action.step(ctx, command)
-    await progress.arm(ctx, applied.status)
-    _apply(ctx, name, command.actor, applied)
+    """What the workflow does for one action (domain.lifecycle.take_action), the change swapped in at once
+    (no recording)."""
+    change = await lifecycle.take_action(ctx.state, ctx.policy, ctx.effects, ACTIONS[name], command)
+    _swap(ctx, change)
 
 
 async def fire_next(ctx: Ctx) -> str:
     """What the workflow does when its next timer passes: the clock moves to it, and its event applies."""
     effects = ctx.effects
     assert isinstance(effects, DirectEffects)
-    timer = timers.next_timer(ctx.state, ctx.policy, effects.now(), effects.patched)
+    timer = timers.next_timer(ctx.state, ctx.policy, effects.now())
     assert timer is not None, "the complaint waits for no timer"
     effects.clock = max(effects.clock, timer.at)
     if timer.kind == "end_of_life":
         return timer.kind
-    name, applied = timers.fire(ctx, timer)
-    await progress.arm(ctx, applied.status)
-    _apply(ctx, name, SYSTEM, applied)
+    _swap(ctx, await lifecycle.fire_timer(ctx.state, ctx.policy, effects, timer))
     return timer.kind
 
 
-def _apply(ctx: Ctx, name: str, actor: Actor, applied: Applied) -> None:
-    if isinstance(ctx.effects, DirectEffects):
-        ctx.effects.sent.extend(applied.letters)
-    state = ctx.state
-    if state.history:
-        state.seq += 1
-    state.history.append(
-        Transition(
-            seq=state.seq,
-            at=ctx.effects.now(),
-            action=name,
-            actor=actor,
-            stage=state.stage,
-            from_status=state.status,
-            to_status=applied.status,
-            detail=applied.detail,
-        )
-    )
-    state.status = applied.status
-    note_actor(state, actor)
-    timers.refresh_flags(state, ctx.policy)
+def _swap(ctx: Ctx, change: lifecycle.Change) -> None:
+    effects = ctx.effects
+    assert isinstance(effects, DirectEffects)
+    effects.sent.extend(change.letters)
+    effects.trail.append(change.transition)
+    ctx.state, ctx.policy = change.state, change.policy

@@ -17,6 +17,7 @@ from temporalio.worker import Worker
 from core.temporal import workflow_id
 from domain.models import Actor, Channel, Complainant, ComplaintState, Intake, OpenComplaint, Receipt, Role
 from domain.policy import Policy
+from store.complaints import ComplaintRepository, EventRecord
 from worker import build_worker
 from workflows.complaint import ComplaintWorkflow
 
@@ -96,16 +97,29 @@ async def open_complaint(
     complaint: Intake,
     reference: str | None = None,
     policy: Policy | None = None,
+    *,
+    continue_as_new_after_events: int | None = None,
 ) -> WorkflowHandle[ComplaintWorkflow, ComplaintState]:
     """Start a complaint's workflow. With `policy` it is frozen into the start, as the API does; without,
     the workflow loads it by id (as complaints started before that release did)."""
     reference = reference or f"T-{uuid.uuid4().hex[:10].upper()}"
     return await env.client.start_workflow(
         ComplaintWorkflow.run,
-        OpenComplaint(reference=reference, intake=complaint, opened_by=OFFICER, policy=policy),
+        OpenComplaint(
+            reference=reference,
+            intake=complaint,
+            opened_by=OFFICER,
+            policy=policy,
+            continue_as_new_after_events=continue_as_new_after_events,
+        ),
         id=workflow_id(reference),
         task_queue=task_queue,
     )
+
+
+async def trail_of(pool: asyncpg.Pool, reference: str) -> list[EventRecord]:
+    """The complaint's event trail as the record activity wrote it (with each event's text)."""
+    return await ComplaintRepository(pool).events(reference=reference)
 
 
 async def state_of(handle: WorkflowHandle[ComplaintWorkflow, ComplaintState]) -> ComplaintState:

@@ -1,7 +1,10 @@
 """Record workflow histories for the replay tests: `python -m tests.record_histories`.
 
-Run it when a new workflow behaviour ships (after guarding the change with `workflow.patched`), and commit
-the new files: every history in tests/histories/ must keep replaying against the current code.
+One history per path of the workflow (Stage 1, Stage 2, decline, signals, casework, continue-as-new: both
+runs). They were recorded afresh for the first release (code version in workflows/complaint/version.py).
+Run it when a new workflow behaviour ships (after guarding the change with `workflow.patched`, see
+docs/upgrading.md) into a new file name, and keep the old files: every history in tests/histories/ must
+keep replaying against the current code until `deprecate_patch` removes the branch it needs.
 """
 
 from __future__ import annotations
@@ -131,6 +134,33 @@ async def signals_from_inbound_channels(env: WorkflowEnvironment, handle: Handle
     await act(handle, "respond", cmd.Respond(actor=REVIEWER, outcome=Outcome.UPHELD, findings="Agreed"))
 
 
+async def stage_1_only(env: WorkflowEnvironment, handle: Handle) -> None:
+    """Stage 1 to its end: acknowledged, assigned, answered, and closed when the window for Stage 2 passes."""
+    await act(handle, "acknowledge", cmd.Acknowledge(actor=OFFICER))
+    await act(handle, "assign", cmd.Assign(actor=OFFICER, assignee=INVESTIGATOR.id))
+    await act(handle, "add_note", cmd.AddNote(actor=INVESTIGATOR, text="Visited the flat."))
+    await act(
+        handle, "respond", cmd.Respond(actor=INVESTIGATOR, outcome=Outcome.UPHELD, findings="Late repair")
+    )
+    await env.sleep(timedelta(days=40))  # the window for Stage 2 closes: closed
+
+
+async def continued_as_new(env: WorkflowEnvironment, handle: Handle) -> None:
+    """Enough notes and messages to continue as new (after CONTINUE_AFTER events), then a timer that fires
+    in the new run."""
+    await act(handle, "acknowledge", cmd.Acknowledge(actor=OFFICER))
+    for number in range(8):
+        await act(
+            handle, "add_note", cmd.AddNote(actor=INVESTIGATOR, text=f"Called the resident ({number}).")
+        )
+        await handle.signal("new_information", cmd.NewInformationSignal(text=f"Message {number}"))
+    await act(handle, "assign", cmd.Assign(actor=OFFICER, assignee=INVESTIGATOR.id))
+    await env.sleep(timedelta(days=30))  # the response goes overdue in the continued run
+
+
+CONTINUE_AFTER = 40
+
+
 async def casework(env: WorkflowEnvironment, handle: Handle) -> None:
     """Issue 16's paths: an agreed cadence of progress updates, a contact restriction reviewed and lifted,
     learning with improvements in the response, and the letter when an improvement is done."""
@@ -186,6 +216,8 @@ SCENARIOS: dict[str, tuple[str, Callable[[WorkflowEnvironment, Handle], Awaitabl
     "barking-window-closes-late-escalation": ("barking-dagenham", window_closes_then_late_escalation),
     "council-004-signals": ("council-004", signals_from_inbound_channels),
     "council-003-casework": ("council-003", casework),
+    "code-stage-1": ("complaint-handling-code", stage_1_only),
+    "bexley-continued-as-new": ("bexley", continued_as_new),
 }
 
 
@@ -213,12 +245,17 @@ async def record(folder: Path = HISTORIES) -> list[Path]:
                         intake(policy_id, received),
                         name.upper(),
                         policies[policy_id],
+                        continue_as_new_after_events=CONTINUE_AFTER if scenario is continued_as_new else None,
                     )
                     await scenario(env, handle)
-                    history = await handle.fetch_history()
-                    path = folder / f"{name}.json"
-                    path.write_text(history.to_json())
-                    written.append(path)
+                    runs = [env.client.get_workflow_handle(handle.id, run_id=handle.result_run_id)]
+                    if scenario is continued_as_new:
+                        runs.append(env.client.get_workflow_handle(handle.id))  # the run it continued as
+                    for index, run in enumerate(runs):
+                        history = await run.fetch_history()
+                        path = folder / (f"{name}.json" if index == 0 else f"{name}.continued.json")
+                        path.write_text(history.to_json())
+                        written.append(path)
         finally:
             await env.shutdown()
             await pool.close()

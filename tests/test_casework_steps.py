@@ -69,7 +69,7 @@ async def test_a_response_records_its_learning_and_tracks_the_improvements(
     ]
     # The improvement has its own due instant, so it is chased like any promised action.
     assert state.actions[1].due_at is not None and state.actions[1].due_at.date() == date(2027, 6, 1)
-    assert state.history[-1].detail["root_cause"] == "process-not-followed"
+    assert effects.trail[-1].detail["root_cause"] == "process-not-followed"
     letter = effects.sent[-1]
     assert letter.template == "response"
     assert letter.context["improvements"] == [
@@ -145,8 +145,7 @@ async def test_council_003_sends_a_progress_letter_every_10_working_days_once_ex
     policy = policies["council-003"]
     ctx, effects = await new_complaint(policy, intake(policy.id, at(MONDAY)))
     await run(ctx, "acknowledge", cmd.Acknowledge(actor=OFFICER))
-    stage = ctx.state.current
-    assert stage.next_update is None  # on time so far: nothing promised yet
+    assert ctx.state.current.next_update is None  # on time so far: nothing promised yet
     assert "updates_every_working_days" not in effects.sent[-1].context
     effects.clock = at(date(2027, 3, 17))
     await run(
@@ -158,21 +157,20 @@ async def test_council_003_sends_a_progress_letter_every_10_working_days_once_ex
     )
     assert effects.sent[-1].context["updates_every_working_days"] == 10
     # 10 working days from Wednesday 17 March, over Good Friday and Easter Monday: Friday 2 April.
-    assert stage.next_update is not None and stage.next_update.on == date(2027, 4, 2)
-    assert stage.next_update.at == datetime(2027, 4, 2, 6, 59, 59, 999999, tzinfo=UTC)  # 07:59:59 BST
+    assert ctx.state.current.next_update is not None and ctx.state.current.next_update.on == date(2027, 4, 2)
+    assert ctx.state.current.next_update.at == datetime(
+        2027, 4, 2, 6, 59, 59, 999999, tzinfo=UTC
+    )  # 07:59:59 BST
     assert await fire_next(ctx) == "progress_update"
     letter = effects.sent[-1]
     assert letter.template == "progress_update" and letter.audience == "complainant"
     assert letter.context["respond_by"] == date(2027, 4, 14)
     # And again 10 working days later, until the response.
-    assert stage.next_update is not None and stage.next_update.on == date(2027, 4, 16)
+    assert ctx.state.current.next_update is not None and ctx.state.current.next_update.on == date(2027, 4, 16)
     effects.clock = at(date(2027, 4, 14))
     await run(ctx, "respond", cmd.Respond(actor=INVESTIGATOR, outcome=Outcome.NOT_UPHELD, findings="x"))
-    assert stage.next_update is None
-    assert all(
-        timer.kind != "progress_update"
-        for timer in timers.deadline_timers(ctx.state, policy, effects.patched)
-    )
+    assert ctx.state.current.next_update is None
+    assert all(timer.kind != "progress_update" for timer in timers.deadline_timers(ctx.state, policy))
 
 
 async def test_a_cadence_agreed_at_extension_reminds_the_officer(policies: dict[str, Policy]) -> None:
@@ -191,8 +189,9 @@ async def test_a_cadence_agreed_at_extension_reminds_the_officer(policies: dict[
     )
     await run(ctx, "extend", extend)
     assert effects.sent[-1].context["updates_every_working_days"] == 3
-    stage = ctx.state.current
-    assert stage.next_update is not None and stage.next_update.on == date(2027, 3, 15)  # Wed + 3 working days
+    assert ctx.state.current.next_update is not None and ctx.state.current.next_update.on == date(
+        2027, 3, 15
+    )  # Wed + 3 working days
     assert await fire_next(ctx) == "progress_update"
     notice = effects.sent[-1]
     assert notice.template == "progress_update_due" and notice.recipient == INVESTIGATOR.id
@@ -206,16 +205,15 @@ async def test_a_request_for_information_pauses_the_updates_and_the_answer_resta
     ctx, effects = await new_complaint(policy, intake(policy.id, at(MONDAY)))
     await run(ctx, "acknowledge", cmd.Acknowledge(actor=OFFICER, update_every_working_days=5))
     assert effects.sent[-1].context["updates_every_working_days"] == 5
-    stage = ctx.state.current
-    assert stage.next_update is not None and stage.next_update.on == date(2027, 3, 8)
+    assert ctx.state.current.next_update is not None and ctx.state.current.next_update.on == date(2027, 3, 8)
     effects.clock = at(date(2027, 3, 3))
     await run(
         ctx, "request_information", cmd.RequestInformation(actor=INVESTIGATOR, request="Photos, please.")
     )
-    assert stage.next_update is None
+    assert ctx.state.current.next_update is None
     effects.clock = at(date(2027, 3, 9))
     await run(ctx, "information_received", cmd.InformationReceived(actor=INVESTIGATOR, summary="Photos."))
-    assert stage.next_update is not None and stage.next_update.on == date(2027, 3, 16)
+    assert ctx.state.current.next_update is not None and ctx.state.current.next_update.on == date(2027, 3, 16)
 
 
 async def test_no_cadence_means_no_progress_timer(policies: dict[str, Policy]) -> None:
@@ -294,8 +292,7 @@ async def test_updates_carry_on_while_waiting_for_information_where_the_clock_ru
     ctx, effects = await new_complaint(policy, intake(policy.id, at(MONDAY)))
     await run(ctx, "acknowledge", cmd.Acknowledge(actor=OFFICER, update_every_working_days=3))
     await run(ctx, "request_information", cmd.RequestInformation(actor=INVESTIGATOR, request="Photos."))
-    stage = ctx.state.current
-    assert stage.next_update is not None and stage.next_update.on == date(2027, 3, 4)
+    assert ctx.state.current.next_update is not None and ctx.state.current.next_update.on == date(2027, 3, 4)
     assert await fire_next(ctx) == "progress_update"
 
 

@@ -67,8 +67,9 @@ async def test_resolved_early_the_complaint_closes_with_that_outcome(three_tier:
     await run(ctx, "resolve_early", resolution)
     assert ctx.state.status is Status.CLOSED
     assert ctx.state.closure_reason == "resolved at early resolution"
-    assert ctx.state.history[-1].detail == {
+    assert effects.trail[-1].detail == {
         "outcome": Outcome.UPHELD,
+        "findings": "Collected the next day.",
         "on_time": True,
         "early_resolution": True,
     }
@@ -89,7 +90,7 @@ async def test_not_suitable_stage_1_counts_from_the_decision(three_tier: Policy)
     stage = ctx.state.current
     assert ctx.state.status is Status.RECEIVED
     assert (stage.plan.acknowledge.on, stage.respond_by) == (date(2027, 4, 1), date(2027, 4, 1))
-    assert ctx.state.history[-1].detail["respond_by"] == date(2027, 4, 1)
+    assert effects.trail[-1].detail["respond_by"] == date(2027, 4, 1)
     # Now Stage 1 runs as usual, and early resolution cannot be used again.
     await run(ctx, "acknowledge", cmd.Acknowledge(actor=OFFICER))
     resolution = cmd.ResolveEarly(actor=INVESTIGATOR, outcome=Outcome.UPHELD, findings="Too late for this.")
@@ -112,7 +113,7 @@ async def test_a_late_early_resolution_alerts_and_waits_for_the_request(three_ti
     effects.clock = at(date(2027, 3, 29))
     await run(ctx, "start_investigation", cmd.StartInvestigation(actor=OFFICER, because="requested"))
     assert ctx.state.current.respond_by == date(2027, 4, 6)
-    assert ctx.state.history[-1].detail["early_resolution_on_time"] is False
+    assert effects.trail[-1].detail["early_resolution_on_time"] is False
     refusal = ACTIONS["start_investigation"].refusal(
         ctx.state, three_tier, cmd.StartInvestigation(actor=OFFICER, because="requested"), effects.now()
     )
@@ -137,7 +138,7 @@ async def _next_timer_kind(ctx: object) -> str:
     assert hasattr(ctx, "state") and hasattr(ctx, "policy") and hasattr(ctx, "effects")
     effects = ctx.effects
     assert isinstance(effects, DirectEffects)
-    timer = timers.next_timer(ctx.state, ctx.policy, effects.now(), effects.patched)
+    timer = timers.next_timer(ctx.state, ctx.policy, effects.now())
     assert timer is not None
     return timer.kind
 
@@ -173,7 +174,7 @@ async def test_the_workflow_runs_the_step(
         )
         state = await act(other, "resolve_early", resolution)
         assert state.status is Status.CLOSED
-        assert state.history[-1].action == "resolve_early"
+        assert state.recent[-1].action == "resolve_early"
         # Reports can count frontline resolutions apart from investigations (the stage facts' column).
         rows = await pool.fetch(
             "SELECT reference, early_resolution, outcome FROM complaint_stages WHERE policy_id = $1",

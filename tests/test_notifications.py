@@ -42,6 +42,7 @@ LIFECYCLE_SOURCES = [
     *sorted((REPO_ROOT / "domain" / "steps").glob("*.py")),
     REPO_ROOT / "domain" / "timers.py",
     REPO_ROOT / "domain" / "letters.py",
+    REPO_ROOT / "domain" / "lifecycle.py",
     REPO_ROOT / "workflows" / "complaint" / "workflow.py",
 ]
 
@@ -179,7 +180,8 @@ def contexts(policy: Policy) -> dict[str, dict[str, Any]]:
         "assigned": _staff(respond_by=RESPOND_BY),
         "reminder_acknowledge": _staff(due_on=date(2026, 11, 27)),
         "reminder_respond": _staff(due_on=RESPOND_BY),
-        "new_information": _staff(summary="Photos of the overflowing bins, taken on 2 December."),
+        "new_information": _staff(summary="Photos of the overflowing bins, taken on 2 December.", daily=True),
+        "messages_limited": _staff(allowed=20),
         "signal_refused": _staff(
             signal="escalation_request", channel="email", reason="the window to ask for Stage 2 closed"
         ),

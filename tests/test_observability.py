@@ -159,6 +159,8 @@ async def test_api_metrics_count_requests_by_route_and_read_the_complaints_and_o
     assert outbox.get("sent", 0) >= 3  # the acknowledgement and the staff notices went out
     for state in ("pending", "sending", "sent", "uncertain", "failed", "skipped"):
         assert value(after, "complaints_outbox_messages", state=state) == outbox.get(state, 0)
+    # No complaint is stuck (tests/test_workflow_stuck.py makes one): the gauge is there, at 0.
+    assert ("complaints_workflow_stuck", ()) in after and value(after, "complaints_workflow_stuck") == 0
 
     # Days pass: the unacknowledged Bexley complaint misses its acknowledgement date and shows as overdue.
     await temporal_env.sleep(timedelta(days=10))
@@ -307,6 +309,7 @@ EXPOSED = {
     "complaints_open",
     "complaints_overdue",
     "complaints_outbox_messages",
+    "complaints_workflow_stuck",
     "complaints_activity_failures_total",
     "http_requests_total",
     "temporal_workflow_task_execution_failed",

@@ -25,6 +25,7 @@ from domain.models import ComplaintState, OpenComplaint
 from domain.policy import Policy
 from tests.factories import intake, open_complaint
 from workflows.complaint import ComplaintWorkflow
+from workflows.complaint.version import CODE_VERSION
 
 COMPLAINT_TYPE = workflow._Definition.must_from_class(ComplaintWorkflow).name
 
@@ -117,6 +118,17 @@ async def test_default_query_takes_running_and_recently_closed_complaints(
     mine = f' AND TaskQueue = "{task_queue}"'
     report = await replay_check(client, worker.WORKFLOWS, query=default_query(worker.WORKFLOWS) + mine)
     assert (report.replayed, report.failures) == (3, [])
+    # Each run recorded the code version it started on, and the check counts the runs per version (the
+    # terminated one may have been stopped before its first upsert: counted as unversioned).
+    assert sum(seen.runs for seen in report.versions.values()) == 3
+    running = await replay_check(
+        client, worker.WORKFLOWS, query=f'TaskQueue = "{task_queue}" AND ExecutionStatus = "Running"'
+    )
+    assert list(running.versions) == [CODE_VERSION]
+    assert (running.versions[CODE_VERSION].runs, running.versions[CODE_VERSION].replayed) == (2, 2)
+    # With room for one per version, it takes the oldest run of each.
+    one = await replay_check(client, worker.WORKFLOWS, query=f'TaskQueue = "{task_queue}"', sample=1)
+    assert one.replayed == 1
     # A month on, the closed one is no longer "recent": only the two running ones are replayed.
     later = datetime.now(UTC) + timedelta(days=30)
     query = default_query(worker.WORKFLOWS, now=later) + mine

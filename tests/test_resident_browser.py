@@ -205,7 +205,12 @@ async def test_make_track_and_ask_for_a_review(site: Site) -> None:
     handle = site.env.client.get_workflow_handle(workflow_id(reference))
     state = await handle.query("state", result_type=ComplaintState)
     assert state.stage == 2
-    assert state.notes[-1]["text"] == "Photos are on their way by post."
+    assert state.information_received == 1
+    summary = await site.pool.fetchval(
+        "SELECT detail->>'summary' FROM complaint_events WHERE reference = $1 AND action = 'add_information'",
+        reference,
+    )
+    assert summary == "Photos are on their way by post."
     await resident.close()
 
 

@@ -57,7 +57,7 @@ async def test_a_posted_response_gives_the_resident_their_whole_window(policies:
     await run(ctx, "respond", response)
     window = ctx.state.current.escalation_request_by
     assert window is not None and window.on == date(2027, 7, 13)
-    assert ctx.state.history[-1].detail["sent_by"] == SentBy.POST
+    assert effects.trail[-1].detail["sent_by"] == SentBy.POST
 
 
 # 2. The Complaint Handling Code, 6.12: "Residents must not be required to explain their reasons for
@@ -99,7 +99,7 @@ async def test_a_stage_2_request_logged_late_keeps_the_day_it_arrived(policies: 
     assert refused is not None and "future" in refused.message
     await run(ctx, "request_escalation", cmd.RequestEscalation(actor=OFFICER, received_at=arrived))
     stage_2 = ctx.state.current
-    assert ctx.state.history[-1].detail["late"] is False  # in time: no discretion needed
+    assert effects.trail[-1].detail["late"] is False  # in time: no discretion needed
     assert stage_2.received_at == arrived
     assert stage_2.plan.acknowledge.on == date(2027, 7, 13)  # Bexley: 2 working days from Friday 9 July
 

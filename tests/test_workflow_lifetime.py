@@ -15,7 +15,7 @@ from activities.deadlines import DeadlineActivities, PlanStage
 from activities.records import RecordActivities, RecordEvent
 from core.temporal import workflow_id
 from domain import commands as cmd
-from domain.models import ComplaintState, Notification, OpenComplaint, StageState, Status, Transition
+from domain.models import CaseRow, ComplaintState, Notification, OpenComplaint, StageState, Status, Transition
 from domain.policy import Policy
 from tests.factories import (
     INVESTIGATOR,
@@ -151,7 +151,7 @@ async def test_continue_as_new_carries_the_whole_state(
         assert (await latest.describe()).run_id != first_run
         state: ComplaintState = await latest.query(ComplaintWorkflow.state)
         assert state.status is Status.ACKNOWLEDGED
-        assert len(state.notes) == 12
+        assert state.notes_added == 12
         assert state.current.respond_by == weekdays_after(received.date(), 15)
         # Timers survive the hand-over: the response still goes overdue on its day.
         await env.sleep(timedelta(days=22))
@@ -210,7 +210,10 @@ async def test_recording_an_event_twice_writes_it_once(
     event = RecordEvent(
         workflow_id=workflow_id(reference),
         created_by=OFFICER.id,
-        state=state,
+        reference=reference,
+        seq=0,
+        row=CaseRow.of(state),
+        intake=state.intake,
         transition=transition,
         notifications=[Notification(template="new_complaint", audience="staff", recipient="complaints-team")],
     )
@@ -226,9 +229,9 @@ async def test_recording_an_event_twice_writes_it_once(
     assert counts is not None and dict(counts) == {"cases": 1, "events": 1, "queued": 1}
     # An older event arriving late never overwrites newer state.
     newer = event.model_copy(deep=True)
-    assert newer.state is not None
-    newer.state.seq = 5
-    newer.state.status = Status.ACKNOWLEDGED
+    assert newer.row is not None
+    newer.seq = 5
+    newer.row.status = Status.ACKNOWLEDGED
     newer.transition = None
     await environment.run(activities.record_event, newer)
     await environment.run(activities.record_event, event)

@@ -39,8 +39,13 @@ class ReconcileResult(BaseModel):
     repaired_references: list[str] = Field(default_factory=list)
     flagged_references: list[str] = Field(default_factory=list)
     restored_references: list[str] = Field(default_factory=list)
+    # Complaints whose workflow task keeps failing: reported as complaints_workflow_stuck.
+    stuck: int = 0
+    stuck_references: list[str] = Field(default_factory=list)
 
     def add(self, page: ReconcilePageResult) -> None:
+        self.stuck += len(page.stuck)
+        self.stuck_references = (self.stuck_references + page.stuck)[:LISTED]
         self.checked += page.checked
         self.started += len(page.started)
         self.repaired += len(page.repaired)
@@ -81,11 +86,13 @@ class ReconcileWorkflow:
         result.restored = len(restored)
         result.restored_references = restored[:LISTED]
         workflow.logger.info(
-            "reconciliation: %d checked, %d started, %d repaired, %d flagged, %d rows restored",
+            "reconciliation: %d checked, %d started, %d repaired, %d flagged, %d rows restored,"
+            " %d complaints_workflow_stuck",
             result.checked,
             result.started,
             result.repaired,
             result.flagged,
             result.restored,
+            result.stuck,
         )
         return result

@@ -41,10 +41,24 @@ def email_key(email: str) -> str:
     return hashlib.sha256(email.strip().lower().encode("utf-8")).hexdigest()[:32]
 
 
-def too_many(detail: str, retry_after: int) -> ProblemError:
-    error = ProblemError(429, "Too many attempts", detail, TOO_MANY)
+class TooMany(ProblemError):
+    """429: `first` is the first refusal of its window (for a limit whose staff are told once)."""
+
+    first: bool = False
+
+
+def too_many(detail: str, retry_after: int, *, first: bool = False) -> TooMany:
+    error = TooMany(429, "Too many attempts", detail, TOO_MANY)
     error.headers = {"Retry-After": str(retry_after)}
+    error.first = first
     return error
+
+
+def _hours(seconds: int) -> str:
+    if seconds < 3600:
+        return minutes(seconds)
+    count = -(-seconds // 3600)
+    return f"{count} hour{'s' if count != 1 else ''}"
 
 
 def minutes(seconds: int) -> str:
@@ -93,6 +107,11 @@ class Limiter:
         window = timedelta(minutes=settings.resident_request_window_minutes)
         return Limit(f"link:ref:{reference}", settings.resident_link_requests_per_complaint, window)
 
+    def writing_limit(self, reference: str) -> Limit:
+        """Messages and evidence the resident sends online on one complaint, per day: enough for anyone with
+        something to tell us, not enough to bury the case (and its officer) under a flood."""
+        return Limit(f"write:ref:{reference}", self._settings.resident_messages_per_day, timedelta(days=1))
+
     # -------------------------------------------------------------------------------------- counting
 
     async def count(self, limits: list[Limit]) -> int | None:
@@ -134,6 +153,24 @@ class Limiter:
                 f" try again in {minutes(wait)}, or contact the council by phone or letter",
                 wait,
             )
+
+    async def resident_wrote(self, *, reference: str) -> None:
+        """Count a message or file sent on the complaint. Past the day's allowance: 429 with words a resident
+        understands; the refusal is `first` once a day (the officer is told, once)."""
+        limit = self.writing_limit(reference)
+        now = await self._repository.now()
+        start = window_start(now, limit.window)
+        sent = await self._repository.count(key=limit.key, window_start=start)
+        if sent <= limit.allowed:
+            return
+        wait = max(1, int((start + limit.window - now).total_seconds()) + 1)
+        raise too_many(
+            f"You have sent us {limit.allowed} messages or files about this complaint today, which is as many"
+            " as we can take online in one day. Everything you have sent has reached us. You can send more"
+            f" in {_hours(wait)}. If something is urgent, please phone us.",
+            wait,
+            first=sent == limit.allowed + 1,
+        )
 
     async def link_requested(self, *, client_ip: str) -> None:
         wait = await self.count(self.link_request_limits(client_ip=client_ip))

@@ -25,7 +25,7 @@ from starlette.datastructures import UploadFile
 from api.attachments import store_upload
 from api.errors import ProblemError
 from api.intake import open_case
-from api.resident.ratelimit import Limiter, email_key
+from api.resident.ratelimit import Limiter, TooMany, email_key
 from api.resident.restrictions import refuse_if_restricted
 from api.resident.tokens import MAX_TOKEN_LENGTH, TOKEN_LIFETIME, hash_token, new_token
 from api.updates import run_action
@@ -789,7 +789,7 @@ async def act(
 ) -> ComplaintRecord:
     """Run one resident action as the workflow's Update; a refusal is a 409 problem with its reason."""
     before = access.record
-    receipt = await run_action(action, command, before, services.temporal)
+    receipt = await run_action(action, command, before, services.temporal, pool=services.pool)
     after = await ComplaintRepository(services.pool).get(reference=before.reference)
     await AuditRepository(services.pool).append(
         actor_id="resident",
@@ -804,10 +804,43 @@ async def act(
     return after
 
 
+_MESSAGES_LIMITED = """
+INSERT INTO notifications (id, reference, workflow_id, seq, template, audience, recipient, context)
+VALUES ($1, $2, $3, -1, 'messages_limited', 'staff', $4, $5)
+ON CONFLICT (id) DO NOTHING
+"""
+
+
+async def _within_daily_limit(services: Services, access: ResidentAccess) -> None:
+    """Messages and files sent online per complaint per day (RESIDENT_MESSAGES_PER_DAY): past it, 429 with
+    Retry-After; the officer is told once that day (one outbox message, keyed by the day), not per refusal."""
+    record = access.record
+    try:
+        await _limiter(services).resident_wrote(reference=record.reference)
+    except TooMany as refused:
+        if refused.first:
+            day = (await ResidentAccessRepository(services.pool).now()).date().isoformat()
+            context = {
+                "reference": record.reference,
+                "stage": record.stage,
+                "allowed": services.settings.resident_messages_per_day,
+            }
+            await services.pool.execute(
+                _MESSAGES_LIMITED,
+                f"messages-limited:{record.reference}:{day}",
+                record.reference,
+                record.workflow_id,
+                record.assigned_to or "complaints-team",
+                context,
+            )
+        raise
+
+
 async def send_information(
     services: Services, access: ResidentAccess, body: InformationBody, request_id: str
 ) -> ComplaintRecord:
     await _refuse_if_restricted(services, access, ResidentChannel.MESSAGES)
+    await _within_daily_limit(services, access)
     command = cmd.AddInformation(actor=access.actor, summary=body.summary)
     return await act(services, access, "add_information", command, request_id, {"length": len(body.summary)})
 
@@ -845,6 +878,7 @@ async def send_evidence(
 ) -> AttachmentInfo:
     """A file the resident sends as evidence: stored with the complaint and audited (hash and size only)."""
     await _refuse_if_restricted(services, access, ResidentChannel.EVIDENCE)
+    await _within_daily_limit(services, access)
     return await store_upload(
         services.pool,
         reference=access.record.reference,

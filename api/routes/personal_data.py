@@ -23,7 +23,8 @@ async def get_personal_data(
     complaint: Complaint, staff: CurrentStaff, pool: Pool, temporal: Temporal, request_id: RequestId
 ) -> PersonalDataHeld:
     """Everything held about the complainant on this complaint (JSON), to answer a subject access request:
-    the case record, the workflow's state (notes, information, findings), the event trail, every message and
+    the case record, the workflow's state (dates, status, the intake), the event trail (notes, information,
+    findings), every message and
     its address, the resident access codes and who read or changed the case. The request is audited."""
     require("subject_access", staff)
     held = await personal_data_held(pool, complaint)

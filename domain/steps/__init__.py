@@ -2,9 +2,9 @@
 
 A step changes the state in place and returns the new status, the details for the event trail and the
 letters to send. Everything it needs from outside comes through `Effects`: the policy engine's dates and the
-current time (in the workflow: local activities and `workflow.now()`), and the few behaviour switches that
-histories recorded before a change still need (`patched`). With a direct `Effects` the steps run in plain
-unit tests, without Temporal. The workflow only sequences them: rules, step, transition, record.
+current time (in the workflow: local activities and `workflow.now()`). With a direct `Effects` the steps
+run in plain unit tests, without Temporal. `domain.lifecycle` sequences them (rule, step, transition) for
+the workflow and the tests alike.
 """
 
 from __future__ import annotations
@@ -29,19 +29,11 @@ from domain.models import (
 )
 from domain.policy import Policy, SentBy
 
-# Behaviour changes that apply steps consult (the workflow answers them with workflow.patched).
-PATCH_REPLAN_ONLY_FROM_ACKNOWLEDGEMENT = "replan-only-from-acknowledgement"
-PATCH_CLOCK_RESTART_LETTER = "clock-restart-letter"
-PATCH_CLEAR_OVERDUE_WHEN_MOVED = "clear-overdue-when-moved"
-PATCH_LATE_ACKNOWLEDGEMENT_BUYS_NO_TIME = "late-acknowledgement-buys-no-time"
-
 
 class Effects(Protocol):
     """What a step may ask of the world. Deterministic in the workflow (recorded in its history)."""
 
     def now(self) -> datetime: ...
-
-    def patched(self, patch_id: str) -> bool: ...
 
     async def plan(
         self, stage: int, received_at: datetime, acknowledged_at: datetime | None = None
@@ -98,8 +90,6 @@ def open_pause(stage: StageState) -> Pause | None:
 
 def clear_overdue_if_moved_later(stage: StageState, effects: Effects) -> None:
     """A due date that moved past now is not overdue any more: its timer is armed again."""
-    if not effects.patched(PATCH_CLEAR_OVERDUE_WHEN_MOVED):
-        return
     now = effects.now()
     if stage.response_overdue and stage.plan.respond.at > now:
         stage.response_overdue = False

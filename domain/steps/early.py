@@ -26,7 +26,7 @@ async def resolve_early(ctx: Ctx, command: cmd.ResolveEarly) -> Applied:
     now = effects.now()
     stage.early_resolution_ended = "resolved"
     stage.responded_at, stage.responded_by = now, command.actor.id
-    stage.outcome, stage.findings = command.outcome, command.findings
+    stage.outcome = command.outcome  # the findings go to the event trail only (bounded state)
     name = policy.early_resolution.name if policy.early_resolution else "early resolution"
     state.closure_reason = f"resolved at {name.lower()}"
     letter = to_complainant(
@@ -40,6 +40,7 @@ async def resolve_early(ctx: Ctx, command: cmd.ResolveEarly) -> Applied:
     )
     detail = {
         "outcome": command.outcome,
+        "findings": command.findings,
         "on_time": now <= stage.early_resolution.at,
         "early_resolution": True,
     }

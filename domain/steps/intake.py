@@ -5,13 +5,7 @@ from __future__ import annotations
 from domain import commands as cmd
 from domain.letters import staff_notice, to_complainant
 from domain.models import LedgerEntry, Status
-from domain.steps import (
-    PATCH_LATE_ACKNOWLEDGEMENT_BUYS_NO_TIME,
-    PATCH_REPLAN_ONLY_FROM_ACKNOWLEDGEMENT,
-    Applied,
-    Ctx,
-    progress,
-)
+from domain.steps import Applied, Ctx, progress
 
 
 async def acknowledge(ctx: Ctx, command: cmd.Acknowledge) -> Applied:
@@ -19,16 +13,12 @@ async def acknowledge(ctx: Ctx, command: cmd.Acknowledge) -> Applied:
     stage = state.current
     stage.acknowledged_at = effects.now()
     counts_from = policy.stage(stage.number).respond.counts_from
-    if counts_from == "acknowledgement" or (
-        counts_from != "receipt" and not effects.patched(PATCH_REPLAN_ONLY_FROM_ACKNOWLEDGEMENT)
-    ):
+    if counts_from == "acknowledgement":
         # The response window counts from acknowledgement: plan it now that the day is known. A late
         # acknowledgement buys no time (Barking and Dagenham, the Code): the response counts from the
         # earlier of the acknowledgement and its due date, unless the policy says a late one moves it.
         counted_from = stage.acknowledged_at
-        if not policy.stage(stage.number).late_acknowledgement_moves_response and effects.patched(
-            PATCH_LATE_ACKNOWLEDGEMENT_BUYS_NO_TIME
-        ):
+        if not policy.stage(stage.number).late_acknowledgement_moves_response:
             counted_from = min(stage.acknowledged_at, stage.plan.acknowledge.at)
         plan = await effects.plan(stage.number, stage.received_at, counted_from)
         stage.plan = plan
@@ -81,6 +71,9 @@ async def assign(ctx: Ctx, command: cmd.Assign) -> Applied:
     state = ctx.state
     before = state.current.assigned_to
     state.current.assigned_to = command.assignee
+    if command.assignee not in state.current.assigned_ever:
+        # Stage 2 independence looks at everyone who ever held Stage 1 (distinct staff: bounded).
+        state.current.assigned_ever.append(command.assignee)
     state.assigned_to = command.assignee
     notice = staff_notice(state, "assigned", command.assignee, respond_by=state.current.respond_by)
     return Applied(state.status, {"from": before, "to": command.assignee}, [notice])

@@ -7,17 +7,7 @@ from typing import Any
 from domain import commands as cmd
 from domain.letters import staff_notice, to_complainant
 from domain.models import ActionKind, Learning, LedgerEntry, Pause, Status
-from domain.steps import (
-    PATCH_CLOCK_RESTART_LETTER,
-    Applied,
-    Ctx,
-    clear_overdue_if_moved_later,
-    open_pause,
-    progress,
-)
-
-PATCH_LEARNING = "learning"
-PATCH_ACTION_DONE_LETTER = "action-completed-letter"
+from domain.steps import Applied, Ctx, clear_overdue_if_moved_later, open_pause, progress
 
 
 async def request_information(ctx: Ctx, command: cmd.RequestInformation) -> Applied:
@@ -25,7 +15,7 @@ async def request_information(ctx: Ctx, command: cmd.RequestInformation) -> Appl
     stage = state.current
     clock_stops = policy.clock_stops_for_information
     if clock_stops:
-        stage.pauses.append(Pause(started_at=ctx.effects.now(), request=command.request))
+        stage.pauses.append(Pause(started_at=ctx.effects.now()))
     letter = to_complainant(
         state,
         policy,
@@ -66,8 +56,6 @@ async def information_received(ctx: Ctx, command: cmd.InformationReceived) -> Ap
         )
     )
     detail.update(working_days_lost=resumed.working_days_lost, respond_by=stage.respond_by)
-    if not effects.patched(PATCH_CLOCK_RESTART_LETTER):
-        return Applied(Status.ACKNOWLEDGED, detail, [])
     # The resident was told the date would move: they are told where it moved to.
     letter = to_complainant(
         state,
@@ -130,10 +118,9 @@ async def respond(ctx: Ctx, command: cmd.Respond) -> Applied:
     stage.responded_at = effects.now()
     stage.responded_by = command.actor.id
     stage.outcome = command.outcome
-    stage.findings = command.findings
     stage.remedies = list(command.remedies)
     promised = [action.model_copy(update={"kind": ActionKind.REMEDY}) for action in command.actions]
-    learning = command.learning if command.learning is not None and effects.patched(PATCH_LEARNING) else None
+    learning = command.learning
     if learning is not None:
         # Improvements are tracked like the promised actions: due dates, overdue alerts, completion.
         stage.learning = learning
@@ -162,6 +149,8 @@ async def respond(ctx: Ctx, command: cmd.Respond) -> Applied:
     stopped_in_time = pause is not None and pause.started_at <= stage.plan.respond.at
     detail = {
         "outcome": command.outcome,
+        # The findings live on the event trail (PostgreSQL), not in the workflow's state.
+        "findings": command.findings,
         "on_time": stage.responded_at <= stage.plan.respond.at or stopped_in_time,
         "escalation_request_by": window.on if window else None,
         "sent_by": command.sent_by,
@@ -202,16 +191,9 @@ async def complete_action(ctx: Ctx, command: cmd.CompleteAction) -> Applied:
     action.completed_at = ctx.effects.now()
     action.completed_by = command.actor.id
     action.overdue = False
-    letters = []
-    if ctx.effects.patched(PATCH_ACTION_DONE_LETTER):
-        # The complainant was promised it in the response: they are told it is done.
-        letters.append(
-            to_complainant(
-                ctx.state,
-                ctx.policy,
-                "action_completed",
-                description=action.description,
-                kind=action.kind.value,
-            )
-        )
+    # The complainant was promised it in the response: they are told it is done.
+    letter = to_complainant(
+        ctx.state, ctx.policy, "action_completed", description=action.description, kind=action.kind.value
+    )
+    letters = [letter]
     return Applied(ctx.state.status, {"action_id": action.id, "note": command.note}, letters)

@@ -19,8 +19,6 @@ from domain.models import Due, StageState, Status
 from domain.policy import Policy, ProgressUpdateBy, ProgressUpdatesFrom
 from domain.steps import Applied, Ctx, clock_runs
 
-PATCH_PROGRESS_UPDATES = "progress-updates"
-
 
 def cadence(stage: StageState, policy: Policy) -> int | None:
     """Working days between progress updates at this stage, or None when nobody asked for them: the cadence
@@ -55,9 +53,6 @@ async def arm(ctx: Ctx, status: Status) -> None:
         return
     every = cadence(stage, ctx.policy)
     if every is None or stage.next_update is not None:
-        return
-    # Only complaints that start (or reach this point) after the release get the new timer.
-    if not ctx.effects.patched(PATCH_PROGRESS_UPDATES):
         return
     today = calendar_for(ctx.policy).local_date(ctx.effects.now())  # a time-zone sum: no holiday look-up
     on = await ctx.effects.shift(today, every)

@@ -6,25 +6,35 @@ from __future__ import annotations
 from typing import Any
 
 from domain import commands as cmd
+from domain.deadlines import calendar_for
 from domain.letters import staff_notice, to_complainant
-from domain.models import LedgerEntry
+from domain.models import LedgerEntry, Role
 from domain.rules import correspondence_stopped_until
 from domain.steps import Applied, Ctx, clear_overdue_if_moved_later, progress
 
-PATCH_RESTRICTION_PER_PERSON = "contact-restriction-per-person"
-
 
 async def add_information(ctx: Ctx, command: cmd.AddInformation) -> Applied:
+    # The text goes to the event trail (PostgreSQL) with the event; the workflow keeps only the count.
     state = ctx.state
-    state.notes.append(
-        {"at": ctx.effects.now(), "by": command.actor.id, "kind": "information", "text": command.summary}
-    )
+    state.information_received += 1
+    detail: dict[str, Any] = {"summary": command.summary}
     # --- issue 24 (seed rules): while correspondence on the matter is stopped, staff are told no reply is due
     stopped = correspondence_stopped_until(state, ctx.effects.now())
-    extra = {"correspondence_stopped_until": stopped} if stopped else {}
+    extra: dict[str, Any] = {"correspondence_stopped_until": stopped} if stopped else {}
     # --- end issue 24
-    notice = staff_notice(state, "new_information", state.assigned_to, summary=command.summary, **extra)
-    return Applied(state.status, {"summary": command.summary}, [notice])
+    if command.actor.role is not Role.RESIDENT:
+        notice = staff_notice(state, "new_information", state.assigned_to, summary=command.summary, **extra)
+        return Applied(state.status, detail, [notice])
+    # From the resident: the officer is told of the day's first message, with the rest to read on the case,
+    # not once per message (a time-zone sum, no holiday look-up: allowed in the workflow).
+    today = calendar_for(ctx.policy).local_date(ctx.effects.now())
+    if state.resident_message_notified_on == today:
+        return Applied(state.status, detail | {"officer_told": False}, [])
+    state.resident_message_notified_on = today
+    notice = staff_notice(
+        state, "new_information", state.assigned_to, summary=command.summary, daily=True, **extra
+    )
+    return Applied(state.status, detail | {"officer_told": True}, [notice])
 
 
 async def open_linked_complaint(ctx: Ctx, command: cmd.OpenLinkedComplaint) -> Applied:
@@ -50,11 +60,11 @@ async def open_linked_complaint(ctx: Ctx, command: cmd.OpenLinkedComplaint) -> A
 
 
 async def add_note(ctx: Ctx, command: cmd.AddNote) -> Applied:
+    # The note's text is written to the event trail (PostgreSQL) by the record activity; the workflow
+    # keeps only the count, so a complaint with thousands of notes stays small.
     state = ctx.state
-    state.notes.append(
-        {"at": ctx.effects.now(), "by": command.actor.id, "kind": "internal", "text": command.text}
-    )
-    return Applied(state.status, {"length": len(command.text)}, [])
+    state.notes_added += 1
+    return Applied(state.status, {"text": command.text, "length": len(command.text)}, [])
 
 
 async def restrict_contact(ctx: Ctx, command: cmd.RestrictContact) -> Applied:
@@ -68,15 +78,13 @@ async def restrict_contact(ctx: Ctx, command: cmd.RestrictContact) -> Applied:
         "review_on": command.review_on.isoformat(),
         "by": command.actor.id,
     }
-    context: dict[str, Any] = {}
-    if ctx.effects.patched(PATCH_RESTRICTION_PER_PERSON):
-        review, end = await ctx.effects.dues([command.review_on, command.until])
-        context = {"channels": [channel.value for channel in command.channels]}
-        state.contact_restriction |= context | {
-            "review_at": progress.morning_of(review).isoformat(),
-            # A closed complaint's workflow stays until then, so a manager can still lift it.
-            "until_at": end.at.isoformat(),
-        }
+    review, end = await ctx.effects.dues([command.review_on, command.until])
+    context: dict[str, Any] = {"channels": [channel.value for channel in command.channels]}
+    state.contact_restriction |= context | {
+        "review_at": progress.morning_of(review).isoformat(),
+        # A closed complaint's workflow stays until then, so a manager can still lift it.
+        "until_at": end.at.isoformat(),
+    }
     # --- issue 24 (seed rules): the restriction also stops correspondence on the matter (the rule checked
     # the policy provides for it); the letter says so, in the council's words where it gave them.
     if command.stops_correspondence:

@@ -1,9 +1,8 @@
-"""What the complaint workflow asks of the world, and how: activity options, patches and `Effects`.
+"""What the complaint workflow asks of the world, and how: activity options and `Effects`.
 
-Since the lean-steps release (`PATCH_LEAN_STEPS`), the policy engine's computations and the record of each
-event run as local activities: one action is one workflow task, with no extra round trip to the server, and
-the complaint's frozen policy travels to the computation in memory (a local activity's input is not stored in
-the history). Histories recorded before that release replay through the regular activities they used.
+The policy engine's computations and the record of each event run as local activities: one action is one
+workflow task, with no extra round trip to the server, and the complaint's frozen policy (and the text of
+the event, for the record) travels in memory: a local activity's input is not stored in the history.
 """
 
 from __future__ import annotations
@@ -31,14 +30,6 @@ with workflow.unsafe.imports_passed_through():
     from domain.models import Actor, ClockResumed, Due, Intake, OpenComplaint, StagePlan
     from domain.policy import Policy, SentBy
 
-# Behaviour changes of the workflow itself (the apply steps and timers name their own, in domain/).
-PATCH_RETIRE_PAST_REMINDERS = "retire-past-reminders"
-PATCH_DELIVER_NOTIFICATIONS = "deliver-notifications"
-PATCH_STRICT_INDEPENDENCE = "strict-stage2-independence"
-PATCH_POLICY_IN_INPUT = "policy-in-input"
-PATCH_LEAN_STEPS = "lean-steps"
-PATCH_ROLES_IN_WORKFLOW = "roles-in-workflow"
-
 # Operational errors (a database outage, a worker without a council's file yet) are retried for ever: a
 # complaint never fails for them. Only data that can never be stored or counted is not retried, and the
 # action that carried it is refused with the state rolled back.
@@ -52,18 +43,10 @@ ACTIVITY_TIMEOUT = timedelta(seconds=30)
 LOCAL_TIMEOUT = timedelta(seconds=10)
 
 
-def lean() -> bool:
-    return workflow.patched(PATCH_LEAN_STEPS)
-
-
 async def _call(activity: Any, request: Any) -> Any:
-    """Run a deadline or record activity: local since the lean-steps release, a regular one before it."""
-    if lean():
-        return await workflow.execute_local_activity_method(
-            activity, request, start_to_close_timeout=LOCAL_TIMEOUT, retry_policy=ACTIVITY_RETRY
-        )
-    return await workflow.execute_activity_method(
-        activity, request, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY
+    """Run a deadline or record activity, locally (retried for ever on an operational error)."""
+    return await workflow.execute_local_activity_method(
+        activity, request, start_to_close_timeout=LOCAL_TIMEOUT, retry_policy=ACTIVITY_RETRY
     )
 
 
@@ -82,8 +65,8 @@ async def record(event: RecordEvent) -> None:
 
 
 class WorkflowEffects:
-    """`domain.steps.Effects` inside the workflow: deterministic time, patches, and the policy engine
-    through (local) activities, always with the complaint's frozen policy."""
+    """`domain.steps.Effects` inside the workflow: deterministic time and the policy engine through local
+    activities, always with the complaint's frozen policy."""
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
@@ -91,11 +74,8 @@ class WorkflowEffects:
     def now(self) -> datetime:
         return workflow.now()
 
-    def patched(self, patch_id: str) -> bool:
-        return workflow.patched(patch_id)
-
-    def _frozen(self) -> Policy | None:
-        return self.policy if lean() else None
+    def _frozen(self) -> Policy:
+        return self.policy
 
     async def plan(
         self, stage: int, received_at: datetime, acknowledged_at: datetime | None = None
@@ -116,21 +96,15 @@ class WorkflowEffects:
         return due
 
     async def dues(self, days: list[date]) -> list[Due]:
-        """Due dates without reminders (promised actions): one local activity for all of them; before the
-        lean-steps release, one activity each."""
-        if not lean():
-            return [await self.due(day, with_reminders=False) for day in days]
+        """Due dates without reminders (promised actions): one local activity for all of them."""
         request = DueOnMany(policy_id=self.policy.id, policy=self.policy, days=days)
         dues: list[Due] = await _call(DeadlineActivities.due_on_many, request)
         return dues
 
     async def current_calendar(self) -> Policy:
         """Adopt today's calendar data (closure days) into the complaint's frozen policy, for a manager's
-        recalculation. Before the lean-steps release the worker's current file was used as it was."""
-        if lean():
-            self.policy = await _call(
-                DeadlineActivities.refresh_calendar, RefreshCalendar(policy=self.policy)
-            )
+        recalculation."""
+        self.policy = await _call(DeadlineActivities.refresh_calendar, RefreshCalendar(policy=self.policy))
         return self.policy
 
     async def shift(self, on: date, working_days: int) -> date:

@@ -1,0 +1,126 @@
+"""A complaint stays the same size in Temporal however much is written on it (issue 23).
+
+A resident sent 365 messages of 9,900 characters and the workflow could no longer continue as new (its input
+over Temporal's 2 MB), so its timers stopped. Here 1,000 maximum-length messages and 1,000 maximum-length
+notes go to one complaint, with a continue-as-new in the middle: the state, the continue-as-new input, the
+query and every update result stay under 64 KB, and every timer still fires afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import asyncpg
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+
+from domain import commands as cmd
+from domain.models import ComplaintState, Status
+from domain.policy import Policy
+from tests.factories import (
+    INVESTIGATOR,
+    OFFICER,
+    act,
+    intake,
+    open_complaint,
+    running_worker,
+    start_in_quiet_week,
+    state_of,
+)
+from workflows.complaint import ComplaintWorkflow
+
+LIMIT = 64 * 1024
+LONGEST = 10_000  # the longest message or note the commands accept
+EACH = 1_000
+BATCH = 20
+
+
+async def _payload_sizes(
+    env: WorkflowEnvironment, handle: WorkflowHandle[ComplaintWorkflow, ComplaintState]
+) -> tuple[list[int], list[int]]:
+    """Over every run of the workflow: the continue-as-new inputs and the update results, in bytes as
+    stored in the history (after the codec)."""
+    inputs: list[int] = []
+    results: list[int] = []
+    run_id: str | None = handle.result_run_id
+    while run_id:
+        history = await env.client.get_workflow_handle(handle.id, run_id=run_id).fetch_history()
+        run_id = None
+        for event in history.events:
+            if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
+                attributes = event.workflow_execution_continued_as_new_event_attributes
+                inputs.append(sum(payload.ByteSize() for payload in attributes.input.payloads))
+                run_id = attributes.new_execution_run_id
+            elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED:
+                outcome = event.workflow_execution_update_completed_event_attributes.outcome
+                results.append(sum(payload.ByteSize() for payload in outcome.success.payloads))
+    return inputs, results
+
+
+async def test_a_thousand_long_messages_and_notes_leave_the_complaint_small_and_its_timers_running(
+    temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, policies: dict[str, Policy], task_queue: str
+) -> None:
+    env = temporal_env
+    async with running_worker(env, pool, policies, task_queue):
+        received = await start_in_quiet_week(env)
+        handle = await open_complaint(
+            env, task_queue, intake("bexley", received), continue_as_new_after_events=3_000
+        )
+        first_run = handle.result_run_id
+        await act(handle, "acknowledge", cmd.Acknowledge(actor=OFFICER))
+        acknowledged = await state_of(handle)
+        text = "x" * LONGEST
+        for start in range(0, EACH, BATCH):
+            notes = [
+                handle.execute_update(
+                    "add_note", cmd.AddNote(actor=INVESTIGATOR, text=f"{n} {text}"[:LONGEST])
+                )
+                for n in range(start, start + BATCH)
+            ]
+            messages = [
+                handle.signal("new_information", cmd.NewInformationSignal(text=f"{n} {text}"[:LONGEST]))
+                for n in range(start, start + BATCH)
+            ]
+            await asyncio.gather(*notes, *messages)
+        for _ in range(400):  # the signals are applied after `signal` returns
+            state = await state_of(handle)
+            if state.information_received == EACH:
+                break
+            await asyncio.sleep(0.05)
+
+        assert (state.notes_added, state.information_received) == (EACH, EACH)
+        assert state.status is Status.ACKNOWLEDGED
+        assert len(state.model_dump_json()) < LIMIT  # the query's answer, and the state itself
+        assert (await handle.describe()).run_id != first_run  # it continued as new in the middle
+        inputs, results = await _payload_sizes(env, handle)
+        assert inputs and max(inputs) < LIMIT
+        assert len(results) >= EACH and max(results) < LIMIT
+        # Every text reached the event trail in PostgreSQL, once.
+        counted = await pool.fetchrow(
+            "SELECT count(*) FILTER (WHERE action = 'add_note') AS notes,"
+            " count(*) FILTER (WHERE action = 'add_information') AS messages,"
+            " min(length(coalesce(detail->>'text', detail->>'summary'))) AS shortest"
+            " FROM complaint_events WHERE reference = $1",
+            state.reference,
+        )
+        assert counted is not None and (counted["notes"], counted["messages"]) == (EACH, EACH)
+        assert counted["shortest"] == LONGEST
+
+        # Staff still act, and the timers armed before the continue-as-new still fire.
+        await act(handle, "assign", cmd.Assign(actor=OFFICER, assignee=INVESTIGATOR.id))
+        await env.sleep(
+            acknowledged.current.plan.respond.at - await env.get_current_time() + timedelta(hours=1)
+        )
+        late = await state_of(handle)
+        assert late.current.response_overdue and late.overdue
+        reminders = acknowledged.current.plan.respond.reminders
+        assert reminders and all(
+            f"respond:{at.isoformat()}" in late.current.reminders_sent for at in reminders
+        )
+        alerts = await pool.fetchval(
+            "SELECT count(*) FROM notifications WHERE reference = $1 AND template = 'overdue_alert'",
+            state.reference,
+        )
+        assert alerts == 1
