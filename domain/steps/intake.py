@@ -15,12 +15,9 @@ async def acknowledge(ctx: Ctx, command: cmd.Acknowledge) -> Applied:
     counts_from = policy.stage(stage.number).respond.counts_from
     if counts_from == "acknowledgement":
         # The response window counts from acknowledgement: plan it now that the day is known. A late
-        # acknowledgement buys no time (Barking and Dagenham, the Code): the response counts from the
-        # earlier of the acknowledgement and its due date, unless the policy says a late one moves it.
-        counted_from = stage.acknowledged_at
-        if not policy.stage(stage.number).late_acknowledgement_moves_response:
-            counted_from = min(stage.acknowledged_at, stage.plan.acknowledge.at)
-        plan = await effects.plan(stage.number, stage.received_at, counted_from)
+        # acknowledgement buys no time: the planner's one rule (domain.deadlines.response_counts_from) says
+        # from when, for the complaint and the date planner alike.
+        plan = await effects.plan(stage.number, stage.received_at, stage.acknowledged_at)
         stage.plan = plan
         stage.respond_by = plan.respond.on
         stage.extension_limit_by = plan.extension_limit.on if plan.extension_limit else None
