@@ -143,7 +143,7 @@ async def deliver_one(
             policy = policies.get(row["policy_id"])
             if policy is None:
                 raise RenderError(f"unknown policy {row['policy_id']!r}")
-            rendered = render(row["template"], row["context"], policy, options.templates_dir)
+            rendered = render(row["template"], _with_name(row), policy, options.templates_dir)
         except _Skip as skip:
             await connection.execute(
                 "UPDATE notifications SET status = 'skipped', last_error = $2, channel = $3 WHERE id = $1",
@@ -252,6 +252,22 @@ async def _settle_recovered(
         )
     log.warning("notification %s left claimed by a stopped sender: %s (staff flagged)", row["id"], how)
     return "sent"
+
+
+def _with_name(row: asyncpg.Record) -> dict[str, Any]:
+    """The letter's context plus the name of the person it greets, taken from the case record now (the
+    representative acting with consent, else the complainant): names never travel in workflow payloads."""
+    context: dict[str, Any] = dict(row["context"] or {})
+    if row["audience"] != "complainant" or row["anonymous"]:
+        return context
+    representative: dict[str, Any] | None = row["representative"]
+    person = (
+        representative if representative and representative.get("consent_recorded") else row["complainant"]
+    )
+    name = str((person or {}).get("name") or "").strip()
+    if name:
+        context["recipient_name"] = name
+    return context
 
 
 def _address(row: asyncpg.Record, sender: Sender, options: DeliveryOptions) -> str:
