@@ -30,6 +30,7 @@ from api.routes import (
     policies,
     public,
     reports,
+    resident_info,
     resident_pages,
 )
 from core.logs import configure_logging
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         public,
         dev_mail,
         resident_pages,
+        resident_info,
         codec,
     ):
         app.include_router(module.router, responses=edge)

@@ -48,3 +48,16 @@ def complainant_recipient(
         return representative.get("email") or representative.get("name")
     found = complainant.get("email") or complainant.get("address") or complainant.get("phone")
     return str(found) if found else None
+
+
+def recipient_name(
+    *, anonymous: bool, complainant: dict[str, Any] | None, representative: dict[str, Any] | None
+) -> str | None:
+    """The name a complainant's letter greets, read from the case record when the letter is delivered or
+    shown (the representative acting with consent, else the complainant); None for an anonymous complaint
+    or a case without a name."""
+    if anonymous:
+        return None
+    person = representative if representative and representative.get("consent_recorded") else complainant
+    name = str((person or {}).get("name") or "").strip()
+    return name or None

@@ -44,6 +44,7 @@ import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
 from core.settings import Settings
+from domain.letters import recipient_name
 from domain.policy import Policy
 from notifications.channels import (
     OutgoingMessage,
@@ -255,16 +256,14 @@ async def _settle_recovered(
 
 
 def _with_name(row: asyncpg.Record) -> dict[str, Any]:
-    """The letter's context plus the name of the person it greets, taken from the case record now (the
-    representative acting with consent, else the complainant): names never travel in workflow payloads."""
+    """The letter's context plus the name of the person it greets, taken from the case record now: names
+    never travel in workflow payloads."""
     context: dict[str, Any] = dict(row["context"] or {})
-    if row["audience"] != "complainant" or row["anonymous"]:
+    if row["audience"] != "complainant":
         return context
-    representative: dict[str, Any] | None = row["representative"]
-    person = (
-        representative if representative and representative.get("consent_recorded") else row["complainant"]
+    name = recipient_name(
+        anonymous=bool(row["anonymous"]), complainant=row["complainant"], representative=row["representative"]
     )
-    name = str((person or {}).get("name") or "").strip()
     if name:
         context["recipient_name"] = name
     return context

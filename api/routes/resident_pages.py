@@ -45,12 +45,15 @@ from api.resident.service import (
     WithdrawBody,
     long_date,
 )
+from api.resident.story import story_of
 from api.resident.tokens import MAX_TOKEN_LENGTH, form_key, hash_token, same
+from api.resident.wording import window_words
 from core.services import Services
 from domain.equality import EqualityAnswers
 from domain.intake_rules import DECLARED
 from domain.policy import Policy
 from store.attachments import AttachmentRepository
+from store.complaints import ComplaintRepository
 from store.equality import EqualityRepository
 from store.resident_access import ResidentAccessRepository
 
@@ -74,6 +77,7 @@ _env = Environment(
     lstrip_blocks=True,
 )
 _env.filters["long_date"] = long_date
+_env.filters["window"] = window_words
 
 SERVICE_AREAS = [
     ("housing-repairs", "Housing repairs"),
@@ -99,7 +103,8 @@ STATUS_LABELS = {
 # The results a redirect can announce (a fixed list: nothing from the query string is shown as is).
 DONE = {
     "information": "Thank you. We have added your information to your complaint.",
-    "review": "Your request for a review has been accepted.",
+    # Received, not accepted: the council decides whether the review goes ahead (and says so in a letter).
+    "review": "We have received your request for a review.",
     "extension": "Thank you. We have recorded your answer.",
     "withdrawn": "Your complaint has been withdrawn.",
     "evidence": "Thank you. We have added your file to your complaint.",
@@ -198,6 +203,15 @@ def field_errors(error: ValidationError) -> dict[str, str]:
     return errors
 
 
+# A complaint page opened without signing in (a bookmark, a link from a letter): how to sign in, the same
+# answer whether or not the reference exists.
+SIGN_IN_HEADING = "Sign in to see your complaint"
+SIGN_IN_MESSAGE = (
+    "To see your complaint, sign in with your complaint reference and access code, or with the link we"
+    " e-mailed you."
+)
+
+
 def not_found(heading: str = "Complaint not found", message: str = "") -> HTMLResponse:
     return render(
         "not_found.html",
@@ -270,7 +284,7 @@ async def signed_in(
     """The complaint pages' dependency: the signed-in resident, or the page saying why not (not found,
     signed out, expired, too many attempts), which the page answers with instead."""
     if not cookie:
-        return not_found()
+        return not_found(SIGN_IN_HEADING, SIGN_IN_MESSAGE)
     try:
         access = await service.session_access(
             services, reference=reference, session=cookie, client_ip=client_ip(request)
@@ -287,8 +301,13 @@ SignedInPage = Annotated[SignedIn | HTMLResponse, Depends(signed_in)]
 
 
 @router.get("/", response_class=HTMLResponse)
-async def start() -> HTMLResponse:
-    return render("start.html")
+async def start(
+    services: ServicesDep, policy_id: Annotated[str | None, Query(max_length=60)] = None
+) -> HTMLResponse:
+    """The start page; "Before you start" names the council's routes (the one asked for, or the only one)."""
+    councils = sorted(services.policies.values(), key=lambda policy: policy.name)
+    council = form_policy(services, {"policy_id": policy_id})
+    return render("start.html", council=council, councils=councils)
 
 
 # ---------------------------------------------------------------------------------- make a complaint
@@ -672,11 +691,14 @@ async def status_page(
         "outcome_wanted": view.possible.ask_for_review,
         "agreed": view.possible.answer_extension,
         "up_to": view.possible.answer_extension,
-        "reason": view.possible.withdraw,
-        "file": True,  # the evidence form is always shown
+        "reason": False,  # asked on the withdrawal's confirmation page (api/routes/resident_journeys.py)
+        "file": view.possible.send_information,  # no evidence once the complaint is finished
     }
     errors = {(field if shown.get(field) else "status-text"): text for field, text in (errors or {}).items()}
     policy = services.policies.get(access.record.policy_id)
+    repository = ComplaintRepository(services.pool)
+    record = await repository.get(reference=view.reference)
+    story = story_of(view, record, await repository.notifications(reference=view.reference), policy)
     try:
         next_stage_name = policy.stage(view.stage + 1).name if policy else f"Stage {view.stage + 1}"
     except (KeyError, ValueError):
@@ -685,6 +707,7 @@ async def status_page(
         "status.html",
         status_code,
         c=view,
+        story=story,
         status_label=STATUS_LABELS.get(view.status.value, view.status.value),
         next_stage_name=next_stage_name,
         done=done,
@@ -805,6 +828,8 @@ async def send_evidence(
     form = await request.form()
     if not same(str(form.get("form_key", "")), form_key(token)):
         return see_other(f"/complaint/{reference}")
+    if not (await service.view(services, access)).possible.send_information:
+        return see_other(f"/complaint/{reference}")  # a finished complaint takes no more evidence
     upload = form.get("file")
     if not isinstance(upload, StarletteUpload) or not upload.filename:
         errors = {"file": "Select a file"}
@@ -833,6 +858,31 @@ async def complaint_page(
     if isinstance(page, HTMLResponse):
         return page
     return await status_page(services, page.access, page.session, done=DONE.get(done or ""))
+
+
+@router.get("/complaint/{reference}/withdraw", response_class=HTMLResponse)
+async def confirm_withdrawal(services: ServicesDep, page: SignedInPage) -> Response:
+    """Withdrawing takes a confirmation: one click on the complaint page never withdraws it."""
+    if isinstance(page, HTMLResponse):
+        return page
+    return await withdraw_page(services, page.access, page.session)
+
+
+async def withdraw_page(
+    services: Services,
+    access: ResidentAccess,
+    token: str,
+    *,
+    form: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    view = await service.view(services, access)
+    if not view.possible.withdraw:
+        return see_other(f"/complaint/{view.reference}")
+    return render(
+        "withdraw.html", status_code, c=view, form=form or {}, errors=errors or {}, form_key=form_key(token)
+    )
 
 
 ACTIONS: dict[str, tuple[str, str]] = {
@@ -879,6 +929,8 @@ async def complaint_action(
             await service.withdraw(services, access, reason, request_id)
     except ValidationError as error:
         errors = field_errors(error)
+        if action == "withdraw":
+            return await withdraw_page(services, access, token, form=form, errors=errors, status_code=422)
         return await status_page(services, access, token, form=form, errors=errors, status_code=422)
     except ProblemError as error:
         if error.problem.status == 422:  # agreed, without the date agreed to
