@@ -9,7 +9,7 @@ import re
 
 from domain import commands as cmd
 from tests.factories import INVESTIGATOR, OFFICER
-from tests.test_residents import Stack, make, settled, stack
+from tests.test_residents import Stack, make, new_email, settled, stack
 from tests.test_residents_pages import signed_in
 
 __all__ = ["stack"]  # the fixture, imported so pytest finds it here
@@ -179,3 +179,54 @@ async def test_the_councils_own_contact_routes_are_on_the_start_page(stack: Stac
         assert "by post to Civic Offices, Bexleyheath DA6 7AT" in page
     finally:
         services.policies["bexley"] = bexley
+
+
+def error_summary(html: str) -> dict[str, str]:
+    """The error summary's links: field id -> message."""
+    return {
+        field: " ".join(message.split())
+        for field, message in re.findall(
+            r'<a href="#([a-z_]+)"[^>]*>([^<]+)</a>',
+            html.split("govuk-error-summary__list", 1)[-1].split("</ul>", 1)[0],
+        )
+    }
+
+
+async def test_each_field_says_why_it_was_refused(stack: Stack) -> None:
+    base = {"policy_id": "bexley", "service_area": "housing-repairs", "on_behalf": "no"}
+    async with stack.client() as client:
+        empty = await client.post("/complaint/new", data=base | {"name": "", "email": "", "summary": ""})
+        assert empty.status_code == 422
+        errors = error_summary(empty.text)
+        assert errors["name"] == "Enter the full name"
+        assert errors["email"] == "Enter an e-mail address"
+        assert errors["summary"] == "Enter what went wrong"
+
+        wrong = await client.post(
+            "/complaint/new",
+            data=base
+            | {"name": "A", "email": "sam.blake@", "phone": "not a number", "summary": "x" * 10_001},
+        )
+        assert wrong.status_code == 422
+        errors = error_summary(wrong.text)
+        assert errors["name"] == "Full name must be 2 characters or more"
+        assert errors["email"] == "Enter an e-mail address in the correct format, like name@example.com"
+        assert (
+            errors["phone"] == "Enter a phone number, like 01632 960 001, 07700 900 982 or +44 808 157 0192"
+        )
+        assert errors["summary"] == "What went wrong must be 10,000 characters or fewer"
+        # The character count component, with its limit, on the long answers.
+        assert 'data-module="govuk-character-count"' in wrong.text
+        assert 'data-maxlength="10000"' in wrong.text and 'data-maxlength="5000"' in wrong.text
+
+        fine = await client.post(
+            "/complaint/new",
+            data=base
+            | {
+                "name": "Al",
+                "email": new_email(),
+                "phone": "+44 808 157 0192",
+                "summary": "The lift is broken.",
+            },
+        )
+        assert fine.status_code == 200 and "Complaint sent" in fine.text

@@ -34,6 +34,7 @@ from api.deps import RequestId, ServicesDep
 from api.errors import ProblemError
 from api.idempotency import Outcome, run_once_as
 from api.resident import service
+from api.resident.error_messages import cause_message, form_checks
 from api.resident.ratelimit import email_key
 from api.resident.service import (
     ACCESS_LINK_ANSWER,
@@ -189,7 +190,8 @@ def see_other(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-def field_errors(error: ValidationError) -> dict[str, str]:
+def field_errors(error: ValidationError, *, by_cause: bool = False) -> dict[str, str]:
+    """One message a field; with `by_cause` (the complaint form), worded for why it was refused."""
     errors: dict[str, str] = {}
     for item in error.errors():
         field = str(item["loc"][0]) if item["loc"] else "form"
@@ -199,7 +201,8 @@ def field_errors(error: ValidationError) -> dict[str, str]:
             # No field named: the representative gave neither an e-mail address nor a phone number.
             part = str(item["loc"][1]) if len(item["loc"]) > 1 else "email"
             field = REPRESENTATIVE_FIELDS.get(part, "representative_name")
-        errors.setdefault(field, FIELD_LABELS.get(field, str(item["msg"])))
+        worded = cause_message(field, item) if by_cause else None
+        errors.setdefault(field, worded or FIELD_LABELS.get(field, str(item["msg"])))
     return errors
 
 
@@ -454,7 +457,7 @@ async def make_complaint(request: Request, services: ServicesDep, request_id: Re
     try:
         body = PublicComplaintCreate.model_validate(fields)
     except ValidationError as error:
-        errors = field_errors(error)
+        errors = field_errors(error, by_cause=True)
         # Checked by the model only once its fields are valid: the summary lists every problem at once.
         representative = fields["representative"]
         if representative and not (representative["email"] or representative["phone"]):
@@ -464,6 +467,7 @@ async def make_complaint(request: Request, services: ServicesDep, request_id: Re
             errors["policy_id"] = FIELD_LABELS["policy_id"]
         else:
             errors = representative_refusal(services.policies[body.policy_id], body)
+    errors = form_checks(form) | errors  # the model's message wins for a field it refused
     if errors:
         # In the order of the page (the error summary follows it).
         order = {field: place for place, field in enumerate(NEW_FORM_ORDER)}
