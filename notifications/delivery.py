@@ -44,7 +44,7 @@ import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
 from core.settings import Settings
-from domain.letters import recipient_name
+from domain.letters import from_case_record
 from domain.policy import Policy
 from notifications.channels import (
     OutgoingMessage,
@@ -256,17 +256,14 @@ async def _settle_recovered(
 
 
 def _with_name(row: asyncpg.Record) -> dict[str, Any]:
-    """The letter's context plus the name of the person it greets, taken from the case record now: names
-    never travel in workflow payloads."""
+    """The letter's context plus what it takes from the case record now (the name it greets, the support
+    asked for): personal data never travels in workflow payloads."""
     context: dict[str, Any] = dict(row["context"] or {})
     if row["audience"] != "complainant":
         return context
-    name = recipient_name(
+    return context | from_case_record(
         anonymous=bool(row["anonymous"]), complainant=row["complainant"], representative=row["representative"]
     )
-    if name:
-        context["recipient_name"] = name
-    return context
 
 
 def _address(row: asyncpg.Record, sender: Sender, options: DeliveryOptions) -> str:

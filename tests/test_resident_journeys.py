@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 
 from domain import commands as cmd
+from domain.models import AdjustmentKind, Adjustments, LetterFormat
+from domain.support import support_lines
 from tests.factories import INVESTIGATOR, OFFICER
 from tests.test_residents import Stack, make, new_email, settled, stack
 from tests.test_residents_pages import signed_in
@@ -230,3 +232,58 @@ async def test_each_field_says_why_it_was_refused(stack: Stack) -> None:
             },
         )
         assert fine.status_code == 200 and "Complaint sent" in fine.text
+
+
+def test_each_need_is_said_once_with_what_the_council_will_do() -> None:
+    needs = Adjustments(
+        kinds=[AdjustmentKind.LARGE_PRINT, AdjustmentKind.BSL],
+        preferred_format=LetterFormat.LARGE_PRINT,
+        details="Please do not phone me.",
+    )
+    lines = support_lines(needs)
+    assert [line.asked for line in lines] == [
+        "Letters in large print",  # asked twice (a kind and the format): said once
+        "A British Sign Language (BSL) interpreter",
+        "You told us: Please do not phone me.",
+    ]
+    assert "otherwise contact you in writing" in lines[1].we_will
+    assert support_lines(None) == [] and support_lines(Adjustments()) == []
+
+
+async def test_the_support_asked_for_is_repeated_on_the_confirmation_the_page_and_the_acknowledgement(
+    stack: Stack,
+) -> None:
+    form = {
+        "policy_id": "bexley",
+        "service_area": "housing-repairs",
+        "on_behalf": "no",
+        "name": "Dee Resident",
+        "email": new_email(),
+        "summary": "The entry phone does not work, so I cannot let visitors in.",
+        "adjustment_kinds": "bsl",
+        "preferred_format": "braille",
+        "adjustment_details": "I am Deaf: please do not phone me.",
+    }
+    async with stack.client() as client:
+        created = await client.post("/complaint/new", data=form)
+        assert created.status_code == 200 and "Complaint sent" in created.text
+        for text in (
+            "The support you asked for",
+            "A British Sign Language (BSL) interpreter",
+            "We will book a BSL interpreter",
+            "Letters in braille",
+            "We will post our letters to you in braille.",
+            "You told us: I am Deaf: please do not phone me.",
+        ):
+            assert text in created.text, text
+        reference = re.search(r'id="reference">([^<]+)<', created.text)
+        assert reference is not None
+        await settled(stack, reference.group(1))
+        await stack.staff(reference.group(1), "acknowledge", cmd.Acknowledge(actor=OFFICER))
+        page = (await client.get(f"/complaint/{reference.group(1)}")).text
+        support = page.split('id="support"', 1)[1].split("</dl>", 1)[0]
+        assert "Letters in braille" in support and "BSL" in support
+        # The acknowledgement letter, in full on the page, says it too.
+        letters = page.split('id="letters"', 1)[1]
+        assert "The support you asked for" in letters
+        assert "- Letters in braille. We will post our letters to you in braille." in letters

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from api.resident.service import LETTER_TITLES, ResidentComplaintView
-from domain.letters import recipient_name
+from domain.letters import from_case_record
 from domain.policy import Policy
 from notifications.render import RenderError, render
 from store.complaints import ComplaintRecord, NotificationRecord
@@ -52,7 +53,7 @@ def story_of(
     policy: Policy | None,
 ) -> Story:
     tz = ZoneInfo(policy.timezone if policy else "Europe/London")
-    name = recipient_name(
+    from_case = from_case_record(
         anonymous=record.anonymous, complainant=record.complainant, representative=record.representative
     )
     shown = [
@@ -65,7 +66,7 @@ def story_of(
             title=LETTER_TITLES.get(notice.template, notice.template.replace("_", " ").capitalize()),
             created_on=notice.created_at.astimezone(tz).date(),
             sent=notice.status == "sent",
-            text=_text(notice, policy, name),
+            text=_text(notice, policy, from_case),
         )
         for notice in shown
     ]
@@ -82,10 +83,10 @@ def story_of(
     )
 
 
-def _text(notice: NotificationRecord, policy: Policy | None, name: str | None) -> str:
+def _text(notice: NotificationRecord, policy: Policy | None, from_case: dict[str, Any]) -> str:
     if policy is None or notice.template in NOT_SHOWN:
         return ""
-    context = dict(notice.context) | ({"recipient_name": name} if name else {})
+    context = dict(notice.context) | from_case
     try:
         return render(notice.template, context, policy).text
     except RenderError:

@@ -53,8 +53,9 @@ from core.services import Services
 from domain.equality import EqualityAnswers
 from domain.intake_rules import DECLARED
 from domain.policy import Policy
+from domain.support import support_lines
 from store.attachments import AttachmentRepository
-from store.complaints import ComplaintRepository
+from store.complaints import ComplaintRepository, adjustments_of
 from store.equality import EqualityRepository
 from store.resident_access import ResidentAccessRepository
 
@@ -490,7 +491,9 @@ async def make_complaint(request: Request, services: ServicesDep, request_id: Re
     # Signed in at once. The access code is shown on this answer only (it is never stored in clear, so no
     # later page can show it; a form sent again shows a new one).
     _, secret = await service.open_session(services, reference=reference, code=code, client_ip=address)
-    response = render("created.html", reference=reference, token=code)
+    response = render(
+        "created.html", reference=reference, token=code, support=support_lines(body.adjustments)
+    )
     set_session_cookie(response, services, secret)
     return response
 
@@ -548,7 +551,8 @@ async def created(reference: str, page: SignedInPage) -> Response:
     """The confirmation again (without the access code, shown once)."""
     if isinstance(page, HTMLResponse):
         return page
-    return render("created.html", reference=reference, token=None)
+    support = support_lines(adjustments_of(page.access.record.complainant))
+    return render("created.html", reference=reference, token=None, support=support)
 
 
 # ------------------------------------------------------------------------------------------- tracking
@@ -712,6 +716,7 @@ async def status_page(
         status_code,
         c=view,
         story=story,
+        support=support_lines(adjustments_of(record.complainant)),
         status_label=STATUS_LABELS.get(view.status.value, view.status.value),
         next_stage_name=next_stage_name,
         done=done,
