@@ -265,6 +265,16 @@ async def test_the_support_asked_for_is_repeated_on_the_confirmation_the_page_an
         "adjustment_details": "I am Deaf: please do not phone me.",
     }
     async with stack.client() as client:
+        # One format question, and what it needs: braille is posted, so an address is asked for.
+        blank = (await client.get("/complaint/new?policy_id=bexley")).text
+        assert "How would you like our letters?" in blank
+        assert 'value="large_print"' in blank and blank.count('value="large_print"') == 1  # not a second box
+        no_address = await client.post("/complaint/new", data=form)
+        assert no_address.status_code == 422
+        assert error_summary(no_address.text) == {
+            "address": "Enter your postal address, so that we can post you letters in braille"
+        }
+        form["address"] = "Flat 2, 10 High Street, Bexleyheath DA6 7AA"
         created = await client.post("/complaint/new", data=form)
         assert created.status_code == 200 and "Complaint sent" in created.text
         for text in (
@@ -280,6 +290,10 @@ async def test_the_support_asked_for_is_repeated_on_the_confirmation_the_page_an
         assert reference is not None
         await settled(stack, reference.group(1))
         await stack.staff(reference.group(1), "acknowledge", cmd.Acknowledge(actor=OFFICER))
+        complainant = await stack.pool.fetchval(
+            "SELECT complainant FROM complaints WHERE reference = $1", reference.group(1)
+        )
+        assert complainant["address"] == "Flat 2, 10 High Street, Bexleyheath DA6 7AA"
         page = (await client.get(f"/complaint/{reference.group(1)}")).text
         support = page.split('id="support"', 1)[1].split("</dl>", 1)[0]
         assert "Letters in braille" in support and "BSL" in support

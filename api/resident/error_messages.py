@@ -30,6 +30,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "empty": "Enter what went wrong",
         "too_long": "What went wrong must be 10,000 characters or fewer",
     },
+    "address": {"too_long": "Your postal address must be 500 characters or fewer"},
     "desired_outcome": {"too_long": "What you would like us to do must be 5,000 characters or fewer"},
     "representative_name": {
         "empty": "Enter your name",
@@ -70,7 +71,8 @@ def is_phone_number(value: str) -> bool:
 
 
 def form_checks(form: Mapping[str, Any]) -> dict[str, str]:
-    """What the page checks beyond the model: a name of one letter, a phone number that is not one."""
+    """What the page checks beyond the model: a name of one letter, a phone number that is not one, letters in
+    braille or audio without an address to post them to."""
     errors: dict[str, str] = {}
     for field in ("name", "representative_name"):
         value = str(form.get(field) or "").strip()
@@ -80,6 +82,9 @@ def form_checks(form: Mapping[str, Any]) -> dict[str, str]:
         value = str(form.get(field) or "").strip()
         if value and not is_phone_number(value):
             errors[field] = MESSAGES[field]["invalid"]
+    posted = {"braille": "braille", "audio": "audio"}.get(str(form.get("preferred_format") or ""))
+    if posted and not str(form.get("address") or "").strip():
+        errors["address"] = f"Enter your postal address, so that we can post you letters in {posted}"
     if form.get("on_behalf") != "yes":  # the representative part is only read when it applies
         errors.pop("representative_name", None)
         errors.pop("representative_phone", None)

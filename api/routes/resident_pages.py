@@ -371,12 +371,13 @@ NEW_FORM_ORDER = [
     "adjustment_kinds",
     "preferred_language",
     "preferred_format",
+    "address",
     "adjustment_details",
 ]
 
+# Large print and easy read are asked once, as the letters' format (FORMAT_LABELS): two questions for one need
+# contradicted each other. The API still takes them as kinds.
 ADJUSTMENT_LABELS = [
-    ("large_print", "Letters in large print"),
-    ("easy_read", "Letters in easy read"),
     ("bsl", "A British Sign Language interpreter"),
     ("other_language", "An interpreter or letters in another language"),
     ("advocate", "An advocate or someone to support me"),
@@ -452,6 +453,7 @@ async def make_complaint(request: Request, services: ServicesDep, request_id: Re
         key: form.get(key, "") for key in PublicComplaintCreate.model_fields if key != "adjustments"
     }
     fields["phone"] = fields["phone"] or None
+    fields["address"] = fields["address"] or None
     fields["adjustments"] = adjustments_from(form)
     fields["representative"] = representative_from(form)
     errors: dict[str, str] = {}
