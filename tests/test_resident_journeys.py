@@ -188,7 +188,7 @@ def error_summary(html: str) -> dict[str, str]:
     return {
         field: " ".join(message.split())
         for field, message in re.findall(
-            r'<a href="#([a-z_]+)"[^>]*>([^<]+)</a>',
+            r'<a href="#([a-z_-]+)"[^>]*>([^<]+)</a>',
             html.split("govuk-error-summary__list", 1)[-1].split("</ul>", 1)[0],
         )
     }
@@ -301,3 +301,40 @@ async def test_the_support_asked_for_is_repeated_on_the_confirmation_the_page_an
         letters = page.split('id="letters"', 1)[1]
         assert "The support you asked for" in letters
         assert "- Letters in braille. We will post our letters to you in braille." in letters
+
+
+async def test_the_extension_answer_takes_a_govuk_date_after_the_current_one(stack: Stack) -> None:
+    async with stack.client() as client:
+        reference, token = await make(client)
+        await settled(stack, reference)
+        await signed_in(client, reference, token)
+        await stack.staff(reference, "acknowledge", cmd.Acknowledge(actor=OFFICER))
+        page = (await client.get(f"/complaint/{reference}")).text
+        assert 'name="up_to-day"' in page and 'name="up_to-month"' in page and 'name="up_to-year"' in page
+        assert 'type="date"' not in page
+        respond_by = await stack.pool.fetchval(
+            "SELECT respond_by FROM complaints WHERE reference = $1", reference
+        )
+        key = form_key_of(page)
+
+        async def answer(**fields: str) -> tuple[int, dict[str, str]]:
+            response = await client.post(f"/complaint/{reference}/extension", data={"form_key": key} | fields)
+            return response.status_code, error_summary(response.text) if response.status_code != 303 else {}
+
+        assert await answer() == (
+            422,
+            {"agreed": "Select yes if you agree that we can send our response later"},
+        )
+        status, errors = await answer(agreed="yes")
+        assert status == 422 and errors == {"up_to-day": "Enter the latest date you agree to, like 29 1 2027"}
+        status, errors = await answer(
+            agreed="yes", **{"up_to-day": "31", "up_to-month": "2", "up_to-year": str(respond_by.year + 1)}
+        )
+        assert errors == {"up_to-day": "The latest date must be a real date"}
+        same_day = {"up_to-day": str(respond_by.day), "up_to-month": str(respond_by.month)}
+        status, errors = await answer(agreed="yes", **same_day, **{"up_to-year": str(respond_by.year)})
+        assert status == 422 and list(errors.values())[0].startswith("The latest date must be after ")
+        status, _ = await answer(agreed="yes", **same_day, **{"up_to-year": str(respond_by.year + 1)})
+        assert status == 303
+        state = await stack.pool.fetchval("SELECT state FROM complaints WHERE reference = $1", reference)
+        assert str(respond_by.replace(year=respond_by.year + 1)) in str(state)

@@ -64,6 +64,14 @@ async def test_question_letters_and_withdrawal_at_phone_and_desktop_width(site: 
         await no_sideways_scrolling(page, "complaint page")
         await assert_no_axe_violations(page, "complaint page with a letter open")
 
+        # The extension answer's GOV.UK date input, and its error.
+        await page.locator("#agreed").check()
+        await page.get_by_role("button", name="Send answer").click()
+        assert (await page.title()).startswith("Error: ")
+        assert await page.locator("#up_to-day.govuk-input--error").count() == 1
+        await assert_no_axe_violations(page, "extension answer without a date")
+        await no_sideways_scrolling(page, "extension answer without a date")
+
         # Withdrawing asks first; afterwards nothing promises a response or asks for more.
         await page.get_by_role("link", name="withdraw it").click()
         assert await page.get_by_role(

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
+
+from api.resident.service import ExtensionAnswerBody
+from notifications.render import format_date
 
 PHONE_FORMAT = "Enter a phone number, like 01632 960 001, 07700 900 982 or +44 808 157 0192"
 NAME_MIN = 2
@@ -89,3 +93,29 @@ def form_checks(form: Mapping[str, Any]) -> dict[str, str]:
         errors.pop("representative_name", None)
         errors.pop("representative_phone", None)
     return errors
+
+
+def extension_answer_from(
+    form: Mapping[str, str], respond_by: date | None
+) -> tuple[ExtensionAnswerBody, str]:
+    """The answer to "may we respond later?" from the GOV.UK date input (day, month, year boxes), or why not:
+    the date must be a real one, and after the date already given (agreeing to an earlier one means nothing).
+    """
+    agreed = {"yes": True, "no": False}.get(form.get("agreed") or "")
+    if agreed is None:  # neither chosen: the model refuses it ("Select yes if you agree...")
+        return ExtensionAnswerBody.model_validate({"agreed": None}), ""
+    if not agreed:
+        return ExtensionAnswerBody(agreed=False), ""
+    parts = [str(form.get(f"up_to-{part}") or "").strip() for part in ("day", "month", "year")]
+    if not any(parts):
+        return ExtensionAnswerBody(agreed=True), "Enter the latest date you agree to, like 29 1 2027"
+    if not all(part.isdigit() for part in parts):
+        return ExtensionAnswerBody(agreed=True), "The latest date must include a day, month and year"
+    day, month, year = (int(part) for part in parts)
+    try:
+        up_to = date(year, month, day)
+    except ValueError:
+        return ExtensionAnswerBody(agreed=True), "The latest date must be a real date"
+    if respond_by is not None and up_to <= respond_by:
+        return ExtensionAnswerBody(agreed=True), f"The latest date must be after {format_date(respond_by)}"
+    return ExtensionAnswerBody(agreed=True, up_to=up_to), ""

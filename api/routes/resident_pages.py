@@ -34,12 +34,11 @@ from api.deps import RequestId, ServicesDep
 from api.errors import ProblemError
 from api.idempotency import Outcome, run_once_as
 from api.resident import service
-from api.resident.error_messages import cause_message, form_checks
+from api.resident.error_messages import cause_message, extension_answer_from, form_checks
 from api.resident.ratelimit import email_key
 from api.resident.service import (
     ACCESS_LINK_ANSWER,
     EscalationBody,
-    ExtensionAnswerBody,
     InformationBody,
     PublicComplaintCreate,
     ResidentAccess,
@@ -122,7 +121,7 @@ FIELD_LABELS = {
     "reasons": "Your reasons must be 10,000 characters or fewer",
     "outcome_wanted": "The outcome you want must be 5,000 characters or fewer",
     "reason": "The reason must be 5,000 characters or fewer",
-    "up_to": "Enter the latest date you agree to, like 2027-01-29",
+    "up_to": "Enter the latest date you agree to, like 29 1 2027",
     "agreed": "Select yes if you agree that we can send our response later",
 }
 
@@ -701,6 +700,7 @@ async def status_page(
         "outcome_wanted": view.possible.ask_for_review,
         "agreed": view.possible.answer_extension,
         "up_to": view.possible.answer_extension,
+        "up_to-day": view.possible.answer_extension,  # the GOV.UK date input: errors link to its first box
         "reason": False,  # asked on the withdrawal's confirmation page (api/routes/resident_journeys.py)
         "file": view.possible.send_information,  # no evidence once the complaint is finished
     }
@@ -934,7 +934,11 @@ async def complaint_action(
             )
             await service.ask_for_review(services, access, review, request_id)
         elif action == "extension":
-            await service.answer_extension(services, access, extension_answer(form), request_id)
+            answer, wrong = extension_answer_from(form, access.record.respond_by)
+            if wrong:
+                errors = {"up_to-day": wrong}
+                return await status_page(services, access, token, form=form, errors=errors, status_code=422)
+            await service.answer_extension(services, access, answer, request_id)
         else:
             reason = WithdrawBody.model_validate({"reason": form.get("reason", "")})
             await service.withdraw(services, access, reason, request_id)
@@ -945,7 +949,7 @@ async def complaint_action(
         return await status_page(services, access, token, form=form, errors=errors, status_code=422)
     except ProblemError as error:
         if error.problem.status == 422:  # agreed, without the date agreed to
-            errors = {"up_to": FIELD_LABELS["up_to"]}
+            errors = {"up_to-day": FIELD_LABELS["up_to"]}
         else:  # the workflow's refusal, with its reason
             field = FIELD_OF[action]
             errors = {field: f"{refusal}: {error.problem.detail or 'it is not possible now'}"}
@@ -953,12 +957,3 @@ async def complaint_action(
             services, access, token, form=form, errors=errors, status_code=error.problem.status
         )
     return see_other(f"/complaint/{reference}?done={done}")
-
-
-def extension_answer(form: dict[str, str]) -> ExtensionAnswerBody:
-    agreed = form.get("agreed")
-    fields: dict[str, Any] = {
-        "agreed": {"yes": True, "no": False}.get(agreed or "", None),
-        "up_to": form.get("up_to") or None,
-    }
-    return ExtensionAnswerBody.model_validate(fields)
