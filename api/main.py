@@ -34,6 +34,7 @@ from api.routes import (
     policies,
     public,
     reports,
+    resident_info,
     resident_pages,
     satisfaction,
     triage,
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         public,
         satisfaction,
         resident_pages,
+        resident_info,
         codec,
         triage,
     ):

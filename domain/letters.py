@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.models import ComplaintState, Notification
+from domain.models import Adjustments, ComplaintState, Notification
 from domain.policy import Policy
+from domain.support import support_lines
 
 
 def to_complainant(state: ComplaintState, policy: Policy, template: str, **context: Any) -> Notification:
@@ -48,3 +49,32 @@ def complainant_recipient(
         return representative.get("email") or representative.get("name")
     found = complainant.get("email") or complainant.get("address") or complainant.get("phone")
     return str(found) if found else None
+
+
+def recipient_name(
+    *, anonymous: bool, complainant: dict[str, Any] | None, representative: dict[str, Any] | None
+) -> str | None:
+    """The name a complainant's letter greets, read from the case record when the letter is delivered or
+    shown (the representative acting with consent, else the complainant); None for an anonymous complaint
+    or a case without a name."""
+    if anonymous:
+        return None
+    person = representative if representative and representative.get("consent_recorded") else complainant
+    name = str((person or {}).get("name") or "").strip()
+    return name or None
+
+
+def from_case_record(
+    *, anonymous: bool, complainant: dict[str, Any] | None, representative: dict[str, Any] | None
+) -> dict[str, Any]:
+    """What a complainant's letter takes from the case record when it is delivered or shown, never from the
+    workflow: the name it greets and the support asked for (with what the council will do)."""
+    extra: dict[str, Any] = {}
+    name = recipient_name(anonymous=anonymous, complainant=complainant, representative=representative)
+    if name:
+        extra["recipient_name"] = name
+    raw = (complainant or {}).get("adjustments")
+    support = support_lines(Adjustments.model_validate(raw) if raw else None)
+    if support:
+        extra["support"] = [{"asked": line.asked, "we_will": line.we_will} for line in support]
+    return extra

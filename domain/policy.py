@@ -481,6 +481,60 @@ class Complainants(_Strict):
         return kind == "written"
 
 
+# ----------------------------------------------------------------------------- residents' contact routes
+# What residents are told about reaching the council and the ombudsman: the letters' signature, the start
+# page's "Before you start". Every field has a default, so a council file without `[resident_contact]` stays
+# valid and its residents are still told a route ("reply to this message") and where to get urgent help.
+
+OMBUDSMAN_NAMES: dict[Ombudsman, str] = {
+    Ombudsman.LGSCO: "Local Government and Social Care Ombudsman",
+    Ombudsman.HOUSING_OMBUDSMAN: "Housing Ombudsman Service",
+    Ombudsman.SPSO: "Scottish Public Services Ombudsman",
+    Ombudsman.PSOW: "Public Services Ombudsman for Wales",
+    Ombudsman.NIPSO: "Northern Ireland Public Services Ombudsman",
+}
+OMBUDSMAN_WEBSITES: dict[Ombudsman, str] = {
+    Ombudsman.LGSCO: "www.lgo.org.uk",
+    Ombudsman.HOUSING_OMBUDSMAN: "www.housing-ombudsman.org.uk",
+    Ombudsman.SPSO: "www.spso.org.uk",
+    Ombudsman.PSOW: "www.ombudsman.wales",
+    Ombudsman.NIPSO: "www.nipso.org.uk",
+}
+
+
+class ResidentContact(_Strict):
+    """How residents reach the complaints team, named in every letter and on the start page."""
+
+    team: str = Field(default="Complaints team", min_length=1, max_length=120)
+    phone: str = Field(default="", max_length=60)
+    email: str = Field(default="", max_length=200)
+    address: str = Field(default="", max_length=400, description="Where to post a complaint.")
+    in_person: str = Field(default="", max_length=400, description="Where and when to come in person.")
+    opening_hours: str = Field(default="", max_length=200)
+    relay: str = Field(
+        default=(
+            "If you are deaf, hard of hearing or have a speech difficulty, you can contact us through"
+            " Relay UK (dial 18001 before our phone number), and we can arrange a British Sign Language"
+            " (BSL) interpreter."
+        ),
+        max_length=600,
+    )
+    urgent: str = Field(
+        default=(
+            "If someone is in danger, call 999. If you need an urgent repair or help that cannot wait,"
+            " phone us now: a complaint is not the quickest way to get urgent help."
+        ),
+        max_length=600,
+    )
+    # When an agreed payment is made (a letter saying "£50" must also say how and by when).
+    payment_within_working_days: int = Field(default=20, ge=1, le=60)
+    # The ombudsman's web address, when the council wants another page than the body's home page.
+    ombudsman_website: str = Field(default="", max_length=200)
+
+
+# ----------------------------------------------------------------------------- end of residents' contact
+
+
 # How long a finalised complaint's personal data is kept when the policy does not say: six years, the period
 # local authorities' records retention schedules commonly give complaint files (the Complaint Handling Code
 # sets no period). The retention purge (workflows/retention.py) destroys it after that.
@@ -584,6 +638,8 @@ class Policy(ServiceAreas):
         description="Residents of the council's area, for the ombudsmen's complaints per 1,000 population.",
     )
     # --- end of statutory figures -------------------------------------------------------------------------
+    # Optional, with defaults: every existing council file stays valid (the block above).
+    resident_contact: ResidentContact = ResidentContact()
 
     @field_validator("timezone")
     @classmethod

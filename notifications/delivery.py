@@ -44,6 +44,7 @@ import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
 from core.settings import Settings
+from domain.letters import from_case_record
 from domain.policy import Policy
 from notifications.channels import (
     OutgoingMessage,
@@ -153,7 +154,7 @@ async def deliver_one(
             policy = policies.get(row["policy_id"])
             if policy is None:
                 raise RenderError(f"unknown policy {row['policy_id']!r}")
-            context = await with_fresh_code(connection, row["template"], dict(row["context"] or {}))
+            context = await with_fresh_code(connection, row["template"], _with_name(row))
             context["resident_pages"] = options.resident_pages
             rendered = render(row["template"], context, policy, options.templates_dir)
         except (_Skip, LinkWithdrawn) as skip:
@@ -264,6 +265,17 @@ async def _settle_recovered(
         )
     log.warning("notification %s left claimed by a stopped sender: %s (staff flagged)", row["id"], how)
     return "sent"
+
+
+def _with_name(row: asyncpg.Record) -> dict[str, Any]:
+    """The letter's context plus what it takes from the case record now (the name it greets, the support
+    asked for): personal data never travels in workflow payloads."""
+    context: dict[str, Any] = dict(row["context"] or {})
+    if row["audience"] != "complainant":
+        return context
+    return context | from_case_record(
+        anonymous=bool(row["anonymous"]), complainant=row["complainant"], representative=row["representative"]
+    )
 
 
 def _address(row: asyncpg.Record, sender: Sender, options: DeliveryOptions) -> str:

@@ -15,8 +15,10 @@ Context values arrive JSON-ish (the outbox stores JSON): dates as `date` objects
 their string values; the filters accept both.
 
 Filters: `date` ("Friday 11 December 2026"), `outcome` / `words` ("partially_upheld" -> "partially upheld"),
-`pounds` (pence -> "£25" or "£12.50"), `paragraphs` (text -> escaped HTML paragraphs). Variables besides the
-context: `council` (the `Policy`) and `stage_name(number)` (the policy's name for a stage).
+`pounds` (pence -> "£25" or "£12.50"), `paragraphs` (text -> escaped HTML paragraphs), `heading` (a section
+title: a plain line in the text, an `<h2>` in the HTML). Variables besides the context: `council` (the
+`Policy`), `stage_name(number)` (the policy's name for a stage) and `ombudsman_name`, `ombudsman_website`,
+`ombudsman_months` (who residents can go to, where, and within how long of the final response).
 
 Environments are cached per council: override files are found when a template is first used, and edits to a
 file already in use are picked up; a new override file for a template already rendered needs a restart.
@@ -47,9 +49,14 @@ from jinja2 import (
 )
 from markupsafe import Markup, escape
 
-from domain.policy import Policy
+from domain.policy import OMBUDSMAN_NAMES, OMBUDSMAN_WEBSITES, Policy
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+
+# Marks a section title in the rendered text: stripped from the plain text, an <h2> in the HTML. A private-use
+# character (str.strip keeps it, unlike the ASCII separators) that no template writes and `_unmarked` takes
+# out of the context values, so no resident's text can become a heading.
+_HEADING = "\ue000"
 
 _TEMPLATE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -101,7 +108,15 @@ def render(
     if not _TEMPLATE_NAME.fullmatch(template):
         raise UnknownTemplate(f"invalid notification template name {template!r}")
     env = _environment(overrides_dir, policy.id, policy.timezone)
-    variables = {**context, "council": policy, "stage_name": partial(_stage_name, policy)}
+    variables = {
+        **_unmarked(context),
+        "council": policy,
+        "stage_name": partial(_stage_name, policy),
+        "ombudsman_name": OMBUDSMAN_NAMES[policy.ombudsman.body],
+        "ombudsman_website": policy.resident_contact.ombudsman_website
+        or OMBUDSMAN_WEBSITES[policy.ombudsman.body],
+        "ombudsman_months": policy.ombudsman.tracked_months,
+    }
     where = f"notification template {template!r} for {policy.id}"
     try:
         try:
@@ -111,7 +126,8 @@ def render(
                 raise
             known = ", ".join(sorted(template_names()))
             raise UnknownTemplate(f"unknown {where}; known templates: {known}") from None
-        text = _tidy(body.render(variables))
+        marked = _tidy(body.render(variables))
+        text = marked.replace(_HEADING, "")
         subject = " ".join(env.get_template(f"{template}.subject.j2").render(variables).split())
         try:
             html_template = env.get_template(f"{template}.html.j2")
@@ -119,7 +135,7 @@ def render(
             if missing.name != f"{template}.html.j2":
                 raise
             html = env.get_template("_layout.html.j2").render(
-                subject=subject, body=text, large_print=bool(context.get("large_print"))
+                subject=subject, body=marked, large_print=bool(context.get("large_print"))
             )
         else:
             html = html_template.render(variables)
@@ -152,6 +168,7 @@ def _environment(overrides_dir: Path | None, policy_id: str, timezone: str) -> E
         words=words,
         pounds=pounds,
         paragraphs=paragraphs,
+        heading=heading,
     )
     return env
 
@@ -199,13 +216,21 @@ def pounds(value: Any) -> str:
     return f"£{whole:,}" if part == 0 else f"£{whole:,}.{part:02d}"
 
 
+def heading(title: Any) -> str:
+    """A section title: its own line in the plain text, a real heading (`<h2>`) in the HTML e-mail."""
+    _defined(title)
+    return f"{_HEADING}{title}"
+
+
 def paragraphs(text: Any) -> Markup:
     """Plain text as HTML: blank-line separated blocks become paragraphs (line breaks kept), runs of "- "
-    lines become lists. Everything is escaped."""
+    lines become lists, a line marked by `heading` an `<h2>`. Everything is escaped."""
     _defined(text)
     html: list[str] = []
     for block in re.split(r"\n\s*\n", str(text).strip()):
         lines = [line.strip() for line in block.splitlines() if line.strip()]
+        while lines and lines[0].startswith(_HEADING):
+            html.append(f"<h2>{escape(lines.pop(0).removeprefix(_HEADING))}</h2>")
         for is_list, run in groupby(lines, key=lambda line: line.startswith("- ")):
             if is_list:
                 html.append("<ul>" + "".join(f"<li>{escape(line[2:])}</li>" for line in run) + "</ul>")
@@ -224,6 +249,17 @@ def _stage_name(policy: Policy, number: Any) -> str:
         return policy.stage(int(number)).name
     except (KeyError, ValueError, TypeError):
         return f"Stage {number}"
+
+
+def _unmarked(value: Any) -> Any:
+    """The context without heading marks: only a template's own titles become headings."""
+    if isinstance(value, str):
+        return value.replace(_HEADING, "")
+    if isinstance(value, Mapping):
+        return {key: _unmarked(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_unmarked(item) for item in value]
+    return value
 
 
 def _defined(value: Any) -> None:

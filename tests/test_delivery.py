@@ -26,7 +26,7 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.notify import DeliverEvent, NotifyActivities
 from core.settings import REPO_ROOT
-from devstack.mail import MailCatcher, list_messages
+from devstack.mail import MailCatcher, list_messages, read_message
 from domain.policy import Policy
 from notifications.channels import (
     OutgoingMessage,
@@ -258,6 +258,30 @@ async def test_a_consenting_representative_receives_it_instead_of_the_complainan
     assert await deliver_one(db, smtp, policies, unnamed) == "sent"
 
     assert [message["to"] for message in caught(catcher)] == ["rob@advocacy.example"] * 2
+
+
+async def test_a_letter_greets_its_reader_by_the_name_on_the_case_record_at_delivery(
+    db: asyncpg.Pool, policies: dict[str, Policy], catcher: MailCatcher, smtp: SmtpSender
+) -> None:
+    reference, workflow_id = await new_complaint(db)
+    notification_id = await add_notification(db, reference, workflow_id)
+    representative = {"name": "Rob Advocate", "email": "rob@advocacy.example", "consent_recorded": True}
+    rep_reference, rep_workflow = await new_complaint(db, representative=representative)
+    rep_notification = await add_notification(
+        db, rep_reference, rep_workflow, recipient="rob@advocacy.example"
+    )
+
+    assert await deliver_one(db, smtp, policies, notification_id) == "sent"
+    assert await deliver_one(db, smtp, policies, rep_notification) == "sent"
+
+    by_id = {item["notification_id"]: item["name"] for item in caught(catcher)}
+    ada = read_message(catcher.folder, by_id[notification_id])
+    rob = read_message(catcher.folder, by_id[rep_notification])
+    assert ada is not None and rob is not None
+    assert "Dear Ada Resident," in ada["text"] and "Hello," not in ada["text"]
+    assert "Dear Rob Advocate," in rob["text"]
+    # The name is read from the case, not kept in the outbox row (the purge clears the case alone).
+    assert "Ada Resident" not in str((await row(db, notification_id))["context"])
 
 
 async def test_a_representative_without_consent_is_not_written_to(

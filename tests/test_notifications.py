@@ -287,13 +287,14 @@ def test_stage1_response_gives_the_stage2_deadline_and_signposting(policy_id: st
     assert policy.stage(2).name in text
     assert policy.ombudsman.signposting in text
     assert "partially upheld" in text
-    assert "A payment for your time and trouble. (£50)" in text
+    assert "A payment of £50: A payment for your time and trouble." in text
+    assert "within 20 working days of this letter" in text  # how and when it is paid
     assert "Add your street to the crew's route check sheet" in text
-    assert "Waste services manager" in text
+    assert "Waste services manager" not in text  # who owns an action inside the council is staff business
     assert "Friday 18 December 2026" in text  # the action's due date
     assert "This is our final response" not in text
     html = render("response", contexts(policy)["response"], policy).html
-    assert "<li>Apology: We apologise for the missed collections.</li>" in html
+    assert "<li>An apology: We apologise for the missed collections.</li>" in html
 
 
 @pytest.mark.parametrize("policy_id", SHIPPED)

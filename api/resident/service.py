@@ -127,6 +127,11 @@ class PublicComplaintCreate(CleanInput):
     name: str = Field(min_length=1, max_length=200)
     email: EmailStr
     phone: str | None = Field(default=None, max_length=40)
+    address: str | None = Field(
+        default=None,
+        max_length=500,
+        description="Optional: needed for letters in braille or audio, sent by post.",
+    )
     service_area: str = Field(default="general", min_length=1, max_length=100)
     summary: str = Field(min_length=1, max_length=10_000, description="What went wrong.")
     desired_outcome: str = Field(default="", max_length=5_000, description="What you would like us to do.")
@@ -623,7 +628,11 @@ async def create(
         received_at=received_at,
         channel=Channel.WEB,
         complainant=Complainant(
-            name=body.name, email=body.email, phone=body.phone or None, adjustments=body.adjustments
+            name=body.name,
+            email=body.email,
+            phone=body.phone or None,
+            address=body.address or None,
+            adjustments=body.adjustments,
         ),
         representative=representative,
         # One of the council's areas: anything else goes to its default area, for triage (free text from a

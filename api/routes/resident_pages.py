@@ -34,23 +34,27 @@ from api.deps import RequestId, ServicesDep
 from api.errors import ProblemError
 from api.idempotency import Outcome, run_once_as
 from api.resident import service
+from api.resident.error_messages import cause_message, extension_answer_from, form_checks
 from api.resident.ratelimit import email_key
 from api.resident.service import (
     ACCESS_LINK_ANSWER,
     EscalationBody,
-    ExtensionAnswerBody,
     InformationBody,
     PublicComplaintCreate,
     ResidentAccess,
     WithdrawBody,
     long_date,
 )
+from api.resident.story import story_of
 from api.resident.tokens import MAX_TOKEN_LENGTH, form_key, hash_token, same
+from api.resident.wording import window_words
 from core.services import Services
 from domain.equality import EqualityAnswers
 from domain.intake_rules import DECLARED
 from domain.policy import DEFAULT_SERVICE_AREAS, Policy
+from domain.support import support_lines
 from store.attachments import AttachmentRepository
+from store.complaints import ComplaintRepository, adjustments_of
 from store.equality import EqualityRepository
 from store.resident_access import ResidentAccessRepository
 
@@ -74,6 +78,7 @@ _env = Environment(
     lstrip_blocks=True,
 )
 _env.filters["long_date"] = long_date
+_env.filters["window"] = window_words
 
 SERVICE_AREAS = [(area.code, area.label) for area in DEFAULT_SERVICE_AREAS]
 STATUS_LABELS = {
@@ -90,7 +95,8 @@ STATUS_LABELS = {
 # The results a redirect can announce (a fixed list: nothing from the query string is shown as is).
 DONE = {
     "information": "Thank you. We have added your information to your complaint.",
-    "review": "Your request for a review has been accepted.",
+    # Received, not accepted: the council decides whether the review goes ahead (and says so in a letter).
+    "review": "We have received your request for a review.",
     "extension": "Thank you. We have recorded your answer.",
     "withdrawn": "Your complaint has been withdrawn.",
     "evidence": "Thank you. We have added your file to your complaint.",
@@ -107,7 +113,7 @@ FIELD_LABELS = {
     "reasons": "Your reasons must be 10,000 characters or fewer",
     "outcome_wanted": "The outcome you want must be 5,000 characters or fewer",
     "reason": "The reason must be 5,000 characters or fewer",
-    "up_to": "Enter the latest date you agree to, like 2027-01-29",
+    "up_to": "Enter the latest date you agree to, like 29 1 2027",
     "agreed": "Select yes if you agree that we can send our response later",
 }
 
@@ -176,7 +182,8 @@ def see_other(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-def field_errors(error: ValidationError) -> dict[str, str]:
+def field_errors(error: ValidationError, *, by_cause: bool = False) -> dict[str, str]:
+    """One message a field; with `by_cause` (the complaint form), worded for why it was refused."""
     errors: dict[str, str] = {}
     for item in error.errors():
         field = str(item["loc"][0]) if item["loc"] else "form"
@@ -186,8 +193,18 @@ def field_errors(error: ValidationError) -> dict[str, str]:
             # No field named: the representative gave neither an e-mail address nor a phone number.
             part = str(item["loc"][1]) if len(item["loc"]) > 1 else "email"
             field = REPRESENTATIVE_FIELDS.get(part, "representative_name")
-        errors.setdefault(field, FIELD_LABELS.get(field, str(item["msg"])))
+        worded = cause_message(field, item) if by_cause else None
+        errors.setdefault(field, worded or FIELD_LABELS.get(field, str(item["msg"])))
     return errors
+
+
+# A complaint page opened without signing in (a bookmark, a link from a letter): how to sign in, the same
+# answer whether or not the reference exists.
+SIGN_IN_HEADING = "Sign in to see your complaint"
+SIGN_IN_MESSAGE = (
+    "To see your complaint, sign in with your complaint reference and access code, or with the link we"
+    " e-mailed you."
+)
 
 
 def not_found(heading: str = "Complaint not found", message: str = "") -> HTMLResponse:
@@ -262,7 +279,7 @@ async def signed_in(
     """The complaint pages' dependency: the signed-in resident, or the page saying why not (not found,
     signed out, expired, too many attempts), which the page answers with instead."""
     if not cookie:
-        return not_found()
+        return not_found(SIGN_IN_HEADING, SIGN_IN_MESSAGE)
     try:
         access = await service.session_access(
             services, reference=reference, session=cookie, client_ip=client_ip(request)
@@ -279,8 +296,13 @@ SignedInPage = Annotated[SignedIn | HTMLResponse, Depends(signed_in)]
 
 
 @router.get("/", response_class=HTMLResponse)
-async def start() -> HTMLResponse:
-    return render("start.html")
+async def start(
+    services: ServicesDep, policy_id: Annotated[str | None, Query(max_length=60)] = None
+) -> HTMLResponse:
+    """The start page; "Before you start" names the council's routes (the one asked for, or the only one)."""
+    councils = sorted(services.policies.values(), key=lambda policy: policy.name)
+    council = form_policy(services, {"policy_id": policy_id})
+    return render("start.html", council=council, councils=councils)
 
 
 # ---------------------------------------------------------------------------------- make a complaint
@@ -341,12 +363,13 @@ NEW_FORM_ORDER = [
     "adjustment_kinds",
     "preferred_language",
     "preferred_format",
+    "address",
     "adjustment_details",
 ]
 
+# Large print and easy read are asked once, as the letters' format (FORMAT_LABELS): two questions for one need
+# contradicted each other. The API still takes them as kinds.
 ADJUSTMENT_LABELS = [
-    ("large_print", "Letters in large print"),
-    ("easy_read", "Letters in easy read"),
     ("bsl", "A British Sign Language interpreter"),
     ("other_language", "An interpreter or letters in another language"),
     ("advocate", "An advocate or someone to support me"),
@@ -423,13 +446,14 @@ async def make_complaint(request: Request, services: ServicesDep, request_id: Re
     }
     fields["phone"] = fields["phone"] or None
     fields["tenure"] = fields["tenure"] or None  # optional: no answer is no tenure
+    fields["address"] = fields["address"] or None
     fields["adjustments"] = adjustments_from(form)
     fields["representative"] = representative_from(form)
     errors: dict[str, str] = {}
     try:
         body = PublicComplaintCreate.model_validate(fields)
     except ValidationError as error:
-        errors = field_errors(error)
+        errors = field_errors(error, by_cause=True)
         # Checked by the model only once its fields are valid: the summary lists every problem at once.
         representative = fields["representative"]
         if representative and not (representative["email"] or representative["phone"]):
@@ -439,6 +463,7 @@ async def make_complaint(request: Request, services: ServicesDep, request_id: Re
             errors["policy_id"] = FIELD_LABELS["policy_id"]
         else:
             errors = representative_refusal(services.policies[body.policy_id], body)
+    errors = form_checks(form) | errors  # the model's message wins for a field it refused
     if errors:
         # In the order of the page (the error summary follows it).
         order = {field: place for place, field in enumerate(NEW_FORM_ORDER)}
@@ -461,7 +486,9 @@ async def make_complaint(request: Request, services: ServicesDep, request_id: Re
     # Signed in at once. The access code is shown on this answer only (it is never stored in clear, so no
     # later page can show it; a form sent again shows a new one).
     _, secret = await service.open_session(services, reference=reference, code=code, client_ip=address)
-    response = render("created.html", reference=reference, token=code)
+    response = render(
+        "created.html", reference=reference, token=code, support=support_lines(body.adjustments)
+    )
     set_session_cookie(response, services, secret)
     return response
 
@@ -519,7 +546,8 @@ async def created(reference: str, page: SignedInPage) -> Response:
     """The confirmation again (without the access code, shown once)."""
     if isinstance(page, HTMLResponse):
         return page
-    return render("created.html", reference=reference, token=None)
+    support = support_lines(adjustments_of(page.access.record.complainant))
+    return render("created.html", reference=reference, token=None, support=support)
 
 
 # ------------------------------------------------------------------------------------------- tracking
@@ -666,11 +694,15 @@ async def status_page(
         "outcome_wanted": view.possible.ask_for_review,
         "agreed": view.possible.answer_extension,
         "up_to": view.possible.answer_extension,
-        "reason": view.possible.withdraw,
-        "file": True,  # the evidence form is always shown
+        "up_to-day": view.possible.answer_extension,  # the GOV.UK date input: errors link to its first box
+        "reason": False,  # asked on the withdrawal's confirmation page (api/routes/resident_journeys.py)
+        "file": view.possible.send_information,  # no evidence once the complaint is finished
     }
     errors = {(field if shown.get(field) else "status-text"): text for field, text in (errors or {}).items()}
     policy = services.policies.get(access.record.policy_id)
+    repository = ComplaintRepository(services.pool)
+    record = await repository.get(reference=view.reference)
+    story = story_of(view, record, await repository.notifications(reference=view.reference), policy)
     try:
         next_stage_name = policy.stage(view.stage + 1).name if policy else f"Stage {view.stage + 1}"
     except (KeyError, ValueError):
@@ -683,6 +715,8 @@ async def status_page(
         "status.html",
         status_code,
         c=view,
+        story=story,
+        support=support_lines(adjustments_of(record.complainant)),
         status_label=STATUS_LABELS.get(view.status.value, view.status.value),
         next_stage_name=next_stage_name,
         review_needs=review_needs,
@@ -804,6 +838,8 @@ async def send_evidence(
     form = await request.form()
     if not same(str(form.get("form_key", "")), form_key(token)):
         return see_other(f"/complaint/{reference}")
+    if not (await service.view(services, access)).possible.send_information:
+        return see_other(f"/complaint/{reference}")  # a finished complaint takes no more evidence
     upload = form.get("file")
     if not isinstance(upload, StarletteUpload) or not upload.filename:
         errors = {"file": "Select a file"}
@@ -832,6 +868,31 @@ async def complaint_page(
     if isinstance(page, HTMLResponse):
         return page
     return await status_page(services, page.access, page.session, done=DONE.get(done or ""))
+
+
+@router.get("/complaint/{reference}/withdraw", response_class=HTMLResponse)
+async def confirm_withdrawal(services: ServicesDep, page: SignedInPage) -> Response:
+    """Withdrawing takes a confirmation: one click on the complaint page never withdraws it."""
+    if isinstance(page, HTMLResponse):
+        return page
+    return await withdraw_page(services, page.access, page.session)
+
+
+async def withdraw_page(
+    services: Services,
+    access: ResidentAccess,
+    token: str,
+    *,
+    form: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    view = await service.view(services, access)
+    if not view.possible.withdraw:
+        return see_other(f"/complaint/{view.reference}")
+    return render(
+        "withdraw.html", status_code, c=view, form=form or {}, errors=errors or {}, form_key=form_key(token)
+    )
 
 
 ACTIONS: dict[str, tuple[str, str]] = {
@@ -872,17 +933,23 @@ async def complaint_action(
             )
             await service.ask_for_review(services, access, review, request_id)
         elif action == "extension":
-            await service.answer_extension(services, access, extension_answer(form), request_id)
+            answer, wrong = extension_answer_from(form, access.record.respond_by)
+            if wrong:
+                errors = {"up_to-day": wrong}
+                return await status_page(services, access, token, form=form, errors=errors, status_code=422)
+            await service.answer_extension(services, access, answer, request_id)
         else:
             reason = WithdrawBody.model_validate({"reason": form.get("reason", "")})
             await service.withdraw(services, access, reason, request_id)
     except ValidationError as error:
         errors = field_errors(error)
+        if action == "withdraw":
+            return await withdraw_page(services, access, token, form=form, errors=errors, status_code=422)
         return await status_page(services, access, token, form=form, errors=errors, status_code=422)
     except ProblemError as error:
         named = FIELD_REFUSAL.match(error.problem.detail or "")
         if error.problem.status == 422:  # agreed, without the date agreed to
-            errors = {"up_to": FIELD_LABELS["up_to"]}
+            errors = {"up_to-day": FIELD_LABELS["up_to"]}
         elif named and named["field"] in ANSWER_FIELDS:  # a refusal naming the answer it needs (council-004)
             errors = {named["field"]: named["message"][:1].upper() + named["message"][1:]}
             return await status_page(services, access, token, form=form, errors=errors, status_code=422)
@@ -899,12 +966,3 @@ async def complaint_action(
 # that field, as the answer the resident still has to give.
 FIELD_REFUSAL = re.compile(r"^(?P<field>[a-z_]+): (?P<message>.+)$", re.DOTALL)
 ANSWER_FIELDS = frozenset(EscalationBody.model_fields) | frozenset(InformationBody.model_fields)
-
-
-def extension_answer(form: dict[str, str]) -> ExtensionAnswerBody:
-    agreed = form.get("agreed")
-    fields: dict[str, Any] = {
-        "agreed": {"yes": True, "no": False}.get(agreed or "", None),
-        "up_to": form.get("up_to") or None,
-    }
-    return ExtensionAnswerBody.model_validate(fields)
