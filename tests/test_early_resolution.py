@@ -119,6 +119,25 @@ async def test_a_late_early_resolution_alerts_and_waits_for_the_request(three_ti
     assert refusal is not None and refusal.message == "early resolution has already ended (requested)"
 
 
+async def test_stage_1_counts_from_when_the_resident_asked_not_when_it_was_logged(three_tier: Policy) -> None:
+    ctx, effects = await new_complaint(three_tier, intake(three_tier.id, at(date(2027, 3, 17))))
+    # The resident phoned on Mon 22 Mar to ask for an investigation; the officer logs it on Tue 30 Mar.
+    effects.clock = at(date(2027, 3, 30))
+    asked = at(date(2027, 3, 22), 9)
+    for wrong, words in [(at(date(2027, 3, 31)), "in the future"), (at(date(2027, 3, 16)), "before")]:
+        command = cmd.StartInvestigation(actor=OFFICER, because="requested", received_at=wrong)
+        refusal = ACTIONS["start_investigation"].refusal(ctx.state, three_tier, command, effects.now())
+        assert refusal is not None and refusal.message.startswith("received_at:") and words in refusal.message
+    command = cmd.StartInvestigation(actor=OFFICER, because="requested", received_at=asked)
+    assert ACTIONS["start_investigation"].refusal(ctx.state, three_tier, command, effects.now()) is None
+    await run(ctx, "start_investigation", command)
+    # 5 working days from Mon 22 Mar: Tue 23 (1), Wed 24 (2), Thu 25 (3), Good Friday and Easter Monday,
+    # Tue 30 (4), Wed 31 Mar (5); counted from the click (Tue 30) it would have been Tue 6 Apr.
+    assert ctx.state.current.respond_by == date(2027, 3, 31)
+    detail = ctx.state.history[-1].detail
+    assert detail["received_at"] == asked and detail["early_resolution_on_time"] is True
+
+
 async def test_a_policy_without_the_step_refuses_it(policies: dict[str, Policy]) -> None:
     policy = policies["northern-ireland-model"]
     ctx, effects = await new_complaint(policy, intake(policy.id, at(date(2027, 3, 17))))

@@ -51,8 +51,10 @@ async def start_investigation(ctx: Ctx, command: cmd.StartInvestigation) -> Appl
     stage = state.current
     assert stage.early_resolution is not None  # the rule refused otherwise
     now = effects.now()
-    # Stage 1's windows count from now: the request for an investigation, or the decision.
-    plan = await effects.plan(1, now)
+    # Stage 1's windows count from when the complainant asked for an investigation (logged perhaps later) or
+    # the decision was taken; the rule keeps it between receipt and now.
+    asked = command.received_at or now
+    plan = await effects.plan(1, asked)
     stage.early_resolution_ended = command.because
     stage.plan = plan
     stage.respond_by = plan.respond.on
@@ -66,6 +68,8 @@ async def start_investigation(ctx: Ctx, command: cmd.StartInvestigation) -> Appl
         "because": command.because,
         "note": command.note,
         "respond_by": plan.respond.on,
-        "early_resolution_on_time": now <= stage.early_resolution.at,
+        "early_resolution_on_time": asked <= stage.early_resolution.at,
     }
+    if command.received_at is not None:
+        detail["received_at"] = command.received_at
     return Applied(state.status, detail, [])
