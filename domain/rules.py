@@ -321,6 +321,6 @@ def not_at_early_resolution(
 ) -> Refusal | None:
     """Stage 1 is acknowledged once its clock runs: resolve early or start the investigation first."""
     stage = state.current
-    if stage.number == 1 and stage.early_resolution is not None and stage.early_resolution_ended is None:
+    if stage.at_early_resolution:
         return Refusal("the complaint is at early resolution: resolve it there or start the investigation")
     return None

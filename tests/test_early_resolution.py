@@ -13,11 +13,13 @@ import asyncpg
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from api.resident.service import status_text
 from domain import commands as cmd
 from domain.actions import ACTIONS
-from domain.models import Outcome, Status
+from domain.models import CaseRow, Outcome, Status
 from domain.policy import Policy
 from notifications.render import render
+from store.complaints import ComplaintRecord
 from tests.direct_effects import DirectEffects, fire_next, new_complaint, run
 from tests.factories import (
     INVESTIGATOR,
@@ -40,16 +42,20 @@ def at(day: date, hour: int = 10) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=LONDON)
 
 
-@pytest.fixture
-def three_tier() -> Policy:
-    """The NIPSO model with an early resolution within 5 working days before its Stage 1."""
+def with_early_resolution(working_days: int) -> Policy:
+    """The NIPSO model with an early resolution within so many working days before its Stage 1."""
     data = tomllib.loads((POLICIES / "northern-ireland-model.toml").read_text(encoding="utf-8"))
     data["early_resolution"] = {
         "name": "Early resolution",
         "handled_by": "The service",
-        "resolve": {"amount": 5, "unit": "working_days", "from": "receipt"},
+        "resolve": {"amount": working_days, "unit": "working_days", "from": "receipt"},
     }
     return Policy.model_validate(data)
+
+
+@pytest.fixture
+def three_tier() -> Policy:
+    return with_early_resolution(5)
 
 
 async def test_resolved_early_the_complaint_closes_with_that_outcome(three_tier: Policy) -> None:
@@ -136,6 +142,57 @@ async def test_stage_1_counts_from_when_the_resident_asked_not_when_it_was_logge
     assert ctx.state.current.respond_by == date(2027, 3, 31)
     detail = ctx.state.history[-1].detail
     assert detail["received_at"] == asked and detail["early_resolution_on_time"] is True
+
+
+def _record(row: CaseRow, received: datetime) -> ComplaintRecord:
+    """The read model's record as the case row leaves it (the columns the resident's page reads)."""
+    return ComplaintRecord.model_validate(
+        {
+            **row.model_dump(),
+            "status": row.status.value,
+            "outcome": None,
+            "reference": "TEST-1",
+            "workflow_id": "complaint-TEST-1",
+            "policy_id": "northern-ireland-model",
+            "channel": "web",
+            "service_area": "waste",
+            "complainant": {},
+            "representative": None,
+            "anonymous": False,
+            "summary": "",
+            "desired_outcome": "",
+            "staff_complained_about": [],
+            "related_to": None,
+            "received_at": received,
+            "closed_at": None,
+            "state": None,
+            "last_seq": 1,
+            "created_by": "resident",
+            "created_at": received,
+            "updated_at": received,
+        }
+    )
+
+
+async def test_while_early_resolution_runs_the_case_shows_its_date_not_stage_1s() -> None:
+    three_days = with_early_resolution(3)
+    received = at(date(2027, 3, 17))
+    ctx, effects = await new_complaint(three_days, intake(three_days.id, received))
+    # Day 0 Thu 18 Mar: early resolution by Fri 19 (1), Mon 22 (2), Tue 23 Mar (3). Stage 1's dates counted
+    # from receipt (acknowledge and respond by Thu 25 Mar) do not run yet, so the row does not show them.
+    assert ctx.state.current.respond_by == date(2027, 3, 25)
+    row = CaseRow.of(ctx.state)
+    assert (row.acknowledge_by, row.respond_by) == (None, date(2027, 3, 23))
+    text = status_text(_record(row, received))
+    assert text == "We aim to resolve your complaint by Tuesday 23 March 2027."
+    # Once the investigation starts (asked on Tue 23 Mar: Stage 1 due Thu 1 Apr), the row shows Stage 1's.
+    effects.clock = at(date(2027, 3, 23))
+    await run(ctx, "start_investigation", cmd.StartInvestigation(actor=OFFICER, because="requested"))
+    row = CaseRow.of(ctx.state)
+    assert (row.acknowledge_by, row.respond_by) == (date(2027, 4, 1), date(2027, 4, 1))
+    assert status_text(_record(row, received)) == (
+        "We have received your complaint. We will acknowledge it by Thursday 1 April 2027."
+    )
 
 
 async def test_a_policy_without_the_step_refuses_it(policies: dict[str, Policy]) -> None:

@@ -16,7 +16,7 @@ from domain.steps import Applied, Ctx
 
 def early_resolution_open(stage: StageState) -> bool:
     """Is the complaint still at its early-resolution step (Stage 1's clock not yet started)?"""
-    return stage.number == 1 and stage.early_resolution is not None and stage.early_resolution_ended is None
+    return stage.at_early_resolution
 
 
 async def resolve_early(ctx: Ctx, command: cmd.ResolveEarly) -> Applied:
