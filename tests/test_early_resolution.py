@@ -19,6 +19,7 @@ from domain.actions import ACTIONS
 from domain.models import CaseRow, Outcome, Status
 from domain.policy import Policy
 from notifications.render import render
+from store import reports
 from store.complaints import ComplaintRecord
 from tests.direct_effects import DirectEffects, fire_next, new_complaint, run
 from tests.factories import (
@@ -259,3 +260,18 @@ async def test_the_workflow_runs_the_step(
         assert found[state.reference] == ("resolved", "not_upheld")
         first = (await state_of(handle)).reference
         assert found[first] == ("not_suitable", None)
+        # The performance report counts them apart: one resolved early, one investigated.
+        wednesday = monday.date() + timedelta(days=2)
+        report = await reports.performance(pool, start=monday.date(), end=wednesday, policy_id=three_tier.id)
+        assert report["early_resolution"] == {
+            "resolved": 1,
+            "investigated": 1,
+            "investigation_requested": 0,
+            "not_suitable": 1,
+        }
+        assert ("total", "", "stage1", "early_resolution_resolved", 1) in reports.rows_for_csv(report)
+        # Received on the Monday only: the one that went to investigation.
+        report = await reports.performance(
+            pool, start=monday.date(), end=monday.date(), policy_id=three_tier.id
+        )
+        assert (report["early_resolution"]["resolved"], report["early_resolution"]["investigated"]) == (0, 1)
