@@ -186,6 +186,11 @@ async def test_while_early_resolution_runs_the_case_shows_its_date_not_stage_1s(
     assert (row.acknowledge_by, row.respond_by) == (None, date(2027, 3, 23))
     text = status_text(_record(row, received))
     assert text == "We aim to resolve your complaint by Tuesday 23 March 2027."
+    # The officer it is assigned to is told the early resolution's date, not Stage 1's.
+    await run(ctx, "assign", cmd.Assign(actor=OFFICER, assignee=INVESTIGATOR.id))
+    text = render(effects.sent[-1].template, effects.sent[-1].context, three_days).text
+    assert "It is at early resolution, due by Tuesday 23 March 2027" in text
+    assert "25 March" not in text
     # Once the investigation starts (asked on Tue 23 Mar: Stage 1 due Thu 1 Apr), the row shows Stage 1's.
     effects.clock = at(date(2027, 3, 23))
     await run(ctx, "start_investigation", cmd.StartInvestigation(actor=OFFICER, because="requested"))
