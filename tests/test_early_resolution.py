@@ -16,6 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.resident.service import status_text
 from domain import commands as cmd
 from domain.actions import ACTIONS
+from domain.facts import stage_facts
 from domain.models import CaseRow, Outcome, Status
 from domain.policy import Policy
 from notifications.render import render
@@ -143,6 +144,24 @@ async def test_stage_1_counts_from_when_the_resident_asked_not_when_it_was_logge
     assert ctx.state.current.respond_by == date(2027, 3, 31)
     detail = ctx.state.history[-1].detail
     assert detail["received_at"] == asked and detail["early_resolution_on_time"] is True
+
+
+async def test_reports_count_an_early_resolution_against_its_own_date() -> None:
+    three_days = with_early_resolution(3)
+    ctx, effects = await new_complaint(three_days, intake(three_days.id, at(date(2027, 3, 17))))
+    # Early resolution due Tue 23 Mar; Stage 1 counted from receipt would be Thu 25 Mar.
+    assert stage_facts(ctx.state, three_days).respond_by == date(2027, 3, 23)
+    # Resolved on Wed 24 Mar: a day late for early resolution, so late in the reports too.
+    effects.clock = at(date(2027, 3, 24))
+    resolution = cmd.ResolveEarly(actor=OFFICER, outcome=Outcome.UPHELD, findings="Collected.")
+    await run(ctx, "resolve_early", resolution)
+    facts = stage_facts(ctx.state, three_days)
+    assert (facts.original_respond_by, facts.respond_by_when_answered, facts.responded_on) == (
+        date(2027, 3, 23),
+        date(2027, 3, 23),
+        date(2027, 3, 24),
+    )
+    assert facts.early_resolution == "resolved"
 
 
 def _record(row: CaseRow, received: datetime) -> ComplaintRecord:
