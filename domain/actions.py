@@ -115,7 +115,7 @@ _ACTIONS = [
         frozenset({OFFICER, INVESTIGATOR, MANAGER}),
         "End early resolution: the complainant asked for, or the complaint needs, an investigation.",
         early.start_investigation,
-        rules.at_early_resolution,
+        rules.start_investigation,
     ),
     Action(
         "assign",

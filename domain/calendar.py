@@ -76,15 +76,7 @@ class WorkingCalendar:
 
     def add_working_days(self, start: datetime | date, count: int) -> date:
         """The end of the `count`th working day after day 0 of `start`."""
-        if count < 0:
-            raise ValueError("count must not be negative")
-        day = self.day_zero(start)
-        added = 0
-        while added < count:
-            day += timedelta(days=1)
-            if self.is_working_day(day):
-                added += 1
-        return day
+        return self.working_days_after(self.day_zero(start), count)
 
     def working_days_after(self, day: date, count: int) -> date:
         """The end of the `count`th working day after `day`, whatever `day` is (a stage whose counting

@@ -391,9 +391,9 @@ class ResolveEarly(Command):
 
 
 class StartInvestigation(Command):
-    """Early resolution ends without a resolution: Stage 1's clock starts now, because the complainant asked
-    for an investigation (`requested`) or the officer decided early resolution does not fit
-    (`not_suitable`)."""
+    """Early resolution ends without a resolution: Stage 1's clock starts (from `received_at`), because the
+    complainant asked for an investigation (`requested`) or the officer decided early resolution does not
+    fit (`not_suitable`)."""
 
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"because": "not_suitable", "note": "Needs a site visit."}]}
@@ -401,3 +401,7 @@ class StartInvestigation(Command):
 
     because: Literal["requested", "not_suitable"]
     note: str = Field(default="", max_length=5_000)
+    # When the complainant actually asked for an investigation (a call or letter logged later), or the
+    # decision was taken: Stage 1's windows count from it, as RequestEscalation.received_at does for the next
+    # stage. Not in the future, not before the complaint arrived. Default: now.
+    received_at: datetime | None = None

@@ -29,6 +29,18 @@ def calendar_for(policy: Policy) -> WorkingCalendar:
     return WorkingCalendar(policy.nation, policy.timezone, policy.closure_days)
 
 
+def window_end(
+    cal: WorkingCalendar, counting: CountingStarts, start: datetime | date, window: Window
+) -> date:
+    """The last day of `window` from `start` under a step's counting rule (issue 28), for Stage windows and
+    the early-resolution step alike: from day 0, the first working day on or after `start`; or, counting
+    from the day after receipt, with `start`'s own local date as day 0 (a Saturday receipt has the Monday as
+    day 1). Calendar-day windows count from the local date either way."""
+    if counting is CountingStarts.DAY_AFTER_RECEIPT and window.unit is Unit.WORKING_DAYS:
+        return cal.working_days_after(cal.local_date(start), window.amount)
+    return cal.add(start, window.amount, window.unit)
+
+
 def plan_stage(
     policy: Policy,
     stage_number: int,
@@ -48,13 +60,10 @@ def plan_stage(
     cal = calendar_for(policy)
     # Issue 28: a stage counting from the day after receipt has the day of receipt itself as day 0, even a
     # Saturday or a bank holiday (the next working day is then day 1).
-    day_after = stage.counting_starts is CountingStarts.DAY_AFTER_RECEIPT
-    start_of = cal.local_date if day_after else cal.day_zero
+    start_of = cal.local_date if stage.counting_starts is CountingStarts.DAY_AFTER_RECEIPT else cal.day_zero
 
     def add(start: date, window: Window) -> date:
-        if day_after and window.unit is Unit.WORKING_DAYS:
-            return cal.working_days_after(start, window.amount)
-        return cal.add(start, window.amount, window.unit)
+        return window_end(cal, stage.counting_starts, start, window)
 
     day_zero = start_of(received)
     # --- issue 24 (seed rules): a calendar-day acknowledgement (council-003's "within five days") is plain
@@ -115,10 +124,7 @@ def early_resolution_by(policy: Policy, received: datetime | date) -> date | Non
     step = policy.early_resolution
     if step is None:
         return None
-    cal = calendar_for(policy)
-    if step.counting_starts is CountingStarts.DAY_AFTER_RECEIPT:
-        return cal.working_days_after(cal.local_date(received), step.resolve.amount)
-    return cal.add_working_days(received, step.resolve.amount)
+    return window_end(calendar_for(policy), step.counting_starts, received, step.resolve)
 
 
 def extension_limit(policy: Policy, stage_number: int, respond_by: date) -> date | None:

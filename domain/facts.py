@@ -100,6 +100,14 @@ def stage_facts(state: ComplaintState, policy: Policy, number: int | None = None
         first = state.stage_state(1)
         independent = first is None or first.responded_by != stage.responded_by
 
+    original_respond_by, respond_by = _original_deadline(stage), stage.respond_by
+    when_answered = _deadline_when_answered(stage, responded_on) if responded_on else None
+    if stage.early_resolution is not None and stage.early_resolution_ended in (None, "resolved"):
+        # Issue 28: at (or resolved at) early resolution, Stage 1's dates counted from receipt never ran:
+        # the stage was due by the early resolution's date, and its response is on time against that.
+        original_respond_by = respond_by = stage.early_resolution.on
+        when_answered = stage.early_resolution.on if responded_on else None
+
     referred = _moment(state.ombudsman.get("referred_at"))
     decided = _moment(state.ombudsman.get("decided_at"))
     decision = _finding(state.ombudsman) if decided else None
@@ -109,9 +117,9 @@ def stage_facts(state: ComplaintState, policy: Policy, number: int | None = None
         day_zero=day_zero,
         acknowledge_by=stage.plan.deadlines.acknowledge_by,
         acknowledged_on=cal.local_date(stage.acknowledged_at) if stage.acknowledged_at else None,
-        original_respond_by=_original_deadline(stage),
-        respond_by=stage.respond_by,
-        respond_by_when_answered=_deadline_when_answered(stage, responded_on) if responded_on else None,
+        original_respond_by=original_respond_by,
+        respond_by=respond_by,
+        respond_by_when_answered=when_answered,
         responded_on=responded_on,
         working_days_to_respond=(
             cal.working_days_between(day_zero, responded_on)

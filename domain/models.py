@@ -340,6 +340,11 @@ class StageState(BaseModel):
     ended_at: datetime | None = None
     exclusion: str | None = None
 
+    @property
+    def at_early_resolution(self) -> bool:
+        """Is the early-resolution step still running (Stage 1's clock not yet started)?"""
+        return self.number == 1 and self.early_resolution is not None and self.early_resolution_ended is None
+
 
 class Transition(BaseModel):
     seq: int
@@ -421,12 +426,18 @@ class CaseRow(BaseModel):
     @classmethod
     def of(cls, state: ComplaintState) -> CaseRow:
         stage = state.current
+        acknowledge_by: date | None = stage.plan.deadlines.acknowledge_by
+        respond_by: date | None = stage.respond_by
+        if stage.at_early_resolution and stage.early_resolution is not None:
+            # Stage 1's dates (counted from receipt) do not run yet: lists, reports and the resident see
+            # the early resolution's date as the response date, and no acknowledgement date.
+            acknowledge_by, respond_by = None, stage.early_resolution.on
         return cls(
             stage=state.stage,
             status=state.status,
             assigned_to=state.assigned_to,
-            acknowledge_by=stage.plan.deadlines.acknowledge_by,
-            respond_by=stage.respond_by,
+            acknowledge_by=acknowledge_by,
+            respond_by=respond_by,
             extension_limit_by=stage.extension_limit_by,
             escalation_request_by=stage.escalation_request_by.on if stage.escalation_request_by else None,
             acknowledged_at=stage.acknowledged_at,

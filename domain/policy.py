@@ -338,6 +338,18 @@ class Stage(_Strict):
                 "late_acknowledgement_moves_response has no effect here: it applies only to a respond window"
                 ' counted from the acknowledgement (respond = { ..., from = "acknowledgement" })'
             )
+        # The starting point of the policy's own cadence: without one it means nothing (a cadence agreed with
+        # the complainant runs from the acknowledgement or extension that agreed it). `progress_update_by`
+        # is kept there: it says how updates at an agreed cadence are made too.
+        if (
+            self.progress_updates_from is not ProgressUpdatesFrom.ACKNOWLEDGEMENT
+            and self.update_every_working_days is None
+        ):
+            raise ValueError(
+                "progress_updates_from has no effect here: it says when this stage's own cadence starts;"
+                " set update_every_working_days on the same stage (a cadence agreed with the complainant"
+                " runs from the acknowledgement or extension that agreed it)"
+            )
         # --- issue 28: combined windows and the matter_arose anchor belong to escalation_request only ---
         for name, window in (("acknowledge", self.acknowledge), ("respond", self.respond)):
             if window.is_combined:

@@ -307,11 +307,25 @@ def at_early_resolution(
     return None
 
 
+def start_investigation(
+    state: ComplaintState, policy: Policy, command: cmd.StartInvestigation, now: datetime
+) -> Refusal | None:
+    """Only at early resolution; the request (or decision) it records is neither future nor before receipt."""
+    if refused := at_early_resolution(state, policy, command, now):
+        return refused
+    received = command.received_at or now
+    if received > now:
+        return Refusal("received_at: a request for an investigation cannot have arrived in the future")
+    if received < state.current.received_at:
+        return Refusal("received_at: a request for an investigation cannot have arrived before the complaint")
+    return None
+
+
 def not_at_early_resolution(
     state: ComplaintState, policy: Policy, command: cmd.Command, now: datetime
 ) -> Refusal | None:
     """Stage 1 is acknowledged once its clock runs: resolve early or start the investigation first."""
     stage = state.current
-    if stage.number == 1 and stage.early_resolution is not None and stage.early_resolution_ended is None:
+    if stage.at_early_resolution:
         return Refusal("the complaint is at early resolution: resolve it there or start the investigation")
     return None

@@ -365,7 +365,7 @@ class ComplaintRepository:
 
         Idempotent: keyed by (workflow id, event sequence), so a retried activity changes nothing.
         """
-        stage = state.current
+        row = CaseRow.of(state)
         # The moment of the transition: the read model keeps the first moment a complaint reached an end.
         event_at = transition.at if transition is not None else None
         assert isinstance(self._db, asyncpg.Pool)
@@ -379,14 +379,14 @@ class ComplaintRepository:
                 state.stage,
                 state.status.value,
                 state.assigned_to,
-                stage.plan.deadlines.acknowledge_by,
-                stage.respond_by,
-                stage.extension_limit_by,
-                stage.escalation_request_by.on if stage.escalation_request_by else None,
-                stage.acknowledged_at,
-                stage.responded_at,
+                row.acknowledge_by,
+                row.respond_by,
+                row.extension_limit_by,
+                row.escalation_request_by,
+                row.acknowledged_at,
+                row.responded_at,
                 event_at,
-                stage.outcome.value if stage.outcome else None,
+                row.outcome.value if row.outcome else None,
                 state.overdue,
                 state.next_deadline,
                 state.model_dump(mode="json"),

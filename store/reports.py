@@ -113,6 +113,17 @@ FROM {sources.CASES} AS complaints
 GROUP BY GROUPING SETS ((), (decision))
 """
 
+# Issue 28: how the early-resolution step ended for the complaints received in the period, so frontline
+# resolutions count apart from investigations (the SPSO's two figures). Read from the stage rows of the
+# period (the monthly summaries have no such counter yet): only policies with the step have any.
+_EARLY_RESOLUTION = """
+SELECT early_resolution, count(*)::int8 AS complaints
+FROM complaint_stages
+WHERE stage = 1 AND received_on BETWEEN $1 AND $2 AND early_resolution IS NOT NULL
+    AND ($3::text IS NULL OR policy_id = $3) AND ($4::text IS NULL OR service_area = $4)
+GROUP BY 1
+"""
+
 # How a period is split between the summaries and the stage rows ($1, $2 and $5 to $8): a test counts a
 # period from the rows alone with this swapped for `sources.rows_only`.
 period_parts = sources.period_parts
@@ -195,6 +206,7 @@ async def performance(
         case_rows = [dict(row) for row in await snapshot.fetch(_CASE_FIGURES, *args)]
         percentile_rows = await snapshot.fetch(_PERCENTILES, *args)
         statutory = await report_tsm.tsm(snapshot, args, homes=homes, homes_by_tenure=homes_by_tenure or {})
+        early_rows = await snapshot.fetch(_EARLY_RESOLUTION, start, end, policy_id, service_area)
     percentiles = {(row["stage"], float(row["fraction"])): row["days"] for row in percentile_rows}
     totals = [row for row in stage_rows if not (row["by_area"] or row["by_month"] or row["by_outcome"])]
     report: dict[str, Any] = {
@@ -232,6 +244,13 @@ async def performance(
         "overdue": whole["actions_overdue"],
     }
     report["ombudsman"] = _ombudsman(whole["referrals"], case_rows)
+    ended = {row["early_resolution"]: row["complaints"] for row in early_rows}
+    report["early_resolution"] = {
+        "resolved": ended.get("resolved", 0),
+        "investigated": ended.get("requested", 0) + ended.get("not_suitable", 0),
+        "investigation_requested": ended.get("requested", 0),
+        "not_suitable": ended.get("not_suitable", 0),
+    }
     areas = sorted({row["service_area"] for row in stage_rows if row["by_area"]})
     report["by_service_area"] = [
         {
@@ -270,6 +289,8 @@ def rows_for_csv(report: dict[str, Any]) -> list[tuple[str, str, str, str, Any]]
     for group in ("remedies", "actions"):
         for measure, value in report[group].items():
             rows.append(("total", "", "", f"{group}_{measure}", value))
+    for measure, value in report["early_resolution"].items():
+        rows.append(("total", "", "stage1", f"early_resolution_{measure}", value))
     ombudsman = report["ombudsman"]
     for measure in ("referrals", "decisions", "complaint_handling_failures"):
         rows.append(("total", "", "", f"ombudsman_{measure}", ombudsman[measure]))

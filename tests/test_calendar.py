@@ -196,6 +196,17 @@ def test_negative_count_is_refused() -> None:
         ENGLAND.add_working_days(date(2027, 7, 2), -1)
 
 
+def test_counting_from_day_zero_or_from_the_day_itself() -> None:
+    # Received Sat 27 Mar 2027 (England): day 0 is Tue 30 Mar (Easter Monday 29 Mar is a holiday), so 3
+    # working days run to Fri 2 Apr; counted from the Saturday itself (a stage counting from the day after
+    # receipt), Tue 30 Mar is day 1 and day 3 is Thu 1 Apr. The same loop serves both.
+    assert ENGLAND.add_working_days(date(2027, 3, 27), 3) == date(2027, 4, 2)
+    assert ENGLAND.working_days_after(date(2027, 3, 27), 3) == date(2027, 4, 1)
+    assert ENGLAND.add_working_days(date(2027, 3, 27), 0) == date(2027, 3, 30)
+    with pytest.raises(ValueError):
+        ENGLAND.working_days_after(date(2027, 3, 27), -1)
+
+
 def test_summer_evening_receipt_counts_from_the_next_local_day() -> None:
     # Fri 2 Jul 2027 23:30 UTC = Sat 3 Jul 00:30 BST; day 0 Mon 5 Jul; 2 working days -> Wed 7 Jul.
     # Read as a UTC date (Fri 2 Jul) it would have been Tue 6 Jul.

@@ -13,11 +13,15 @@ import asyncpg
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from api.resident.service import status_text
 from domain import commands as cmd
 from domain.actions import ACTIONS
-from domain.models import Outcome, Status
+from domain.facts import stage_facts
+from domain.models import CaseRow, Outcome, Status
 from domain.policy import Policy
 from notifications.render import render
+from store import reports
+from store.complaints import ComplaintRecord
 from tests.direct_effects import DirectEffects, fire_next, new_complaint, run
 from tests.factories import (
     INVESTIGATOR,
@@ -40,16 +44,20 @@ def at(day: date, hour: int = 10) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=LONDON)
 
 
-@pytest.fixture
-def three_tier() -> Policy:
-    """The NIPSO model with an early resolution within 5 working days before its Stage 1."""
+def with_early_resolution(working_days: int) -> Policy:
+    """The NIPSO model with an early resolution within so many working days before its Stage 1."""
     data = tomllib.loads((POLICIES / "northern-ireland-model.toml").read_text(encoding="utf-8"))
     data["early_resolution"] = {
         "name": "Early resolution",
         "handled_by": "The service",
-        "resolve": {"amount": 5, "unit": "working_days", "from": "receipt"},
+        "resolve": {"amount": working_days, "unit": "working_days", "from": "receipt"},
     }
     return Policy.model_validate(data)
+
+
+@pytest.fixture
+def three_tier() -> Policy:
+    return with_early_resolution(5)
 
 
 async def test_resolved_early_the_complaint_closes_with_that_outcome(three_tier: Policy) -> None:
@@ -120,6 +128,99 @@ async def test_a_late_early_resolution_alerts_and_waits_for_the_request(three_ti
     assert refusal is not None and refusal.message == "early resolution has already ended (requested)"
 
 
+async def test_stage_1_counts_from_when_the_resident_asked_not_when_it_was_logged(three_tier: Policy) -> None:
+    ctx, effects = await new_complaint(three_tier, intake(three_tier.id, at(date(2027, 3, 17))))
+    # The resident phoned on Mon 22 Mar to ask for an investigation; the officer logs it on Tue 30 Mar.
+    effects.clock = at(date(2027, 3, 30))
+    asked = at(date(2027, 3, 22), 9)
+    for wrong, words in [(at(date(2027, 3, 31)), "in the future"), (at(date(2027, 3, 16)), "before")]:
+        command = cmd.StartInvestigation(actor=OFFICER, because="requested", received_at=wrong)
+        refusal = ACTIONS["start_investigation"].refusal(ctx.state, three_tier, command, effects.now())
+        assert refusal is not None and refusal.message.startswith("received_at:") and words in refusal.message
+    command = cmd.StartInvestigation(actor=OFFICER, because="requested", received_at=asked)
+    assert ACTIONS["start_investigation"].refusal(ctx.state, three_tier, command, effects.now()) is None
+    await run(ctx, "start_investigation", command)
+    # 5 working days from Mon 22 Mar: Tue 23 (1), Wed 24 (2), Thu 25 (3), Good Friday and Easter Monday,
+    # Tue 30 (4), Wed 31 Mar (5); counted from the click (Tue 30) it would have been Tue 6 Apr.
+    assert ctx.state.current.respond_by == date(2027, 3, 31)
+    detail = effects.trail[-1].detail
+    assert detail["received_at"] == asked and detail["early_resolution_on_time"] is True
+
+
+async def test_reports_count_an_early_resolution_against_its_own_date() -> None:
+    three_days = with_early_resolution(3)
+    ctx, effects = await new_complaint(three_days, intake(three_days.id, at(date(2027, 3, 17))))
+    # Early resolution due Tue 23 Mar; Stage 1 counted from receipt would be Thu 25 Mar.
+    assert stage_facts(ctx.state, three_days).respond_by == date(2027, 3, 23)
+    # Resolved on Wed 24 Mar: a day late for early resolution, so late in the reports too.
+    effects.clock = at(date(2027, 3, 24))
+    resolution = cmd.ResolveEarly(actor=OFFICER, outcome=Outcome.UPHELD, findings="Collected.")
+    await run(ctx, "resolve_early", resolution)
+    facts = stage_facts(ctx.state, three_days)
+    assert (facts.original_respond_by, facts.respond_by_when_answered, facts.responded_on) == (
+        date(2027, 3, 23),
+        date(2027, 3, 23),
+        date(2027, 3, 24),
+    )
+    assert facts.early_resolution == "resolved"
+
+
+def _record(row: CaseRow, received: datetime) -> ComplaintRecord:
+    """The read model's record as the case row leaves it (the columns the resident's page reads)."""
+    return ComplaintRecord.model_validate(
+        {
+            **row.model_dump(),
+            "status": row.status.value,
+            "outcome": None,
+            "reference": "TEST-1",
+            "workflow_id": "complaint-TEST-1",
+            "policy_id": "northern-ireland-model",
+            "channel": "web",
+            "service_area": "waste",
+            "complainant": {},
+            "representative": None,
+            "anonymous": False,
+            "summary": "",
+            "desired_outcome": "",
+            "staff_complained_about": [],
+            "related_to": None,
+            "received_at": received,
+            "closed_at": None,
+            "state": None,
+            "last_seq": 1,
+            "created_by": "resident",
+            "created_at": received,
+            "updated_at": received,
+        }
+    )
+
+
+async def test_while_early_resolution_runs_the_case_shows_its_date_not_stage_1s() -> None:
+    three_days = with_early_resolution(3)
+    received = at(date(2027, 3, 17))
+    ctx, effects = await new_complaint(three_days, intake(three_days.id, received))
+    # Day 0 Thu 18 Mar: early resolution by Fri 19 (1), Mon 22 (2), Tue 23 Mar (3). Stage 1's dates counted
+    # from receipt (acknowledge and respond by Thu 25 Mar) do not run yet, so the row does not show them.
+    assert ctx.state.current.respond_by == date(2027, 3, 25)
+    row = CaseRow.of(ctx.state)
+    assert (row.acknowledge_by, row.respond_by) == (None, date(2027, 3, 23))
+    text = status_text(_record(row, received))
+    assert text == "We aim to resolve your complaint by Tuesday 23 March 2027."
+    # The officer it is assigned to is told the early resolution's date, not Stage 1's.
+    await run(ctx, "assign", cmd.Assign(actor=OFFICER, assignee=INVESTIGATOR.id))
+    text = render(effects.sent[-1].template, effects.sent[-1].context, three_days).text
+    assert "It is at early resolution, due by Tuesday 23 March 2027" in text
+    assert "25 March" not in text
+    # Once the investigation starts (asked on Tue 23 Mar: Stage 1 due Thu 1 Apr), the row shows Stage 1's.
+    effects.clock = at(date(2027, 3, 23))
+    await run(ctx, "start_investigation", cmd.StartInvestigation(actor=OFFICER, because="requested"))
+    row = CaseRow.of(ctx.state)
+    assert (row.acknowledge_by, row.respond_by) == (date(2027, 4, 1), date(2027, 4, 1))
+    assert status_text(_record(row, received)) == (
+        "We have received your complaint. We will acknowledge it by Thursday 1 April 2027."
+    )
+
+
 async def test_a_policy_without_the_step_refuses_it(policies: dict[str, Policy]) -> None:
     policy = policies["northern-ireland-model"]
     ctx, effects = await new_complaint(policy, intake(policy.id, at(date(2027, 3, 17))))
@@ -184,3 +285,18 @@ async def test_the_workflow_runs_the_step(
         assert found[state.reference] == ("resolved", "not_upheld")
         first = (await state_of(handle)).reference
         assert found[first] == ("not_suitable", None)
+        # The performance report counts them apart: one resolved early, one investigated.
+        wednesday = monday.date() + timedelta(days=2)
+        report = await reports.performance(pool, start=monday.date(), end=wednesday, policy_id=three_tier.id)
+        assert report["early_resolution"] == {
+            "resolved": 1,
+            "investigated": 1,
+            "investigation_requested": 0,
+            "not_suitable": 1,
+        }
+        assert ("total", "", "stage1", "early_resolution_resolved", 1) in reports.rows_for_csv(report)
+        # Received on the Monday only: the one that went to investigation.
+        report = await reports.performance(
+            pool, start=monday.date(), end=monday.date(), policy_id=three_tier.id
+        )
+        assert (report["early_resolution"]["resolved"], report["early_resolution"]["investigated"]) == (0, 1)

@@ -246,6 +246,21 @@ def test_late_acknowledgement_only_where_the_response_counts_from_it() -> None:
     )
 
 
+def test_progress_updates_from_without_the_stages_cadence() -> None:
+    data = raw("barking-dagenham")  # Stage 1: every 5 working days, from the first extension
+    assert _problems(data) == []
+    data["stages"][0].pop("update_every_working_days")
+    ((field, reason),) = _problems(data)
+    assert field == "stages.0"
+    assert "progress_updates_from has no effect here" in reason
+    assert "set update_every_working_days on the same stage" in reason
+    # How updates are made still counts without the policy's cadence: it applies to an agreed one too.
+    data["stages"][0].pop("progress_updates_from")
+    assert data["stages"][0]["progress_update_by"] == "reminder"
+    data["stages"][0]["progress_update_by"] = "letter"
+    assert _problems(data) == []
+
+
 def test_representative_rules_without_representatives() -> None:
     data = raw("bexley")
     data["complainants"]["representatives_allowed"] = False

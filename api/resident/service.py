@@ -305,6 +305,10 @@ def _day(value: datetime | None, tz: ZoneInfo) -> date | None:
 def status_text(record: ComplaintRecord) -> str:
     status = Status(record.status)
     review = "your request for a review" if record.stage > 1 else "your complaint"
+    early_resolution = record.stage == 1 and record.acknowledge_by is None and record.respond_by is not None
+    if status is Status.RECEIVED and early_resolution and record.respond_by:
+        # Early resolution (issue 28): the case row carries its date and no acknowledgement date.
+        return f"We aim to resolve your complaint by {_long(record.respond_by)}."
     if status is Status.RECEIVED:
         by = f" by {_long(record.acknowledge_by)}" if record.acknowledge_by else " soon"
         return f"We have received {review}. We will acknowledge it{by}."

@@ -16,7 +16,7 @@ from domain.steps import Applied, Ctx
 
 def early_resolution_open(stage: StageState) -> bool:
     """Is the complaint still at its early-resolution step (Stage 1's clock not yet started)?"""
-    return stage.number == 1 and stage.early_resolution is not None and stage.early_resolution_ended is None
+    return stage.at_early_resolution
 
 
 async def resolve_early(ctx: Ctx, command: cmd.ResolveEarly) -> Applied:
@@ -52,8 +52,10 @@ async def start_investigation(ctx: Ctx, command: cmd.StartInvestigation) -> Appl
     stage = state.current
     assert stage.early_resolution is not None  # the rule refused otherwise
     now = effects.now()
-    # Stage 1's windows count from now: the request for an investigation, or the decision.
-    plan = await effects.plan(1, now)
+    # Stage 1's windows count from when the complainant asked for an investigation (logged perhaps later) or
+    # the decision was taken; the rule keeps it between receipt and now.
+    asked = command.received_at or now
+    plan = await effects.plan(1, asked)
     stage.early_resolution_ended = command.because
     stage.plan = plan
     stage.respond_by = plan.respond.on
@@ -67,6 +69,8 @@ async def start_investigation(ctx: Ctx, command: cmd.StartInvestigation) -> Appl
         "because": command.because,
         "note": command.note,
         "respond_by": plan.respond.on,
-        "early_resolution_on_time": now <= stage.early_resolution.at,
+        "early_resolution_on_time": asked <= stage.early_resolution.at,
     }
+    if command.received_at is not None:
+        detail["received_at"] = command.received_at
     return Applied(state.status, detail, [])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from domain import commands as cmd
 from domain.letters import staff_notice, to_complainant
 from domain.models import LedgerEntry, Status
@@ -72,5 +74,11 @@ async def assign(ctx: Ctx, command: cmd.Assign) -> Applied:
         # Stage 2 independence looks at everyone who ever held Stage 1 (distinct staff: bounded).
         state.current.assigned_ever.append(command.assignee)
     state.assigned_to = command.assignee
-    notice = staff_notice(state, "assigned", command.assignee, respond_by=state.current.respond_by)
+    stage = state.current
+    if stage.at_early_resolution and stage.early_resolution is not None:
+        # Issue 28: Stage 1's response date is not running yet; the early resolution's is.
+        due: dict[str, Any] = {"early_resolution_by": stage.early_resolution.on}
+    else:
+        due = {"respond_by": stage.respond_by}
+    notice = staff_notice(state, "assigned", command.assignee, **due)
     return Applied(state.status, {"from": before, "to": command.assignee}, [notice])
