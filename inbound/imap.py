@@ -75,7 +75,16 @@ async def poll_once(settings: Settings, receiver: Receiver) -> int:
             raw = _literal(fetched) if fetched.result == "OK" else None
             if raw is None:
                 continue
-            await receiver(raw, [])  # raises if it could not be stored: left unseen for the next poll
+            try:
+                await receiver(raw, [])  # raises if it could not be stored: left unseen for the next poll
+            except Exception as error:  # one message that cannot be stored must not stop the others
+                # By UID and error type only: an error's text may quote the message.
+                log.warning(
+                    "inbound IMAP message UID %s not stored (%s): retried next poll",
+                    uid,
+                    type(error).__name__,
+                )
+                continue
             await client.uid("store", uid, "+FLAGS.SILENT", "(\\Seen)")
             handed += 1
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from datetime import datetime, timedelta
@@ -12,6 +13,11 @@ from pydantic import BaseModel
 from store.complaints import Executor
 
 FINAL_WITHOUT_CASE = ("dropped", "bounce_recorded", "service_request", "dismissed")
+
+
+def message_key(message_id: str) -> bytes:
+    """The unique key of a Message-ID (migration 261): its SHA-256, whatever its length."""
+    return hashlib.sha256(message_id.encode("utf-8")).digest()
 
 
 class InboundMessage(BaseModel):
@@ -62,9 +68,10 @@ class InboundRepository:
         """Keep the message once: its id, or None when this Message-ID was stored before."""
         found = await self._db.fetchval(
             "INSERT INTO inbound_messages"
-            " (message_id, source, received_at, raw, size, sender_key, recipients)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (message_id) DO NOTHING RETURNING id",
+            " (message_id, message_key, source, received_at, raw, size, sender_key, recipients)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (message_key) DO NOTHING RETURNING id",
             message_id,
+            message_key(message_id),
             source,
             received_at,
             raw,
@@ -146,7 +153,7 @@ class InboundRepository:
 
     async def by_message_id(self, message_id: str) -> InboundMessage | None:
         row = await self._db.fetchrow(
-            f"SELECT {_COLUMNS} FROM inbound_messages WHERE message_id = $1", message_id
+            f"SELECT {_COLUMNS} FROM inbound_messages WHERE message_key = $1", message_key(message_id)
         )
         return None if row is None else _message(row)
 

@@ -5,6 +5,7 @@ triage, a message already read is not read again, and a copy with the same Messa
 from __future__ import annotations
 
 import asyncio
+import email.header
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -65,6 +66,19 @@ async def _deliver(port: int, *messages: EmailMessage) -> None:
     await client.logout()
 
 
+def _settings(stack: Inbound, imap_port: int) -> Settings:
+    return stack.settings.model_copy(
+        update={
+            "inbound_mode": "imap",
+            "inbound_imap_host": "127.0.0.1",
+            "inbound_imap_port": imap_port,
+            "inbound_imap_tls": False,
+            "inbound_imap_username": USER,
+            "inbound_imap_password": SecretStr(PASSWORD),
+        }
+    )
+
+
 async def test_polling_a_shared_mailbox_routes_replies_and_triages_the_rest_once(
     inbound: Inbound, imap_port: int
 ) -> None:
@@ -78,16 +92,7 @@ async def test_polling_a_shared_mailbox_routes_replies_and_triages_the_rest_once
     )
     stranger = mail(sender="Dev Tenant <dev@example.net>", subject="Noise", text="My neighbour is loud.")
     await _deliver(imap_port, reply, stranger)
-    settings: Settings = stack.settings.model_copy(
-        update={
-            "inbound_mode": "imap",
-            "inbound_imap_host": "127.0.0.1",
-            "inbound_imap_port": imap_port,
-            "inbound_imap_tls": False,
-            "inbound_imap_username": USER,
-            "inbound_imap_password": SecretStr(PASSWORD),
-        }
-    )
+    settings = _settings(stack, imap_port)
 
     async def take(raw: bytes, recipients: list[str]) -> None:
         await receive(stack.services, raw, recipients=recipients, source="imap")
@@ -145,3 +150,40 @@ async def test_a_mailbox_that_refuses_the_sign_in_reads_nothing(imap_port: int) 
     with pytest.raises(imap.MailboxError, match="LOGIN refused"):
         await imap.poll_once(settings, take)
     assert taken == []
+
+
+def _long_message_id() -> bytes:
+    """A Message-ID of encoded words: ~1,000 CJK characters once decoded, ~3,000 bytes in UTF-8."""
+    word = email.header.Header("漢" * 10, "utf-8").encode()
+    return " ".join([word] * 100).encode()
+
+
+async def test_one_message_that_cannot_be_stored_does_not_stop_the_poll(
+    inbound: Inbound, imap_port: int
+) -> None:
+    stack = inbound
+    crafted = mail(subject="Long id")
+    del crafted["Message-ID"]
+    raw_crafted = crafted.as_bytes().replace(
+        b"Subject:", b"Message-ID: " + _long_message_id() + b"\r\nSubject:", 1
+    )
+    poison = mail(subject="Poison", text="the receiver fails on this one")
+    after = mail(subject="After", text="read after the others")
+    client = await _connect(imap_port)
+    for raw in (raw_crafted, poison.as_bytes(), after.as_bytes()):
+        assert (await client.append(raw, mailbox="INBOX")).result == "OK"
+    await client.logout()
+    settings = _settings(stack, imap_port)
+
+    async def take(raw: bytes, recipients: list[str]) -> None:
+        if b"Subject: Poison" in raw:
+            raise RuntimeError("cannot store this one")
+        await receive(stack.services, raw, recipients=recipients, source="imap")
+
+    assert await imap.poll_once(settings, take) == 2
+    stored = await stack.pool.fetch(
+        "SELECT subject FROM inbound_messages WHERE subject = ANY($1::text[])", ["Long id", "Poison", "After"]
+    )
+    assert sorted(row["subject"] for row in stored) == ["After", "Long id"]
+    # The crafted message is kept once: read again (marked unseen by someone), it adds nothing.
+    assert await receive(stack.services, raw_crafted, recipients=[], source="smtp") is None
