@@ -2,7 +2,8 @@
 Message-ID), then routed.
 
     stored ──past a limit──────────────────────────> triage (over_limit: kept unprocessed)
-       ├──automatic reply──────────────────────────> dropped
+       ├──automatic reply (by its headers)─────────> dropped
+       ├──an out-of-office subject, no such header─> triage, flagged looks_automatic
        ├──bounce───────────────────────────────────> bounce_recorded (the letter failed, the case flagged)
        ├──no reference─────────────────────────────> triage
        ├──a reference, but: unknown, another sender,
@@ -134,6 +135,8 @@ async def route(services: Services, inbound_id: uuid.UUID) -> str:
         )
         return "bounce_recorded" if reference else "dropped"
     flag, record = await _why_not_routed(services, parsed, candidate, stored.received_at)
+    if parsed.looks_automatic and flag is None:  # a person judges: never dropped on its subject alone
+        flag = "looks_automatic"
     if record is None or flag is not None:
         await repository.settle(inbound_id, status="triage", flag=flag)
         log.info("inbound message %s: to triage (%s)", inbound_id, flag or "no reference")
