@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from core.logs import configure_logging
 from core.services import Services, open_services
-from core.settings import get_settings
+from core.settings import get_settings, inbound_production_problems
 from inbound import imap, smtp
 from inbound.receive import receive, sweep
 from inbound.store import purge_unlinked
@@ -46,6 +46,9 @@ async def run() -> None:
         settings.inbound_imap_host and settings.inbound_imap_username
     ):
         raise SystemExit("INBOUND_MODE=imap needs INBOUND_IMAP_HOST and INBOUND_IMAP_USERNAME")
+    refused = inbound_production_problems(settings)
+    if refused:
+        raise SystemExit("; ".join(refused.values()))
     # Sized and connected like the API: a small pool, and Temporal connected lazily with bounded calls, so
     # mail is still taken and stored while Temporal is down (the sweep routes it once it is back).
     services = await open_services(settings, "api", for_api=True)

@@ -14,6 +14,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from email.headerregistry import Address
 from email.message import EmailMessage, Message
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 
@@ -90,13 +91,36 @@ def message_id_of(message: Message, raw: bytes) -> str:
     return given or f"<sha256-{hashlib.sha256(raw).hexdigest()}@inbound.invalid>"
 
 
+def _from_address(message: Message) -> Address | None:
+    """The one address of the one From header, or None: none, several headers or several addresses
+    (`From: victim@x.com, attacker@evil.com`), or no real addr-spec (an encoded word such as
+    `=?utf-8?q?victim=40x=2Ecom?=`, which decodes to an address but is not one) never match a complainant."""
+    try:
+        headers = message.get_all("From") or []
+        if len(headers) != 1:
+            return None
+        addresses: tuple[object, ...] = tuple(getattr(headers[0], "addresses", ()))
+    except (ValueError, IndexError, TypeError):  # a malformed header is no sender
+        return None
+    if len(addresses) != 1:
+        return None
+    address = addresses[0]
+    if not isinstance(address, Address):
+        return None
+    local, domain = address.username, address.domain
+    if not local or not domain or "@" in local or any(c in domain for c in '@"<> \t\r\n'):
+        return None
+    return address
+
+
 def sender_of(message: Message) -> str | None:
-    address = parseaddr(_header(message, "From"))[1].strip().lower()
-    return address if "@" in address else None
+    address = _from_address(message)
+    return None if address is None else storable(address.addr_spec.strip().lower()[:HEADER_LIMIT])
 
 
 def sender_name(message: Message) -> str:
-    return parseaddr(_header(message, "From"))[0].strip()
+    address = _from_address(message)
+    return "" if address is None else storable(address.display_name.strip()[:HEADER_LIMIT])
 
 
 def kind_of(message: Message) -> str:

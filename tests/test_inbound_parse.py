@@ -122,3 +122,32 @@ def test_text_postgresql_cannot_store_is_left_out_so_the_message_still_reaches_t
     parsed = parse(raw)
     assert "\x00" not in parsed.subject and "\x00" not in parsed.text
     assert parsed.text == "Nul byte"
+
+
+def _from(*values: str) -> bytes:
+    lines = "".join(f"From: {value}\r\n" for value in values)
+    return f"{lines}To: complaints@council.example\r\nSubject: Re: complaint\r\n\r\nHello\r\n".encode()
+
+
+@pytest.mark.parametrize(
+    "from_values, sender",
+    [
+        (["Ada Resident <Ada@Example.org>"], "ada@example.org"),
+        (["ada@example.org"], "ada@example.org"),
+        (["=?utf-8?q?Ada_R=C3=A9sident?= <ada@example.org>"], "ada@example.org"),
+        # An encoded word decodes to the victim's address, but e-mail never sends from it.
+        (["=?utf-8?q?victim=40x=2Ecom?="], None),
+        # Several addresses, or several From headers: no one sender to match.
+        (["victim@x.com, attacker@evil.com"], None),
+        (["victim@x.com", "attacker@evil.com"], None),
+        (["<>"], None),
+        (["undisclosed-recipients:;"], None),
+        ([], None),
+    ],
+)
+def test_the_sender_is_the_one_real_address_of_the_one_from_header(
+    from_values: list[str], sender: str | None
+) -> None:
+    raw = _from(*from_values)
+    assert parse(raw).sender == sender
+    assert headers_only(raw).sender == sender
