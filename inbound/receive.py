@@ -93,8 +93,10 @@ async def route(services: Services, inbound_id: uuid.UUID) -> str:
     if stored.status == "routing":  # evidence stored before an outage: only the signal is left
         assert stored.reference is not None
         await send_signal(services, stored)
-        await repository.settle(inbound_id, status="routed", reference=stored.reference)
-        return "routed"
+        # One an officer linked from triage stays `linked`; one that routed itself becomes `routed`.
+        final = "linked" if stored.decided_by else "routed"
+        await repository.settle(inbound_id, status=final, reference=stored.reference)
+        return final
     raw, recipients, key = found
     settings = services.settings
     headers = headers_only(raw, recipients)

@@ -138,6 +138,16 @@ class InboundRepository:
         )
         return result.endswith(" 1")
 
+    async def release(self, inbound_id: uuid.UUID, *, claimed_as: str) -> None:
+        """Undo a claim (decide) whose action failed before anything was kept: the item waits in triage again,
+        for a retry. Only while it is still as claimed (a delivery that committed has moved it on)."""
+        await self._db.execute(
+            "UPDATE inbound_messages SET status = 'triage', decided_by = NULL, decided_at = NULL,"
+            " decision_reason = NULL, reference = NULL WHERE id = $1 AND status = $2",
+            inbound_id,
+            claimed_as,
+        )
+
     async def raw(self, inbound_id: uuid.UUID) -> tuple[bytes, list[str], str] | None:
         """The raw message, its envelope recipients and the keyed hash of its sender."""
         row = await self._db.fetchrow(
