@@ -14,13 +14,12 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from api.errors import ProblemError
-from api.intake import open_case
-from api.routes.complaints import _check_intake  # the staff intake's rules, in one place
 from api.schemas import ComplaintCreate
+from api.staff_intake import check_intake, open_staff_complaint
 from api.updates import run_action
 from core.services import Services
 from domain import commands as cmd
-from domain.models import Actor, Intake
+from domain.models import Actor
 from inbound.delivery import deliver
 from inbound.parse import MailFile, files_of, read_message, sender_name
 from inbound.store import InboundMessage, InboundRepository, ServiceRequest, ServiceRequestRepository
@@ -161,7 +160,7 @@ async def open_complaint(
         first = error.errors()[0]
         field = ".".join(str(part) for part in first["loc"])
         raise ProblemError(422, "Invalid request", f"{field}: {first['msg']}") from error
-    _check_intake(body, services.policies)
+    check_intake(body, services.policies)  # a 422 before the item is claimed
     async with _claimed(services, staff, inbound_id, "opened"):
         reference = await _open_and_deliver(services, staff, inbound_id, message, body, request_id)
     await _audit(services, staff, "triage_open_complaint", message, request_id, reference=reference)
@@ -176,25 +175,18 @@ async def _open_and_deliver(
     body: ComplaintCreate,
     request_id: str,
 ) -> str:
-    reference = await open_case(
+    reference = await open_staff_complaint(
         pool=services.pool,
         temporal=services.temporal,
         task_queue=services.settings.task_queue,
-        policy=services.policies[body.policy_id],
-        intake=Intake.model_validate(body.model_dump()),
-        actor=Actor(id=staff.id, role=staff.role, name=staff.name),
+        policies=services.policies,
+        staff=staff,
+        body=body,
+        request_id=request_id,
         # One complaint per message, whatever is retried: the key is the message's.
         idempotency_key=f"inbound:{inbound_id}",
         key_owner="triage",
         key_ttl=timedelta(days=3650),
-    )
-    await AuditRepository(services.pool).append(
-        actor_id=staff.id,
-        actor_role=staff.role.value,
-        action="create",
-        reference=reference,
-        request_id=request_id,
-        after=body.model_dump(mode="json"),
     )
     record = await _record(services, reference)
     files = await _files(services, message)

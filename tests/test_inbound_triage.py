@@ -274,3 +274,24 @@ async def test_a_link_whose_files_cannot_be_stored_leaves_the_item_in_triage_for
     assert [item["filename"] for item in files.json()] == ["boiler.jpg"]
     row = await inbound_row(stack.pool, message)
     assert (row["status"], row["reference"]) == ("linked", reference)
+
+
+async def test_a_complaint_opened_from_triage_about_an_investigator_goes_to_someone_senior(
+    inbound: Inbound,
+) -> None:
+    stack = inbound
+    message = mail(sender="Dee Tenant <dee@example.net>", subject="About Ian", text="Ian was rude to me.")
+    await stack.send(message)
+    item_id = await _item_id(stack, "About Ian")
+    opened = await _post(
+        stack,
+        f"/api/triage/{item_id}/open-complaint",
+        {"policy_id": "bexley", "service_area": "waste", "staff_complained_about": ["ian.investigator"]},
+    )
+    assert opened.status_code == 201, opened.text
+    reference = opened.json()["reference"]
+    acknowledged = await _post(stack, f"/api/complaints/{reference}/acknowledge", {})
+    assert acknowledged.status_code == 200, acknowledged.text
+    # As when logged through POST /api/complaints: another investigator may not be given it.
+    refused = await _post(stack, f"/api/complaints/{reference}/assign", {"assignee": "ines.investigator"})
+    assert refused.status_code == 409 and "assign it to a manager" in refused.json()["detail"]

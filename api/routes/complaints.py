@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -14,46 +14,14 @@ from pydantic import BaseModel
 from api.deps import Complaint, CurrentStaff, Policies, Pool, RequestId, SettingsDep, Temporal, require
 from api.errors import PROBLEM_RESPONSES, ProblemError
 from api.idempotency import run_once
-from api.intake import open_case
 from api.schemas import ComplaintCreate, ComplaintList, ComplaintRead, etag_of, full_read, read_of, summary_of
-from domain.intake_rules import check_representative, check_time_limit
-from domain.models import Actor, Intake, Role, Status
+from api.staff_intake import open_staff_complaint
+from domain.models import Status
 from store.audit import AuditEntry, AuditRepository
 from store.complaints import ComplaintFilters, ComplaintRepository, search_complaints
 from store.resident_access import ResidentAccessRepository
-from store.staff import StaffRepository
 
 router = APIRouter(prefix="/api/complaints", tags=["complaints"])
-
-# A receipt time a little ahead of the server's clock is a clock skew, not a complaint from the future.
-CLOCK_SKEW = timedelta(minutes=5)
-
-
-def _check_intake(body: ComplaintCreate, policies: Policies) -> None:
-    policy = policies.get(body.policy_id)
-    if policy is None:
-        raise ProblemError(422, "Invalid request", f"policy_id: unknown policy {body.policy_id!r}")
-    if body.received_at > datetime.now(UTC) + CLOCK_SKEW:
-        raise ProblemError(422, "Invalid request", "received_at: cannot be in the future")
-    if body.anonymous and not policy.complainants.anonymous_allowed:
-        raise ProblemError(
-            422, "Invalid request", f"anonymous: {policy.name} does not accept anonymous complaints"
-        )
-    person = body.complainant
-    if not body.anonymous and not (person.name and (person.email or person.address or person.phone)):
-        raise ProblemError(
-            422,
-            "Invalid request",
-            "complainant: a name and one way to reply (email, address or phone) are needed",
-        )
-    # Consent may follow: the representative is named, letters go to the complainant until an officer records
-    # the consent (`record-representative-consent`).
-    representative_problem = check_representative(policy, body.representative, consent_may_follow=True)
-    if representative_problem:
-        raise ProblemError(422, "Invalid request", representative_problem)
-    time_problem = check_time_limit(policy, body.received_at, body.matter_arose_on, body.out_of_time_reason)
-    if time_problem:
-        raise ProblemError(422, "Invalid request", time_problem)
 
 
 @router.post("", status_code=201, response_model=ComplaintRead, responses=PROBLEM_RESPONSES)
@@ -75,26 +43,16 @@ async def create_complaint(
     require("create", staff)
 
     async def operation() -> tuple[int, BaseModel, dict[str, str]]:
-        _check_intake(body, policies)
-        reference = await open_case(
+        reference = await open_staff_complaint(
             pool=pool,
             temporal=temporal,
             task_queue=settings.task_queue,
-            policy=policies[body.policy_id],
-            intake=Intake.model_validate(
-                {**body.model_dump(), "handled_by_senior": await _about_investigators(pool, body)}
-            ),
-            actor=Actor(id=staff.id, role=staff.role, name=staff.name),
+            policies=policies,
+            staff=staff,
+            body=body,
+            request_id=request_id,
             idempotency_key=idempotency_key,
             key_ttl=timedelta(hours=settings.idempotency_key_ttl_hours),
-        )
-        await AuditRepository(pool).append(
-            actor_id=staff.id,
-            actor_role=staff.role.value,
-            action="create",
-            reference=reference,
-            request_id=request_id,
-            after=body.model_dump(mode="json"),
         )
         record = await ComplaintRepository(pool).get(reference=reference)
         headers = {"Location": f"/api/complaints/{reference}", "ETag": etag_of(record)}
@@ -108,14 +66,6 @@ async def create_complaint(
         body=body.model_dump(mode="json"),
         operation=operation,
     )
-
-
-async def _about_investigators(pool: Pool, body: ComplaintCreate) -> bool:
-    """A complaint about an investigating officer goes to someone more senior (a manager)."""
-    if not body.staff_complained_about:
-        return False
-    roles = await StaffRepository(pool).roles_of(user_ids=body.staff_complained_about)
-    return any(role in (Role.INVESTIGATOR, Role.REVIEWER) for role in roles.values())
 
 
 def _encode_cursor(value: Any, reference: str) -> str:
