@@ -13,7 +13,7 @@ from core.services import Services, open_services
 from core.settings import get_settings, inbound_production_problems
 from inbound import imap, smtp
 from inbound.receive import receive, sweep
-from inbound.store import purge_unlinked
+from inbound.store import MailboxCursors, purge_unlinked
 
 log = logging.getLogger("inbound")
 SWEEP_SECONDS = 60.0
@@ -60,6 +60,10 @@ async def run() -> None:
     async def take(raw: bytes, recipients: list[str]) -> None:
         await receive(services, raw, recipients=recipients, source=settings.inbound_mode)
 
+    async def take_polled(raw: bytes, recipients: list[str], arrived_at: datetime | None) -> None:
+        # Received when the mailbox received it (INTERNALDATE), not when it was polled.
+        await receive(services, raw, recipients=recipients, source="imap", arrived_at=arrived_at)
+
     tasks = [asyncio.create_task(housekeeping(services, stop))]
     server = None
     try:
@@ -69,7 +73,11 @@ async def run() -> None:
                 "inbound SMTP listening on %s:%s", settings.inbound_smtp_host, settings.inbound_smtp_port
             )
         else:
-            tasks.append(asyncio.create_task(imap.poll_forever(settings, take, stop)))
+            tasks.append(
+                asyncio.create_task(
+                    imap.poll_forever(settings, take_polled, MailboxCursors(services.pool), stop)
+                )
+            )
             log.info("inbound IMAP polling every %s s", settings.inbound_imap_poll_seconds)
         await stop.wait()
     finally:

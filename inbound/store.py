@@ -297,3 +297,25 @@ class ServiceRequestRepository:
             policy_id,
         )
         return [dict(row) for row in rows]
+
+
+class MailboxCursors:
+    """The IMAP poller's place in each mailbox (migration 262): its UIDVALIDITY and the last UID read."""
+
+    def __init__(self, db: Executor) -> None:
+        self._db = db
+
+    async def get(self, mailbox: str) -> tuple[int, int] | None:
+        row = await self._db.fetchrow(
+            "SELECT uid_validity, last_uid FROM inbound_mailbox_cursors WHERE mailbox = $1", mailbox
+        )
+        return None if row is None else (int(row["uid_validity"]), int(row["last_uid"]))
+
+    async def put(self, mailbox: str, *, uid_validity: int, last_uid: int) -> None:
+        await self._db.execute(
+            "INSERT INTO inbound_mailbox_cursors (mailbox, uid_validity, last_uid) VALUES ($1, $2, $3)"
+            " ON CONFLICT (mailbox) DO UPDATE SET uid_validity = $2, last_uid = $3, updated_at = now()",
+            mailbox,
+            uid_validity,
+            last_uid,
+        )
