@@ -217,11 +217,13 @@ async def delete_inbound(db: Executor, reference: str) -> int:
 
 
 async def purge_unlinked(db: Executor, *, decided_before: datetime) -> int:
-    """Destroy the messages of no complaint decided (or dropped) before `decided_before`; the register of
+    """Destroy the messages of no complaint decided (or dropped) before `decided_before`, and those never
+    decided that arrived before it (a triage item nobody dealt with is not kept for ever); the register of
     service requests keeps its counts (their link to the message is cleared)."""
     result = await db.execute(
-        "DELETE FROM inbound_messages WHERE reference IS NULL AND status = ANY($1::text[])"
-        " AND coalesce(decided_at, processed_at, received_at) < $2",
+        "DELETE FROM inbound_messages WHERE reference IS NULL AND ("
+        " (status = ANY($1::text[]) AND coalesce(decided_at, processed_at, received_at) < $2)"
+        " OR (status = 'triage' AND received_at < $2))",
         list(FINAL_WITHOUT_CASE),
         decided_before,
     )
