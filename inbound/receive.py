@@ -204,7 +204,9 @@ async def _why_not_routed(
         services.pool,
         policy_id=record.policy_id,
         reference=record.reference,
-        email=record.complainant.get("email"),
+        # The sender's own address: a representative whose messages are restricted (on a complaint of their
+        # own) is restricted when writing for someone else too.
+        email=parsed.sender,
         channel=ResidentChannel.MESSAGES,
         today=arrived_at.astimezone(zone).date(),
     )

@@ -424,3 +424,39 @@ async def test_a_reply_from_someone_whose_messages_are_restricted_waits_in_triag
     row = await inbound_row(stack.pool, reply)
     assert (row["status"], row["flag"]) == ("triage", "contact_restricted")
     assert await _information_events(stack, reference) == []
+
+
+async def test_a_representative_whose_own_messages_are_restricted_waits_in_triage(inbound: Inbound) -> None:
+    stack = inbound
+    helper = f"ben-{uuid.uuid4().hex[:8]}@example.org"
+    own = await create(stack.client, stack.settings, complainant={"name": "Ben Helper", "email": helper})
+    today = datetime.now(UTC).date()
+    restricted = await stack.client.post(
+        f"/api/complaints/{own['reference']}/restrict-contact",
+        json={
+            "reason": "Abusive messages to the team.",
+            "until": (today + timedelta(days=90)).isoformat(),
+            "review_on": (today + timedelta(days=30)).isoformat(),
+            "channels": ["messages"],
+        },
+        headers=bearer("maya.manager", stack.settings),
+    )
+    assert restricted.status_code == 200, restricted.text
+    for_mother = await create(
+        stack.client,
+        stack.settings,
+        complainant={"name": "Ada Resident", "email": f"ada-{uuid.uuid4().hex[:8]}@example.org"},
+        representative={
+            "name": "Ben Helper",
+            "email": helper,
+            "kind": "family",
+            "relationship": "Her son",
+            "consent_recorded": True,
+        },
+    )
+    reference = for_mother["reference"]
+    reply = mail(sender=helper, to=f"complaints+{reference}@council.example", text="You will hear from me.")
+    await stack.send(reply)
+    row = await inbound_row(stack.pool, reply)
+    assert (row["status"], row["flag"]) == ("triage", "contact_restricted")
+    assert await _information_events(stack, reference) == []
