@@ -34,6 +34,7 @@ NEXT_STAGE = re.compile(
 # triage flagged `looks_automatic`, for an officer to judge.
 OUT_OF_OFFICE_SUBJECT = re.compile(r"^\s*(automatic reply|auto(-|\s)?reply|out of (the )?office)\b", re.I)
 TEXT_LIMIT = 10_000
+QUOTE_SCAN_LIMIT = 5 * TEXT_LIMIT
 HEADER_LIMIT = 998
 
 
@@ -249,7 +250,9 @@ def parse(raw: bytes, recipients: list[str] | None = None) -> ParsedMail:
         sent_at=sent_at if sent_at is None or sent_at.tzinfo else None,
         kind=kind,
         references=references_in(message, recipients or []),
-        text=new_text(text) if kind == "message" else text.strip()[:TEXT_LIMIT],
+        # The reply's own words come first: what follows the first QUOTE_SCAN_LIMIT characters (old quoted
+        # history) is not scanned, so a huge body cannot keep the quote parser busy.
+        text=new_text(text[:QUOTE_SCAN_LIMIT]) if kind == "message" else text.strip()[:TEXT_LIMIT],
         files=files_of(message) if kind == "message" else [],
         bounced_message_ids=[
             _header(headers, "Message-ID") for headers in bounced if headers.get("Message-ID")

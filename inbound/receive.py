@@ -18,6 +18,7 @@ sweep takes it again. Logs name the message by its id only: never a sender, subj
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -103,7 +104,13 @@ async def route(services: Services, inbound_id: uuid.UUID) -> str:
     # An automatic reply is dropped whatever its size or rate (autoresponder loops are what rates catch).
     if len(raw) > settings.inbound_max_message_bytes and headers.kind != "auto_reply":
         return await _over_limit(repository, inbound_id, headers, "size")
-    parsed = parse(raw, recipients) if len(raw) <= settings.inbound_max_message_bytes else headers
+    # Parsing a message of up to INBOUND_MAX_MESSAGE_BYTES (MIME, HTML, quoting) takes a while: in a thread,
+    # so the listener and the poller keep answering meanwhile.
+    parsed = (
+        await asyncio.to_thread(parse, raw, recipients)
+        if len(raw) <= settings.inbound_max_message_bytes
+        else headers
+    )
     if parsed.kind == "message":
         if len(parsed.files) > settings.inbound_max_attachments:
             return await _over_limit(repository, inbound_id, parsed, "attachments")

@@ -4,6 +4,7 @@ the item once (a second officer acting on it gets 409) and is audited without th
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -87,7 +88,8 @@ async def waiting(services: Services, inbound_id: uuid.UUID) -> InboundMessage:
 
 async def _files(services: Services, message: InboundMessage) -> list[MailFile]:
     found = await InboundRepository(services.pool).raw(message.id)
-    return files_of(read_message(found[0])) if found else []
+    # Parsed in a thread: a large message must not hold up the event loop.
+    return await asyncio.to_thread(lambda: files_of(read_message(found[0]))) if found else []
 
 
 async def _audit(
