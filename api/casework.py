@@ -12,7 +12,7 @@ import asyncpg
 from temporalio.client import Client
 
 from api.errors import ProblemError
-from api.intake import open_case
+from api.staff_intake import open_staff_complaint
 from api.permissions import allowed
 from api.schemas import ComplaintCreate
 from api.updates import run_action
@@ -170,45 +170,6 @@ async def assignable_role(pool: asyncpg.Pool, assignee: str, stage: int) -> Role
     return role
 
 
-# A receipt time a little ahead of the server's clock is a clock skew, not a complaint from the future.
-CLOCK_SKEW = timedelta(minutes=5)
-
-
-def _check_intake(body: ComplaintCreate, policies: dict[str, Policy]) -> None:
-    policy = policies.get(body.policy_id)
-    if policy is None:
-        raise ProblemError(422, "Invalid request", f"policy_id: unknown policy {body.policy_id!r}")
-    if body.received_at > datetime.now(UTC) + CLOCK_SKEW:
-        raise ProblemError(422, "Invalid request", "received_at: cannot be in the future")
-    if body.anonymous and not policy.complainants.anonymous_allowed:
-        raise ProblemError(
-            422, "Invalid request", f"anonymous: {policy.name} does not accept anonymous complaints"
-        )
-    person = body.complainant
-    if not body.anonymous and not (person.name and (person.email or person.address or person.phone)):
-        raise ProblemError(
-            422,
-            "Invalid request",
-            "complainant: a name and one way to reply (email, address or phone) are needed",
-        )
-    # Consent may follow: the representative is named, letters go to the complainant until an officer records
-    # the consent (`record-representative-consent`).
-    representative_problem = check_representative(policy, body.representative, consent_may_follow=True)
-    if representative_problem:
-        raise ProblemError(422, "Invalid request", representative_problem)
-    time_problem = check_time_limit(policy, body.received_at, body.matter_arose_on, body.out_of_time_reason)
-    if time_problem:
-        raise ProblemError(422, "Invalid request", time_problem)
-
-
-async def _about_investigators(pool: asyncpg.Pool, body: ComplaintCreate) -> bool:
-    """A complaint about an investigating officer goes to someone more senior (a manager)."""
-    if not body.staff_complained_about:
-        return False
-    roles = await StaffRepository(pool).roles_of(user_ids=body.staff_complained_about)
-    return any(role in (Role.INVESTIGATOR, Role.REVIEWER) for role in roles.values())
-
-
 async def log_complaint(
     *,
     pool: asyncpg.Pool,
@@ -222,27 +183,15 @@ async def log_complaint(
 ) -> str:
     """Log a complaint received by an officer (the API's POST /api/complaints and the console's intake
     form): the council's rules checked (ProblemError 422 with the reason), the case opened with its
-    workflow, the audit row; its reference."""
-    _check_intake(body, policies)
-    reference = await open_case(
+    workflow, the audit row; its reference. One path with the triage queue's (api/staff_intake.py)."""
+    return await open_staff_complaint(
         pool=pool,
         temporal=temporal,
         task_queue=settings.task_queue,
-        policy=policies[body.policy_id],
-        intake=Intake.model_validate(
-            {**body.model_dump(), "handled_by_senior": await _about_investigators(pool, body)}
-        ),
-        actor=Actor(id=staff.id, role=staff.role, name=staff.name),
+        policies=policies,
+        staff=staff,
+        body=body,
+        request_id=request_id,
         idempotency_key=idempotency_key,
         key_ttl=timedelta(hours=settings.idempotency_key_ttl_hours),
     )
-    await AuditRepository(pool).append(
-        actor_id=staff.id,
-        actor_role=staff.role.value,
-        action="create",
-        reference=reference,
-        request_id=request_id,
-        after=body.model_dump(mode="json"),
-        once_key=f"create:{reference}",  # a retry that opened the same complaint is recorded once
-    )
-    return reference

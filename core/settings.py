@@ -442,6 +442,23 @@ def production_problems(settings: Settings) -> dict[str, str]:
     return problems
 
 
+def inbound_production_problems(settings: Settings) -> dict[str, str]:
+    """What the inbound e-mail process (python -m inbound) refuses in production, on top of
+    production_problems. Kept apart because the API and the worker share these settings with INBOUND_MODE
+    at its default (smtp) and never listen: refusing them would stop every deployment for a listener they
+    do not run."""
+    problems: dict[str, str] = {}
+    if settings.environment == "production" and settings.inbound_mode == "smtp":
+        if not settings.inbound_smtp_allowed_relays.strip():
+            # An open listener lets anyone hand over mail "from" a complainant: only the council's relay
+            # (which checks SPF/DKIM/DMARC) may.
+            problems["INBOUND_SMTP_ALLOWED_RELAYS"] = (
+                "INBOUND_SMTP_ALLOWED_RELAYS must name the council's mail relay"
+                " for INBOUND_MODE=smtp in production"
+            )
+    return problems
+
+
 @lru_cache
 def get_settings() -> Settings:
     return Settings()

@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 
 from core.logs import configure_logging
 from core.services import Services, open_services
-from core.settings import get_settings
+from core.settings import get_settings, inbound_production_problems
 from inbound import imap, smtp
 from inbound.receive import receive, sweep
-from inbound.store import purge_unlinked
+from inbound.store import MailboxCursors, purge_unlinked
 
 log = logging.getLogger("inbound")
 SWEEP_SECONDS = 60.0
@@ -46,6 +46,9 @@ async def run() -> None:
         settings.inbound_imap_host and settings.inbound_imap_username
     ):
         raise SystemExit("INBOUND_MODE=imap needs INBOUND_IMAP_HOST and INBOUND_IMAP_USERNAME")
+    refused = inbound_production_problems(settings)
+    if refused:
+        raise SystemExit("; ".join(refused.values()))
     # Sized and connected like the API: a small pool, and Temporal connected lazily with bounded calls, so
     # mail is still taken and stored while Temporal is down (the sweep routes it once it is back).
     services = await open_services(settings, "api", for_api=True)
@@ -57,6 +60,10 @@ async def run() -> None:
     async def take(raw: bytes, recipients: list[str]) -> None:
         await receive(services, raw, recipients=recipients, source=settings.inbound_mode)
 
+    async def take_polled(raw: bytes, recipients: list[str], arrived_at: datetime | None) -> None:
+        # Received when the mailbox received it (INTERNALDATE), not when it was polled.
+        await receive(services, raw, recipients=recipients, source="imap", arrived_at=arrived_at)
+
     tasks = [asyncio.create_task(housekeeping(services, stop))]
     server = None
     try:
@@ -66,7 +73,11 @@ async def run() -> None:
                 "inbound SMTP listening on %s:%s", settings.inbound_smtp_host, settings.inbound_smtp_port
             )
         else:
-            tasks.append(asyncio.create_task(imap.poll_forever(settings, take, stop)))
+            tasks.append(
+                asyncio.create_task(
+                    imap.poll_forever(settings, take_polled, MailboxCursors(services.pool), stop)
+                )
+            )
             log.info("inbound IMAP polling every %s s", settings.inbound_imap_poll_seconds)
         await stop.wait()
     finally:

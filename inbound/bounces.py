@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncpg
 
 from inbound.parse import ParsedMail
-from notifications.delivery import _flag
+from notifications.delivery import flag_letter
 
 # The letter's Message-ID is `<sha256(notification id)[:40]@domain>` (notifications.channels.message_id):
 # PostgreSQL computes the same digest to find the notification from a DSN that kept only the Message-ID.
@@ -39,5 +39,5 @@ async def record_bounce(pool: asyncpg.Pool, parsed: ParsedMail) -> str | None:
             row["id"],
             f"bounced: the recipient's mail server returned the letter (status {status})",
         )
-        await _flag(connection, row, "delivery_bounced", {"status": "failed", "kind": "bounced"})
+        await flag_letter(connection, row, "delivery_bounced", {"status": "failed", "kind": "bounced"})
         return str(row["reference"])

@@ -14,6 +14,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from email.headerregistry import Address
 from email.message import EmailMessage, Message
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 
@@ -28,9 +29,12 @@ PLUS_REFERENCE = re.compile(r"\+(CMP-\d{4}-\d{6})@", re.IGNORECASE)
 NEXT_STAGE = re.compile(
     r"\b(stage\s*(2|two)|next\s+stage|escalat\w*|review\s+(of\s+)?(my|the|this)\s+complaint)\b", re.IGNORECASE
 )
-# Subject lines of out-of-office replies from clients that set no RFC 3834 header.
+# Subject lines of out-of-office replies from clients that set no RFC 3834 header. A subject alone never
+# drops a message (a resident may write "Out of office hours repairs line never answered"): it goes to
+# triage flagged `looks_automatic`, for an officer to judge.
 OUT_OF_OFFICE_SUBJECT = re.compile(r"^\s*(automatic reply|auto(-|\s)?reply|out of (the )?office)\b", re.I)
 TEXT_LIMIT = 10_000
+QUOTE_SCAN_LIMIT = 5 * TEXT_LIMIT
 HEADER_LIMIT = 998
 
 
@@ -55,6 +59,8 @@ class ParsedMail:
     bounced_message_ids: list[str] = field(default_factory=list)
     bounced_notification_ids: list[str] = field(default_factory=list)
     bounce_status: str = ""
+    # No automatic-reply header, but an out-of-office subject: a person decides (triage), nothing is dropped.
+    looks_automatic: bool = False
 
     @property
     def asks_for_next_stage(self) -> bool:
@@ -86,21 +92,45 @@ def message_id_of(message: Message, raw: bytes) -> str:
     return given or f"<sha256-{hashlib.sha256(raw).hexdigest()}@inbound.invalid>"
 
 
+def _from_address(message: Message) -> Address | None:
+    """The one address of the one From header, or None: none, several headers or several addresses
+    (`From: victim@x.com, attacker@evil.com`), or no real addr-spec (an encoded word such as
+    `=?utf-8?q?victim=40x=2Ecom?=`, which decodes to an address but is not one) never match a complainant."""
+    try:
+        headers = message.get_all("From") or []
+        if len(headers) != 1:
+            return None
+        addresses: tuple[object, ...] = tuple(getattr(headers[0], "addresses", ()))
+    except (ValueError, IndexError, TypeError):  # a malformed header is no sender
+        return None
+    if len(addresses) != 1:
+        return None
+    address = addresses[0]
+    if not isinstance(address, Address):
+        return None
+    local, domain = address.username, address.domain
+    if not local or not domain or "@" in local or any(c in domain for c in '@"<> \t\r\n'):
+        return None
+    return address
+
+
 def sender_of(message: Message) -> str | None:
-    address = parseaddr(_header(message, "From"))[1].strip().lower()
-    return address if "@" in address else None
+    address = _from_address(message)
+    return None if address is None else storable(address.addr_spec.strip().lower()[:HEADER_LIMIT])
 
 
 def sender_name(message: Message) -> str:
-    return parseaddr(_header(message, "From"))[0].strip()
+    address = _from_address(message)
+    return "" if address is None else storable(address.display_name.strip()[:HEADER_LIMIT])
 
 
 def kind_of(message: Message) -> str:
     """`bounce` for a delivery status notification, `auto_reply` for any automatic reply, else `message`.
 
-    Automatic replies: RFC 3834's `Auto-Submitted` other than `no`; `Precedence` bulk, junk, list or
-    auto_reply; the `X-Autoreply`/`X-Autorespond` headers of common autoresponders; an out-of-office subject
-    (Outlook's "Automatic reply:", which sets none of them)."""
+    Automatic replies, by their headers only: RFC 3834's `Auto-Submitted` other than `no`; `Precedence`
+    bulk, junk or auto_reply (not `list`: a resident writing through a mailing list is still a person); the
+    `X-Autoreply`/`X-Autorespond` headers of common autoresponders. A subject is not enough (looks_automatic).
+    """
     content_type = message.get_content_type()
     report_type = str(message.get_param("report-type", "") or "").lower()
     if content_type == "multipart/report" and report_type == "delivery-status":
@@ -110,13 +140,16 @@ def kind_of(message: Message) -> str:
     auto_submitted = _header(message, "Auto-Submitted").lower()
     if auto_submitted and auto_submitted != "no":
         return "auto_reply"
-    if _header(message, "Precedence").lower() in ("bulk", "junk", "list", "auto_reply"):
+    if _header(message, "Precedence").lower() in ("bulk", "junk", "auto_reply"):
         return "auto_reply"
     if any(_header(message, name) for name in ("X-Autoreply", "X-Autorespond", "X-Autoresponder")):
         return "auto_reply"
-    if OUT_OF_OFFICE_SUBJECT.match(_header(message, "Subject")):
-        return "auto_reply"
     return "message"
+
+
+def looks_automatic(message: Message, kind: str) -> bool:
+    """A message with an out-of-office subject (Outlook's "Automatic reply:") but no automatic header."""
+    return kind == "message" and bool(OUT_OF_OFFICE_SUBJECT.match(_header(message, "Subject")))
 
 
 def references_in(message: Message, recipients: list[str]) -> list[str]:
@@ -217,7 +250,9 @@ def parse(raw: bytes, recipients: list[str] | None = None) -> ParsedMail:
         sent_at=sent_at if sent_at is None or sent_at.tzinfo else None,
         kind=kind,
         references=references_in(message, recipients or []),
-        text=new_text(text) if kind == "message" else text.strip()[:TEXT_LIMIT],
+        # The reply's own words come first: what follows the first QUOTE_SCAN_LIMIT characters (old quoted
+        # history) is not scanned, so a huge body cannot keep the quote parser busy.
+        text=new_text(text[:QUOTE_SCAN_LIMIT]) if kind == "message" else text.strip()[:TEXT_LIMIT],
         files=files_of(message) if kind == "message" else [],
         bounced_message_ids=[
             _header(headers, "Message-ID") for headers in bounced if headers.get("Message-ID")
@@ -228,6 +263,7 @@ def parse(raw: bytes, recipients: list[str] | None = None) -> ParsedMail:
             if headers.get("X-Complaints-Notification-Id")
         ],
         bounce_status=_dsn_status(message) if kind == "bounce" else "",
+        looks_automatic=looks_automatic(message, kind),
     )
 
 
@@ -235,12 +271,14 @@ def headers_only(raw: bytes, recipients: list[str] | None = None) -> ParsedMail:
     """What the headers alone tell (who, what about, what kind), read before any limit is applied: what
     triage shows of a message kept unprocessed, with no text and no files."""
     message = email.message_from_bytes(raw[:65_536], policy=email.policy.default)
+    kind = kind_of(message)
     return ParsedMail(
         message_id=message_id_of(message, raw),
         sender=sender_of(message),
         subject=_header(message, "Subject"),
         sent_at=None,
-        kind=kind_of(message),
+        kind=kind,
         references=references_in(message, recipients or []),
         text="",
+        looks_automatic=looks_automatic(message, kind),
     )

@@ -2,7 +2,8 @@
 Message-ID), then routed.
 
     stored ──past a limit──────────────────────────> triage (over_limit: kept unprocessed)
-       ├──automatic reply──────────────────────────> dropped
+       ├──automatic reply (by its headers)─────────> dropped
+       ├──an out-of-office subject, no such header─> triage, flagged looks_automatic
        ├──bounce───────────────────────────────────> bounce_recorded (the letter failed, the case flagged)
        ├──no reference─────────────────────────────> triage
        ├──a reference, but: unknown, another sender,
@@ -17,6 +18,7 @@ sweep takes it again. Logs name the message by its id only: never a sender, subj
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -92,15 +94,23 @@ async def route(services: Services, inbound_id: uuid.UUID) -> str:
     if stored.status == "routing":  # evidence stored before an outage: only the signal is left
         assert stored.reference is not None
         await send_signal(services, stored)
-        await repository.settle(inbound_id, status="routed", reference=stored.reference)
-        return "routed"
+        # One an officer linked from triage stays `linked`; one that routed itself becomes `routed`.
+        final = "linked" if stored.decided_by else "routed"
+        await repository.settle(inbound_id, status=final, reference=stored.reference)
+        return final
     raw, recipients, key = found
     settings = services.settings
     headers = headers_only(raw, recipients)
     # An automatic reply is dropped whatever its size or rate (autoresponder loops are what rates catch).
     if len(raw) > settings.inbound_max_message_bytes and headers.kind != "auto_reply":
         return await _over_limit(repository, inbound_id, headers, "size")
-    parsed = parse(raw, recipients) if len(raw) <= settings.inbound_max_message_bytes else headers
+    # Parsing a message of up to INBOUND_MAX_MESSAGE_BYTES (MIME, HTML, quoting) takes a while: in a thread,
+    # so the listener and the poller keep answering meanwhile.
+    parsed = (
+        await asyncio.to_thread(parse, raw, recipients)
+        if len(raw) <= settings.inbound_max_message_bytes
+        else headers
+    )
     if parsed.kind == "message":
         if len(parsed.files) > settings.inbound_max_attachments:
             return await _over_limit(repository, inbound_id, parsed, "attachments")
@@ -134,6 +144,8 @@ async def route(services: Services, inbound_id: uuid.UUID) -> str:
         )
         return "bounce_recorded" if reference else "dropped"
     flag, record = await _why_not_routed(services, parsed, candidate, stored.received_at)
+    if parsed.looks_automatic and flag is None:  # a person judges: never dropped on its subject alone
+        flag = "looks_automatic"
     if record is None or flag is not None:
         await repository.settle(inbound_id, status="triage", flag=flag)
         log.info("inbound message %s: to triage (%s)", inbound_id, flag or "no reference")
@@ -199,7 +211,9 @@ async def _why_not_routed(
         services.pool,
         policy_id=record.policy_id,
         reference=record.reference,
-        email=record.complainant.get("email"),
+        # The sender's own address: a representative whose messages are restricted (on a complaint of their
+        # own) is restricted when writing for someone else too.
+        email=parsed.sender,
         channel=ResidentChannel.MESSAGES,
         today=arrived_at.astimezone(zone).date(),
     )

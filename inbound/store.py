@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from datetime import datetime, timedelta
@@ -12,6 +13,11 @@ from pydantic import BaseModel
 from store.complaints import Executor
 
 FINAL_WITHOUT_CASE = ("dropped", "bounce_recorded", "service_request", "dismissed")
+
+
+def message_key(message_id: str) -> bytes:
+    """The unique key of a Message-ID (migration 261): its SHA-256, whatever its length."""
+    return hashlib.sha256(message_id.encode("utf-8")).digest()
 
 
 class InboundMessage(BaseModel):
@@ -62,9 +68,10 @@ class InboundRepository:
         """Keep the message once: its id, or None when this Message-ID was stored before."""
         found = await self._db.fetchval(
             "INSERT INTO inbound_messages"
-            " (message_id, source, received_at, raw, size, sender_key, recipients)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (message_id) DO NOTHING RETURNING id",
+            " (message_id, message_key, source, received_at, raw, size, sender_key, recipients)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (message_key) DO NOTHING RETURNING id",
             message_id,
+            message_key(message_id),
             source,
             received_at,
             raw,
@@ -131,6 +138,16 @@ class InboundRepository:
         )
         return result.endswith(" 1")
 
+    async def release(self, inbound_id: uuid.UUID, *, claimed_as: str) -> None:
+        """Undo a claim (decide) whose action failed before anything was kept: the item waits in triage again,
+        for a retry. Only while it is still as claimed (a delivery that committed has moved it on)."""
+        await self._db.execute(
+            "UPDATE inbound_messages SET status = 'triage', decided_by = NULL, decided_at = NULL,"
+            " decision_reason = NULL, reference = NULL WHERE id = $1 AND status = $2",
+            inbound_id,
+            claimed_as,
+        )
+
     async def raw(self, inbound_id: uuid.UUID) -> tuple[bytes, list[str], str] | None:
         """The raw message, its envelope recipients and the keyed hash of its sender."""
         row = await self._db.fetchrow(
@@ -146,7 +163,7 @@ class InboundRepository:
 
     async def by_message_id(self, message_id: str) -> InboundMessage | None:
         row = await self._db.fetchrow(
-            f"SELECT {_COLUMNS} FROM inbound_messages WHERE message_id = $1", message_id
+            f"SELECT {_COLUMNS} FROM inbound_messages WHERE message_key = $1", message_key(message_id)
         )
         return None if row is None else _message(row)
 
@@ -200,11 +217,13 @@ async def delete_inbound(db: Executor, reference: str) -> int:
 
 
 async def purge_unlinked(db: Executor, *, decided_before: datetime) -> int:
-    """Destroy the messages of no complaint decided (or dropped) before `decided_before`; the register of
+    """Destroy the messages of no complaint decided (or dropped) before `decided_before`, and those never
+    decided that arrived before it (a triage item nobody dealt with is not kept for ever); the register of
     service requests keeps its counts (their link to the message is cleared)."""
     result = await db.execute(
-        "DELETE FROM inbound_messages WHERE reference IS NULL AND status = ANY($1::text[])"
-        " AND coalesce(decided_at, processed_at, received_at) < $2",
+        "DELETE FROM inbound_messages WHERE reference IS NULL AND ("
+        " (status = ANY($1::text[]) AND coalesce(decided_at, processed_at, received_at) < $2)"
+        " OR (status = 'triage' AND received_at < $2))",
         list(FINAL_WITHOUT_CASE),
         decided_before,
     )
@@ -280,3 +299,25 @@ class ServiceRequestRepository:
             policy_id,
         )
         return [dict(row) for row in rows]
+
+
+class MailboxCursors:
+    """The IMAP poller's place in each mailbox (migration 262): its UIDVALIDITY and the last UID read."""
+
+    def __init__(self, db: Executor) -> None:
+        self._db = db
+
+    async def get(self, mailbox: str) -> tuple[int, int] | None:
+        row = await self._db.fetchrow(
+            "SELECT uid_validity, last_uid FROM inbound_mailbox_cursors WHERE mailbox = $1", mailbox
+        )
+        return None if row is None else (int(row["uid_validity"]), int(row["last_uid"]))
+
+    async def put(self, mailbox: str, *, uid_validity: int, last_uid: int) -> None:
+        await self._db.execute(
+            "INSERT INTO inbound_mailbox_cursors (mailbox, uid_validity, last_uid) VALUES ($1, $2, $3)"
+            " ON CONFLICT (mailbox) DO UPDATE SET uid_validity = $2, last_uid = $3, updated_at = now()",
+            mailbox,
+            uid_validity,
+            last_uid,
+        )

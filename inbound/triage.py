@@ -4,20 +4,23 @@ the item once (a second officer acting on it gets 409) and is audited without th
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from api.casework import _check_intake  # the staff intake's rules, in one place
 from api.errors import ProblemError
-from api.intake import open_case
 from api.schemas import ComplaintCreate
+from api.staff_intake import check_intake, open_staff_complaint
 from api.updates import run_action
 from core.services import Services
 from domain import commands as cmd
-from domain.models import Actor, Intake
+from domain.models import Actor
 from inbound.delivery import deliver
 from inbound.parse import MailFile, files_of, read_message, sender_name
 from inbound.store import InboundMessage, InboundRepository, ServiceRequest, ServiceRequestRepository
@@ -25,6 +28,7 @@ from store.audit import AuditRepository
 from store.complaints import ComplaintRecord, ComplaintRepository
 from store.staff import StaffUser
 
+log = logging.getLogger(__name__)
 PREVIEW_CHARS = 300
 
 
@@ -49,6 +53,7 @@ FLAG_TEXT = {
     "contact_restricted": "the sender's online contact is restricted",
     "over_limit": "past a limit (size, attachments or messages an hour): kept unprocessed",
     "unreadable": "the service could not read it: kept as it came",
+    "looks_automatic": "looks automatic (an out-of-office subject), but no automatic-reply header",
 }
 
 
@@ -83,7 +88,8 @@ async def waiting(services: Services, inbound_id: uuid.UUID) -> InboundMessage:
 
 async def _files(services: Services, message: InboundMessage) -> list[MailFile]:
     found = await InboundRepository(services.pool).raw(message.id)
-    return files_of(read_message(found[0])) if found else []
+    # Parsed in a thread: a large message must not hold up the event loop.
+    return await asyncio.to_thread(lambda: files_of(read_message(found[0]))) if found else []
 
 
 async def _audit(
@@ -101,6 +107,23 @@ async def _audit(
 
 def _decided_by_someone_else() -> ProblemError:
     return ProblemError(409, "Not possible now", "another officer dealt with this message", "already-decided")
+
+
+@asynccontextmanager
+async def _claimed(
+    services: Services, staff: StaffUser, inbound_id: uuid.UUID, status: str
+) -> AsyncIterator[None]:
+    """The item is claimed (decided as `status`) before anything is done, so a concurrent decision gets 409
+    before any complaint is opened or signalled; if the action then fails before its delivery committed, the
+    claim is released and the item waits in triage for a retry (never decided with nothing done)."""
+    repository = InboundRepository(services.pool)
+    if not await repository.decide(inbound_id, status=status, decided_by=staff.id):
+        raise _decided_by_someone_else()
+    try:
+        yield
+    except Exception:
+        await repository.release(inbound_id, claimed_as=status)
+        raise
 
 
 # ------------------------------------------------------------------------------------- open a complaint
@@ -139,38 +162,40 @@ async def open_complaint(
         first = error.errors()[0]
         field = ".".join(str(part) for part in first["loc"])
         raise ProblemError(422, "Invalid request", f"{field}: {first['msg']}") from error
-    _check_intake(body, services.policies)
-    reference = await open_case(
+    check_intake(body, services.policies)  # a 422 before the item is claimed
+    async with _claimed(services, staff, inbound_id, "opened"):
+        reference = await _open_and_deliver(services, staff, inbound_id, message, body, request_id)
+    await _audit(services, staff, "triage_open_complaint", message, request_id, reference=reference)
+    return reference
+
+
+async def _open_and_deliver(
+    services: Services,
+    staff: StaffUser,
+    inbound_id: uuid.UUID,
+    message: InboundMessage,
+    body: ComplaintCreate,
+    request_id: str,
+) -> str:
+    reference = await open_staff_complaint(
         pool=services.pool,
         temporal=services.temporal,
         task_queue=services.settings.task_queue,
-        policy=services.policies[body.policy_id],
-        intake=Intake.model_validate(body.model_dump()),
-        actor=Actor(id=staff.id, role=staff.role, name=staff.name),
+        policies=services.policies,
+        staff=staff,
+        body=body,
+        request_id=request_id,
         # One complaint per message, whatever is retried: the key is the message's.
         idempotency_key=f"inbound:{inbound_id}",
         key_owner="triage",
         key_ttl=timedelta(days=3650),
     )
-    await AuditRepository(services.pool).append(
-        actor_id=staff.id,
-        actor_role=staff.role.value,
-        action="create",
-        reference=reference,
-        request_id=request_id,
-        after=body.model_dump(mode="json"),
-    )
-    if not await InboundRepository(services.pool).decide(
-        inbound_id, status="opened", decided_by=staff.id, reference=reference
-    ):
-        raise _decided_by_someone_else()
     record = await _record(services, reference)
     files = await _files(services, message)
     await deliver(
         services, inbound_id, record, files, actor_id=staff.id, actor_role=staff.role.value,
         request_id=request_id, final_status="opened", signal=False,
     )  # fmt: skip
-    await _audit(services, staff, "triage_open_complaint", message, request_id, reference=reference)
     return reference
 
 
@@ -188,14 +213,24 @@ async def link(
     evidence: what a reply naming its reference from the complainant's address does by itself."""
     message = await waiting(services, inbound_id)
     files = await _files(services, message)
-    if not await InboundRepository(services.pool).decide(
-        inbound_id, status="linked", decided_by=staff.id, reference=record.reference
-    ):
-        raise _decided_by_someone_else()
-    await deliver(
-        services, inbound_id, record, files, actor_id=staff.id, actor_role=staff.role.value,
-        request_id=request_id, final_status="linked",
-    )  # fmt: skip
+    async with _claimed(services, staff, inbound_id, "linked"):
+        try:
+            # Files stored and the item `routing` in one transaction (a failure there releases the claim),
+            # then the signal.
+            await deliver(
+                services, inbound_id, record, files, actor_id=staff.id, actor_role=staff.role.value,
+                request_id=request_id, final_status="linked",
+            )  # fmt: skip
+        except Exception as error:
+            stored = await InboundRepository(services.pool).get(inbound_id)
+            if stored is None or stored.status != "routing":
+                raise
+            # Stored and `routing`: the sweep sends the signal, then marks it `linked`.
+            log.warning(
+                "inbound message %s linked, signal not sent yet (%s): the sweep retries",
+                inbound_id,
+                type(error).__name__,
+            )
     await _audit(services, staff, "triage_link", message, request_id, reference=record.reference)
 
 
@@ -216,6 +251,20 @@ async def record_escalation(
     """The officer records the request for the next stage the e-mail makes, received when it arrived (the
     workflow decides whether it was in time); the message is joined to the complaint."""
     message = await waiting(services, inbound_id)
+    async with _claimed(services, staff, inbound_id, "escalation_recorded"):
+        await _escalate_and_deliver(services, staff, inbound_id, message, record, body, request_id)
+    await _audit(services, staff, "triage_record_escalation", message, request_id, reference=record.reference)
+
+
+async def _escalate_and_deliver(
+    services: Services,
+    staff: StaffUser,
+    inbound_id: uuid.UUID,
+    message: InboundMessage,
+    record: ComplaintRecord,
+    body: EscalationFromEmail,
+    request_id: str,
+) -> None:
     command = cmd.RequestEscalation(
         actor=Actor(id=staff.id, role=staff.role, name=staff.name),
         reasons=(message.text or "")[:10_000],
@@ -224,16 +273,11 @@ async def record_escalation(
         accept_late_reason=body.accept_late_reason,
     )
     await run_action("request_escalation", command, record, services.temporal, pool=services.pool)
-    if not await InboundRepository(services.pool).decide(
-        inbound_id, status="escalation_recorded", decided_by=staff.id, reference=record.reference
-    ):
-        raise _decided_by_someone_else()
     files = await _files(services, message)
     await deliver(
         services, inbound_id, record, files, actor_id=staff.id, actor_role=staff.role.value,
         request_id=request_id, final_status="escalation_recorded", signal=False,
     )  # fmt: skip
-    await _audit(services, staff, "triage_record_escalation", message, request_id, reference=record.reference)
 
 
 # ------------------------------------------------------------------------- a service request, or dismissed

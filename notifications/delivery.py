@@ -257,7 +257,7 @@ async def _settle_recovered(
         )
         if updated is None:
             return str(await connection.fetchval("SELECT status FROM notifications WHERE id = $1", row["id"]))
-        await _flag(
+        await flag_letter(
             connection,
             row,
             "delivery_recovered",
@@ -350,7 +350,7 @@ async def _fail(connection: Connection, row: asyncpg.Record, error: str, *, fina
         final_status,
         error[:_ERROR_LIMIT],
     )
-    await _flag(
+    await flag_letter(
         connection,
         row,
         "delivery_uncertain" if final_status == "uncertain" else "delivery_failed",
@@ -359,7 +359,9 @@ async def _fail(connection: Connection, row: asyncpg.Record, error: str, *, fina
     log.warning("notification %s %s: %s (staff flagged)", row["id"], final_status, _loggable(error))
 
 
-async def _flag(connection: Connection, row: asyncpg.Record, action: str, detail: dict[str, Any]) -> None:
+async def flag_letter(
+    connection: Connection, row: asyncpg.Record, action: str, detail: dict[str, Any]
+) -> None:
     """Flag the case to staff and say which message and why in the audit trail (caller's transaction)."""
     await connection.execute(
         "UPDATE complaints SET delivery_problem = true WHERE reference = $1", row["reference"]

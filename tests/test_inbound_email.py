@@ -175,7 +175,7 @@ async def test_a_strangers_message_waits_in_triage_and_a_reference_from_another_
     [
         # Every header variant is in tests/test_inbound_parse.py; here, the path over SMTP.
         ({"Auto-Submitted": "auto-replied"}, "Re: Your complaint"),
-        ({}, "Automatic reply: Your complaint"),
+        ({"X-Autoreply": "yes"}, "Automatic reply: Your complaint"),
     ],
 )
 async def test_automatic_replies_are_dropped(inbound: Inbound, headers: dict[str, str], subject: str) -> None:
@@ -193,6 +193,26 @@ async def test_automatic_replies_are_dropped(inbound: Inbound, headers: dict[str
     assert (row["kind"], row["status"]) == ("auto_reply", "dropped")
     assert await _information_events(stack, reference) == []
     assert all(item["subject"] != subject for item in await _triage(stack))
+
+
+async def test_a_complaint_whose_subject_looks_automatic_waits_in_triage_not_dropped(
+    inbound: Inbound,
+) -> None:
+    stack = inbound
+    reference, address = await complaint(stack)
+    genuine = mail(
+        sender=address,
+        to=f"complaints+{reference}@council.example",
+        subject="Out of office hours repairs line never answered",
+        text="I rang the out of hours line three times on Saturday and nobody answered.",
+    )
+    await stack.send(genuine)
+    row = await inbound_row(stack.pool, genuine)
+    assert (row["kind"], row["status"], row["flag"]) == ("message", "triage", "looks_automatic")
+    waiting = [item for item in await _triage(stack) if item["subject"] == genuine["Subject"]]
+    assert [item["flag_text"] for item in waiting] == [
+        "looks automatic (an out-of-office subject), but no automatic-reply header"
+    ]
 
 
 def _bounce(original_message_id: str, notification_id: str | None) -> EmailMessage:
@@ -403,6 +423,42 @@ async def test_a_reply_from_someone_whose_messages_are_restricted_waits_in_triag
     )
     assert restricted.status_code == 200, restricted.text
     reply = mail(sender=address, to=f"complaints+{reference}@council.example", text="You will hear from me.")
+    await stack.send(reply)
+    row = await inbound_row(stack.pool, reply)
+    assert (row["status"], row["flag"]) == ("triage", "contact_restricted")
+    assert await _information_events(stack, reference) == []
+
+
+async def test_a_representative_whose_own_messages_are_restricted_waits_in_triage(inbound: Inbound) -> None:
+    stack = inbound
+    helper = f"ben-{uuid.uuid4().hex[:8]}@example.org"
+    own = await create(stack.client, stack.settings, complainant={"name": "Ben Helper", "email": helper})
+    today = datetime.now(UTC).date()
+    restricted = await stack.client.post(
+        f"/api/complaints/{own['reference']}/restrict-contact",
+        json={
+            "reason": "Abusive messages to the team.",
+            "until": (today + timedelta(days=90)).isoformat(),
+            "review_on": (today + timedelta(days=30)).isoformat(),
+            "channels": ["messages"],
+        },
+        headers=bearer("maya.manager", stack.settings),
+    )
+    assert restricted.status_code == 200, restricted.text
+    for_mother = await create(
+        stack.client,
+        stack.settings,
+        complainant={"name": "Ada Resident", "email": f"ada-{uuid.uuid4().hex[:8]}@example.org"},
+        representative={
+            "name": "Ben Helper",
+            "email": helper,
+            "kind": "family",
+            "relationship": "Her son",
+            "consent_recorded": True,
+        },
+    )
+    reference = for_mother["reference"]
+    reply = mail(sender=helper, to=f"complaints+{reference}@council.example", text="You will hear from me.")
     await stack.send(reply)
     row = await inbound_row(stack.pool, reply)
     assert (row["status"], row["flag"]) == ("triage", "contact_restricted")

@@ -5,12 +5,15 @@ triage, a message already read is not read again, and a copy with the same Messa
 from __future__ import annotations
 
 import asyncio
+import email.header
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from email.message import EmailMessage
 
 import aioimaplib
+import asyncpg
 import pytest
 from pydantic import SecretStr
 
@@ -18,6 +21,7 @@ from core.settings import Settings
 from devstack.servers import stop_process_group
 from inbound import imap
 from inbound.receive import receive
+from inbound.store import MailboxCursors
 from tests.api_helpers import bearer
 from tests.inbound_helpers import PHOTO, Inbound, complaint, eventually, free_port, inbound, inbound_row, mail
 
@@ -65,6 +69,19 @@ async def _deliver(port: int, *messages: EmailMessage) -> None:
     await client.logout()
 
 
+def _settings(stack: Inbound, imap_port: int) -> Settings:
+    return stack.settings.model_copy(
+        update={
+            "inbound_mode": "imap",
+            "inbound_imap_host": "127.0.0.1",
+            "inbound_imap_port": imap_port,
+            "inbound_imap_tls": False,
+            "inbound_imap_username": USER,
+            "inbound_imap_password": SecretStr(PASSWORD),
+        }
+    )
+
+
 async def test_polling_a_shared_mailbox_routes_replies_and_triages_the_rest_once(
     inbound: Inbound, imap_port: int
 ) -> None:
@@ -78,21 +95,13 @@ async def test_polling_a_shared_mailbox_routes_replies_and_triages_the_rest_once
     )
     stranger = mail(sender="Dev Tenant <dev@example.net>", subject="Noise", text="My neighbour is loud.")
     await _deliver(imap_port, reply, stranger)
-    settings: Settings = stack.settings.model_copy(
-        update={
-            "inbound_mode": "imap",
-            "inbound_imap_host": "127.0.0.1",
-            "inbound_imap_port": imap_port,
-            "inbound_imap_tls": False,
-            "inbound_imap_username": USER,
-            "inbound_imap_password": SecretStr(PASSWORD),
-        }
-    )
+    settings = _settings(stack, imap_port)
+    cursors = MailboxCursors(stack.pool)
 
-    async def take(raw: bytes, recipients: list[str]) -> None:
-        await receive(stack.services, raw, recipients=recipients, source="imap")
+    async def take(raw: bytes, recipients: list[str], arrived_at: datetime | None) -> None:
+        await receive(stack.services, raw, recipients=recipients, source="imap", arrived_at=arrived_at)
 
-    assert await imap.poll_once(settings, take) == 2
+    assert await imap.poll_once(settings, take, cursors) == 2
     routed = await inbound_row(stack.pool, reply)
     assert (routed["status"], routed["reference"], routed["source"]) == ("routed", reference, "imap")
 
@@ -116,10 +125,10 @@ async def test_polling_a_shared_mailbox_routes_replies_and_triages_the_rest_once
     )
 
     # The next poll reads nothing: both were marked seen once stored.
-    assert await imap.poll_once(settings, take) == 0
+    assert await imap.poll_once(settings, take, cursors) == 0
     # A copy of the reply (re-filed, or a second mailbox rule) is read, and adds nothing.
     await _deliver(imap_port, reply)
-    assert await imap.poll_once(settings, take) == 1
+    assert await imap.poll_once(settings, take, cursors) == 1
     copies = await stack.pool.fetchval(
         "SELECT count(*) FROM inbound_messages WHERE message_id = $1", str(reply["Message-ID"])
     )
@@ -127,7 +136,7 @@ async def test_polling_a_shared_mailbox_routes_replies_and_triages_the_rest_once
     assert await information() == ["inbound-email"]
 
 
-async def test_a_mailbox_that_refuses_the_sign_in_reads_nothing(imap_port: int) -> None:
+async def test_a_mailbox_that_refuses_the_sign_in_reads_nothing(imap_port: int, pool: asyncpg.Pool) -> None:
     await (await _connect(imap_port)).logout()  # the server is up
     settings = Settings(
         environment="test",
@@ -138,10 +147,73 @@ async def test_a_mailbox_that_refuses_the_sign_in_reads_nothing(imap_port: int) 
         inbound_imap_password=SecretStr("wrong"),
     )
     taken: list[bytes] = []
+    cursors = MailboxCursors(pool)
 
-    async def take(raw: bytes, recipients: list[str]) -> None:
+    async def take(raw: bytes, recipients: list[str], arrived_at: datetime | None) -> None:
         taken.append(raw)
 
     with pytest.raises(imap.MailboxError, match="LOGIN refused"):
-        await imap.poll_once(settings, take)
+        await imap.poll_once(settings, take, cursors)
     assert taken == []
+
+
+def _long_message_id() -> bytes:
+    """A Message-ID of encoded words: ~1,000 CJK characters once decoded, ~3,000 bytes in UTF-8."""
+    word = email.header.Header("漢" * 10, "utf-8").encode()
+    return " ".join([word] * 100).encode()
+
+
+async def test_one_message_that_cannot_be_stored_does_not_stop_the_poll(
+    inbound: Inbound, imap_port: int
+) -> None:
+    stack = inbound
+    crafted = mail(subject="Long id")
+    del crafted["Message-ID"]
+    raw_crafted = crafted.as_bytes().replace(
+        b"Subject:", b"Message-ID: " + _long_message_id() + b"\r\nSubject:", 1
+    )
+    poison = mail(subject="Poison", text="the receiver fails on this one")
+    after = mail(subject="After", text="read after the others")
+    client = await _connect(imap_port)
+    for raw in (raw_crafted, poison.as_bytes(), after.as_bytes()):
+        assert (await client.append(raw, mailbox="INBOX")).result == "OK"
+    await client.logout()
+    settings = _settings(stack, imap_port)
+    cursors = MailboxCursors(stack.pool)
+
+    async def take(raw: bytes, recipients: list[str], arrived_at: datetime | None) -> None:
+        if b"Subject: Poison" in raw:
+            raise RuntimeError("cannot store this one")
+        await receive(stack.services, raw, recipients=recipients, source="imap")
+
+    assert await imap.poll_once(settings, take, cursors) == 2
+    stored = await stack.pool.fetch(
+        "SELECT subject FROM inbound_messages WHERE subject = ANY($1::text[])", ["Long id", "Poison", "After"]
+    )
+    assert sorted(row["subject"] for row in stored) == ["After", "Long id"]
+    # The crafted message is kept once: read again (marked unseen by someone), it adds nothing.
+    assert await receive(stack.services, raw_crafted, recipients=[], source="smtp") is None
+
+
+async def test_a_message_someone_opened_first_is_read_as_received_when_the_mailbox_got_it(
+    inbound: Inbound, imap_port: int
+) -> None:
+    stack = inbound
+    opened = mail(subject="Opened by a colleague", text="Nobody fixed the lift.")
+    client = await _connect(imap_port)
+    answer = await client.append(
+        opened.as_bytes(), mailbox="INBOX", flags="(\\Seen)", date=datetime(2026, 11, 30, 9, 15, tzinfo=UTC)
+    )
+    assert answer.result == "OK"
+    await client.logout()
+    settings = _settings(stack, imap_port)
+    cursors = MailboxCursors(stack.pool)
+
+    async def take(raw: bytes, recipients: list[str], arrived_at: datetime | None) -> None:
+        await receive(stack.services, raw, recipients=recipients, source="imap", arrived_at=arrived_at)
+
+    assert await imap.poll_once(settings, take, cursors) == 1
+    row = await inbound_row(stack.pool, opened)
+    # Received when the mailbox received it (the complaint's date), not when the service polled.
+    assert (row["status"], row["received_at"]) == ("triage", datetime(2026, 11, 30, 9, 15, tzinfo=UTC))
+    assert await imap.poll_once(settings, take, cursors) == 0  # read once

@@ -12,26 +12,34 @@ from tests.inbound_helpers import mail
 
 
 @pytest.mark.parametrize(
-    "headers, subject, kind",
+    "headers, subject, kind, looks_automatic",
     [
-        ({"Auto-Submitted": "auto-replied"}, "Re: complaint", "auto_reply"),
-        ({"Auto-Submitted": "auto-generated"}, "Re: complaint", "auto_reply"),
-        ({"Auto-Submitted": "no"}, "Re: complaint", "message"),
-        ({"Precedence": "bulk"}, "Re: complaint", "auto_reply"),
-        ({"Precedence": "junk"}, "Re: complaint", "auto_reply"),
-        ({"Precedence": "auto_reply"}, "Re: complaint", "auto_reply"),
-        ({"X-Autoreply": "yes"}, "Re: complaint", "auto_reply"),
-        ({"X-Autorespond": "yes"}, "Re: complaint", "auto_reply"),
-        ({}, "Automatic reply: Re: complaint", "auto_reply"),
-        ({}, "Out of Office: Re: complaint", "auto_reply"),
-        ({}, "Re: out of office hours repairs", "message"),
-        ({}, "Re: complaint", "message"),
+        ({"Auto-Submitted": "auto-replied"}, "Re: complaint", "auto_reply", False),
+        ({"Auto-Submitted": "auto-generated"}, "Re: complaint", "auto_reply", False),
+        ({"Auto-Submitted": "no"}, "Re: complaint", "message", False),
+        ({"Precedence": "bulk"}, "Re: complaint", "auto_reply", False),
+        ({"Precedence": "junk"}, "Re: complaint", "auto_reply", False),
+        ({"Precedence": "auto_reply"}, "Re: complaint", "auto_reply", False),
+        # A resident writing through a mailing list is still a person.
+        ({"Precedence": "list"}, "Re: complaint", "message", False),
+        ({"X-Autoreply": "yes"}, "Re: complaint", "auto_reply", False),
+        ({"X-Autorespond": "yes"}, "Re: complaint", "auto_reply", False),
+        ({"Auto-Submitted": "auto-replied"}, "Automatic reply: Re: complaint", "auto_reply", False),
+        # A subject alone never drops a message: an officer judges it in triage.
+        ({}, "Automatic reply: Re: complaint", "message", True),
+        ({}, "Out of Office: Re: complaint", "message", True),
+        ({}, "Out of office hours repairs line never answered", "message", True),
+        ({}, "Re: out of office hours repairs", "message", False),
+        ({}, "Re: complaint", "message", False),
     ],
 )
-def test_automatic_replies_are_told_from_people(headers: dict[str, str], subject: str, kind: str) -> None:
+def test_automatic_replies_are_told_from_people(
+    headers: dict[str, str], subject: str, kind: str, looks_automatic: bool
+) -> None:
     raw = mail(subject=subject, headers=headers).as_bytes()
-    assert parse(raw).kind == kind
-    assert headers_only(raw).kind == kind  # also when the message is past the size limit
+    assert (parse(raw).kind, parse(raw).looks_automatic) == (kind, looks_automatic)
+    # also when the message is past the size limit
+    assert (headers_only(raw).kind, headers_only(raw).looks_automatic) == (kind, looks_automatic)
 
 
 def test_references_from_a_plus_address_in_the_envelope_or_headers_and_the_subject() -> None:
@@ -114,3 +122,32 @@ def test_text_postgresql_cannot_store_is_left_out_so_the_message_still_reaches_t
     parsed = parse(raw)
     assert "\x00" not in parsed.subject and "\x00" not in parsed.text
     assert parsed.text == "Nul byte"
+
+
+def _from(*values: str) -> bytes:
+    lines = "".join(f"From: {value}\r\n" for value in values)
+    return f"{lines}To: complaints@council.example\r\nSubject: Re: complaint\r\n\r\nHello\r\n".encode()
+
+
+@pytest.mark.parametrize(
+    "from_values, sender",
+    [
+        (["Ada Resident <Ada@Example.org>"], "ada@example.org"),
+        (["ada@example.org"], "ada@example.org"),
+        (["=?utf-8?q?Ada_R=C3=A9sident?= <ada@example.org>"], "ada@example.org"),
+        # An encoded word decodes to the victim's address, but e-mail never sends from it.
+        (["=?utf-8?q?victim=40x=2Ecom?="], None),
+        # Several addresses, or several From headers: no one sender to match.
+        (["victim@x.com, attacker@evil.com"], None),
+        (["victim@x.com", "attacker@evil.com"], None),
+        (["<>"], None),
+        (["undisclosed-recipients:;"], None),
+        ([], None),
+    ],
+)
+def test_the_sender_is_the_one_real_address_of_the_one_from_header(
+    from_values: list[str], sender: str | None
+) -> None:
+    raw = _from(*from_values)
+    assert parse(raw).sender == sender
+    assert headers_only(raw).sender == sender

@@ -5,6 +5,7 @@ after their own retention."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import ssl
 from datetime import UTC, datetime, timedelta
@@ -18,7 +19,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from temporalio.client import Client
 
+import inbound.__main__ as inbound_main
 from core.services import Services
+from core.settings import get_settings, inbound_production_problems
 from core.temporal import data_converter
 from inbound import smtp
 from inbound.receive import receive, sweep
@@ -125,7 +128,7 @@ async def test_messages_are_destroyed_with_their_complaint_and_the_others_after_
     reply = mail(sender=address, to=f"complaints+{reference}@council.example")
     await stack.send(reply)
     await eventually(lambda: _information(stack, reference), "the reply arrives")
-    auto = mail(sender=address, subject="Automatic reply: away")
+    auto = mail(sender=address, subject="Automatic reply: away", headers={"Auto-Submitted": "auto-replied"})
     stranger = mail(sender="eve@example.net", subject="Waiting for an officer")
     await stack.send(auto)
     await stack.send(stranger)
@@ -135,10 +138,39 @@ async def test_messages_are_destroyed_with_their_complaint_and_the_others_after_
         reference=reference, at=datetime.now(UTC), retention_years=6
     )
     assert await InboundRepository(stack.pool).by_message_id(str(reply["Message-ID"])) is None
-    # Messages of no complaint: a decided one goes after INBOUND_RETENTION_DAYS; one still waiting stays.
+    # Messages of no complaint go after INBOUND_RETENTION_DAYS: a decided one from its decision, one nobody
+    # decided from its arrival; within it both stay.
     await purge_unlinked(stack.pool, decided_before=datetime.now(UTC) - timedelta(days=1))
     assert await InboundRepository(stack.pool).by_message_id(str(auto["Message-ID"])) is not None
-    assert await purge_unlinked(stack.pool, decided_before=datetime.now(UTC) + timedelta(minutes=1)) >= 1
-    assert await InboundRepository(stack.pool).by_message_id(str(auto["Message-ID"])) is None
     waiting = await InboundRepository(stack.pool).by_message_id(str(stranger["Message-ID"]))
     assert waiting is not None and waiting.status == "triage"
+    assert await purge_unlinked(stack.pool, decided_before=datetime.now(UTC) + timedelta(minutes=1)) >= 2
+    assert await InboundRepository(stack.pool).by_message_id(str(auto["Message-ID"])) is None
+    assert await InboundRepository(stack.pool).by_message_id(str(stranger["Message-ID"])) is None
+
+
+def test_production_refuses_an_smtp_listener_open_to_any_relay(monkeypatch: pytest.MonkeyPatch) -> None:
+    production = {
+        "ENVIRONMENT": "production",
+        "DATABASE_URL": "postgresql://app:pw@127.0.0.1:1/app",
+        "TEMPORAL_ADDRESS": "127.0.0.1:1",
+        "OIDC_ISSUER": "https://login.council.example/",
+        "OIDC_AUDIENCE": "complaints-api",
+        "OIDC_JWKS_URL": "https://login.council.example/jwks.json",
+        "PAYLOAD_KEYS": "k1:" + "A" * 43 + "=",
+        "AUDIT_HMAC_KEY": "a-real-audit-key-0123456789",
+        "JWT_SECRET": "a-real-secret-for-production-use-only",
+        "INBOUND_MODE": "smtp",
+        "INBOUND_SMTP_ALLOWED_RELAYS": "",
+    }
+    for name, value in production.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(SystemExit, match="INBOUND_SMTP_ALLOWED_RELAYS"):
+            asyncio.run(inbound_main.run())  # refused before any connection is tried
+        monkeypatch.setenv("INBOUND_SMTP_ALLOWED_RELAYS", "10.0.0.5")
+        get_settings.cache_clear()
+        assert inbound_production_problems(get_settings()) == {}
+    finally:
+        get_settings.cache_clear()

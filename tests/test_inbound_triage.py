@@ -236,3 +236,62 @@ async def test_dismiss_with_a_reason(inbound: Inbound) -> None:
     assert again.status_code == 404
     twice = await _post(stack, f"/api/triage/{item_id}/dismiss", {"reason": "Advertising"})
     assert twice.status_code == 409 and "already dealt with" in twice.json()["detail"]
+
+
+async def test_a_link_whose_files_cannot_be_stored_leaves_the_item_in_triage_for_a_retry(
+    inbound: Inbound,
+) -> None:
+    stack = inbound
+    reference, _ = await complaint(stack)
+    message = mail(
+        sender="Carl Advocate <carl@example.net>",
+        subject=f"Re: {reference} (disk full)",
+        text="The boiler report is attached.",
+        files=[("boiler.jpg", "image/jpeg", JPEG)],
+    )
+    await stack.send(message)
+    item_id = await _item_id(stack, f"Re: {reference} (disk full)")
+    # The database refuses to keep the file (a full disk), for this test only.
+    await stack.pool.execute(
+        "CREATE FUNCTION test_disk_full() RETURNS trigger LANGUAGE plpgsql AS"
+        " $$BEGIN RAISE EXCEPTION 'disk full' USING ERRCODE = '53100'; END$$;"
+        " CREATE TRIGGER test_disk_full BEFORE INSERT ON attachments"
+        " FOR EACH ROW EXECUTE FUNCTION test_disk_full()"
+    )
+    try:
+        failed = await _post(stack, f"/api/triage/{item_id}/link", {"reference": reference})
+    finally:
+        await stack.pool.execute("DROP TRIGGER test_disk_full ON attachments; DROP FUNCTION test_disk_full()")
+    assert failed.status_code == 503, failed.text
+    row = await inbound_row(stack.pool, message)
+    assert (row["status"], row["reference"], row["decided_by"]) == ("triage", None, None)
+
+    retried = await _post(stack, f"/api/triage/{item_id}/link", {"reference": reference})
+    assert retried.status_code == 200, retried.text
+    files = await stack.client.get(
+        f"/api/complaints/{reference}/attachments", headers=bearer("olivia.officer", stack.settings)
+    )
+    assert [item["filename"] for item in files.json()] == ["boiler.jpg"]
+    row = await inbound_row(stack.pool, message)
+    assert (row["status"], row["reference"]) == ("linked", reference)
+
+
+async def test_a_complaint_opened_from_triage_about_an_investigator_goes_to_someone_senior(
+    inbound: Inbound,
+) -> None:
+    stack = inbound
+    message = mail(sender="Dee Tenant <dee@example.net>", subject="About Ian", text="Ian was rude to me.")
+    await stack.send(message)
+    item_id = await _item_id(stack, "About Ian")
+    opened = await _post(
+        stack,
+        f"/api/triage/{item_id}/open-complaint",
+        {"policy_id": "bexley", "service_area": "waste", "staff_complained_about": ["ian.investigator"]},
+    )
+    assert opened.status_code == 201, opened.text
+    reference = opened.json()["reference"]
+    acknowledged = await _post(stack, f"/api/complaints/{reference}/acknowledge", {})
+    assert acknowledged.status_code == 200, acknowledged.text
+    # As when logged through POST /api/complaints: another investigator may not be given it.
+    refused = await _post(stack, f"/api/complaints/{reference}/assign", {"assignee": "ines.investigator"})
+    assert refused.status_code == 409 and "assign it to a manager" in refused.json()["detail"]
