@@ -126,6 +126,17 @@ async def _held_like_any_complaint(stack: Stack, client: httpx.AsyncClient, emai
     assert len(items) == 1
     assert items[0]["flag"] == "contact_restricted" and items[0]["text_start"].startswith("Held one.")
     assert items[0]["flag_text"] == "the sender's online contact is restricted"
+    # The officer decides: opened from the item, it is a web complaint of the person who sent the form.
+    officer = bearer("olivia.officer", stack.settings)
+    opened = await client.post(
+        f"/api/triage/{items[0]['id']}/open-complaint",
+        json={"policy_id": "bexley", "service_area": "housing-repairs"},
+        headers=officer,
+    )
+    assert opened.status_code == 201, opened.text
+    case = (await client.get(f"/api/complaints/{opened.json()['reference']}", headers=officer)).json()
+    assert case["channel"] == "web" and case["complainant"]["name"] == "Ada Resident"
+    assert case["summary"].startswith("Held one.")
 
 
 async def test_asking_for_the_next_stage_is_never_restricted(stack: Stack) -> None:
