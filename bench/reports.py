@@ -78,6 +78,9 @@ async def load_facts(pool: asyncpg.Pool) -> float:
     return (datetime.now(UTC) - started).total_seconds()
 
 
+CONFLICTED_READER = "bench.conflicted-manager"
+
+
 async def measure_reports(pool: asyncpg.Pool, policies: dict[str, Policy], repeats: int) -> dict[str, Any]:
     """p50/p95 of each report as the API computes it, for last full financial year."""
     today = datetime.now(UTC).date()
@@ -94,6 +97,21 @@ async def measure_reports(pool: asyncpg.Pool, policies: dict[str, Policy], repea
 
     async def performance_council() -> object:
         return await reports.performance(pool, start=start, end=end, policy_id="westminster")
+
+    # Issue 29 (11): a reader with a declared conflict of interest gets the figures less that complaint,
+    # counted from the stage rows (the summaries cannot leave one complaint out).
+    await pool.execute(
+        "INSERT INTO staff_conflicts (reference, staff_id) SELECT reference, $3 FROM complaint_stages"
+        " WHERE received_on BETWEEN $1 AND $2 AND policy_id = 'westminster' LIMIT 1 ON CONFLICT DO NOTHING",
+        start,
+        end,
+        CONFLICTED_READER,
+    )
+
+    async def performance_council_conflicted() -> object:
+        return await reports.performance(
+            pool, start=start, end=end, policy_id="westminster", reader=CONFLICTED_READER
+        )
 
     async def annual() -> str:
         figures = await annual_figures(pool, year=year, policy=bexley)
@@ -114,6 +132,7 @@ async def measure_reports(pool: asyncpg.Pool, policies: dict[str, Policy], repea
         ("performance (all councils, one year)", performance_all),
         ("performance (one council, one year)", performance_council),
         ("performance (all councils, 16th to 15th)", performance_mid_month),
+        ("performance (one council, one year, reader with a conflict)", performance_council_conflicted),
         ("annual report (one council, HTML)", annual),
         ("self-assessment (one council)", assessment),
         ("ombudsman indicators (SPSO set, one council)", indicators),

@@ -159,6 +159,7 @@ _ACTIONS = [
         CASEWORKERS,
         "Join new information or a related issue to this complaint.",
         records.add_information,
+        rules.add_information,
         resident=True,
     ),
     Action(

@@ -76,6 +76,9 @@ class AddInformation(Command):
     )
 
     summary: str = Field(min_length=1, max_length=10_000)
+    # --- issue 27: when the message arrived (an e-mail delivered late by the inbound sweep after an outage,
+    # a letter logged later): the event carries it, not the time it was processed. Not in the future.
+    received_at: AwareDatetime | None = None
 
 
 class OpenLinkedComplaint(Command):

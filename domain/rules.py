@@ -100,6 +100,15 @@ def assign(state: ComplaintState, policy: Policy, command: cmd.Assign, now: date
     return independence_refusal(state, command.assignee, policy=policy)
 
 
+def add_information(
+    state: ComplaintState, policy: Policy, command: cmd.AddInformation, now: datetime
+) -> Refusal | None:
+    """Information logged later keeps the time it arrived (issue 27), which cannot be in the future."""
+    if command.received_at is not None and command.received_at > now:
+        return Refusal("received_at: the information cannot have arrived in the future")
+    return None
+
+
 # --- issue 24 (seed rules)
 def open_linked_complaint(
     state: ComplaintState, policy: Policy, command: cmd.OpenLinkedComplaint, now: datetime

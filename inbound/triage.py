@@ -136,7 +136,8 @@ async def intake_draft(services: Services, message: InboundMessage) -> dict[str,
     name = sender_name(read_message(found[0])) if found else ""
     return {
         "received_at": message.received_at.isoformat(),
-        "channel": "email",
+        # The public form's submission held for a contact restriction (issue 29) came by the web.
+        "channel": "web" if message.source == "web" else "email",
         "complainant": {"name": name or None, "email": message.sender, "preferred_contact": "email"},
         "summary": (message.text or message.subject or "")[:10_000],
     }
@@ -147,8 +148,8 @@ def _merge(draft: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
         raise ProblemError(422, "Invalid request", "body.complainant: must be an object")
     merged = {**draft, **{key: value for key, value in given.items() if key != "complainant"}}
     merged["complainant"] = {**draft["complainant"], **dict(given.get("complainant") or {})}
-    # Received when it arrived, by e-mail: the facts of the message, not the officer's to change.
-    merged["received_at"], merged["channel"] = draft["received_at"], "email"
+    # Received when it arrived, by its channel: the facts of the message, not the officer's to change.
+    merged["received_at"], merged["channel"] = draft["received_at"], draft["channel"]
     return merged
 
 

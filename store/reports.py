@@ -116,12 +116,19 @@ GROUP BY GROUPING SETS ((), (decision))
 # Issue 28: how the early-resolution step ended for the complaints received in the period, so frontline
 # resolutions count apart from investigations (the SPSO's two figures). Read from the stage rows of the
 # period (the monthly summaries have no such counter yet): only policies with the step have any.
-_EARLY_RESOLUTION = """
+_EARLY_RESOLUTION = f"""
 SELECT early_resolution, count(*)::int8 AS complaints
 FROM complaint_stages
 WHERE stage = 1 AND received_on BETWEEN $1 AND $2 AND early_resolution IS NOT NULL
     AND ($3::text IS NULL OR policy_id = $3) AND ($4::text IS NULL OR service_area = $4)
+    AND {sources.open_to_reader()}
 GROUP BY 1
+"""
+
+# Whether some complaint is closed to this staff member on reads (a declared conflict, or naming them).
+_CLOSED_TO = """
+SELECT EXISTS (SELECT 1 FROM staff_conflicts WHERE staff_id = $1)
+    OR EXISTS (SELECT 1 FROM complaints WHERE $1 = ANY(staff_complained_about))
 """
 
 # How a period is split between the summaries and the stage rows ($1, $2 and $5 to $8): a test counts a
@@ -198,10 +205,20 @@ async def performance(
     service_area: str | None = None,
     homes: int | None = None,
     homes_by_tenure: Mapping[Tenure, int] | None = None,
+    reader: str | None = None,
 ) -> dict[str, Any]:
-    """The performance report for complaints received from `start` to `end` (local dates, inclusive)."""
+    """The performance report for complaints received from `start` to `end` (local dates, inclusive).
+
+    For a `reader` (a staff member's id) some complaint is closed to (a declared conflict of interest, or
+    naming them), those complaints are left out, counted from the stage rows (report_sources.READER)."""
     args = period_args(start, end, policy_id, service_area)
+    leaving_out = reader is not None and bool(await db.fetchval(_CLOSED_TO, reader))
+    if leaving_out:
+        first, last, *days = sources.rows_only(start, end)
+        args = (first, last, policy_id, service_area, *days)
     async with reading(db) as snapshot:
+        if leaving_out:
+            await snapshot.execute("SELECT set_config('complaints.report_reader', $1, true)", reader)
         stage_rows = [dict(row) for row in await snapshot.fetch(_STAGE_FIGURES, *args, homes)]
         case_rows = [dict(row) for row in await snapshot.fetch(_CASE_FIGURES, *args)]
         percentile_rows = await snapshot.fetch(_PERCENTILES, *args)
@@ -215,6 +232,8 @@ async def performance(
         "policy_id": policy_id,
         "service_area": service_area,
         "homes": homes,
+        # Issue 29 (11): complaints closed to the reader (conflicts of interest, naming them) are left out.
+        "closed_to_reader_left_out": leaving_out,
         **_by_stage(totals),
     }
     for number in (1, 2):

@@ -4,11 +4,14 @@ asking for the next stage, and lifted by a manager (audited in the event trail).
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
+
+import httpx
 
 from domain import commands as cmd
 from domain.models import ResidentChannel
-from tests.api_helpers import assert_problem
+from tests.api_helpers import assert_problem, bearer
 from tests.factories import MANAGER, OFFICER
 from tests.test_residents import Stack, auth, make, new_email, responded, stack
 
@@ -57,11 +60,9 @@ async def test_a_restriction_closes_the_named_channels_for_every_complaint_of_th
         assert upload.status_code == 201, upload.text
         view = await client.get(f"/api/public/complaints/{second}", headers=auth(second_token))
         assert view.status_code == 200
-        # A new online complaint from the same address is refused too; another person's is not.
-        # (Anyone can type an address there: the answer names no person, decision or date.)
-        blocked = assert_problem(await client.post("/api/public/complaints", json=_complaint(email)), 403)
-        assert "cannot take this complaint online" in blocked["detail"]
-        assert str(date.today().year) not in blocked["detail"] and "until" not in blocked["detail"]
+        # A new online complaint from the same address opens nothing online; another person's is not affected.
+        # (Anyone can type an address there: issue 29 (11), the answer is the one any complaint gets.)
+        await _held_like_any_complaint(stack, client, email)
         sent = await client.post(
             f"/api/public/complaints/{other}/information", json=message, headers=auth(other_token)
         )
@@ -91,6 +92,51 @@ async def test_a_restriction_closes_the_named_channels_for_every_complaint_of_th
         "SELECT template FROM notifications WHERE reference = $1 AND audience = 'complainant'", first
     )
     assert {"contact_restriction", "contact_restriction_lifted"} <= {row["template"] for row in letters}
+
+
+async def _held_like_any_complaint(stack: Stack, client: httpx.AsyncClient, email: str) -> None:
+    """Issue 29 (11): a restricted address gets the same answer as anyone, no complaint is opened online,
+    and the submission waits in the triage queue flagged contact_restricted for an officer."""
+    held = await client.post("/api/public/complaints", json=_complaint(email) | {"summary": "Held one."})
+    normal = await client.post("/api/public/complaints", json=_complaint(new_email()))
+    assert held.status_code == normal.status_code == 201, held.text
+    held_answer, normal_answer = held.json(), normal.json()
+    assert held_answer.keys() == normal_answer.keys()
+    assert re.fullmatch(r"[A-Z]+-\d{4}-\d+", held_answer["reference"])
+    assert len(held_answer["access_token"]) == len(normal_answer["access_token"])
+    assert held_answer["message"].replace(held_answer["reference"], "REF") == normal_answer[
+        "message"
+    ].replace(normal_answer["reference"], "REF")
+    assert held.headers.keys() == normal.headers.keys()
+    # No complaint behind the held answer; the code opens nothing.
+    assert (
+        await stack.pool.fetchval(
+            "SELECT count(*) FROM complaints WHERE reference = $1", held_answer["reference"]
+        )
+        == 0
+    )
+    opened = await client.get(
+        f"/api/public/complaints/{held_answer['reference']}", headers=auth(held_answer["access_token"])
+    )
+    assert opened.status_code in (401, 404)
+    # Staff see it in triage, flagged, with what was sent; the audit trail holds codes only.
+    queue = await client.get("/api/triage?limit=500", headers=bearer("olivia.officer", stack.settings))
+    assert queue.status_code == 200, queue.text
+    items = [item for item in queue.json() if item["sender"] == email.lower()]
+    assert len(items) == 1
+    assert items[0]["flag"] == "contact_restricted" and items[0]["text_start"].startswith("Held one.")
+    assert items[0]["flag_text"] == "the sender's online contact is restricted"
+    # The officer decides: opened from the item, it is a web complaint of the person who sent the form.
+    officer = bearer("olivia.officer", stack.settings)
+    opened = await client.post(
+        f"/api/triage/{items[0]['id']}/open-complaint",
+        json={"policy_id": "bexley", "service_area": "housing-repairs"},
+        headers=officer,
+    )
+    assert opened.status_code == 201, opened.text
+    case = (await client.get(f"/api/complaints/{opened.json()['reference']}", headers=officer)).json()
+    assert case["channel"] == "web" and case["complainant"]["name"] == "Ada Resident"
+    assert case["summary"].startswith("Held one.")
 
 
 async def test_asking_for_the_next_stage_is_never_restricted(stack: Stack) -> None:

@@ -479,15 +479,38 @@ async def test_a_person_restricted_from_new_complaints_cannot_make_one_as_a_repr
             "restrict_contact",
             restriction(ResidentChannel.NEW_COMPLAINTS),
         )
+        # Issue 29 (11): the answer is the one anyone gets (the form tells no stranger who is restricted), but
+        # no complaint is opened online: the submission waits in triage, flagged, for an officer.
         body = complaint(policy_id="scotland-model", representative=representative(email=restricted))
-        problem = assert_problem(await client.post("/api/public/complaints", json=body), 403)
-        assert problem["type"] == "contact-restricted"
+        held = await client.post("/api/public/complaints", json=body)
         # Someone else may still complain for the same complainant.
         body = complaint(policy_id="scotland-model", representative=representative())
-        assert (await client.post("/api/public/complaints", json=body)).status_code == 201
-        # On the form: the form again, saying so.
+        normal = await client.post("/api/public/complaints", json=body)
+        assert held.status_code == normal.status_code == 201, held.text
+        assert held.json().keys() == normal.json().keys()
+        assert [held.json()[key] is None for key in ("access_token", "access_token_expires_at")] == [
+            normal.json()[key] is None for key in ("access_token", "access_token_expires_at")
+        ]
+        assert held.json()["message"].replace(held.json()["reference"], "R") == normal.json()[
+            "message"
+        ].replace(normal.json()["reference"], "R")
+        assert not await stack.pool.fetchval(
+            "SELECT count(*) FROM complaints WHERE reference = $1", held.json()["reference"]
+        )
+        # On the form: the page any complaint gets, not the form again.
         page = await client.get("/complaint/new")
         sent = form_data(page.text, policy_id="scotland-model", representative_email=restricted)
-        refused = await client.post("/complaint/new", data=sent)
-        assert refused.status_code == 403 and refused.headers["content-type"].startswith("text/html")
-        assert "We cannot take this complaint online" in error_summary(refused.text)[0][1]
+        held_page = await client.post("/complaint/new", data=sent)
+        page = await client.get("/complaint/new")
+        sent = form_data(page.text, policy_id="scotland-model", representative_email=new_email())
+        normal_page = await client.post("/complaint/new", data=sent)
+        assert held_page.status_code == normal_page.status_code == 200, held_page.text
+        assert "govuk-error-summary" not in held_page.text
+        assert held_page.text.count("<h1") == normal_page.text.count("<h1")
+        assert held_page.headers.keys() == normal_page.headers.keys()
+        flagged = await stack.pool.fetchval(
+            "SELECT count(*) FROM inbound_messages WHERE source = 'web' AND flag = 'contact_restricted'"
+            " AND status = 'triage' AND text LIKE $1",
+            "%Representative:%",
+        )
+        assert flagged >= 2

@@ -1,12 +1,15 @@
 """Issue 29 (11): reports honour need-to-know: staff limited to service areas get figures of their own areas
-only, and never the whole-council reports."""
+only, and never the whole-council reports; complaints closed to the reader (conflicts) are left out."""
 
 from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from core.settings import Settings
 from tests.api_helpers import assert_problem
 from tests.test_need_to_know import token_with_claims
-from tests.test_residents import Stack, stack
+from tests.test_residents import Stack, make, settled, stack
 
 __all__ = ["stack"]
 
@@ -40,3 +43,37 @@ async def test_an_area_limited_manager_sees_only_their_areas_figures(stack: Stac
         assert (
             await client.get("/api/reports/annual", params={"year": 2026}, headers=everyone)
         ).status_code == 200
+
+
+async def test_a_conflict_of_interest_leaves_the_complaint_out_of_the_readers_figures(stack: Stack) -> None:
+    """Issue 29 (11): as the overdue digest does, the performance report leaves out the complaints closed to
+    its reader (a declared conflict of interest): an area-limited manager's figures drop that complaint, and
+    everyone else's are unchanged. Counted from the stage rows (monthly summaries cannot leave one out)."""
+    settings: Settings = stack.settings
+    manager = token_with_claims("maya.manager", settings, service_areas=["waste"])
+    auditor = token_with_claims("aude.auditor", settings)
+    today = datetime.now(ZoneInfo("Europe/London")).date().isoformat()
+    period = {"from": today, "to": today, "policy_id": "bexley", "service_area": "waste"}
+    url = "/api/reports/performance"
+
+    async def received(headers: dict[str, str]) -> int:
+        answer = await client.get(url, params=period, headers=headers)
+        assert answer.status_code == 200, answer.text
+        return int(answer.json()["stage1"]["received"])
+
+    async with stack.client() as client:
+        references = [(await make(client, service_area="waste"))[0] for _ in range(2)]
+        for reference in references:
+            await settled(stack, reference)
+        before, others_before = await received(manager), await received(auditor)
+        assert before >= 2
+        declared = await client.post(f"/api/complaints/{references[0]}/conflict", headers=manager)
+        assert declared.status_code == 201, declared.text
+        assert await received(manager) == before - 1
+        assert await received(auditor) == others_before
+        answer = await client.get(url, params=period, headers=manager)
+        assert answer.json()["closed_to_reader_left_out"] is True
+        assert answer.json()["by_service_area"][0]["stage1"]["received"] == before - 1
+        csv = await client.get(url, params=period | {"format": "csv"}, headers=manager)
+        assert csv.status_code == 200
+        assert f"total,,stage1,received,{before - 1}" in csv.text.replace("\r", "")

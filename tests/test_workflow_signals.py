@@ -8,10 +8,12 @@ as a refused event and staff are told, never dropped. The Temporal UI shows each
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
+import pytest
 from temporalio.api.sdk.v1 import WorkflowMetadata
-from temporalio.client import WorkflowHandle
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from api.intake import open_case
@@ -123,6 +125,51 @@ async def test_signals_apply_the_same_rules_and_a_refused_one_is_recorded_and_st
         events = await _events(pool, reference)
         assert events[-1] == ("request_escalation", "inbound-letter", "escalation_requested")
         assert ("signal_refused", "system", "acknowledged") in events
+
+
+async def test_a_message_delivered_late_is_recorded_when_it_arrived_not_when_it_was_processed(
+    temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, policies: dict[str, Policy], task_queue: str
+) -> None:
+    """Issue 27: an e-mail the inbound sweep delivers after an outage keeps the time it arrived."""
+    async with running_worker(temporal_env, pool, policies, task_queue):
+        received = await start_in_quiet_week(temporal_env)
+        handle = await open_complaint(
+            temporal_env, task_queue, intake("bexley", received), policy=policies["bexley"]
+        )
+        await act(handle, "acknowledge", cmd.Acknowledge(actor=OFFICER))
+        arrived = received + timedelta(hours=2)
+        await temporal_env.sleep(timedelta(days=2))  # the outage: processed two days after it arrived
+        late = cmd.NewInformationSignal(text="Photos of the damp", channel="email", received_at=arrived)
+        await handle.signal("new_information", late)
+        state = await _settled(pool, handle)
+        while state.information_received < 1:
+            state = await _settled(pool, handle)
+        information = (await trail_of(pool, state.reference))[-1]
+        assert information.action == "add_information"
+        assert information.at >= received + timedelta(days=2)
+        assert datetime.fromisoformat(information.detail["received_at"]) == arrived
+
+        # A sender's clock ahead of ours does not lose the message: it is taken as arrived now.
+        ahead = cmd.NewInformationSignal(
+            text="More photos", channel="email", received_at=datetime.now(UTC) + timedelta(days=3650)
+        )
+        await handle.signal("new_information", ahead)
+        while state.information_received < 2:
+            state = await _settled(pool, handle)
+        information = (await trail_of(pool, state.reference))[-1]
+        assert information.action == "add_information"
+        assert datetime.fromisoformat(information.detail["received_at"]) <= information.at
+
+        # Staff logging information by hand cannot date it in the future.
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await act(
+                handle,
+                "add_information",
+                cmd.AddInformation(
+                    actor=OFFICER, summary="A call", received_at=datetime.now(UTC) + timedelta(days=3650)
+                ),
+            )
+        assert "cannot have arrived in the future" in str(refused.value.cause)
 
 
 async def test_the_ui_shows_a_summary_and_current_details_without_personal_data(

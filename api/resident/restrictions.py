@@ -19,6 +19,22 @@ CLOSED = {
 }
 
 
+async def new_complaints_restricted(services: Services, *, policy_id: str, email: str) -> bool:
+    """Whether a restriction of this council in force for this e-mail address closes new online complaints
+    (the public form then holds the submission for staff: api/resident/withheld.py)."""
+    policy = services.policies.get(policy_id)
+    zone = ZoneInfo(policy.timezone if policy is not None else "Europe/London")
+    found = await contact_restrictions.in_force(
+        services.pool,
+        policy_id=policy_id,
+        reference=None,
+        email=email,
+        channel=ResidentChannel.NEW_COMPLAINTS,
+        today=datetime.now(zone).date(),
+    )
+    return found is not None
+
+
 async def refuse_if_restricted(
     services: Services, channel: ResidentChannel, *, policy_id: str, reference: str | None, email: str | None
 ) -> None:

@@ -25,8 +25,9 @@ from starlette.datastructures import UploadFile
 from api.attachments import store_upload
 from api.errors import ProblemError
 from api.intake import open_case
+from api.resident import withheld
 from api.resident.ratelimit import Limiter, TooMany, email_key
-from api.resident.restrictions import refuse_if_restricted
+from api.resident.restrictions import new_complaints_restricted, refuse_if_restricted
 from api.resident.tokens import MAX_TOKEN_LENGTH, TOKEN_LIFETIME, hash_token, new_token
 from api.updates import run_action
 from core.services import Services
@@ -618,15 +619,12 @@ async def create(
     representative = representative_for(policy, body.representative, received_at)
     await _limiter(services).complaint_made(client_ip=client_ip, email=str(body.email))
     # A person whose new online complaints are restricted cannot make one as someone's representative either.
+    # Issue 29 (11): they get the answer anyone gets, so the form tells no stranger who is restricted; the
+    # submission waits for staff in triage, flagged, and no complaint is opened online.
     people = [body.email] + ([representative.email] if representative and representative.email else [])
     for email in people:
-        await refuse_if_restricted(
-            services,
-            ResidentChannel.NEW_COMPLAINTS,
-            policy_id=body.policy_id,
-            reference=None,
-            email=str(email),
-        )
+        if await new_complaints_restricted(services, policy_id=body.policy_id, email=str(email)):
+            return await _held(services, body, policy, representative, request_id, idempotency_key)
     intake = Intake(
         policy_id=body.policy_id,
         received_at=received_at,
@@ -678,6 +676,52 @@ async def create(
         },
         once_key=f"create:{reference}",  # a retry that opened the same complaint is recorded once
     )
+    return created_answer(reference, token, expires_at, link_sent=link_sent)
+
+
+async def _held(
+    services: Services,
+    body: PublicComplaintCreate,
+    policy: Policy,
+    representative: Representative | None,
+    request_id: str,
+    idempotency_key: str | None,
+) -> PublicComplaintCreated:
+    """The answer a complaint gets, for a submission held in triage (api/resident/withheld.py)."""
+    facts = [
+        body.summary,
+        f"What they would like us to do: {body.desired_outcome}" if body.desired_outcome else "",
+        f"Name: {body.name}",
+        f"Phone: {body.phone}" if body.phone else "",
+        f"Address: {body.address}" if body.address else "",
+        f"Representative: {representative.name} ({representative.kind})" if representative else "",
+    ]
+    reference = await withheld.hold(
+        services,
+        policy_id=body.policy_id,
+        name=body.name,
+        email=str(body.email),
+        service_area=policy.area_for(body.service_area),
+        text="\n\n".join(fact for fact in facts if fact),
+        representative=representative,
+        request_id=request_id,
+        key_owner=f"resident:{email_key(str(body.email))}",
+        idempotency_key=idempotency_key,
+    )
+    return _held_answer(
+        services,
+        reference,
+        consent_pending=representative is not None and not representative.consent_recorded,
+    )
+
+
+def _held_answer(services: Services, reference: str, *, consent_pending: bool) -> PublicComplaintCreated:
+    if consent_pending:
+        token, expires_at = None, None
+    else:
+        token, expires_at = withheld.code_that_opens_nothing(), datetime.now(UTC) + TOKEN_LIFETIME
+    # As for a complaint: "we have e-mailed you a link" whenever e-mail is on (none is sent here).
+    link_sent = services.settings.notification_channel != "none"
     return created_answer(reference, token, expires_at, link_sent=link_sent)
 
 
@@ -736,6 +780,11 @@ def created_answer(
 async def created_again(services: Services, stored: dict[str, Any]) -> dict[str, Any]:
     """A retried creation (same Idempotency-Key, same body) answers with the first answer's complaint and a
     new access code: the first one was never stored in clear, so it cannot be shown again."""
+    if await withheld.is_held(services, str(stored["reference"])):
+        pending = stored.get("access_token_expires_at") is None
+        return _held_answer(services, str(stored["reference"]), consent_pending=pending).model_dump(
+            mode="json"
+        )
     record = await ComplaintRepository(services.pool).get(reference=str(stored["reference"]))
     token, expires_at = await _code_for_maker(services, record)
     return created_answer(record.reference, token, expires_at).model_dump(mode="json")

@@ -109,6 +109,7 @@ async def performance(
         service_area=service_area,
         homes=homes_owned or (policy.homes if policy else None),
         homes_by_tenure=by_tenure,
+        reader=staff.id,  # issue 29 (11): complaints closed to the reader are left out of their figures
     )
     if format == "csv":
         filename = performance_filename(start, end)

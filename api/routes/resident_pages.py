@@ -33,7 +33,7 @@ from api.client_address import client_ip
 from api.deps import RequestId, ServicesDep
 from api.errors import ProblemError
 from api.idempotency import Outcome, run_once_as
-from api.resident import service
+from api.resident import service, withheld
 from api.resident.error_messages import cause_message, extension_answer_from, form_checks
 from api.resident.ratelimit import email_key
 from api.resident.service import (
@@ -485,7 +485,11 @@ async def make_complaint(request: Request, services: ServicesDep, request_id: Re
         return render("created.html", reference=reference, token=None, consent_pending=policy.name)
     # Signed in at once. The access code is shown on this answer only (it is never stored in clear, so no
     # later page can show it; a form sent again shows a new one).
-    _, secret = await service.open_session(services, reference=reference, code=code, client_ip=address)
+    if await withheld.is_held(services, reference):
+        # Held for staff (a contact restriction): the same page and a cookie that opens nothing (issue 29).
+        secret = withheld.code_that_opens_nothing()
+    else:
+        _, secret = await service.open_session(services, reference=reference, code=code, client_ip=address)
     response = render(
         "created.html", reference=reference, token=code, support=support_lines(body.adjustments)
     )

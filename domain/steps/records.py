@@ -18,6 +18,8 @@ async def add_information(ctx: Ctx, command: cmd.AddInformation) -> Applied:
     state = ctx.state
     state.information_received += 1
     detail: dict[str, Any] = {"summary": command.summary}
+    if command.received_at is not None:
+        detail["received_at"] = command.received_at  # issue 27: when it arrived, if not when it was processed
     # --- issue 24 (seed rules): while correspondence on the matter is stopped, staff are told no reply is due
     stopped = correspondence_stopped_until(state, ctx.effects.now())
     extra: dict[str, Any] = {"correspondence_stopped_until": stopped} if stopped else {}

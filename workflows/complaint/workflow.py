@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -156,16 +156,32 @@ class ComplaintWorkflow:
     @workflow.signal(name="new_information")
     async def new_information(self, signal: cmd.NewInformationSignal) -> None:
         """New information from a channel that cannot wait for an answer: applied as `add_information`."""
-        command = cmd.AddInformation(actor=_inbound(signal.channel), summary=signal.text)
+        command = cmd.AddInformation(
+            actor=_inbound(signal.channel), summary=signal.text, received_at=self._arrived(signal.received_at)
+        )
         await self._apply_signal("new_information", signal.channel, ACTIONS["add_information"], command)
 
     @workflow.signal(name="escalation_request")
     async def escalation_request(self, signal: cmd.EscalationRequestSignal) -> None:
         """A request for the next stage from a channel that cannot wait: applied as `request_escalation`."""
         command = cmd.RequestEscalation(
-            actor=_inbound(signal.channel), reasons=signal.reasons, outcome_wanted=signal.outcome_wanted
+            actor=_inbound(signal.channel),
+            reasons=signal.reasons,
+            outcome_wanted=signal.outcome_wanted,
+            received_at=self._arrived(signal.received_at),
         )
         await self._apply_signal("escalation_request", signal.channel, ACTIONS["request_escalation"], command)
+
+    @staticmethod
+    def _arrived(received_at: datetime | None) -> datetime | None:
+        """When a signalled message arrived (issue 27): an e-mail the inbound sweep delivers after an outage
+        keeps its arrival time. A sender's clock ahead of ours is not a reason to refuse the message: a time
+        past the workflow's now is taken as now; one without a zone is UTC (what the inbound store keeps)."""
+        if received_at is None:
+            return None
+        if received_at.tzinfo is None:
+            received_at = received_at.replace(tzinfo=UTC)
+        return min(received_at, workflow.now())
 
     async def _apply_signal(self, signal: str, channel: str, action: Action, command: cmd.Command) -> None:
         """The same rules as the Update; a refusal is recorded on the case and staff are told."""
