@@ -262,6 +262,8 @@ def print_reports(result: dict[str, Any]) -> None:
             f"  (from the stage rows: p50 {rows:8.1f} ms)"
         )
     print(f"  per-stage figures plan: {figures['plan']['line']} ({figures['plan']['server_ms']} ms server)")
+    for name, server_ms in figures["mid_month_server_ms"].items():
+        print(f"  mid-month period, {name}: {server_ms} ms server")
 
 
 def main(argv: list[str] | None = None) -> None:

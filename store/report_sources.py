@@ -192,3 +192,17 @@ def code(rows: str = STAGE_ROWS) -> str:
 
 
 CODE = code()
+
+
+# How the early-resolution step ended, for the Stage 1 rows that went through it (migration 300).
+def early_resolutions(rows: str = STAGE_ROWS) -> str:
+    return f"""(
+        SELECT early_resolution, complaints FROM report_early_resolution_months WHERE {MONTHS}
+        UNION ALL
+        SELECT early_resolution, count(*) FROM {rows} AS edge
+        WHERE stage = 1 AND early_resolution IS NOT NULL
+        GROUP BY 1
+    )"""
+
+
+EARLY_RESOLUTIONS = early_resolutions()

@@ -129,17 +129,29 @@ def _case_figures(rows: str = sources.STAGE_ROWS) -> str:
 
 _CASE_FIGURES = _case_figures()
 
-# Every figure of the performance report but the early resolution's, in one statement: the edge days' stage
-# rows (a period starting or ending inside a month) are read once into a materialized common table expression
-# that the four parts scan, where four statements read them four times (issue 26). Each part comes back as a
-# JSON array of its rows.
+
+# Issue 28: how the early-resolution step ended for the complaints received in the period, so frontline
+# resolutions count apart from investigations (the SPSO's two figures); whole months from their summary
+# (migration 300), the edge days from the stage rows.
+def _early_resolution(rows: str = sources.STAGE_ROWS) -> str:
+    return f"""
+    SELECT early_resolution, sum(complaints)::int8 AS complaints
+    FROM {sources.early_resolutions(rows)} AS ended
+    GROUP BY 1
+    """
+
+
+# Every figure of the performance report in one statement: the edge days' stage rows (a period starting or
+# ending inside a month) are read once into a materialized common table expression that every part scans,
+# where a statement per part read them once each (issue 26). Each part comes back as a JSON array of its rows.
 _PERFORMANCE = f"""
 WITH {sources.EDGE_CTE}
 SELECT
     (SELECT json_agg(part) FROM ({_stage_figures(sources.EDGE_ROWS)}) AS part) AS stage_rows,
     (SELECT json_agg(part) FROM ({_case_figures(sources.EDGE_ROWS)}) AS part) AS case_rows,
     (SELECT json_agg(part) FROM ({_percentiles(sources.EDGE_ROWS)}) AS part) AS percentile_rows,
-    (SELECT json_agg(part) FROM ({report_tsm.code_figures(sources.EDGE_ROWS)}) AS part) AS code_rows
+    (SELECT json_agg(part) FROM ({report_tsm.code_figures(sources.EDGE_ROWS)}) AS part) AS code_rows,
+    (SELECT json_agg(part) FROM ({_early_resolution(sources.EDGE_ROWS)}) AS part) AS early_rows
 """
 
 # JSON writes a float with no fraction (50.0) as an integer: these figures are made floats again.
@@ -155,17 +167,6 @@ def _part(value: str | None) -> list[dict[str, Any]]:
                 row[name] = float(row[name])
     return rows
 
-
-# Issue 28: how the early-resolution step ended for the complaints received in the period, so frontline
-# resolutions count apart from investigations (the SPSO's two figures). Read from the stage rows of the
-# period (the monthly summaries have no such counter yet): only policies with the step have any.
-_EARLY_RESOLUTION = """
-SELECT early_resolution, count(*)::int8 AS complaints
-FROM complaint_stages
-WHERE stage = 1 AND received_on BETWEEN $1 AND $2 AND early_resolution IS NOT NULL
-    AND ($3::text IS NULL OR policy_id = $3) AND ($4::text IS NULL OR service_area = $4)
-GROUP BY 1
-"""
 
 # How a period is split between the summaries and the stage rows ($1, $2 and $5 to $8): a test counts a
 # period from the rows alone with this swapped for `sources.rows_only`.
@@ -246,10 +247,10 @@ async def performance(
     args = period_args(start, end, policy_id, service_area)
     async with reading(db) as snapshot:
         parts = await snapshot.fetchrow(_PERFORMANCE, *args, homes)
-        early_rows = await snapshot.fetch(_EARLY_RESOLUTION, start, end, policy_id, service_area)
     assert parts is not None  # a SELECT without FROM returns one row
     stage_rows, case_rows = _part(parts["stage_rows"]), _part(parts["case_rows"])
     percentile_rows, code_rows = _part(parts["percentile_rows"]), _part(parts["code_rows"])
+    early_rows = _part(parts["early_rows"])
     statutory = report_tsm.figures(code_rows, homes=homes, homes_by_tenure=homes_by_tenure or {})
     percentiles = {(row["stage"], float(row["fraction"])): row["days"] for row in percentile_rows}
     totals = [row for row in stage_rows if not (row["by_area"] or row["by_month"] or row["by_outcome"])]

@@ -37,8 +37,9 @@ _STAGE_COLUMNS = (
     " ended, outcome, exclusion, extensions, extension_working_days, extended_with_agreement, remedies,"
     " remedy_count, compensation_pence, independent_reviewer, actions_promised, actions_done,"
     " actions_overdue, ombudsman_referred_on, ombudsman_decided_on, ombudsman_decision, root_cause, last_seq,"
-    " tenure, code_acknowledge_by, code_respond_by"
+    " tenure, code_acknowledge_by, code_respond_by, early_resolution"
 )
+EARLY_RESOLUTIONS = (None, "resolved", "requested", "not_suitable")
 TENURES = (None, "low_cost_rental", "low_cost_home_ownership", "leaseholder")
 
 
@@ -99,11 +100,12 @@ def _stage_row(chance: random.Random, reference: str, policy_id: str, stage: int
         received + timedelta(days=7),
         # The Code's date: before, on or after the council's (some answered on the very day).
         respond_by + timedelta(days=chance.choice((-5, 0, 3))),
+        chance.choice(EARLY_RESOLUTIONS) if stage == 1 else None,
     )
 
 
 async def _insert(pool: asyncpg.Pool, rows: list[tuple[Any, ...]]) -> None:
-    placeholders = ", ".join(f"${n}" for n in range(1, 35))
+    placeholders = ", ".join(f"${n}" for n in range(1, 36))
     await pool.executemany(
         f"INSERT INTO complaint_stages ({_STAGE_COLUMNS}) VALUES ({placeholders})",
         rows,
@@ -180,6 +182,7 @@ async def _assert_reports_match_rows(
     assert report["ombudsman"]["complaint_handling_failures"] > 0
     assert set(report["ombudsman"]["determinations"]) == {"housing-ombudsman", "lgsco", "unrecorded"}
     assert from_summaries[2]["root_causes"], "the scenario has learning themes"
+    assert report["early_resolution"]["resolved"] > 0 and report["early_resolution"]["not_suitable"] > 0
     tsm = report["tsm"]
     assert 0 < tsm["ch02"]["stage1_within_code"] < tsm["ch02"]["stage1_responded"]
     assert tsm["ch01"]["by_tenure"]["low_cost_rental"]["stage1_per_1000_homes"] > 0
@@ -207,6 +210,7 @@ async def _assert_one_statement_answers_as_several(pool: asyncpg.Pool, policy_id
             "case_rows": await snapshot.fetch(reports._CASE_FIGURES, *args),
             "percentile_rows": await snapshot.fetch(reports._PERCENTILES, *args),
             "code_rows": await snapshot.fetch(report_tsm._CODE_FIGURES, *args),
+            "early_rows": await snapshot.fetch(reports._early_resolution(), *args),
         }
     assert parts is not None
     for name, rows in separately.items():
@@ -237,7 +241,8 @@ async def test_summaries_follow_every_write_and_answer_as_the_rows_do(
     # A complaint moves to another month and service area; another's Stage 2 changes its outcome and the
     # ombudsman decides (which moves its complaint-wide figures to another decision); many rows at once.
     await pool.execute(
-        "UPDATE complaint_stages SET received_on = received_on + 45, service_area = 'roads', tenure = 'other'"
+        "UPDATE complaint_stages SET received_on = received_on + 45, service_area = 'roads',"
+        " tenure = 'other', early_resolution = 'not_suitable'"
         " WHERE reference = $1 AND stage = 1",
         references[1],
     )
