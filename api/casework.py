@@ -5,22 +5,21 @@ command and the audit trail are one code path.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
 from temporalio.client import Client
 
 from api.errors import ProblemError
-from api.staff_intake import open_staff_complaint
 from api.permissions import allowed
 from api.schemas import ComplaintCreate
+from api.staff_intake import open_staff_complaint
 from api.updates import run_action
 from core.settings import Settings
 from domain import commands as cmd
 from domain.actions import ACTIONS
-from domain.intake_rules import check_representative, check_time_limit
-from domain.models import Actor, Intake, Role
+from domain.models import Actor, Role
 from domain.policy import Policy
 from store.access import ConflictRepository
 from store.audit import AuditRepository, event_key

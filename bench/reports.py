@@ -14,7 +14,7 @@ from bench.measure import percentile, repeat
 from domain.policy import Policy
 from reporting.annual import annual_figures, financial_year, render_annual
 from reporting.self_assessment import self_assessment
-from store import report_indicators, reports
+from store import report_indicators, report_tsm, reports
 from store.report_sources import period_parts, rows_only
 from store.report_summary import SUMMARY_TABLES
 
@@ -22,14 +22,15 @@ from store.report_summary import SUMMARY_TABLES
 # reference (deterministic): 10% extended by about a week, declined ones with an exclusion, a remedy for each
 # upheld or partly upheld response (with redress for a third of them), a tenure for four in five, dates on the
 # Code's clock (a week to acknowledge, two weeks from the acknowledgement to answer), and an ombudsman
-# decision for 2% (a third of them with a complaint-handling failure).
+# decision for 2% (a third of them with a complaint-handling failure); Westminster's Stage 1 rows went through
+# an early-resolution step (migration 240), ended one of its three ways.
 _FACTS = """
 INSERT INTO complaint_stages (
     reference, stage, policy_id, service_area, received_on, day_zero, acknowledge_by, acknowledged_on,
     original_respond_by, respond_by, respond_by_when_answered, responded_on, working_days_to_respond,
     closed_on, ended, outcome, exclusion, extensions, extension_working_days, remedies, remedy_count,
     compensation_pence, independent_reviewer, last_seq, tenure, code_acknowledge_by, code_respond_by,
-    ombudsman_referred_on, ombudsman_decided_on, ombudsman_decision
+    ombudsman_referred_on, ombudsman_decided_on, ombudsman_decision, early_resolution
 )
 SELECT reference, stage, policy_id, service_area, received_on, received_on, acknowledge_by, acknowledged_on,
     respond_by, respond_by + 7 * extended, respond_by + 7 * extended, responded_on,
@@ -47,7 +48,9 @@ SELECT reference, stage, policy_id, service_area, received_on, received_on, ackn
     CASE WHEN h % 50 = 7 THEN received_on + 90 END, CASE WHEN h % 50 = 7 THEN received_on + 200 END,
     CASE WHEN h % 50 = 7 THEN
         (ARRAY['lgsco:fault_causing_injustice+complaint_handling_failure', 'lgsco:no_fault',
-               'housing-ombudsman:maladministration'])[h % 3 + 1] END
+               'housing-ombudsman:maladministration'])[h % 3 + 1] END,
+    CASE WHEN stage = 1 AND policy_id = 'westminster' THEN
+        (ARRAY['resolved', 'requested', 'not_suitable'])[h % 3 + 1] END
 FROM (
     SELECT c.reference, s.stage, c.policy_id, c.service_area, abs(hashtext(c.reference)) AS h,
         (c.received_at AT TIME ZONE 'Europe/London')::date + (s.stage - 1) * 30 AS received_on,
@@ -79,6 +82,15 @@ async def load_facts(pool: asyncpg.Pool) -> float:
 
 
 CONFLICTED_READER = "bench.conflicted-manager"
+# The early-resolution counts as the performance report read them before migration 300: from every Stage 1
+# row of the period (the "before" of the timings below).
+_EARLY_RESOLUTION_FROM_ROWS = """
+SELECT early_resolution, count(*)::int8 AS complaints
+FROM complaint_stages
+WHERE stage = 1 AND received_on BETWEEN $1 AND $2 AND early_resolution IS NOT NULL
+    AND ($3::text IS NULL OR policy_id = $3) AND ($4::text IS NULL OR service_area = $4)
+GROUP BY 1
+"""
 
 
 async def measure_reports(pool: asyncpg.Pool, policies: dict[str, Policy], repeats: int) -> dict[str, Any]:
@@ -94,6 +106,18 @@ async def measure_reports(pool: asyncpg.Pool, policies: dict[str, Policy], repea
     async def performance_mid_month() -> object:
         # A year that starts and ends inside a month: eleven whole months, and 30 days from the stage rows.
         return await reports.performance(pool, start=start.replace(day=16), end=end.replace(month=4, day=15))
+
+    async def performance_mid_month_per_query() -> object:
+        # The same figures as before issue 26's change: one statement per set of figures, each reading the 30
+        # edge days' stage rows again (four reads), where `performance` reads them once for all sets.
+        mid_start, mid_end = start.replace(day=16), end.replace(month=4, day=15)
+        args = reports.period_args(mid_start, mid_end, None, None)
+        async with reports.reading(pool) as snapshot:
+            await snapshot.fetch(reports._STAGE_FIGURES, *args, None)
+            await snapshot.fetch(reports._CASE_FIGURES, *args)
+            await snapshot.fetch(reports._PERCENTILES, *args)
+            await report_tsm.tsm(snapshot, args, homes=None, homes_by_tenure={})
+            return await snapshot.fetch(_EARLY_RESOLUTION_FROM_ROWS, mid_start, mid_end, None, None)
 
     async def performance_council() -> object:
         return await reports.performance(pool, start=start, end=end, policy_id="westminster")
@@ -133,6 +157,10 @@ async def measure_reports(pool: asyncpg.Pool, policies: dict[str, Policy], repea
         ("performance (one council, one year)", performance_council),
         ("performance (all councils, 16th to 15th)", performance_mid_month),
         ("performance (one council, one year, reader with a conflict)", performance_council_conflicted),
+        (
+            "performance (all councils, 16th to 15th), a statement per figure set",
+            performance_mid_month_per_query,
+        ),
         ("annual report (one council, HTML)", annual),
         ("self-assessment (one council)", assessment),
         ("ombudsman indicators (SPSO set, one council)", indicators),
@@ -145,6 +173,13 @@ async def measure_reports(pool: asyncpg.Pool, policies: dict[str, Policy], repea
             "p50_ms": round(percentile(latencies, 0.5), 1),
             "p95_ms": round(percentile(latencies, 0.95), 1),
         }
+    # The mid-month report against its "before" (a statement per figure set, early resolution from every
+    # Stage 1 row), run alternately so a change in the machine's load falls on both.
+    interleaved: dict[str, list[float]] = {"after": [], "before": []}
+    for _ in range(max(repeats, 5)):
+        interleaved["after"] += await repeat(1, performance_mid_month)
+        interleaved["before"] += await repeat(1, performance_mid_month_per_query)
+    mid_month = {side: round(percentile(values, 0.5), 1) for side, values in interleaved.items()}
     # The same reports counted from the stage rows alone (as every report was before the monthly summaries):
     # the "before" of the same run. Fewer runs: seconds each.
     from_rows: dict[str, Any] = {}
@@ -162,11 +197,14 @@ async def measure_reports(pool: asyncpg.Pool, policies: dict[str, Policy], repea
         "SELECT count(*) FROM report_stage_months WHERE month BETWEEN $1 AND $2", start, end
     )
     plan = await _plan(pool, start, end)
+    mid_month_server = await _mid_month_server_ms(pool, start.replace(day=16), end.replace(month=4, day=15))
     return {
         "year": f"{year}/{(year + 1) % 100:02d}",
         "stage_rows_in_year": in_year,
         "summary_rows_in_year": summary_rows,
         "plan": plan,
+        "mid_month_server_ms": mid_month_server,
+        "mid_month_interleaved_p50_ms": mid_month,
         "reports": timed,
         "reports_from_stage_rows": from_rows,
     }
@@ -187,3 +225,28 @@ async def _plan(pool: asyncpg.Pool, start: date, end: date) -> dict[str, Any]:
         )
     document = json.loads(explain) if isinstance(explain, str) else explain
     return {"line": plan_line(document[0]["Plan"]), "server_ms": round(document[0]["Execution Time"], 1)}
+
+
+async def _mid_month_server_ms(pool: asyncpg.Pool, start: date, end: date) -> dict[str, float]:
+    """Server time of each statement of the mid-month performance report: the one statement reading the edge
+    days once, the statements per figure set it replaced (each reading them again), the early resolution."""
+    args = reports.period_args(start, end, None, None)
+    statements = {
+        "one statement (edge rows once)": (reports._PERFORMANCE, (*args, None)),
+        "per-stage figures": (reports._STAGE_FIGURES, (*args, None)),
+        "complaint-wide figures": (reports._CASE_FIGURES, args),
+        "percentiles": (reports._PERCENTILES, args),
+        "Code's clock (tsm)": (report_tsm._CODE_FIGURES, args),
+        "early resolution, summary and edge days": (reports._early_resolution(), args),
+        "early resolution, every Stage 1 row (before)": (
+            _EARLY_RESOLUTION_FROM_ROWS,
+            (start, end, None, None),
+        ),
+    }
+    timed: dict[str, float] = {}
+    async with reports.reading(pool) as snapshot:
+        for name, (statement, values) in statements.items():
+            explain = await snapshot.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}", *values)
+            document = json.loads(explain) if isinstance(explain, str) else explain
+            timed[name] = round(document[0]["Execution Time"], 1)
+    return timed

@@ -262,6 +262,13 @@ def print_reports(result: dict[str, Any]) -> None:
             f"  (from the stage rows: p50 {rows:8.1f} ms)"
         )
     print(f"  per-stage figures plan: {figures['plan']['line']} ({figures['plan']['server_ms']} ms server)")
+    alternate = figures["mid_month_interleaved_p50_ms"]
+    print(
+        f"  mid-month period, run alternately: p50 {alternate['after']} ms one statement, "
+        f"{alternate['before']} ms a statement per figure set (before)"
+    )
+    for name, server_ms in figures["mid_month_server_ms"].items():
+        print(f"  mid-month period, {name}: {server_ms} ms server")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -13,10 +13,13 @@ SUMMARY_TABLES = (
     "report_case_months",
     "report_theme_months",
     "report_code_months",  # migration 250: the Code's clock and tenure (CH01, CH02)
+    "report_early_resolution_months",  # migration 300: how the early-resolution step ended
 )
 
 
 async def rebuild_report_summary(db: Executor) -> None:
     """Recompute every monthly summary from complaint_stages, in one transaction (writes to the stage rows
     wait for it, so the summaries match them exactly)."""
-    await db.execute("SELECT report_summary_rebuild(), report_code_rebuild()")
+    await db.execute(
+        "SELECT report_summary_rebuild(), report_code_rebuild(), report_early_resolution_rebuild()"
+    )

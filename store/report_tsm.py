@@ -20,15 +20,20 @@ from store.complaints import Executor
 
 NOT_RECORDED = "not_recorded"
 
-_CODE_FIGURES = f"""
-SELECT stage, coalesce(tenure, '{NOT_RECORDED}') AS tenure,
-    sum(received)::int8 AS received, sum(acknowledged)::int8 AS acknowledged,
-    sum(acknowledged_within_code)::int8 AS acknowledged_within_code, sum(responded)::int8 AS responded,
-    sum(responded_within_code)::int8 AS responded_within_code
-FROM {sources.CODE} AS code
-WHERE stage IN (1, 2)
-GROUP BY 1, 2
-"""
+
+def code_figures(rows: str = sources.STAGE_ROWS) -> str:
+    return f"""
+    SELECT stage, coalesce(tenure, '{NOT_RECORDED}') AS tenure,
+        sum(received)::int8 AS received, sum(acknowledged)::int8 AS acknowledged,
+        sum(acknowledged_within_code)::int8 AS acknowledged_within_code, sum(responded)::int8 AS responded,
+        sum(responded_within_code)::int8 AS responded_within_code
+    FROM {sources.code(rows)} AS code
+    WHERE stage IN (1, 2)
+    GROUP BY 1, 2
+    """
+
+
+_CODE_FIGURES = code_figures()
 
 
 def _per_1000(count: int, homes: int | None) -> float | None:
@@ -60,6 +65,14 @@ async def tsm(
 ) -> dict[str, Any]:
     """CH01 and CH02 for a report's period (`args`: the report sources' $1 to $8)."""
     rows = [dict(row) for row in await db.fetch(_CODE_FIGURES, *args)]
+    return figures(rows, homes=homes, homes_by_tenure=homes_by_tenure)
+
+
+def figures(
+    rows: list[dict[str, Any]], *, homes: int | None, homes_by_tenure: Mapping[Tenure, int]
+) -> dict[str, Any]:
+    """CH01 and CH02 from the rows of `code_figures` (the performance report computes them in its own
+    statement, store/reports.py)."""
 
     def total(stage: int, measure: str, tenure: str | None = None) -> int:
         return sum(

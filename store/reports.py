@@ -21,6 +21,7 @@ Definitions (as the Regulator of Social Housing's CH01/CH02 and the Complaint Ha
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import date
@@ -51,79 +52,121 @@ async def reading(db: Executor) -> AsyncIterator[Executor]:
         yield connection
 
 
-_STAGE_FIGURES = f"""
-SELECT stage, service_area, month, outcome,
-    GROUPING(service_area) = 0 AS by_area, GROUPING(month) = 0 AS by_month,
-    GROUPING(outcome) = 0 AS by_outcome,
-    sum(received)::int8 AS received,
-    sum(declined)::int8 AS declined,
-    sum(withdrawn)::int8 AS withdrawn,
-    sum(acknowledged)::int8 AS acknowledged,
-    sum(acknowledged_on_time)::int8 AS acknowledged_on_time,
-    sum(responded)::int8 AS responded,
-    sum(responded_on_time)::int8 AS responded_on_time,
-    sum(responded_within_original_deadline)::int8 AS responded_within_original_deadline,
-    round(100.0 * sum(responded_on_time)::int8 / nullif(sum(responded)::int8, 0), 1)::float8
-        AS responded_on_time_percent,
-    sum(extended)::int8 AS extended,
-    coalesce(sum(remedies), 0)::int8 AS remedies,
-    coalesce(sum(compensation_pence), 0)::int8 AS compensation_pence,
-    round(1000.0 * sum(received)::int8 / $9::int, 2)::float8 AS per_1000_homes
-FROM {sources.STAGES} AS period
-GROUP BY GROUPING SETS ((stage), (stage, service_area), (stage, month), (stage, outcome))
-ORDER BY stage, service_area NULLS FIRST, month NULLS FIRST, outcome NULLS FIRST
-"""
+def _stage_figures(rows: str = sources.STAGE_ROWS) -> str:
+    return f"""
+    SELECT stage, service_area, month, outcome,
+        GROUPING(service_area) = 0 AS by_area, GROUPING(month) = 0 AS by_month,
+        GROUPING(outcome) = 0 AS by_outcome,
+        sum(received)::int8 AS received,
+        sum(declined)::int8 AS declined,
+        sum(withdrawn)::int8 AS withdrawn,
+        sum(acknowledged)::int8 AS acknowledged,
+        sum(acknowledged_on_time)::int8 AS acknowledged_on_time,
+        sum(responded)::int8 AS responded,
+        sum(responded_on_time)::int8 AS responded_on_time,
+        sum(responded_within_original_deadline)::int8 AS responded_within_original_deadline,
+        round(100.0 * sum(responded_on_time)::int8 / nullif(sum(responded)::int8, 0), 1)::float8
+            AS responded_on_time_percent,
+        sum(extended)::int8 AS extended,
+        coalesce(sum(remedies), 0)::int8 AS remedies,
+        coalesce(sum(compensation_pence), 0)::int8 AS compensation_pence,
+        round(1000.0 * sum(received)::int8 / $9::int, 2)::float8 AS per_1000_homes
+    FROM {sources.stages(rows)} AS period
+    GROUP BY GROUPING SETS ((stage), (stage, service_area), (stage, month), (stage, outcome))
+    ORDER BY stage, service_area NULLS FIRST, month NULLS FIRST, outcome NULLS FIRST
+    """
+
+
+_STAGE_FIGURES = _stage_figures()
+
 
 # Working days to respond, median and 90th percentile per stage (as percentile_cont computes them: linear
 # between the two nearest ranks), from a histogram of the days (kept per month in the summaries): a few dozen
 # rows, where an ordered-set aggregate would sort every response of the period.
-_PERCENTILES = f"""
-WITH histogram AS (
-    SELECT stage, days, sum(responses)::int8 AS count FROM {sources.DAYS} AS responses GROUP BY 1, 2
-), ranks AS (
-    SELECT stage, days,
-        sum(count) OVER (PARTITION BY stage ORDER BY days) - count AS first_rank,
-        sum(count) OVER (PARTITION BY stage ORDER BY days) - 1 AS last_rank,
-        sum(count) OVER (PARTITION BY stage) AS n
-    FROM histogram
-), wanted AS (
-    SELECT DISTINCT stage, fraction, fraction * (n - 1) AS rank
-    FROM ranks, (VALUES (0.5), (0.9)) AS fractions (fraction)
-)
-SELECT wanted.stage, wanted.fraction,
-    round(low.days + (high.days - low.days) * (wanted.rank - floor(wanted.rank)), 1)::float8 AS days
-FROM wanted
-JOIN ranks low ON low.stage = wanted.stage AND floor(wanted.rank) BETWEEN low.first_rank AND low.last_rank
-JOIN ranks high ON high.stage = wanted.stage AND ceil(wanted.rank) BETWEEN high.first_rank AND high.last_rank
-"""
+def _percentiles(rows: str = sources.STAGE_ROWS) -> str:
+    return f"""
+    WITH histogram AS (
+        SELECT stage, days, sum(responses)::int8 AS count FROM {sources.days(rows)} AS responses GROUP BY 1, 2
+    ), ranks AS (
+        SELECT stage, days,
+            sum(count) OVER (PARTITION BY stage ORDER BY days) - count AS first_rank,
+            sum(count) OVER (PARTITION BY stage ORDER BY days) - 1 AS last_rank,
+            sum(count) OVER (PARTITION BY stage) AS n
+        FROM histogram
+    ), wanted AS (
+        SELECT DISTINCT stage, fraction, fraction * (n - 1) AS rank
+        FROM ranks, (VALUES (0.5), (0.9)) AS fractions (fraction)
+    )
+    SELECT wanted.stage, wanted.fraction,
+        round(low.days + (high.days - low.days) * (wanted.rank - floor(wanted.rank)), 1)::float8 AS days
+    FROM wanted
+    JOIN ranks low ON low.stage = wanted.stage AND floor(wanted.rank) BETWEEN low.first_rank AND low.last_rank
+    JOIN ranks high
+        ON high.stage = wanted.stage AND ceil(wanted.rank) BETWEEN high.first_rank AND high.last_rank
+    """
+
+
+_PERCENTILES = _percentiles()
+
 
 # Complaint-wide figures of the complaints whose Stage 1 was received in the period.
-_CASE_FIGURES = f"""
-SELECT decision, GROUPING(decision) = 0 AS by_decision,
-    coalesce(sum(responded), 0)::int8 AS responded,
-    coalesce(sum(escalated), 0)::int8 AS escalated,
-    round(100.0 * sum(escalated)::int8 / nullif(sum(responded)::int8, 0), 1)::float8
-        AS escalation_rate_percent,
-    coalesce(sum(actions_promised), 0)::int8 AS actions_promised,
-    coalesce(sum(actions_done), 0)::int8 AS actions_done,
-    coalesce(sum(actions_overdue), 0)::int8 AS actions_overdue,
-    coalesce(sum(referrals), 0)::int8 AS referrals,
-    coalesce(sum(decisions), 0)::int8 AS decisions
-FROM {sources.CASES} AS complaints
-GROUP BY GROUPING SETS ((), (decision))
-"""
+def _case_figures(rows: str = sources.STAGE_ROWS) -> str:
+    return f"""
+    SELECT decision, GROUPING(decision) = 0 AS by_decision,
+        coalesce(sum(responded), 0)::int8 AS responded,
+        coalesce(sum(escalated), 0)::int8 AS escalated,
+        round(100.0 * sum(escalated)::int8 / nullif(sum(responded)::int8, 0), 1)::float8
+            AS escalation_rate_percent,
+        coalesce(sum(actions_promised), 0)::int8 AS actions_promised,
+        coalesce(sum(actions_done), 0)::int8 AS actions_done,
+        coalesce(sum(actions_overdue), 0)::int8 AS actions_overdue,
+        coalesce(sum(referrals), 0)::int8 AS referrals,
+        coalesce(sum(decisions), 0)::int8 AS decisions
+    FROM {sources.cases(rows)} AS complaints
+    GROUP BY GROUPING SETS ((), (decision))
+    """
+
+
+_CASE_FIGURES = _case_figures()
+
 
 # Issue 28: how the early-resolution step ended for the complaints received in the period, so frontline
-# resolutions count apart from investigations (the SPSO's two figures). Read from the stage rows of the
-# period (the monthly summaries have no such counter yet): only policies with the step have any.
-_EARLY_RESOLUTION = f"""
-SELECT early_resolution, count(*)::int8 AS complaints
-FROM complaint_stages
-WHERE stage = 1 AND received_on BETWEEN $1 AND $2 AND early_resolution IS NOT NULL
-    AND ($3::text IS NULL OR policy_id = $3) AND ($4::text IS NULL OR service_area = $4)
-    AND {sources.open_to_reader()}
-GROUP BY 1
+# resolutions count apart from investigations (the SPSO's two figures); whole months from their summary
+# (migration 300), the edge days from the stage rows.
+def _early_resolution(rows: str = sources.STAGE_ROWS) -> str:
+    return f"""
+    SELECT early_resolution, sum(complaints)::int8 AS complaints
+    FROM {sources.early_resolutions(rows)} AS ended
+    GROUP BY 1
+    """
+
+
+# Every figure of the performance report in one statement: the edge days' stage rows (a period starting or
+# ending inside a month) are read once into a materialized common table expression that every part scans,
+# where a statement per part read them once each (issue 26). Each part comes back as a JSON array of its rows.
+_PERFORMANCE = f"""
+WITH {sources.EDGE_CTE}
+SELECT
+    (SELECT json_agg(part) FROM ({_stage_figures(sources.EDGE_ROWS)}) AS part) AS stage_rows,
+    (SELECT json_agg(part) FROM ({_case_figures(sources.EDGE_ROWS)}) AS part) AS case_rows,
+    (SELECT json_agg(part) FROM ({_percentiles(sources.EDGE_ROWS)}) AS part) AS percentile_rows,
+    (SELECT json_agg(part) FROM ({report_tsm.code_figures(sources.EDGE_ROWS)}) AS part) AS code_rows,
+    (SELECT json_agg(part) FROM ({_early_resolution(sources.EDGE_ROWS)}) AS part) AS early_rows
 """
+
+# JSON writes a float with no fraction (50.0) as an integer: these figures are made floats again.
+_FLOAT_FIGURES = ("responded_on_time_percent", "per_1000_homes", "escalation_rate_percent", "days")
+
+
+def _part(value: str | None) -> list[dict[str, Any]]:
+    """The rows of one part of `_PERFORMANCE`, as the part's own query would have returned them."""
+    rows: list[dict[str, Any]] = json.loads(value) if value else []
+    for row in rows:
+        for name in _FLOAT_FIGURES:
+            if row.get(name) is not None:
+                row[name] = float(row[name])
+    return rows
+
 
 # Whether some complaint is closed to this staff member on reads (a declared conflict, or naming them).
 _CLOSED_TO = """
@@ -219,11 +262,12 @@ async def performance(
     async with reading(db) as snapshot:
         if leaving_out:
             await snapshot.execute("SELECT set_config('complaints.report_reader', $1, true)", reader)
-        stage_rows = [dict(row) for row in await snapshot.fetch(_STAGE_FIGURES, *args, homes)]
-        case_rows = [dict(row) for row in await snapshot.fetch(_CASE_FIGURES, *args)]
-        percentile_rows = await snapshot.fetch(_PERCENTILES, *args)
-        statutory = await report_tsm.tsm(snapshot, args, homes=homes, homes_by_tenure=homes_by_tenure or {})
-        early_rows = await snapshot.fetch(_EARLY_RESOLUTION, start, end, policy_id, service_area)
+        parts = await snapshot.fetchrow(_PERFORMANCE, *args, homes)
+    assert parts is not None  # a SELECT without FROM returns one row
+    stage_rows, case_rows = _part(parts["stage_rows"]), _part(parts["case_rows"])
+    percentile_rows, code_rows = _part(parts["percentile_rows"]), _part(parts["code_rows"])
+    early_rows = _part(parts["early_rows"])
+    statutory = report_tsm.figures(code_rows, homes=homes, homes_by_tenure=homes_by_tenure or {})
     percentiles = {(row["stage"], float(row["fraction"])): row["days"] for row in percentile_rows}
     totals = [row for row in stage_rows if not (row["by_area"] or row["by_month"] or row["by_outcome"])]
     report: dict[str, Any] = {

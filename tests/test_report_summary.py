@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 import uuid
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
@@ -14,7 +15,7 @@ import pytest
 
 from domain.models import Outcome, RemedyFact, StageFacts
 from domain.tsm import Tenure
-from store import reports
+from store import report_tsm, reports
 from store.complaints import Executor, upsert_stage_facts
 from store.report_sources import rows_only
 from store.report_summary import SUMMARY_TABLES, rebuild_report_summary
@@ -36,8 +37,9 @@ _STAGE_COLUMNS = (
     " ended, outcome, exclusion, extensions, extension_working_days, extended_with_agreement, remedies,"
     " remedy_count, compensation_pence, independent_reviewer, actions_promised, actions_done,"
     " actions_overdue, ombudsman_referred_on, ombudsman_decided_on, ombudsman_decision, root_cause, last_seq,"
-    " tenure, code_acknowledge_by, code_respond_by"
+    " tenure, code_acknowledge_by, code_respond_by, early_resolution"
 )
+EARLY_RESOLUTIONS = (None, "resolved", "requested", "not_suitable")
 TENURES = (None, "low_cost_rental", "low_cost_home_ownership", "leaseholder")
 
 
@@ -98,11 +100,12 @@ def _stage_row(chance: random.Random, reference: str, policy_id: str, stage: int
         received + timedelta(days=7),
         # The Code's date: before, on or after the council's (some answered on the very day).
         respond_by + timedelta(days=chance.choice((-5, 0, 3))),
+        chance.choice(EARLY_RESOLUTIONS) if stage == 1 else None,
     )
 
 
 async def _insert(pool: asyncpg.Pool, rows: list[tuple[Any, ...]]) -> None:
-    placeholders = ", ".join(f"${n}" for n in range(1, 35))
+    placeholders = ", ".join(f"${n}" for n in range(1, 36))
     await pool.executemany(
         f"INSERT INTO complaint_stages ({_STAGE_COLUMNS}) VALUES ({placeholders})",
         rows,
@@ -179,9 +182,40 @@ async def _assert_reports_match_rows(
     assert report["ombudsman"]["complaint_handling_failures"] > 0
     assert set(report["ombudsman"]["determinations"]) == {"housing-ombudsman", "lgsco", "unrecorded"}
     assert from_summaries[2]["root_causes"], "the scenario has learning themes"
+    assert report["early_resolution"]["resolved"] > 0 and report["early_resolution"]["not_suitable"] > 0
     tsm = report["tsm"]
     assert 0 < tsm["ch02"]["stage1_within_code"] < tsm["ch02"]["stage1_responded"]
     assert tsm["ch01"]["by_tenure"]["low_cost_rental"]["stage1_per_1000_homes"] > 0
+    await _assert_one_statement_answers_as_several(pool, policy_id)
+
+
+def _typed(rows: list[dict[str, Any]]) -> list[list[tuple[str, str, Any]]]:
+    """Rows as sorted (column, type, value) lists, a numeric fraction as the float JSON gives."""
+    normal = [
+        sorted((name, type(value).__name__, value) for name, value in row.items())
+        for row in ({k: float(v) if isinstance(v, Decimal) else v for k, v in row.items()} for row in rows)
+    ]
+    return sorted(normal, key=repr)
+
+
+async def _assert_one_statement_answers_as_several(pool: asyncpg.Pool, policy_id: str) -> None:
+    """A period starting and ending inside a month: the one statement that reads the edge days' rows once
+    returns, part by part, the rows (values and types) one statement per figure set returns."""
+    args = reports.period_args(date(2025, 4, 10), date(2025, 8, 20), policy_id, None)
+    assert args[4] <= args[5] and args[6] <= args[7], "edge days on both sides"
+    async with reports.reading(pool) as snapshot:
+        parts = await snapshot.fetchrow(reports._PERFORMANCE, *args, 5000)
+        separately = {
+            "stage_rows": await snapshot.fetch(reports._STAGE_FIGURES, *args, 5000),
+            "case_rows": await snapshot.fetch(reports._CASE_FIGURES, *args),
+            "percentile_rows": await snapshot.fetch(reports._PERCENTILES, *args),
+            "code_rows": await snapshot.fetch(report_tsm._CODE_FIGURES, *args),
+            "early_rows": await snapshot.fetch(reports._early_resolution(), *args),
+        }
+    assert parts is not None
+    for name, rows in separately.items():
+        assert rows, name
+        assert _typed(reports._part(parts[name])) == _typed([dict(row) for row in rows]), name
 
 
 async def test_summaries_follow_every_write_and_answer_as_the_rows_do(
@@ -207,7 +241,8 @@ async def test_summaries_follow_every_write_and_answer_as_the_rows_do(
     # A complaint moves to another month and service area; another's Stage 2 changes its outcome and the
     # ombudsman decides (which moves its complaint-wide figures to another decision); many rows at once.
     await pool.execute(
-        "UPDATE complaint_stages SET received_on = received_on + 45, service_area = 'roads', tenure = 'other'"
+        "UPDATE complaint_stages SET received_on = received_on + 45, service_area = 'roads',"
+        " tenure = 'other', early_resolution = 'not_suitable'"
         " WHERE reference = $1 AND stage = 1",
         references[1],
     )
