@@ -191,7 +191,8 @@ async def test_subject_access_returns_everything_held_to_the_roles_that_answer_i
     assert held["complainant"]["address"] == ADDRESS
     assert held["summary"] == SUMMARY
     assert held["personal_data_destroyed_at"] is None
-    assert NOTE in json.dumps(held["workflow_state"])  # the notes, held (encrypted) in Temporal
+    # Notes live in the event trail (PostgreSQL), never in the workflow's state (issue 23: bounded state).
+    assert NOTE in json.dumps(held["events"]) and NOTE not in json.dumps(held["workflow_state"])
     assert any(message["recipient"] or message["to_address"] for message in held["messages"])
     assert {"create", "add_note"} <= {entry["action"] for entry in held["access_log"]}
     assert "add_note" in [event["action"] for event in held["events"]]

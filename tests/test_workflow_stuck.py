@@ -21,10 +21,11 @@ from temporalio.worker import Worker
 from activities.reconcile import ReconcileActivities, ReconcilePage
 from api.main import create_app
 from core.metrics import READ_MODEL
+from core.search_attributes import SEARCH_ATTRIBUTE_TYPES
 from core.services import Services
 from core.stuck import STUCK_ATTEMPTS, workflow_health
 from core.temporal import RequestDeadline, data_converter, workflow_id
-from devstack.servers import temporal_binary
+from devstack.servers import register_search_attributes, temporal_binary
 from domain.models import OpenComplaint
 from domain.policy import Policy
 from store.complaints import ComplaintRepository
@@ -72,6 +73,8 @@ async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
         ui=False,
         dev_server_log_level="error",
     )
+    # The service's search attributes, as every cluster it runs on has them (the worker upserts them).
+    await register_search_attributes(env.client, SEARCH_ATTRIBUTE_TYPES)
     yield env
     await env.shutdown()
 
