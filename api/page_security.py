@@ -70,8 +70,13 @@ class PageSecurity:
 
     def _cross_site(self, scope: Scope, headers: dict[str, str]) -> bool:
         origin = headers.get("origin")
-        if origin is None or origin == "null":
-            return headers.get("sec-fetch-site") == "cross-site" or origin == "null"
+        site = headers.get("sec-fetch-site")
+        if origin is None:
+            return site == "cross-site"
+        if origin == "null":
+            # Chromium sends `Origin: null` for the pages' own forms under their `Referrer-Policy:
+            # no-referrer`; Sec-Fetch-Site then tells a same-origin post from any other.
+            return site != "same-origin"
         allowed = {f"{scope.get('scheme', 'http')}://{headers.get('host', '')}".lower()}
         if self.public_origin:
             allowed.add(self.public_origin)

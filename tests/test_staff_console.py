@@ -55,11 +55,10 @@ async def test_queue_case_page_and_actions_as_forms(
     reference = await open_complaint(client, settings, complainant={"name": name, "email": "ada@example.org"})
     token = await sign_in(client, "olivia.officer")
 
-    unassigned = await client.get("/staff/queues/unassigned")
+    # The shared test database holds every other test's complaints: this one is found by its own name.
+    unassigned = await client.get("/staff/queues/unassigned", params={"q": name.split()[1]})
     assert reference in unassigned.text and name in unassigned.text
     assert re.search(r'id="count-unassigned">\d+<', unassigned.text)
-    found = await client.get("/staff/queues/unassigned", params={"q": name.split()[1]})
-    assert reference in found.text
     nothing = await client.get("/staff/queues/unassigned", params={"q": "Zzyzxnobody"})
     assert reference not in nothing.text and "No complaints in this queue match" in nothing.text
     exported = await client.get("/staff/export/unassigned.csv", params={"q": reference})

@@ -48,6 +48,13 @@ async def test_a_sign_in_or_complaint_form_posted_from_another_site_is_refused(s
             headers={"Origin": "http://test"},
         )
         assert own.status_code == 303, own.text
+        # Chromium's own forms under `Referrer-Policy: no-referrer` say `Origin: null`: same-origin passes,
+        # a null origin from anywhere else (or saying nothing of where it came from) does not.
+        credentials = {"reference": reference, "token": token}
+        for site, expected in (("same-origin", 303), ("cross-site", 403), (None, 403)):
+            headers = {"Origin": "null", **({"Sec-Fetch-Site": site} if site else {})}
+            answer = await client.post("/complaint/track", data=credentials, headers=headers)
+            assert answer.status_code == expected, (site, answer.status_code)
 
 
 async def test_the_pages_carry_a_content_security_policy_that_forbids_framing(stack: Stack) -> None:
