@@ -70,8 +70,13 @@ class PageSecurity:
 
     def _cross_site(self, scope: Scope, headers: dict[str, str]) -> bool:
         origin = headers.get("origin")
-        if origin is None or origin == "null":
-            return headers.get("sec-fetch-site") == "cross-site" or origin == "null"
+        fetched_from = headers.get("sec-fetch-site")
+        if origin == "null":
+            # The pages' own Referrer-Policy (no-referrer) makes Chromium send `Origin: null` with their own
+            # forms: then only the browser's Sec-Fetch-Site saying same-origin lets the form through.
+            return fetched_from != "same-origin"
+        if origin is None:
+            return fetched_from == "cross-site"
         allowed = {f"{scope.get('scheme', 'http')}://{headers.get('host', '')}".lower()}
         if self.public_origin:
             allowed.add(self.public_origin)

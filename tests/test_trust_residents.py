@@ -48,6 +48,13 @@ async def test_a_sign_in_or_complaint_form_posted_from_another_site_is_refused(s
             headers={"Origin": "http://test"},
         )
         assert own.status_code == 303, own.text
+        # `Origin: null`: the pages' own forms in Chromium (their Referrer-Policy is no-referrer) pass only
+        # with Sec-Fetch-Site same-origin; from a sandboxed frame elsewhere they are refused.
+        sandboxed = {"Origin": "null", "Sec-Fetch-Site": "cross-site"}
+        assert (await client.post("/complaint/new", data={}, headers=sandboxed)).status_code == 403
+        assert (await client.post("/complaint/new", data={}, headers={"Origin": "null"})).status_code == 403
+        ours = {"Origin": "null", "Sec-Fetch-Site": "same-origin"}
+        assert (await client.post("/complaint/new", data={}, headers=ours)).status_code == 422
 
 
 async def test_the_pages_carry_a_content_security_policy_that_forbids_framing(stack: Stack) -> None:
