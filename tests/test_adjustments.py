@@ -111,6 +111,7 @@ async def test_staff_and_residents_give_adjustments_and_staff_see_them(stack: St
             data={
                 "submission": "adjustments-form",
                 "policy_id": "bexley",
+                "on_behalf": "no",
                 "name": "Ada Resident",
                 "email": email,
                 "service_area": "housing-repairs",

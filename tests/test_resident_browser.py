@@ -126,6 +126,11 @@ async def make_complaint(page: Page, name: str, email: str) -> tuple[str, str]:
     assert "There is a problem" in await summary.inner_text()
     assert await summary.get_by_role("link", name="Enter the full name").get_attribute("href") == "#name"
 
+    # "Who is the complaint for?" first, and required.
+    assert await summary.get_by_role("link").first.inner_text() == (
+        "Select who the complaint is for: you, or someone else you are making it for"
+    )
+    await page.get_by_label("Me", exact=True).check()
     await page.get_by_label("Which council is your complaint about?").select_option("bexley")
     await page.get_by_label("Full name", exact=True).fill(name)
     await page.get_by_label("E-mail address", exact=True).fill(email)

@@ -514,3 +514,30 @@ async def test_a_person_restricted_from_new_complaints_cannot_make_one_as_a_repr
             "%Representative:%",
         )
         assert flagged >= 2
+
+
+async def test_who_the_complaint_is_for_is_asked_first_and_must_be_answered(stack: Stack) -> None:
+    """A carer who filled in their own details but missed "Who is the complaint for?" is asked, and nothing
+    is made: the complaint never goes in silently as the other person's own."""
+    async with stack.client() as client:
+        page = await client.get("/complaint/new?policy_id=bexley")
+        text = page.text
+        # First on the form: before the council, the carer's details and the complainant's.
+        assert text.index('name="on_behalf"') < text.index('name="policy_id"') < text.index('name="name"')
+        missed = form_data(text, on_behalf="")
+        refused = await client.post("/complaint/new", data=missed)
+        assert refused.status_code == 422
+        assert error_summary(refused.text) == [
+            ("on_behalf", "Select who the complaint is for: you, or someone else you are making it for")
+        ]
+        assert 'id="access-code"' not in refused.text and "Complaint sent" not in refused.text
+        async with stack.pool.acquire() as connection:
+            made = await connection.fetchval(
+                "SELECT count(*) FROM complaints WHERE complainant->>'email' = $1", missed["email"]
+            )
+        assert made == 0
+        # "Me", with the carer's part filled in by mistake: that part is not read (no representative).
+        mine = await client.post("/complaint/new", data=form_data(text, on_behalf="no"))
+        assert mine.status_code == 200 and "Complaint sent" in mine.text
+        reference = re.findall(r'<strong id="reference">([^<]+)</strong>', mine.text)[0]
+        assert (await case_row(stack, reference))["representative"] is None

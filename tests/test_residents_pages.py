@@ -122,6 +122,7 @@ async def test_the_created_page_and_the_one_time_link(stack: Stack) -> None:
             "/complaint/new",
             data={
                 "policy_id": "bexley",
+                "on_behalf": "no",
                 "name": "Ada Resident",
                 "email": new_email(),
                 "phone": "",
@@ -226,6 +227,7 @@ async def test_the_same_complaint_form_sent_twice_makes_one_complaint(stack: Sta
         data = {
             "submission": submission[1],
             "policy_id": "bexley",
+            "on_behalf": "no",
             "name": "Ada Resident",
             "email": new_email(),
             "phone": "",

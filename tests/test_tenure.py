@@ -56,6 +56,7 @@ async def test_staff_residents_and_the_form_record_the_tenure(stack: Stack) -> N
         email = new_email()
         fields = {
             "policy_id": "bexley",
+            "on_behalf": "no",
             "name": "Ada Resident",
             "email": email,
             "service_area": "housing-repairs",

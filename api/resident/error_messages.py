@@ -17,6 +17,8 @@ from notifications.render import format_date
 
 PHONE_FORMAT = "Enter a phone number, like 01632 960 001, 07700 900 982 or +44 808 157 0192"
 NAME_MIN = 2
+# "Who is the complaint for?" unanswered: asked first, and required where the council accepts representatives.
+ON_BEHALF_MISSING = "Select who the complaint is for: you, or someone else you are making it for"
 
 # field -> cause -> message. Causes: empty, too_long, too_short, invalid.
 MESSAGES: dict[str, dict[str, str]] = {

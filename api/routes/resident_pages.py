@@ -12,9 +12,6 @@ check, limits and workflow refusals.
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import json
 import re
 import secrets
 from dataclasses import dataclass
@@ -32,10 +29,8 @@ from api import equality
 from api.client_address import client_ip
 from api.deps import RequestId, ServicesDep
 from api.errors import ProblemError
-from api.idempotency import Outcome, run_once_as
-from api.resident import service, withheld
-from api.resident.error_messages import cause_message, extension_answer_from, form_checks
-from api.resident.ratelimit import email_key
+from api.resident import service
+from api.resident.error_messages import cause_message, extension_answer_from
 from api.resident.service import (
     ACCESS_LINK_ANSWER,
     EscalationBody,
@@ -350,8 +345,8 @@ def new_form(services: Services, form: dict[str, Any], errors: dict[str, str], s
 
 # The complaint form's fields from top to bottom (templates/new.html).
 NEW_FORM_ORDER = [
-    "policy_id",
     "on_behalf",
+    "policy_id",
     *REPRESENTATIVE_FIELDS.values(),
     "name",
     "email",
@@ -434,115 +429,6 @@ async def new_complaint(
     """The form; `?policy_id=` chooses the council (the form then shows that council's rules only)."""
     chosen = policy_id if policy_id in services.policies else ""
     return new_form(services, {"service_area": "general", "policy_id": chosen}, {}, 200)
-
-
-@router.post("/complaint/new", response_class=HTMLResponse)
-async def make_complaint(request: Request, services: ServicesDep, request_id: RequestId) -> Response:
-    sent = await request.form()
-    form: dict[str, Any] = {key: str(value) for key, value in sent.items()}
-    form["adjustment_kinds"] = [str(kind) for kind in sent.getlist("adjustment_kinds")]
-    fields: dict[str, Any] = {
-        key: form.get(key, "") for key in PublicComplaintCreate.model_fields if key != "adjustments"
-    }
-    fields["phone"] = fields["phone"] or None
-    fields["tenure"] = fields["tenure"] or None  # optional: no answer is no tenure
-    fields["address"] = fields["address"] or None
-    fields["adjustments"] = adjustments_from(form)
-    fields["representative"] = representative_from(form)
-    errors: dict[str, str] = {}
-    try:
-        body = PublicComplaintCreate.model_validate(fields)
-    except ValidationError as error:
-        errors = field_errors(error, by_cause=True)
-        # Checked by the model only once its fields are valid: the summary lists every problem at once.
-        representative = fields["representative"]
-        if representative and not (representative["email"] or representative["phone"]):
-            errors.setdefault("representative_email", FIELD_LABELS["representative_email"])
-    else:
-        if body.policy_id not in services.policies:
-            errors["policy_id"] = FIELD_LABELS["policy_id"]
-        else:
-            errors = representative_refusal(services.policies[body.policy_id], body)
-    errors = form_checks(form) | errors  # the model's message wins for a field it refused
-    if errors:
-        # In the order of the page (the error summary follows it).
-        order = {field: place for place, field in enumerate(NEW_FORM_ORDER)}
-        errors = dict(sorted(errors.items(), key=lambda item: order.get(item[0], len(order))))
-        return new_form(services, form, errors, 422)
-    address = client_ip(request)
-    try:
-        reference, code = await create_once(services, request, body, request_id, form.get("submission", ""))
-    except ProblemError as error:
-        if error.problem.status not in (403, 429):  # a contact restriction, or too many complaints
-            raise
-        message = error.problem.detail or "Too many attempts"
-        response = new_form(services, form, {"email": message}, error.problem.status)
-        response.headers.update(error.headers or {})
-        return response
-    if code is None:
-        # Made for someone whose written consent is still to come: nothing opens it for the representative.
-        policy = services.policies[body.policy_id]
-        return render("created.html", reference=reference, token=None, consent_pending=policy.name)
-    # Signed in at once. The access code is shown on this answer only (it is never stored in clear, so no
-    # later page can show it; a form sent again shows a new one).
-    if await withheld.is_held(services, reference):
-        # Held for staff (a contact restriction): the same page and a cookie that opens nothing (issue 29).
-        secret = withheld.code_that_opens_nothing()
-    else:
-        _, secret = await service.open_session(services, reference=reference, code=code, client_ip=address)
-    response = render(
-        "created.html", reference=reference, token=code, support=support_lines(body.adjustments)
-    )
-    set_session_cookie(response, services, secret)
-    return response
-
-
-async def create_once(
-    services: Services, request: Request, body: PublicComplaintCreate, request_id: str, submission: str
-) -> tuple[str, str | None]:
-    """The complaint's reference and an access code (none for a representative whose consent is to come).
-    The same form sent twice (a double click, a refresh) makes the complaint once, like an API client's
-    Idempotency-Key: the key is the form's id and what it holds, so going back, changing the form and
-    sending it again makes a new complaint."""
-    sent = body.model_dump(mode="json")
-    digest = hashlib.sha256(json.dumps(sent, sort_keys=True).encode("utf-8")).hexdigest()[:32]
-    key = f"form:{submission[:64]}:{digest}" if submission else None
-
-    async def make() -> Outcome:
-        created = await service.create(
-            services, body, request_id, client_ip=client_ip(request), idempotency_key=key
-        )
-        return 201, created, {}
-
-    async def again(stored: dict[str, Any]) -> dict[str, Any]:
-        return await service.created_again(services, stored)
-
-    for _ in range(50):
-        try:
-            answer = await run_once_as(
-                pool=services.pool,
-                owner=f"resident:{email_key(str(body.email))}",
-                key=key,
-                request=request,
-                body=sent,
-                operation=make,
-                keep=service.without_code,
-                replay=again,
-            )
-        except ProblemError as error:
-            if error.problem.title != "Request in progress":
-                raise
-            # The first of a double click is still making the complaint: wait for its answer.
-            await asyncio.sleep(0.2)
-            continue
-        result = json.loads(bytes(answer.body))
-        if answer.status_code >= 400:  # the first one's refusal, replayed
-            raise ProblemError(answer.status_code, result.get("title", "Refused"), result.get("detail"))
-        code = result["access_token"]
-        return str(result["reference"]), None if code is None else str(code)
-    busy = ProblemError(503, "Try again", "your complaint is still being sent: refresh this page in a moment")
-    busy.headers = {"Retry-After": "5"}
-    raise busy
 
 
 @router.get("/complaint/{reference}/created", response_class=HTMLResponse)

@@ -1,0 +1,178 @@
+"""Make a complaint: the form's answers checked on the server, then sent (the form is api/resident/templates/
+new.html, shown by `api.routes.resident_pages.new_form`).
+
+"Who is the complaint for?" is asked first and must be answered wherever the council accepts representatives:
+a carer who filled in their own details but missed it must be asked, never have the complaint go in silently
+as the other person's own. The "for someone else" part is read only when that answer says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
+
+from api.client_address import client_ip
+from api.deps import RequestId, ServicesDep
+from api.errors import ProblemError
+from api.idempotency import Outcome, run_once_as
+from api.resident import service, withheld
+from api.resident.error_messages import ON_BEHALF_MISSING, form_checks
+from api.resident.ratelimit import email_key
+from api.resident.service import PublicComplaintCreate
+from api.routes.resident_pages import (
+    FIELD_LABELS,
+    NEW_FORM_ORDER,
+    adjustments_from,
+    field_errors,
+    form_policy,
+    new_form,
+    render,
+    representative_choices,
+    representative_from,
+    representative_refusal,
+    set_session_cookie,
+)
+from core.services import Services
+from domain.support import support_lines
+
+router = APIRouter(include_in_schema=False)
+
+
+def form_of(sent: Any) -> dict[str, Any]:
+    """The form's answers as sent (the support asked for is a list: several boxes may be ticked)."""
+    form: dict[str, Any] = {key: str(value) for key, value in sent.items()}
+    form["adjustment_kinds"] = [str(kind) for kind in sent.getlist("adjustment_kinds")]
+    return form
+
+
+def who_for_missing(services: Services, form: dict[str, Any]) -> dict[str, str]:
+    """ "Who is the complaint for?" unanswered where the council asks it (it accepts representatives)."""
+    asked = bool(representative_choices(services, form_policy(services, form)))
+    return {"on_behalf": ON_BEHALF_MISSING} if asked and form.get("on_behalf") not in ("yes", "no") else {}
+
+
+def checked(services: Services, form: dict[str, Any]) -> tuple[PublicComplaintCreate | None, dict[str, str]]:
+    """The complaint the form makes, or every problem with it, in the order of the page."""
+    fields: dict[str, Any] = {
+        key: form.get(key, "") for key in PublicComplaintCreate.model_fields if key != "adjustments"
+    }
+    fields["phone"] = fields["phone"] or None
+    fields["tenure"] = fields["tenure"] or None  # optional: no answer is no tenure
+    fields["address"] = fields["address"] or None
+    fields["adjustments"] = adjustments_from(form)
+    fields["representative"] = representative_from(form)
+    errors: dict[str, str] = {}
+    body: PublicComplaintCreate | None = None
+    try:
+        body = PublicComplaintCreate.model_validate(fields)
+    except ValidationError as error:
+        errors = field_errors(error, by_cause=True)
+        # Checked by the model only once its fields are valid: the summary lists every problem at once.
+        representative = fields["representative"]
+        if representative and not (representative["email"] or representative["phone"]):
+            errors.setdefault("representative_email", FIELD_LABELS["representative_email"])
+    else:
+        if body.policy_id not in services.policies:
+            errors["policy_id"] = FIELD_LABELS["policy_id"]
+        else:
+            errors = representative_refusal(services.policies[body.policy_id], body)
+    errors = who_for_missing(services, form) | form_checks(form) | errors  # the model's message wins
+    # In the order of the page (the error summary follows it).
+    order = {field: place for place, field in enumerate(NEW_FORM_ORDER)}
+    errors = dict(sorted(errors.items(), key=lambda item: order.get(item[0], len(order))))
+    return (None if errors else body), errors
+
+
+@router.post("/complaint/new", response_class=HTMLResponse)
+async def make_complaint(request: Request, services: ServicesDep, request_id: RequestId) -> Response:
+    form = form_of(await request.form())
+    body, errors = checked(services, form)
+    if errors or body is None:
+        return new_form(services, form, errors, 422)
+    return await send(services, request, request_id, form, body)
+
+
+async def send(
+    services: Services, request: Request, request_id: str, form: dict[str, Any], body: PublicComplaintCreate
+) -> Response:
+    """Make the complaint (once, however often the form is sent) and show the confirmation."""
+    address = client_ip(request)
+    try:
+        reference, code = await create_once(services, request, body, request_id, form.get("submission", ""))
+    except ProblemError as error:
+        if error.problem.status not in (403, 429):  # a contact restriction, or too many complaints
+            raise
+        message = error.problem.detail or "Too many attempts"
+        response = new_form(services, form, {"email": message}, error.problem.status)
+        response.headers.update(error.headers or {})
+        return response
+    if code is None:
+        # Made for someone whose written consent is still to come: nothing opens it for the representative.
+        policy = services.policies[body.policy_id]
+        return render("created.html", reference=reference, token=None, consent_pending=policy.name)
+    # Signed in at once. The access code is shown on this answer only (it is never stored in clear, so no
+    # later page can show it; a form sent again shows a new one).
+    if await withheld.is_held(services, reference):
+        # Held for staff (a contact restriction): the same page and a cookie that opens nothing (issue 29).
+        secret = withheld.code_that_opens_nothing()
+    else:
+        _, secret = await service.open_session(services, reference=reference, code=code, client_ip=address)
+    response = render(
+        "created.html", reference=reference, token=code, support=support_lines(body.adjustments)
+    )
+    set_session_cookie(response, services, secret)
+    return response
+
+
+async def create_once(
+    services: Services, request: Request, body: PublicComplaintCreate, request_id: str, submission: str
+) -> tuple[str, str | None]:
+    """The complaint's reference and an access code (none for a representative whose consent is to come).
+    The same form sent twice (a double click, a refresh) makes the complaint once, like an API client's
+    Idempotency-Key: the key is the form's id and what it holds, so going back, changing the form and
+    sending it again makes a new complaint."""
+    sent = body.model_dump(mode="json")
+    digest = hashlib.sha256(json.dumps(sent, sort_keys=True).encode("utf-8")).hexdigest()[:32]
+    key = f"form:{submission[:64]}:{digest}" if submission else None
+
+    async def make() -> Outcome:
+        created = await service.create(
+            services, body, request_id, client_ip=client_ip(request), idempotency_key=key
+        )
+        return 201, created, {}
+
+    async def again(stored: dict[str, Any]) -> dict[str, Any]:
+        return await service.created_again(services, stored)
+
+    for _ in range(50):
+        try:
+            answer = await run_once_as(
+                pool=services.pool,
+                owner=f"resident:{email_key(str(body.email))}",
+                key=key,
+                request=request,
+                body=sent,
+                operation=make,
+                keep=service.without_code,
+                replay=again,
+            )
+        except ProblemError as error:
+            if error.problem.title != "Request in progress":
+                raise
+            # The first of a double click is still making the complaint: wait for its answer.
+            await asyncio.sleep(0.2)
+            continue
+        result = json.loads(bytes(answer.body))
+        if answer.status_code >= 400:  # the first one's refusal, replayed
+            raise ProblemError(answer.status_code, result.get("title", "Refused"), result.get("detail"))
+        code = result["access_token"]
+        return str(result["reference"]), None if code is None else str(code)
+    busy = ProblemError(503, "Try again", "your complaint is still being sent: refresh this page in a moment")
+    busy.headers = {"Retry-After": "5"}
+    raise busy
