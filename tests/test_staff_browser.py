@@ -49,7 +49,7 @@ class Console:
         """A complaint logged through the API (with httpx against the same server)."""
         import httpx
 
-        async with httpx.AsyncClient(base_url=self.base) as client:
+        async with httpx.AsyncClient(base_url=self.base, timeout=60) as client:  # a busy CI machine
             answer = await client.post(
                 "/api/complaints",
                 json=complaint_body(**overrides),
@@ -63,7 +63,7 @@ class Console:
         """A manager's action through the API."""
         import httpx
 
-        async with httpx.AsyncClient(base_url=self.base) as client:
+        async with httpx.AsyncClient(base_url=self.base, timeout=60) as client:  # a busy CI machine
             answer = await client.post(
                 f"/api/complaints/{reference}/{action}",
                 json=body,
