@@ -19,6 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 from domain import commands as cmd
 from domain.models import ComplaintState, Status
 from domain.policy import Policy
+from store.db import create_pool
 from tests.factories import (
     INVESTIGATOR,
     OFFICER,
@@ -60,6 +61,14 @@ async def _payload_sizes(
 
 
 async def test_a_thousand_long_messages_and_notes_leave_the_complaint_small_and_its_timers_running(
+    temporal_env: WorkflowEnvironment, database_url: str, policies: dict[str, Policy], task_queue: str
+) -> None:
+    # A pool of its own: the suite's shared pool (5 connections) is not where this flood should queue.
+    async with await create_pool(database_url, max_size=10) as pool:
+        await _flood(temporal_env, pool, policies, task_queue)
+
+
+async def _flood(
     temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, policies: dict[str, Policy], task_queue: str
 ) -> None:
     env = temporal_env
