@@ -16,6 +16,11 @@ from typing import Any
 
 import httpx
 import schemathesis
+
+# Loaded now, at collection, not lazily inside the test: imported hundreds of frames deep in the running
+# event loop, pytest's rewriting of schemathesis' modules once failed with CPython 3.11's "AST constructor
+# recursion depth mismatch" SystemError (a flaky interpreter bug, not ours).
+import schemathesis.specs.openapi.schemas  # noqa: F401
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import Case, GenerationMode
