@@ -103,6 +103,7 @@ async def test_a_crash_after_the_complaint_opened_is_finished_by_the_sweep(
         "SELECT actor_id, after FROM audit_log WHERE action = 'triage_open_complaint' AND reference = $1",
         reference,
     )
+    assert audited is not None
     after = json.loads(audited["after"]) if isinstance(audited["after"], str) else audited["after"]
     assert (audited["actor_id"], after["decided_by"]) == ("inbound-sweep", "olivia.officer")
     # One complaint: an officer retrying is told it is done, not given a second complaint.
