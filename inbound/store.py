@@ -244,6 +244,15 @@ class InboundRepository:
         )
         return [_message(row) for row in rows]
 
+    async def waiting(self, *, cap: int = 1000) -> int:
+        """How many wait in the queue, counted up to `cap` (+1: the console shows "1,000+")."""
+        return int(
+            await self._db.fetchval(
+                "SELECT count(*) FROM (SELECT 1 FROM inbound_messages WHERE status = 'triage' LIMIT $1) AS w",
+                cap + 1,
+            )
+        )
+
     async def unfinished(self, *, older_than: timedelta) -> list[tuple[uuid.UUID, str, datetime]]:
         """Messages a receiver stored but did not finish (an outage, a crash): the sweep takes them again."""
         rows = await self._db.fetch(
