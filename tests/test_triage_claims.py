@@ -300,6 +300,20 @@ async def test_two_officers_deciding_at_once_one_wins_the_other_gets_409(inbound
             row = await inbound_row(stack.pool, message)
             assert row["status"] == ("linked" if winner.json()["status"] == "linked" else "dismissed")
 
+        # Open against open: one complaint.
+        message = mail(sender="Ivy Tenant <ivy@example.net>", subject="Damp (race)", text="Damp everywhere.")
+        await stack.send(message)
+        item_id = str((await inbound_row(stack.pool, message))["id"])
+        body = {"policy_id": "bexley", "service_area": "housing-repairs"}
+        won = _one_winner(
+            await _race(stack, client, item_id, ("olivia.officer", "open-complaint", body),
+                        ("maya.manager", "open-complaint", body))
+        )  # fmt: skip
+        opened = await stack.pool.fetch(
+            "SELECT reference FROM complaints WHERE complainant ->> 'email' = 'ivy@example.net'"
+        )
+        assert [row["reference"] for row in opened] == [won.json()["reference"]]
+
         async def files() -> Any:
             return await stack.pool.fetchval(
                 "SELECT count(*) FROM attachments WHERE reference = $1", reference
