@@ -10,7 +10,9 @@ import asyncio
 import io
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from starlette.datastructures import Headers, UploadFile
 
@@ -28,6 +30,14 @@ from store.complaints import ComplaintRecord
 log = logging.getLogger(__name__)
 RESIDENT = Role.RESIDENT.value
 SIGNAL_TIMEOUT = timedelta(seconds=10)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """An officer's triage decision, audited with the delivery that carries it out."""
+
+    action: str
+    facts: dict[str, Any]
 
 
 def as_upload(item: MailFile) -> UploadFile:
@@ -59,12 +69,33 @@ async def deliver(
     request_id: str,
     final_status: str = "routed",
     signal: bool = True,
+    claim_id: uuid.UUID | None = None,
+    decision: Decision | None = None,
 ) -> int:
     """Store the files and mark the message `routing` in one transaction, then signal (unless `signal` is
     False: a complaint opened from the message carries its text already); returns how many files were
-    refused (a type or size the uploads refuse: named in the audit row by count only)."""
+    refused (a type or size the uploads refuse: named in the audit row by count only).
+
+    An officer's claimed decision (`claim_id`) is finished in that transaction, with its audit row
+    (`decision`): if the claim lapsed meanwhile (inbound/claims.py settled it), nothing is kept and the
+    officer gets 409."""
     refused = 0
     async with services.pool.acquire() as connection, connection.transaction():
+        if claim_id is not None:
+            kept = await InboundRepository(connection).finish_claim(
+                inbound_id,
+                claim_id,
+                status="routing" if signal else final_status,
+                reference=record.reference,
+            )
+            if not kept:
+                raise ProblemError(
+                    409,
+                    "Not possible now",
+                    "this message waited too long for the decision and went back to the triage queue:"
+                    " open it again",
+                    "claim-lapsed",
+                )
         for item in files:
             try:
                 await store_upload(
@@ -78,10 +109,21 @@ async def deliver(
                 )
             except ProblemError:
                 refused += 1
-        await InboundRepository(connection).settle(
-            inbound_id, status="routing" if signal else final_status, reference=record.reference
-        )
-        await AuditRepository(connection).append(
+        if claim_id is None:
+            await InboundRepository(connection).settle(
+                inbound_id, status="routing" if signal else final_status, reference=record.reference
+            )
+        audit = AuditRepository(connection)
+        if decision is not None:
+            await audit.append(
+                actor_id=actor_id,
+                actor_role=actor_role,
+                action=decision.action,
+                reference=record.reference,
+                request_id=request_id,
+                after={"inbound_id": str(inbound_id), **decision.facts},
+            )
+        await audit.append(
             actor_id=actor_id,
             actor_role=actor_role,
             action="inbound_email",

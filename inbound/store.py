@@ -39,9 +39,19 @@ class InboundMessage(BaseModel):
     candidate: str | None
     decided_by: str | None
     decided_at: datetime | None
+    claim_expires_at: datetime | None = None
 
 
 _COLUMNS = ", ".join(InboundMessage.model_fields)
+
+
+class LapsedClaim(BaseModel):
+    id: uuid.UUID
+    claim_id: uuid.UUID
+    claimed_as: str
+    claim_reference: str | None
+    decided_by: str
+    received_at: datetime
 
 
 def _message(row: Any) -> InboundMessage:
@@ -125,7 +135,8 @@ class InboundRepository:
         reference: str | None = None,
         reason: str | None = None,
     ) -> bool:
-        """An officer's decision on a triage item; False if it was decided already (by someone else)."""
+        """A decision done in one step (dismissed, a service request): False if the item no longer waits
+        (someone else decided or claimed it)."""
         result = await self._db.execute(
             "UPDATE inbound_messages SET status = $2, decided_by = $3, decided_at = now(),"
             " reference = coalesce($4, reference), decision_reason = $5"
@@ -138,15 +149,65 @@ class InboundRepository:
         )
         return result.endswith(" 1")
 
-    async def release(self, inbound_id: uuid.UUID, *, claimed_as: str) -> None:
-        """Undo a claim (decide) whose action failed before anything was kept: the item waits in triage again,
-        for a retry. Only while it is still as claimed (a delivery that committed has moved it on)."""
-        await self._db.execute(
-            "UPDATE inbound_messages SET status = 'triage', decided_by = NULL, decided_at = NULL,"
-            " decision_reason = NULL, reference = NULL WHERE id = $1 AND status = $2",
+    async def claim(
+        self,
+        inbound_id: uuid.UUID,
+        *,
+        claimed_as: str,
+        decided_by: str,
+        lease: timedelta,
+        reference: str | None = None,
+    ) -> uuid.UUID | None:
+        """Take a waiting item for a decision whose effect comes next (migration 350): its claim id, or None
+        if it no longer waits. The claim lapses after `lease` (then inbound/claims.py settles it)."""
+        found = await self._db.fetchval(
+            "UPDATE inbound_messages SET status = 'claimed', claim_id = gen_random_uuid(), claimed_as = $2,"
+            " decided_by = $3, decided_at = now(), claim_expires_at = now() + $4::interval,"
+            " claim_reference = $5 WHERE id = $1 AND status = 'triage' RETURNING claim_id",
             inbound_id,
             claimed_as,
+            decided_by,
+            lease,
+            reference,
         )
+        return None if found is None else uuid.UUID(str(found))
+
+    async def finish_claim(
+        self, inbound_id: uuid.UUID, claim_id: uuid.UUID, *, status: str, reference: str | None
+    ) -> bool:
+        """The claimed decision's effect is kept: the item takes its final status (or `routing`, its signal
+        still to send). False if this claim is no longer the item's (it lapsed and was settled)."""
+        result = await self._db.execute(
+            "UPDATE inbound_messages SET status = $3, reference = coalesce($4, reference),"
+            " processed_at = now(), claim_expires_at = NULL"
+            " WHERE id = $1 AND status = 'claimed' AND claim_id = $2",
+            inbound_id,
+            claim_id,
+            status,
+            reference,
+        )
+        return result.endswith(" 1")
+
+    async def release(self, inbound_id: uuid.UUID, claim_id: uuid.UUID) -> bool:
+        """Undo a claim whose effect was not kept: the item waits in triage again, for a retry. Only while
+        this claim is still the item's (a finished one, or one settled and taken again, is left alone)."""
+        result = await self._db.execute(
+            "UPDATE inbound_messages SET status = 'triage', decided_by = NULL, decided_at = NULL,"
+            " decision_reason = NULL, claim_id = NULL, claimed_as = NULL, claim_expires_at = NULL,"
+            " claim_reference = NULL WHERE id = $1 AND status = 'claimed' AND claim_id = $2",
+            inbound_id,
+            claim_id,
+        )
+        return result.endswith(" 1")
+
+    async def lapsed_claims(self, *, limit: int = 100) -> list[LapsedClaim]:
+        """Claims past their lease: the request that took them died (or hung) before finishing."""
+        rows = await self._db.fetch(
+            "SELECT id, claim_id, claimed_as, claim_reference, decided_by, received_at FROM inbound_messages"
+            " WHERE status = 'claimed' AND claim_expires_at < now() ORDER BY claim_expires_at LIMIT $1",
+            limit,
+        )
+        return [LapsedClaim.model_validate(dict(row)) for row in rows]
 
     async def raw(self, inbound_id: uuid.UUID) -> tuple[bytes, list[str], str] | None:
         """The raw message, its envelope recipients and the keyed hash of its sender."""
@@ -182,6 +243,15 @@ class InboundRepository:
             limit,
         )
         return [_message(row) for row in rows]
+
+    async def waiting(self, *, cap: int = 1000) -> int:
+        """How many wait in the queue, counted up to `cap` (+1: the console shows "1,000+")."""
+        return int(
+            await self._db.fetchval(
+                "SELECT count(*) FROM (SELECT 1 FROM inbound_messages WHERE status = 'triage' LIMIT $1) AS w",
+                cap + 1,
+            )
+        )
 
     async def unfinished(self, *, older_than: timedelta) -> list[tuple[uuid.UUID, str, datetime]]:
         """Messages a receiver stored but did not finish (an outage, a crash): the sweep takes them again."""

@@ -21,11 +21,11 @@ from api.updates import run_action
 from core.services import Services
 from domain import commands as cmd
 from domain.models import Actor
-from inbound.delivery import deliver
+from inbound.delivery import Decision, deliver
 from inbound.parse import MailFile, files_of, read_message, sender_name
 from inbound.store import InboundMessage, InboundRepository, ServiceRequest, ServiceRequestRepository
 from store.audit import AuditRepository
-from store.complaints import ComplaintRecord, ComplaintRepository
+from store.complaints import ComplaintRecord, ComplaintRepository, Executor
 from store.staff import StaffUser
 
 log = logging.getLogger(__name__)
@@ -76,6 +76,8 @@ async def waiting(services: Services, inbound_id: uuid.UUID) -> InboundMessage:
     message = await InboundRepository(services.pool).get(inbound_id)
     if message is None:
         raise ProblemError(404, "Not found", f"no inbound message {inbound_id}", "not-found")
+    if message.status == "claimed":
+        raise _being_decided()
     if message.status != "triage":
         raise ProblemError(
             409,
@@ -93,9 +95,9 @@ async def _files(services: Services, message: InboundMessage) -> list[MailFile]:
 
 
 async def _audit(
-    services: Services, staff: StaffUser, action: str, message: InboundMessage, request_id: str, **facts: Any
+    db: Executor, staff: StaffUser, action: str, message: InboundMessage, request_id: str, **facts: Any
 ) -> None:
-    await AuditRepository(services.pool).append(
+    await AuditRepository(db).append(
         actor_id=staff.id,
         actor_role=staff.role.value,
         action=action,
@@ -109,20 +111,37 @@ def _decided_by_someone_else() -> ProblemError:
     return ProblemError(409, "Not possible now", "another officer dealt with this message", "already-decided")
 
 
+def _being_decided() -> ProblemError:
+    return ProblemError(
+        409, "Not possible now", "another officer is dealing with this message now", "already-decided"
+    )
+
+
+# A claim lapses after this long (migration 350): far longer than any request takes, so only a claim whose
+# request died is settled by the sweep (inbound/claims.py).
+CLAIM_LEASE = timedelta(minutes=5)
+
+
 @asynccontextmanager
 async def _claimed(
-    services: Services, staff: StaffUser, inbound_id: uuid.UUID, status: str
-) -> AsyncIterator[None]:
-    """The item is claimed (decided as `status`) before anything is done, so a concurrent decision gets 409
-    before any complaint is opened or signalled; if the action then fails before its delivery committed, the
-    claim is released and the item waits in triage for a retry (never decided with nothing done)."""
+    services: Services, staff: StaffUser, inbound_id: uuid.UUID, status: str, reference: str | None = None
+) -> AsyncIterator[uuid.UUID]:
+    """The item is claimed for the decision `status` before anything is done, so a concurrent decision gets
+    409 before any complaint is opened or signalled; the delivery that carries the decision out finishes the
+    claim in its transaction (inbound.delivery.deliver). If the action fails before that, the claim is
+    released and the item waits in triage for a retry; if the process dies in between, the claim lapses and
+    the sweep finishes it (its effect found on the complaint) or puts it back (inbound/claims.py): never
+    decided with nothing done."""
     repository = InboundRepository(services.pool)
-    if not await repository.decide(inbound_id, status=status, decided_by=staff.id):
+    claim_id = await repository.claim(
+        inbound_id, claimed_as=status, decided_by=staff.id, lease=CLAIM_LEASE, reference=reference
+    )
+    if claim_id is None:
         raise _decided_by_someone_else()
     try:
-        yield
-    except Exception:
-        await repository.release(inbound_id, claimed_as=status)
+        yield claim_id
+    except BaseException:
+        await repository.release(inbound_id, claim_id)
         raise
 
 
@@ -164,20 +183,19 @@ async def open_complaint(
         field = ".".join(str(part) for part in first["loc"])
         raise ProblemError(422, "Invalid request", f"{field}: {first['msg']}") from error
     check_intake(body, services.policies)  # a 422 before the item is claimed
-    async with _claimed(services, staff, inbound_id, "opened"):
-        reference = await _open_and_deliver(services, staff, inbound_id, message, body, request_id)
-    await _audit(services, staff, "triage_open_complaint", message, request_id, reference=reference)
-    return reference
+    async with _claimed(services, staff, inbound_id, "opened") as claim_id:
+        return await _open_and_deliver(services, staff, message, body, request_id, claim_id)
 
 
 async def _open_and_deliver(
     services: Services,
     staff: StaffUser,
-    inbound_id: uuid.UUID,
     message: InboundMessage,
     body: ComplaintCreate,
     request_id: str,
+    claim_id: uuid.UUID,
 ) -> str:
+    inbound_id = message.id
     reference = await open_staff_complaint(
         pool=services.pool,
         temporal=services.temporal,
@@ -191,13 +209,27 @@ async def _open_and_deliver(
         key_owner="triage",
         key_ttl=timedelta(days=3650),
     )
-    record = await _record(services, reference)
-    files = await _files(services, message)
-    await deliver(
-        services, inbound_id, record, files, actor_id=staff.id, actor_role=staff.role.value,
-        request_id=request_id, final_status="opened", signal=False,
-    )  # fmt: skip
+    await finish_opened(services, message, reference, staff.id, staff.role.value, request_id, claim_id)
     return reference
+
+
+async def finish_opened(
+    services: Services,
+    message: InboundMessage,
+    reference: str,
+    actor_id: str,
+    actor_role: str,
+    request_id: str,
+    claim_id: uuid.UUID,
+    **facts: Any,
+) -> None:
+    """The complaint is open: its files as evidence and the item `opened`, audited, in one transaction."""
+    record = await _record(services, reference)
+    await deliver(
+        services, message.id, record, await _files(services, message), actor_id=actor_id,
+        actor_role=actor_role, request_id=request_id, final_status="opened", signal=False,
+        claim_id=claim_id, decision=Decision("triage_open_complaint", {"flag": message.flag, **facts}),
+    )  # fmt: skip
 
 
 async def _record(services: Services, reference: str) -> ComplaintRecord:
@@ -214,13 +246,14 @@ async def link(
     evidence: what a reply naming its reference from the complainant's address does by itself."""
     message = await waiting(services, inbound_id)
     files = await _files(services, message)
-    async with _claimed(services, staff, inbound_id, "linked"):
+    async with _claimed(services, staff, inbound_id, "linked", record.reference) as claim_id:
         try:
-            # Files stored and the item `routing` in one transaction (a failure there releases the claim),
-            # then the signal.
+            # Files stored, the claim finished as `routing` and the decision audited in one transaction (a
+            # failure there releases the claim), then the signal.
             await deliver(
                 services, inbound_id, record, files, actor_id=staff.id, actor_role=staff.role.value,
-                request_id=request_id, final_status="linked",
+                request_id=request_id, final_status="linked", claim_id=claim_id,
+                decision=Decision("triage_link", {"flag": message.flag}),
             )  # fmt: skip
         except Exception as error:
             stored = await InboundRepository(services.pool).get(inbound_id)
@@ -232,7 +265,6 @@ async def link(
                 inbound_id,
                 type(error).__name__,
             )
-    await _audit(services, staff, "triage_link", message, request_id, reference=record.reference)
 
 
 class EscalationFromEmail(BaseModel):
@@ -252,19 +284,18 @@ async def record_escalation(
     """The officer records the request for the next stage the e-mail makes, received when it arrived (the
     workflow decides whether it was in time); the message is joined to the complaint."""
     message = await waiting(services, inbound_id)
-    async with _claimed(services, staff, inbound_id, "escalation_recorded"):
-        await _escalate_and_deliver(services, staff, inbound_id, message, record, body, request_id)
-    await _audit(services, staff, "triage_record_escalation", message, request_id, reference=record.reference)
+    async with _claimed(services, staff, inbound_id, "escalation_recorded", record.reference) as claim_id:
+        await _escalate_and_deliver(services, staff, message, record, body, request_id, claim_id)
 
 
 async def _escalate_and_deliver(
     services: Services,
     staff: StaffUser,
-    inbound_id: uuid.UUID,
     message: InboundMessage,
     record: ComplaintRecord,
     body: EscalationFromEmail,
     request_id: str,
+    claim_id: uuid.UUID,
 ) -> None:
     command = cmd.RequestEscalation(
         actor=Actor(id=staff.id, role=staff.role, name=staff.name),
@@ -273,11 +304,29 @@ async def _escalate_and_deliver(
         received_at=message.received_at,
         accept_late_reason=body.accept_late_reason,
     )
-    await run_action("request_escalation", command, record, services.temporal, pool=services.pool)
-    files = await _files(services, message)
+    # The update's id is the message's: a retry after a failure it did not see is applied once by Temporal.
+    await run_action(
+        "request_escalation", command, record, services.temporal, f"triage:{message.id}", pool=services.pool
+    )
+    await finish_escalation(services, message, record, staff.id, staff.role.value, request_id, claim_id)
+
+
+async def finish_escalation(
+    services: Services,
+    message: InboundMessage,
+    record: ComplaintRecord,
+    actor_id: str,
+    actor_role: str,
+    request_id: str,
+    claim_id: uuid.UUID,
+    **facts: Any,
+) -> None:
+    """The next stage is requested: the message's files as evidence and the item `escalation_recorded`,
+    audited, in one transaction."""
     await deliver(
-        services, inbound_id, record, files, actor_id=staff.id, actor_role=staff.role.value,
-        request_id=request_id, final_status="escalation_recorded", signal=False,
+        services, message.id, record, await _files(services, message), actor_id=actor_id,
+        actor_role=actor_role, request_id=request_id, final_status="escalation_recorded", signal=False,
+        claim_id=claim_id, decision=Decision("triage_record_escalation", {"flag": message.flag, **facts}),
     )  # fmt: skip
 
 
@@ -311,10 +360,10 @@ async def record_service_request(
             received_at=message.received_at,
             created_by=staff.id,
         )
-    await _audit(
-        services, staff, "triage_service_request", message, request_id,
-        policy_id=body.policy_id, service_area=body.service_area, status=created.status,
-    )  # fmt: skip
+        await _audit(
+            connection, staff, "triage_service_request", message, request_id,
+            policy_id=body.policy_id, service_area=body.service_area, status=created.status,
+        )  # fmt: skip
     return created
 
 
@@ -326,8 +375,10 @@ async def dismiss(
     services: Services, staff: StaffUser, inbound_id: uuid.UUID, body: Dismissal, request_id: str
 ) -> None:
     message = await waiting(services, inbound_id)
-    if not await InboundRepository(services.pool).decide(
-        inbound_id, status="dismissed", decided_by=staff.id, reason=body.reason
-    ):
-        raise _decided_by_someone_else()
-    await _audit(services, staff, "triage_dismiss", message, request_id, reason=body.reason)
+    # Decided and audited in one transaction: nothing can fall between them.
+    async with services.pool.acquire() as connection, connection.transaction():
+        if not await InboundRepository(connection).decide(
+            inbound_id, status="dismissed", decided_by=staff.id, reason=body.reason
+        ):
+            raise _decided_by_someone_else()
+        await _audit(connection, staff, "triage_dismiss", message, request_id, reason=body.reason)

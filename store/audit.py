@@ -34,6 +34,7 @@ CODE_FIELDS = frozenset(
         "body",
         "channel",
         "consent_recorded",
+        "decided_by",  # a staff id (as assignee): whose triage decision the sweep finished (inbound/)
         "due_on",
         "exclusion_code",
         "flag",  # why an inbound e-mail waits in triage (inbound/)

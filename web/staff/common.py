@@ -24,4 +24,5 @@ def layout(session: StaffSession, section: str = "") -> dict[str, Any]:
         "section": section,
         "can_create": allowed("create", staff.role),
         "is_manager": allowed("reports", staff.role),
+        "triage_waiting": session.triage_waiting,
     }

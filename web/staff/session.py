@@ -15,8 +15,10 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 from fastapi import Request, Response
 
+from api.permissions import allowed
 from core.logs import log_context
 from core.settings import Settings
+from inbound.store import InboundRepository
 from store.staff import StaffUser
 
 COOKIE = "staff_session"
@@ -37,6 +39,8 @@ class FormRefused(Exception):
 class StaffSession:
     staff: StaffUser
     csrf_token: str
+    # The e-mails waiting in triage, for the menu's count (None: this staff member does not triage).
+    triage_waiting: int | None = None
 
 
 def _hash(secret: str) -> str:
@@ -82,7 +86,9 @@ async def current_session(request: Request) -> StaffSession | None:
     )
     if row is None:
         return None
-    session = StaffSession(staff=StaffUser.model_validate(row["staff"]), csrf_token=row["csrf_token"])
+    staff = StaffUser.model_validate(row["staff"])
+    waiting = await InboundRepository(services.pool).waiting() if allowed("triage", staff.role) else None
+    session = StaffSession(staff=staff, csrf_token=row["csrf_token"], triage_waiting=waiting)
     context = log_context()
     if context is not None:
         context.staff_id = session.staff.id  # every log line of the request names who made it
