@@ -40,6 +40,7 @@ from domain.policy import Policy
 from store.complaints import ComplaintRepository
 from store.rebuild import write_workflow_state
 from store.workflow_stuck import clear_stuck, record_stuck
+from workflows.complaint.limits import TASK_TIMEOUT
 from workflows.complaint.version import CODE_VERSION
 
 log = logging.getLogger(__name__)
@@ -240,6 +241,7 @@ class ReconcileActivities:
             ),
             id=row["workflow_id"],
             task_queue=self._task_queue,
+            task_timeout=TASK_TIMEOUT,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             search_attributes=TypedSearchAttributes(
                 [

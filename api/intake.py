@@ -36,6 +36,7 @@ from domain.models import Actor, Intake, OpenComplaint, Receipt, Status
 from domain.policy import Policy
 from store.complaints import ComplaintRepository
 from workflows.complaint import ComplaintWorkflow
+from workflows.complaint.limits import TASK_TIMEOUT
 from workflows.complaint.version import CODE_VERSION
 
 # How long the caller waits for the first record. Past it the complaint is safely started (or will be, on a
@@ -103,6 +104,7 @@ async def open_case(
         OpenComplaint(reference=reference, intake=intake, opened_by=actor, policy=policy),
         id=workflow_id(reference),
         task_queue=task_queue,
+        task_timeout=TASK_TIMEOUT,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         # Set at start so the complaint is filterable in the Web UI before its first workflow task runs.

@@ -20,6 +20,7 @@ from domain.policy import Policy
 from store.complaints import ComplaintRepository, EventRecord
 from worker import build_worker
 from workflows.complaint import ComplaintWorkflow
+from workflows.complaint.limits import TASK_TIMEOUT
 
 LONDON = ZoneInfo("Europe/London")
 OFFICER = Actor(id="olivia.officer", role=Role.COMPLAINTS_OFFICER, name="Olivia Officer")
@@ -114,6 +115,7 @@ async def open_complaint(
         ),
         id=workflow_id(reference),
         task_queue=task_queue,
+        task_timeout=TASK_TIMEOUT,
     )
 
 

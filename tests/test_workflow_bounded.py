@@ -102,7 +102,11 @@ async def _flood(
         assert (state.notes_added, state.information_received) == (EACH, EACH)
         assert state.status is Status.ACKNOWLEDGED
         assert len(state.model_dump_json()) < LIMIT  # the query's answer, and the state itself
-        assert (await handle.describe()).run_id != first_run  # it continued as new in the middle
+        described = await handle.describe()
+        assert described.run_id != first_run  # it continued as new in the middle
+        # The continued run keeps the long task timeout: a replay of a whole run under load never times
+        # out into a loop of replays (workflows/complaint/limits.py).
+        assert described.raw_description.execution_config.default_workflow_task_timeout.seconds == 60
         inputs, results = await _payload_sizes(env, handle)
         assert inputs and max(inputs) < LIMIT
         assert len(results) >= EACH and max(results) < LIMIT

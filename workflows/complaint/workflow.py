@@ -52,11 +52,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.steps import Applied
     from workflows.complaint import effects
     from workflows.complaint.effects import WorkflowEffects
+    from workflows.complaint.limits import HISTORY_BYTES_LIMIT, HISTORY_EVENTS_LIMIT, TASK_TIMEOUT
     from workflows.complaint.version import CODE_VERSION
-
-# Continue-as-new well before Temporal's history limits; the (bounded) state is carried across.
-HISTORY_EVENTS_LIMIT = 5_000
-HISTORY_BYTES_LIMIT = 8 * 1024 * 1024
 
 
 def _inbound(channel: str) -> Actor:
@@ -104,7 +101,8 @@ class ComplaintWorkflow:
             if self._history_is_long(start):
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(
-                    start.model_copy(update={"state": self._ready_state(), "policy": self._policy})
+                    start.model_copy(update={"state": self._ready_state(), "policy": self._policy}),
+                    task_timeout=TASK_TIMEOUT,
                 )
             timer = self._next_timer()
             try:
