@@ -338,3 +338,41 @@ def not_at_early_resolution(
     if stage.at_early_resolution:
         return Refusal("the complaint is at early resolution: resolve it there or start the investigation")
     return None
+
+
+# --- issue 25: a manager's approval of a response ---
+def respond_unless_drafted(
+    state: ComplaintState, policy: Policy, command: cmd.Respond, now: datetime
+) -> Refusal | None:
+    """A response while another waits for approval is refused: the manager approves or returns it first."""
+    if state.current.draft_response_by is not None:
+        return Refusal(
+            "a response is waiting for a manager's approval: it must be approved or returned first"
+        )
+    return respond(state, policy, command, now)
+
+
+def _draft_refusal(state: ComplaintState, command: cmd.Command) -> Refusal | None:
+    drafted_by = state.current.draft_response_by
+    if drafted_by is None:
+        return Refusal("no response is waiting for approval")
+    if drafted_by == command.actor.id:
+        return Refusal("you drafted this response: another manager must approve or return it")
+    return None
+
+
+def approve_response(
+    state: ComplaintState, policy: Policy, command: cmd.ApproveResponse, now: datetime
+) -> Refusal | None:
+    """A manager other than its author approves the waiting draft, exactly as recorded."""
+    if refused := _draft_refusal(state, command):
+        return refused
+    if command.draft is None or command.draft_seq != state.current.draft_response_seq:
+        return Refusal("the draft to approve is not the one waiting: open the complaint again")
+    return None
+
+
+def return_response(
+    state: ComplaintState, policy: Policy, command: cmd.ReturnResponse, now: datetime
+) -> Refusal | None:
+    return _draft_refusal(state, command)
