@@ -116,6 +116,7 @@ _ACTIONS = [
         "End early resolution: the complainant asked for, or the complaint needs, an investigation.",
         early.start_investigation,
         rules.start_investigation,
+        resident=True,  # the resident asks for it themselves (api/routes/resident_investigation.py)
     ),
     Action(
         "assign",

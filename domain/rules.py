@@ -322,6 +322,9 @@ def start_investigation(
     """Only at early resolution; the request (or decision) it records is neither future nor before receipt."""
     if refused := at_early_resolution(state, policy, command, now):
         return refused
+    if command.actor.role is Role.RESIDENT and (command.because != "requested" or command.received_at):
+        # The resident's own request, dated when it arrives (issue 28: the clock starts from it).
+        return Refusal("a resident asks for an investigation now: because 'requested', no other date")
     received = command.received_at or now
     if received > now:
         return Refusal("received_at: a request for an investigation cannot have arrived in the future")

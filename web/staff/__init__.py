@@ -9,7 +9,7 @@ from starlette.staticfiles import StaticFiles
 
 from core.settings import Settings
 from web.layout import STATIC, page
-from web.staff import actions, bulk, case, dashboard, intake, oidc, queues, sign_in
+from web.staff import actions, bulk, case, councils, dashboard, intake, oidc, queues, reports, sign_in
 from web.staff.session import FormRefused, SignInNeeded
 
 
@@ -21,7 +21,7 @@ def mount(app: FastAPI, settings: Settings) -> None:
         from web.staff import dev_sign_in
 
         app.include_router(dev_sign_in.router)
-    for module in (oidc, queues, intake, case, actions, bulk, dashboard):
+    for module in (oidc, queues, intake, case, actions, bulk, dashboard, reports, councils):
         app.include_router(module.router)
     app.mount("/staff-static", StaticFiles(directory=STATIC), name="staff-static")
 

@@ -15,13 +15,13 @@ from fastapi.responses import Response
 from api.attachments import audit_facts, download_response
 from api.casework import visible_complaint
 from api.deps import request_id as request_id_of
+from api.early_resolution import at_early_resolution
 from api.errors import ProblemError
 from api.permissions import allowed
 from api.response_drafts import waiting_draft
 from api.schemas import ComplaintRead, full_read
 from domain.actions import ACTIONS
 from domain.models import Role, Status
-from domain.policy import Policy
 from notifications.render import RenderError, render
 from store.attachments import AttachmentRepository
 from store.audit import AuditRepository
@@ -57,18 +57,6 @@ class Situation:
         if name == "respond":
             return self.draft_waiting
         return False
-
-
-def at_early_resolution(policy: Policy | None, record: ComplaintRecord) -> bool:
-    """Is the complaint at its policy's early-resolution step? While it runs the case row shows no
-    acknowledgement date (Stage 1's clock has not started) and the step's deadline as its response date."""
-    return (
-        policy is not None
-        and policy.early_resolution is not None
-        and record.stage == 1
-        and record.status == Status.RECEIVED.value
-        and record.acknowledge_by is None
-    )
 
 
 async def situation_of(request: Request, record: ComplaintRecord) -> Situation:
