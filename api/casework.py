@@ -24,6 +24,7 @@ from domain.actions import ACTIONS
 from domain.lifecycle import Refused
 from domain.models import Actor, Role
 from domain.policy import Policy
+from notifications.delivery import DeliveryOptions
 from store.access import ConflictRepository
 from store.audit import AuditRepository, event_key
 from store.complaints import (
@@ -193,9 +194,7 @@ async def preview_action(
             action=ACTIONS[action],
             command=command,
             templates_dir=settings.notification_templates_dir,
-            resident_pages=str(
-                settings.public_base_url or f"http://{settings.api_host}:{settings.api_port}"
-            ).rstrip("/"),
+            resident_pages=DeliveryOptions.from_settings(settings).resident_pages or "",
         )
     except Refused as refused:
         raise ProblemError(

@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from temporalio.client import Client
 
@@ -147,20 +148,38 @@ async def preview_letters(
     who = complainant_recipient(anonymous=anonymous, complainant=complainant, representative=representative)
     if who is None:
         return []  # nothing addressed to nobody is queued (an anonymous complaint)
-    # As the record activity queues it (the case row's story) and delivery renders it (the name now).
+    # As the record activity queues it (the case row's story), then as delivery renders it.
     story = complainant_story(record.model_dump())
-    personal = from_case_record(anonymous=anonymous, complainant=complainant, representative=representative)
     letters = []
     for letter in change.letters:
         if letter.audience != "complainant":
             continue
         stored = json.loads(json.dumps(story | letter.context, default=str))  # the outbox keeps JSON
-        context = {**stored, **personal, "resident_pages": resident_pages}
-        if letter.template == "access_link":
-            context["link"] = LINK_PLACEHOLDER
-        rendered = render(letter.template, context, policy, templates_dir)
-        letters.append(PreviewLetter(letter.template, rendered.subject, rendered.text))
+        letters.append(
+            render_as_delivered(letter.template, stored, record, policy, templates_dir, resident_pages)
+        )
     return letters
+
+
+def render_as_delivered(
+    template: str,
+    stored: dict[str, Any],
+    record: ComplaintRecord,
+    policy: Policy,
+    templates_dir: Path | None,
+    resident_pages: str,
+) -> PreviewLetter:
+    """A letter to the complainant as delivery renders its outbox row (notifications.delivery): the stored
+    context with the name it greets and the support asked for read from the case record now; an access link
+    shown as a placeholder (its code is drawn only when it is sent). RenderError if it cannot be."""
+    personal = from_case_record(
+        anonymous=record.anonymous, complainant=record.complainant, representative=record.representative
+    )
+    context = {**stored, **personal, "resident_pages": resident_pages}
+    if template == "access_link" or "link" in stored:
+        context["link"] = LINK_PLACEHOLDER
+    rendered = render(template, context, policy, templates_dir)
+    return PreviewLetter(template, rendered.subject, rendered.text)
 
 
 __all__ = ["LINK_PLACEHOLDER", "PreviewEffects", "PreviewLetter", "RenderError", "preview_letters"]

@@ -181,6 +181,11 @@ async def test_only_another_manager_approves_and_the_response_is_dated_the_appro
     assert answered is not None and answered > drafted_at
     case = await client.get(f"/staff/complaints/{reference}")
     assert "Drafted by ian.investigator, approved and sent." in case.text
+    # The letter on the case reads as the preview did (the same rendering, the name read now).
+    links = re.findall(rf'href="(/staff/complaints/{reference}/letters/[^"]+)">Response<', case.text)
+    assert len(links) == 1
+    letter = await client.get(links[0])
+    assert "Dear Ada Previewtest," in letter.text and redrafted["findings"] in letter.text
 
 
 async def test_without_the_policy_field_a_response_is_sent_at_once(console: Console) -> None:

@@ -17,12 +17,14 @@ from api.casework import visible_complaint
 from api.deps import request_id as request_id_of
 from api.early_resolution import at_early_resolution
 from api.errors import ProblemError
+from api.letter_preview import PreviewLetter, render_as_delivered
 from api.permissions import allowed
 from api.response_drafts import waiting_draft
 from api.schemas import ComplaintRead, full_read
 from domain.actions import ACTIONS
 from domain.models import Role, Status
-from notifications.render import RenderError, render
+from notifications.delivery import DeliveryOptions
+from notifications.render import RenderedMessage, RenderError, render
 from store.attachments import AttachmentRepository
 from store.audit import AuditRepository
 from store.complaints import ComplaintRecord, ComplaintRepository, NotFound, adjustments_of
@@ -184,13 +186,16 @@ async def letter_preview(request: Request, reference: str, letter_id: str, sessi
     policy = services.policies.get(found.policy_id)
     if letter is None or policy is None:
         return page("staff/refused.html", 404, heading="Letter not found", message="", **layout(session))
-    context = (
-        {**letter.context, "link": "(the resident's access link)"}
-        if "link" in letter.context
-        else letter.context
-    )
+    templates_dir = services.settings.notification_templates_dir
+    rendered: PreviewLetter | RenderedMessage
     try:
-        rendered = render(letter.template, context, policy, services.settings.notification_templates_dir)
+        if letter.audience == "complainant":  # as delivery renders it: the name it greets read now
+            resident_pages = DeliveryOptions.from_settings(services.settings).resident_pages or ""
+            rendered = render_as_delivered(
+                letter.template, letter.context, found, policy, templates_dir, resident_pages
+            )
+        else:
+            rendered = render(letter.template, letter.context, policy, templates_dir)
     except RenderError as error:
         return page(
             "staff/refused.html",
