@@ -35,7 +35,12 @@ async def drafted(policy: Policy) -> tuple[Ctx, DirectEffects]:
     effects.advance(timedelta(days=1))
     sent_before = len(effects.sent)
     await run(ctx, "respond", cmd.Respond(actor=INVESTIGATOR, **RESPONSE))
-    assert len(effects.sent) == sent_before, "a draft sends nothing"
+    (notice,) = effects.sent[sent_before:]  # a draft sends the resident nothing: the managers are told
+    assert (notice.template, notice.audience, notice.recipient) == (
+        "response_for_approval",
+        "staff",
+        "complaints-manager",
+    )
     return ctx, effects
 
 
@@ -104,7 +109,9 @@ async def test_a_returned_draft_sends_nothing_and_the_officer_responds_again(app
     sent = len(effects.sent)
     await run(ctx, "return_response", cmd.ReturnResponse(actor=MANAGER, reason="Say what the remedy is."))
     assert ctx.state.status is Status.ACKNOWLEDGED and ctx.state.current.draft_response_by is None
-    assert len(effects.sent) == sent
+    (notice,) = effects.sent[sent:]  # its author is told, the resident nothing
+    assert (notice.template, notice.recipient) == ("response_returned", INVESTIGATOR.id)
+    assert "remedy" not in str(notice.context)  # the reasons stay on the case's timeline
     assert effects.trail[-1].detail["reason"] == "Say what the remedy is."
     nothing = cmd.ApproveResponse(actor=MANAGER, draft=None, draft_seq=None)
     assert refusal_of(ctx, "approve_response", nothing) == "no response is waiting for approval"

@@ -9,12 +9,15 @@ state keeps who drafted it and its event's sequence (bounded)."""
 from __future__ import annotations
 
 from domain import commands as cmd
+from domain.letters import staff_notice
 from domain.models import Role
 from domain.steps import Applied, Ctx
 from domain.steps.investigation import respond
 
 # Roles whose responses go out without approval: the approvers themselves.
 APPROVERS = frozenset({Role.MANAGER})
+# Who is told a response waits (the recipient the overdue alerts use: domain.letters.manager_alert).
+MANAGERS = "complaints-manager"
 
 
 def needs_approval(ctx: Ctx, command: cmd.Respond) -> bool:
@@ -30,7 +33,14 @@ async def respond_or_draft(ctx: Ctx, command: cmd.Respond) -> Applied:
     stage.draft_response_seq = ctx.state.events  # this event's sequence (lifecycle.transition)
     body = command.model_dump(mode="json", exclude={"actor", "expected_seq"})
     detail = {"draft": True, "outcome": command.outcome, "findings": command.findings, "body": body}
-    return Applied(ctx.state.status, detail, [])
+    notice = staff_notice(
+        ctx.state,
+        "response_for_approval",
+        MANAGERS,
+        drafted_by=command.actor.id,
+        respond_by=stage.respond_by,
+    )
+    return Applied(ctx.state.status, detail, [notice])
 
 
 async def approve_response(ctx: Ctx, command: cmd.ApproveResponse) -> Applied:
@@ -56,4 +66,12 @@ async def return_response(ctx: Ctx, command: cmd.ReturnResponse) -> Applied:
     stage = ctx.state.current
     drafted_by = stage.draft_response_by
     stage.draft_response_by = stage.draft_response_seq = None
-    return Applied(ctx.state.status, {"reason": command.reason, "drafted_by": drafted_by}, [])
+    # The reasons stay on the event trail: the notice sends the author to the case.
+    notice = staff_notice(
+        ctx.state,
+        "response_returned",
+        drafted_by,
+        returned_by=command.actor.id,
+        respond_by=stage.respond_by,
+    )
+    return Applied(ctx.state.status, {"reason": command.reason, "drafted_by": drafted_by}, [notice])
