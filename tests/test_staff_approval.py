@@ -199,3 +199,39 @@ async def test_without_the_policy_field_a_response_is_sent_at_once(console: Cons
         f"/api/complaints/{reference}/approve-response", json={}, headers=bearer("maya.manager", settings)
     )
     assert manager.status_code == 409
+
+
+def pre(html: str, element_id: str) -> str:
+    found = re.search(rf'<pre [^>]*id="{element_id}">(.*?)</pre>', html, re.DOTALL)
+    assert found, element_id
+    return found.group(1)
+
+
+async def test_the_preview_is_the_letter_the_outbox_then_holds(console: Console) -> None:  # noqa: F811
+    client, settings = console
+    reference = await open_complaint(
+        client,
+        settings,
+        complainant={
+            "name": "Ada Exactly",
+            "email": "ada@example.org",
+            "adjustments": {"kinds": ["large_print"]},
+        },
+    )
+    token = await sign_in(client, "olivia.officer")
+    form = await client.get(f"/staff/complaints/{reference}/act/acknowledge")
+    typed = {"csrf_token": token, "seq": seq_of(form.text), "note": ""}
+    preview = await client.post(
+        f"/staff/complaints/{reference}/act/acknowledge", data={**typed, "intent": "preview"}
+    )
+    assert preview.status_code == 200, preview.text
+    previewed = pre(preview.text, "letter-text-1")
+    assert "Dear Ada Exactly," in previewed
+    sent = await client.post(
+        f"/staff/complaints/{reference}/act/acknowledge", data={**typed, "intent": "send"}
+    )
+    assert sent.status_code == 303
+    case = await client.get(sent.headers["location"])
+    (link,) = re.findall(rf'href="(/staff/complaints/{reference}/letters/[^"]+)">Acknowledgement<', case.text)
+    letter = await client.get(link)
+    assert pre(letter.text, "letter-text") == previewed  # word for word, dates included
