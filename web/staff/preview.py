@@ -18,6 +18,7 @@ from starlette.datastructures import FormData
 from api.casework import preview_action
 from api.errors import ProblemError
 from domain.actions import Action
+from domain.steps.approval import APPROVERS
 from notifications.render import RenderError
 from store.complaints import ComplaintRecord
 from web.layout import page
@@ -97,4 +98,4 @@ async def preview_page(
 async def _drafts(request: Request, record: ComplaintRecord, session: StaffSession) -> bool:
     """Will this officer's response wait for a manager's approval (the complaint's policy asks for it)?"""
     policy = services_of(request).policies.get(record.policy_id)
-    return bool(policy and policy.response_approval and session.staff.role.value != "manager")
+    return bool(policy and policy.response_approval and session.staff.role not in APPROVERS)
