@@ -15,7 +15,10 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from core.settings import Settings
+from domain.actions import ACTIONS
+from domain.models import Role
 from domain.policy import Policy
+from store.staff import DEMO_STAFF
 from tests.api_helpers import bearer
 from tests.staff_console import console as console  # noqa: F401  (the fixture)
 from tests.staff_console import console_app, form_token, open_complaint, sign_in
@@ -235,3 +238,36 @@ async def test_the_preview_is_the_letter_the_outbox_then_holds(console: Console)
     (link,) = re.findall(rf'href="(/staff/complaints/{reference}/letters/[^"]+)">Acknowledgement<', case.text)
     letter = await client.get(link)
     assert pre(letter.text, "letter-text") == previewed  # word for word, dates included
+
+
+async def test_with_a_draft_waiting_each_role_sees_exactly_what_the_api_allows(approving: Console) -> None:
+    """For every role and action, on a complaint whose response waits for approval: a button is shown
+    exactly when the API does not refuse the action (403 for the role, 409 for the status or the draft)."""
+    client, settings = approving
+    reference = await assigned(client, settings)
+    drafted = await client.post(
+        f"/api/complaints/{reference}/respond", json=RESPONSE, headers=bearer("ian.investigator", settings)
+    )
+    assert drafted.status_code == 200
+    for user in DEMO_STAFF:
+        client.cookies.clear()
+        await sign_in(client, user.id)
+        case = await client.get(f"/staff/complaints/{reference}")
+        shown = set(re.findall(r'data-action="([a-z_]+)"', case.text))
+        assert ("approve_response" in shown) == (user.role is Role.MANAGER), user.id
+        for name, action in ACTIONS.items():
+            if name in shown:
+                assert action.allows(user.role, 1), (user.id, name)
+                continue
+            example = action.command.model_json_schema().get("examples", [{}])[0]
+            refused = await client.post(
+                f"/api/complaints/{reference}/{name.replace('_', '-')}",
+                json=example,
+                headers=bearer(user.id, settings),
+            )
+            assert refused.status_code in (403, 409), (user.id, name, refused.text)
+            if refused.status_code == 409:
+                detail = refused.json()["detail"]
+                assert "while the complaint is acknowledged" in detail or (
+                    name == "respond" and "waiting for a manager's approval" in detail
+                ), (user.id, name, detail)
