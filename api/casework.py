@@ -12,15 +12,19 @@ import asyncpg
 from temporalio.client import Client
 
 from api.errors import ProblemError
+from api.letter_preview import PreviewLetter, preview_letters
 from api.permissions import allowed
+from api.response_drafts import waiting_draft
 from api.schemas import ComplaintCreate
 from api.staff_intake import open_staff_complaint
 from api.updates import run_action
 from core.settings import Settings
 from domain import commands as cmd
 from domain.actions import ACTIONS
+from domain.lifecycle import Refused
 from domain.models import Actor, Role
 from domain.policy import Policy
+from notifications.delivery import DeliveryOptions
 from store.access import ConflictRepository
 from store.audit import AuditRepository, event_key
 from store.complaints import (
@@ -127,12 +131,7 @@ async def perform_action(
     """Run one action of the action table as this staff member: the command built from the body, the
     workflow's Update, the audit row; the complaint as the read model holds it afterwards. Refusals are
     ProblemErrors (409 not possible now, 412 stale, 422 unrecordable)."""
-    command_type: type[cmd.Command] = ACTIONS[action].command
-    actor = Actor(id=staff.id, role=staff.role, name=staff.name)
-    fields = {**body, "actor": actor, "expected_seq": expected_seq}
-    if command_type is cmd.Assign:
-        fields["assignee_role"] = await assignable_role(pool, fields["assignee"], complaint.stage)
-    command = command_type.model_validate(fields)
+    command = await build_command(pool, staff, action, complaint, body, expected_seq)
     receipt = await run_action(action, command, complaint, temporal, update_id, pool)
     record = await ComplaintRepository(pool).get(reference=complaint.reference)
     await AuditRepository(pool).append(
@@ -151,6 +150,56 @@ async def perform_action(
         once_key=event_key(complaint.reference, action, receipt.seq),
     )
     return record
+
+
+async def build_command(
+    pool: asyncpg.Pool,
+    staff: StaffUser,
+    action: str,
+    complaint: ComplaintRecord,
+    body: dict[str, Any],
+    expected_seq: int | None,
+) -> cmd.Command:
+    """The action's command from a request body, with what the service fills in itself."""
+    command_type: type[cmd.Command] = ACTIONS[action].command
+    actor = Actor(id=staff.id, role=staff.role, name=staff.name)
+    fields = {**body, "actor": actor, "expected_seq": expected_seq}
+    if command_type is cmd.Assign:
+        fields["assignee_role"] = await assignable_role(pool, fields["assignee"], complaint.stage)
+    if command_type is cmd.ApproveResponse:
+        # The manager approves the draft as it was recorded, never a body sent with the approval.
+        draft = await waiting_draft(pool, complaint.reference)
+        fields["draft"] = draft.detail.get("body") if draft else None
+        fields["draft_seq"] = draft.seq if draft else None
+    return command_type.model_validate(fields)
+
+
+async def preview_action(
+    *,
+    pool: asyncpg.Pool,
+    temporal: Client,
+    settings: Settings,
+    staff: StaffUser,
+    action: str,
+    complaint: ComplaintRecord,
+    body: dict[str, Any],
+) -> list[PreviewLetter]:
+    """The letters to the resident this action would send now (api.letter_preview); nothing is done. A
+    refusal by the action's rule is a ProblemError 409 with its reason, as the action itself would be."""
+    command = await build_command(pool, staff, action, complaint, body, None)
+    try:
+        return await preview_letters(
+            temporal=temporal,
+            record=complaint,
+            action=ACTIONS[action],
+            command=command,
+            templates_dir=settings.notification_templates_dir,
+            resident_pages=DeliveryOptions.from_settings(settings).resident_pages or "",
+        )
+    except Refused as refused:
+        raise ProblemError(
+            409, "Not possible now", refused.refusal.message, "transition-refused"
+        ) from refused
 
 
 async def assignable_role(pool: asyncpg.Pool, assignee: str, stage: int) -> Role:

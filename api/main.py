@@ -35,6 +35,7 @@ from api.routes import (
     public,
     reports,
     resident_info,
+    resident_investigation,
     resident_make,
     resident_pages,
     satisfaction,
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         public,
         satisfaction,
         resident_make,
+        resident_investigation,  # before resident_pages: its POST /complaint/{reference}/investigation
         resident_pages,
         resident_info,
         codec,

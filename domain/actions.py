@@ -18,7 +18,7 @@ from domain import rules
 from domain.models import FINAL_STATUSES, ComplaintState, Role, Status
 from domain.policy import Policy
 from domain.rules import Refusal
-from domain.steps import Applied, Ctx, early, escalation, intake, investigation, records
+from domain.steps import Applied, Ctx, approval, early, escalation, intake, investigation, records
 
 S = Status
 R = Role
@@ -116,6 +116,7 @@ _ACTIONS = [
         "End early resolution: the complainant asked for, or the complaint needs, an investigation.",
         early.start_investigation,
         rules.start_investigation,
+        resident=True,  # the resident asks for it themselves (api/routes/resident_investigation.py)
     ),
     Action(
         "assign",
@@ -198,10 +199,29 @@ _ACTIONS = [
         INVESTIGATING,
         frozenset({INVESTIGATOR, REVIEWER, MANAGER}),
         "Send the response: outcome, findings, remedies and actions.",
-        investigation.respond,
-        rules.respond,
+        approval.respond_or_draft,  # a draft for a manager's approval where the policy asks (issue 25)
+        rules.respond_unless_drafted,
         stage_1_roles=frozenset({INVESTIGATOR, MANAGER}),
         stage_2_roles=frozenset({REVIEWER, MANAGER}),
+    ),
+    # --- issue 25: a manager's approval of a response (policy `response_approval`) ---
+    Action(
+        "approve_response",
+        cmd.ApproveResponse,
+        INVESTIGATING,
+        frozenset({MANAGER}),
+        "Approve the drafted response: it is sent now.",
+        approval.approve_response,
+        rules.approve_response,
+    ),
+    Action(
+        "return_response",
+        cmd.ReturnResponse,
+        INVESTIGATING,
+        frozenset({MANAGER}),
+        "Return the drafted response to its author with the reason: nothing is sent.",
+        approval.return_response,
+        rules.return_response,
     ),
     Action(
         "complete_action",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -408,3 +408,32 @@ class StartInvestigation(Command):
     # decision was taken: Stage 1's windows count from it, as RequestEscalation.received_at does for the next
     # stage. Not in the future, not before the complaint arrived. Default: now.
     received_at: datetime | None = None
+
+
+# --- issue 25: a manager's approval of a response (policy field `response_approval`) ---
+# Fields the service fills in itself, never sent by staff: the API's body and the console's form leave them
+# out (api.routes.actions.body_model), and api.casework sets them from the draft on the event trail.
+FILLED_BY_SERVICE = frozenset({"draft", "draft_seq"})
+
+
+class ApproveResponse(Command):
+    """A manager approves the response drafted by an officer: it is sent now, and the stage is answered on
+    this date (the date the resident gets it, which the Code counts)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"note": "Checked the remedy with finance."}]})
+
+    note: str = Field(default="", max_length=5_000)
+    # The draft as recorded on the event trail (its body, and the sequence of its event), filled in by the
+    # service: the manager approves exactly what they were shown.
+    draft: dict[str, Any] | None = None
+    draft_seq: int | None = None
+
+
+class ReturnResponse(Command):
+    """A manager returns the drafted response to its officer with the reason: nothing is sent."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "Say what the remedy is worth and when it will be paid."}]}
+    )
+
+    reason: str = Field(min_length=1, max_length=5_000)

@@ -332,6 +332,10 @@ class StageState(BaseModel):
     early_resolution: Due | None = None
     early_resolution_ended: str | None = None
     early_resolution_overdue: bool = False
+    # --- issue 25: a response drafted for a manager's approval (policy `response_approval`): who drafted it
+    # and the sequence of its event (its text is on the event trail only); None when no draft waits.
+    draft_response_by: str | None = None
+    draft_response_seq: int | None = None
     # Everyone ever assigned this stage (distinct staff ids), for the next stage's independence rule.
     assigned_ever: list[str] = Field(default_factory=list)
     # How the stage ended (declined, withdrawn, closed, escalation refused) and when, for the reports; a

@@ -618,6 +618,12 @@ class Policy(ServiceAreas):
     stages: tuple[Stage, ...]
     # --- issue 28: an optional early-resolution step before Stage 1 (none: complaints start at Stage 1) ---
     early_resolution: EarlyResolution | None = None
+    # --- issue 25: an officer's response waits as a draft until a manager approves it (then it is sent) ---
+    response_approval: bool = Field(
+        default=False,
+        description="A response by anyone but a manager is a draft until a manager (not its author) approves"
+        " it; it is sent, and the stage answered, on approval.",
+    )
     homes: int | None = Field(
         default=None,
         ge=1,

@@ -322,6 +322,9 @@ def start_investigation(
     """Only at early resolution; the request (or decision) it records is neither future nor before receipt."""
     if refused := at_early_resolution(state, policy, command, now):
         return refused
+    if command.actor.role is Role.RESIDENT and (command.because != "requested" or command.received_at):
+        # The resident's own request, dated when it arrives (issue 28: the clock starts from it).
+        return Refusal("a resident asks for an investigation now: because 'requested', no other date")
     received = command.received_at or now
     if received > now:
         return Refusal("received_at: a request for an investigation cannot have arrived in the future")
@@ -338,3 +341,41 @@ def not_at_early_resolution(
     if stage.at_early_resolution:
         return Refusal("the complaint is at early resolution: resolve it there or start the investigation")
     return None
+
+
+# --- issue 25: a manager's approval of a response ---
+def respond_unless_drafted(
+    state: ComplaintState, policy: Policy, command: cmd.Respond, now: datetime
+) -> Refusal | None:
+    """A response while another waits for approval is refused: the manager approves or returns it first."""
+    if state.current.draft_response_by is not None:
+        return Refusal(
+            "a response is waiting for a manager's approval: it must be approved or returned first"
+        )
+    return respond(state, policy, command, now)
+
+
+def _draft_refusal(state: ComplaintState, command: cmd.Command) -> Refusal | None:
+    drafted_by = state.current.draft_response_by
+    if drafted_by is None:
+        return Refusal("no response is waiting for approval")
+    if drafted_by == command.actor.id:
+        return Refusal("you drafted this response: another manager must approve or return it")
+    return None
+
+
+def approve_response(
+    state: ComplaintState, policy: Policy, command: cmd.ApproveResponse, now: datetime
+) -> Refusal | None:
+    """A manager other than its author approves the waiting draft, exactly as recorded."""
+    if refused := _draft_refusal(state, command):
+        return refused
+    if command.draft is None or command.draft_seq != state.current.draft_response_seq:
+        return Refusal("the draft to approve is not the one waiting: open the complaint again")
+    return None
+
+
+def return_response(
+    state: ComplaintState, policy: Policy, command: cmd.ReturnResponse, now: datetime
+) -> Refusal | None:
+    return _draft_refusal(state, command)

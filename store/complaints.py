@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -490,11 +491,8 @@ class ComplaintRepository:
                 complainant=case["complainant"],
                 representative=case["representative"],
             )
-            story = {"summary": case["summary"], "desired_outcome": case["desired_outcome"]}
+            story = complainant_story(dict(case))
             needs = adjustments_of(case["complainant"])
-            if needs is not None:
-                # Letters honour the format; every staff notice says what the complainant needs.
-                story |= {"large_print": needs.large_print, "letter_format": needs.preferred_format.value}
             queued = 0
             for index, notification in enumerate(notifications):
                 if notification.audience == "complainant":
@@ -580,6 +578,17 @@ class ComplaintRepository:
             reference,
         )
         return [NotificationRecord.model_validate(dict(row)) for row in rows]
+
+
+def complainant_story(case: Mapping[str, Any]) -> dict[str, Any]:
+    """What a complainant's letter takes from the case row when it is queued (and previewed: issue 25): the
+    complaint's summary and outcome wanted, and the letter format asked for."""
+    story = {"summary": case["summary"], "desired_outcome": case["desired_outcome"]}
+    needs = adjustments_of(case["complainant"])
+    if needs is not None:
+        # Letters honour the format; every staff notice says what the complainant needs.
+        story |= {"large_print": needs.large_print, "letter_format": needs.preferred_format.value}
+    return story
 
 
 def adjustments_of(complainant: dict[str, Any] | None) -> Adjustments | None:

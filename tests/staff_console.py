@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
@@ -55,6 +56,15 @@ async def console(
 ) -> AsyncIterator[tuple[httpx.AsyncClient, Settings]]:
     """The app as the api fixture builds it, with the console's cookie not Secure: the client speaks plain
     HTTP to it (the cookie's Secure flag outside development is checked on its own)."""
+    async with console_app(temporal_env, pool, policies, task_queue) as running:
+        yield running
+
+
+@asynccontextmanager
+async def console_app(
+    temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, policies: dict[str, Policy], task_queue: str
+) -> AsyncIterator[tuple[httpx.AsyncClient, Settings]]:
+    """The console's app and a worker over these policies (a test's own variant of a council's file)."""
     settings = settings_for(task_queue).model_copy(update={"cookie_secure": False})
     repository = StaffRepository(pool)
     for user in DEMO_STAFF:

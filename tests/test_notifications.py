@@ -192,11 +192,13 @@ def contexts(policy: Policy) -> dict[str, dict[str, Any]]:
             acknowledge_by=date(2026, 12, 8),
         ),
         "extension_agreement": _staff(agreed=True, up_to=date(2027, 1, 29)),
+        "response_returned": _staff(returned_by="maya.manager", respond_by=RESPOND_BY),
         "action_overdue": _staff(
             action_id="route-check", due_on=date(2026, 12, 18), description="Check the collection route"
         ),
         # to the complaints manager
         "overdue_alert": _staff(what="response", due=RESPOND_BY),
+        "response_for_approval": _staff(drafted_by="ian.investigator", respond_by=RESPOND_BY),
         "progress_update_due": _staff(respond_by=RESPOND_BY, every=10),
         "conflict_declared": _staff(
             declared_by="ian.investigator", was_assigned=True, declared_on=date(2026, 12, 1)

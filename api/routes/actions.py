@@ -31,7 +31,9 @@ router = APIRouter(prefix="/api/complaints", tags=["actions"])
 def body_model(command: type[cmd.Command]) -> type[BaseModel]:
     """The request body of an action: the command without its actor (the actor is the token's owner)."""
     fields: dict[str, Any] = {
-        name: (field.annotation, field) for name, field in command.model_fields.items() if name != "actor"
+        name: (field.annotation, field)
+        for name, field in command.model_fields.items()
+        if name != "actor" and name not in cmd.FILLED_BY_SERVICE
     }
     # The command's documented example travels with its body, for the OpenAPI page; the body refuses what
     # could never be stored or counted (CleanInput), before the workflow ever sees it.

@@ -4,12 +4,13 @@ self-assessment against the Complaint Handling Code. Every figure is computed in
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
+import asyncpg
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from api.deps import CurrentStaff, Policies, Pool, require
+from api.deps import CurrentStaff, Policies, Pool, request_id, require
 from api.errors import PROBLEM_RESPONSES, ProblemError
 from domain.policy import Policy
 from domain.tsm import Tenure
@@ -17,6 +18,7 @@ from reporting.annual import annual_figures, render_annual
 from reporting.files import csv_of, performance_filename
 from reporting.self_assessment import render_self_assessment, self_assessment
 from store import report_indicators, reports
+from store.audit import AuditRepository
 from store.staff import StaffUser
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
@@ -25,6 +27,19 @@ HOMES_OWNED = "Homes owned for the per-1,000-homes rates (default: the policy's 
 
 # A report is a year or so; a longer span is allowed, but not one a typo made (from 2027 to 2207).
 MAX_SPAN_DAYS = 10 * 366
+
+
+async def _audit(pool: asyncpg.Pool, staff: StaffUser, report: str, **asked: Any) -> None:
+    """Every report read goes to the audit trail with what was asked (figures only: no personal data), from
+    the API and the console alike (web/staff/reports.py calls these same functions)."""
+    await AuditRepository(pool).append(
+        actor_id=staff.id,
+        actor_role=staff.role.value,
+        action=f"report_{report}",
+        reference=None,
+        request_id=request_id(),
+        after=asked,  # dates and codes, kept as they are by the audit's redaction
+    )
 
 
 def _policy(policies: dict[str, Policy], policy_id: str | None) -> Policy | None:
@@ -111,6 +126,7 @@ async def performance(
         homes_by_tenure=by_tenure,
         reader=staff.id,  # issue 29 (11): complaints closed to the reader are left out of their figures
     )
+    await _audit(pool, staff, "performance", start=start, end=end, policy_id=policy_id, area=service_area)
     if format == "csv":
         filename = performance_filename(start, end)
         return Response(
@@ -150,6 +166,7 @@ async def ombudsman_indicators(
     figures = await report_indicators.indicators(
         pool, policy=policy, start=start, end=end, population=population or policy.population
     )
+    await _audit(pool, staff, "indicators", start=start, end=end, policy_id=policy_id)
     return JSONResponse(figures)
 
 
@@ -173,6 +190,7 @@ async def annual(
     _whole_council(staff)
     policy = _policy(policies, policy_id)
     figures = await annual_figures(pool, year=year, policy=policy)
+    await _audit(pool, staff, "annual", year=year, policy_id=policy_id)
     return HTMLResponse(render_annual(figures, year=year, policy=policy, generated_on=today()))
 
 
@@ -191,6 +209,7 @@ async def self_assessment_report(
     policy = _policy(policies, policy_id)
     assert policy is not None
     assessment = await self_assessment(pool, policy=policy, year=year)
+    await _audit(pool, staff, "self_assessment", year=year, policy_id=policy_id)
     if format == "html":
         return HTMLResponse(render_self_assessment(assessment))
     return JSONResponse(assessment)

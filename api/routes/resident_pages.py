@@ -28,6 +28,7 @@ from starlette.datastructures import UploadFile as StarletteUpload
 from api import equality
 from api.client_address import client_ip
 from api.deps import RequestId, ServicesDep
+from api.early_resolution import at_early_resolution
 from api.errors import ProblemError
 from api.resident import service
 from api.resident.error_messages import cause_message, extension_answer_from
@@ -95,6 +96,8 @@ DONE = {
     "extension": "Thank you. We have recorded your answer.",
     "withdrawn": "Your complaint has been withdrawn.",
     "evidence": "Thank you. We have added your file to your complaint.",
+    # issue 28: api/routes/resident_investigation.py
+    "investigation": "We have started a full investigation of your complaint. We will write to you.",
 }
 FIELD_LABELS = {
     "policy_id": "Select the council",
@@ -620,6 +623,8 @@ async def status_page(
             if item.uploaded_by == "resident"
         ],
         evidence_hint=evidence_hint(services),
+        # issue 28: the button asking for an investigation (api/routes/resident_investigation.py)
+        may_ask_investigation=at_early_resolution(policy, record),
     )
 
 

@@ -9,7 +9,19 @@ from starlette.staticfiles import StaticFiles
 
 from core.settings import Settings
 from web.layout import STATIC, page
-from web.staff import actions, bulk, case, dashboard, intake, oidc, queues, sign_in, triage
+from web.staff import (
+    actions,
+    bulk,
+    case,
+    councils,
+    dashboard,
+    intake,
+    oidc,
+    queues,
+    reports,
+    sign_in,
+    triage,
+)
 from web.staff.session import FormRefused, SignInNeeded
 
 
@@ -21,7 +33,7 @@ def mount(app: FastAPI, settings: Settings) -> None:
         from web.staff import dev_sign_in
 
         app.include_router(dev_sign_in.router)
-    for module in (oidc, queues, intake, case, actions, bulk, dashboard, triage):
+    for module in (oidc, queues, intake, case, actions, bulk, dashboard, triage, reports, councils):
         app.include_router(module.router)
     app.mount("/staff-static", StaticFiles(directory=STATIC), name="staff-static")
 

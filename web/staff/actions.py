@@ -13,14 +13,16 @@ from fastapi.responses import RedirectResponse, Response
 from api.casework import perform_action
 from api.deps import request_id as request_id_of
 from api.errors import ProblemError
+from api.response_drafts import waiting_draft
 from api.routes.actions import body_model
 from domain.actions import ACTIONS, Action
 from domain.policy import Policy
 from store.complaints import ComplaintRecord
 from web.layout import page
-from web.staff.case import case_or_page, offered_actions
+from web.staff.case import case_or_page, offered_actions, situation_of
 from web.staff.common import layout, services_of
 from web.staff.forms import fields_of, read_form
+from web.staff.preview import LETTER_ACTIONS, preview_page
 from web.staff.session import StaffSession, check_form, signed_in
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
@@ -53,13 +55,19 @@ async def _form_page(
     typed: dict[str, Any] | None = None,
     seq: int | None = None,
 ) -> Response:
-    policy = services_of(request).policies.get(record.policy_id)
+    services = services_of(request)
+    policy = services.policies.get(record.policy_id)
     model = body_model(action.command)
+    draft = None
+    if action.name in ("approve_response", "return_response"):
+        draft = await waiting_draft(services.pool, record.reference)  # what the manager decides on
     return page(
         "staff/action.html",
         status_code,
         c=record,
         action=action,
+        previews=action.name in LETTER_ACTIONS,
+        draft=draft,
         fields=fields_of(model, choices_for(policy, record)),
         errors=errors or {},
         typed=typed or {},
@@ -75,7 +83,10 @@ async def _checked(
     if isinstance(found, Response):
         return found
     action = action_named(slug)
-    if action is None or action.name not in offered_actions(session.staff.role, found.status, found.stage):
+    offered = offered_actions(
+        session.staff.role, found.status, found.stage, await situation_of(request, found)
+    )
+    if action is None or action.name not in offered:
         return page(
             "staff/refused.html",
             403,
@@ -127,6 +138,23 @@ async def send_action(request: Request, reference: str, slug: str, session: Sess
         return await _form_page(
             request, session, record, action, status_code=422, errors=errors, typed=typed, seq=seq
         )
+    intent = form.get("intent")
+    if intent == "change":  # back from the letter's preview to the form as it was typed
+        return await _form_page(request, session, record, action, typed=typed, seq=seq)
+    if intent == "preview":
+        shown = await preview_page(request, session, record, action, body, form, seq)
+        if isinstance(shown, ProblemError):
+            message = {"form": shown.problem.detail or shown.problem.title}
+            return await _form_page(
+                request,
+                session,
+                record,
+                action,
+                status_code=shown.problem.status,
+                errors=message,
+                typed=typed,
+            )
+        return shown
     services = services_of(request)
     try:
         await perform_action(

@@ -6,6 +6,7 @@ functions (api.casework.visible_complaint, api.schemas.full_read) and audited as
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -14,12 +15,16 @@ from fastapi.responses import Response
 from api.attachments import audit_facts, download_response
 from api.casework import visible_complaint
 from api.deps import request_id as request_id_of
+from api.early_resolution import at_early_resolution
 from api.errors import ProblemError
+from api.letter_preview import PreviewLetter, render_as_delivered
 from api.permissions import allowed
+from api.response_drafts import waiting_draft
 from api.schemas import ComplaintRead, full_read
 from domain.actions import ACTIONS
 from domain.models import Role, Status
-from notifications.render import RenderError, render
+from notifications.delivery import DeliveryOptions
+from notifications.render import RenderedMessage, RenderError, render
 from store.attachments import AttachmentRepository
 from store.audit import AuditRepository
 from store.complaints import ComplaintRecord, ComplaintRepository, NotFound, adjustments_of
@@ -35,13 +40,44 @@ Session = Annotated[StaffSession, Depends(signed_in)]
 NOT_IN_MENU: frozenset[str] = frozenset()
 
 
-def offered_actions(role: Role, status: str, stage: int) -> list[str]:
+@dataclass(frozen=True)
+class Situation:
+    """What the read model says about the complaint beyond its status, which some actions' rules depend on:
+    is it at its early-resolution step (issue 28), does a drafted response wait for approval (issue 25)."""
+
+    early_resolution: bool = False
+    draft_waiting: bool = False
+
+    def hides(self, name: str) -> bool:
+        """An action its rule would refuse in this situation, whatever the form says."""
+        if name in ("resolve_early", "start_investigation"):
+            return not self.early_resolution
+        if name == "acknowledge":
+            return self.early_resolution
+        if name in ("approve_response", "return_response"):
+            return not self.draft_waiting
+        if name == "respond":
+            return self.draft_waiting
+        return False
+
+
+async def situation_of(request: Request, record: ComplaintRecord) -> Situation:
+    services = services_of(request)
+    draft = await waiting_draft(services.pool, record.reference)
+    policy = services.policies.get(record.policy_id)
+    return Situation(at_early_resolution(policy, record), draft is not None)
+
+
+def offered_actions(role: Role, status: str, stage: int, situation: Situation | None = None) -> list[str]:
     """The actions whose button this staff member sees: those the API would let them try now (their role
-    at this stage, api.permissions.allowed, and a status the action table allows it from); an action's own
-    rule (a date, a limit) may still refuse it, with its reason, when the form is sent."""
+    at this stage, api.permissions.allowed, a status the action table allows it from, and the complaint's
+    situation); an action's own rule (a date, a limit) may still refuse it, with its reason, when the form
+    is sent."""
     shown = []
     for name, action in ACTIONS.items():
         if name in NOT_IN_MENU or not allowed(name, role, stage):
+            continue
+        if situation is not None and situation.hides(name):
             continue
         if Status(status) in action.allowed_from or Status(status) in action.rule_decides_in:
             shown.append(name)
@@ -98,6 +134,9 @@ async def case_page(request: Request, reference: str, session: Session, done: st
     explanations = (
         explain(policy, facts, record.ledger(), read.deadlines.escalation_request_by) if policy else []
     )
+    draft = await waiting_draft(services.pool, record.reference)
+    situation = Situation(at_early_resolution(policy, record), draft is not None)
+    offered = offered_actions(staff.role, record.status, record.stage, situation)
     restrictions = await services.pool.fetch(
         "SELECT r.reference, r.channels, r.until_on, r.review_on, r.decided_by, r.lifted_at"
         " FROM contact_restrictions r JOIN complaints c ON c.reference = r.reference"
@@ -119,7 +158,9 @@ async def case_page(request: Request, reference: str, session: Session, done: st
         policy=policy,
         adjustments=adjustments_of(record.complainant),
         explanations=explanations,
-        actions=[ACTIONS[name] for name in offered_actions(staff.role, record.status, record.stage)],
+        actions=[ACTIONS[name] for name in offered],
+        situation=situation,
+        draft=draft,
         can_download=allowed("download_attachment", staff.role),
         restrictions=[dict(row) for row in restrictions],
         conflicts=[dict(row) for row in conflicts],
@@ -145,13 +186,16 @@ async def letter_preview(request: Request, reference: str, letter_id: str, sessi
     policy = services.policies.get(found.policy_id)
     if letter is None or policy is None:
         return page("staff/refused.html", 404, heading="Letter not found", message="", **layout(session))
-    context = (
-        {**letter.context, "link": "(the resident's access link)"}
-        if "link" in letter.context
-        else letter.context
-    )
+    templates_dir = services.settings.notification_templates_dir
+    rendered: PreviewLetter | RenderedMessage
     try:
-        rendered = render(letter.template, context, policy, services.settings.notification_templates_dir)
+        if letter.audience == "complainant":  # as delivery renders it: the name it greets read now
+            resident_pages = DeliveryOptions.from_settings(services.settings).resident_pages or ""
+            rendered = render_as_delivered(
+                letter.template, letter.context, found, policy, templates_dir, resident_pages
+            )
+        else:
+            rendered = render(letter.template, letter.context, policy, templates_dir)
     except RenderError as error:
         return page(
             "staff/refused.html",

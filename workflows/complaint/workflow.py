@@ -145,6 +145,11 @@ class ComplaintWorkflow:
     def state(self) -> ComplaintState:
         return self._ready_state()
 
+    @workflow.query(name="policy")
+    def policy(self) -> Policy:
+        """The policy the complaint froze (issue 25: a letter previewed before an action is the one sent)."""
+        return self._ready_policy()
+
     @workflow.update(name="opened")
     async def opened(self) -> Receipt:
         """The receipt of a new complaint, once its first event is recorded (the API's Update-with-Start)."""
