@@ -43,11 +43,12 @@ from api.routes import (
 from core.logs import configure_logging
 from core.services import Services, open_services
 from core.settings import Settings, get_settings
+from web import resident as resident_web
 from web import staff as staff_console
 from web.layout import AssetFiles
 
 log = logging.getLogger(__name__)
-# The resident pages' stylesheet (the pages themselves are api/routes/resident_pages.py).
+# The resident pages' stylesheet (the pages themselves are api/routes/resident_pages.py and web/resident/).
 RESIDENT_STATIC = Path(__file__).resolve().parent / "resident" / "static"
 
 
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         resident_make,
         resident_pages,
         resident_info,
+        resident_web,
         codec,
         triage,
     ):

@@ -507,7 +507,7 @@ async def test_escalation_is_accepted_inside_the_window(stack: Stack) -> None:
         assert view["status"] == "responded"
         assert view["possible"]["ask_for_review"] is True
         assert view["dates"]["escalation_request_by"]
-        assert "ask for a review until" in view["status_text"]
+        assert "ask us to take your complaint to Review until" in view["status_text"]
         assert "response" in [letter["template"] for letter in view["letters"]]
 
         accepted = await client.post(review, json=body, headers=auth(token))
