@@ -200,7 +200,9 @@ async def test_make_track_and_ask_for_a_review(site: Site) -> None:
     await page.get_by_label("What outcome do you want from Review? (optional)").fill("A full survey.")
     await page.get_by_role("button", name="Ask for Review").click()
     assert page.url == f"{site.base}/complaint/{reference}?done=review"
-    assert (await page.locator("#result").inner_text()) == "We have received your request to take your complaint to Review."
+    assert (
+        await page.locator("#result").inner_text()
+    ) == "We have received your request to take your complaint to Review."
     assert "Review asked for" in await page.locator("#status-text").inner_text()
     assert await page.get_by_role("button", name="Ask for Review").count() == 0
 

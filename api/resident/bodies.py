@@ -38,6 +38,14 @@ class Possible(BaseModel):
     withdraw: bool
 
 
+class ExtensionQuestion(BaseModel):
+    """The council asked whether it may send its response later (and has no answer yet)."""
+
+    asked_on: date
+    up_to: date = Field(description="The date the council asks to respond by instead.")
+    reason: str = Field(default="", description="Why the council needs more time.")
+
+
 class ResidentComplaintView(BaseModel):
     """What a resident sees of their complaint: never internal notes, staff names or the audit trail."""
 
@@ -54,6 +62,9 @@ class ResidentComplaintView(BaseModel):
     dates: Dates
     letters: list[Letter]
     possible: Possible
+    extension_question: ExtensionQuestion | None = Field(
+        default=None, description="The council's question about a later response, while it waits for you."
+    )
 
 
 class ResidentAttachment(BaseModel):

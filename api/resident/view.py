@@ -7,7 +7,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from api.resident.access import ResidentAccess
-from api.resident.bodies import Dates, Letter, Possible, ResidentComplaintView
+from api.resident.bodies import Dates, ExtensionQuestion, Letter, Possible, ResidentComplaintView
 from api.resident.wording import stage_name
 from core.services import Services
 from domain.models import FINAL_STATUSES, Status
@@ -42,6 +42,23 @@ def letter_title(notice: NotificationRecord, policy: Policy | None) -> str:
     if notice.template == "escalation_refused":
         return title.format(next=stage_name(policy, number + 1))
     return title.format(stage=stage_name(policy, number))
+
+
+INVESTIGATING = (Status.ACKNOWLEDGED, Status.AWAITING_INFORMATION)
+_AGREEMENT_LINES = ("agreement_asked", "agreement", "agreement_refused")
+
+
+def extension_question(record: ComplaintRecord, tz: ZoneInfo) -> ExtensionQuestion | None:
+    """The council's open question about a later response at this stage: the ledger's latest agreement line
+    is the question (`ask_extension_agreement`), not an answer. Nobody asked: nothing to answer."""
+    lines = [line for line in record.ledger() if line.get("kind") in _AGREEMENT_LINES]
+    if not lines or lines[-1].get("kind") != "agreement_asked":
+        return None
+    asked = lines[-1]
+    return ExtensionQuestion(
+        asked_on=datetime.fromisoformat(str(asked["at"])).astimezone(tz).date(),
+        up_to=date.fromisoformat(str(asked["respond_by"])),
+    )
 
 
 def _day(value: datetime | None, tz: ZoneInfo) -> date | None:
@@ -110,6 +127,7 @@ def view_of(
     tz = ZoneInfo(policy.timezone if policy else "Europe/London")
     status = Status(record.status)
     agreed_up_to = record.agreed_up_to()
+    question = extension_question(record, tz) if status in INVESTIGATING else None
     window_open = status is Status.RESPONDED and record.escalation_request_by is not None
     letters = [
         Letter(
@@ -143,9 +161,10 @@ def view_of(
             closed_on=_day(record.closed_at, tz),
         ),
         letters=letters,
+        extension_question=question,
         possible=Possible(
             send_information=status not in FINAL_STATUSES,
-            answer_extension=status in (Status.ACKNOWLEDGED, Status.AWAITING_INFORMATION),
+            answer_extension=question is not None,
             ask_for_review=window_open,
             withdraw=status not in FINAL_STATUSES,
         ),
@@ -156,4 +175,11 @@ async def view(services: Services, access: ResidentAccess) -> ResidentComplaintV
     repository = ComplaintRepository(services.pool)
     record = await repository.get(reference=access.record.reference)
     notifications = await repository.notifications(reference=record.reference)
-    return view_of(record, notifications, services.policies.get(record.policy_id))
+    seen = view_of(record, notifications, services.policies.get(record.policy_id))
+    if seen.extension_question is not None:
+        # Its reason is on the event (the workflow keeps no free text), the latest question's.
+        asked = await repository.events(reference=record.reference, action="ask_extension_agreement")
+        if asked:
+            reason = str(asked[-1].detail.get("reason") or "")
+            seen.extension_question.reason = reason
+    return seen
