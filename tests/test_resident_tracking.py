@@ -186,7 +186,7 @@ async def test_the_extension_question_shows_only_once_the_council_has_asked(stac
         assert "Can we send our response later?" not in page.split('id="letters"', 1)[0]
         assert 'name="up_to-day"' not in page
         # The letter asking it is on the page, in full.
-        assert "Can we send our response later?" in page.split('id="letters"', 1)[1]
+        assert "Our request for more time to respond" in page.split('id="letters"', 1)[1]
 
 
 async def test_no_closure_while_the_next_stage_can_be_asked_for(stack: Stack) -> None:

@@ -21,7 +21,7 @@ LETTER_TITLES = {
     "decline": "Why we cannot take your complaint forward",
     "information_request": "Request for more information",
     "extension": "New date for our response",
-    "extension_agreement_request": "Can we send our response later?",
+    "extension_agreement_request": "Our request for more time to respond",
     "response": "Our response to your complaint",
     "response_late": "Our response is late",
     "ombudsman_available": "You can now contact the ombudsman",
