@@ -35,7 +35,8 @@ NO_LINK = (
     " they will write to you about your complaint."
 )
 ACCESS_LINK_ANSWER = (
-    "If this e-mail address is on the complaint and we write to it by e-mail, we have sent a new link to it."
+    "If this e-mail address is on the complaint and we write to it by e-mail, we have sent a new link and"
+    " access code to it."
     f" It can take a few minutes. {NO_LINK}"
 )
 
