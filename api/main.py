@@ -44,11 +44,12 @@ from api.routes import (
 from core.logs import configure_logging
 from core.services import Services, open_services
 from core.settings import Settings, get_settings
+from web import resident as resident_web
 from web import staff as staff_console
 from web.layout import AssetFiles
 
 log = logging.getLogger(__name__)
-# The resident pages' stylesheet (the pages themselves are api/routes/resident_pages.py).
+# The resident pages' stylesheet (the pages themselves are api/routes/resident_pages.py and web/resident/).
 RESIDENT_STATIC = Path(__file__).resolve().parent / "resident" / "static"
 
 
@@ -105,9 +106,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         public,
         satisfaction,
         resident_make,
-        resident_investigation,  # before resident_pages: its POST /complaint/{reference}/investigation
+        resident_investigation,  # before web.resident: its POST /complaint/{reference}/investigation
         resident_pages,
         resident_info,
+        resident_web,
         codec,
         triage,
     ):

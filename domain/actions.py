@@ -184,6 +184,17 @@ _ACTIONS = [
         stage_2_roles=frozenset({REVIEWER, MANAGER}),
     ),
     Action(
+        "ask_extension_agreement",
+        cmd.AskExtensionAgreement,
+        INVESTIGATING,
+        frozenset({INVESTIGATOR, REVIEWER, MANAGER}),
+        "Ask the complainant to agree to a later response, with the date and why.",
+        investigation.ask_extension_agreement,
+        rules.ask_extension_agreement,
+        stage_1_roles=frozenset({INVESTIGATOR, MANAGER}),
+        stage_2_roles=frozenset({REVIEWER, MANAGER}),
+    ),
+    Action(
         "record_extension_agreement",
         cmd.RecordExtensionAgreement,
         INVESTIGATING,
@@ -256,8 +267,9 @@ _ACTIONS = [
         cmd.Close,
         frozenset({S.RESPONDED}),
         frozenset({OFFICER, MANAGER}),
-        "Close the complaint.",
+        "Close the complaint (once the next stage cannot be asked for, or is not wanted).",
         escalation.close,
+        rules.close,
     ),
     Action(
         "withdraw",

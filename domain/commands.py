@@ -117,6 +117,20 @@ class Extend(Command):
     update_every_working_days: int | None = Field(default=None, ge=1, le=60)
 
 
+class AskExtensionAgreement(Command):
+    """Ask the complainant whether they agree that the response may come later than the policy allows, up
+    to a date, and why: the resident's page asks the question (and only then), the letter explains it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"up_to": "2027-01-29", "reason": "The contractor survey is booked for 8 January."}]
+        }
+    )
+
+    up_to: date
+    reason: str = Field(min_length=1, max_length=5_000)
+
+
 class RecordExtensionAgreement(Command):
     """The complainant agreed (or refused) that the response may come later, up to a date."""
 
@@ -221,10 +235,20 @@ class RefuseEscalation(Command):
 
 class Close(Command):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"reason": "The resident is satisfied with the repair."}]}
+        json_schema_extra={
+            "examples": [
+                {
+                    "reason": "You told us the repair is done and you are happy with it.",
+                    "complainant_does_not_want_next_stage": True,
+                }
+            ]
+        }
     )
 
-    reason: str = Field(min_length=1, max_length=5_000)
+    reason: str = Field(min_length=1, max_length=5_000, description="Why, in words for the closure letter.")
+    # While the complainant can still ask for the next stage, the complaint closes by itself when that window
+    # ends: closing it sooner takes their word that they do not want the next stage (issue 30).
+    complainant_does_not_want_next_stage: bool = False
 
 
 class Withdraw(Command):

@@ -145,11 +145,38 @@ def extend(state: ComplaintState, policy: Policy, command: cmd.Extend, now: date
     return None
 
 
+def ask_extension_agreement(
+    state: ComplaintState, policy: Policy, command: cmd.AskExtensionAgreement, now: datetime
+) -> Refusal | None:
+    if command.up_to <= state.current.respond_by:
+        return Refusal(
+            "the date to agree to must be after the current response date"
+            f" ({state.current.respond_by.isoformat()})"
+        )
+    return None
+
+
+def extension_question_pending(state: ComplaintState) -> bool:
+    """Whether the council has asked the complainant about a later response at this stage and has no answer
+    yet (the ledger's latest agreement line is the question)."""
+    kinds = ("agreement_asked", "agreement", "agreement_refused")
+    asked = [entry.kind for entry in state.current.ledger if entry.kind in kinds]
+    return bool(asked) and asked[-1] == "agreement_asked"
+
+
 def record_extension_agreement(
     state: ComplaintState, policy: Policy, command: cmd.RecordExtensionAgreement, now: datetime
 ) -> Refusal | None:
     if command.agreed and command.up_to is None:
         return Refusal("an agreement needs the date the complainant agreed to")
+    # Staff record an answer given by phone or letter at any time; a resident answers the question asked.
+    if command.actor.role is Role.RESIDENT and not extension_question_pending(state):
+        return Refusal("we have not asked you to agree to a later response")
+    if command.agreed and command.up_to is not None and command.up_to <= state.current.respond_by:
+        return Refusal(
+            "the date agreed to must be after the current response date"
+            f" ({state.current.respond_by.isoformat()})"
+        )
     return None
 
 
@@ -194,6 +221,19 @@ def complete_action(
         return Refusal(f"no action {command.action_id!r} on this complaint")
     if action.completed_at is not None:
         return Refusal(f"action {command.action_id!r} was already completed")
+    return None
+
+
+def close(state: ComplaintState, policy: Policy, command: cmd.Close, now: datetime) -> Refusal | None:
+    """No closure (and no closure letter) while the complainant can still ask for the next stage, unless they
+    told us they do not want it: the complaint closes by itself, with its letter, when the window ends."""
+    window = state.current.escalation_request_by
+    if window is not None and now <= window.at and not command.complainant_does_not_want_next_stage:
+        return Refusal(
+            f"the complainant can ask for Stage {state.current.number + 1} until {window.on.isoformat()}: the"
+            " complaint closes by itself when that window ends (set complainant_does_not_want_next_stage if"
+            " they told you they do not want it)"
+        )
     return None
 
 

@@ -58,6 +58,7 @@ SCENARIOS: dict[str, tuple[list[str], list[str] | None]] = {
     "request_escalation": (["ack", "respond"], []),
     "refuse_escalation": (["ack", "respond", "escalate"], ["ack", "respond"]),
     "close": (["ack", "respond"], []),
+    "ask_extension_agreement": (["ack"], []),
     "withdraw": ([], ["withdraw"]),
     "refer_to_ombudsman": ([], None),
     "record_ombudsman_decision": ([], None),
@@ -115,6 +116,10 @@ def body_for(action: str, complaint: dict[str, Any]) -> dict[str, Any]:
     if action == "extend":  # a later date inside the officer's limit
         body["new_respond_by"] = (
             date.fromisoformat(complaint["deadlines"]["respond_by"]) + timedelta(days=1)
+        ).isoformat()
+    if action == "ask_extension_agreement":  # a date after the current one
+        body["up_to"] = (
+            date.fromisoformat(complaint["deadlines"]["respond_by"]) + timedelta(days=30)
         ).isoformat()
     return body
 

@@ -134,6 +134,12 @@ def contexts(policy: Policy) -> dict[str, dict[str, Any]]:
             respond_by=RESPOND_BY,
             ombudsman=signposting,
         ),
+        "extension_agreement_request": _complainant(
+            policy,
+            reason="The contractor's survey is booked for 8 January.",
+            up_to=date(2027, 1, 29),
+            respond_by=RESPOND_BY,
+        ),
         "response": _response(policy, 1, ESCALATE_BY if final > 1 else None),
         "stage2_response": _response(policy, 2, None),
         # Issue 28: resolved at the early-resolution step before Stage 1.

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import os
 import random
+import re
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -144,7 +145,7 @@ async def make_complaint(page: Page, name: str, email: str) -> tuple[str, str]:
     assert await page.get_by_role("heading", name="Complaint sent").is_visible()
     reference = (await page.locator("#reference").inner_text()).strip()
     token = (await page.locator("#access-code").inner_text()).strip()
-    assert reference.startswith("CMP-") and len(token) >= 40
+    assert reference.startswith("CMP-") and re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}", token)
     return reference, token
 
 
@@ -176,7 +177,7 @@ async def test_make_track_and_ask_for_a_review(site: Site) -> None:
     assert "Received" in await page.locator("#status-text").inner_text()
     assert "Link to track your complaint" in await page.locator("#letters").inner_text()
     await every_field_is_labelled(page)
-    assert await page.get_by_role("button", name="Ask for a review").count() == 0
+    assert await page.get_by_role("button", name="Ask for Review").count() == 0
 
     # The council acknowledges and responds (staff actions, straight to the workflow).
     await site.staff(reference, "acknowledge", cmd.Acknowledge(actor=OFFICER))
@@ -191,17 +192,19 @@ async def test_make_track_and_ask_for_a_review(site: Site) -> None:
     assert "Response sent" in await page.locator("#status-text").inner_text()
     letters = await page.locator("#letters").inner_text()
     assert "Acknowledgement of your complaint" in letters and "Our response to your complaint" in letters
-    assert await page.get_by_role("heading", name="Ask for a review").is_visible()
+    assert await page.get_by_role("heading", name="Take your complaint to Review").is_visible()
 
     # Reasons are optional (the Complaint Handling Code, 6.12: a resident must not be required to give
     # them): the request is taken at once without them (received: the council decides whether it goes ahead).
     assert await page.get_by_label("Why are you unhappy with our response? (optional)").count() == 1
-    await page.get_by_label("What outcome do you want from the review? (optional)").fill("A full survey.")
-    await page.get_by_role("button", name="Ask for a review").click()
+    await page.get_by_label("What outcome do you want from Review? (optional)").fill("A full survey.")
+    await page.get_by_role("button", name="Ask for Review").click()
     assert page.url == f"{site.base}/complaint/{reference}?done=review"
-    assert (await page.locator("#result").inner_text()) == "We have received your request for a review."
-    assert "Review requested" in await page.locator("#status-text").inner_text()
-    assert await page.get_by_role("button", name="Ask for a review").count() == 0
+    assert (
+        await page.locator("#result").inner_text()
+    ) == "We have received your request to take your complaint to Review."
+    assert "Review asked for" in await page.locator("#status-text").inner_text()
+    assert await page.get_by_role("button", name="Ask for Review").count() == 0
 
     # Information sent from the page reaches the workflow.
     await page.get_by_label("What do you want to tell us?").fill("Photos are on their way by post.")

@@ -6,6 +6,7 @@ pages in Chromium with axe-core."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 from domain import commands as cmd
 from domain.models import AdjustmentKind, Adjustments, LetterFormat
@@ -309,7 +310,11 @@ async def test_the_extension_answer_takes_a_govuk_date_after_the_current_one(sta
         await settled(stack, reference)
         await signed_in(client, reference, token)
         await stack.staff(reference, "acknowledge", cmd.Acknowledge(actor=OFFICER))
+        asked_for = (datetime.now(UTC) + timedelta(days=400)).date()
+        ask = cmd.AskExtensionAgreement(actor=INVESTIGATOR, up_to=asked_for, reason="The survey is in March.")
+        await stack.staff(reference, "ask_extension_agreement", ask)
         page = (await client.get(f"/complaint/{reference}")).text
+        assert "The survey is in March." in page.split('id="extension-question"', 1)[1]
         assert 'name="up_to-day"' in page and 'name="up_to-month"' in page and 'name="up_to-year"' in page
         assert 'type="date"' not in page
         respond_by = await stack.pool.fetchval(

@@ -5,6 +5,8 @@ error."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from playwright.async_api import Page, ViewportSize
 
 from domain import commands as cmd
@@ -45,6 +47,10 @@ async def test_question_letters_and_withdrawal_at_phone_and_desktop_width(site: 
         await site.staff(
             reference, "request_information", cmd.RequestInformation(actor=INVESTIGATOR, request=QUESTION)
         )
+        ask = cmd.AskExtensionAgreement(
+            actor=INVESTIGATOR, up_to=date.today() + timedelta(days=400), reason="The survey is in March."
+        )
+        await site.staff(reference, "ask_extension_agreement", ask)
         await track(page, reference, token)
 
         # The question first, with its answer box.

@@ -9,9 +9,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import random
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -146,7 +147,8 @@ async def test_make_a_complaint_returns_the_reference_and_a_token_and_queues_the
         created = response.json()
         reference, token = created["reference"], created["access_token"]
         assert reference.startswith("CMP-")
-        assert len(token) >= 40
+        # Short enough to read out, with no look-alikes (issue 30): 12 characters in groups of 4.
+        assert re.fullmatch(r"[A-HJKMNP-TV-Z2-9]{4}-[A-HJKMNP-TV-Z2-9]{4}-[A-HJKMNP-TV-Z2-9]{4}", token)
         assert response.headers["location"] == f"/api/public/complaints/{reference}"
         assert response.headers["cache-control"] == "no-store"
 
@@ -159,8 +161,10 @@ async def test_make_a_complaint_returns_the_reference_and_a_token_and_queues_the
         stored = await stack.pool.fetch(
             "SELECT * FROM resident_tokens WHERE reference = $1 ORDER BY id", reference
         )
-        assert [r["kind"] for r in stored] == ["access", "link"]
-        assert stored[0]["token_hash"] == hashlib.sha256(token.encode()).hexdigest()
+        # The code shown, the link's one-time code and the access code the e-mail gives (both drawn when it
+        # goes out).
+        assert [r["kind"] for r in stored] == ["access", "link", "access"]
+        assert stored[0]["token_hash"] == hashlib.sha256(token.replace("-", "").encode()).hexdigest()
         assert token not in str([dict(r) for r in stored])
         assert stored[0]["expires_at"] - stored[0]["created_at"] == timedelta(days=90)
         assert stored[1]["expires_at"] - stored[1]["created_at"] == timedelta(days=7)
@@ -278,7 +282,7 @@ async def test_expired_and_revoked_tokens_are_refused(stack: Stack) -> None:
 
         await stack.pool.execute(
             "UPDATE resident_tokens SET expires_at = now() - interval '1 second' WHERE token_hash = $1",
-            hashlib.sha256(token.encode()).hexdigest(),
+            hashlib.sha256(token.replace("-", "").encode()).hexdigest(),  # stored as typed: no dashes
         )
         expired = await client.get(f"/api/public/complaints/{reference}", headers=auth(token))
         assert_problem(expired, 401, "expired or was withdrawn")
@@ -484,10 +488,20 @@ async def test_extension_answer(stack: Stack) -> None:
         assert_problem(early, 409, "cannot record extension agreement")
         await settled(stack, reference)
         await stack.staff(reference, "acknowledge", cmd.Acknowledge(actor=OFFICER))
+        # Nobody asked yet: there is nothing to answer (issue 30).
+        unasked = await client.post(path, json={"agreed": True, "up_to": "2099-01-29"}, headers=auth(token))
+        assert_problem(unasked, 409, "we have not asked you to agree to a later response")
+        ask = cmd.AskExtensionAgreement(actor=INVESTIGATOR, up_to=date(2099, 1, 29), reason="A survey.")
+        await stack.staff(reference, "ask_extension_agreement", ask)
+        view = (await client.get(f"/api/public/complaints/{reference}", headers=auth(token))).json()
+        assert view["possible"]["answer_extension"] is True
+        assert view["extension_question"]["up_to"] == "2099-01-29"
         assert_problem(await client.post(path, json={"agreed": True}, headers=auth(token)), 422, "up_to")
         agreed = await client.post(path, json={"agreed": True, "up_to": "2099-01-29"}, headers=auth(token))
         assert agreed.status_code == 200, agreed.text
         assert agreed.json()["dates"]["agreed_up_to"] == "2099-01-29"
+        assert agreed.json()["possible"]["answer_extension"] is False  # answered: the question goes
+        await stack.staff(reference, "ask_extension_agreement", ask)
         refused = await client.post(path, json={"agreed": False}, headers=auth(token))
         assert refused.status_code == 200
         assert refused.json()["dates"]["agreed_up_to"] is None
@@ -507,7 +521,7 @@ async def test_escalation_is_accepted_inside_the_window(stack: Stack) -> None:
         assert view["status"] == "responded"
         assert view["possible"]["ask_for_review"] is True
         assert view["dates"]["escalation_request_by"]
-        assert "ask for a review until" in view["status_text"]
+        assert "ask us to take your complaint to Review until" in view["status_text"]
         assert "response" in [letter["template"] for letter in view["letters"]]
 
         accepted = await client.post(review, json=body, headers=auth(token))
@@ -658,8 +672,8 @@ async def test_staff_can_revoke_a_residents_access(stack: Stack) -> None:
         revoked = await client.post(
             f"/api/complaints/{reference}/revoke-resident-access", headers=bearer("olivia.officer", settings)
         )
-        # The access code and the e-mailed link's unused code.
-        assert revoked.status_code == 200 and revoked.json() == {"revoked": 2}
+        # The access code, the e-mailed link's unused code and the e-mail's access code.
+        assert revoked.status_code == 200 and revoked.json() == {"revoked": 3}
         assert_problem(await client.get(f"/api/public/complaints/{reference}", headers=auth(token)), 401)
         audit = await stack.pool.fetchval(
             "SELECT count(*) FROM audit_log WHERE reference = $1 AND action = 'revoke_resident_access'",

@@ -1,60 +1,112 @@
-"""What a resident can do, shared by the public JSON API and the resident pages.
-
-A resident is whoever holds a credential of a complaint, which opens that complaint only: the access code
-(shown once when the complaint is made; API clients send it as a bearer token), the one-time code of an
-e-mailed link (exchanged for a page session, or by an API client for a new access code) or a page session
-(the resident pages' HttpOnly cookie). No code ever travels in a URL except the one-time link code, which
-is dead once used. Unknown codes, other complaints' codes and unknown references all look the same (404),
-and each counts as a wrong guess; a right code always works (see `ratelimit.py`).
-
-Actions are the workflow's own Updates, sent with a resident actor, so the workflow decides (and explains)
-what is possible: a refusal is a 409 problem carrying the workflow's reason.
+"""What a resident can do, shared by the public JSON API and the resident pages: making a complaint here; the
+rest, one job a module, re-exported so callers keep one name for the resident's service:
+`access.py` (codes, links and page sessions), `view.py` (what the resident sees), `actions.py` (what they
+do on their complaint through the workflow) and `bodies.py` (what they send and are answered with).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
-from starlette.datastructures import UploadFile
 
-from api.attachments import store_upload
 from api.errors import ProblemError
 from api.intake import open_case
 from api.resident import withheld
-from api.resident.ratelimit import Limiter, TooMany, email_key
-from api.resident.restrictions import new_complaints_restricted, refuse_if_restricted
-from api.resident.tokens import MAX_TOKEN_LENGTH, TOKEN_LIFETIME, hash_token, new_token
-from api.updates import run_action
+from api.resident.access import (
+    ACCESS_LINK_ANSWER,
+    NO_LINK,
+    RESIDENT_ROLE,
+    ResidentAccess,
+    authenticate,
+    can_email_link,
+    emailed_to,
+    exchange_link_code,
+    issue_access_code,
+    limiter,
+    link_base,
+    open_session,
+    request_access_link,
+    revoke,
+    send_link,
+    session_access,
+)
+from api.resident.actions import answer_extension, ask_for_review, send_evidence, send_information, withdraw
+from api.resident.bodies import (
+    AccessCodeExchange,
+    AccessLinkRequest,
+    AccessToken,
+    Dates,
+    EscalationBody,
+    EscalationResult,
+    ExtensionAnswerBody,
+    InformationBody,
+    Letter,
+    Possible,
+    ResidentAttachment,
+    ResidentComplaintView,
+    WithdrawBody,
+)
+from api.resident.ratelimit import email_key
+from api.resident.restrictions import new_complaints_restricted
+from api.resident.tokens import TOKEN_LIFETIME
+from api.resident.view import LETTER_TITLES, long_date, status_text, view, view_of
 from core.services import Services
-from domain import commands as cmd
 from domain.inputs import CleanInput
 from domain.intake_rules import check_representative, with_declared_consent
-from domain.models import (
-    FINAL_STATUSES,
-    Actor,
-    Adjustments,
-    Channel,
-    Complainant,
-    Intake,
-    Representative,
-    ResidentChannel,
-    Role,
-    Status,
-)
+from domain.models import Actor, Adjustments, Channel, Complainant, Intake, Representative, Role
 from domain.policy import Policy
 from domain.tsm import Tenure
-from notifications.render import format_date
-from store.attachments import AttachmentInfo
-from store.audit import AuditRepository, event_key
-from store.complaints import ComplaintRecord, ComplaintRepository, NotFound, NotificationRecord
-from store.resident_access import Kind, ResidentAccessRepository, TokenRecord
+from store.audit import AuditRepository
+from store.complaints import ComplaintRecord, ComplaintRepository
 
-RESIDENT_ROLE = Role.RESIDENT.value
+__all__ = [
+    "ACCESS_LINK_ANSWER",
+    "LETTER_TITLES",
+    "NO_LINK",
+    "AccessCodeExchange",
+    "AccessLinkRequest",
+    "AccessToken",
+    "Dates",
+    "EscalationBody",
+    "EscalationResult",
+    "ExtensionAnswerBody",
+    "InformationBody",
+    "Letter",
+    "Possible",
+    "PublicComplaintCreate",
+    "PublicComplaintCreated",
+    "PublicRepresentative",
+    "ResidentAccess",
+    "ResidentAttachment",
+    "ResidentComplaintView",
+    "WithdrawBody",
+    "answer_extension",
+    "ask_for_review",
+    "authenticate",
+    "can_email_link",
+    "create",
+    "emailed_to",
+    "created_again",
+    "created_answer",
+    "exchange_link_code",
+    "link_base",
+    "long_date",
+    "open_session",
+    "representative_for",
+    "request_access_link",
+    "revoke",
+    "send_evidence",
+    "send_information",
+    "session_access",
+    "status_text",
+    "view",
+    "view_of",
+    "withdraw",
+    "without_code",
+]
 
 # ----------------------------------------------------------------------------------------------- models
 
@@ -163,446 +215,6 @@ class PublicComplaintCreated(BaseModel):
     message: str
 
 
-class Dates(BaseModel):
-    received_on: date
-    acknowledge_by: date | None
-    respond_by: date | None
-    agreed_up_to: date | None = Field(description="The latest response date you agreed to, if any.")
-    escalation_request_by: date | None = Field(description="While a review can be asked for: until when.")
-    acknowledged_on: date | None
-    responded_on: date | None
-    closed_on: date | None
-
-
-class Letter(BaseModel):
-    title: str
-    template: str
-    created_on: date
-    sent: bool
-
-
-class Possible(BaseModel):
-    """What the resident may do now (the workflow still has the last word)."""
-
-    send_information: bool
-    answer_extension: bool
-    ask_for_review: bool
-    withdraw: bool
-
-
-class ResidentComplaintView(BaseModel):
-    """What a resident sees of their complaint: never internal notes, staff names or the audit trail."""
-
-    reference: str
-    council: str
-    stage: int
-    stage_name: str
-    status: Status
-    status_text: str
-    outcome: str | None
-    service_area: str
-    summary: str
-    desired_outcome: str
-    dates: Dates
-    letters: list[Letter]
-    possible: Possible
-
-
-class ResidentAttachment(BaseModel):
-    """A file the resident sent, as the answer to the upload."""
-
-    id: str
-    filename: str
-    content_type: str
-    size: int
-
-
-class EscalationResult(BaseModel):
-    accepted: bool
-    stage: int
-    status: Status
-    message: str
-    complaint: ResidentComplaintView
-
-
-class InformationBody(CleanInput):
-    model_config = ConfigDict(
-        str_strip_whitespace=True,
-        json_schema_extra={"examples": [{"summary": "The mould has spread to the hallway."}]},
-    )
-
-    summary: str = Field(min_length=1, max_length=10_000)
-
-
-class ExtensionAnswerBody(CleanInput):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"agreed": True, "up_to": "2027-01-29"}]})
-
-    agreed: bool
-    up_to: date | None = None
-
-
-class EscalationBody(CleanInput):
-    model_config = ConfigDict(
-        str_strip_whitespace=True,
-        json_schema_extra={
-            "examples": [
-                {"reasons": "The damp has come back.", "outcome_wanted": "A full survey of the flat."}
-            ]
-        },
-    )
-
-    # The Complaint Handling Code (6.12): a resident must not be required to explain why they want Stage 2.
-    reasons: str = Field(default="", max_length=10_000)
-    outcome_wanted: str = Field(default="", max_length=5_000)
-
-
-class WithdrawBody(CleanInput):
-    model_config = ConfigDict(
-        str_strip_whitespace=True, json_schema_extra={"examples": [{"reason": "Sorted out informally."}]}
-    )
-
-    reason: str = Field(default="", max_length=5_000)
-
-
-class AccessLinkRequest(CleanInput):
-    email: EmailStr
-
-
-# How a resident follows a complaint without an e-mailed link (one is never created where it cannot be sent).
-NO_LINK = (
-    "If you asked us to write to you by post, or no e-mail arrives, sign in with your complaint reference and"
-    " the access code you were given when you made the complaint, or contact the council's complaints team:"
-    " they will write to you about your complaint."
-)
-ACCESS_LINK_ANSWER = (
-    "If this e-mail address is on the complaint and we write to it by e-mail, we have sent a new link to it."
-    f" It can take a few minutes. {NO_LINK}"
-)
-
-# ------------------------------------------------------------------------------------------------ views
-
-LETTER_TITLES = {
-    "access_link": "Link to track your complaint",
-    "acknowledgement": "Acknowledgement of your complaint",
-    "decline": "Why we cannot take your complaint forward",
-    "information_request": "Request for more information",
-    "extension": "New date for our response",
-    "response": "Our response to your complaint",
-    "response_late": "Our response is late",
-    "ombudsman_available": "You can now contact the ombudsman",
-    "escalation_refused": "Decision on your request for a review",
-    "stage2_acknowledgement": "Acknowledgement of your request for a review",
-    "stage2_response": "Our response to your request for a review",
-    "closure": "Your complaint is closed",
-    "withdrawal": "Your complaint is withdrawn",
-    "contact_restriction": "How you can contact us",
-}
-
-
-def _day(value: datetime | None, tz: ZoneInfo) -> date | None:
-    return None if value is None else value.astimezone(tz).date()
-
-
-def status_text(record: ComplaintRecord) -> str:
-    status = Status(record.status)
-    review = "your request for a review" if record.stage > 1 else "your complaint"
-    early_resolution = record.stage == 1 and record.acknowledge_by is None and record.respond_by is not None
-    if status is Status.RECEIVED and early_resolution and record.respond_by:
-        # Early resolution (issue 28): the case row carries its date and no acknowledgement date.
-        return f"We aim to resolve your complaint by {_long(record.respond_by)}."
-    if status is Status.RECEIVED:
-        by = f" by {_long(record.acknowledge_by)}" if record.acknowledge_by else " soon"
-        return f"We have received {review}. We will acknowledge it{by}."
-    if status is Status.ESCALATION_REQUESTED:
-        by = f" by {_long(record.acknowledge_by)}" if record.acknowledge_by else " soon"
-        return f"You asked for a review (Stage {record.stage}). We will acknowledge it{by}."
-    if status is Status.ACKNOWLEDGED:
-        by = f" by {_long(record.respond_by)}" if record.respond_by else ""
-        return f"We are looking into {review}. We will send you our response{by}."
-    if status is Status.AWAITING_INFORMATION:
-        return "We have asked you for more information. Please send it using the form on this page."
-    if status is Status.RESPONDED:
-        if record.escalation_request_by:
-            return (
-                "We have sent you our response. If you are not happy with it, you can ask for a review until"
-                f" {_long(record.escalation_request_by)}."
-            )
-        return "We have sent you our response."
-    if status is Status.DECLINED:
-        return "We could not take your complaint forward. Our letter explains why and where else to go."
-    if status is Status.ESCALATION_REFUSED:
-        return (
-            "We could not accept your request for a review. Our letter explains why and what you can do next."
-        )
-    if status is Status.WITHDRAWN:
-        return "You withdrew your complaint."
-    return (
-        "Your complaint is closed. If you are still unhappy, our last letter tells you how to contact the"
-        " ombudsman."
-    )
-
-
-def _long(day: date) -> str:
-    """The GOV.UK way, as in the letters: "Friday 11 December 2026"."""
-    return format_date(day)
-
-
-def long_date(day: date | None) -> str:
-    return "" if day is None else _long(day)
-
-
-def view_of(
-    record: ComplaintRecord, notifications: list[NotificationRecord], policy: Policy | None
-) -> ResidentComplaintView:
-    """The resident's view, built field by field from the read model (nothing internal can slip in)."""
-    tz = ZoneInfo(policy.timezone if policy else "Europe/London")
-    status = Status(record.status)
-    agreed_up_to = record.agreed_up_to()
-    window_open = status is Status.RESPONDED and record.escalation_request_by is not None
-    try:
-        stage_name = policy.stage(record.stage).name if policy else f"Stage {record.stage}"
-    except (KeyError, ValueError):
-        stage_name = f"Stage {record.stage}"
-    letters = [
-        Letter(
-            title=LETTER_TITLES.get(notice.template, notice.template.replace("_", " ").capitalize()),
-            template=notice.template,
-            created_on=notice.created_at.astimezone(tz).date(),
-            sent=notice.status == "sent",
-        )
-        for notice in notifications
-        if notice.audience == "complainant" and notice.status not in ("skipped", "failed")
-    ]
-    return ResidentComplaintView(
-        reference=record.reference,
-        council=policy.name if policy else record.policy_id,
-        stage=record.stage,
-        stage_name=stage_name,
-        status=status,
-        status_text=status_text(record),
-        outcome=record.outcome,
-        service_area=record.service_area,
-        summary=record.summary,
-        desired_outcome=record.desired_outcome,
-        dates=Dates(
-            received_on=record.received_at.astimezone(tz).date(),
-            acknowledge_by=record.acknowledge_by,
-            respond_by=record.respond_by,
-            agreed_up_to=agreed_up_to,
-            escalation_request_by=record.escalation_request_by if window_open else None,
-            acknowledged_on=_day(record.acknowledged_at, tz),
-            responded_on=_day(record.responded_at, tz),
-            closed_on=_day(record.closed_at, tz),
-        ),
-        letters=letters,
-        possible=Possible(
-            send_information=status not in FINAL_STATUSES,
-            answer_extension=status in (Status.ACKNOWLEDGED, Status.AWAITING_INFORMATION),
-            ask_for_review=window_open,
-            withdraw=status not in FINAL_STATUSES,
-        ),
-    )
-
-
-# ----------------------------------------------------------------------------------------------- access
-
-
-@dataclass(frozen=True)
-class ResidentAccess:
-    """A resident who proved access to one complaint (with an access code, or a page session)."""
-
-    record: ComplaintRecord
-    token_id: int
-
-    @property
-    def actor(self) -> Actor:
-        name = self.record.complainant.get("name") or ""
-        return Actor(id="resident", role=Role.RESIDENT, name=str(name))
-
-
-NOT_FOUND_DETAIL = "no complaint with this reference for this access token"
-EXPIRED_DETAIL = "this access token has expired or was withdrawn: ask for a new link by e-mail"
-SESSION_ENDED_DETAIL = "you were signed out, or your session ended: sign in again"
-USED_DETAIL = "this link has been used already (a link works once): ask for a new link by e-mail"
-
-
-def _limiter(services: Services) -> Limiter:
-    return Limiter(ResidentAccessRepository(services.pool), services.settings)
-
-
-async def _credential(
-    services: Services,
-    *,
-    reference: str,
-    secret: str | None,
-    kinds: tuple[Kind, ...],
-    client_ip: str,
-) -> TokenRecord:
-    """The live credential `secret` of complaint `reference`, of one of `kinds`. The right one always
-    passes, whatever was tried before; only a wrong one is counted, and refused with 429 once too many
-    were tried (for this complaint or from this address), 404 before that (the same answer whether or not
-    the reference exists); an expired, revoked or used one is 401."""
-    if not secret:
-        raise ProblemError(401, "Not authenticated", "an access token is required")
-    repository = ResidentAccessRepository(services.pool)
-    found = None if len(secret) > MAX_TOKEN_LENGTH else await repository.find(token_hash=hash_token(secret))
-    if found is None or found.reference != reference or found.kind not in kinds:
-        await _limiter(services).wrong_code(client_ip=client_ip, reference=reference)
-        raise ProblemError(404, "Not found", NOT_FOUND_DETAIL)
-    if not found.usable_at(await repository.now()):
-        if found.kind == "session":
-            raise ProblemError(401, "Not authenticated", SESSION_ENDED_DETAIL, "session-ended")
-        used = found.kind == "link" and found.used_at is not None and found.revoked_at is None
-        raise ProblemError(
-            401,
-            "Not authenticated",
-            USED_DETAIL if used else EXPIRED_DETAIL,
-            "link-used" if used else "token-expired",
-        )
-    return found
-
-
-async def _access(services: Services, reference: str, token_id: int) -> ResidentAccess:
-    await ResidentAccessRepository(services.pool).touch(token_id=token_id)
-    record = await ComplaintRepository(services.pool).get(reference=reference)
-    return ResidentAccess(record=record, token_id=token_id)
-
-
-async def authenticate(
-    services: Services, *, reference: str, token: str | None, client_ip: str
-) -> ResidentAccess:
-    """The complaint this access code (an API client's bearer token) opens, if it is `reference`."""
-    found = await _credential(
-        services, reference=reference, secret=token, kinds=("access",), client_ip=client_ip
-    )
-    return await _access(services, reference, found.id)
-
-
-async def _use_once(services: Services, found: TokenRecord) -> None:
-    if found.kind == "link" and not await ResidentAccessRepository(services.pool).use_once(token_id=found.id):
-        raise ProblemError(401, "Not authenticated", USED_DETAIL, "link-used")
-
-
-async def open_session(
-    services: Services, *, reference: str, code: str | None, client_ip: str
-) -> tuple[ResidentAccess, str]:
-    """Sign in to the resident pages with an access code (typed in) or the one-time code of an e-mailed link
-    (used up here): a new page session, whose secret goes in the HttpOnly cookie (never a code)."""
-    found = await _credential(
-        services, reference=reference, secret=code, kinds=("access", "link"), client_ip=client_ip
-    )
-    await _use_once(services, found)
-    secret = new_token()
-    lifetime = timedelta(hours=services.settings.resident_session_hours)
-    session = await ResidentAccessRepository(services.pool).issue(
-        reference=reference, token_hash=hash_token(secret), lifetime=lifetime, kind="session"
-    )
-    return await _access(services, reference, session.id), secret
-
-
-async def session_access(
-    services: Services, *, reference: str, session: str | None, client_ip: str
-) -> ResidentAccess:
-    """The complaint a page session (the cookie's secret) opens, if it is `reference`. A live session of
-    another complaint is a plain 404, not a wrong guess: the browser was signed in to that one."""
-    if session and len(session) <= MAX_TOKEN_LENGTH:
-        found = await ResidentAccessRepository(services.pool).find(token_hash=hash_token(session))
-        if found is not None and found.kind == "session" and found.reference != reference:
-            raise ProblemError(404, "Not found", NOT_FOUND_DETAIL)
-    found = await _credential(
-        services, reference=reference, secret=session, kinds=("session",), client_ip=client_ip
-    )
-    return await _access(services, reference, found.id)
-
-
-class AccessCodeExchange(CleanInput):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"code": "the code from the e-mailed link"}]})
-
-    code: str = Field(min_length=1, max_length=MAX_TOKEN_LENGTH, description="The `code` of the link.")
-
-
-class AccessToken(BaseModel):
-    access_token: str = Field(description="Shown once: it opens this complaint only.")
-    access_token_expires_at: datetime
-
-
-async def exchange_link_code(services: Services, *, reference: str, code: str, client_ip: str) -> AccessToken:
-    """For API clients: the one-time code of an e-mailed link, used up for a new access code."""
-    found = await _credential(
-        services, reference=reference, secret=code, kinds=("link",), client_ip=client_ip
-    )
-    await _use_once(services, found)
-    token, expires_at = await _issue_access_code(services, reference)
-    return AccessToken(access_token=token, access_token_expires_at=expires_at)
-
-
-async def view(services: Services, access: ResidentAccess) -> ResidentComplaintView:
-    repository = ComplaintRepository(services.pool)
-    record = await repository.get(reference=access.record.reference)
-    notifications = await repository.notifications(reference=record.reference)
-    return view_of(record, notifications, services.policies.get(record.policy_id))
-
-
-async def _issue_access_code(services: Services, reference: str) -> tuple[str, datetime]:
-    token = new_token()
-    issued = await ResidentAccessRepository(services.pool).issue(
-        reference=reference, token_hash=hash_token(token), lifetime=TOKEN_LIFETIME, kind="access"
-    )
-    return token, issued.expires_at
-
-
-def link_base(services: Services, reference: str) -> str:
-    """The e-mailed link without its code (the code is drawn when the message goes out: see
-    notifications/link_codes.py). The host comes from configuration, never from the request's Host header
-    (a forged Host would otherwise send a live code to someone else's site)."""
-    settings = services.settings
-    base = settings.public_base_url or f"http://{settings.api_host}:{settings.api_port}"
-    return f"{str(base).rstrip('/')}/complaint/track?{urlencode({'reference': reference})}"
-
-
-def can_email_link(services: Services, record: ComplaintRecord, recipient: str) -> bool:
-    """Whether a link to `recipient` can go by e-mail: not when e-mail is off, nor to a complainant who asked
-    to be written to by post (a link nobody can be sent is never created)."""
-    if services.settings.notification_channel == "none" or record.anonymous:
-        return False
-    representative = record.representative or {}
-    to_representative = bool(representative.get("consent_recorded")) and (
-        str(representative.get("email") or "").strip().lower() == recipient.strip().lower()
-    )
-    preferred = str(record.complainant.get("preferred_contact") or "email")
-    return to_representative or preferred == "email"
-
-
-async def _send_link(services: Services, record: ComplaintRecord, recipient: str) -> bool:
-    """E-mail a link with a one-time code (through the outbox); False, and nothing created, when it cannot
-    go by e-mail. The outbox row holds no code: it is drawn when the message is sent."""
-    if not can_email_link(services, record, recipient):
-        return False
-    repository = ResidentAccessRepository(services.pool)
-    lifetime = timedelta(days=services.settings.resident_link_days)
-    # Armed with the hash of a secret nobody keeps: it opens nothing until the message goes out.
-    issued = await repository.issue(
-        reference=record.reference, token_hash=hash_token(new_token()), lifetime=lifetime, kind="link"
-    )
-    policy = services.policies.get(record.policy_id)
-    await repository.queue_access_link(
-        token_id=issued.id,
-        reference=record.reference,
-        workflow_id=record.workflow_id,
-        recipient=recipient,
-        context={
-            "reference": record.reference,
-            "link_base": link_base(services, record.reference),
-            "token_id": issued.id,
-            "expires_on": issued.expires_at.astimezone(ZoneInfo("Europe/London")).date().isoformat(),
-            "once": True,
-            "stage": record.stage,
-            "policy": policy.name if policy else record.policy_id,
-        },
-    )
-    return True
-
-
 async def create(
     services: Services,
     body: PublicComplaintCreate,
@@ -617,7 +229,7 @@ async def create(
         raise ProblemError(422, "Invalid request", f"policy_id: unknown council {body.policy_id!r}")
     received_at = datetime.now(UTC)
     representative = representative_for(policy, body.representative, received_at)
-    await _limiter(services).complaint_made(client_ip=client_ip, email=str(body.email))
+    await limiter(services).complaint_made(client_ip=client_ip, email=str(body.email))
     # A person whose new online complaints are restricted cannot make one as someone's representative either.
     # Issue 29 (11): they get the answer anyone gets, so the form tells no stranger who is restricted; the
     # submission waits for staff in triage, flagged, and no complaint is opened online.
@@ -658,7 +270,7 @@ async def create(
     )
     record = await ComplaintRepository(services.pool).get(reference=reference)
     token, expires_at = await _code_for_maker(services, record)
-    link_sent = await _send_link(services, record, str(body.email))
+    link_sent = await send_link(services, record, str(body.email))
     await AuditRepository(services.pool).append(
         actor_id="resident",
         actor_role=RESIDENT_ROLE,
@@ -719,7 +331,7 @@ def _held_answer(services: Services, reference: str, *, consent_pending: bool) -
     if consent_pending:
         token, expires_at = None, None
     else:
-        token, expires_at = withheld.code_that_opens_nothing(), datetime.now(UTC) + TOKEN_LIFETIME
+        token, expires_at = withheld.access_code_that_opens_nothing(), datetime.now(UTC) + TOKEN_LIFETIME
     # As for a complaint: "we have e-mailed you a link" whenever e-mail is on (none is sent here).
     link_sent = services.settings.notification_channel != "none"
     return created_answer(reference, token, expires_at, link_sent=link_sent)
@@ -750,7 +362,7 @@ async def _code_for_maker(services: Services, record: ComplaintRecord) -> tuple[
     come (the complaint, its letters and the council's answer are the complainant's until then)."""
     if consent_pending(record):
         return None, None
-    return await _issue_access_code(services, record.reference)
+    return await issue_access_code(services, record.reference)
 
 
 def created_answer(
@@ -793,160 +405,3 @@ async def created_again(services: Services, stored: dict[str, Any]) -> dict[str,
 def without_code(answer: dict[str, Any]) -> dict[str, Any]:
     """What is kept of a creation's answer for a retry: everything but the access code."""
     return {key: value for key, value in answer.items() if key != "access_token"}
-
-
-async def request_access_link(services: Services, *, reference: str, email: str, client_ip: str) -> None:
-    """Queue a new access link when `email` is the complainant's (or their consented representative's).
-    Limited per client address and per e-mail address (429, whether or not anything matched); the caller
-    otherwise answers the same way whether or not anything matched."""
-    limiter = _limiter(services)
-    await limiter.link_requested(client_ip=client_ip)
-    repository = ComplaintRepository(services.pool)
-    try:
-        record = await repository.get(reference=reference)
-    except NotFound:
-        return
-    wanted = email.strip().lower()
-    addresses = [record.complainant.get("email")]
-    representative = record.representative or {}
-    if representative.get("consent_recorded"):
-        addresses.append(representative.get("email"))
-    recipient = next((str(a) for a in addresses if a and str(a).strip().lower() == wanted), None)
-    if recipient is None or record.anonymous:
-        return
-    if not await limiter.allow_link_for(reference, recipient):
-        return
-    await _send_link(services, record, recipient)
-
-
-async def revoke(services: Services, access: ResidentAccess, *, every: bool) -> None:
-    repository = ResidentAccessRepository(services.pool)
-    if every:
-        await repository.revoke_all(reference=access.record.reference)
-    else:
-        await repository.revoke(token_id=access.token_id)
-
-
-# ---------------------------------------------------------------------------------------------- actions
-
-
-async def _refuse_if_restricted(services: Services, access: ResidentAccess, channel: ResidentChannel) -> None:
-    record = access.record
-    await refuse_if_restricted(
-        services,
-        channel,
-        policy_id=record.policy_id,
-        reference=record.reference,
-        email=record.complainant.get("email"),
-    )
-
-
-async def act(
-    services: Services,
-    access: ResidentAccess,
-    action: str,
-    command: cmd.Command,
-    request_id: str,
-    request: dict[str, Any],
-) -> ComplaintRecord:
-    """Run one resident action as the workflow's Update; a refusal is a 409 problem with its reason."""
-    before = access.record
-    receipt = await run_action(action, command, before, services.temporal, pool=services.pool)
-    after = await ComplaintRepository(services.pool).get(reference=before.reference)
-    await AuditRepository(services.pool).append(
-        actor_id="resident",
-        actor_role=RESIDENT_ROLE,
-        action=action,
-        reference=before.reference,
-        request_id=request_id,
-        before={"status": before.status, "stage": before.stage, "seq": before.last_seq},
-        after={"status": after.status, "stage": after.stage, "seq": after.last_seq, "request": request},
-        once_key=event_key(before.reference, action, receipt.seq),
-    )
-    return after
-
-
-_MESSAGES_LIMITED = """
-INSERT INTO notifications (id, reference, workflow_id, seq, template, audience, recipient, context)
-VALUES ($1, $2, $3, -1, 'messages_limited', 'staff', $4, $5)
-ON CONFLICT (id) DO NOTHING
-"""
-
-
-async def _within_daily_limit(services: Services, access: ResidentAccess) -> None:
-    """Messages and files sent online per complaint per day (RESIDENT_MESSAGES_PER_DAY): past it, 429 with
-    Retry-After; the officer is told once that day (one outbox message, keyed by the day), not per refusal."""
-    record = access.record
-    try:
-        await _limiter(services).resident_wrote(reference=record.reference)
-    except TooMany as refused:
-        if refused.first:
-            day = (await ResidentAccessRepository(services.pool).now()).date().isoformat()
-            context = {
-                "reference": record.reference,
-                "stage": record.stage,
-                "allowed": services.settings.resident_messages_per_day,
-            }
-            await services.pool.execute(
-                _MESSAGES_LIMITED,
-                f"messages-limited:{record.reference}:{day}",
-                record.reference,
-                record.workflow_id,
-                record.assigned_to or "complaints-team",
-                context,
-            )
-        raise
-
-
-async def send_information(
-    services: Services, access: ResidentAccess, body: InformationBody, request_id: str
-) -> ComplaintRecord:
-    await _refuse_if_restricted(services, access, ResidentChannel.MESSAGES)
-    await _within_daily_limit(services, access)
-    command = cmd.AddInformation(actor=access.actor, summary=body.summary)
-    return await act(services, access, "add_information", command, request_id, {"length": len(body.summary)})
-
-
-async def answer_extension(
-    services: Services, access: ResidentAccess, body: ExtensionAnswerBody, request_id: str
-) -> ComplaintRecord:
-    if body.agreed and body.up_to is None:
-        raise ProblemError(422, "Invalid request", "up_to: the latest date you agree to is needed")
-    command = cmd.RecordExtensionAgreement(actor=access.actor, agreed=body.agreed, up_to=body.up_to)
-    return await act(
-        services, access, "record_extension_agreement", command, request_id, body.model_dump(mode="json")
-    )
-
-
-async def ask_for_review(
-    services: Services, access: ResidentAccess, body: EscalationBody, request_id: str
-) -> ComplaintRecord:
-    command = cmd.RequestEscalation(
-        actor=access.actor, reasons=body.reasons, outcome_wanted=body.outcome_wanted
-    )
-    detail = {"stage": access.record.stage}
-    return await act(services, access, "request_escalation", command, request_id, detail)
-
-
-async def withdraw(
-    services: Services, access: ResidentAccess, body: WithdrawBody, request_id: str
-) -> ComplaintRecord:
-    command = cmd.Withdraw(actor=access.actor, reason=body.reason)
-    return await act(services, access, "withdraw", command, request_id, {})
-
-
-async def send_evidence(
-    services: Services, access: ResidentAccess, upload: UploadFile, request_id: str
-) -> AttachmentInfo:
-    """A file the resident sends as evidence: stored with the complaint and audited (hash and size only)."""
-    await _refuse_if_restricted(services, access, ResidentChannel.EVIDENCE)
-    await _within_daily_limit(services, access)
-    return await store_upload(
-        services.pool,
-        reference=access.record.reference,
-        upload=upload,
-        settings=services.settings,
-        actor_id="resident",
-        actor_role=RESIDENT_ROLE,
-        request_id=request_id,
-    )

@@ -13,7 +13,8 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from api.resident.service import LETTER_TITLES, ResidentComplaintView
+from api.resident.bodies import ResidentComplaintView
+from api.resident.view import letter_title
 from domain.letters import from_case_record
 from domain.policy import Policy
 from notifications.render import RenderError, render
@@ -63,7 +64,7 @@ def story_of(
     ]
     letters = [
         LetterText(
-            title=LETTER_TITLES.get(notice.template, notice.template.replace("_", " ").capitalize()),
+            title=letter_title(notice, policy),
             created_on=notice.created_at.astimezone(tz).date(),
             sent=notice.status == "sent",
             text=_text(notice, policy, from_case),

@@ -15,7 +15,7 @@ from email.message import EmailMessage
 from email.utils import formataddr
 
 from api.intake import reference_for
-from api.resident.tokens import new_token
+from api.resident.tokens import new_access_code, new_token
 from core.services import Services
 from domain.models import Representative
 from inbound.receive import sender_key
@@ -108,5 +108,10 @@ async def is_held(services: Services, reference: str) -> bool:
 
 
 def code_that_opens_nothing() -> str:
-    """An access code of the same form as a real one, whose hash is stored nowhere."""
+    """A session secret of the same form as a real one, whose hash is stored nowhere."""
     return new_token()
+
+
+def access_code_that_opens_nothing() -> str:
+    """An access code of the same form as a real one (short, grouped), whose hash is stored nowhere."""
+    return new_access_code()

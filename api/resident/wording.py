@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.policy import Unit, Window
+from domain.policy import Policy, Unit, Window
 
 _UNITS = {
     Unit.WORKING_DAYS: ("working day", "working days"),
@@ -14,3 +14,14 @@ _UNITS = {
 def window_words(window: Window) -> str:
     one, many = _UNITS[window.unit]
     return f"{window.amount} {one if window.amount == 1 else many}"
+
+
+def stage_name(policy: Policy | None, number: int) -> str:
+    """A stage by the policy's own name for it ("Stage 2", "Review", "Investigation"...): one name per stage,
+    the same on every resident page (issue 30)."""
+    if policy is None:
+        return f"Stage {number}"
+    try:
+        return policy.stage(number).name
+    except (KeyError, ValueError):
+        return f"Stage {number}"

@@ -170,7 +170,8 @@ async def ask_for_review(
         accepted=True,
         stage=record.stage,
         status=complaint.status,
-        message="Your request for a review has been accepted.",
+        # Received, not accepted: the council decides whether the next stage goes ahead, and writes to say so.
+        message=f"We have received your request to take your complaint to {complaint.stage_name}.",
         complaint=complaint,
     )
 

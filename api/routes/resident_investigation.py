@@ -11,14 +11,17 @@ from fastapi.responses import HTMLResponse, Response
 from api.deps import RequestId, ServicesDep
 from api.early_resolution import at_early_resolution
 from api.errors import ProblemError
+from api.resident import actions as resident_actions
 from api.resident import service
 from api.resident.service import ResidentAccess, ResidentComplaintView
 from api.resident.tokens import form_key, same
 from api.routes.public import RESPONSES, Resident
-from api.routes.resident_pages import SignedInPage, see_other, status_page
 from core.services import Services
 from domain import commands as cmd
 from store.complaints import ComplaintRecord
+from web.resident.complaint import status_page
+from web.resident.pages import see_other
+from web.resident.session import SignedInPage
 
 router = APIRouter(tags=["residents"])
 DONE = "investigation"
@@ -35,7 +38,7 @@ async def ask_for_investigation(
     """The resident's request: Stage 1 starts now. Refused (409, with the reason) once early resolution
     has ended or where the policy has no such step."""
     command = cmd.StartInvestigation(actor=access.actor, because="requested")
-    return await service.act(services, access, "start_investigation", command, request_id, {})
+    return await resident_actions.act(services, access, "start_investigation", command, request_id, {})
 
 
 @router.post("/api/public/complaints/{reference}/investigation", responses=RESPONSES)

@@ -124,7 +124,11 @@ async def send(
     else:
         _, secret = await service.open_session(services, reference=reference, code=code, client_ip=address)
     response = render(
-        "created.html", reference=reference, token=code, support=support_lines(body.adjustments)
+        "created.html",
+        reference=reference,
+        token=code,
+        link_sent=await service.emailed_to(services, reference, str(body.email)),
+        support=support_lines(body.adjustments),
     )
     set_session_cookie(response, services, secret)
     return response

@@ -17,11 +17,12 @@ from api.deps import ServicesDep
 from api.errors import ProblemError
 from api.resident.tokens import form_key, same
 from api.routes.public import RESPONSES, Resident
-from api.routes.resident_pages import SignedInPage, render, see_other
 from core.services import Services
 from domain.models import FINAL_STATUSES, Status
 from store import satisfaction
 from store.complaints import ComplaintRecord
+from web.resident.pages import render, see_other
+from web.resident.session import SignedInPage
 
 router = APIRouter(tags=["residents"])
 

@@ -66,7 +66,12 @@ async def refuse_escalation(ctx: Ctx, command: cmd.RefuseEscalation) -> Applied:
 async def close(ctx: Ctx, command: cmd.Close) -> Applied:
     ctx.state.closure_reason = command.reason
     letter = to_complainant(
-        ctx.state, ctx.policy, "closure", reason=command.reason, ombudsman=ctx.policy.ombudsman.signposting
+        ctx.state,
+        ctx.policy,
+        "closure",
+        reason=command.reason,
+        ombudsman=ctx.policy.ombudsman.signposting,
+        next_stage_declined=command.complainant_does_not_want_next_stage,
     )
     return Applied(Status.CLOSED, {"reason": command.reason}, [letter])
 

@@ -94,6 +94,30 @@ async def extend(ctx: Ctx, command: cmd.Extend) -> Applied:
     return Applied(state.status, {"from": before, "to": due.on, "reason": command.reason}, [letter])
 
 
+async def ask_extension_agreement(ctx: Ctx, command: cmd.AskExtensionAgreement) -> Applied:
+    """The question goes on the ledger (the date asked for; the reason stays on the event and in the letter,
+    not in the workflow) and in a letter; the resident's page asks it until it is answered."""
+    state = ctx.state
+    stage = state.current
+    stage.ledger.append(
+        LedgerEntry(
+            at=ctx.effects.now(),
+            kind="agreement_asked",
+            respond_by=command.up_to,
+            reason="asked the complainant to agree to a later response",
+        )
+    )
+    letter = to_complainant(
+        state,
+        ctx.policy,
+        "extension_agreement_request",
+        reason=command.reason,
+        up_to=command.up_to,
+        respond_by=stage.respond_by,
+    )
+    return Applied(state.status, {"up_to": command.up_to, "reason": command.reason}, [letter])
+
+
 async def record_extension_agreement(ctx: Ctx, command: cmd.RecordExtensionAgreement) -> Applied:
     state = ctx.state
     agreed_to = command.up_to if command.agreed else None

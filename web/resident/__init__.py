@@ -1,0 +1,18 @@
+"""The resident's own complaint pages (GOV.UK patterns, server-rendered forms that work without JavaScript):
+signing in (`sign_in.py`), the complaint's page (`complaint.py`), its actions (`actions.py`), evidence
+uploads (`evidence.py`) and the equality questions (`equality.py`); `session.py` holds the page session,
+`pages.py` the rendering. Making a complaint is `api/routes/resident_pages.py` and `resident_make.py`.
+
+The routers are included after the complaint form's (`/complaint/new` is not a reference), sign-in's first
+(`/complaint/track` is not one either).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from web.resident import actions, complaint, equality, evidence, sign_in
+
+router = APIRouter(include_in_schema=False)
+for module in (sign_in, equality, evidence, complaint, actions):
+    router.include_router(module.router)
