@@ -131,7 +131,7 @@ async def perform_action(
     actor = Actor(id=staff.id, role=staff.role, name=staff.name)
     fields = {**body, "actor": actor, "expected_seq": expected_seq}
     if command_type is cmd.Assign:
-        fields["assignee_role"] = await assignable_role(pool, fields["assignee"], complaint.stage)
+        fields["assignee_role"] = await assignable_role(pool, fields["assignee"], complaint)
     command = command_type.model_validate(fields)
     receipt = await run_action(action, command, complaint, temporal, update_id, pool)
     record = await ComplaintRepository(pool).get(reference=complaint.reference)
@@ -153,13 +153,24 @@ async def perform_action(
     return record
 
 
-async def assignable_role(pool: asyncpg.Pool, assignee: str, stage: int) -> Role:
+async def assignable_role(pool: asyncpg.Pool, assignee: str, complaint: ComplaintRecord) -> Role:
     """The role of the staff member a complaint is assigned to; 422 unless they are known staff (in the
     staff directory: demo users, or anyone who has signed in) whose role may answer the complaint at its
-    stage. Any other text (an outside e-mail address...) would receive the staff notices."""
+    stage. Any other text (an outside e-mail address...) would receive the staff notices; so would someone
+    the complaint is closed to (it is about them, or they declared a conflict of interest on it)."""
+    stage = complaint.stage
     role = (await StaffRepository(pool).roles_of(user_ids=[assignee])).get(assignee)
     if role is None:
         raise ProblemError(422, "Invalid request", f"assignee: {assignee!r} is not a known staff member")
+    if assignee in complaint.staff_complained_about or await ConflictRepository(pool).declared(
+        reference=complaint.reference, staff_id=assignee
+    ):
+        raise ProblemError(
+            422,
+            "Invalid request",
+            f"assignee: {assignee!r} may not deal with this complaint (it is about them, or they declared a"
+            " conflict of interest on it): assign someone else",
+        )
     if not allowed("respond", role, stage):
         raise ProblemError(
             422,

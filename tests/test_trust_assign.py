@@ -32,3 +32,31 @@ async def test_an_outside_address_or_a_wrong_role_cannot_be_assigned(api: Client
     assigned = await assign("ian.investigator")
     assert assigned.status_code == 200, assigned.text
     assert assigned.json()["assigned_to"] == "ian.investigator"
+
+
+async def test_nobody_the_complaint_is_closed_to_can_be_assigned_it(api: Client) -> None:
+    """A complaint about a member of staff, or one they declared a conflict of interest on, is closed to
+    them: assigning it to them would send them its staff notices (adjustments, new information)."""
+    client, settings = api
+    officer = bearer("olivia.officer", settings)
+    about_ian = (await create(client, settings, staff_complained_about=["ian.investigator"]))["reference"]
+    refused = await client.post(
+        f"/api/complaints/{about_ian}/assign", json={"assignee": "ian.investigator"}, headers=officer
+    )
+    assert_problem(refused, 422, "it is about them, or they declared a conflict of interest")
+
+    reference = (await create(client, settings))["reference"]
+    declared = await client.post(
+        f"/api/complaints/{reference}/conflict", headers=bearer("ines.investigator", settings)
+    )
+    assert declared.status_code == 201, declared.text
+    refused = await client.post(
+        f"/api/complaints/{reference}/assign", json={"assignee": "ines.investigator"}, headers=officer
+    )
+    assert_problem(refused, 422, "may not deal with this complaint")
+    case = (await client.get(f"/api/complaints/{reference}", headers=officer)).json()
+    assert case["assigned_to"] is None
+    assigned = await client.post(
+        f"/api/complaints/{reference}/assign", json={"assignee": "ian.investigator"}, headers=officer
+    )
+    assert assigned.status_code == 200, assigned.text
