@@ -1,13 +1,18 @@
-"""Issue 29 (4): a complaint is assigned only to known staff whose role may answer it at its stage; never to
-any text (an outside e-mail address would receive the staff notices)."""
+"""Issue 29 (4): a complaint is assigned only to known staff whose role may answer it at its stage and whom it
+is not closed to (named in it, a declared conflict of interest); never to any text (an outside e-mail address
+would receive the staff notices). A staff notice to someone it became closed to goes to the team."""
 
 from __future__ import annotations
 
+import asyncpg
 import httpx
 
 from core.settings import Settings
-from tests.api_helpers import api, assert_problem, bearer
+from domain.policy import Policy
+from notifications.delivery import deliver_one
+from tests.api_helpers import CapturingSender, api, assert_problem, bearer
 from tests.test_api_complaints import create
+from tests.test_delivery import add_notification, new_complaint
 
 __all__ = ["api"]
 
@@ -60,3 +65,38 @@ async def test_nobody_the_complaint_is_closed_to_can_be_assigned_it(api: Client)
         f"/api/complaints/{reference}/assign", json={"assignee": "ian.investigator"}, headers=officer
     )
     assert assigned.status_code == 200, assigned.text
+
+
+async def test_a_staff_notice_to_someone_the_complaint_is_now_closed_to_goes_to_the_team(
+    pool: asyncpg.Pool, policies: dict[str, Policy]
+) -> None:
+    """The investigator it was assigned to declares a conflict of interest (or is named in it): until a
+    manager reassigns it, its staff notices (new information, adjustments) reach the complaints team, not
+    them."""
+    reference, workflow_id = await new_complaint(pool)
+    await pool.execute(
+        "INSERT INTO staff_conflicts (reference, staff_id) VALUES ($1, 'ines.investigator')", reference
+    )
+    await pool.execute(
+        "UPDATE complaints SET staff_complained_about = '{ian.investigator}' WHERE reference = $1", reference
+    )
+    sender = CapturingSender()
+    for index, (recipient, reaches) in enumerate(
+        (
+            ("ines.investigator", "complaints-team@council.example"),
+            ("ian.investigator", "complaints-team@council.example"),
+            ("olivia.officer", "olivia.officer@council.example"),
+        )
+    ):
+        notice = await add_notification(
+            pool,
+            reference,
+            workflow_id,
+            index=index,
+            template="assigned",
+            audience="staff",
+            recipient=recipient,
+            context={"reference": reference, "stage": 1},
+        )
+        assert await deliver_one(pool, sender, policies, notice) == "sent"
+        assert sender.messages[-1].to_address == reaches
