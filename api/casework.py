@@ -157,19 +157,17 @@ async def assignable_role(pool: asyncpg.Pool, assignee: str, complaint: Complain
     """The role of the staff member a complaint is assigned to; 422 unless they are known staff (in the
     staff directory: demo users, or anyone who has signed in) whose role may answer the complaint at its
     stage. Any other text (an outside e-mail address...) would receive the staff notices; so would someone
-    the complaint is closed to (it is about them, or they declared a conflict of interest on it)."""
+    who declared a conflict of interest on it (one it is about is refused by the workflow's rule, 409)."""
     stage = complaint.stage
     role = (await StaffRepository(pool).roles_of(user_ids=[assignee])).get(assignee)
     if role is None:
         raise ProblemError(422, "Invalid request", f"assignee: {assignee!r} is not a known staff member")
-    if assignee in complaint.staff_complained_about or await ConflictRepository(pool).declared(
-        reference=complaint.reference, staff_id=assignee
-    ):
+    if await ConflictRepository(pool).declared(reference=complaint.reference, staff_id=assignee):
         raise ProblemError(
             422,
             "Invalid request",
-            f"assignee: {assignee!r} may not deal with this complaint (it is about them, or they declared a"
-            " conflict of interest on it): assign someone else",
+            f"assignee: {assignee!r} may not deal with this complaint (they declared a conflict of interest"
+            " on it): assign someone else",
         )
     if not allowed("respond", role, stage):
         raise ProblemError(
