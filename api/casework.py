@@ -165,7 +165,7 @@ async def build_command(
     actor = Actor(id=staff.id, role=staff.role, name=staff.name)
     fields = {**body, "actor": actor, "expected_seq": expected_seq}
     if command_type is cmd.Assign:
-        fields["assignee_role"] = await assignable_role(pool, fields["assignee"], complaint.stage)
+        fields["assignee_role"] = await assignable_role(pool, fields["assignee"], complaint)
     if command_type is cmd.ApproveResponse:
         # The manager approves the draft as it was recorded, never a body sent with the approval.
         draft = await waiting_draft(pool, complaint.reference)
@@ -202,13 +202,22 @@ async def preview_action(
         ) from refused
 
 
-async def assignable_role(pool: asyncpg.Pool, assignee: str, stage: int) -> Role:
+async def assignable_role(pool: asyncpg.Pool, assignee: str, complaint: ComplaintRecord) -> Role:
     """The role of the staff member a complaint is assigned to; 422 unless they are known staff (in the
     staff directory: demo users, or anyone who has signed in) whose role may answer the complaint at its
-    stage. Any other text (an outside e-mail address...) would receive the staff notices."""
+    stage. Any other text (an outside e-mail address...) would receive the staff notices; so would someone
+    who declared a conflict of interest on it (one it is about is refused by the workflow's rule, 409)."""
+    stage = complaint.stage
     role = (await StaffRepository(pool).roles_of(user_ids=[assignee])).get(assignee)
     if role is None:
         raise ProblemError(422, "Invalid request", f"assignee: {assignee!r} is not a known staff member")
+    if await ConflictRepository(pool).declared(reference=complaint.reference, staff_id=assignee):
+        raise ProblemError(
+            422,
+            "Invalid request",
+            f"assignee: {assignee!r} may not deal with this complaint (they declared a conflict of interest"
+            " on it): assign someone else",
+        )
     if not allowed("respond", role, stage):
         raise ProblemError(
             422,

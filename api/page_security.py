@@ -4,9 +4,9 @@
   `Origin` (or, without one, `Sec-Fetch-Site: cross-site`) must be this service's own origin
   (PUBLIC_BASE_URL's, or the request's). Sign-in, making a complaint and asking for a link carry no session
   yet, so the pages' form key cannot protect them; the forms behind a session have both.
-- **Content-Security-Policy.** The resident pages load only their own scripts, styles, fonts and images and
-  may not be framed by anyone (`frame-ancestors 'none'`); every other HTML answer (reports, the API docs) may
-  not be framed either.
+- **Content-Security-Policy.** The resident pages and the staff console load only their own scripts, styles,
+  fonts and images and may not be framed by anyone (`frame-ancestors 'none'`); every other HTML answer
+  (reports, the API docs) may not be framed either.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ PAGE_CSP = (
     " form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
 FRAMING_CSP = "frame-ancestors 'none'"
-PAGE_PREFIXES = ("/complaint", "/resident-static", "/assets")
+# The staff console too (issue 29): a script injected there would act with a member of staff's session.
+PAGE_PREFIXES = ("/complaint", "/resident-static", "/assets", "/staff/", "/staff-static")
 
 
 def _is_page(path: str) -> bool:
@@ -62,7 +63,8 @@ class PageSecurity:
                 if content_type.startswith(b"text/html") and b"content-security-policy" not in names:
                     policy = PAGE_CSP if _is_page(path) else FRAMING_CSP
                     raw.append((b"content-security-policy", policy.encode()))
-                    raw.append((b"x-frame-options", b"DENY"))
+                    if b"x-frame-options" not in names:
+                        raw.append((b"x-frame-options", b"DENY"))
                 message = {**message, "headers": raw}
             await send(message)
 

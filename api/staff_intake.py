@@ -30,6 +30,9 @@ def check_intake(body: ComplaintCreate, policies: dict[str, Policy]) -> None:
     policy = policies.get(body.policy_id)
     if policy is None:
         raise ProblemError(422, "Invalid request", f"policy_id: unknown policy {body.policy_id!r}")
+    area_problem = policy.area_problem(body.service_area)
+    if area_problem:
+        raise ProblemError(422, "Invalid request", area_problem)
     if body.received_at > datetime.now(UTC) + CLOCK_SKEW:
         raise ProblemError(422, "Invalid request", "received_at: cannot be in the future")
     if body.anonymous and not policy.complainants.anonymous_allowed:

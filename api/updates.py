@@ -44,6 +44,8 @@ async def run_action(
         message = cause.message if isinstance(cause, ApplicationError) else str(cause or error)
         if isinstance(cause, ApplicationError) and cause.type == "StaleState":
             raise ProblemError(412, "Precondition failed", message, "stale") from error
+        if isinstance(cause, ApplicationError) and cause.type == "InvalidInput":
+            raise ProblemError(422, "Invalid request", message) from error
         if isinstance(cause, ApplicationError) and cause.type == "Unrecordable":
             raise ProblemError(422, "Invalid request", message, "unrecordable") from error
         raise ProblemError(409, "Not possible now", message, "transition-refused") from error

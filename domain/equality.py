@@ -3,6 +3,7 @@ census categories councils use in their monitoring forms."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -61,6 +62,25 @@ MIN_RESPONDENTS = 10
 # A shorter period could single out one day's answers (and the audit trail says who answered that day).
 MIN_PERIOD_DAYS = 90
 SUPPRESSED = "suppressed"
+
+
+# --- issue 29 (3): differencing. Two reports whose periods differ by a day (or whose councils differ) would
+# give away, by subtraction, the answers of whoever answered on that day (the audit trail says who). So a
+# report counts whole calendar months that have ended (the period asked for is widened to whole months, the
+# month under way is left out: read today and again tomorrow, the report would give away who answered in
+# between), and it names no answer unless every council's every month in it has no respondent or at least
+# MIN_RESPONDENTS: the difference of any two reports is then whole council-months of at least that many.
+
+
+def whole_months(since: date, until: date, today: date) -> tuple[date, date]:
+    """The first day of `since`'s month and the last day of `until`'s, but no later than the end of the last
+    month that has ended by `today` (the end may then fall before the start: nothing is counted)."""
+    first = since.replace(day=1)
+    after = date(until.year + until.month // 12, until.month % 12 + 1, 1)
+    return first, min(after, today.replace(day=1)) - timedelta(days=1)
+
+
+# --- end issue 29 (3)
 
 
 def suppressed(count: int) -> int | str:

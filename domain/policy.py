@@ -595,6 +595,14 @@ class ServiceAreas(_Strict):
         """`given` if it is one of the policy's areas, else the default area (never free text)."""
         return given if any(area.code == given for area in self.service_areas) else self.default_service_area
 
+    def area_problem(self, given: str) -> str | None:
+        """Why `given` is not one of the policy's areas, naming the allowed codes; None when it is one. What
+        staff enter is checked against the list (refused), what a resident chooses is mapped (`area_for`)."""
+        codes = [area.code for area in self.service_areas]
+        if given in codes:
+            return None
+        return f"service_area: {given!r} is not one of this council's service areas: {', '.join(codes)}"
+
 
 # --- issue 29 (6): service areas (end) ---------------------------------------------------------------------
 

@@ -24,7 +24,8 @@ STAFF_ROLES = frozenset(
 
 @dataclass(frozen=True)
 class Refusal:
-    """Why an action was refused. `kind` becomes the error type the API maps (StaleState is a 412)."""
+    """Why an action was refused. `kind` becomes the error type the API maps (StaleState is a 412,
+    InvalidInput a 422: a value the policy does not allow, whatever the complaint's state)."""
 
     message: str
     kind: str = "TransitionRefused"
@@ -114,7 +115,9 @@ def open_linked_complaint(
     state: ComplaintState, policy: Policy, command: cmd.OpenLinkedComplaint, now: datetime
 ) -> Refusal | None:
     """A new issue logged later keeps the day the resident raised it: not in the future, and not before
-    this complaint (it was raised during it)."""
+    this complaint (it was raised during it). Its service area, when given, is one of the policy's."""
+    if command.service_area is not None and (problem := policy.area_problem(command.service_area)):
+        return Refusal(problem, "InvalidInput")
     received = command.received_at
     if received is None:
         return None

@@ -348,6 +348,8 @@ async def record_service_request(
     message = await waiting(services, inbound_id)
     if body.policy_id not in services.policies:
         raise ProblemError(422, "Invalid request", f"policy_id: unknown policy {body.policy_id!r}")
+    if area_problem := services.policies[body.policy_id].area_problem(body.service_area):
+        raise ProblemError(422, "Invalid request", area_problem)
     async with services.pool.acquire() as connection, connection.transaction():
         if not await InboundRepository(connection).decide(
             inbound_id, status="service_request", decided_by=staff.id

@@ -109,7 +109,12 @@ class DeliveryOptions:
 _SELECT = """
 SELECT n.id, n.reference, n.template, n.audience, n.recipient, n.context, n.status, n.attempts,
        n.claimed_at < now() - $2::interval AS claim_expired,
-       COALESCE(c.policy_id, n.policy_id) AS policy_id, c.complainant, c.representative, c.anonymous
+       COALESCE(c.policy_id, n.policy_id) AS policy_id, c.complainant, c.representative, c.anonymous,
+       -- Issue 29: a staff notice to someone the complaint is closed to (named in it, or who declared a
+       -- conflict of interest after it was assigned to them) goes to the complaints team instead.
+       (n.audience <> 'complainant' AND (n.recipient = ANY(c.staff_complained_about) OR EXISTS (
+           SELECT 1 FROM staff_conflicts sc WHERE sc.reference = n.reference AND sc.staff_id = n.recipient
+       ))) IS TRUE AS closed_to_recipient
 FROM notifications n LEFT JOIN complaints c ON c.reference = n.reference  -- no case: a managers' digest
 WHERE n.id = $1
 FOR UPDATE OF n
@@ -286,8 +291,9 @@ def _address(row: asyncpg.Record, sender: Sender, options: DeliveryOptions) -> s
     if row["audience"] != "complainant":
         staff = (recipient or TEAM).strip()
         # A complaint made on the web was opened by the resident actor, who is no staff member: its
-        # new-complaint notice (and any other staff notice naming no one) is the complaints team's.
-        if staff in (TEAM, RESIDENT_ACTOR, ""):
+        # new-complaint notice (and any other staff notice naming no one) is the complaints team's; so is
+        # one to someone the complaint is closed to (the team reassigns it).
+        if staff in (TEAM, RESIDENT_ACTOR, "") or row["closed_to_recipient"]:
             return options.complaints_team_email or f"{TEAM}@{options.staff_email_domain}"
         return staff if "@" in staff else f"{staff}@{options.staff_email_domain}"
     if row["anonymous"]:

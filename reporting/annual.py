@@ -89,26 +89,32 @@ def charts(report: dict[str, Any], extras: dict[str, Any], start: date) -> dict[
     }
 
 
-async def annual_figures(db: Executor, *, year: int, policy: Policy | None) -> dict[str, Any]:
+async def annual_figures(
+    db: Executor, *, year: int, policy: Policy | None, reader: str | None = None
+) -> dict[str, Any]:
+    """The year's figures in one snapshot; for a `reader` (a staff member's id), without the complaints
+    closed to them on reads (a declared conflict of interest, or naming them: store/reports.reading_for)."""
     start, end = financial_year(year)
     policy_id = policy.id if policy else None
-    report = await reports.performance(
-        db,
-        start=start,
-        end=end,
-        policy_id=policy_id,
-        homes=policy.homes if policy else None,
-        homes_by_tenure=policy.homes_by_tenure if policy else None,
-    )
-    extras: dict[str, Any] = await reports.remedies_and_learning(
-        db, start=start, end=end, policy_id=policy_id
-    )
-    # The kinds of complaints refused (the Code, section 8: the analysis includes them).
-    extras["declined_by_exclusion"] = await reports.declined_by_exclusion(
-        db, start=start, end=end, policy_id=policy_id
-    )
-    # The parts a manager entered for the council's year (the governing body's response, ...).
-    entered = await entries(db, policy_id=policy.id, year=year) if policy else {}
+    async with reports.reading_for(db, reader) as (snapshot, _):
+        report = await reports.performance(
+            snapshot,
+            start=start,
+            end=end,
+            policy_id=policy_id,
+            homes=policy.homes if policy else None,
+            homes_by_tenure=policy.homes_by_tenure if policy else None,
+            reader=reader,
+        )
+        extras: dict[str, Any] = await reports.remedies_and_learning(
+            snapshot, start=start, end=end, policy_id=policy_id, reader=reader
+        )
+        # The kinds of complaints refused (the Code, section 8: the analysis includes them).
+        extras["declined_by_exclusion"] = await reports.declined_by_exclusion(
+            snapshot, start=start, end=end, policy_id=policy_id, reader=reader
+        )
+        # The parts a manager entered for the council's year (the governing body's response, ...).
+        entered = await entries(snapshot, policy_id=policy.id, year=year) if policy else {}
     return {"report": report, "extras": extras, "start": start, "end": end, "entered": entered}
 
 

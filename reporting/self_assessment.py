@@ -174,22 +174,30 @@ def provisions(policy: Policy, report: dict[str, Any], evidence: dict[str, Any])
     return rows
 
 
-async def self_assessment(db: Executor, *, policy: Policy, year: int) -> dict[str, Any]:
+async def self_assessment(
+    db: Executor, *, policy: Policy, year: int, reader: str | None = None
+) -> dict[str, Any]:
+    """The year's evidence in one snapshot; for a `reader`, without the complaints closed to them on reads
+    (store/reports.reading_for)."""
     start, end = financial_year(year)
-    report = await reports.performance(db, start=start, end=end, policy_id=policy.id, homes=policy.homes)
     limits = (
         policy.stage(1).extension.officer_limit_working_days,
         policy.stage(2).extension.officer_limit_working_days if policy.last_stage >= 2 else 0,
     )
-    evidence = await reports.code_evidence(
-        db, start=start, end=end, policy_id=policy.id, extension_limits=limits
-    )
+    async with reports.reading_for(db, reader) as (snapshot, _):
+        report = await reports.performance(
+            snapshot, start=start, end=end, policy_id=policy.id, homes=policy.homes, reader=reader
+        )
+        evidence = await reports.code_evidence(
+            snapshot, start=start, end=end, policy_id=policy.id, extension_limits=limits, reader=reader
+        )
     return {
         "policy_id": policy.id,
         "landlord": policy.name,
         "year": year_label(year),
         "from": start.isoformat(),
         "to": end.isoformat(),
+        "closed_to_reader_left_out": report["closed_to_reader_left_out"],
         "provisions": provisions(policy, report, evidence),
     }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from domain.equality import QUESTIONS, EqualityAnswers
+from domain.equality import MIN_RESPONDENTS, QUESTIONS, EqualityAnswers
 from store.complaints import Executor
 
 
@@ -63,6 +63,20 @@ class EqualityRepository:
         for row in rows:
             by_question[row["question"]][row["answer"]] = int(row["n"])
         return int(total or 0), by_question
+
+    async def thin_months(self, *, since: date, until: date, policy_id: str | None) -> int:
+        """How many (council, month) groups of the period have respondents, but fewer than MIN_RESPONDENTS
+        (issue 29: a report over them could be differenced down to a few people)."""
+        found = await self._db.fetchval(
+            "SELECT count(*) FROM (SELECT 1 FROM equality_monitoring WHERE submitted_on BETWEEN $1 AND $2"
+            " AND ($3::text IS NULL OR policy_id = $3)"
+            " GROUP BY policy_id, date_trunc('month', submitted_on) HAVING count(*) < $4) AS thin",
+            since,
+            until,
+            policy_id,
+            MIN_RESPONDENTS,
+        )
+        return int(found or 0)
 
 
 async def forget_answered(db: Executor, reference: str) -> int:

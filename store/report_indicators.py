@@ -51,14 +51,22 @@ def _ratio(part: int, whole: int, scale: int = 100, digits: int = 1) -> float | 
 
 
 async def indicators(
-    db: Executor, *, policy: Policy, start: date, end: date, population: int | None
+    db: Executor,
+    *,
+    policy: Policy,
+    start: date,
+    end: date,
+    population: int | None,
+    reader: str | None = None,
 ) -> dict[str, Any]:
+    """The council's indicator set for the period; for a `reader` (a staff member's id), without the
+    complaints closed to them on reads (store/reports.reading_for)."""
     body = indicator_set(policy)
     assert body is not None, "the caller checks the council has a set"
     within = WITHIN[body]
-    args = reports.period_args(start, end, policy.id, None)
-    async with reports.reading(db) as snapshot:
-        report = await reports.performance(snapshot, start=start, end=end, policy_id=policy.id)
+    async with reports.reading_for(db, reader) as (snapshot, leaving_out):
+        args = reports.period_args(start, end, policy.id, None, rows_only=leaving_out)
+        report = await reports.performance(snapshot, start=start, end=end, policy_id=policy.id, reader=reader)
         times = {row["stage"]: dict(row) for row in await snapshot.fetch(_TIMES, *args, *within)}
     stages: dict[str, dict[str, Any]] = {}
     for number in (1, 2):
@@ -81,6 +89,7 @@ async def indicators(
         "from": start.isoformat(),
         "to": end.isoformat(),
         "population": population,
+        "closed_to_reader_left_out": leaving_out,
     }
     if body is Ombudsman.SPSO:
         return {

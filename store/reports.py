@@ -179,9 +179,38 @@ SELECT EXISTS (SELECT 1 FROM staff_conflicts WHERE staff_id = $1)
 period_parts = sources.period_parts
 
 
-def period_args(start: date, end: date, policy_id: str | None, service_area: str | None) -> tuple[Any, ...]:
-    first_month, last_month, *days = period_parts(start, end)
+def period_args(
+    start: date, end: date, policy_id: str | None, service_area: str | None, *, rows_only: bool = False
+) -> tuple[Any, ...]:
+    """The report sources' $1 to $8; `rows_only`: every day from the stage rows (a reader's report that leaves
+    complaints out, `reading_for`)."""
+    first_month, last_month, *days = (sources.rows_only if rows_only else period_parts)(start, end)
     return (first_month, last_month, policy_id, service_area, *days)
+
+
+@asynccontextmanager
+async def reading_for(db: Executor, reader: str | None) -> AsyncIterator[tuple[Executor, bool]]:
+    """One snapshot for a report read by `reader` (a staff member's id; None: a report for no one in
+    particular, as the CLI's files), and whether complaints closed to them on reads (a declared conflict of
+    interest, or naming them) are left out. Issue 29: every report that could show an individual's complaint
+    (performance, annual, self-assessment, indicators) reads through this, as the overdue digest leaves them
+    out: the transaction names the reader (report_sources.READER) and the caller counts the period from the
+    stage rows (`period_args(..., rows_only=True)`), since a monthly summary cannot leave one complaint out.
+    The setting lasts as long as the transaction: nested reports with the same reader share it."""
+    async with reading(db) as snapshot:
+        leaving_out = reader is not None and bool(await snapshot.fetchval(_CLOSED_TO, reader))
+        if not leaving_out:
+            yield snapshot, False
+            return
+        assert not isinstance(snapshot, asyncpg.Pool)  # `reading` gives a connection
+        if snapshot.is_in_transaction():
+            await snapshot.execute("SELECT set_config('complaints.report_reader', $1, true)", reader)
+            yield snapshot, True
+            return
+        # A connection outside a transaction: a setting local to one would be gone by the next statement.
+        async with snapshot.transaction(isolation="repeatable_read", readonly=True):
+            await snapshot.execute("SELECT set_config('complaints.report_reader', $1, true)", reader)
+            yield snapshot, True
 
 
 STAGE_MEASURES = [
@@ -254,14 +283,8 @@ async def performance(
 
     For a `reader` (a staff member's id) some complaint is closed to (a declared conflict of interest, or
     naming them), those complaints are left out, counted from the stage rows (report_sources.READER)."""
-    args = period_args(start, end, policy_id, service_area)
-    leaving_out = reader is not None and bool(await db.fetchval(_CLOSED_TO, reader))
-    if leaving_out:
-        first, last, *days = sources.rows_only(start, end)
-        args = (first, last, policy_id, service_area, *days)
-    async with reading(db) as snapshot:
-        if leaving_out:
-            await snapshot.execute("SELECT set_config('complaints.report_reader', $1, true)", reader)
+    async with reading_for(db, reader) as (snapshot, leaving_out):
+        args = period_args(start, end, policy_id, service_area, rows_only=leaving_out)
         parts = await snapshot.fetchrow(_PERFORMANCE, *args, homes)
     assert parts is not None  # a SELECT without FROM returns one row
     stage_rows, case_rows = _part(parts["stage_rows"]), _part(parts["case_rows"])
@@ -392,16 +415,17 @@ GROUP BY root_cause ORDER BY 2 DESC, 1
 
 
 async def remedies_and_learning(
-    db: Executor, *, start: date, end: date, policy_id: str | None = None
+    db: Executor, *, start: date, end: date, policy_id: str | None = None, reader: str | None = None
 ) -> dict[str, list[dict[str, Any]]]:
     """For the annual report: remedies by kind, where complaints were upheld, and the root causes the
-    responses recorded (the year's learning themes)."""
-    args = period_args(start, end, policy_id, None)
-    return {
-        "remedies_by_kind": [dict(row) for row in await db.fetch(_REMEDIES_BY_KIND, *args)],
-        "upheld_by_service_area": [dict(row) for row in await db.fetch(_UPHELD_BY_AREA, *args)],
-        "root_causes": [dict(row) for row in await db.fetch(_ROOT_CAUSES, *args)],
-    }
+    responses recorded (the year's learning themes); without the complaints closed to `reader`."""
+    async with reading_for(db, reader) as (snapshot, leaving_out):
+        args = period_args(start, end, policy_id, None, rows_only=leaving_out)
+        return {
+            "remedies_by_kind": [dict(row) for row in await snapshot.fetch(_REMEDIES_BY_KIND, *args)],
+            "upheld_by_service_area": [dict(row) for row in await snapshot.fetch(_UPHELD_BY_AREA, *args)],
+            "root_causes": [dict(row) for row in await snapshot.fetch(_ROOT_CAUSES, *args)],
+        }
 
 
 # Extensions against the policy's limits per stage ($9 for Stage 1, $10 beyond), from the histogram of working
@@ -436,20 +460,35 @@ GROUP BY exclusion HAVING sum(declined) > 0 ORDER BY 2 DESC, 1
 
 
 async def declined_by_exclusion(
-    db: Executor, *, start: date, end: date, policy_id: str | None = None
+    db: Executor, *, start: date, end: date, policy_id: str | None = None, reader: str | None = None
 ) -> dict[str, int]:
-    """Complaints refused (declined) in the period, by the policy's exclusion."""
-    rows = await db.fetch(_EXCLUSIONS, *period_args(start, end, policy_id, None))
+    """Complaints refused (declined) in the period, by the policy's exclusion (without those closed to
+    `reader`)."""
+    async with reading_for(db, reader) as (snapshot, leaving_out):
+        rows = await snapshot.fetch(
+            _EXCLUSIONS, *period_args(start, end, policy_id, None, rows_only=leaving_out)
+        )
     return {row["exclusion"]: row["declined"] for row in rows}
 
 
 async def code_evidence(
-    db: Executor, *, start: date, end: date, policy_id: str, extension_limits: tuple[int, int]
+    db: Executor,
+    *,
+    start: date,
+    end: date,
+    policy_id: str,
+    extension_limits: tuple[int, int],
+    reader: str | None = None,
 ) -> dict[str, Any]:
     """For the self-assessment: extensions against the policy's limits (per stage), Stage 2 answered by
-    someone other than Stage 1's responder, and complaints declined by exclusion."""
-    args = period_args(start, end, policy_id, None)
-    stages = {row["stage"]: dict(row) for row in await db.fetch(_EXTENSIONS, *args, *extension_limits)}
+    someone other than Stage 1's responder, and complaints declined by exclusion (without the complaints
+    closed to `reader`)."""
+    async with reading_for(db, reader) as (snapshot, leaving_out):
+        args = period_args(start, end, policy_id, None, rows_only=leaving_out)
+        stages = {
+            row["stage"]: dict(row) for row in await snapshot.fetch(_EXTENSIONS, *args, *extension_limits)
+        }
+        exclusions = await snapshot.fetch(_EXCLUSIONS, *args)
     empty = {
         "extended": 0,
         "beyond_limit": 0,
@@ -460,7 +499,5 @@ async def code_evidence(
     return {
         "stage1": stages.get(1, empty),
         "stage2": stages.get(2, empty),
-        "declined_by_exclusion": {
-            row["exclusion"]: row["declined"] for row in await db.fetch(_EXCLUSIONS, *args)
-        },
+        "declined_by_exclusion": {row["exclusion"]: row["declined"] for row in exclusions},
     }

@@ -70,6 +70,11 @@ async def test_answers_are_kept_apart_and_reported_only_in_aggregate(stack: Stac
         }
         assert "reference" not in columns
 
+        # Only months that have ended are counted (issue 29): the answers are moved to last month's end.
+        await stack.pool.execute(
+            "UPDATE equality_monitoring SET submitted_on = $1 WHERE policy_id = 'council-004'",
+            today.replace(day=1) - timedelta(days=1),
+        )
         # Managers only, in aggregate, small counts suppressed.
         assert_problem(
             await client.get(report_url, params=params, headers=bearer("ian.investigator", settings)), 403

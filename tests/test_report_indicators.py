@@ -112,6 +112,7 @@ async def test_the_spso_and_psow_sets_with_hand_worked_figures(
         "from": "2031-04-01",
         "to": "2032-03-31",
         "population": 50000,
+        "closed_to_reader_left_out": False,  # issue 29: the reader declared no conflict of interest
         "indicators": {
             "stage1": _stage(
                 received=5,

@@ -201,7 +201,7 @@ async def test_the_dashboard_counts_what_the_queues_hold(
     pool: asyncpg.Pool,
 ) -> None:
     client, settings = console
-    await open_complaint(client, settings, service_area="dashboard-area")
+    await open_complaint(client, settings, service_area="planning")  # one of the policy's areas (issue 29)
     await sign_in(client, "maya.manager")
     board = await client.get("/staff/dashboard")
     assert board.status_code == 200
@@ -210,7 +210,7 @@ async def test_the_dashboard_counts_what_the_queues_hold(
         " 'escalation_refused')"
     )
     assert re.search(rf'<h2 class="govuk-panel__title">{open_now:,}</h2>', board.text)
-    assert "dashboard-area" in board.text and 'id="on-time-chart"' in board.text
+    assert 'service_area=planning"' in board.text and 'id="on-time-chart"' in board.text
     client.cookies.clear()
     await sign_in(client, "ian.investigator")
     assert (await client.get("/staff/dashboard")).status_code == 403

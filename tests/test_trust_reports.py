@@ -3,8 +3,11 @@ only, and never the whole-council reports; complaints closed to the reader (conf
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
+
+import httpx
 
 from core.settings import Settings
 from tests.api_helpers import assert_problem
@@ -77,3 +80,56 @@ async def test_a_conflict_of_interest_leaves_the_complaint_out_of_the_readers_fi
         csv = await client.get(url, params=period | {"format": "csv"}, headers=manager)
         assert csv.status_code == 200
         assert f"total,,stage1,received,{before - 1}" in csv.text.replace("\r", "")
+
+
+def _financial_year(day: date) -> tuple[int, date, date]:
+    year = day.year if day.month >= 4 else day.year - 1
+    return year, date(year, 4, 1), date(year + 1, 3, 31)
+
+
+async def test_every_report_leaves_out_the_complaints_closed_to_its_reader(stack: Stack) -> None:
+    """Issue 29: the annual report, the self-assessment and the ombudsman's indicators leave out the
+    complaints closed to their reader (a declared conflict of interest) as the performance report does, say
+    so, and everyone else's figures are unchanged."""
+    settings: Settings = stack.settings
+    manager = token_with_claims("maya.manager", settings)
+    auditor = token_with_claims("aude.auditor", settings)
+    year, start, end = _financial_year(datetime.now(ZoneInfo("Europe/London")).date())
+    scotland = {"policy_id": "scotland-model"}
+    annual = ("/api/reports/annual", scotland | {"year": str(year)})
+    assessment = ("/api/reports/self-assessment", scotland | {"year": str(year)})
+    indicators = ("/api/reports/indicators", scotland | {"from": start.isoformat(), "to": end.isoformat()})
+
+    async def get(report: tuple[str, dict[str, str]], headers: dict[str, str]) -> httpx.Response:
+        answer = await client.get(report[0], params=report[1], headers=headers)
+        assert answer.status_code == 200, answer.text
+        return answer
+
+    async def received(headers: dict[str, str]) -> tuple[int, int, int]:
+        page = (await get(annual, headers)).text
+        found = re.search(r"<td>Received \(declined ones included\)</td><td class=\"n\">(\d+)</td>", page)
+        assert found, "no Stage 1 figure in the annual report"
+        provisions = (await get(assessment, headers)).json()["provisions"]
+        [in_assessment] = [
+            p["figures"]["stage1_received"] for p in provisions if "stage1_received" in p["figures"]
+        ]
+        in_indicators = (await get(indicators, headers)).json()["indicators"]["stage1"]["received"]
+        return int(found.group(1)), int(in_assessment), int(in_indicators)
+
+    async with stack.client() as client:
+        references = [(await make(client, policy_id="scotland-model"))[0] for _ in range(2)]
+        for reference in references:
+            await settled(stack, reference)
+        before, others_before = await received(manager), await received(auditor)
+        assert min(before) >= 2
+        declared = await client.post(f"/api/complaints/{references[0]}/conflict", headers=manager)
+        assert declared.status_code == 201, declared.text
+        assert await received(manager) == tuple(figure - 1 for figure in before)
+        assert await received(auditor) == others_before
+        assert 'id="left-out"' in (await get(annual, manager)).text
+        assert 'id="left-out"' not in (await get(annual, auditor)).text
+        assert (await get(assessment, manager)).json()["closed_to_reader_left_out"] is True
+        assert (await get(indicators, manager)).json()["closed_to_reader_left_out"] is True
+        assert (await get(indicators, auditor)).json()["closed_to_reader_left_out"] is False
+        html = await get((assessment[0], assessment[1] | {"format": "html"}), manager)
+        assert 'id="left-out"' in html.text

@@ -75,3 +75,14 @@ async def test_the_api_docs_load_no_script_from_another_site(stack: Stack) -> No
             assert scripts and all(src.startswith("/docs-static/") for src in scripts), scripts
             assert "cdn" not in html.lower() and "fonts.googleapis" not in html
         assert (await client.get("/docs-static/swagger-ui-bundle.js")).status_code == 200
+
+
+async def test_the_staff_console_carries_the_same_content_security_policy(stack: Stack) -> None:
+    """Issue 29 (11): the console's pages (a session that acts on every complaint) load only their own
+    scripts and styles, as the resident pages do, and are never framed."""
+    async with stack.client() as client:
+        page = await client.get("/staff/")
+        assert page.status_code == 200, page.text
+        policy = page.headers["content-security-policy"]
+        assert "script-src 'self'" in policy and "style-src 'self'" in policy
+        assert "frame-ancestors 'none'" in policy and page.headers["x-frame-options"] == "DENY"

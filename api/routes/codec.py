@@ -47,6 +47,8 @@ PREFIX = "/codec/"
 COMPLAINT_PREFIX = "complaint-"
 # A complaint named in a decoded payload: its workflow id, or a reference as the service issues them.
 _NAMED = re.compile(rb"complaint-([A-Za-z0-9][A-Za-z0-9_-]{0,60})|\b(CMP-\d{4}-\d{6})\b")
+_REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,60}")
+_REFUSAL_KINDS = {403: "not_allowed", 404: "not_found"}
 DEV_UI_USER = StaffUser(id="temporal-ui", name="Temporal Web UI (dev stack)", role=Role.ADMIN)
 
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
@@ -117,7 +119,9 @@ async def _reference_for(
         raise ProblemError(
             422,
             "Invalid request",
-            "name the workflow whose payloads these are (X-Workflow-Id or ?workflow_id=)",
+            "name the workflow whose payloads these are (X-Workflow-Id or ?workflow_id=): nothing is"
+            " decoded blind. The stock Temporal UI sends no workflow id; the sign-in proxy in front of it"
+            " adds it from the page's address (deploy/temporal-ui-proxy/)",
         )
     if not workflow.startswith(COMPLAINT_PREFIX):
         if staff.service_areas is not None:
@@ -188,10 +192,40 @@ async def decode(
 ) -> CodecPayloads:
     """Decrypt payloads for the Temporal Web UI (managers and admins who may read the named workflow's
     complaint; audited with its reference)."""
-    reference = await _reference_for(x_workflow_id or workflow_id, staff, pool, settings)
-    codec = _codec(settings)
-    return await _apply(
-        "decode_payloads", codec.decode, body, staff, pool, request_id, x_namespace, reference
+    named = x_workflow_id or workflow_id
+    try:
+        reference = await _reference_for(named, staff, pool, settings)
+        codec = _codec(settings)
+        return await _apply(
+            "decode_payloads", codec.decode, body, staff, pool, request_id, x_namespace, reference
+        )
+    except ProblemError as refusal:
+        await _audit_refusal(refusal, named, staff, pool, request_id, x_namespace)
+        raise
+
+
+async def _audit_refusal(
+    refusal: ProblemError,
+    named: str | None,
+    staff: StaffUser,
+    pool: Pool,
+    request_id: str,
+    namespace: str | None,
+) -> None:
+    """A refused decode is audited too (issue 29): who tried, which complaint (when the workflow named one),
+    why (`kind`: no workflow named, need-to-know, payloads of a complaint they may not read, bad input)."""
+    reference = named.removeprefix(COMPLAINT_PREFIX) if named else None
+    if reference is not None and (named == reference or not _REFERENCE.fullmatch(reference)):
+        reference = None  # a system workflow, or not a reference: the audit row keeps no caller's text
+    status = refusal.problem.status
+    kind = "no_workflow_named" if not named and status == 422 else _REFUSAL_KINDS.get(status, "invalid")
+    await AuditRepository(pool).append(
+        actor_id=staff.id,
+        actor_role=staff.role.value,
+        action="decode_payloads_refused",
+        reference=reference,
+        request_id=request_id,
+        after={"namespace": namespace, "status": status, "kind": kind},
     )
 
 

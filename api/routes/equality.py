@@ -3,7 +3,7 @@ read the answers in aggregate only, with small numbers suppressed."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -19,6 +19,7 @@ from domain.equality import (
     EqualityAnswers,
     question_shown,
     responses_shown,
+    whole_months,
 )
 from store.audit import AuditRepository
 from store.equality import EqualityRepository
@@ -57,11 +58,15 @@ class EqualityReport(BaseModel):
     suppressed_below: int = SUPPRESS_BELOW
     minimum_respondents: int = MIN_RESPONDENTS
     responses: int | str = Field(description='How many answered; "<10" when fewer than 10')
+    counted_from: date = Field(description="The first day counted: the period widened to whole months")
+    counted_to: date = Field(description="The last day counted")
     questions: dict[str, dict[str, int]] = Field(
         description='Per question, how many gave each answer ("not_answered" included). Nothing when fewer'
-        " than 10 answered in the period; an answer given by fewer than 5 is not named but counted, with the"
+        " than 10 answered in the period, or when some council's month in it had between 1 and 9"
+        " respondents (see `withheld`); an answer given by fewer than 5 is not named but counted, with the"
         " next smallest, into `suppressed`."
     )
+    withheld: str | None = Field(default=None, description="Why no answer is shown, when none is")
 
 
 @router.get("/api/reports/equality", responses=PROBLEM_RESPONSES, response_model_by_alias=True)
@@ -74,8 +79,9 @@ async def equality_report(
     policy: Annotated[str | None, Query(max_length=100)] = None,
 ) -> EqualityReport:
     """Equality monitoring in aggregate (managers): counts of each answer over a period of at least 90 days,
-    nothing below 10 respondents, answers given by fewer than 5 merged into `suppressed`, so that no one can
-    be picked out."""
+    counted in whole months that have ended (`counted_from`, `counted_to`), nothing below 10 respondents nor
+    when a council's month in it had 1 to 9 (`withheld`), answers given by fewer than 5 merged into
+    `suppressed`, so that no one can be picked out, not even by comparing two reports."""
     require("equality_report", staff)
     for name, day in (("from", since), ("to", until)):
         if not 2000 <= day.year <= 2100:
@@ -87,7 +93,21 @@ async def equality_report(
             f"to: a period of at least {MIN_PERIOD_DAYS} days is needed (a shorter one singles people out)"
         )
         raise ProblemError(422, "Invalid request", detail)
-    total, counts = await EqualityRepository(pool).counts(since=since, until=until, policy_id=policy)
+    # Issue 29 (3): whole months, each council's month empty or with enough respondents (domain/equality.py).
+    first, last = whole_months(since, until, datetime.now(UTC).date())
+    repository = EqualityRepository(pool)
+    total, counts = await repository.counts(since=first, until=last, policy_id=policy)
+    thin = await repository.thin_months(since=first, until=last, policy_id=policy)
+    withheld = None
+    if last < first:
+        withheld = "only months that have ended are counted, and this period has none"
+    elif total < MIN_RESPONDENTS:
+        withheld = f"fewer than {MIN_RESPONDENTS} answered in the period"
+    elif thin:
+        withheld = (
+            f"a council's month in the period had fewer than {MIN_RESPONDENTS} respondents: a report on a"
+            " longer or shorter period would give their answers away; ask for a period without that month"
+        )
     await AuditRepository(pool).append(
         actor_id=staff.id,
         actor_role=staff.role.value,
@@ -102,10 +122,13 @@ async def equality_report(
             "to": until,
             "policy_id": policy,
             "responses": responses_shown(total),
+            "counted_from": first,
+            "counted_to": last,
             "questions": {
                 question: question_shown(total, answers)
                 for question, answers in counts.items()
-                if total >= MIN_RESPONDENTS
+                if withheld is None
             },
+            "withheld": withheld,
         }
     )

@@ -164,7 +164,12 @@ async def ombudsman_indicators(
             " indicator set here (the SPSO's and the PSOW's are given); see tsm in /api/reports/performance",
         )
     figures = await report_indicators.indicators(
-        pool, policy=policy, start=start, end=end, population=population or policy.population
+        pool,
+        policy=policy,
+        start=start,
+        end=end,
+        population=population or policy.population,
+        reader=staff.id,  # issue 29: complaints closed to the reader are left out of their figures
     )
     await _audit(pool, staff, "indicators", start=start, end=end, policy_id=policy_id)
     return JSONResponse(figures)
@@ -189,7 +194,7 @@ async def annual(
     require("reports", staff)
     _whole_council(staff)
     policy = _policy(policies, policy_id)
-    figures = await annual_figures(pool, year=year, policy=policy)
+    figures = await annual_figures(pool, year=year, policy=policy, reader=staff.id)
     await _audit(pool, staff, "annual", year=year, policy_id=policy_id)
     return HTMLResponse(render_annual(figures, year=year, policy=policy, generated_on=today()))
 
@@ -208,7 +213,7 @@ async def self_assessment_report(
     _whole_council(staff)
     policy = _policy(policies, policy_id)
     assert policy is not None
-    assessment = await self_assessment(pool, policy=policy, year=year)
+    assessment = await self_assessment(pool, policy=policy, year=year, reader=staff.id)
     await _audit(pool, staff, "self_assessment", year=year, policy_id=policy_id)
     if format == "html":
         return HTMLResponse(render_self_assessment(assessment))

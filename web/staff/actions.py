@@ -172,13 +172,17 @@ async def send_action(request: Request, reference: str, slug: str, session: Sess
         if error.problem.status == 412:
             return stale_page(session, record)
         if error.problem.status in (409, 422):
+            detail = error.problem.detail or error.problem.title
+            where, _, why = detail.partition(": ")
+            # A refusal about one field (a service area not the policy's) is shown beside that field.
+            field = where if why and where in action.command.model_fields and where != "actor" else None
             return await _form_page(
                 request,
                 session,
                 record,
                 action,
                 status_code=error.problem.status,
-                errors={"form": error.problem.detail or error.problem.title},
+                errors={field: why} if field else {"form": detail},
                 typed=typed,
                 seq=seq,
             )
