@@ -38,6 +38,7 @@ from api.routes import (
     resident_make,
     resident_pages,
     satisfaction,
+    staff_training,
     triage,
 )
 from core.logs import configure_logging
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         personal_data,
         reports,
         annual_report,
+        staff_training,
         public,
         satisfaction,
         resident_make,
