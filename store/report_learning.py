@@ -64,13 +64,15 @@ async def learning(db: Executor, *, policy_id: str | None, start: date, end: dat
     """The SPSO's indicator 1 for the council's period: lessons by root cause, improvements promised on
     the period's complaints, and the improvements (and ombudsman's orders) made in it (every council's
     without one)."""
-    lessons = await db.fetch(_LESSONS, *reports.period_args(start, end, policy_id, None))
-    made = [dict(row) for row in await db.fetch(_MADE, policy_id, start, end)]
+    async with reports.reading(db) as snapshot:  # one snapshot: the figures agree with each other
+        lessons = await snapshot.fetch(_LESSONS, *reports.period_args(start, end, policy_id, None))
+        made = [dict(row) for row in await snapshot.fetch(_MADE, policy_id, start, end)]
+        promised = await snapshot.fetchval(_PROMISED, policy_id, start, end)
     improvements = [row for row in made if row["kind"] == "improvement"]
     return {
         "responses_with_learning": sum(row["responses"] for row in lessons),
         "root_causes": {row["root_cause"]: row["responses"] for row in lessons},
-        "improvements_promised": await db.fetchval(_PROMISED, policy_id, start, end),
+        "improvements_promised": promised,
         "improvements_made": len(improvements),
         "ombudsman_orders_done": len(made) - len(improvements),
         "improvements": [
