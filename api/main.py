@@ -39,6 +39,7 @@ from api.routes import (
     resident_make,
     resident_pages,
     satisfaction,
+    staff_training,
     triage,
 )
 from core.logs import configure_logging
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         personal_data,
         reports,
         annual_report,
+        staff_training,
         public,
         satisfaction,
         resident_make,

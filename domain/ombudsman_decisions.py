@@ -5,20 +5,40 @@ of the complaint's ombudsman, whether the ombudsman found a failure in the counc
 Code's non-compliance findings, which the annual report lists), and the orders or recommendations, tracked to
 done like promised actions. The ombudsman's own words stay free text, on the event as a note.
 
-The vocabularies follow the outcomes each body publishes for a complaint it has decided:
-- Housing Ombudsman (Housing Ombudsman Scheme; its guidance on outcomes): severe maladministration,
-  maladministration, service failure, no maladministration, reasonable redress (the landlord had put it
-  right), outside jurisdiction.
-- Local Government and Social Care Ombudsman (its decision statements): fault causing injustice, fault
-  without injustice, no fault, a satisfactory remedy already provided by the council, closed after initial
-  enquiries, referred back for local resolution, outside jurisdiction.
-- Scottish Public Services Ombudsman: upheld, some upheld, not upheld, resolved, premature, outside
-  jurisdiction, discontinued.
-- Public Services Ombudsman for Wales (its annual letters' outcomes): upheld (in whole or in part), not
-  upheld, early resolution or voluntary settlement, premature, outside jurisdiction, discontinued, closed
-  after initial consideration, public interest report.
-- Northern Ireland Public Services Ombudsman: upheld, partially upheld, not upheld, settled, premature,
-  outside jurisdiction, discontinued.
+The vocabularies follow the outcomes each body publishes for a complaint it has decided (checked against
+the bodies' own pages, December 2026; the codes of the first version stay, so recorded decisions still read):
+- Housing Ombudsman: its eight findings, "What findings can the Housing Ombudsman make?"
+  (https://www.housing-ombudsman.org.uk/residents/how-will-you-investigate-my-complaint/what-findings-can-the-housing-ombudsman-make/):
+  no maladministration, service failure, maladministration, severe maladministration, mediation, redress
+  (kept as `reasonable_redress`: the landlord put it right before the Ombudsman's investigation), outside
+  jurisdiction and withdrawn; a case with several findings has the overall determination of partial
+  maladministration, and its published decisions also name "resolved with intervention / early resolution"
+  ("Guidance on decisions", https://www.housing-ombudsman.org.uk/guidance-on-decisions/).
+- Local Government and Social Care Ombudsman: "Possible outcomes"
+  (https://www.lgo.org.uk/make-a-complaint/possible-outcomes): upheld with recommendations
+  (`fault_causing_injustice`), upheld in part, upheld where the council had already put things right
+  (`remedied_before_involvement`), upheld where the fault had no significant effect (`fault_no_injustice`),
+  not upheld (`no_fault`), or not investigated; since April 2014 its statistics say upheld / not upheld
+  (https://www.lgo.org.uk/information-centre/reports/annual-review-reports/interpreting-local-authority-statistics),
+  and premature complaints are referred back to the council ("Note on interpretation of local authority
+  statistics", http://www.lgo.org.uk/publications/annual-report/note-interpretation-statistics/). "Closed
+  after initial enquiries" is the annual review letters' name for one it decided not to investigate (not
+  read on a fetched page here).
+- Scottish Public Services Ombudsman: its decisions' outcomes ("Upheld, recommendations", "Some upheld,
+  recommendations", "Not upheld", e.g. https://www.spso.org.uk/outcome/some-upheld-recommendations) and its
+  "Explanation of terms" (https://www.spso.org.uk/explanation-terms): premature, out of jurisdiction, and
+  cases resolved at early decision. Recommendations are the orders below. "Discontinued" is not confirmed
+  on a fetched page.
+- Public Services Ombudsman for Wales: early resolution (intervention), closed after initial consideration,
+  premature and out of jurisdiction, as its annual letters count them (a council's report of its letter,
+  https://pembroke-today.co.uk/news/782-complaints-received-to-pembrokeshire-council-in-202122-554725), and
+  reports upheld or not upheld, a public interest report being its section 16 report
+  (https://www.wrexham.gov.uk/service/complaints-and-compliments/public-services-ombudsman-wales-investigations).
+  "Discontinued" is not confirmed on a fetched page.
+- Northern Ireland Public Services Ombudsman: not confirmed; its pages read here
+  (https://nipso.org.uk/nipso/making-a-complaint/how-will-nipso-deal-with-my-complaint/) describe the
+  assessment and investigation but no list of outcomes, so the list is the common one (upheld, partially
+  upheld, not upheld, settled, premature, outside jurisdiction, discontinued) until checked.
 """
 
 from __future__ import annotations
@@ -35,6 +55,10 @@ DETERMINATIONS: dict[Ombudsman, tuple[str, ...]] = {
         "no_maladministration",
         "reasonable_redress",
         "outside_jurisdiction",
+        "partial_maladministration",
+        "mediation",
+        "resolved_with_intervention",
+        "withdrawn",
     ),
     Ombudsman.LGSCO: (
         "fault_causing_injustice",
@@ -44,6 +68,7 @@ DETERMINATIONS: dict[Ombudsman, tuple[str, ...]] = {
         "closed_after_initial_enquiries",
         "referred_back_for_local_resolution",
         "outside_jurisdiction",
+        "upheld_in_part",
     ),
     Ombudsman.SPSO: (
         "upheld",

@@ -15,7 +15,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from domain.policy import Policy
 from reporting.charts import bar_chart
-from store import reports
+from store import report_learning, reports
 from store.annual_report_entries import entries
 from store.complaints import Executor
 
@@ -112,6 +112,14 @@ async def annual_figures(
         # The kinds of complaints refused (the Code, section 8: the analysis includes them).
         extras["declined_by_exclusion"] = await reports.declined_by_exclusion(
             snapshot, start=start, end=end, policy_id=policy_id, reader=reader
+        )
+        # The improvements made from learning and the staff trained, from the records
+        # (store/report_learning.py; complaints closed to the reader are left out by the snapshot).
+        extras["learning"] = await report_learning.learning(
+            snapshot, policy_id=policy_id, start=start, end=end
+        )
+        extras["staff_training"] = await report_learning.staff_training(
+            snapshot, policy_id=policy_id, start=start, end=end
         )
         # The parts a manager entered for the council's year (the governing body's response, ...).
         entered = await entries(snapshot, policy_id=policy.id, year=year) if policy else {}

@@ -3,7 +3,7 @@
 reports is its ombudsman's (the policy's `ombudsman.body`); every figure comes from the same summaries as
 the performance report (store/reports.py, store/report_sources.py).
 
-SPSO indicators (the ones the service's records can give; learning and staff awareness are the council's):
+SPSO indicators (each from the service's records):
 - complaints received per 1,000 population (Stage 1 and Stage 2 received);
 - complaints closed at each stage (answered), and escalated from Stage 1 to Stage 2;
 - outcomes at each stage;
@@ -11,7 +11,12 @@ SPSO indicators (the ones the service's records can give; learning and staff awa
 - closed within 5 working days at Stage 1 and 20 at Stage 2 (number and share);
 - extensions at each stage;
 - satisfaction: the answers to the one-question survey offered with the closure letter, given in the
-  period (store/satisfaction.py; 4 and 5 of 5 count as satisfied).
+  period (store/satisfaction.py; 4 and 5 of 5 count as satisfied);
+- learning (indicator 1): the lessons recorded with the responses, by root cause, the improvements promised
+  and those made (marked done) in the period, and the ombudsman's orders carried out
+  (store/report_learning.py);
+- staff awareness and training (indicator 3): the sessions a complaints manager recorded in the period
+  (POST /api/reports/staff-training), by kind, and the staff they reached.
 PSOW data: complaints received per 1,000 residents, the share answered within 20 working days, the share
 upheld (in whole or in part) of those decided, and the complaints referred to the Ombudsman.
 """
@@ -22,8 +27,8 @@ from datetime import date
 from typing import Any
 
 from domain.policy import Ombudsman, Policy
+from store import report_learning, reports, satisfaction
 from store import report_sources as sources
-from store import reports, satisfaction
 from store.complaints import Executor
 
 # Working days within which a stage is closed, per set: (Stage 1, Stage 2).
@@ -68,6 +73,14 @@ async def indicators(
         args = reports.period_args(start, end, policy.id, None, rows_only=leaving_out)
         report = await reports.performance(snapshot, start=start, end=end, policy_id=policy.id, reader=reader)
         times = {row["stage"]: dict(row) for row in await snapshot.fetch(_TIMES, *args, *within)}
+        # SPSO indicators 1 and 3, from the records of learning and of training (store/report_learning.py),
+        # read in the same snapshot: the complaints closed to the reader are left out of them too.
+        learned = trained = None
+        if body is Ombudsman.SPSO:
+            learned = await report_learning.learning(snapshot, policy_id=policy.id, start=start, end=end)
+            trained = await report_learning.staff_training(
+                snapshot, policy_id=policy.id, start=start, end=end
+            )
     stages: dict[str, dict[str, Any]] = {}
     for number in (1, 2):
         figures, timed = report[f"stage{number}"], times.get(number, {})
@@ -98,6 +111,8 @@ async def indicators(
                 **stages,
                 "escalated_to_stage2_percent": report["escalation_rate_percent"],
                 "satisfaction": await satisfaction.counts(db, policy_id=policy.id, start=start, end=end),
+                "learning": learned,
+                "staff_awareness_and_training": trained,
             },
         }
     decided = sum(sum(report[f"stage{n}"]["outcomes"].values()) for n in (1, 2))

@@ -27,6 +27,11 @@ from tests.factories import MANAGER, OFFICER, act, intake, open_complaint, runni
         (Ombudsman.SPSO, "some_upheld", "partially_upheld"),
         (Ombudsman.PSOW, "early_resolution", "some_upheld"),
         (Ombudsman.NIPSO, "settled", "reasonable_redress"),
+        # The published categories checked in December 2026 (domain/ombudsman_decisions.py cites them).
+        (Ombudsman.HOUSING_OMBUDSMAN, "mediation", "early_resolution"),
+        (Ombudsman.HOUSING_OMBUDSMAN, "partial_maladministration", "upheld_in_part"),
+        (Ombudsman.HOUSING_OMBUDSMAN, "withdrawn", "discontinued"),
+        (Ombudsman.LGSCO, "upheld_in_part", "some_upheld"),
     ],
 )
 def test_each_ombudsman_has_its_own_determinations(body: Ombudsman, theirs: str, not_theirs: str) -> None:

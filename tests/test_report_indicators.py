@@ -143,6 +143,21 @@ async def test_the_spso_and_psow_sets_with_hand_worked_figures(
                 "satisfied": 2,
                 "satisfied_percent": 66.7,
             },
+            # No learning nor training recorded for these rows (tests/test_report_learning.py counts some).
+            "learning": {
+                "responses_with_learning": 0,
+                "root_causes": {},
+                "improvements_promised": 0,
+                "improvements_made": 0,
+                "ombudsman_orders_done": 0,
+                "improvements": [],
+            },
+            "staff_awareness_and_training": {
+                "sessions": 0,
+                "by_kind": {"training": 0, "awareness": 0},
+                "staff_reached": 0,
+                "entries": [],
+            },
         },
     }
 
