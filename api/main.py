@@ -37,6 +37,7 @@ from api.routes import (
     resident_info,
     resident_make,
     resident_pages,
+    resident_questions,
     satisfaction,
     triage,
 )
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         annual_report,
         public,
         satisfaction,
+        resident_questions,  # before resident_pages: /complaint/make/... is no complaint's reference
         resident_make,
         resident_pages,
         resident_info,

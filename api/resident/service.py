@@ -26,6 +26,7 @@ from api.attachments import store_upload
 from api.errors import ProblemError
 from api.intake import open_case
 from api.resident import withheld
+from api.resident.make import notices as made_notices
 from api.resident.ratelimit import Limiter, TooMany, email_key
 from api.resident.restrictions import new_complaints_restricted, refuse_if_restricted
 from api.resident.tokens import MAX_TOKEN_LENGTH, TOKEN_LIFETIME, hash_token, new_token
@@ -40,6 +41,7 @@ from domain.models import (
     Adjustments,
     Channel,
     Complainant,
+    ContactPreference,
     Intake,
     Representative,
     ResidentChannel,
@@ -106,7 +108,9 @@ class PublicRepresentative(CleanInput):
 
 
 class PublicComplaintCreate(CleanInput):
-    """A complaint made by a resident. A name and an e-mail address are needed: the access link goes there."""
+    """A complaint made by a resident. A name is needed, and a way to reach someone about it: the
+    complainant's e-mail address (the access link goes there), phone or postal address, or, for a complaint
+    made for someone else (who often has no e-mail address), the representative's e-mail or phone."""
 
     model_config = ConfigDict(
         str_strip_whitespace=True,
@@ -126,7 +130,9 @@ class PublicComplaintCreate(CleanInput):
 
     policy_id: str = Field(min_length=1, max_length=64, description="The council (its policy id).")
     name: str = Field(min_length=1, max_length=200)
-    email: EmailStr
+    email: EmailStr | None = Field(
+        default=None, description="The complainant's e-mail address (needed unless another contact is given)."
+    )
     phone: str | None = Field(default=None, max_length=40)
     address: str | None = Field(
         default=None,
@@ -150,6 +156,30 @@ class PublicComplaintCreate(CleanInput):
         description="Optional: your home's tenure (low_cost_rental: you rent from us;"
         " low_cost_home_ownership: shared ownership; leaseholder; other; not_a_tenant).",
     )
+
+    @model_validator(mode="after")
+    def _contactable(self) -> PublicComplaintCreate:
+        representative = self.representative
+        if not (
+            self.email
+            or self.phone
+            or self.address
+            or (representative is not None and (representative.email or representative.phone))
+        ):
+            raise ValueError(NO_CONTACT)
+        return self
+
+    def maker_email(self) -> str:
+        """The address of whoever made the complaint (the representative's, else the complainant's; "" for
+        none): what the limits and a retry's key are counted by."""
+        by = self.representative.email if self.representative else None
+        return str(by or self.email or "")
+
+
+NO_CONTACT = (
+    "email: an e-mail address (or a phone number or a postal address) is needed, so that the council"
+    " can reply"
+)
 
 
 class PublicComplaintCreated(BaseModel):
@@ -283,6 +313,8 @@ ACCESS_LINK_ANSWER = (
 
 LETTER_TITLES = {
     "access_link": "Link to track your complaint",
+    "complaint_copy": "A copy of your complaint",
+    "consent_request": "We need your consent",
     "acknowledgement": "Acknowledgement of your complaint",
     "decline": "Why we cannot take your complaint forward",
     "information_request": "Request for more information",
@@ -598,9 +630,25 @@ async def _send_link(services: Services, record: ComplaintRecord, recipient: str
             "once": True,
             "stage": record.stage,
             "policy": policy.name if policy else record.policy_id,
-        },
+        }
+        | _made_for_you(record, recipient),
     )
     return True
+
+
+def _made_for_you(record: ComplaintRecord, recipient: str) -> dict[str, Any]:
+    """For the complainant's link when someone else made the complaint for them (issue 30): who made it, and
+    whether their written consent is still needed; the e-mail then says what to do if they did not agree,
+    never "if you did not make a complaint, ignore this e-mail"."""
+    representative = record.representative or {}
+    complainant_email = str(record.complainant.get("email") or "").strip().lower()
+    if not representative or recipient.strip().lower() != complainant_email:
+        return {}
+    return {
+        "addressed_to": "complainant",
+        "made_by": str(representative.get("name") or "someone"),
+        "consent_pending": not representative.get("consent_recorded"),
+    }
 
 
 async def create(
@@ -617,14 +665,15 @@ async def create(
         raise ProblemError(422, "Invalid request", f"policy_id: unknown council {body.policy_id!r}")
     received_at = datetime.now(UTC)
     representative = representative_for(policy, body.representative, received_at)
-    await _limiter(services).complaint_made(client_ip=client_ip, email=str(body.email))
+    await _limiter(services).complaint_made(client_ip=client_ip, email=body.maker_email())
     # A person whose new online complaints are restricted cannot make one as someone's representative either.
     # Issue 29 (11): they get the answer anyone gets, so the form tells no stranger who is restricted; the
     # submission waits for staff in triage, flagged, and no complaint is opened online.
     people = [body.email] + ([representative.email] if representative and representative.email else [])
     for email in people:
-        if await new_complaints_restricted(services, policy_id=body.policy_id, email=str(email)):
-            return await _held(services, body, policy, representative, request_id, idempotency_key)
+        if email and await new_complaints_restricted(services, policy_id=body.policy_id, email=str(email)):
+            held_for = str(email)
+            return await _held(services, body, policy, representative, request_id, idempotency_key, held_for)
     intake = Intake(
         policy_id=body.policy_id,
         received_at=received_at,
@@ -634,6 +683,10 @@ async def create(
             email=body.email,
             phone=body.phone or None,
             address=body.address or None,
+            # Without an e-mail address, the council writes by post where it has an address, else phones.
+            preferred_contact=ContactPreference.EMAIL
+            if body.email or not (body.address or body.phone)
+            else (ContactPreference.LETTER if body.address else ContactPreference.PHONE),
             adjustments=body.adjustments,
         ),
         representative=representative,
@@ -654,11 +707,12 @@ async def create(
         actor=actor,
         # A retry after an outage opens the same complaint, never a second one.
         idempotency_key=idempotency_key,
-        key_owner=f"resident:{email_key(str(body.email))}",
+        key_owner=f"resident:{email_key(body.maker_email())}",
     )
     record = await ComplaintRepository(services.pool).get(reference=reference)
     token, expires_at = await _code_for_maker(services, record)
-    link_sent = await _send_link(services, record, str(body.email))
+    link_sent = bool(body.email) and await _send_link(services, record, str(body.email))
+    await made_notices.queue(services, record, policy)
     await AuditRepository(services.pool).append(
         actor_id="resident",
         actor_role=RESIDENT_ROLE,
@@ -686,8 +740,10 @@ async def _held(
     representative: Representative | None,
     request_id: str,
     idempotency_key: str | None,
+    email: str,
 ) -> PublicComplaintCreated:
-    """The answer a complaint gets, for a submission held in triage (api/resident/withheld.py)."""
+    """The answer a complaint gets, for a submission held in triage (api/resident/withheld.py); `email`: the
+    restricted person's address (the complainant's, or the representative's)."""
     facts = [
         body.summary,
         f"What they would like us to do: {body.desired_outcome}" if body.desired_outcome else "",
@@ -700,12 +756,12 @@ async def _held(
         services,
         policy_id=body.policy_id,
         name=body.name,
-        email=str(body.email),
+        email=email,
         service_area=policy.area_for(body.service_area),
         text="\n\n".join(fact for fact in facts if fact),
         representative=representative,
         request_id=request_id,
-        key_owner=f"resident:{email_key(str(body.email))}",
+        key_owner=f"resident:{email_key(body.maker_email())}",
         idempotency_key=idempotency_key,
     )
     return _held_answer(

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
 from api.deps import ServicesDep
-from api.routes.resident_pages import form_policy, render
+from api.resident.make.form import form_policy
+from api.routes.resident_pages import render
 
 router = APIRouter(include_in_schema=False)
 
