@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -260,3 +261,32 @@ async def test_verbal_consent_the_complainant_is_told_who_made_it_not_to_ignore_
     assert "Ben Helper has made a complaint to" in link.text
     assert "If you did not agree to Ben Helper complaining for you, tell us" in link.text
     assert "ignore this e-mail" not in link.text
+
+
+async def test_the_public_api_tells_a_representative_where_the_link_went(stack: Stack) -> None:
+    """Consent on file (verbal): the link goes to the person the complaint is for, and the answer says so."""
+    body: dict[str, Any] = {
+        "policy_id": "scotland-model",
+        "name": "Ada Resident",
+        "email": new_email(),
+        "summary": "Her damp was never treated.",
+        "representative": {
+            "name": "Ben Helper",
+            "email": new_email(),
+            "kind": "family",
+            "relationship": "Her son",
+            "consent_declared": True,
+        },
+    }
+    async with stack.client() as client:
+        made = await client.post("/api/public/complaints", json=body)
+        assert made.status_code == 201, made.text
+        message = made.json()["message"]
+        assert "We have e-mailed the person it is for a link to track it" in message
+        assert "e-mailed you" not in message
+        # Without the complainant's e-mail address, a phone number for the representative is enough.
+        body["email"] = None
+        body["representative"] = body["representative"] | {"email": None, "phone": "07700 900 982"}
+        by_phone = await client.post("/api/public/complaints", json=body)
+        assert by_phone.status_code == 201, by_phone.text
+        assert "e-mailed" not in by_phone.json()["message"]

@@ -605,7 +605,9 @@ def can_email_link(services: Services, record: ComplaintRecord, recipient: str) 
     return to_representative or preferred == "email"
 
 
-async def _send_link(services: Services, record: ComplaintRecord, recipient: str) -> bool:
+async def _send_link(
+    services: Services, record: ComplaintRecord, recipient: str, *, first: bool = False
+) -> bool:
     """E-mail a link with a one-time code (through the outbox); False, and nothing created, when it cannot
     go by e-mail. The outbox row holds no code: it is drawn when the message is sent."""
     if not can_email_link(services, record, recipient):
@@ -631,7 +633,7 @@ async def _send_link(services: Services, record: ComplaintRecord, recipient: str
             "stage": record.stage,
             "policy": policy.name if policy else record.policy_id,
         }
-        | _made_for_you(record, recipient),
+        | (_made_for_you(record, recipient) if first else {}),
     )
     return True
 
@@ -711,7 +713,7 @@ async def create(
     )
     record = await ComplaintRepository(services.pool).get(reference=reference)
     token, expires_at = await _code_for_maker(services, record)
-    link_sent = bool(body.email) and await _send_link(services, record, str(body.email))
+    link_sent = bool(body.email) and await _send_link(services, record, str(body.email), first=True)
     await made_notices.queue(services, record, policy)
     await AuditRepository(services.pool).append(
         actor_id="resident",
@@ -730,7 +732,9 @@ async def create(
         },
         once_key=f"create:{reference}",  # a retry that opened the same complaint is recorded once
     )
-    return created_answer(reference, token, expires_at, link_sent=link_sent)
+    return created_answer(
+        reference, token, expires_at, link_sent=link_sent, for_someone_else=representative is not None
+    )
 
 
 async def _held(
@@ -768,17 +772,22 @@ async def _held(
         services,
         reference,
         consent_pending=representative is not None and not representative.consent_recorded,
+        for_someone_else=representative is not None,
     )
 
 
-def _held_answer(services: Services, reference: str, *, consent_pending: bool) -> PublicComplaintCreated:
+def _held_answer(
+    services: Services, reference: str, *, consent_pending: bool, for_someone_else: bool = False
+) -> PublicComplaintCreated:
     if consent_pending:
         token, expires_at = None, None
     else:
         token, expires_at = withheld.code_that_opens_nothing(), datetime.now(UTC) + TOKEN_LIFETIME
     # As for a complaint: "we have e-mailed you a link" whenever e-mail is on (none is sent here).
     link_sent = services.settings.notification_channel != "none"
-    return created_answer(reference, token, expires_at, link_sent=link_sent)
+    return created_answer(
+        reference, token, expires_at, link_sent=link_sent, for_someone_else=for_someone_else
+    )
 
 
 def representative_for(
@@ -810,9 +819,25 @@ async def _code_for_maker(services: Services, record: ComplaintRecord) -> tuple[
 
 
 def created_answer(
-    reference: str, token: str | None, expires_at: datetime | None, *, link_sent: bool = True
+    reference: str,
+    token: str | None,
+    expires_at: datetime | None,
+    *,
+    link_sent: bool = True,
+    for_someone_else: bool = False,
 ) -> PublicComplaintCreated:
-    if token is None:
+    if token is not None and for_someone_else:
+        # Consent on file: the link went to the person the complaint is for, never to the representative.
+        e_mailed = (
+            " We have e-mailed the person it is for a link to track it, and told them you made it for them."
+            if link_sent
+            else ""
+        )
+        message = (
+            f"Your complaint reference is {reference}.{e_mailed} Keep the access code safe: it is shown only"
+            " once, and it is how you follow the complaint online."
+        )
+    elif token is None:
         e_mailed = " and we have e-mailed them a link to track the complaint" if link_sent else ""
         message = (
             f"Your complaint reference is {reference}. The council needs the complainant's written consent"
@@ -838,12 +863,18 @@ async def created_again(services: Services, stored: dict[str, Any]) -> dict[str,
     new access code: the first one was never stored in clear, so it cannot be shown again."""
     if await withheld.is_held(services, str(stored["reference"])):
         pending = stored.get("access_token_expires_at") is None
-        return _held_answer(services, str(stored["reference"]), consent_pending=pending).model_dump(
-            mode="json"
+        # The first answer's words say whether it was made for someone else (held: no case row to read).
+        for_someone = "the person it is for" in str(stored.get("message") or "")
+        held = _held_answer(
+            services, str(stored["reference"]), consent_pending=pending, for_someone_else=for_someone
         )
+        return held.model_dump(mode="json")
     record = await ComplaintRepository(services.pool).get(reference=str(stored["reference"]))
     token, expires_at = await _code_for_maker(services, record)
-    return created_answer(record.reference, token, expires_at).model_dump(mode="json")
+    answer = created_answer(
+        record.reference, token, expires_at, for_someone_else=record.representative is not None
+    )
+    return answer.model_dump(mode="json")
 
 
 def without_code(answer: dict[str, Any]) -> dict[str, Any]:

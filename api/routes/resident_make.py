@@ -124,9 +124,9 @@ NO_CONTACT = "Enter an e-mail address, a phone number or a postal address, so th
 def contact_missing(form: dict[str, Any]) -> dict[str, str]:
     """No way to reach anyone about the complaint: the complainant's e-mail address is not required (a
     person complained for often has none), but some contact for them or their representative is."""
-    given = [form.get(field) for field in ("email", "phone", "address")]
     if form.get("on_behalf") == "yes":
-        given += [form.get("representative_email"), form.get("representative_phone")]
+        return {}  # the representative gives their own e-mail address or phone: that is asked of them
+    given = [form.get(field) for field in ("email", "phone", "address")]
     return {} if any(str(value or "").strip() for value in given) else {"email": NO_CONTACT}
 
 
