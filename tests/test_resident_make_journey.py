@@ -298,3 +298,43 @@ async def test_the_public_api_tells_a_representative_where_the_link_went(stack: 
         by_phone = await client.post("/api/public/complaints", json=body)
         assert by_phone.status_code == 201, by_phone.text
         assert "e-mailed" not in by_phone.json()["message"]
+
+
+async def test_without_an_e_mail_address_the_complaint_is_made_and_answered_by_post(stack: Stack) -> None:
+    """No e-mail address (many residents have none): a postal address is enough; nothing says "we have
+    e-mailed you", and the council's letters go by post."""
+    address = f"Flat {new_email()[9:14]}, 1 High Street, Bexleyheath DA6 7AA"
+    async with stack.client() as client:
+        await client.get("/complaint/make?policy_id=bexley")
+        await answer(client, "who-for", {"on_behalf": "no"})
+        await answer(client, "council", {"policy_id": "bexley"})
+        await answer(client, "name", {"name": "Cy Resident"})
+        assert await answer(client, "contact", {"email": "", "phone": "", "address": address}) == (
+            "/complaint/make/service"
+        )
+        for page, data in (
+            ("service", {"service_area": "general"}),
+            ("home", {"tenure": ""}),
+            ("what-happened", {"summary": "The bins were not collected for a month."}),
+            ("outcome", {"desired_outcome": ""}),
+            ("support", {"preferred_language": ""}),
+            ("letters", {"preferred_format": "standard", "address": address}),
+        ):
+            await answer(client, page, data)
+        check = rows((await client.get("/complaint/make/check")).text)
+        assert check["E-mail address"] == "Not given" and check["Postal address"] == address
+        sent = await client.post("/complaint/make/check")
+    assert sent.status_code == 200 and "Complaint received" in sent.text
+    reference = re.findall(r'<strong id="reference">([^<]+)</strong>', sent.text)[0]
+    assert "You did not give an e-mail address, so we cannot e-mail you a copy" in sent.text
+    assert "We will write to you about your complaint by post or phone" in sent.text
+    assert "e-mailed you" not in sent.text
+    assert 'id="access-code"' in sent.text  # the way to follow it online
+    stored = await stack.pool.fetchval("SELECT complainant FROM complaints WHERE reference = $1", reference)
+    assert stored["email"] is None and stored["preferred_contact"] == "letter"
+    queued = await stack.pool.fetchval(
+        "SELECT count(*) FROM notifications WHERE reference = $1"
+        " AND template IN ('access_link', 'complaint_copy')",
+        reference,
+    )
+    assert queued == 0
