@@ -34,6 +34,7 @@ from api.routes import (
     policies,
     public,
     reports,
+    resident_equality,
     resident_info,
     resident_make,
     resident_pages,
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         satisfaction,
         resident_questions,  # before resident_pages: /complaint/make/... is no complaint's reference
         resident_make,
+        resident_equality,  # before resident_pages' POST /complaint/{reference}/{action}
         resident_pages,
         resident_info,
         codec,

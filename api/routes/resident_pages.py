@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, get_args
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Cookie, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -23,7 +23,6 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, P
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile as StarletteUpload
 
-from api import equality
 from api.client_address import client_ip
 from api.deps import RequestId, ServicesDep
 from api.errors import ProblemError
@@ -42,12 +41,10 @@ from api.resident.story import story_of
 from api.resident.tokens import MAX_TOKEN_LENGTH, form_key, hash_token, same
 from api.resident.wording import window_words
 from core.services import Services
-from domain.equality import EqualityAnswers
 from domain.policy import DEFAULT_SERVICE_AREAS
 from domain.support import support_lines
 from store.attachments import AttachmentRepository
 from store.complaints import ComplaintRepository, adjustments_of
-from store.equality import EqualityRepository
 from store.resident_access import ResidentAccessRepository
 
 router = APIRouter(include_in_schema=False)
@@ -466,90 +463,6 @@ def evidence_hint(services: Services) -> str:
     megabytes = services.settings.attachment_max_bytes / (1024 * 1024)
     kinds = "PDF, Word, JPEG, PNG or text"
     return f"For example, a photo, a letter or a document ({kinds}), up to {megabytes:g} MB."
-
-
-EQUALITY_LABELS = {
-    "age_band": "Your age",
-    "sex": "Your sex",
-    "gender_same_as_at_birth": "Is the gender you identify with the same as your sex registered at birth?",
-    "sexual_orientation": "Your sexual orientation",
-    "ethnicity": "Your ethnic group",
-    "religion": "Your religion or belief",
-    "disability": "Do you consider yourself to have a disability?",
-    "carer": "Do you look after or support someone because of their health, disability or age?",
-}
-
-
-OPTION_LABELS = {
-    "under_18": "Under 18",
-    "asian_or_asian_british": "Asian or Asian British",
-    "black_black_british_caribbean_or_african": "Black, Black British, Caribbean or African",
-    "mixed_or_multiple": "Mixed or multiple ethnic groups",
-}
-
-
-def _option_label(value: str) -> str:
-    if value in OPTION_LABELS:
-        return OPTION_LABELS[value]
-    words = re.sub(r"(\d)_(\d)", r"\1 to \2", value.replace("_plus", " or over")).replace("_", " ")
-    return words[:1].upper() + words[1:]
-
-
-def equality_questions() -> list[tuple[str, str, list[tuple[str, str]]]]:
-    questions = []
-    for name, field in EqualityAnswers.model_fields.items():
-        values = list(get_args(get_args(field.annotation)[0]))
-        options = [("", "Not answered")] + [(value, _option_label(value)) for value in values]
-        questions.append((name, EQUALITY_LABELS[name], options))
-    return questions
-
-
-@router.get("/complaint/{reference}/equality", response_class=HTMLResponse)
-async def equality_page(services: ServicesDep, page: SignedInPage) -> Response:
-    """The optional equality monitoring questions."""
-    if isinstance(page, HTMLResponse):
-        return page
-    reference = page.access.record.reference
-    given = await EqualityRepository(services.pool).answered(reference=reference)
-    return render(
-        "equality.html",
-        reference=reference,
-        questions=equality_questions(),
-        form_key=form_key(page.session),
-        given=given,
-    )
-
-
-@router.post("/complaint/{reference}/equality", response_class=HTMLResponse)
-async def send_equality(
-    reference: str, request: Request, services: ServicesDep, page: SignedInPage
-) -> Response:
-    if isinstance(page, HTMLResponse):
-        return page
-    access = page.access
-    form = {key: str(value) for key, value in (await request.form()).items()}
-    if not same(form.get("form_key", ""), form_key(page.session)):
-        return see_other(f"/complaint/{reference}/equality")
-    answers = {name: form[name] for name in EqualityAnswers.model_fields if form.get(name)}
-    try:
-        await equality.submit(
-            services.pool, access.record, EqualityAnswers.model_validate(answers), "resident"
-        )
-    except ValidationError as error:
-        errors = dict.fromkeys(field_errors(error), "Select one of the answers, or Not answered")
-        return render(
-            "equality.html",
-            422,
-            reference=access.record.reference,
-            questions=equality_questions(),
-            form_key=form_key(page.session),
-            form=form,
-            errors=errors,
-        )
-    except ProblemError as error:
-        if error.problem.status != 409:
-            raise
-    return see_other(f"/complaint/{reference}/equality")
 
 
 @router.post("/complaint/{reference}/evidence", response_class=HTMLResponse)
