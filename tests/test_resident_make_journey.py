@@ -19,7 +19,7 @@ from domain.policy_files import load_policies
 from notifications.delivery import deliver_one
 from store.complaint_drafts import DraftRepository
 from tests.api_helpers import CapturingSender
-from tests.test_residents import Stack, new_email, stack
+from tests.test_residents import Stack, make, new_email, new_ip, stack
 
 __all__ = ["stack"]  # the fixture, imported so pytest finds it here
 
@@ -338,3 +338,29 @@ async def test_without_an_e_mail_address_the_complaint_is_made_and_answered_by_p
         reference,
     )
     assert queued == 0
+
+
+async def test_too_many_complaints_is_said_on_the_check_page_and_the_answers_stay(stack: Stack) -> None:
+    app = stack.app_with(resident_complaints_per_address=1)
+    async with stack.client(new_ip(), app=app) as client:
+        await make(client, email=new_email())  # the address's one complaint for now
+        await client.get("/complaint/make?policy_id=bexley")
+        for page, data in (
+            ("who-for", {"on_behalf": "no"}),
+            ("council", {"policy_id": "bexley"}),
+            ("name", {"name": "Dee Resident"}),
+            ("contact", {"email": new_email(), "phone": "", "address": ""}),
+            ("service", {"service_area": "general"}),
+            ("home", {"tenure": ""}),
+            ("what-happened", {"summary": "The street light is out."}),
+            ("outcome", {"desired_outcome": ""}),
+            ("support", {"preferred_language": ""}),
+            ("letters", {"preferred_format": "standard", "address": ""}),
+        ):
+            await answer(client, page, data)
+        refused = await client.post("/complaint/make/check")
+        assert refused.status_code == 429 and refused.headers["retry-after"]
+        assert "Check your answers before sending your complaint" in refused.text
+        assert 'href="#send">Too many complaints were made' in refused.text
+        again = await client.get("/complaint/make/check")  # nothing typed is lost
+        assert again.status_code == 200 and "The street light is out." in again.text

@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import json
 import secrets
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -174,9 +175,15 @@ async def make_complaint(request: Request, services: ServicesDep, request_id: Re
 
 
 async def send(
-    services: Services, request: Request, request_id: str, form: dict[str, Any], body: PublicComplaintCreate
+    services: Services,
+    request: Request,
+    request_id: str,
+    form: dict[str, Any],
+    body: PublicComplaintCreate,
+    refused: Callable[[dict[str, str], int], HTMLResponse] | None = None,
 ) -> Response:
-    """Make the complaint (once, however often the form is sent) and show the confirmation."""
+    """Make the complaint (once, however often the form is sent) and show the confirmation; a refusal (a
+    contact restriction, too many complaints) is shown by `refused` (by default, on the whole form)."""
     address = client_ip(request)
     try:
         reference, code = await create_once(services, request, body, request_id, form.get("submission", ""))
@@ -184,7 +191,10 @@ async def send(
         if error.problem.status not in (403, 429):  # a contact restriction, or too many complaints
             raise
         message = error.problem.detail or "Too many attempts"
-        response = new_form(services, form, {"email": message}, error.problem.status)
+        if refused is not None:
+            response = refused({"send": message[:1].upper() + message[1:]}, error.problem.status)
+        else:
+            response = new_form(services, form, {"email": message}, error.problem.status)
         response.headers.update(error.headers or {})
         return response
     policy = services.policies[body.policy_id]

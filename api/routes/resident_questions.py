@@ -150,7 +150,13 @@ async def send_complaint(
     # the draft's submission id), then the draft expires and is purged.
     drafts = DraftRepository(services.pool)
     await drafts.save(key_hash=hash_token(cookie), answers=answers | {"sent": True}, lifetime=SENT_LIFETIME)
-    response = await send(services, request, request_id, answers, body)
+
+    def refused(errors: dict[str, str], status: int) -> HTMLResponse:
+        page = _check_page(services, answers, errors)
+        page.status_code = status
+        return page
+
+    response = await send(services, request, request_id, answers, body, refused)
     if response.status_code >= 400:  # refused (too many complaints, a restriction): the answers stay
         await drafts.save(key_hash=hash_token(cookie), answers=answers)
     return response
