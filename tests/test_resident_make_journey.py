@@ -110,6 +110,9 @@ async def test_one_question_a_page_for_yourself_then_check_answers_then_confirma
         assert answers["Support needed"] == "A British Sign Language interpreter"
         assert answers["Letters"] == "Large print"
         assert "Your name" not in answers
+        # A Change to a question these answers do not ask goes back to checking.
+        not_asked = await client.get("/complaint/make/your-details?change=1")
+        assert not_asked.status_code == 303 and not_asked.headers["location"] == "/complaint/make/check"
         # Change goes to the question and, once answered, back to the check page.
         assert 'href="/complaint/make/what-happened?change=1"' in check.text
         change = await client.get("/complaint/make/what-happened?change=1")

@@ -176,6 +176,8 @@ async def question(
     if answers is None or answers.get("sent"):
         return _expired()
     if not asked.applies(services, answers):
+        if change:  # a Change link to a question the answers no longer ask: back to checking
+            return see_other(CHECK)
         return see_other(_address(questions.after(services, answers, slug)))
     return _page(services, asked, answers, {}, change=bool(change))
 
