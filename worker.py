@@ -31,6 +31,7 @@ from domain.policy import Policy
 from notifications.channels import Sender, sender_from_settings
 from notifications.delivery import DeliveryOptions
 from notifications.dispatcher import OutboxDispatcher
+from store.complaint_drafts import DraftRepository
 from store.idempotency import IdempotencyRepository
 from workflows.complaint import ComplaintWorkflow
 from workflows.digest import OverdueDigestWorkflow
@@ -65,6 +66,10 @@ async def purge_idempotency_keys(pool: asyncpg.Pool, ttl: timedelta) -> None:
             purged = await IdempotencyRepository(pool).purge_expired(ttl=ttl)
             if purged:
                 log.info("purged %d expired Idempotency-Keys", purged)
+            # Answers of complaints started on the resident pages and never sent (issue 30).
+            drafts = await DraftRepository(pool).purge_expired()
+            if drafts:
+                log.info("purged %d expired complaint drafts", drafts)
         except asyncio.CancelledError:
             raise
         except Exception:

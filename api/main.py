@@ -38,6 +38,7 @@ from api.routes import (
     resident_investigation,
     resident_make,
     resident_pages,
+    resident_questions,
     satisfaction,
     staff_training,
     triage,
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         staff_training,
         public,
         satisfaction,
+        resident_questions,  # before resident_pages: /complaint/make/... is no complaint's reference
         resident_make,
         resident_investigation,  # before web.resident: its POST /complaint/{reference}/investigation
         resident_pages,

@@ -278,9 +278,20 @@ def _with_name(row: asyncpg.Record) -> dict[str, Any]:
     context: dict[str, Any] = dict(row["context"] or {})
     if row["audience"] != "complainant":
         return context
-    return context | from_case_record(
+    extra = from_case_record(
         anonymous=bool(row["anonymous"]), complainant=row["complainant"], representative=row["representative"]
     )
+    # A message meant for one of the two people whatever the consent on file (issue 30: the copy of the
+    # complaint to the representative who made it, the link to the complainant it was made for) greets them.
+    addressed_to = context.get("addressed_to")
+    if addressed_to in ("complainant", "representative") and not row["anonymous"]:
+        person: dict[str, Any] = row[addressed_to] or {}
+        name = str(person.get("name") or "").strip()
+        if name:
+            extra["recipient_name"] = name
+        else:
+            extra.pop("recipient_name", None)
+    return context | extra
 
 
 def _address(row: asyncpg.Record, sender: Sender, options: DeliveryOptions) -> str:

@@ -115,6 +115,22 @@ class ResidentAccessRepository:
 
     # ------------------------------------------------------------------------------------------ outbox
 
+    async def queue_to_resident(
+        self,
+        *,
+        notification_id: str,
+        reference: str,
+        workflow_id: str,
+        template: str,
+        recipient: str | None,
+        context: dict[str, Any],
+    ) -> None:
+        """Put a message to the complainant or their representative (`context["addressed_to"]`) in the
+        outbox, once per id."""
+        await self._db.execute(
+            _QUEUE_NOTIFICATION, notification_id, reference, workflow_id, template, recipient, context
+        )
+
     async def queue_access_link(
         self, *, token_id: int, reference: str, workflow_id: str, recipient: str, context: dict[str, Any]
     ) -> str:

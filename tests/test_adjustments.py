@@ -121,7 +121,7 @@ async def test_staff_and_residents_give_adjustments_and_staff_see_them(stack: St
                 "preferred_format": "easy_read",
             },
         )
-        assert sent.status_code == 200 and "Complaint sent" in sent.text
+        assert sent.status_code == 200 and "Complaint received" in sent.text
         row = await stack.pool.fetchval(
             "SELECT complainant FROM complaints WHERE complainant ->> 'email' = $1", email
         )

@@ -106,6 +106,24 @@ def _response(policy: Policy, stage: int, escalation_request_by: date | None) ->
     )
 
 
+def _made(policy: Policy) -> dict[str, Any]:
+    """A complaint just made online for someone else, whose written consent is to come (issue 30)."""
+    return {
+        "service_area": "Housing repairs",
+        "acknowledge_by": "2026-12-11",
+        "respond_by": RESPOND_BY.isoformat(),
+        "acknowledge_within": "5 working days",
+        "respond_within": "15 working days",
+        "why": f"under {policy.name}'s complaints policy, not counting weekends and bank holidays",
+        "early_resolution": "",
+        "for_someone_else": True,
+        "complainant_name": "Ada Resident",
+        "representative_name": "Ben Helper",
+        "consent_pending": True,
+        "complainant_has_email": False,
+    }
+
+
 def contexts(policy: Policy) -> dict[str, dict[str, Any]]:
     """A realistic context for every shipped template, as the workflow sends it (dates as `date` objects)."""
     signposting = policy.ombudsman.signposting
@@ -120,6 +138,8 @@ def contexts(policy: Policy) -> dict[str, dict[str, Any]]:
             once=True,
             expires_on=date(2027, 2, 18),
         ),
+        "complaint_copy": _complainant(policy, **_made(policy), addressed_to="representative"),
+        "consent_request": _complainant(policy, **_made(policy), addressed_to="complainant"),
         "stage2_acknowledgement": _complainant(policy, 2, respond_by=RESPOND_BY),
         "information_request": _complainant(
             policy,

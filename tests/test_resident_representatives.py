@@ -530,7 +530,7 @@ async def test_who_the_complaint_is_for_is_asked_first_and_must_be_answered(stac
         assert error_summary(refused.text) == [
             ("on_behalf", "Select who the complaint is for: you, or someone else you are making it for")
         ]
-        assert 'id="access-code"' not in refused.text and "Complaint sent" not in refused.text
+        assert 'id="access-code"' not in refused.text and "Complaint received" not in refused.text
         async with stack.pool.acquire() as connection:
             made = await connection.fetchval(
                 "SELECT count(*) FROM complaints WHERE complainant->>'email' = $1", missed["email"]
@@ -538,6 +538,6 @@ async def test_who_the_complaint_is_for_is_asked_first_and_must_be_answered(stac
         assert made == 0
         # "Me", with the carer's part filled in by mistake: that part is not read (no representative).
         mine = await client.post("/complaint/new", data=form_data(text, on_behalf="no"))
-        assert mine.status_code == 200 and "Complaint sent" in mine.text
+        assert mine.status_code == 200 and "Complaint received" in mine.text
         reference = re.findall(r'<strong id="reference">([^<]+)</strong>', mine.text)[0]
         assert (await case_row(stack, reference))["representative"] is None

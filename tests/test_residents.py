@@ -206,7 +206,8 @@ async def test_make_a_complaint_returns_the_reference_and_a_token_and_queues_the
         assert view["council"] == "London Borough of Bexley"
         assert "We have received your complaint" in view["status_text"]
         assert view["dates"]["acknowledge_by"] and view["dates"]["respond_by"]
-        assert [letter["template"] for letter in view["letters"]] == ["access_link"]
+        # The link, and the copy of the complaint to whoever made it (issue 30).
+        assert sorted(letter["template"] for letter in view["letters"]) == ["access_link", "complaint_copy"]
         assert view["possible"] == {
             "send_information": True,
             "answer_extension": False,

@@ -65,7 +65,7 @@ async def test_staff_residents_and_the_form_record_the_tenure(stack: Stack) -> N
         sent = await client.post(
             "/complaint/new", data={**fields, "submission": "t-1", "tenure": "low_cost_rental"}
         )
-        assert sent.status_code == 200 and "Complaint sent" in sent.text
+        assert sent.status_code == 200 and "Complaint received" in sent.text
         tenure = await stack.pool.fetchval(
             "SELECT tenure FROM complaints WHERE complainant ->> 'email' = $1", email
         )
@@ -75,7 +75,7 @@ async def test_staff_residents_and_the_form_record_the_tenure(stack: Stack) -> N
         sent = await client.post(
             "/complaint/new", data={**fields, "email": other, "submission": "t-2", "tenure": ""}
         )
-        assert sent.status_code == 200 and "Complaint sent" in sent.text
+        assert sent.status_code == 200 and "Complaint received" in sent.text
         assert (
             await stack.pool.fetchval(
                 "SELECT tenure FROM complaints WHERE complainant ->> 'email' = $1", other

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -195,7 +196,9 @@ def can_email_link(services: Services, record: ComplaintRecord, recipient: str) 
     return to_representative or preferred == "email"
 
 
-async def send_link(services: Services, record: ComplaintRecord, recipient: str) -> bool:
+async def send_link(
+    services: Services, record: ComplaintRecord, recipient: str, *, first: bool = False
+) -> bool:
     """E-mail a link with a one-time code and an access code to type in (through the outbox); False, and
     nothing created, when it cannot go by e-mail. The outbox row holds neither code: both are drawn when the
     message is sent (notifications/link_codes.py)."""
@@ -228,9 +231,25 @@ async def send_link(services: Services, record: ComplaintRecord, recipient: str)
             "once": True,
             "stage": record.stage,
             "policy": policy.name if policy else record.policy_id,
-        },
+        }
+        | (_made_for_you(record, recipient) if first else {}),
     )
     return True
+
+
+def _made_for_you(record: ComplaintRecord, recipient: str) -> dict[str, Any]:
+    """For the complainant's link when someone else made the complaint for them (issue 30): who made it, and
+    whether their written consent is still needed; the e-mail then says what to do if they did not agree,
+    never "if you did not make a complaint, ignore this e-mail"."""
+    representative = record.representative or {}
+    complainant_email = str(record.complainant.get("email") or "").strip().lower()
+    if not representative or recipient.strip().lower() != complainant_email:
+        return {}
+    return {
+        "addressed_to": "complainant",
+        "made_by": str(representative.get("name") or "someone"),
+        "consent_pending": not representative.get("consent_recorded"),
+    }
 
 
 async def request_access_link(services: Services, *, reference: str, email: str, client_ip: str) -> None:

@@ -84,10 +84,11 @@ class Limiter:
     def complaint_limits(self, *, client_ip: str, email: str) -> list[Limit]:
         settings = self._settings
         window = timedelta(minutes=settings.resident_request_window_minutes)
-        return [
-            Limit(f"create:addr:{client_ip}", settings.resident_complaints_per_address, window),
-            Limit(f"create:email:{email_key(email)}", settings.resident_complaints_per_email, window),
-        ]
+        limits = [Limit(f"create:addr:{client_ip}", settings.resident_complaints_per_address, window)]
+        if email:  # a complaint made with no e-mail address at all is counted by the client address only
+            per_email = settings.resident_complaints_per_email
+            limits.append(Limit(f"create:email:{email_key(email)}", per_email, window))
+        return limits
 
     def link_request_limits(self, *, client_ip: str) -> list[Limit]:
         settings = self._settings

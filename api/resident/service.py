@@ -49,6 +49,7 @@ from api.resident.bodies import (
     ResidentComplaintView,
     WithdrawBody,
 )
+from api.resident.make import notices as made_notices
 from api.resident.ratelimit import email_key
 from api.resident.restrictions import new_complaints_restricted
 from api.resident.tokens import TOKEN_LIFETIME
@@ -56,7 +57,16 @@ from api.resident.view import LETTER_TITLES, long_date, status_text, view, view_
 from core.services import Services
 from domain.inputs import CleanInput
 from domain.intake_rules import check_representative, with_declared_consent
-from domain.models import Actor, Adjustments, Channel, Complainant, Intake, Representative, Role
+from domain.models import (
+    Actor,
+    Adjustments,
+    Channel,
+    Complainant,
+    ContactPreference,
+    Intake,
+    Representative,
+    Role,
+)
 from domain.policy import Policy
 from domain.tsm import Tenure
 from store.audit import AuditRepository
@@ -158,7 +168,9 @@ class PublicRepresentative(CleanInput):
 
 
 class PublicComplaintCreate(CleanInput):
-    """A complaint made by a resident. A name and an e-mail address are needed: the access link goes there."""
+    """A complaint made by a resident. A name is needed, and a way to reach someone about it: the
+    complainant's e-mail address (the access link goes there), phone or postal address, or, for a complaint
+    made for someone else (who often has no e-mail address), the representative's e-mail or phone."""
 
     model_config = ConfigDict(
         str_strip_whitespace=True,
@@ -178,7 +190,9 @@ class PublicComplaintCreate(CleanInput):
 
     policy_id: str = Field(min_length=1, max_length=64, description="The council (its policy id).")
     name: str = Field(min_length=1, max_length=200)
-    email: EmailStr
+    email: EmailStr | None = Field(
+        default=None, description="The complainant's e-mail address (needed unless another contact is given)."
+    )
     phone: str | None = Field(default=None, max_length=40)
     address: str | None = Field(
         default=None,
@@ -202,6 +216,30 @@ class PublicComplaintCreate(CleanInput):
         description="Optional: your home's tenure (low_cost_rental: you rent from us;"
         " low_cost_home_ownership: shared ownership; leaseholder; other; not_a_tenant).",
     )
+
+    @model_validator(mode="after")
+    def _contactable(self) -> PublicComplaintCreate:
+        representative = self.representative
+        if not (
+            self.email
+            or self.phone
+            or self.address
+            or (representative is not None and (representative.email or representative.phone))
+        ):
+            raise ValueError(NO_CONTACT)
+        return self
+
+    def maker_email(self) -> str:
+        """The address of whoever made the complaint (the representative's, else the complainant's; "" for
+        none): what the limits and a retry's key are counted by."""
+        by = self.representative.email if self.representative else None
+        return str(by or self.email or "")
+
+
+NO_CONTACT = (
+    "email: an e-mail address (or a phone number or a postal address) is needed, so that the council"
+    " can reply"
+)
 
 
 class PublicComplaintCreated(BaseModel):
@@ -229,14 +267,15 @@ async def create(
         raise ProblemError(422, "Invalid request", f"policy_id: unknown council {body.policy_id!r}")
     received_at = datetime.now(UTC)
     representative = representative_for(policy, body.representative, received_at)
-    await limiter(services).complaint_made(client_ip=client_ip, email=str(body.email))
+    await limiter(services).complaint_made(client_ip=client_ip, email=body.maker_email())
     # A person whose new online complaints are restricted cannot make one as someone's representative either.
     # Issue 29 (11): they get the answer anyone gets, so the form tells no stranger who is restricted; the
     # submission waits for staff in triage, flagged, and no complaint is opened online.
     people = [body.email] + ([representative.email] if representative and representative.email else [])
     for email in people:
-        if await new_complaints_restricted(services, policy_id=body.policy_id, email=str(email)):
-            return await _held(services, body, policy, representative, request_id, idempotency_key)
+        if email and await new_complaints_restricted(services, policy_id=body.policy_id, email=str(email)):
+            held_for = str(email)
+            return await _held(services, body, policy, representative, request_id, idempotency_key, held_for)
     intake = Intake(
         policy_id=body.policy_id,
         received_at=received_at,
@@ -246,6 +285,10 @@ async def create(
             email=body.email,
             phone=body.phone or None,
             address=body.address or None,
+            # Without an e-mail address, the council writes by post where it has an address, else phones.
+            preferred_contact=ContactPreference.EMAIL
+            if body.email or not (body.address or body.phone)
+            else (ContactPreference.LETTER if body.address else ContactPreference.PHONE),
             adjustments=body.adjustments,
         ),
         representative=representative,
@@ -266,11 +309,12 @@ async def create(
         actor=actor,
         # A retry after an outage opens the same complaint, never a second one.
         idempotency_key=idempotency_key,
-        key_owner=f"resident:{email_key(str(body.email))}",
+        key_owner=f"resident:{email_key(body.maker_email())}",
     )
     record = await ComplaintRepository(services.pool).get(reference=reference)
     token, expires_at = await _code_for_maker(services, record)
-    link_sent = await send_link(services, record, str(body.email))
+    link_sent = bool(body.email) and await send_link(services, record, str(body.email), first=True)
+    await made_notices.queue(services, record, policy)
     await AuditRepository(services.pool).append(
         actor_id="resident",
         actor_role=RESIDENT_ROLE,
@@ -288,7 +332,9 @@ async def create(
         },
         once_key=f"create:{reference}",  # a retry that opened the same complaint is recorded once
     )
-    return created_answer(reference, token, expires_at, link_sent=link_sent)
+    return created_answer(
+        reference, token, expires_at, link_sent=link_sent, for_someone_else=representative is not None
+    )
 
 
 async def _held(
@@ -298,8 +344,10 @@ async def _held(
     representative: Representative | None,
     request_id: str,
     idempotency_key: str | None,
+    email: str,
 ) -> PublicComplaintCreated:
-    """The answer a complaint gets, for a submission held in triage (api/resident/withheld.py)."""
+    """The answer a complaint gets, for a submission held in triage (api/resident/withheld.py); `email`: the
+    restricted person's address (the complainant's, or the representative's)."""
     facts = [
         body.summary,
         f"What they would like us to do: {body.desired_outcome}" if body.desired_outcome else "",
@@ -312,29 +360,34 @@ async def _held(
         services,
         policy_id=body.policy_id,
         name=body.name,
-        email=str(body.email),
+        email=email,
         service_area=policy.area_for(body.service_area),
         text="\n\n".join(fact for fact in facts if fact),
         representative=representative,
         request_id=request_id,
-        key_owner=f"resident:{email_key(str(body.email))}",
+        key_owner=f"resident:{email_key(body.maker_email())}",
         idempotency_key=idempotency_key,
     )
     return _held_answer(
         services,
         reference,
         consent_pending=representative is not None and not representative.consent_recorded,
+        for_someone_else=representative is not None,
     )
 
 
-def _held_answer(services: Services, reference: str, *, consent_pending: bool) -> PublicComplaintCreated:
+def _held_answer(
+    services: Services, reference: str, *, consent_pending: bool, for_someone_else: bool = False
+) -> PublicComplaintCreated:
     if consent_pending:
         token, expires_at = None, None
     else:
         token, expires_at = withheld.access_code_that_opens_nothing(), datetime.now(UTC) + TOKEN_LIFETIME
     # As for a complaint: "we have e-mailed you a link" whenever e-mail is on (none is sent here).
     link_sent = services.settings.notification_channel != "none"
-    return created_answer(reference, token, expires_at, link_sent=link_sent)
+    return created_answer(
+        reference, token, expires_at, link_sent=link_sent, for_someone_else=for_someone_else
+    )
 
 
 def representative_for(
@@ -366,9 +419,25 @@ async def _code_for_maker(services: Services, record: ComplaintRecord) -> tuple[
 
 
 def created_answer(
-    reference: str, token: str | None, expires_at: datetime | None, *, link_sent: bool = True
+    reference: str,
+    token: str | None,
+    expires_at: datetime | None,
+    *,
+    link_sent: bool = True,
+    for_someone_else: bool = False,
 ) -> PublicComplaintCreated:
-    if token is None:
+    if token is not None and for_someone_else:
+        # Consent on file: the link went to the person the complaint is for, never to the representative.
+        e_mailed = (
+            " We have e-mailed the person it is for a link to track it, and told them you made it for them."
+            if link_sent
+            else ""
+        )
+        message = (
+            f"Your complaint reference is {reference}.{e_mailed} Keep the access code safe: it is shown only"
+            " once, and it is how you follow the complaint online."
+        )
+    elif token is None:
         e_mailed = " and we have e-mailed them a link to track the complaint" if link_sent else ""
         message = (
             f"Your complaint reference is {reference}. The council needs the complainant's written consent"
@@ -394,12 +463,18 @@ async def created_again(services: Services, stored: dict[str, Any]) -> dict[str,
     new access code: the first one was never stored in clear, so it cannot be shown again."""
     if await withheld.is_held(services, str(stored["reference"])):
         pending = stored.get("access_token_expires_at") is None
-        return _held_answer(services, str(stored["reference"]), consent_pending=pending).model_dump(
-            mode="json"
+        # The first answer's words say whether it was made for someone else (held: no case row to read).
+        for_someone = "the person it is for" in str(stored.get("message") or "")
+        held = _held_answer(
+            services, str(stored["reference"]), consent_pending=pending, for_someone_else=for_someone
         )
+        return held.model_dump(mode="json")
     record = await ComplaintRepository(services.pool).get(reference=str(stored["reference"]))
     token, expires_at = await _code_for_maker(services, record)
-    return created_answer(record.reference, token, expires_at).model_dump(mode="json")
+    answer = created_answer(
+        record.reference, token, expires_at, for_someone_else=record.representative is not None
+    )
+    return answer.model_dump(mode="json")
 
 
 def without_code(answer: dict[str, Any]) -> dict[str, Any]:

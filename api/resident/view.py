@@ -17,6 +17,8 @@ from store.complaints import ComplaintRecord, ComplaintRepository, NotificationR
 
 LETTER_TITLES = {
     "access_link": "Link to track your complaint",
+    "complaint_copy": "A copy of your complaint",
+    "consent_request": "We need your consent",
     "acknowledgement": "Acknowledgement of your complaint",
     "decline": "Why we cannot take your complaint forward",
     "information_request": "Request for more information",

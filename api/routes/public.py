@@ -95,7 +95,7 @@ async def make_complaint(
 
     return await run_once_as(
         pool=services.pool,
-        owner=f"resident:{email_key(str(body.email))}",
+        owner=f"resident:{email_key(body.maker_email())}",
         key=idempotency_key,
         request=request,
         body=body.model_dump(mode="json"),

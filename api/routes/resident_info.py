@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
 from api.deps import ServicesDep
-from api.routes.resident_pages import form_policy
+from api.resident.make.form import form_policy
 from web.resident.pages import render
 
 router = APIRouter(include_in_schema=False)

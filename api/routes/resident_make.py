@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from typing import Any
+import secrets
+from collections.abc import Callable
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
@@ -23,25 +25,85 @@ from api.errors import ProblemError
 from api.idempotency import Outcome, run_once_as
 from api.resident import service, withheld
 from api.resident.error_messages import ON_BEHALF_MISSING, form_checks
+from api.resident.make.confirmation import confirmation
+from api.resident.make.form import (
+    ADJUSTMENT_LABELS,
+    FORMAT_LABELS,
+    NEW_FORM_ORDER,
+    TENURE_LABELS,
+    adjustments_from,
+    form_policy,
+    representative_choices,
+    representative_from,
+    representative_refusal,
+)
 from api.resident.ratelimit import email_key
 from api.resident.service import PublicComplaintCreate
 from api.routes.resident_pages import (
     FIELD_LABELS,
-    NEW_FORM_ORDER,
-    adjustments_from,
+    SERVICE_AREAS,
+    SignedInPage,
     field_errors,
-    form_policy,
-    new_form,
     render,
-    representative_choices,
-    representative_from,
-    representative_refusal,
     set_session_cookie,
 )
 from core.services import Services
+from domain.intake_rules import DECLARED
 from domain.support import support_lines
+from store.complaints import ComplaintRepository, adjustments_of
 
 router = APIRouter(include_in_schema=False)
+
+
+def question_context(services: Services, form: dict[str, Any]) -> dict[str, Any]:
+    """What the form's questions offer for these answers: the councils, the chosen council's service areas
+    and kinds of representative, and its consent rule."""
+    councils = sorted(((policy.id, policy.name) for policy in services.policies.values()), key=lambda c: c[1])
+    policy = form_policy(services, form)
+    return {
+        "councils": [("", "Select a council"), *councils],
+        "service_areas": SERVICE_AREAS
+        if policy is None
+        else [(a.code, a.label) for a in policy.service_areas],
+        "adjustment_labels": ADJUSTMENT_LABELS,
+        "format_labels": FORMAT_LABELS,
+        "tenure_labels": TENURE_LABELS,
+        "policy": policy,
+        "representative_kinds": representative_choices(services, policy),
+        "written_consent": policy is not None and not policy.complainants.consent_accepted(DECLARED),
+        "for_someone_else": form.get("on_behalf") == "yes",
+    }
+
+
+def new_form(services: Services, form: dict[str, Any], errors: dict[str, str], status: int) -> HTMLResponse:
+    """The whole form on one page (the question pages are api/routes/resident_questions.py)."""
+    return render(
+        "new.html",
+        status,
+        form=form,
+        errors=errors,
+        # This form's own id (kept when it comes back with errors): sent twice, it makes one complaint.
+        submission=form.get("submission") or secrets.token_urlsafe(16),
+        **question_context(services, form),
+    )
+
+
+@router.get("/complaint/new", response_class=HTMLResponse)
+async def new_complaint(
+    services: ServicesDep, policy_id: Annotated[str | None, Query(max_length=64)] = None
+) -> HTMLResponse:
+    """The form; `?policy_id=` chooses the council (the form then shows that council's rules only)."""
+    chosen = policy_id if policy_id in services.policies else ""
+    return new_form(services, {"service_area": "general", "policy_id": chosen}, {}, 200)
+
+
+@router.get("/complaint/{reference}/created", response_class=HTMLResponse)
+async def created(reference: str, page: SignedInPage) -> Response:
+    """The confirmation again (without the access code, shown once)."""
+    if isinstance(page, HTMLResponse):
+        return page
+    support = support_lines(adjustments_of(page.access.record.complainant))
+    return render("created.html", reference=reference, token=None, support=support)
 
 
 def form_of(sent: Any) -> dict[str, Any]:
@@ -57,11 +119,24 @@ def who_for_missing(services: Services, form: dict[str, Any]) -> dict[str, str]:
     return {"on_behalf": ON_BEHALF_MISSING} if asked and form.get("on_behalf") not in ("yes", "no") else {}
 
 
+NO_CONTACT = "Enter an e-mail address, a phone number or a postal address, so that we can reply to you"
+
+
+def contact_missing(form: dict[str, Any]) -> dict[str, str]:
+    """No way to reach anyone about the complaint: the complainant's e-mail address is not required (a
+    person complained for often has none), but some contact for them or their representative is."""
+    if form.get("on_behalf") == "yes":
+        return {}  # the representative gives their own e-mail address or phone: that is asked of them
+    given = [form.get(field) for field in ("email", "phone", "address")]
+    return {} if any(str(value or "").strip() for value in given) else {"email": NO_CONTACT}
+
+
 def checked(services: Services, form: dict[str, Any]) -> tuple[PublicComplaintCreate | None, dict[str, str]]:
     """The complaint the form makes, or every problem with it, in the order of the page."""
     fields: dict[str, Any] = {
         key: form.get(key, "") for key in PublicComplaintCreate.model_fields if key != "adjustments"
     }
+    fields["email"] = fields["email"] or None  # not required: some contact is (`contact_missing`)
     fields["phone"] = fields["phone"] or None
     fields["tenure"] = fields["tenure"] or None  # optional: no answer is no tenure
     fields["address"] = fields["address"] or None
@@ -82,7 +157,8 @@ def checked(services: Services, form: dict[str, Any]) -> tuple[PublicComplaintCr
             errors["policy_id"] = FIELD_LABELS["policy_id"]
         else:
             errors = representative_refusal(services.policies[body.policy_id], body)
-    errors = who_for_missing(services, form) | form_checks(form) | errors  # the model's message wins
+    errors.pop("form", None)  # no way to reach anyone: `contact_missing` names the field
+    errors = who_for_missing(services, form) | contact_missing(form) | form_checks(form) | errors
     # In the order of the page (the error summary follows it).
     order = {field: place for place, field in enumerate(NEW_FORM_ORDER)}
     errors = dict(sorted(errors.items(), key=lambda item: order.get(item[0], len(order))))
@@ -99,9 +175,15 @@ async def make_complaint(request: Request, services: ServicesDep, request_id: Re
 
 
 async def send(
-    services: Services, request: Request, request_id: str, form: dict[str, Any], body: PublicComplaintCreate
+    services: Services,
+    request: Request,
+    request_id: str,
+    form: dict[str, Any],
+    body: PublicComplaintCreate,
+    refused: Callable[[dict[str, str], int], HTMLResponse] | None = None,
 ) -> Response:
-    """Make the complaint (once, however often the form is sent) and show the confirmation."""
+    """Make the complaint (once, however often the form is sent) and show the confirmation; a refusal (a
+    contact restriction, too many complaints) is shown by `refused` (by default, on the whole form)."""
     address = client_ip(request)
     try:
         reference, code = await create_once(services, request, body, request_id, form.get("submission", ""))
@@ -109,16 +191,23 @@ async def send(
         if error.problem.status not in (403, 429):  # a contact restriction, or too many complaints
             raise
         message = error.problem.detail or "Too many attempts"
-        response = new_form(services, form, {"email": message}, error.problem.status)
+        if refused is not None:
+            response = refused({"send": message[:1].upper() + message[1:]}, error.problem.status)
+        else:
+            response = new_form(services, form, {"email": message}, error.problem.status)
         response.headers.update(error.headers or {})
         return response
+    policy = services.policies[body.policy_id]
+    held = await withheld.is_held(services, reference)
+    record = None if held else await ComplaintRepository(services.pool).get(reference=reference)
+    e_mail_on = services.settings.notification_channel != "none"
+    told = confirmation(policy, reference, body, record, e_mail_on=e_mail_on)
     if code is None:
         # Made for someone whose written consent is still to come: nothing opens it for the representative.
-        policy = services.policies[body.policy_id]
-        return render("created.html", reference=reference, token=None, consent_pending=policy.name)
+        return render("created.html", reference=reference, token=None, consent_pending=True, c=told)
     # Signed in at once. The access code is shown on this answer only (it is never stored in clear, so no
     # later page can show it; a form sent again shows a new one).
-    if await withheld.is_held(services, reference):
+    if held:
         # Held for staff (a contact restriction): the same page and a cookie that opens nothing (issue 29).
         secret = withheld.code_that_opens_nothing()
     else:
@@ -127,8 +216,15 @@ async def send(
         "created.html",
         reference=reference,
         token=code,
-        link_sent=await service.emailed_to(services, reference, str(body.email)),
+        # The code's own e-mail (a link and a second code) goes to the complainant: the page says so only
+        # to a complainant who made the complaint themselves (a representative is told where it went by `c`).
+        link_sent=(
+            await service.emailed_to(services, reference, str(body.email))
+            if body.email and not told.for_someone_else
+            else None
+        ),
         support=support_lines(body.adjustments),
+        c=told,
     )
     set_session_cookie(response, services, secret)
     return response
@@ -158,7 +254,7 @@ async def create_once(
         try:
             answer = await run_once_as(
                 pool=services.pool,
-                owner=f"resident:{email_key(str(body.email))}",
+                owner=f"resident:{email_key(body.maker_email())}",
                 key=key,
                 request=request,
                 body=sent,

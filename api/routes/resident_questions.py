@@ -1,0 +1,209 @@
+"""Make a complaint one question a page (GOV.UK question pages), then "Check your answers", then send.
+
+`/complaint/make` starts (or resumes) a draft; each question is `/complaint/make/<question>` (GET shows it,
+POST checks and keeps its answer, then goes on to the next question that applies); `/complaint/make/check`
+lists every answer with a Change link (which comes back to the check page after the change) and sends the
+complaint. The answers are kept on the server (store/complaint_drafts.py), keyed by the hash of a random
+secret in an HttpOnly, SameSite cookie: no answer is ever in an address, so none reaches a log line or a
+Referer. Each page's answer is checked by the same rules as the whole complaint (`checked`), limited to its
+own fields; the complaint is checked again, whole, when it is sent.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Cookie, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from api.deps import RequestId, ServicesDep
+from api.resident.make import questions
+from api.resident.make.check_answers import sections
+from api.resident.make.questions import Answers, Question
+from api.resident.tokens import MAX_TOKEN_LENGTH, hash_token
+from api.routes.resident_make import checked, question_context, send
+from api.routes.resident_pages import render, see_other
+from core.services import Services
+from store.complaint_drafts import SENT_LIFETIME, DraftRepository
+
+router = APIRouter(include_in_schema=False)
+
+DRAFT_COOKIE = "complaint_draft"
+DRAFT_PATH = "/complaint/make"
+START = "/complaint/make"
+CHECK = "/complaint/make/check"
+
+
+def _address(question: Question | None, *, change: bool = False) -> str:
+    if question is None:
+        return CHECK
+    return f"{START}/{question.slug}" + ("?change=1" if change else "")
+
+
+async def _draft(services: Services, cookie: str | None) -> Answers | None:
+    if not cookie or len(cookie) > MAX_TOKEN_LENGTH:
+        return None
+    return await DraftRepository(services.pool).get(key_hash=hash_token(cookie))
+
+
+def _with_cookie(response: Response, services: Services, secret: str) -> Response:
+    response.set_cookie(
+        DRAFT_COOKIE,
+        secret,
+        path=DRAFT_PATH,
+        httponly=True,
+        samesite="lax",
+        secure=services.settings.session_cookie_secure,
+    )
+    return response
+
+
+def _expired() -> HTMLResponse:
+    return render("make/expired.html", 410)
+
+
+@router.get("/complaint/make", response_class=HTMLResponse)
+async def begin(
+    services: ServicesDep,
+    policy_id: Annotated[str | None, Query(max_length=64)] = None,
+    cookie: Annotated[str | None, Cookie(alias=DRAFT_COOKIE)] = None,
+) -> Response:
+    """Start a complaint (or carry on with one not yet sent), then the first question."""
+    answers = await _draft(services, cookie)
+    secret = cookie if answers is not None and not answers.get("sent") and cookie else None
+    if secret is None or answers is None or answers.get("sent"):
+        secret, answers = secrets.token_urlsafe(32), {"submission": secrets.token_urlsafe(16)}
+    if policy_id in services.policies:
+        answers["policy_id"] = policy_id
+    elif len(services.policies) == 1:
+        answers["policy_id"] = next(iter(services.policies))
+    await DraftRepository(services.pool).save(key_hash=hash_token(secret), answers=answers)
+    first = questions.asked(services, answers)[0]
+    return _with_cookie(see_other(_address(first)), services, secret)
+
+
+def _page(
+    services: Services,
+    question: Question,
+    answers: Answers,
+    errors: dict[str, str],
+    *,
+    change: bool,
+    status: int = 200,
+) -> HTMLResponse:
+    previous = questions.before(services, answers, question.slug)
+    back = CHECK if change else (_address(previous) if previous else "/")
+    return render(
+        f"make/{question.slug}.html",
+        status,
+        form=answers,
+        errors=errors,
+        back=back,
+        action=_address(question, change=change),
+        **question_context(services, answers),
+    )
+
+
+@router.get("/complaint/make/check", response_class=HTMLResponse)
+async def check(
+    services: ServicesDep, cookie: Annotated[str | None, Cookie(alias=DRAFT_COOKIE)] = None
+) -> Response:
+    answers = await _draft(services, cookie)
+    if answers is None or answers.get("sent"):
+        return _expired()
+    _, errors = checked(services, answers)
+    missing = questions.first_with_problem(services, answers, errors)
+    if missing is not None:
+        return see_other(_address(missing))
+    return _check_page(services, answers, errors)
+
+
+def _check_page(services: Services, answers: Answers, errors: dict[str, str]) -> HTMLResponse:
+    policy = services.policies.get(str(answers.get("policy_id")))
+    council = policy.name if policy else ""
+    return render(
+        "make/check.html",
+        422 if errors else 200,
+        sections=sections(services, answers, council=council),
+        errors=errors,
+        back=_address(questions.asked(services, answers)[-1]),
+    )
+
+
+@router.post("/complaint/make/check", response_class=HTMLResponse)
+async def send_complaint(
+    request: Request,
+    services: ServicesDep,
+    request_id: RequestId,
+    cookie: Annotated[str | None, Cookie(alias=DRAFT_COOKIE)] = None,
+) -> Response:
+    """Send the complaint: the answers checked again, whole; sent once however often this is pressed."""
+    answers = await _draft(services, cookie)
+    if answers is None or cookie is None:
+        return _expired()
+    body, errors = checked(services, answers)
+    if errors or body is None:
+        missing = questions.first_with_problem(services, answers, errors)
+        return see_other(_address(missing)) if missing else _check_page(services, answers, errors)
+    # Kept a few minutes once sent: a double click replays the same complaint (`send` is idempotent by
+    # the draft's submission id), then the draft expires and is purged.
+    drafts = DraftRepository(services.pool)
+    await drafts.save(key_hash=hash_token(cookie), answers=answers | {"sent": True}, lifetime=SENT_LIFETIME)
+
+    def refused(errors: dict[str, str], status: int) -> HTMLResponse:
+        page = _check_page(services, answers, errors)
+        page.status_code = status
+        return page
+
+    response = await send(services, request, request_id, answers, body, refused)
+    if response.status_code >= 400:  # refused (too many complaints, a restriction): the answers stay
+        await drafts.save(key_hash=hash_token(cookie), answers=answers)
+    return response
+
+
+@router.get("/complaint/make/{slug}", response_class=HTMLResponse)
+async def question(
+    slug: str,
+    services: ServicesDep,
+    change: Annotated[str | None, Query(max_length=1)] = None,
+    cookie: Annotated[str | None, Cookie(alias=DRAFT_COOKIE)] = None,
+) -> Response:
+    asked = questions.BY_SLUG.get(slug)
+    answers = await _draft(services, cookie)
+    if asked is None:
+        return render("not_found.html", 404, heading="Page not found", message="There is no such page.")
+    if answers is None or answers.get("sent"):
+        return _expired()
+    if not asked.applies(services, answers):
+        if change:  # a Change link to a question the answers no longer ask: back to checking
+            return see_other(CHECK)
+        return see_other(_address(questions.after(services, answers, slug)))
+    return _page(services, asked, answers, {}, change=bool(change))
+
+
+@router.post("/complaint/make/{slug}", response_class=HTMLResponse)
+async def answer(
+    slug: str,
+    request: Request,
+    services: ServicesDep,
+    change: Annotated[str | None, Query(max_length=1)] = None,
+    cookie: Annotated[str | None, Cookie(alias=DRAFT_COOKIE)] = None,
+) -> Response:
+    """Keep this page's answer if it has no problem, then the next question (after a Change: the next
+    question the change made necessary, else back to the check page)."""
+    asked = questions.BY_SLUG.get(slug)
+    answers = await _draft(services, cookie)
+    if asked is None:
+        return render("not_found.html", 404, heading="Page not found", message="There is no such page.")
+    if answers is None or cookie is None or answers.get("sent"):
+        return _expired()
+    answers = answers | questions.page_answers(asked, await request.form())
+    _, errors = checked(services, answers)
+    mine = {field: message for field, message in errors.items() if field in asked.fields}
+    if mine:
+        return _page(services, asked, answers, mine, change=bool(change), status=422)
+    await DraftRepository(services.pool).save(key_hash=hash_token(cookie), answers=answers)
+    if change:
+        return see_other(_address(questions.first_with_problem(services, answers, errors), change=True))
+    return see_other(_address(questions.after(services, answers, slug)))
