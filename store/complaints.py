@@ -13,14 +13,16 @@ from pydantic import BaseModel
 
 from domain.letters import complainant_recipient
 from domain.models import (
-    ActionItem,
     Adjustments,
+    CaseIntake,
     CaseRow,
+    Complainant,
     ComplaintState,
     Intake,
     LedgerEntry,
     Notification,
     StageFacts,
+    TrackedAction,
     Transition,
 )
 from store import contact_restrictions
@@ -162,6 +164,24 @@ UPDATE complaints SET
     outcome = $12, overdue = $13, next_deadline = $14,
     state = COALESCE(state, '{}'::jsonb) || $15::jsonb, last_seq = $16, updated_at = now()
 WHERE reference = $1 AND last_seq <= $16
+"""
+
+_COPY_PARTIES = """
+UPDATE complaints c SET complainant = p.complainant, complainant_name = p.complainant_name,
+    representative = p.representative, anonymous = p.anonymous
+FROM complaints p WHERE c.reference = $1 AND p.reference = $2
+"""
+
+# The descriptions of a complaint's promised actions, by id, as the case record holds them.
+_ACTION_DESCRIPTIONS = """
+SELECT a->>'id' AS id, a->>'description' AS description
+FROM complaints, jsonb_array_elements(COALESCE(state->'actions', '[]'::jsonb)) AS a WHERE reference = $1
+"""
+
+# What a stage was asked for: the request that opened it (the latest, if it was asked again).
+_STAGE_REQUEST = """
+SELECT detail->>'reasons' AS reasons, detail->>'outcome_wanted' AS outcome_wanted FROM complaint_events
+WHERE reference = $1 AND action = 'request_escalation' AND stage = $2 ORDER BY seq DESC LIMIT 1
 """
 
 _CASE_PARTIES = """
@@ -315,6 +335,29 @@ async def apply_to_side_records(db: Executor, *, reference: str, transition: Tra
         await contact_restrictions.record_event(db, reference=reference, transition=transition)
 
 
+# What a case row rebuilt from its workflow says of the story: the workflow never had it (issue 23).
+RESTORED_SUMMARY = "(restored from the workflow: the case record's text was not in the backup)"
+
+
+def _restored_intake(facts: CaseIntake) -> Intake:
+    """An intake for a case row lost from PostgreSQL and rebuilt from its workflow (only if the row is
+    missing: an existing row is never overwritten). The story and the people were the row's alone."""
+    return Intake(
+        policy_id=facts.policy_id,
+        received_at=facts.received_at,
+        channel=facts.channel,
+        complainant=Complainant(),
+        anonymous=facts.anonymous,
+        service_area=facts.service_area,
+        summary=RESTORED_SUMMARY,
+        staff_complained_about=list(facts.staff_complained_about),
+        handled_by_senior=facts.handled_by_senior,
+        related_to=facts.related_to,
+        matter_arose_on=facts.matter_arose_on,
+        tenure=facts.tenure,
+    )
+
+
 class ComplaintRepository:
     def __init__(self, db: Executor) -> None:
         self._db = db
@@ -331,7 +374,7 @@ class ComplaintRepository:
     async def insert_intake(
         self, *, reference: str, workflow_id: str, intake: Intake, created_by: str
     ) -> None:
-        await self._db.execute(
+        inserted = await self._db.execute(
             _INSERT_INTAKE,
             reference,
             workflow_id,
@@ -350,6 +393,9 @@ class ComplaintRepository:
             created_by,
             intake.tenure.value if intake.tenure else None,
         )
+        if intake.parties_from and inserted.endswith(" 1"):
+            # A linked complaint: the same people as the complaint it came from (never in the workflow).
+            await self._db.execute(_COPY_PARTIES, reference, intake.parties_from)
 
     async def apply_event(
         self,
@@ -371,7 +417,10 @@ class ComplaintRepository:
         assert isinstance(self._db, asyncpg.Pool)
         async with self._db.acquire() as connection, connection.transaction():
             await ComplaintRepository(connection).insert_intake(
-                reference=state.reference, workflow_id=workflow_id, intake=state.intake, created_by=created_by
+                reference=state.reference,
+                workflow_id=workflow_id,
+                intake=_restored_intake(state.intake),
+                created_by=created_by,
             )
             await connection.execute(
                 _APPLY_STATE,
@@ -423,7 +472,7 @@ class ComplaintRepository:
         created_by: str,
         ledger: list[LedgerEntry] | None,
         agreed_up_to: date | None,
-        actions: list[ActionItem] | None,
+        actions: list[TrackedAction] | None,
         transition: Transition | None,
         notifications: list[Notification],
         stage: StageFacts | None = None,
@@ -441,8 +490,6 @@ class ComplaintRepository:
         if ledger is not None:
             details["ledger"] = [entry.model_dump(mode="json") for entry in ledger]
             details["agreed_up_to"] = agreed_up_to.isoformat() if agreed_up_to else None
-        if actions is not None:
-            details["actions"] = [action.model_dump(mode="json") for action in actions]
         assert isinstance(self._db, asyncpg.Pool)
         async with self._db.acquire() as connection, connection.transaction():
             repository = ComplaintRepository(connection)
@@ -450,6 +497,17 @@ class ComplaintRepository:
                 await repository.insert_intake(
                     reference=reference, workflow_id=workflow_id, intake=intake, created_by=created_by
                 )
+            descriptions: dict[str, str] | None = None
+            if actions is not None or any("action_id" in letter.context for letter in notifications):
+                # The workflow tracks actions without their words: they come from the event that promised
+                # them, else from the case record (issue 23).
+                descriptions = await _action_descriptions(connection, reference, transition)
+            if actions is not None:
+                assert descriptions is not None
+                details["actions"] = [
+                    action.model_dump(mode="json") | {"description": descriptions.get(action.id, "")}
+                    for action in actions
+                ]
             await connection.execute(
                 _APPLY_ROW,
                 reference,
@@ -497,6 +555,7 @@ class ComplaintRepository:
                 story |= {"large_print": needs.large_print, "letter_format": needs.preferred_format.value}
             queued = 0
             for index, notification in enumerate(notifications):
+                notification = await _with_texts(connection, reference, notification, descriptions or {})
                 if notification.audience == "complainant":
                     if recipient is None:
                         continue  # nothing addressed to nobody is queued
@@ -580,6 +639,33 @@ class ComplaintRepository:
             reference,
         )
         return [NotificationRecord.model_validate(dict(row)) for row in rows]
+
+
+async def _action_descriptions(db: Executor, reference: str, transition: Transition | None) -> dict[str, str]:
+    known = {row["id"]: row["description"] or "" for row in await db.fetch(_ACTION_DESCRIPTIONS, reference)}
+    promised = (transition.detail.get("descriptions") if transition is not None else None) or {}
+    return known | {str(key): str(value) for key, value in promised.items()}
+
+
+async def _with_texts(
+    db: Executor, reference: str, notification: Notification, descriptions: dict[str, str]
+) -> Notification:
+    """A letter's texts that the workflow does not keep, from the case record: a promised action's
+    description, and what a Stage 2 was asked for (its reasons, else the complaint's story)."""
+    context = dict(notification.context)
+    action_id = context.get("action_id")
+    if action_id is not None and "description" not in context:
+        context["description"] = descriptions.get(str(action_id), "")
+    stage = context.pop("story_of_stage", None)
+    if stage is not None:
+        asked = await db.fetchrow(_STAGE_REQUEST, reference, int(stage))
+        if asked is not None and asked["reasons"]:
+            context["summary"] = asked["reasons"]
+        if asked is not None and asked["outcome_wanted"]:
+            context["desired_outcome"] = asked["outcome_wanted"]
+    if context == notification.context:
+        return notification
+    return notification.model_copy(update={"context": context})
 
 
 def adjustments_of(complainant: dict[str, Any] | None) -> Adjustments | None:
