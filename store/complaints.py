@@ -178,6 +178,12 @@ SELECT a->>'id' AS id, a->>'description' AS description
 FROM complaints, jsonb_array_elements(COALESCE(state->'actions', '[]'::jsonb)) AS a WHERE reference = $1
 """
 
+# The reasons the case record's ledger shows, by entry (its moment and kind).
+_LEDGER_REASONS = """
+SELECT e->>'at' AS at, e->>'kind' AS kind, e->>'reason' AS reason
+FROM complaints, jsonb_array_elements(COALESCE(state->'ledger', '[]'::jsonb)) AS e WHERE reference = $1
+"""
+
 # What a stage was asked for: the request that opened it (the latest, if it was asked again).
 _STAGE_REQUEST = """
 SELECT detail->>'reasons' AS reasons, detail->>'outcome_wanted' AS outcome_wanted FROM complaint_events
@@ -487,9 +493,6 @@ class ComplaintRepository:
         anonymous complainant gets none.
         """
         details: dict[str, Any] = {}
-        if ledger is not None:
-            details["ledger"] = [entry.model_dump(mode="json") for entry in ledger]
-            details["agreed_up_to"] = agreed_up_to.isoformat() if agreed_up_to else None
         assert isinstance(self._db, asyncpg.Pool)
         async with self._db.acquire() as connection, connection.transaction():
             repository = ComplaintRepository(connection)
@@ -497,6 +500,9 @@ class ComplaintRepository:
                 await repository.insert_intake(
                     reference=reference, workflow_id=workflow_id, intake=intake, created_by=created_by
                 )
+            if ledger is not None:
+                details["ledger"] = await _ledger_with_reasons(connection, reference, ledger, transition)
+                details["agreed_up_to"] = agreed_up_to.isoformat() if agreed_up_to else None
             descriptions: dict[str, str] | None = None
             if actions is not None or any("action_id" in letter.context for letter in notifications):
                 # The workflow tracks actions without their words: they come from the event that promised
@@ -639,6 +645,29 @@ class ComplaintRepository:
             reference,
         )
         return [NotificationRecord.model_validate(dict(row)) for row in rows]
+
+
+# The ledger entries whose reason a staff member wrote (an extension, a manager's recalculation).
+STAFF_LEDGER_KINDS = ("extended", "recalculated")
+
+
+async def _ledger_with_reasons(
+    db: Executor, reference: str, ledger: list[LedgerEntry], transition: Transition | None
+) -> list[dict[str, Any]]:
+    """The stage's ledger with the staff's reasons, which the workflow does not keep (issue 23): an entry's
+    reason is the event's that added it, else the one the case record already shows."""
+    known = {(row["at"], row["kind"]): row["reason"] for row in await db.fetch(_LEDGER_REASONS, reference)}
+    entries = []
+    for entry in ledger:
+        written = entry.model_dump(mode="json")
+        if not written["reason"]:
+            added_now = (
+                transition is not None and entry.at == transition.at and entry.kind in STAFF_LEDGER_KINDS
+            )
+            reason = transition.detail.get("reason") if added_now and transition is not None else None
+            written["reason"] = str(reason) if reason else known.get((written["at"], written["kind"])) or ""
+        entries.append(written)
+    return entries
 
 
 async def _action_descriptions(db: Executor, reference: str, transition: Transition | None) -> dict[str, str]:

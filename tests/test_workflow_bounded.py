@@ -198,6 +198,24 @@ async def test_every_text_at_its_longest_stays_out_of_the_workflow(
             await handle.signal(
                 "new_information", cmd.NewInformationSignal(text=_longest(f"msg{n}", LONGEST))
             )
+        await act(handle, "assign", cmd.Assign(actor=OFFICER, assignee=INVESTIGATOR.id))
+        extended = await act(
+            handle,
+            "extend",
+            cmd.Extend(
+                actor=INVESTIGATOR,
+                new_respond_by=(await state_of(handle)).current.respond_by + timedelta(days=7),
+                reason=_longest("extension", 5_000),
+            ),
+        )
+        assert [entry.reason for entry in extended.current.ledger if entry.kind == "extended"] == [""]
+        # The case record's ledger shows the reason (the resident's and the staff's pages read it there).
+        kept_ledger = await pool.fetchval(
+            "SELECT state->'ledger' FROM complaints WHERE reference = $1", extended.reference
+        )
+        assert [entry["reason"] for entry in kept_ledger if entry["kind"] == "extended"] == [
+            _longest("extension", 5_000)
+        ]
         due = received.date() + timedelta(days=120)
         actions = _promised("act", 30, due)
         improvements = _promised("imp", 20, due)

@@ -76,9 +76,8 @@ async def extend(ctx: Ctx, command: cmd.Extend) -> Applied:
     stage.respond_by = due.on
     stage.response_overdue = False
     stage.reminders_sent = [key for key in stage.reminders_sent if not key.startswith("respond")]
-    stage.ledger.append(
-        LedgerEntry(at=effects.now(), kind="extended", respond_by=due.on, reason=command.reason)
-    )
+    # The reason is the event's (the case record's ledger shows it); the workflow keeps the date.
+    stage.ledger.append(LedgerEntry(at=effects.now(), kind="extended", respond_by=due.on))
     if command.update_every_working_days is not None:
         stage.update_every_working_days = command.update_every_working_days
         stage.next_update = None  # the agreed cadence counts from today

@@ -153,7 +153,8 @@ async def recalculate_deadlines(ctx: Ctx, command: cmd.RecalculateDeadlines) -> 
         stage.extension_limit_by = limit.on if limit else None
     clear_overdue_if_moved_later(stage, effects)
     stage.ledger.append(
-        LedgerEntry(at=effects.now(), kind="recalculated", respond_by=stage.respond_by, reason=command.reason)
+        # The manager's reason is the event's (the case record's ledger shows it), not the workflow's.
+        LedgerEntry(at=effects.now(), kind="recalculated", respond_by=stage.respond_by)
     )
     after = {"acknowledge_by": stage.plan.acknowledge.on, "respond_by": stage.respond_by}
     return Applied(state.status, {"before": before, "after": after, "reason": command.reason}, [])
