@@ -428,6 +428,17 @@ class ComplaintRepository:
                 intake=_restored_intake(state.intake),
                 created_by=created_by,
             )
+            # The state has no text (issue 23): the row keeps the actions' descriptions and the ledger's
+            # reasons it already shows.
+            snapshot = state.model_dump(mode="json")
+            descriptions = await _action_descriptions(connection, state.reference, None)
+            snapshot["actions"] = [
+                action | {"description": descriptions.get(action["id"], "")} for action in snapshot["actions"]
+            ]
+            snapshot["ledger"] = await _ledger_with_reasons(
+                connection, state.reference, state.current.ledger, None
+            )
+            snapshot["agreed_up_to"] = snapshot["stages"][-1].get("agreed_up_to")
             await connection.execute(
                 _APPLY_STATE,
                 state.reference,
@@ -444,7 +455,7 @@ class ComplaintRepository:
                 row.outcome.value if row.outcome else None,
                 state.overdue,
                 state.next_deadline,
-                state.model_dump(mode="json"),
+                snapshot,
                 state.seq,
             )
             if transition is not None:
