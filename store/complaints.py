@@ -14,9 +14,7 @@ from pydantic import BaseModel
 from domain.letters import complainant_recipient
 from domain.models import (
     Adjustments,
-    CaseIntake,
     CaseRow,
-    Complainant,
     ComplaintState,
     Intake,
     LedgerEntry,
@@ -25,7 +23,7 @@ from domain.models import (
     TrackedAction,
     Transition,
 )
-from store import contact_restrictions
+from store import case_texts, contact_restrictions
 
 
 class NotFound(Exception):
@@ -170,24 +168,6 @@ _COPY_PARTIES = """
 UPDATE complaints c SET complainant = p.complainant, complainant_name = p.complainant_name,
     representative = p.representative, anonymous = p.anonymous
 FROM complaints p WHERE c.reference = $1 AND p.reference = $2
-"""
-
-# The descriptions of a complaint's promised actions, by id, as the case record holds them.
-_ACTION_DESCRIPTIONS = """
-SELECT a->>'id' AS id, a->>'description' AS description
-FROM complaints, jsonb_array_elements(COALESCE(state->'actions', '[]'::jsonb)) AS a WHERE reference = $1
-"""
-
-# The reasons the case record's ledger shows, by entry (its moment and kind).
-_LEDGER_REASONS = """
-SELECT e->>'at' AS at, e->>'kind' AS kind, e->>'reason' AS reason
-FROM complaints, jsonb_array_elements(COALESCE(state->'ledger', '[]'::jsonb)) AS e WHERE reference = $1
-"""
-
-# What a stage was asked for: the request that opened it (the latest, if it was asked again).
-_STAGE_REQUEST = """
-SELECT detail->>'reasons' AS reasons, detail->>'outcome_wanted' AS outcome_wanted FROM complaint_events
-WHERE reference = $1 AND action = 'request_escalation' AND stage = $2 ORDER BY seq DESC LIMIT 1
 """
 
 _CASE_PARTIES = """
@@ -341,29 +321,6 @@ async def apply_to_side_records(db: Executor, *, reference: str, transition: Tra
         await contact_restrictions.record_event(db, reference=reference, transition=transition)
 
 
-# What a case row rebuilt from its workflow says of the story: the workflow never had it (issue 23).
-RESTORED_SUMMARY = "(restored from the workflow: the case record's text was not in the backup)"
-
-
-def _restored_intake(facts: CaseIntake) -> Intake:
-    """An intake for a case row lost from PostgreSQL and rebuilt from its workflow (only if the row is
-    missing: an existing row is never overwritten). The story and the people were the row's alone."""
-    return Intake(
-        policy_id=facts.policy_id,
-        received_at=facts.received_at,
-        channel=facts.channel,
-        complainant=Complainant(),
-        anonymous=facts.anonymous,
-        service_area=facts.service_area,
-        summary=RESTORED_SUMMARY,
-        staff_complained_about=list(facts.staff_complained_about),
-        handled_by_senior=facts.handled_by_senior,
-        related_to=facts.related_to,
-        matter_arose_on=facts.matter_arose_on,
-        tenure=facts.tenure,
-    )
-
-
 class ComplaintRepository:
     def __init__(self, db: Executor) -> None:
         self._db = db
@@ -425,17 +382,17 @@ class ComplaintRepository:
             await ComplaintRepository(connection).insert_intake(
                 reference=state.reference,
                 workflow_id=workflow_id,
-                intake=_restored_intake(state.intake),
+                intake=case_texts.restored_intake(state.intake),
                 created_by=created_by,
             )
             # The state has no text (issue 23): the row keeps the actions' descriptions and the ledger's
             # reasons it already shows.
             snapshot = state.model_dump(mode="json")
-            descriptions = await _action_descriptions(connection, state.reference, None)
+            descriptions = await case_texts.action_descriptions(connection, state.reference, None)
             snapshot["actions"] = [
                 action | {"description": descriptions.get(action["id"], "")} for action in snapshot["actions"]
             ]
-            snapshot["ledger"] = await _ledger_with_reasons(
+            snapshot["ledger"] = await case_texts.ledger_with_reasons(
                 connection, state.reference, state.current.ledger, None
             )
             snapshot["agreed_up_to"] = snapshot["stages"][-1].get("agreed_up_to")
@@ -512,13 +469,15 @@ class ComplaintRepository:
                     reference=reference, workflow_id=workflow_id, intake=intake, created_by=created_by
                 )
             if ledger is not None:
-                details["ledger"] = await _ledger_with_reasons(connection, reference, ledger, transition)
+                details["ledger"] = await case_texts.ledger_with_reasons(
+                    connection, reference, ledger, transition
+                )
                 details["agreed_up_to"] = agreed_up_to.isoformat() if agreed_up_to else None
             descriptions: dict[str, str] | None = None
             if actions is not None or any("action_id" in letter.context for letter in notifications):
                 # The workflow tracks actions without their words: they come from the event that promised
                 # them, else from the case record (issue 23).
-                descriptions = await _action_descriptions(connection, reference, transition)
+                descriptions = await case_texts.action_descriptions(connection, reference, transition)
             if actions is not None:
                 assert descriptions is not None
                 details["actions"] = [
@@ -572,7 +531,9 @@ class ComplaintRepository:
                 story |= {"large_print": needs.large_print, "letter_format": needs.preferred_format.value}
             queued = 0
             for index, notification in enumerate(notifications):
-                notification = await _with_texts(connection, reference, notification, descriptions or {})
+                notification = await case_texts.with_texts(
+                    connection, reference, notification, descriptions or {}
+                )
                 if notification.audience == "complainant":
                     if recipient is None:
                         continue  # nothing addressed to nobody is queued
@@ -656,56 +617,6 @@ class ComplaintRepository:
             reference,
         )
         return [NotificationRecord.model_validate(dict(row)) for row in rows]
-
-
-# The ledger entries whose reason a staff member wrote (an extension, a manager's recalculation).
-STAFF_LEDGER_KINDS = ("extended", "recalculated")
-
-
-async def _ledger_with_reasons(
-    db: Executor, reference: str, ledger: list[LedgerEntry], transition: Transition | None
-) -> list[dict[str, Any]]:
-    """The stage's ledger with the staff's reasons, which the workflow does not keep (issue 23): an entry's
-    reason is the event's that added it, else the one the case record already shows."""
-    known = {(row["at"], row["kind"]): row["reason"] for row in await db.fetch(_LEDGER_REASONS, reference)}
-    entries = []
-    for entry in ledger:
-        written = entry.model_dump(mode="json")
-        if not written["reason"]:
-            added_now = (
-                transition is not None and entry.at == transition.at and entry.kind in STAFF_LEDGER_KINDS
-            )
-            reason = transition.detail.get("reason") if added_now and transition is not None else None
-            written["reason"] = str(reason) if reason else known.get((written["at"], written["kind"])) or ""
-        entries.append(written)
-    return entries
-
-
-async def _action_descriptions(db: Executor, reference: str, transition: Transition | None) -> dict[str, str]:
-    known = {row["id"]: row["description"] or "" for row in await db.fetch(_ACTION_DESCRIPTIONS, reference)}
-    promised = (transition.detail.get("descriptions") if transition is not None else None) or {}
-    return known | {str(key): str(value) for key, value in promised.items()}
-
-
-async def _with_texts(
-    db: Executor, reference: str, notification: Notification, descriptions: dict[str, str]
-) -> Notification:
-    """A letter's texts that the workflow does not keep, from the case record: a promised action's
-    description, and what a Stage 2 was asked for (its reasons, else the complaint's story)."""
-    context = dict(notification.context)
-    action_id = context.get("action_id")
-    if action_id is not None and "description" not in context:
-        context["description"] = descriptions.get(str(action_id), "")
-    stage = context.pop("story_of_stage", None)
-    if stage is not None:
-        asked = await db.fetchrow(_STAGE_REQUEST, reference, int(stage))
-        if asked is not None and asked["reasons"]:
-            context["summary"] = asked["reasons"]
-        if asked is not None and asked["outcome_wanted"]:
-            context["desired_outcome"] = asked["outcome_wanted"]
-    if context == notification.context:
-        return notification
-    return notification.model_copy(update={"context": context})
 
 
 def adjustments_of(complainant: dict[str, Any] | None) -> Adjustments | None:
