@@ -24,12 +24,12 @@ from temporalio.exceptions import ApplicationError
 
 from domain.facts import with_code_clock
 from domain.models import (
-    ActionItem,
     CaseRow,
     Intake,
     LedgerEntry,
     Notification,
     StageFacts,
+    TrackedAction,
     Transition,
 )
 from domain.policy import Policy
@@ -49,7 +49,7 @@ class RecordEvent(BaseModel):
     intake: Intake | None = None
     ledger: list[LedgerEntry] | None = None
     agreed_up_to: date | None = None
-    actions: list[ActionItem] | None = None
+    actions: list[TrackedAction] | None = None
     transition: Transition | None = None
     # The facts of the event's stage, for reports (None from workflows that ran before reporting).
     stage: StageFacts | None = None

@@ -7,6 +7,9 @@ complaints deadlines barking-dagenham 2027-07-02T23:30:00Z --stage 1 --responded
 complaints rebuild-read-model        (uses DATABASE_URL and the Temporal connection settings)
 complaints replay-check [--sample 1000] [--closed-within-days 7] [--query '...']
                                      (the gate before a deploy: exit 1 if running complaints would not replay)
+complaints move-to-current-code [--dry-run] [--limit N] [--where 'Policy = "bexley"']
+                                     (after a deploy: running complaints on an earlier code version continue
+                                     as new on this one)
 complaints report --year 2027 --policy bexley --out reports/    (uses DATABASE_URL)
 complaints doctor                    (each setting and server the service needs, one line each; exit 1 if not)
 """
@@ -210,6 +213,18 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="A visibility query instead of the default (running, or closed within --closed-within-days).",
     )
+    move = commands.add_parser(
+        "move-to-current-code",
+        help="After a deployment: running complaints that started on an earlier code version continue as new"
+        " on this one (docs/upgrading.md); exit 1 if any could not be signalled.",
+    )
+    move.add_argument("--limit", type=int, default=None, help="At most this many complaints (default: all).")
+    move.add_argument("--dry-run", action="store_true", help="List them by code version; signal none.")
+    move.add_argument(
+        "--where",
+        default=None,
+        help='Only complaints matching this visibility condition (Policy = "bexley").',
+    )
     report = commands.add_parser(
         "report",
         help="Write a financial year's performance CSV, annual report and self-assessment (DATABASE_URL).",
@@ -342,6 +357,36 @@ def _replay_check(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def _move_to_current_code(args: argparse.Namespace) -> int:
+    import asyncio
+
+    import worker
+    from core.code_moves import behind_query, move_to_current_code
+    from core.settings import get_settings
+    from workflows.complaint.version import CODE_VERSION
+
+    if args.limit is not None and args.limit < 1:
+        raise UsageError("--limit must be at least 1")
+    workflows = list(worker.WORKFLOWS)
+
+    async def run() -> int:
+        client = await _connect_or_explain(get_settings())
+        query = behind_query(workflows, CODE_VERSION, args.where)
+        print(f"complaints not on code version {CODE_VERSION}: {query}")
+        moves = await move_to_current_code(
+            client, workflows, CODE_VERSION, where=args.where, limit=args.limit, dry_run=args.dry_run
+        )
+        verb = "would move" if args.dry_run else "moved"
+        for version, ids in sorted(moves.signalled.items()):
+            print(f"code version {version}: {verb} {len(ids)} complaints")
+        for workflow_id, error in moves.failed.items():
+            print(f"NOT MOVED {workflow_id}: {error}")
+        print(f"{verb} {moves.count} complaints to code version {CODE_VERSION}")
+        return 1 if moves.failed else 0
+
+    return asyncio.run(run())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -353,6 +398,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _rebuild()
         if args.command == "replay-check":
             return _replay_check(args)
+        if args.command == "move-to-current-code":
+            return _move_to_current_code(args)
         if args.command == "report":
             return _report(args)
         if args.command == "doctor":

@@ -13,7 +13,6 @@ from typing import Any
 from domain.deadlines import calendar_for
 from domain.models import (
     ComplaintState,
-    RemedyFact,
     StageFacts,
     StageState,
     Status,
@@ -136,9 +135,7 @@ def stage_facts(state: ComplaintState, policy: Policy, number: int | None = None
         extended_with_agreement=any(entry.kind == "agreement" for entry in stage.ledger),
         clock_stops=len(stage.pauses),
         clock_stopped_working_days=sum(pause.working_days_lost for pause in stage.pauses),
-        remedies=[
-            RemedyFact(kind=remedy.kind, amount_pence=remedy.amount_pence) for remedy in stage.remedies
-        ],
+        remedies=list(stage.remedies),
         stage2_by_other_than_stage1=independent,
         actions_promised=len(state.actions),
         actions_done=sum(1 for action in state.actions if action.completed_at is not None),
@@ -147,7 +144,7 @@ def stage_facts(state: ComplaintState, policy: Policy, number: int | None = None
         ombudsman_referred_on=cal.local_date(referred) if referred else None,
         ombudsman_decided_on=cal.local_date(decided) if decided else None,
         ombudsman_decision=decision,
-        root_cause=stage.learning.root_cause if stage.learning else None,
+        root_cause=stage.root_cause,
         early_resolution=stage.early_resolution_ended,
     )
 

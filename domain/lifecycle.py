@@ -105,7 +105,7 @@ async def open_complaint(
     plan = await effects.plan(1, intake.received_at)
     state = ComplaintState(
         reference=reference,
-        intake=intake,
+        intake=intake.facts(),  # the story and the people go to the case record with this event
         status=Status.RECEIVED,
         stage=1,
         stages=[new_stage(1, intake.received_at, plan, now)],

@@ -205,6 +205,66 @@ class Intake(BaseModel):
     tenure: Tenure | None = Field(
         default=None, description="The complainant's tenure, for the Regulator's CH01 (optional)."
     )
+    parties_from: str | None = Field(
+        default=None,
+        description="A linked complaint's parent reference: the complainant and representative are copied"
+        " from its case record when the case row is created (so the workflow never carries them).",
+    )
+
+    def facts(self) -> CaseIntake:
+        """What the workflow keeps of the intake: no story, no name, no contact details."""
+        representative = self.representative
+        return CaseIntake(
+            policy_id=self.policy_id,
+            received_at=self.received_at,
+            channel=self.channel,
+            anonymous=self.anonymous,
+            service_area=self.service_area,
+            staff_complained_about=list(self.staff_complained_about),
+            handled_by_senior=self.handled_by_senior,
+            related_to=self.related_to,
+            matter_arose_on=self.matter_arose_on,
+            accepted_out_of_time=bool(self.out_of_time_reason),
+            tenure=self.tenure,
+            representative=(
+                RepresentativeConsent(
+                    consent_recorded=representative.consent_recorded,
+                    consent_kind=representative.consent_kind,
+                    consent_recorded_on=representative.consent_recorded_on,
+                    kind=representative.kind,
+                )
+                if representative is not None
+                else None
+            ),
+        )
+
+
+class RepresentativeConsent(BaseModel):
+    """What the workflow knows of a representative: whether their consent is on file (never who they are)."""
+
+    consent_recorded: bool
+    consent_kind: str = "written"
+    consent_recorded_on: date | None = None
+    kind: str = "other"
+
+
+class CaseIntake(BaseModel):
+    """The intake as the workflow keeps it (issue 23): ids, dates, flags and codes it decides on. The story,
+    the outcome wanted, the reason for accepting out of time and every detail of the people are in the case
+    record (PostgreSQL), written with the first event."""
+
+    policy_id: str
+    received_at: datetime
+    channel: Channel
+    anonymous: bool = False
+    service_area: str
+    staff_complained_about: list[str] = Field(default_factory=list)
+    handled_by_senior: bool = False
+    related_to: str | None = None
+    matter_arose_on: date | None = None
+    accepted_out_of_time: bool = False
+    tenure: Tenure | None = None
+    representative: RepresentativeConsent | None = None
 
 
 class Due(BaseModel):
@@ -269,11 +329,36 @@ class Remedy(BaseModel):
     amount_pence: int | None = Field(default=None, ge=0)
 
 
+class RemedyFact(BaseModel):
+    """A remedy as reports count it: its kind and any compensation (never its wording)."""
+
+    kind: RemedyKind
+    amount_pence: int | None = None
+
+
 class ActionItem(BaseModel):
     """A promised action with an owner and a due date, tracked until done (even after closure)."""
 
     id: str = Field(min_length=1, max_length=60)
     description: str = Field(min_length=1, max_length=2_000)
+    owner: str = Field(min_length=1, max_length=200)
+    due_on: date
+    due_at: datetime | None = None
+    completed_at: datetime | None = None
+    completed_by: str | None = None
+    overdue: bool = False
+    kind: ActionKind = ActionKind.REMEDY
+
+    def tracked(self, due_at: datetime) -> TrackedAction:
+        """The action as the workflow tracks it, open, without its description (the case record has it)."""
+        return TrackedAction(id=self.id, owner=self.owner, due_on=self.due_on, due_at=due_at, kind=self.kind)
+
+
+class TrackedAction(BaseModel):
+    """A promised action as the workflow tracks it: id, owner, dates and flags; the description is on the
+    event that promised it and in the case record (issue 23)."""
+
+    id: str = Field(min_length=1, max_length=60)
     owner: str = Field(min_length=1, max_length=200)
     due_on: date
     due_at: datetime | None = None
@@ -303,13 +388,11 @@ class StageState(BaseModel):
     responded_by: str | None = None
     assigned_to: str | None = None
     outcome: Outcome | None = None
-    remedies: list[Remedy] = Field(default_factory=list)
+    # The remedies' kinds and amounts (their wording is on the response's event and letter).
+    remedies: list[RemedyFact] = Field(default_factory=list)
     ledger: list[LedgerEntry] = Field(default_factory=list)
     pauses: list[Pause] = Field(default_factory=list)
     escalation_request_by: Due | None = None
-    # Stage 2 onwards: why the complainant asked for this stage and what they want from it.
-    request_reasons: str = ""
-    outcome_wanted: str = ""
     agreed_up_to: date | None = Field(
         default=None, description="The latest response date the complainant has agreed to, if any."
     )
@@ -317,7 +400,8 @@ class StageState(BaseModel):
     acknowledgement_overdue: bool = False
     response_overdue: bool = False
     reminders_sent: list[str] = Field(default_factory=list)
-    learning: Learning | None = None
+    # The response's root cause (one of the policy's); the lessons are on the response's event.
+    root_cause: str | None = None
     # Keeping the complainant informed while the stage is investigated: the cadence agreed with them (else
     # the policy's) and when the next progress update is due.
     update_every_working_days: int | None = None
@@ -378,14 +462,14 @@ class ComplaintState(BaseModel):
     """
 
     reference: str
-    intake: Intake
+    intake: CaseIntake
     status: Status
     stage: int
     stages: list[StageState]
     assigned_to: str | None = None
     overdue: bool = False
     next_deadline: datetime | None = None
-    actions: list[ActionItem] = Field(default_factory=list)
+    actions: list[TrackedAction] = Field(default_factory=list)
     # How many notes staff added and how many messages with new information arrived (texts in PostgreSQL).
     notes_added: int = 0
     information_received: int = 0
@@ -401,6 +485,8 @@ class ComplaintState(BaseModel):
     ombudsman: dict[str, Any] = Field(default_factory=dict)
     contact_restriction: dict[str, Any] | None = None
     seq: int = 0
+    # Why the complaint ended, as a code or the service's own words (a closing officer's reason is on the
+    # event): "escalation window closed" is the one a rule reads.
     closure_reason: str = ""
 
     @property
@@ -450,13 +536,6 @@ class CaseRow(BaseModel):
             overdue=state.overdue,
             next_deadline=state.next_deadline,
         )
-
-
-class RemedyFact(BaseModel):
-    """A remedy as reports count it: its kind and any compensation (never its wording)."""
-
-    kind: RemedyKind
-    amount_pence: int | None = None
 
 
 class StageFacts(BaseModel):
@@ -520,10 +599,11 @@ class Receipt(BaseModel):
 
 
 class OpenComplaint(BaseModel):
-    """The workflow's input. `state` and `policy` are set only when the workflow continues as new."""
+    """The workflow's input. A new complaint carries its intake (recorded with the first event, then never
+    kept); a continued run carries `state` and `policy` instead, and no intake (issue 23)."""
 
     reference: str
-    intake: Intake
+    intake: Intake | None = None
     opened_by: Actor
     state: ComplaintState | None = None
     policy: Policy | None = None

@@ -318,7 +318,7 @@ def record_representative_consent(
     if representative is None:
         return Refusal("this complaint names no representative")
     if representative.consent_recorded:
-        return Refusal(f"the complainant's consent for {representative.name} is already on file")
+        return Refusal("the complainant's consent for their representative is already on file")
     if not policy.complainants.consent_accepted(command.consent_kind):
         needed = policy.complainants.representative_consent.value
         return Refusal(f"consent_kind: {policy.name} needs {needed} consent, not {command.consent_kind}")

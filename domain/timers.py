@@ -222,7 +222,6 @@ def fire(ctx: Ctx, timer: Timer) -> tuple[str, Applied]:
                 action.owner,
                 action_id=action.id,
                 due_on=action.due_on,
-                description=action.description,
             ),
             manager_alert(state, "action", action.due_on, action_id=action.id),
         ]

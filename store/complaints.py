@@ -14,7 +14,6 @@ from pydantic import BaseModel
 
 from domain.letters import complainant_recipient
 from domain.models import (
-    ActionItem,
     Adjustments,
     CaseRow,
     ComplaintState,
@@ -22,9 +21,10 @@ from domain.models import (
     LedgerEntry,
     Notification,
     StageFacts,
+    TrackedAction,
     Transition,
 )
-from store import contact_restrictions
+from store import case_texts, contact_restrictions
 
 
 class NotFound(Exception):
@@ -163,6 +163,12 @@ UPDATE complaints SET
     outcome = $12, overdue = $13, next_deadline = $14,
     state = COALESCE(state, '{}'::jsonb) || $15::jsonb, last_seq = $16, updated_at = now()
 WHERE reference = $1 AND last_seq <= $16
+"""
+
+_COPY_PARTIES = """
+UPDATE complaints c SET complainant = p.complainant, complainant_name = p.complainant_name,
+    representative = p.representative, anonymous = p.anonymous
+FROM complaints p WHERE c.reference = $1 AND p.reference = $2
 """
 
 _CASE_PARTIES = """
@@ -332,7 +338,7 @@ class ComplaintRepository:
     async def insert_intake(
         self, *, reference: str, workflow_id: str, intake: Intake, created_by: str
     ) -> None:
-        await self._db.execute(
+        inserted = await self._db.execute(
             _INSERT_INTAKE,
             reference,
             workflow_id,
@@ -351,6 +357,9 @@ class ComplaintRepository:
             created_by,
             intake.tenure.value if intake.tenure else None,
         )
+        if intake.parties_from and inserted.endswith(" 1"):
+            # A linked complaint: the same people as the complaint it came from (never in the workflow).
+            await self._db.execute(_COPY_PARTIES, reference, intake.parties_from)
 
     async def apply_event(
         self,
@@ -372,8 +381,22 @@ class ComplaintRepository:
         assert isinstance(self._db, asyncpg.Pool)
         async with self._db.acquire() as connection, connection.transaction():
             await ComplaintRepository(connection).insert_intake(
-                reference=state.reference, workflow_id=workflow_id, intake=state.intake, created_by=created_by
+                reference=state.reference,
+                workflow_id=workflow_id,
+                intake=case_texts.restored_intake(state.intake),
+                created_by=created_by,
             )
+            # The state has no text (issue 23): the row keeps the actions' descriptions and the ledger's
+            # reasons it already shows.
+            snapshot = state.model_dump(mode="json")
+            descriptions = await case_texts.action_descriptions(connection, state.reference, None)
+            snapshot["actions"] = [
+                action | {"description": descriptions.get(action["id"], "")} for action in snapshot["actions"]
+            ]
+            snapshot["ledger"] = await case_texts.ledger_with_reasons(
+                connection, state.reference, state.current.ledger, None
+            )
+            snapshot["agreed_up_to"] = snapshot["stages"][-1].get("agreed_up_to")
             await connection.execute(
                 _APPLY_STATE,
                 state.reference,
@@ -390,7 +413,7 @@ class ComplaintRepository:
                 row.outcome.value if row.outcome else None,
                 state.overdue,
                 state.next_deadline,
-                state.model_dump(mode="json"),
+                snapshot,
                 state.seq,
             )
             if transition is not None:
@@ -424,7 +447,7 @@ class ComplaintRepository:
         created_by: str,
         ledger: list[LedgerEntry] | None,
         agreed_up_to: date | None,
-        actions: list[ActionItem] | None,
+        actions: list[TrackedAction] | None,
         transition: Transition | None,
         notifications: list[Notification],
         stage: StageFacts | None = None,
@@ -439,11 +462,6 @@ class ComplaintRepository:
         anonymous complainant gets none.
         """
         details: dict[str, Any] = {}
-        if ledger is not None:
-            details["ledger"] = [entry.model_dump(mode="json") for entry in ledger]
-            details["agreed_up_to"] = agreed_up_to.isoformat() if agreed_up_to else None
-        if actions is not None:
-            details["actions"] = [action.model_dump(mode="json") for action in actions]
         assert isinstance(self._db, asyncpg.Pool)
         async with self._db.acquire() as connection, connection.transaction():
             repository = ComplaintRepository(connection)
@@ -451,6 +469,22 @@ class ComplaintRepository:
                 await repository.insert_intake(
                     reference=reference, workflow_id=workflow_id, intake=intake, created_by=created_by
                 )
+            if ledger is not None:
+                details["ledger"] = await case_texts.ledger_with_reasons(
+                    connection, reference, ledger, transition
+                )
+                details["agreed_up_to"] = agreed_up_to.isoformat() if agreed_up_to else None
+            descriptions: dict[str, str] | None = None
+            if actions is not None or any("action_id" in letter.context for letter in notifications):
+                # The workflow tracks actions without their words: they come from the event that promised
+                # them, else from the case record (issue 23).
+                descriptions = await case_texts.action_descriptions(connection, reference, transition)
+            if actions is not None:
+                assert descriptions is not None
+                details["actions"] = [
+                    action.model_dump(mode="json") | {"description": descriptions.get(action.id, "")}
+                    for action in actions
+                ]
             await connection.execute(
                 _APPLY_ROW,
                 reference,
@@ -495,6 +529,9 @@ class ComplaintRepository:
             needs = adjustments_of(case["complainant"])
             queued = 0
             for index, notification in enumerate(notifications):
+                notification = await case_texts.with_texts(
+                    connection, reference, notification, descriptions or {}
+                )
                 if notification.audience == "complainant":
                     if recipient is None:
                         continue  # nothing addressed to nobody is queued

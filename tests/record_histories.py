@@ -1,10 +1,11 @@
 """Record workflow histories for the replay tests: `python -m tests.record_histories`.
 
-One history per path of the workflow (Stage 1, Stage 2, decline, signals, casework, continue-as-new: both
-runs). They were recorded afresh for the first release (code version in workflows/complaint/version.py).
-Run it when a new workflow behaviour ships (after guarding the change with `workflow.patched`, see
-docs/upgrading.md) into a new file name, and keep the old files: every history in tests/histories/ must
-keep replaying against the current code until `deprecate_patch` removes the branch it needs.
+One history per path of the workflow (Stage 1, Stage 2, decline, signals, casework, continue-as-new and
+the operator's move to the current code: both runs of each). They were recorded afresh for the first
+release (code version in workflows/complaint/version.py). Run it when a new workflow behaviour ships (after
+guarding the change with `workflow.patched`, see docs/upgrading.md) into a new file name, and keep the old
+files: every history in tests/histories/ must keep replaying against the current code until
+`deprecate_patch` removes the branch it needs.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import asyncpg
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
@@ -161,6 +163,24 @@ async def continued_as_new(env: WorkflowEnvironment, handle: Handle) -> None:
 CONTINUE_AFTER = 40
 
 
+async def moved_to_current_code(env: WorkflowEnvironment, handle: Handle) -> None:
+    """An operator's `complaints move-to-current-code` (docs/upgrading.md): the signal, the continue-as-new at
+    a safe point, then an action and a timer in the new run."""
+    await act(handle, "acknowledge", cmd.Acknowledge(actor=OFFICER))
+    await handle.signal("move_to_current_code")
+    first = env.client.get_workflow_handle(handle.id, run_id=handle.result_run_id)
+    for _ in range(600):
+        history = await first.fetch_history()
+        if any(
+            event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
+            for event in history.events
+        ):
+            break
+        await asyncio.sleep(0.05)
+    await act(handle, "assign", cmd.Assign(actor=OFFICER, assignee=INVESTIGATOR.id))
+    await env.sleep(timedelta(days=30))  # the response goes overdue in the new run
+
+
 async def casework(env: WorkflowEnvironment, handle: Handle) -> None:
     """Issue 16's paths: an agreed cadence of progress updates, a contact restriction reviewed and lifted,
     learning with improvements in the response, and the letter when an improvement is done."""
@@ -218,7 +238,10 @@ SCENARIOS: dict[str, tuple[str, Callable[[WorkflowEnvironment, Handle], Awaitabl
     "council-003-casework": ("council-003", casework),
     "code-stage-1": ("complaint-handling-code", stage_1_only),
     "bexley-continued-as-new": ("bexley", continued_as_new),
+    "bexley-moved-to-current-code": ("bexley", moved_to_current_code),
 }
+# The paths whose workflow continues as new: both runs are recorded.
+TWO_RUNS = (continued_as_new, moved_to_current_code)
 
 
 async def record(folder: Path = HISTORIES) -> list[Path]:
@@ -249,7 +272,7 @@ async def record(folder: Path = HISTORIES) -> list[Path]:
                     )
                     await scenario(env, handle)
                     runs = [env.client.get_workflow_handle(handle.id, run_id=handle.result_run_id)]
-                    if scenario is continued_as_new:
+                    if scenario in TWO_RUNS:
                         runs.append(env.client.get_workflow_handle(handle.id))  # the run it continued as
                     for index, run in enumerate(runs):
                         history = await run.fetch_history()

@@ -14,7 +14,7 @@ from core.search_attributes import SEARCH_ATTRIBUTE_TYPES
 from core.temporal import data_converter
 from devstack.servers import register_search_attributes, temporal_binary
 from domain import commands as cmd
-from domain.models import Outcome
+from domain.models import ActionItem, Outcome
 from domain.policy import Policy
 from store.rebuild import rebuild_read_model
 from store.report_summary import SUMMARY_TABLES
@@ -122,3 +122,40 @@ async def test_a_lost_read_model_is_rebuilt_from_the_workflows(
             "SELECT count(*) FROM complaint_stages WHERE policy_id = ANY($1::text[])", POLICIES
         )
         assert summarised >= 3
+
+
+async def test_a_row_behind_its_workflow_keeps_the_texts_only_postgresql_has(
+    dev_server: WorkflowEnvironment, pool: asyncpg.Pool, policies: dict[str, Policy]
+) -> None:
+    """Issue 23: the workflow keeps no action descriptions, so a row brought back in line with it keeps
+    the ones it shows."""
+    env, queue = dev_server, f"rebuild-{uuid.uuid4().hex[:6]}"
+    async with running_worker(env, pool, policies, queue):
+        handle = await open_complaint(env, queue, intake("bexley", await env.get_current_time()))
+        await act(handle, "acknowledge", cmd.Acknowledge(actor=OFFICER))
+        promised = ActionItem(
+            id="fix-damp", description="Treat the damp", owner="repairs", due_on=date(2099, 1, 1)
+        )
+        state = await act(
+            handle,
+            "respond",
+            cmd.Respond(
+                actor=INVESTIGATOR, outcome=Outcome.UPHELD, findings="Late repair.", actions=[promised]
+            ),
+        )
+        # The row missed the last event (a restore from a backup taken just before it, say).
+        await pool.execute(
+            "UPDATE complaints SET last_seq = last_seq - 1 WHERE reference = $1", state.reference
+        )
+        rebuilt = await rebuild_read_model(
+            env.client, pool, f'WorkflowType = "Complaint" AND TaskQueue = "{queue}"', policies=policies
+        )
+        assert rebuilt == 1
+        row = await pool.fetchrow(
+            "SELECT last_seq, state->'actions' AS actions FROM complaints WHERE reference = $1",
+            state.reference,
+        )
+        assert row is not None and row["last_seq"] == state.seq
+        assert [(item["id"], item["description"]) for item in row["actions"]] == [
+            ("fix-damp", "Treat the damp")
+        ]

@@ -281,7 +281,8 @@ async def test_council_004_needs_the_reasons_and_the_action_wanted(policies: dic
     assert (_refusal(ctx, "request_escalation", no_action) or "").startswith("outcome_wanted:")
     both = no_action.model_copy(update={"outcome_wanted": "A new fence."})
     await run(ctx, "request_escalation", both)
-    assert ctx.state.current.outcome_wanted == "A new fence."
+    assert ctx.state.stage == 2
+    assert effects.trail[-1].detail["outcome_wanted"] == "A new fence."  # on the event, not in the state
 
 
 def test_escalation_requires_is_refused_under_the_code_and_on_the_last_stage(

@@ -60,19 +60,27 @@ async def test_an_unrelated_issue_opens_a_linked_stage_1_complaint(
         assert child_state.status is Status.RECEIVED
         assert child_state.intake.related_to == reference
         assert child_state.intake.service_area == "waste"
-        assert child_state.intake.complainant.name == "Ada Resident"
         # Its own Stage 1 clock, from Wednesday: acknowledge by Friday.
         assert child_state.current.plan.acknowledge.on == weekdays_after(received.date(), 4)
         # Its case row is written by its own first activity, a moment after its state exists.
         row = None
         for _ in range(100):
             row = await pool.fetchrow(
-                "SELECT related_to, status FROM complaints WHERE reference = $1 AND last_seq >= 0", linked
+                "SELECT related_to, status, complainant_name, complainant->>'email' AS email FROM complaints"
+                " WHERE reference = $1 AND last_seq >= 0",
+                linked,
             )
             if row is not None:
                 break
             await asyncio.sleep(0.05)
         assert row is not None and (row["related_to"], row["status"]) == (reference, "received")
+        # The same complainant, copied from the first complaint's case record (never through the workflow).
+        parent = await pool.fetchrow(
+            "SELECT complainant_name, complainant->>'email' AS email FROM complaints WHERE reference = $1",
+            reference,
+        )
+        assert parent is not None and parent["complainant_name"] == "Ada Resident"
+        assert (row["complainant_name"], row["email"]) == (parent["complainant_name"], parent["email"])
         # The original complaint carries on undisturbed.
         assert (await state_of(handle)).status is Status.ACKNOWLEDGED
 
@@ -195,8 +203,9 @@ async def test_recording_an_event_twice_writes_it_once(
     stage = StageState(
         number=1, received_at=now, plan=plan, respond_by=plan.respond.on, extension_limit_by=None
     )
+    received = intake("bexley", now)
     state = ComplaintState(
-        reference=reference, intake=intake("bexley", now), status=Status.RECEIVED, stage=1, stages=[stage]
+        reference=reference, intake=received.facts(), status=Status.RECEIVED, stage=1, stages=[stage]
     )
     transition = Transition(
         seq=0,
@@ -213,7 +222,7 @@ async def test_recording_an_event_twice_writes_it_once(
         reference=reference,
         seq=0,
         row=CaseRow.of(state),
-        intake=state.intake,
+        intake=received,
         transition=transition,
         notifications=[Notification(template="new_complaint", audience="staff", recipient="complaints-team")],
     )

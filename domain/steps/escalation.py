@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from domain import commands as cmd
 from domain.letters import staff_notice, to_complainant
 from domain.models import ActionKind, Status
@@ -19,16 +21,8 @@ async def request_escalation(ctx: Ctx, command: cmd.RequestEscalation) -> Applie
     late = received > previous.escalation_request_by.at
     number = previous.number + 1
     plan = await effects.plan(number, received)
-    state.stages.append(
-        new_stage(
-            number,
-            received,
-            plan,
-            now,
-            request_reasons=command.reasons,
-            outcome_wanted=command.outcome_wanted,
-        )
-    )
+    # The reasons and the outcome wanted are on this event (the case record), not in the stage.
+    state.stages.append(new_stage(number, received, plan, now))
     state.stage = number
     state.assigned_to = None
     state.closure_reason = ""
@@ -64,7 +58,7 @@ async def refuse_escalation(ctx: Ctx, command: cmd.RefuseEscalation) -> Applied:
 
 
 async def close(ctx: Ctx, command: cmd.Close) -> Applied:
-    ctx.state.closure_reason = command.reason
+    ctx.state.closure_reason = "closed by staff"  # their reason is on the event and in the letter
     letter = to_complainant(
         ctx.state,
         ctx.policy,
@@ -99,12 +93,7 @@ async def record_ombudsman_decision(ctx: Ctx, command: cmd.RecordOmbudsmanDecisi
     body = body_of(str(state.ombudsman.get("body", ""))) or ctx.policy.ombudsman.body
     orders = [order.model_copy(update={"kind": ActionKind.OMBUDSMAN_ORDER}) for order in command.orders]
     dues = await ctx.effects.dues([order.due_on for order in orders]) if orders else []
-    for order, due in zip(orders, dues, strict=True):
-        state.actions.append(
-            order.model_copy(
-                update={"due_at": due.at, "completed_at": None, "completed_by": None, "overdue": False}
-            )
-        )
+    state.actions += [order.tracked(due.at) for order, due in zip(orders, dues, strict=True)]
     # A decision recorded again replaces the determination (the ombudsman reviewed it); no free text here.
     state.ombudsman.pop("decision", None)
     state.ombudsman.pop("remedy", None)
@@ -114,7 +103,7 @@ async def record_ombudsman_decision(ctx: Ctx, command: cmd.RecordOmbudsmanDecisi
         complaint_handling_failure=command.complaint_handling_failure,
         decided_at=ctx.effects.now(),
     )
-    detail = {
+    detail: dict[str, Any] = {
         "body": body.value,
         "determination": command.determination,
         "complaint_handling_failure": command.complaint_handling_failure,
@@ -122,4 +111,6 @@ async def record_ombudsman_decision(ctx: Ctx, command: cmd.RecordOmbudsmanDecisi
         "decision": command.decision,
         "remedy": command.remedy,
     }
+    if orders:
+        detail["descriptions"] = {order.id: order.description for order in orders}
     return Applied(state.status, detail, [])

@@ -34,14 +34,14 @@ async def acknowledge(ctx: Ctx, command: cmd.Acknowledge) -> Applied:
     if stage.number == 1:
         letter = to_complainant(state, policy, "acknowledgement", respond_by=stage.respond_by, **updates)
     else:
-        # The Stage 2 letter restates what this stage is about: the reasons and the outcome now wanted.
+        # The Stage 2 letter restates what this stage is about: the reasons and the outcome now wanted,
+        # filled in from the stage's request on the case record when the letter is written (issue 23).
         letter = to_complainant(
             state,
             policy,
             "stage2_acknowledgement",
             respond_by=stage.respond_by,
-            summary=stage.request_reasons or state.intake.summary,
-            desired_outcome=stage.outcome_wanted or state.intake.desired_outcome,
+            story_of_stage=stage.number,
             **updates,
         )
     return Applied(

@@ -6,7 +6,7 @@ from typing import Any
 
 from domain import commands as cmd
 from domain.letters import staff_notice, to_complainant
-from domain.models import ActionKind, Learning, LedgerEntry, Pause, Status
+from domain.models import ActionKind, Learning, LedgerEntry, Pause, RemedyFact, Status
 from domain.steps import Applied, Ctx, clear_overdue_if_moved_later, open_pause, progress
 
 
@@ -76,9 +76,8 @@ async def extend(ctx: Ctx, command: cmd.Extend) -> Applied:
     stage.respond_by = due.on
     stage.response_overdue = False
     stage.reminders_sent = [key for key in stage.reminders_sent if not key.startswith("respond")]
-    stage.ledger.append(
-        LedgerEntry(at=effects.now(), kind="extended", respond_by=due.on, reason=command.reason)
-    )
+    # The reason is the event's (the case record's ledger shows it); the workflow keeps the date.
+    stage.ledger.append(LedgerEntry(at=effects.now(), kind="extended", respond_by=due.on))
     if command.update_every_working_days is not None:
         stage.update_every_working_days = command.update_every_working_days
         stage.next_update = None  # the agreed cadence counts from today
@@ -142,23 +141,20 @@ async def respond(ctx: Ctx, command: cmd.Respond) -> Applied:
     stage.responded_at = effects.now()
     stage.responded_by = command.actor.id
     stage.outcome = command.outcome
-    stage.remedies = list(command.remedies)
+    stage.remedies = [
+        RemedyFact(kind=remedy.kind, amount_pence=remedy.amount_pence) for remedy in command.remedies
+    ]
     promised = [action.model_copy(update={"kind": ActionKind.REMEDY}) for action in command.actions]
     learning = command.learning
     if learning is not None:
         # Improvements are tracked like the promised actions: due dates, overdue alerts, completion.
-        stage.learning = learning
+        stage.root_cause = learning.root_cause
         promised += [
             item.model_copy(update={"kind": ActionKind.IMPROVEMENT}) for item in learning.improvements
         ]
     dues = await effects.dues([action.due_on for action in promised]) if promised else []
-    for action, due in zip(promised, dues, strict=True):
-        # Promised actions start open, whatever the request says.
-        state.actions.append(
-            action.model_copy(
-                update={"due_at": due.at, "completed_at": None, "completed_by": None, "overdue": False}
-            )
-        )
+    # Promised actions start open, whatever the request says; their descriptions go to the case record.
+    state.actions += [action.tracked(due.at) for action, due in zip(promised, dues, strict=True)]
     window = await effects.escalation_window(
         stage.number, stage.responded_at, command.sent_by, stage.received_at, state.intake.matter_arose_on
     )
@@ -179,6 +175,8 @@ async def respond(ctx: Ctx, command: cmd.Respond) -> Applied:
         "escalation_request_by": window.on if window else None,
         "sent_by": command.sent_by,
     }
+    if promised:
+        detail["descriptions"] = {action.id: action.description for action in promised}
     letter = to_complainant(
         state,
         policy,
@@ -215,9 +213,10 @@ async def complete_action(ctx: Ctx, command: cmd.CompleteAction) -> Applied:
     action.completed_at = ctx.effects.now()
     action.completed_by = command.actor.id
     action.overdue = False
-    # The complainant was promised it in the response: they are told it is done.
+    # The complainant was promised it in the response: they are told it is done (the description is
+    # filled in from the case record when the letter is written).
     letter = to_complainant(
-        ctx.state, ctx.policy, "action_completed", description=action.description, kind=action.kind.value
+        ctx.state, ctx.policy, "action_completed", action_id=action.id, kind=action.kind.value
     )
     letters = [letter]
     return Applied(ctx.state.status, {"action_id": action.id, "note": command.note}, letters)

@@ -8,7 +8,7 @@ from typing import Any
 from domain import commands as cmd
 from domain.deadlines import calendar_for
 from domain.letters import staff_notice, to_complainant
-from domain.models import LedgerEntry, Role
+from domain.models import Complainant, Intake, LedgerEntry, Role
 from domain.rules import correspondence_stopped_until
 from domain.steps import Applied, Ctx, clear_overdue_if_moved_later, progress
 
@@ -42,16 +42,21 @@ async def add_information(ctx: Ctx, command: cmd.AddInformation) -> Applied:
 async def open_linked_complaint(ctx: Ctx, command: cmd.OpenLinkedComplaint) -> Applied:
     """Start a new Stage 1 complaint for an unrelated issue, for the same complainant, linked to this one."""
     state = ctx.state
-    intake = state.intake.model_copy(
-        update={
-            # issue 24: the day the resident raised it, when the officer logs it later.
-            "received_at": command.received_at or ctx.effects.now(),
-            "summary": command.summary,
-            "desired_outcome": command.desired_outcome,
-            "service_area": command.service_area or state.intake.service_area,
-            "staff_complained_about": [],
-            "related_to": state.reference,
-        }
+    facts = state.intake
+    intake = Intake(
+        policy_id=facts.policy_id,
+        # issue 24: the day the resident raised it, when the officer logs it later.
+        received_at=command.received_at or ctx.effects.now(),
+        channel=facts.channel,
+        # The same people: copied from this complaint's case record when the new one's row is created.
+        complainant=Complainant(),
+        anonymous=facts.anonymous,
+        service_area=command.service_area or facts.service_area,
+        summary=command.summary,
+        desired_outcome=command.desired_outcome,
+        related_to=state.reference,
+        tenure=facts.tenure,
+        parties_from=state.reference,
     )
     reference = await ctx.effects.open_linked(intake, command.actor)
     state.related_complaints.append(reference)
@@ -74,8 +79,8 @@ async def restrict_contact(ctx: Ctx, command: cmd.RestrictContact) -> Applied:
     complaints (store/contact_restrictions.py) until the end date or until a manager lifts it; the manager is
     alerted on the review date."""
     state = ctx.state
+    # The reason is on the event and in the letter, not in the state (issue 23).
     state.contact_restriction = {
-        "reason": command.reason,
         "until": command.until.isoformat(),
         "review_on": command.review_on.isoformat(),
         "by": command.actor.id,
@@ -105,7 +110,7 @@ async def restrict_contact(ctx: Ctx, command: cmd.RestrictContact) -> Applied:
         reason=command.reason,
         **context,
     )
-    return Applied(state.status, dict(state.contact_restriction), [letter])
+    return Applied(state.status, dict(state.contact_restriction) | {"reason": command.reason}, [letter])
 
 
 async def lift_contact_restriction(ctx: Ctx, command: cmd.LiftContactRestriction) -> Applied:
@@ -115,7 +120,6 @@ async def lift_contact_restriction(ctx: Ctx, command: cmd.LiftContactRestriction
     restriction |= {
         "lifted_at": ctx.effects.now().isoformat(),
         "lifted_by": command.actor.id,
-        "lift_reason": command.reason,
     }
     state.contact_restriction = restriction
     letter = to_complainant(state, ctx.policy, "contact_restriction_lifted", reason=command.reason)
@@ -149,7 +153,8 @@ async def recalculate_deadlines(ctx: Ctx, command: cmd.RecalculateDeadlines) -> 
         stage.extension_limit_by = limit.on if limit else None
     clear_overdue_if_moved_later(stage, effects)
     stage.ledger.append(
-        LedgerEntry(at=effects.now(), kind="recalculated", respond_by=stage.respond_by, reason=command.reason)
+        # The manager's reason is the event's (the case record's ledger shows it), not the workflow's.
+        LedgerEntry(at=effects.now(), kind="recalculated", respond_by=stage.respond_by)
     )
     after = {"acknowledge_by": stage.plan.acknowledge.on, "respond_by": stage.respond_by}
     return Applied(state.status, {"before": before, "after": after, "reason": command.reason}, [])
@@ -162,16 +167,8 @@ async def record_representative_consent(ctx: Ctx, command: cmd.RecordRepresentat
     state = ctx.state
     representative = state.intake.representative
     assert representative is not None  # the rule refused a complaint without one
-    state.intake = state.intake.model_copy(
-        update={
-            "representative": representative.model_copy(
-                update={
-                    "consent_recorded": True,
-                    "consent_kind": command.consent_kind,
-                    "consent_recorded_on": command.received_on,
-                }
-            )
-        }
-    )
+    representative.consent_recorded = True
+    representative.consent_kind = command.consent_kind
+    representative.consent_recorded_on = command.received_on
     detail = {"consent_kind": command.consent_kind, "received_on": command.received_on}
     return Applied(state.status, detail, [])

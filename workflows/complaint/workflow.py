@@ -84,6 +84,8 @@ class ComplaintWorkflow:
         self._done = False
         # The search attributes as last upserted in this run (every upsert is an event in the history).
         self._attributes: tuple[Any, ...] | None = None
+        # An operator asked this run to move to the current code (`complaints move-to-current-code`).
+        self._move_to_current_code = False
         for action in ACTIONS.values():
             workflow.set_update_handler(action.name, self._handler(action), validator=self._validator(action))
 
@@ -98,10 +100,14 @@ class ComplaintWorkflow:
         else:
             self._update_attributes()  # a continued run records the code version it runs on
         while not self._done:
-            if self._history_is_long(start):
+            if self._move_to_current_code or self._history_is_long(start):
+                # A safe point: the loop holds no lock and fires no timer here, and every action under way
+                # is recorded (or refused) first. The new run carries the state, never the intake.
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(
-                    start.model_copy(update={"state": self._ready_state(), "policy": self._policy}),
+                    start.model_copy(
+                        update={"intake": None, "state": self._ready_state(), "policy": self._policy}
+                    ),
                     task_timeout=TASK_TIMEOUT,
                 )
             timer = self._next_timer()
@@ -127,10 +133,13 @@ class ComplaintWorkflow:
         )
 
     async def _open(self, start: OpenComplaint) -> None:
+        intake = start.intake
+        if intake is None:
+            raise RuntimeError("a new complaint's workflow was started without its intake")
         # Frozen by whoever started the complaint (the API); else the worker's file of the council.
-        self._policy = start.policy or await effects.load_policy(start.intake.policy_id)
+        self._policy = start.policy or await effects.load_policy(intake.policy_id)
         change = await lifecycle.open_complaint(
-            start.reference, start.intake, start.opened_by, self._policy, self._effects()
+            start.reference, intake, start.opened_by, self._policy, self._effects()
         )
         try:
             await self._record(change, first=True)
@@ -155,6 +164,14 @@ class ComplaintWorkflow:
         """The receipt of a new complaint, once its first event is recorded (the API's Update-with-Start)."""
         await workflow.wait_condition(lambda: self._opened)
         return self._receipt()
+
+    @workflow.signal(name="move_to_current_code")
+    def move_to_current_code(self) -> None:
+        """Continue as new at the next safe point, so this complaint runs on the code now deployed (and the
+        new run records its CodeVersion): docs/upgrading.md. Sent by `complaints move-to-current-code`."""
+        if not self._done:
+            self._move_to_current_code = True
+            self._rearm = True
 
     @workflow.signal(name="new_information")
     async def new_information(self, signal: cmd.NewInformationSignal) -> None:
@@ -289,7 +306,7 @@ class ComplaintWorkflow:
             reference=after.reference,
             seq=after.seq,
             row=CaseRow.of(after),
-            intake=after.intake if first else None,
+            intake=self._start.intake if first else None,
             ledger=list(stage.ledger) if ledger_changed else None,
             agreed_up_to=stage.agreed_up_to,
             actions=list(after.actions) if before is None or before.actions != after.actions else None,
