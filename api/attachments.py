@@ -4,13 +4,18 @@ Limits come from the settings (ATTACHMENT_MAX_BYTES, ATTACHMENT_CONTENT_TYPES): 
 on the list is 415, an empty file is 422. The type is judged from the content (api/file_types.py), never the
 client's Content-Type or name, and the stored name is derived from it; with CLAMD_ADDRESS set every file is
 virus-scanned first (api/virus_scan.py). The audit row holds the attachment's id, SHA-256, size and type,
-never its content or its name (a resident's file name often says who they are).
+never its content or its name (a resident's file name often says who they are). The file and its audit row
+are written in one transaction (issue 29): no file without its audit row, no audit row without its file.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from urllib.parse import quote
 
+import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
@@ -60,6 +65,18 @@ def audit_facts(attachment: AttachmentInfo) -> dict[str, object]:
     }
 
 
+@asynccontextmanager
+async def _one_transaction(db: Executor) -> AsyncIterator[asyncpg.Connection | PoolConnectionProxy]:
+    """A transaction on a connection of the pool, or on the caller's connection (a savepoint inside the
+    caller's transaction, as inbound delivery's)."""
+    if isinstance(db, asyncpg.Pool):
+        async with db.acquire() as connection, connection.transaction():
+            yield connection
+    else:
+        async with db.transaction():
+            yield db
+
+
 async def store_upload(
     db: Executor,
     *,
@@ -70,23 +87,25 @@ async def store_upload(
     actor_role: str,
     request_id: str,
 ) -> AttachmentInfo:
+    # Checked (and scanned) before a connection is taken: a slow scan holds none.
     filename, kind, content = await read_upload(upload, settings)
-    attachment = await AttachmentRepository(db).add(
-        reference=reference,
-        filename=filename,
-        content_type=kind,
-        content=content,
-        uploaded_by=actor_id,
-        uploader_role=actor_role,
-    )
-    await AuditRepository(db).append(
-        actor_id=actor_id,
-        actor_role=actor_role,
-        action="attach",
-        reference=reference,
-        request_id=request_id,
-        after=audit_facts(attachment),
-    )
+    async with _one_transaction(db) as connection:
+        attachment = await AttachmentRepository(connection).add(
+            reference=reference,
+            filename=filename,
+            content_type=kind,
+            content=content,
+            uploaded_by=actor_id,
+            uploader_role=actor_role,
+        )
+        await AuditRepository(connection).append(
+            actor_id=actor_id,
+            actor_role=actor_role,
+            action="attach",
+            reference=reference,
+            request_id=request_id,
+            after=audit_facts(attachment),
+        )
     return attachment
 
 

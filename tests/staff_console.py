@@ -62,10 +62,18 @@ async def console(
 
 @asynccontextmanager
 async def console_app(
-    temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, policies: dict[str, Policy], task_queue: str
+    temporal_env: WorkflowEnvironment,
+    pool: asyncpg.Pool,
+    policies: dict[str, Policy],
+    task_queue: str,
+    *,
+    cookie_secure: bool = False,
 ) -> AsyncIterator[tuple[httpx.AsyncClient, Settings]]:
-    """The console's app and a worker over these policies (a test's own variant of a council's file)."""
-    settings = settings_for(task_queue).model_copy(update={"cookie_secure": False})
+    """The console's app and a worker over these policies (a test's own variant of a council's file), run
+    with ENVIRONMENT=development: the demo users' sign-in form exists only there (issue 29)."""
+    settings = settings_for(task_queue).model_copy(
+        update={"cookie_secure": cookie_secure, "environment": "development"}
+    )
     repository = StaffRepository(pool)
     for user in DEMO_STAFF:
         await repository.upsert(user=user, password=PASSWORD)

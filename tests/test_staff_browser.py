@@ -76,7 +76,10 @@ class Console:
 async def console(
     temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, policies: dict[str, Policy], task_queue: str
 ) -> AsyncIterator[Console]:
-    settings = settings_for(task_queue).model_copy(update={"cookie_secure": False})
+    # Development: the demo users' sign-in form exists only there (issue 29).
+    settings = settings_for(task_queue).model_copy(
+        update={"cookie_secure": False, "environment": "development"}
+    )
     repository = StaffRepository(pool)
     for user in DEMO_STAFF:
         await repository.upsert(user=user, password=PASSWORD)

@@ -9,12 +9,14 @@ import re
 
 import asyncpg
 import httpx
+from temporalio.testing import WorkflowEnvironment
 
 from core.settings import Settings
 from domain.actions import ACTIONS
+from domain.policy import Policy
 from store.staff import DEMO_STAFF
-from tests.api_helpers import PASSWORD, api, bearer  # noqa: F401  (the fixture)
-from tests.staff_console import console, form_token, open_complaint, sign_in  # noqa: F401
+from tests.api_helpers import PASSWORD, bearer, settings_for
+from tests.staff_console import console, console_app, form_token, open_complaint, sign_in  # noqa: F401
 
 
 async def test_sign_in_sets_a_safe_cookie_and_sign_out_ends_it(
@@ -175,10 +177,17 @@ async def test_a_session_ends_after_its_idle_time(
 
 
 async def test_the_session_cookie_is_secure_outside_development(
-    api: tuple[httpx.AsyncClient, Settings],  # noqa: F811
+    temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, policies: dict[str, Policy], task_queue: str
 ) -> None:
-    """ENVIRONMENT=test, COOKIE_SECURE unset: the cookies are Secure, HttpOnly, SameSite=Lax, under /staff."""
-    client, _ = api
+    """COOKIE_SECURE unset, the cookies are Secure outside development; Secure (as COOKIE_SECURE=true makes
+    them in the demo users' development console), they are also HttpOnly, SameSite=Lax, under /staff."""
+    assert settings_for(task_queue).staff_cookie_secure  # ENVIRONMENT=test
+    assert not settings_for(task_queue).model_copy(update={"environment": "development"}).staff_cookie_secure
+    async with console_app(temporal_env, pool, policies, task_queue, cookie_secure=True) as (client, _):
+        await _check_secure_cookies(client)
+
+
+async def _check_secure_cookies(client: httpx.AsyncClient) -> None:
     start = await client.get("/staff/")
     sign_in_cookie = start.headers["set-cookie"]
     assert "Secure" in sign_in_cookie and "HttpOnly" in sign_in_cookie

@@ -37,7 +37,10 @@ URL = re.compile(r'(?:href|action|src)="([^"]*)"')
 async def served(
     temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, policies: dict[str, Policy], task_queue: str
 ) -> AsyncIterator[tuple[str, Captured, str]]:
-    settings = settings_for(task_queue).model_copy(update={"cookie_secure": False})
+    # Development: the demo users' sign-in form exists only there (issue 29).
+    settings = settings_for(task_queue).model_copy(
+        update={"cookie_secure": False, "environment": "development"}
+    )
     services = Services(settings=settings, pool=pool, temporal=temporal_env.client, policies=policies)
     for user in DEMO_STAFF:
         await StaffRepository(pool).upsert(user=user, password=PASSWORD)

@@ -33,7 +33,8 @@ JPEG = b"\xff\xd8\xff" + b"leaking roof" * 10
 @pytest.fixture
 async def console(inbound: Inbound) -> AsyncIterator[httpx.AsyncClient]:
     """The inbound stack's app behind uvicorn (plain HTTP, so the session cookie is not Secure)."""
-    settings = inbound.settings.model_copy(update={"cookie_secure": False})
+    # Development: the demo users' sign-in form exists only there (issue 29).
+    settings = inbound.settings.model_copy(update={"cookie_secure": False, "environment": "development"})
     services = dataclasses.replace(inbound.services, settings=settings)
     port = free_port()
     server = uvicorn.Server(

@@ -27,9 +27,9 @@ HOME = "/staff/queues/mine"
 
 
 def dev_sign_in_enabled(settings: Settings) -> bool:
-    """The demo users' form: as the API's dev token endpoint, never in production or with an identity
-    provider configured."""
-    return settings.environment != "production" and not settings.oidc_jwks_url
+    """The demo users' form: as the API's dev token endpoint (api/routes/dev_token.py), in development only
+    (issue 29: not with ENVIRONMENT=test either) and never with an identity provider configured."""
+    return settings.environment == "development" and not settings.oidc_jwks_url
 
 
 def sign_in_page(request: Request, status_code: int = 200, **context: object) -> Response:
