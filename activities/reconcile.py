@@ -26,8 +26,6 @@ from pydantic import BaseModel
 from temporalio import activity
 from temporalio.client import Client, WorkflowQueryFailedError
 from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
     WorkflowIDReusePolicy,
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -243,18 +241,7 @@ class ReconcileActivities:
             task_queue=self._task_queue,
             task_timeout=TASK_TIMEOUT,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            search_attributes=TypedSearchAttributes(
-                [
-                    SearchAttributePair(sa.POLICY, intake.policy_id),
-                    SearchAttributePair(sa.STAGE, 1),
-                    SearchAttributePair(sa.STATUS, Status.RECEIVED.value),
-                    SearchAttributePair(sa.SERVICE_AREA, intake.service_area),
-                    SearchAttributePair(sa.OVERDUE, False),
-                    # The version of this release (the workflow sets its own on its first task, the same
-                    # after a deploy): a run stopped before its first task is still counted.
-                    SearchAttributePair(sa.CODE_VERSION, CODE_VERSION),
-                ]
-            ),
+            search_attributes=sa.at_start(intake, CODE_VERSION),
         )
 
     async def _flag(self, reference: str, why: str) -> str:

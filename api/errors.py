@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.client import RPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
+from domain.policy import Policy
 from store.complaints import NotFound
 
 PROBLEM_JSON = "application/problem+json"
@@ -54,6 +55,14 @@ class ProblemError(Exception):
         elif status == 503 and not headers:
             headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
         self.headers = headers
+
+
+def known_policy(policies: dict[str, Policy], policy_id: str) -> Policy:
+    """The council's policy a request names; a 422 where the service has none by that id."""
+    policy = policies.get(policy_id)
+    if policy is None:
+        raise ProblemError(422, "Invalid request", f"policy_id: unknown policy {policy_id!r}")
+    return policy
 
 
 def problem_response(

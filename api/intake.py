@@ -22,8 +22,6 @@ from temporalio.client import (
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
@@ -32,7 +30,7 @@ from temporalio.service import RPCError
 from api.errors import ProblemError
 from core import search_attributes as sa
 from core.temporal import workflow_id
-from domain.models import Actor, Intake, OpenComplaint, Receipt, Status
+from domain.models import Actor, Intake, OpenComplaint, Receipt
 from domain.policy import Policy
 from store.complaints import ComplaintRepository
 from workflows.complaint import ComplaintWorkflow
@@ -108,18 +106,7 @@ async def open_case(
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         # Set at start so the complaint is filterable in the Web UI before its first workflow task runs.
-        search_attributes=TypedSearchAttributes(
-            [
-                SearchAttributePair(sa.POLICY, intake.policy_id),
-                SearchAttributePair(sa.STAGE, 1),
-                SearchAttributePair(sa.STATUS, Status.RECEIVED.value),
-                SearchAttributePair(sa.SERVICE_AREA, intake.service_area),
-                SearchAttributePair(sa.OVERDUE, False),
-                # The version of this release (the workflow sets its own on its first task, the same after a
-                # deploy): a run stopped before its first task is still counted by the replay check.
-                SearchAttributePair(sa.CODE_VERSION, CODE_VERSION),
-            ]
-        ),
+        search_attributes=sa.at_start(intake, CODE_VERSION),
         static_summary=static_summary(reference, policy, intake),
     )
     try:

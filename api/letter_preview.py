@@ -12,28 +12,20 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client
 
-from activities.deadlines import (
-    DeadlineActivities,
-    DueOn,
-    DueOnMany,
-    EscalationWindow,
-    PlanStage,
-    ResumeClock,
-    ShiftWorkingDays,
-)
+from activities.engine_effects import EngineEffects
 from core.temporal import workflow_id
 from domain import commands as cmd
 from domain import lifecycle
 from domain.actions import Action
 from domain.letters import complainant_recipient, from_case_record
-from domain.models import Actor, ClockResumed, ComplaintState, Due, Intake, StagePlan
-from domain.policy import Policy, SentBy
+from domain.models import Actor, ComplaintState, Intake
+from domain.policy import Policy
 from notifications.render import RenderError, render
 from store.complaints import ComplaintRecord, complainant_story
 
@@ -48,79 +40,12 @@ class PreviewLetter:
     text: str
 
 
-class PreviewEffects:
+class PreviewEffects(EngineEffects):
     """`domain.steps.Effects` for a preview: the policy engine called directly (the workflow calls the same
-    functions as local activities), the clock read once."""
+    functions as local activities), the clock read once; a linked complaint is named, not opened."""
 
     def __init__(self, policy: Policy) -> None:
-        self.policy = policy
-        self.clock = datetime.now(UTC)
-        self.engine = DeadlineActivities({policy.id: policy})
-
-    def now(self) -> datetime:
-        return self.clock
-
-    async def plan(
-        self, stage: int, received_at: datetime, acknowledged_at: datetime | None = None
-    ) -> StagePlan:
-        request = PlanStage(
-            policy_id=self.policy.id,
-            policy=self.policy,
-            stage=stage,
-            received_at=received_at,
-            acknowledged_at=acknowledged_at,
-        )
-        return await self.engine.plan_stage(request)
-
-    async def due(self, on: date, *, with_reminders: bool = True) -> Due:
-        request = DueOn(policy_id=self.policy.id, policy=self.policy, on=on, with_reminders=with_reminders)
-        return await self.engine.due_on(request)
-
-    async def dues(self, days: list[date]) -> list[Due]:
-        return await self.engine.due_on_many(
-            DueOnMany(policy_id=self.policy.id, policy=self.policy, days=days)
-        )
-
-    async def current_calendar(self) -> Policy:
-        return self.policy
-
-    async def shift(self, on: date, working_days: int) -> date:
-        request = ShiftWorkingDays(
-            policy_id=self.policy.id, policy=self.policy, on=on, working_days=working_days
-        )
-        return await self.engine.shift_working_days(request)
-
-    async def resume_clock(
-        self, respond_by: date, extension_limit_by: date | None, paused_at: datetime, resumed_at: datetime
-    ) -> ClockResumed:
-        request = ResumeClock(
-            policy_id=self.policy.id,
-            policy=self.policy,
-            respond_by=respond_by,
-            extension_limit_by=extension_limit_by,
-            paused_at=paused_at,
-            resumed_at=resumed_at,
-        )
-        return await self.engine.resume_clock(request)
-
-    async def escalation_window(
-        self,
-        stage: int,
-        responded_at: datetime,
-        sent_by: SentBy = SentBy.EMAIL,
-        received_at: datetime | None = None,
-        matter_arose_on: date | None = None,
-    ) -> Due | None:
-        request = EscalationWindow(
-            policy_id=self.policy.id,
-            policy=self.policy,
-            stage=stage,
-            responded_at=responded_at,
-            sent_by=sent_by,
-            received_at=received_at,
-            matter_arose_on=matter_arose_on,
-        )
-        return await self.engine.escalation_window(request)
+        super().__init__(policy, datetime.now(UTC))
 
     async def open_linked(self, intake: Intake, actor: Actor) -> str:
         return "(the new complaint's reference)"

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 from temporalio.client import Client
 
-from api.errors import ProblemError
+from api.errors import ProblemError, known_policy
 from api.intake import KEY_TTL, open_case
 from api.schemas import ComplaintCreate
 from domain.intake_rules import check_representative, check_time_limit
@@ -27,9 +27,7 @@ CLOCK_SKEW = timedelta(minutes=5)
 
 def check_intake(body: ComplaintCreate, policies: dict[str, Policy]) -> None:
     """The intake's rules, as a clear 422 for the first one broken."""
-    policy = policies.get(body.policy_id)
-    if policy is None:
-        raise ProblemError(422, "Invalid request", f"policy_id: unknown policy {body.policy_id!r}")
+    policy = known_policy(policies, body.policy_id)
     area_problem = policy.area_problem(body.service_area)
     if area_problem:
         raise ProblemError(422, "Invalid request", area_problem)

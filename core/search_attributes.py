@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from temporalio.common import SearchAttributeKey
+from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
+
+from domain.models import Intake, Status
 
 POLICY = SearchAttributeKey.for_keyword("Policy")
 STAGE = SearchAttributeKey.for_int("Stage")
@@ -26,3 +28,20 @@ SEARCH_ATTRIBUTE_TYPES: dict[str, str] = {
     "Overdue": "Bool",
     "CodeVersion": "Keyword",
 }
+
+
+def at_start(intake: Intake, code_version: str) -> TypedSearchAttributes:
+    """A new complaint's attributes, set when its workflow is started (by intake or by the reconciler), so it
+    is filterable in the Web UI before its first workflow task runs. `code_version` is this release's (the
+    workflow sets its own on its first task, the same after a deploy): a run stopped before its first task is
+    still counted by the replay check."""
+    return TypedSearchAttributes(
+        [
+            SearchAttributePair(POLICY, intake.policy_id),
+            SearchAttributePair(STAGE, 1),
+            SearchAttributePair(STATUS, Status.RECEIVED.value),
+            SearchAttributePair(SERVICE_AREA, intake.service_area),
+            SearchAttributePair(OVERDUE, False),
+            SearchAttributePair(CODE_VERSION, code_version),
+        ]
+    )

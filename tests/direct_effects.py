@@ -7,103 +7,30 @@ workflow tests only check what Temporal adds (timers, recording, continue-as-new
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
-from activities.deadlines import (
-    DeadlineActivities,
-    DueOn,
-    EscalationWindow,
-    PlanStage,
-    ResumeClock,
-    ShiftWorkingDays,
-)
+from activities.engine_effects import EngineEffects
 from domain import commands as cmd
 from domain import lifecycle, timers
 from domain.actions import ACTIONS
-from domain.models import SYSTEM, Actor, ClockResumed, Due, Intake, Notification, StagePlan, Transition
-from domain.policy import Policy, SentBy
+from domain.models import SYSTEM, Actor, Intake, Notification, Transition
+from domain.policy import Policy
 from domain.steps import Ctx
 
 
-class DirectEffects:
+class DirectEffects(EngineEffects):
+    """The production engine effects, with a clock the test moves and a record of what the steps did."""
+
     def __init__(self, policy: Policy, now: datetime) -> None:
-        self.policy = policy
-        self.clock = now
-        self.engine = DeadlineActivities({policy.id: policy})
+        super().__init__(policy, now)
         self.linked: list[Intake] = []
         # Every letter and notice the steps and timers sent, in order (the workflow would record them).
         self.sent: list[Notification] = []
         # Every event's transition, in order (the workflow writes them to the event trail in PostgreSQL).
         self.trail: list[Transition] = []
 
-    def now(self) -> datetime:
-        return self.clock
-
     def advance(self, delta: timedelta) -> None:
         self.clock += delta
-
-    async def plan(
-        self, stage: int, received_at: datetime, acknowledged_at: datetime | None = None
-    ) -> StagePlan:
-        return await self.engine.plan_stage(
-            PlanStage(
-                policy_id=self.policy.id,
-                policy=self.policy,
-                stage=stage,
-                received_at=received_at,
-                acknowledged_at=acknowledged_at,
-            )
-        )
-
-    async def due(self, on: date, *, with_reminders: bool = True) -> Due:
-        return await self.engine.due_on(
-            DueOn(policy_id=self.policy.id, policy=self.policy, on=on, with_reminders=with_reminders)
-        )
-
-    async def dues(self, days: list[date]) -> list[Due]:
-        return [await self.due(day, with_reminders=False) for day in days]
-
-    async def current_calendar(self) -> Policy:
-        return self.policy
-
-    async def shift(self, on: date, working_days: int) -> date:
-        return await self.engine.shift_working_days(
-            ShiftWorkingDays(policy_id=self.policy.id, policy=self.policy, on=on, working_days=working_days)
-        )
-
-    async def resume_clock(
-        self, respond_by: date, extension_limit_by: date | None, paused_at: datetime, resumed_at: datetime
-    ) -> ClockResumed:
-        return await self.engine.resume_clock(
-            ResumeClock(
-                policy_id=self.policy.id,
-                policy=self.policy,
-                respond_by=respond_by,
-                extension_limit_by=extension_limit_by,
-                paused_at=paused_at,
-                resumed_at=resumed_at,
-            )
-        )
-
-    async def escalation_window(
-        self,
-        stage: int,
-        responded_at: datetime,
-        sent_by: SentBy = SentBy.EMAIL,
-        received_at: datetime | None = None,
-        matter_arose_on: date | None = None,
-    ) -> Due | None:
-        return await self.engine.escalation_window(
-            EscalationWindow(
-                policy_id=self.policy.id,
-                policy=self.policy,
-                stage=stage,
-                responded_at=responded_at,
-                sent_by=sent_by,
-                received_at=received_at,
-                matter_arose_on=matter_arose_on,
-            )
-        )
 
     async def open_linked(self, intake: Intake, actor: Actor) -> str:
         self.linked.append(intake)

@@ -184,6 +184,9 @@ async def test_learning_and_training_from_the_records_with_hand_counted_figures(
             "/api/reports/staff-training", params=where, json={**good, **bad}, headers=manager
         )
         assert_problem(refused, 422)
+    nowhere = {"policy_id": "atlantis"}
+    refused = await client.post("/api/reports/staff-training", params=nowhere, json=good, headers=manager)
+    assert_problem(refused, 422, "unknown policy 'atlantis'")
 
     period = {"from": YEAR[0].isoformat(), "to": YEAR[1].isoformat()}
     listed = await client.get("/api/reports/staff-training", params={**where, **period}, headers=auditor)
@@ -197,6 +200,8 @@ async def test_learning_and_training_from_the_records_with_hand_counted_figures(
         ],
     }
     assert listed.json() == training
+    listed = await client.get("/api/reports/staff-training", params={**nowhere, **period}, headers=auditor)
+    assert_problem(listed, 422, "unknown policy 'atlantis'")
 
     spso = await client.get("/api/reports/indicators", params={**where, **period}, headers=manager)
     assert spso.status_code == 200, spso.text

@@ -44,6 +44,16 @@ async def test_the_annual_report_has_every_section_and_the_managers_parts(
         )
         assert_problem(refused, 403)
     assert_problem(await client.put(f"{sections}/minutes", params=where, json=letter, headers=manager), 422)
+    # A council the service does not hold is named in a clear 422, whether written or read.
+    nowhere = {"policy_id": "atlantis"}
+    assert_problem(
+        await client.put(f"{sections}/ombudsman_letter", params=nowhere, json=letter, headers=manager),
+        422,
+        "unknown policy 'atlantis'",
+    )
+    assert_problem(
+        await client.get(sections, params=nowhere, headers=manager), 422, "unknown policy 'atlantis'"
+    )
     assert_problem(
         await client.put(f"{sections}/ombudsman_letter", params=where, json={"text": ""}, headers=manager),
         422,

@@ -9,19 +9,15 @@ CI installs chromium in `.ci/run`; where it is missing (a laptop without apt) th
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import os
 import random
 import re
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
-import uvicorn
 from axe_playwright_python.async_playwright import Axe  # type: ignore[import-untyped]
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 from temporalio.testing import WorkflowEnvironment
@@ -35,6 +31,7 @@ from domain.models import ComplaintState
 from domain.policy import Policy
 from tests.api_helpers import send_latest_link, settings_for
 from tests.factories import INVESTIGATOR, OFFICER, act, running_worker
+from tests.live_server import live_server, loopback
 
 pytestmark = pytest.mark.skipif(
     not os.path.exists(CHROMIUM),
@@ -68,13 +65,6 @@ def new_email() -> str:
     return f"resident-{random.randrange(10**9)}@example.org"
 
 
-def free_port() -> int:
-    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 async def site(
     temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, policies: dict[str, Policy], task_queue: str
@@ -90,27 +80,16 @@ async def site(
         }
     )
     services = Services(settings=settings, pool=pool, temporal=temporal_env.client, policies=policies)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings, services), host="127.0.0.1", port=port, log_level="warning")
-    )
-    async with running_worker(temporal_env, pool, policies, task_queue):
-        serving = asyncio.create_task(server.serve())
+    async with (
+        running_worker(temporal_env, pool, policies, task_queue),
+        live_server(loopback(create_app(settings, services))) as base,
+        async_playwright() as playwright,
+    ):
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            for _ in range(200):
-                if server.started or serving.done():
-                    break
-                await asyncio.sleep(0.025)
-            assert server.started, "uvicorn did not start"
-            async with async_playwright() as playwright:
-                browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                try:
-                    yield Site(base=f"http://127.0.0.1:{port}", browser=browser, env=temporal_env, pool=pool)
-                finally:
-                    await browser.close()
+            yield Site(base=base, browser=browser, env=temporal_env, pool=pool)
         finally:
-            server.should_exit = True
-            await serving
+            await browser.close()
 
 
 async def make_complaint(page: Page, name: str, email: str, *, axe: bool = False) -> tuple[str, str]:

@@ -9,7 +9,6 @@ a staff search by name. Every log record of every logger is captured, formatted,
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -19,7 +18,6 @@ from urllib.parse import urlencode
 import asyncpg
 import httpx
 import pytest
-import uvicorn
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
@@ -30,7 +28,7 @@ from domain.policy import Policy
 from store.staff import DEMO_STAFF, StaffRepository
 from tests.api_helpers import PASSWORD, bearer, settings_for
 from tests.factories import running_worker
-from tests.test_resident_browser import free_port
+from tests.live_server import live_server, loopback
 from tests.test_residents import complaint, latest_link, new_email
 
 # Everything uvicorn writes goes through these; the app's own loggers propagate to the root.
@@ -62,10 +60,8 @@ async def served(
     services = Services(settings=settings, pool=pool, temporal=temporal_env.client, policies=policies)
     for user in DEMO_STAFF:
         await StaffRepository(pool).upsert(user=user, password=PASSWORD)
-    port = free_port()
     # Configuring uvicorn sets up its loggers (handlers replaced), so the capture is attached after.
-    config = uvicorn.Config(create_app(settings, services), host="127.0.0.1", port=port, log_level="debug")
-    server = uvicorn.Server(config)
+    config = loopback(create_app(settings, services), log_level="debug")
     captured = Captured()
     loggers = [logging.getLogger(name) for name in CAPTURED]
     levels = [logger.level for logger in loggers]
@@ -73,18 +69,8 @@ async def served(
         logger.addHandler(captured)
         logger.setLevel(logging.DEBUG)
     try:
-        async with running_worker(temporal_env, pool, policies, task_queue):
-            serving = asyncio.create_task(server.serve())
-            try:
-                for _ in range(200):
-                    if server.started or serving.done():
-                        break
-                    await asyncio.sleep(0.025)
-                assert server.started, "uvicorn did not start"
-                yield f"http://127.0.0.1:{port}", captured
-            finally:
-                server.should_exit = True
-                await serving
+        async with running_worker(temporal_env, pool, policies, task_queue), live_server(config) as base:
+            yield base, captured
     finally:
         for logger, level in zip(loggers, levels, strict=True):
             logger.removeHandler(captured)

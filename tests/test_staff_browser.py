@@ -5,7 +5,6 @@ on, on every page and error state."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import random
 from collections.abc import AsyncIterator
@@ -13,7 +12,6 @@ from dataclasses import dataclass
 
 import asyncpg
 import pytest
-import uvicorn
 from axe_playwright_python.async_playwright import Axe  # type: ignore[import-untyped]
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 from temporalio.testing import WorkflowEnvironment
@@ -27,7 +25,7 @@ from domain.policy import Policy
 from store.staff import DEMO_STAFF, StaffRepository
 from tests.api_helpers import PASSWORD, bearer, complaint_body, settings_for
 from tests.factories import running_worker
-from tests.test_resident_browser import free_port
+from tests.live_server import live_server, loopback
 
 pytestmark = pytest.mark.skipif(
     not os.path.exists(CHROMIUM),
@@ -84,29 +82,16 @@ async def console(
     for user in DEMO_STAFF:
         await repository.upsert(user=user, password=PASSWORD)
     services = Services(settings=settings, pool=pool, temporal=temporal_env.client, policies=policies)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings, services), host="127.0.0.1", port=port, log_level="warning")
-    )
-    async with running_worker(temporal_env, pool, policies, task_queue):
-        serving = asyncio.create_task(server.serve())
+    async with (
+        running_worker(temporal_env, pool, policies, task_queue),
+        live_server(loopback(create_app(settings, services))) as base,
+        async_playwright() as playwright,
+    ):
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            for _ in range(200):
-                if server.started or serving.done():
-                    break
-                await asyncio.sleep(0.025)
-            assert server.started, "uvicorn did not start"
-            async with async_playwright() as playwright:
-                browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                try:
-                    yield Console(
-                        base=f"http://127.0.0.1:{port}", browser=browser, settings=settings, pool=pool
-                    )
-                finally:
-                    await browser.close()
+            yield Console(base=base, browser=browser, settings=settings, pool=pool)
         finally:
-            server.should_exit = True
-            await serving
+            await browser.close()
 
 
 async def sign_in(page: Page, user: str) -> None:

@@ -17,7 +17,6 @@ from urllib.parse import parse_qsl, urlsplit
 import asyncpg
 import httpx
 import pytest
-import uvicorn
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
@@ -26,8 +25,8 @@ from domain.policy import Policy
 from store.staff import DEMO_STAFF, StaffRepository
 from tests.api_helpers import PASSWORD, bearer, complaint_body, settings_for
 from tests.factories import running_worker
+from tests.live_server import live_server, loopback
 from tests.staff_console import form_token
-from tests.test_resident_browser import free_port
 from tests.test_resident_logs import CAPTURED, Captured
 
 URL = re.compile(r'(?:href|action|src)="([^"]*)"')
@@ -44,9 +43,8 @@ async def served(
     services = Services(settings=settings, pool=pool, temporal=temporal_env.client, policies=policies)
     for user in DEMO_STAFF:
         await StaffRepository(pool).upsert(user=user, password=PASSWORD)
-    port = free_port()
-    config = uvicorn.Config(create_app(settings, services), host="127.0.0.1", port=port, log_level="debug")
-    server = uvicorn.Server(config)
+    # Configuring uvicorn sets up its loggers (handlers replaced), so the capture is attached after.
+    config = loopback(create_app(settings, services), log_level="debug")
     captured = Captured()
     loggers = [logging.getLogger(name) for name in CAPTURED]
     levels = [logger.level for logger in loggers]
@@ -54,19 +52,9 @@ async def served(
         logger.addHandler(captured)
         logger.setLevel(logging.DEBUG)
     try:
-        async with running_worker(temporal_env, pool, policies, task_queue):
-            serving = asyncio.create_task(server.serve())
-            try:
-                for _ in range(200):
-                    if server.started or serving.done():
-                        break
-                    await asyncio.sleep(0.025)
-                assert server.started, "uvicorn did not start"
-                token = bearer("olivia.officer", settings)
-                yield f"http://127.0.0.1:{port}", captured, token["Authorization"]
-            finally:
-                server.should_exit = True
-                await serving
+        async with running_worker(temporal_env, pool, policies, task_queue), live_server(config) as base:
+            token = bearer("olivia.officer", settings)
+            yield base, captured, token["Authorization"]
     finally:
         for logger, level in zip(loggers, levels, strict=True):
             logger.removeHandler(captured)

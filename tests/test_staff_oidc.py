@@ -5,7 +5,6 @@ through the API's verifier, so the session has the token's role and staff id."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import subprocess
@@ -19,7 +18,6 @@ import asyncpg
 import httpx
 import jwt
 import pytest
-import uvicorn
 from cryptography.hazmat.primitives.asymmetric import rsa
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -30,9 +28,10 @@ from temporalio.testing import WorkflowEnvironment
 from api.main import create_app
 from core.services import Services
 from core.settings import REPO_ROOT
+from devstack.servers import free_port
 from domain.policy import Policy
 from tests.api_helpers import settings_for
-from tests.test_resident_browser import free_port
+from tests.live_server import live_server, loopback
 
 CLIENT_ID = "complaints-console"
 
@@ -112,10 +111,6 @@ async def provider_and_console(
 ) -> AsyncIterator[tuple[Provider, httpx.AsyncClient]]:
     port = free_port()
     provider = Provider(f"http://127.0.0.1:{port}")
-    server = uvicorn.Server(uvicorn.Config(provider.app(), host="127.0.0.1", port=port, log_level="warning"))
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.02)
     settings = settings_for(task_queue).model_copy(
         update={
             "cookie_secure": False,
@@ -127,12 +122,11 @@ async def provider_and_console(
     )
     services = Services(settings=settings, pool=pool, temporal=temporal_env.client, policies=policies)
     transport = httpx.ASGITransport(app=create_app(settings, services), raise_app_exceptions=False)
-    try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            yield provider, client
-    finally:
-        server.should_exit = True
-        await serving
+    async with (
+        live_server(loopback(provider.app(), port=port)),
+        httpx.AsyncClient(transport=transport, base_url="http://test") as client,
+    ):
+        yield provider, client
 
 
 async def test_staff_sign_in_through_the_identity_provider_with_pkce(

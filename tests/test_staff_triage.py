@@ -6,7 +6,6 @@ checks, CSRF and audit."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 import re
@@ -17,11 +16,11 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from api.main import create_app
 from tests.api_helpers import bearer
-from tests.inbound_helpers import Inbound, complaint, eventually, free_port, inbound, inbound_row, mail
+from tests.inbound_helpers import Inbound, complaint, eventually, inbound, inbound_row, mail
+from tests.live_server import live_server, loopback
 from tests.staff_console import form_token, sign_in
 from web.layout import moment
 
@@ -36,22 +35,11 @@ async def console(inbound: Inbound) -> AsyncIterator[httpx.AsyncClient]:
     # Development: the demo users' sign-in form exists only there (issue 29).
     settings = inbound.settings.model_copy(update={"cookie_secure": False, "environment": "development"})
     services = dataclasses.replace(inbound.services, settings=settings)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings, services), host="127.0.0.1", port=port, log_level="warning")
-    )
-    serving = asyncio.create_task(server.serve())
-    try:
-        for _ in range(200):
-            if server.started or serving.done():
-                break
-            await asyncio.sleep(0.025)
-        assert server.started, "uvicorn did not start"
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
-            yield client
-    finally:
-        server.should_exit = True
-        await serving
+    async with (
+        live_server(loopback(create_app(settings, services))) as base,
+        httpx.AsyncClient(base_url=base, timeout=60) as client,
+    ):
+        yield client
 
 
 def _text(html: str) -> str:

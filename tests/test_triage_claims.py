@@ -17,14 +17,14 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from api.main import create_app
 from inbound import triage
 from inbound.claims import settle_lapsed_claims
 from inbound.store import InboundRepository
 from tests.api_helpers import assert_problem, bearer
-from tests.inbound_helpers import Inbound, complaint, eventually, free_port, inbound, inbound_row, mail
+from tests.inbound_helpers import Inbound, complaint, eventually, inbound, inbound_row, mail
+from tests.live_server import live_server, loopback
 
 __all__ = ["inbound"]
 
@@ -217,24 +217,11 @@ async def test_a_crash_after_the_next_stage_was_requested_is_finished_by_the_swe
 @asynccontextmanager
 async def served(stack: Inbound) -> AsyncIterator[httpx.AsyncClient]:
     """The same app behind uvicorn on a loopback port: real HTTP connections, each request on its own."""
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(stack.settings, stack.services), host="127.0.0.1", port=port, log_level="warning"
-        )
-    )
-    serving = asyncio.create_task(server.serve())
-    try:
-        for _ in range(200):
-            if server.started or serving.done():
-                break
-            await asyncio.sleep(0.025)
-        assert server.started, "uvicorn did not start"
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
-            yield client
-    finally:
-        server.should_exit = True
-        await serving
+    async with (
+        live_server(loopback(create_app(stack.settings, stack.services))) as base,
+        httpx.AsyncClient(base_url=base, timeout=60) as client,
+    ):
+        yield client
 
 
 async def _race(

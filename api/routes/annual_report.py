@@ -12,7 +12,7 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from api.deps import CurrentStaff, Policies, Pool, RequestId, require
-from api.errors import PROBLEM_RESPONSES, ProblemError
+from api.errors import PROBLEM_RESPONSES, known_policy
 from domain.inputs import CleanInput
 from reporting.annual_sections import MAX_CHARS, EnteredSection
 from store.annual_report_entries import entries, put_entry
@@ -35,11 +35,6 @@ class SectionEntry(BaseModel):
     entered_at: datetime
 
 
-def _known(policies: Policies, policy_id: str) -> None:
-    if policy_id not in policies:
-        raise ProblemError(422, "Invalid request", f"policy_id: unknown policy {policy_id!r}")
-
-
 @router.put("/{year}/sections/{section}", responses=PROBLEM_RESPONSES)
 async def enter_section(
     staff: CurrentStaff,
@@ -53,7 +48,7 @@ async def enter_section(
 ) -> SectionEntry:
     """Write one part of the council's annual report for the year (a manager); it replaces the last text."""
     require("annual_report_entry", staff)
-    _known(policies, policy_id)
+    known_policy(policies, policy_id)
     async with pool.acquire() as connection, connection.transaction():
         stored = await put_entry(
             connection,
@@ -82,7 +77,7 @@ async def entered_sections(
 ) -> list[SectionEntry]:
     """The parts entered so far for the council's year."""
     require("reports", staff)
-    _known(policies, policy_id)
+    known_policy(policies, policy_id)
     found = await entries(pool, policy_id=policy_id, year=year)
     return [
         SectionEntry(

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from api.deps import CurrentStaff, Policies, Pool, request_id, require
-from api.errors import PROBLEM_RESPONSES, ProblemError
+from api.errors import PROBLEM_RESPONSES, ProblemError, known_policy
 from domain.policy import Policy
 from domain.tsm import Tenure
 from reporting.annual import annual_figures, render_annual
@@ -45,10 +45,7 @@ async def _audit(pool: asyncpg.Pool, staff: StaffUser, report: str, **asked: Any
 def _policy(policies: dict[str, Policy], policy_id: str | None) -> Policy | None:
     if policy_id is None:
         return None
-    policy = policies.get(policy_id)
-    if policy is None:
-        raise ProblemError(422, "Invalid request", f"policy_id: unknown policy {policy_id!r}")
-    return policy
+    return known_policy(policies, policy_id)
 
 
 def _area_for(staff: StaffUser, service_area: str | None) -> str | None:

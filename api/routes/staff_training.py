@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from api.deps import CurrentStaff, Policies, Pool, RequestId, require
-from api.errors import PROBLEM_RESPONSES, ProblemError
+from api.errors import PROBLEM_RESPONSES, ProblemError, known_policy
 from domain.inputs import CleanInput
 from store.audit import AuditRepository
 from store.report_learning import put_training, staff_training
@@ -40,11 +40,6 @@ class StoredTrainingEntry(BaseModel):
     entered_at: datetime
 
 
-def _known(policies: Policies, policy_id: str) -> None:
-    if policy_id not in policies:
-        raise ProblemError(422, "Invalid request", f"policy_id: unknown policy {policy_id!r}")
-
-
 def _dates(*days: date) -> None:
     for day in days:
         if not 2000 <= day.year <= 2100:
@@ -62,7 +57,7 @@ async def record_training(
 ) -> StoredTrainingEntry:
     """Record one session or awareness activity for the council (a complaints manager)."""
     require("annual_report_entry", staff)
-    _known(policies, policy_id)
+    known_policy(policies, policy_id)
     _dates(body.held_on)
     async with pool.acquire() as connection, connection.transaction():
         stored = await put_training(
@@ -96,6 +91,6 @@ async def training_entries(
 ) -> dict[str, object]:
     """The sessions recorded for the council from `from` to `to` (inclusive), counted."""
     require("reports", staff)
-    _known(policies, policy_id)
+    known_policy(policies, policy_id)
     _dates(start, end)
     return await staff_training(pool, policy_id=policy_id, start=start, end=end)
