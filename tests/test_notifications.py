@@ -142,6 +142,7 @@ def contexts(policy: Policy) -> dict[str, dict[str, Any]]:
         ),
         "complaint_copy": _complainant(policy, **_made(policy), addressed_to="representative"),
         "consent_request": _complainant(policy, **_made(policy), addressed_to="complainant"),
+        "consent_recorded": _complainant(policy, received_on=date(2026, 11, 20)),
         "stage2_acknowledgement": _complainant(policy, 2, respond_by=RESPOND_BY),
         "information_request": _complainant(
             policy,
