@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from api.resident.wording import next_stage
 from core.settings import REPO_ROOT
 from domain.policy import Policy
 from domain.policy_files import load_policies
@@ -137,9 +138,11 @@ def contexts(policy: Policy) -> dict[str, dict[str, Any]]:
             link=f"https://complaints.example.org/complaint/track?reference={REFERENCE}&code=abc123",
             once=True,
             expires_on=date(2027, 2, 18),
+            next_stage=next_stage(policy, 1),
         ),
         "complaint_copy": _complainant(policy, **_made(policy), addressed_to="representative"),
         "consent_request": _complainant(policy, **_made(policy), addressed_to="complainant"),
+        "consent_recorded": _complainant(policy, received_on=date(2026, 11, 20)),
         "stage2_acknowledgement": _complainant(policy, 2, respond_by=RESPOND_BY),
         "information_request": _complainant(
             policy,
@@ -297,6 +300,26 @@ def test_acknowledgement_states_due_date_summary_and_outcome_wanted(policy_id: s
     assert f"by {RESPOND_BY_TEXT}" in text
     assert SUMMARY in text
     assert DESIRED in text
+
+
+@pytest.mark.parametrize("policy_id", SHIPPED)
+def test_the_access_e_mail_names_the_next_stage_as_the_policy_does(policy_id: str) -> None:
+    """Issue 30: one name per stage, the policy's own ("Review", "Stage 2", "Investigation"), never "ask for
+    a review"; at the last stage (or a link sent before the name was passed on) no next stage is offered."""
+    policy = POLICIES[policy_id]
+    context = contexts(policy)["access_link"]
+    text = " ".join(render("access_link", context, policy).text.split())
+    assert "ask for a review" not in text
+    if policy.last_stage > 1:
+        name = policy.stage(2).name
+        assert f"after our response, ask us to take it to {name}, using this link" in text
+    last = context | {"stage": policy.last_stage, "next_stage": next_stage(policy, policy.last_stage)}
+    at_the_end = " ".join(render("access_link", last, policy).text.split())
+    assert "send us more information, using this link" in at_the_end
+    assert "take it to" not in at_the_end
+    older = {key: value for key, value in context.items() if key != "next_stage"}
+    before = " ".join(render("access_link", older, policy).text.split())
+    assert "send us more information, using this link" in before
 
 
 def test_acknowledgement_without_an_outcome_asks_for_one() -> None:

@@ -9,6 +9,7 @@ Real stack: the real database, Temporal's test server and a worker (tests/test_r
 
 from __future__ import annotations
 
+import html
 import logging
 import random
 import re
@@ -31,10 +32,11 @@ from domain import commands as cmd
 from domain.intake_rules import check_representative, with_declared_consent
 from domain.models import Representative, ResidentChannel
 from domain.policy import ConsentNeeded, Policy
+from notifications.render import render
 from tests.api_helpers import assert_problem, settings_for
 from tests.factories import OFFICER, running_worker
 from tests.test_contact_restrictions import restriction
-from tests.test_residents import Stack, complaint, make, new_email, settled
+from tests.test_residents import Stack, complaint, latest_link, make, new_email, settled
 
 NO_REPRESENTATIVES = "no-representatives"
 NO_CONSENT_NEEDED = "no-consent-needed"
@@ -88,7 +90,9 @@ async def case_row(stack: Stack, reference: str) -> dict[str, Any]:
 
 async def link_recipients(stack: Stack, reference: str) -> list[str]:
     rows = await stack.pool.fetch(
-        "SELECT recipient FROM notifications WHERE reference = $1 AND template = 'access_link' ORDER BY id",
+        # In the order queued: the id is text ("access:REF:99" sorts after "access:REF:100").
+        "SELECT recipient FROM notifications WHERE reference = $1 AND template = 'access_link'"
+        " ORDER BY created_at, length(id), id",
         reference,
     )
     return [str(row["recipient"]) for row in rows]
@@ -102,6 +106,14 @@ async def acknowledgement_recipient(stack: Stack, reference: str) -> str:
         reference,
     )
     return recipient
+
+
+async def consent_shown(client: Any, reference: str) -> str:
+    """The representative's part of the complaint page, as the signed-in resident sees it."""
+    page = await client.get(f"/complaint/{reference}")
+    assert page.status_code == 200, page.text
+    part = page.text.split('id="representative"')[1].split("</dl>")[0]
+    return html.unescape(" ".join(re.sub(r"<[^>]+>", " ", part).split()))
 
 
 def today_in_london() -> str:
@@ -147,6 +159,12 @@ async def test_where_written_consent_is_needed_the_representative_waits_for_it(
         assert asked.status_code == 202
         assert await link_recipients(stack, reference) == [email]  # the one sent when it was made
         assert await acknowledgement_recipient(stack, reference) == email
+        # The complainant, signed in with their e-mailed link, sees who acts for them and that the consent
+        # is awaited (issue 30: "the case shows when it arrives").
+        signed = await client.post("/complaint/track", data=await latest_link(stack.pool, reference))
+        assert signed.status_code == 303, signed.text
+        waiting = await consent_shown(client, reference)
+        assert helper["name"] in waiting and "Waiting for the complainant's consent in writing" in waiting
 
         # Staff record the written consent when it arrives (a verbal one will not do for Bexley): from then
         # on the representative's address gets a link, and the letters.
@@ -168,6 +186,24 @@ async def test_where_written_consent_is_needed_the_representative_waits_for_it(
         stored = (await case_row(stack, reference))["representative"]
         assert stored["consent_recorded"] is True and stored["consent_kind"] == "written"
         assert stored["consent_recorded_on"] == arrived.isoformat()
+        # The complaint page shows it arrived; the representative is told, and what they can now do.
+        arrived_text = f"{arrived:%A} {arrived.day} {arrived:%B %Y}"
+        shown = await consent_shown(client, reference)
+        assert f"Received on {arrived_text}. We write to {helper['name']} about the complaint." in shown
+        told = await stack.pool.fetchrow(
+            "SELECT recipient, context FROM notifications"
+            " WHERE reference = $1 AND template = 'consent_recorded'",
+            reference,
+        )
+        assert told is not None and told["recipient"] == helper["email"]
+        policy = stack.app.state.services.policies["bexley"]
+        letter = " ".join(render("consent_recorded", dict(told["context"]), policy).text.split())
+        assert (
+            f"We have received the consent of the person you made this complaint for, on {arrived_text}"
+            in (letter)
+        )
+        assert "You can now act for them on this complaint" in letter
+        assert "ask for a link on our website with the complaint reference" in letter
         await stack.staff(
             reference, "request_information", cmd.RequestInformation(actor=OFFICER, request="Photos, please.")
         )

@@ -4,12 +4,14 @@ the guess limit shown as pages. The journey itself runs in Chromium in test_resi
 from __future__ import annotations
 
 import asyncio
+import html
 import random
 import re
 
 import httpx
 
 from api.resident.tokens import form_key
+from api.resident.view import long_date
 from api.routes.resident_pages import COOKIE
 from tests.test_residents import Stack, latest_link, make, new_email, responded, settled, stack
 
@@ -141,6 +143,22 @@ async def test_the_created_page_and_the_one_time_link(stack: Stack) -> None:
         # Signed in at once; the confirmation again leaves the code out.
         again = await client.get(f"/complaint/{reference_}/created")
         assert again.status_code == 200 and token_ not in again.text and reference_ in again.text
+        # Issue 30: seen again, it still says what happens next, by when and why, from the case record.
+        dates = await stack.pool.fetchrow(
+            "SELECT acknowledge_by, respond_by FROM complaints WHERE reference = $1", reference_
+        )
+        assert dates is not None and dates["respond_by"] is not None
+        steps = again.text.split('id="what-happens-next"')[1].split("</ul>")[0]
+        assert f"We will send our response by <strong>{long_date(dates['respond_by'])}</strong>" in steps
+        if dates["acknowledge_by"] is not None:
+            acknowledge_by = long_date(dates["acknowledge_by"])
+            assert f"acknowledge the complaint by <strong>{acknowledge_by}</strong>" in steps
+        why = html.unescape(" ".join(again.text.split('id="why-dates">')[1].split("</p>")[0].split()))
+        assert "under London Borough of Bexley's complaints policy" in why
+        assert "not counting weekends and bank holidays" in why
+        assert "Your access code was shown once" in again.text
+        # What was sent belongs to the first showing: the page seen again does not claim to send it again.
+        assert 'id="who-gets-what"' not in again.text
         assert (await client.get(f"/complaint/{reference_}")).status_code == 200
         link = await latest_link(stack.pool, reference_)
         # Already signed in to this complaint, the e-mailed link goes straight to it and spends nothing.
@@ -166,6 +184,37 @@ async def test_the_created_page_and_the_one_time_link(stack: Stack) -> None:
         # Without the cookie, nothing.
         assert (await nobody.get(f"/complaint/{reference_}")).status_code == 404
         assert (await nobody.get(f"/complaint/{reference_}/created")).status_code == 404
+
+
+async def test_a_browser_asking_for_the_old_form_goes_to_the_question_pages(stack: Stack) -> None:
+    """Issue 30: one journey for every resident, one question a page: an old link or bookmark to the one-page
+    form takes a browser to the question pages (with the council it named), never to the 20-question page."""
+    browser = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+    async with stack.client() as client:
+        plain = await client.get("/complaint/new", headers=browser)
+        assert plain.status_code == 303 and plain.headers["location"] == "/complaint/make"
+        chosen = await client.get("/complaint/new?policy_id=bexley", headers=browser)
+        assert chosen.status_code == 303 and chosen.headers["location"] == "/complaint/make?policy_id=bexley"
+        unknown = await client.get("/complaint/new?policy_id=nowhere", headers=browser)
+        assert unknown.headers["location"] == "/complaint/make"
+        first = await client.get(chosen.headers["location"])
+        assert first.status_code == 303  # the question pages start a draft, then ask the first question
+        question = await client.get(first.headers["location"])
+        assert question.status_code == 200 and "Who is the complaint for?" in question.text
+        assert "Send complaint" not in question.text
+
+
+async def test_the_start_page_names_the_next_stage_as_the_council_does(stack: Stack) -> None:
+    """Issue 30: one name per stage, the policy's own, as on the tracking pages: never "ask for a review"."""
+    async with stack.client() as client:
+        bexley = (await client.get("/?policy_id=bexley")).text
+        assert "take your complaint to Review if you are not happy with our response" in bexley
+        council_004 = (await client.get("/?policy_id=council-004")).text
+        assert "take your complaint to Stage Two if you are not happy with our response" in council_004
+        general = (await client.get("/")).text
+        assert "take your complaint to the next stage if you are not happy with our response" in general
+        for page in (bexley, council_004, general):
+            assert "ask for a review" not in page
 
 
 async def test_too_many_wrong_codes_is_a_429_page_and_the_right_code_still_works(stack: Stack) -> None:

@@ -22,6 +22,7 @@ from api.resident import withheld
 from api.resident.bodies import AccessToken
 from api.resident.ratelimit import Limiter
 from api.resident.tokens import MAX_TOKEN_LENGTH, TOKEN_LIFETIME, hash_token, new_access_code, new_token
+from api.resident.wording import next_stage
 from core.services import Services
 from domain.models import Actor, Role
 from store.complaints import ComplaintRecord, ComplaintRepository, NotFound
@@ -231,6 +232,7 @@ async def send_link(
             "once": True,
             "stage": record.stage,
             "policy": policy.name if policy else record.policy_id,
+            "next_stage": next_stage(policy, record.stage),
         }
         | (_made_for_you(record, recipient) if first else {}),
     )

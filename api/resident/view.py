@@ -19,6 +19,7 @@ LETTER_TITLES = {
     "access_link": "Link to track your complaint",
     "complaint_copy": "A copy of your complaint",
     "consent_request": "We need your consent",
+    "consent_recorded": "Consent received: you can act on the complaint",
     "acknowledgement": "Acknowledgement of your complaint",
     "decline": "Why we cannot take your complaint forward",
     "information_request": "Request for more information",

@@ -25,3 +25,11 @@ def stage_name(policy: Policy | None, number: int) -> str:
         return policy.stage(number).name
     except (KeyError, ValueError):
         return f"Stage {number}"
+
+
+def next_stage(policy: Policy | None, number: int) -> str:
+    """The policy's name for the stage after `number` ("Review"), or "" when `number` is its last stage (or
+    the council is not known): the start page and the access e-mail offer only a stage that exists."""
+    if policy is None or number >= policy.last_stage:
+        return ""
+    return stage_name(policy, number + 1)

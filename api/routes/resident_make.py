@@ -14,6 +14,7 @@ import json
 import secrets
 from collections.abc import Callable
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -25,7 +26,7 @@ from api.errors import ProblemError
 from api.idempotency import Outcome, run_once_as
 from api.resident import service, withheld
 from api.resident.error_messages import ON_BEHALF_MISSING, form_checks
-from api.resident.make.confirmation import confirmation
+from api.resident.make.confirmation import confirmation, confirmation_on_file
 from api.resident.make.form import (
     ADJUSTMENT_LABELS,
     FORMAT_LABELS,
@@ -45,6 +46,7 @@ from api.routes.resident_pages import (
     SignedInPage,
     field_errors,
     render,
+    see_other,
     set_session_cookie,
 )
 from core.services import Services
@@ -90,20 +92,29 @@ def new_form(services: Services, form: dict[str, Any], errors: dict[str, str], s
 
 @router.get("/complaint/new", response_class=HTMLResponse)
 async def new_complaint(
-    services: ServicesDep, policy_id: Annotated[str | None, Query(max_length=64)] = None
-) -> HTMLResponse:
-    """The form; `?policy_id=` chooses the council (the form then shows that council's rules only)."""
+    request: Request, services: ServicesDep, policy_id: Annotated[str | None, Query(max_length=64)] = None
+) -> Response:
+    """A browser goes to the question pages (`/complaint/make`, one question a page): every resident
+    follows the same journey, whatever old bookmark or link brought them here. The one-page form is still
+    answered to other clients (the HTTP tests of the form's checks, which `POST /complaint/new` keeps)."""
     chosen = policy_id if policy_id in services.policies else ""
+    if "text/html" in request.headers.get("accept", ""):
+        return see_other("/complaint/make" + (f"?{urlencode({'policy_id': chosen})}" if chosen else ""))
     return new_form(services, {"service_area": "general", "policy_id": chosen}, {}, 200)
 
 
 @router.get("/complaint/{reference}/created", response_class=HTMLResponse)
-async def created(reference: str, page: SignedInPage) -> Response:
-    """The confirmation again (without the access code, shown once)."""
+async def created(reference: str, page: SignedInPage, services: ServicesDep) -> Response:
+    """The confirmation again (without the access code, shown once), with what happens next, the dates and
+    why, from the case record and its council's policy, as on the first showing."""
     if isinstance(page, HTMLResponse):
         return page
-    support = support_lines(adjustments_of(page.access.record.complainant))
-    return render("created.html", reference=reference, token=None, support=support)
+    record = page.access.record
+    support = support_lines(adjustments_of(record.complainant))
+    policy = services.policies.get(record.policy_id)
+    e_mail_on = services.settings.notification_channel != "none"
+    told = None if policy is None else confirmation_on_file(policy, record, e_mail_on=e_mail_on)
+    return render("created.html", reference=reference, token=None, support=support, c=told, again=True)
 
 
 def form_of(sent: Any) -> dict[str, Any]:

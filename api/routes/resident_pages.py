@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from api.deps import ServicesDep
 from api.resident.error_messages import cause_message
 from api.resident.make.form import REPRESENTATIVE_FIELDS, form_policy
+from api.resident.wording import next_stage
 from domain.policy import DEFAULT_SERVICE_AREAS
 from web.resident.pages import render, see_other
 from web.resident.session import COOKIE, SignedInPage, set_session_cookie
@@ -92,4 +93,6 @@ async def start(
     """The start page; "Before you start" names the council's routes (the one asked for, or the only one)."""
     councils = sorted(services.policies.values(), key=lambda policy: policy.name)
     council = form_policy(services, {"policy_id": policy_id})
-    return render("start.html", council=council, councils=councils)
+    # The next stage by the council's own name for it (one name per stage, as on the tracking pages).
+    later = next_stage(council, council.stages[0].number) if council is not None else ""
+    return render("start.html", council=council, councils=councils, next_stage=later)

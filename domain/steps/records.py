@@ -171,4 +171,7 @@ async def record_representative_consent(ctx: Ctx, command: cmd.RecordRepresentat
     representative.consent_kind = command.consent_kind
     representative.consent_recorded_on = command.received_on
     detail = {"consent_kind": command.consent_kind, "received_on": command.received_on}
-    return Applied(state.status, detail, [])
+    # Issue 30: the representative is told that the consent arrived and what they can now do (the letter
+    # goes to them: the consent is on file when the record activity addresses it).
+    letter = to_complainant(state, ctx.policy, "consent_recorded", received_on=command.received_on)
+    return Applied(state.status, detail, [letter])

@@ -5,6 +5,7 @@ shown again with an error summary at the top."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -20,7 +21,7 @@ from api.resident.wording import stage_name
 from core.services import Services
 from domain.support import support_lines
 from store.attachments import AttachmentRepository
-from store.complaints import ComplaintRepository, adjustments_of
+from store.complaints import ComplaintRecord, ComplaintRepository, adjustments_of
 from web.resident.pages import render
 from web.resident.session import SignedInPage
 from web.resident.wording import DONE, next_stage_name, status_label
@@ -32,6 +33,20 @@ def evidence_hint(services: Services) -> str:
     megabytes = services.settings.attachment_max_bytes / (1024 * 1024)
     kinds = "PDF, Word, JPEG, PNG or text"
     return f"For example, a photo, a letter or a document ({kinds}), up to {megabytes:g} MB."
+
+
+def representative_of(record: ComplaintRecord) -> dict[str, Any] | None:
+    """Who acts for the complainant and whether their consent is on file (issue 30: the case shows when a
+    written consent arrives, and from then on the letters go to the representative)."""
+    representative = record.representative
+    if not representative:
+        return None
+    received = representative.get("consent_recorded_on")
+    return {
+        "name": str(representative.get("name") or "Your representative"),
+        "consent_recorded": bool(representative.get("consent_recorded")),
+        "received_on": date.fromisoformat(received) if isinstance(received, str) else None,
+    }
 
 
 async def status_page(
@@ -71,6 +86,7 @@ async def status_page(
         c=seen,
         story=story,
         support=support_lines(adjustments_of(record.complainant)),
+        representative=representative_of(record),
         status_label=status_label(seen, policy),
         next_stage_name=next_stage_name(policy, seen.stage),
         review_needs=review_needs,

@@ -56,3 +56,22 @@ def confirmation(
         complainant_e_mailed=e_mail_on and bool(body.email),
         e_mail_on=e_mail_on,
     )
+
+
+def confirmation_on_file(policy: Policy, record: ComplaintRecord, *, e_mail_on: bool) -> Confirmation:
+    """The confirmation seen again later (`GET /complaint/{reference}/created`): the same dates and why, from
+    the case record (the dates fixed when the complaint was opened, or moved since), and who gets what as the
+    case now stands (a representative's written consent may have arrived since)."""
+    complainant = record.complainant
+    representative = record.representative
+    maker_email = (representative or {}).get("email") if representative else complainant.get("email")
+    return Confirmation(
+        reference=record.reference,
+        steps=next_steps(policy, record.acknowledge_by, record.respond_by),
+        for_someone_else=representative is not None,
+        complainant_name=str(complainant.get("name") or ""),
+        consent_pending=representative is not None and not representative.get("consent_recorded"),
+        copy_e_mailed=e_mail_on and bool(maker_email),
+        complainant_e_mailed=e_mail_on and bool(complainant.get("email")),
+        e_mail_on=e_mail_on,
+    )
