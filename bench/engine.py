@@ -21,7 +21,8 @@ from domain.models import Actor, Channel, Complainant, Intake, Receipt, Role
 from domain.policy import Policy
 
 OFFICER = Actor(id="olivia.officer", role=Role.COMPLAINTS_OFFICER, name="Olivia Officer")
-AREAS = ("housing-repairs", "waste", "council-tax", "parking", "planning", "adult-social-care")
+# Service areas every shipped policy has (the defaults): staff-entered areas are checked against the policy.
+AREAS = ("housing-repairs", "waste", "council-tax", "parking", "planning", "social-care")
 
 
 @dataclass
