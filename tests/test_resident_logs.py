@@ -81,8 +81,10 @@ async def test_a_residents_journey_leaves_no_code_in_the_logs(
     served: tuple[str, Captured], pool: asyncpg.Pool, task_queue: str
 ) -> None:
     base, captured = served
+    # Over real HTTP to a live server: the first complaint may take more than httpx's default 5 s on a
+    # loaded machine (the full suite timed out here once).
     secrets: list[str] = []
-    async with httpx.AsyncClient(base_url=base) as api:
+    async with httpx.AsyncClient(base_url=base, timeout=60) as api:
         # The JSON API: make a complaint, read it with the access code as a bearer token.
         email = new_email()
         made = await api.post("/api/public/complaints", json=complaint(email=email))
@@ -107,7 +109,7 @@ async def test_a_residents_journey_leaves_no_code_in_the_logs(
         await api.get("/complaint/track", params={"reference": reference, "code": wrong})
         await api.get(f"/api/public/complaints/{reference}", headers={"Authorization": f"Bearer {wrong}"})
 
-    async with httpx.AsyncClient(base_url=base) as browser:
+    async with httpx.AsyncClient(base_url=base, timeout=60) as browser:
         # A new link by e-mail, opened (its code in the query string), then Continue: a session cookie.
         asked = await browser.post("/complaint/new-link", data={"reference": reference, "email": email})
         assert asked.status_code == 200
@@ -131,7 +133,7 @@ async def test_a_residents_journey_leaves_no_code_in_the_logs(
         assert old.status_code == 303  # already signed in here: straight to the complaint
         await browser.post("/complaint/sign-out")
 
-    async with httpx.AsyncClient(base_url=base) as staff:
+    async with httpx.AsyncClient(base_url=base, timeout=60) as staff:
         # A staff search by the complainant's name: personal data in a query string, kept out too.
         headers = bearer("olivia.officer", settings_for(task_queue))
         found = await staff.get("/api/complaints", params={"q": "Ada Resident"}, headers=headers)

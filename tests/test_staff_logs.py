@@ -81,7 +81,7 @@ async def test_the_console_puts_no_personal_data_in_logs_or_urls(served: tuple[s
     note = f"Phoned {name} about the nursery."
     personal = [surname, email, "nursery", note]
     urls: list[str] = []
-    async with httpx.AsyncClient(base_url=base) as client:
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
         made = await client.post(
             "/api/complaints",
             json=complaint_body(complainant={"name": name, "email": email}, summary=story),
