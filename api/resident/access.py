@@ -18,7 +18,6 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from api.errors import ProblemError
-from api.resident import withheld
 from api.resident.bodies import AccessToken
 from api.resident.ratelimit import Limiter
 from api.resident.tokens import MAX_TOKEN_LENGTH, TOKEN_LIFETIME, hash_token, new_access_code, new_token
@@ -286,11 +285,11 @@ async def revoke(services: Services, access: ResidentAccess, *, every: bool) -> 
         await repository.revoke(token_id=access.token_id)
 
 
-async def emailed_to(services: Services, reference: str, email: str) -> str | None:
+def emailed_to(services: Services, record: ComplaintRecord | None, email: str) -> str | None:
     """Where the access e-mail of a complaint just made went (its link and an access code), for the
-    confirmation page to say so: `email` when it could go by e-mail, else None. A submission held for staff
-    (issue 29) answers as a complaint would, so the page tells no one that it was held."""
-    if await withheld.is_held(services, reference):
+    confirmation page to say so: `email` when it could go by e-mail, else None. `record` is None for a
+    submission held for staff (issue 29): it answers as a complaint would, so the page tells no one that it
+    was held."""
+    if record is None:
         return email if services.settings.notification_channel != "none" else None
-    record = await ComplaintRepository(services.pool).get(reference=reference)
     return email if can_email_link(services, record, email) else None

@@ -230,7 +230,7 @@ async def send(
         # The code's own e-mail (a link and a second code) goes to the complainant: the page says so only
         # to a complainant who made the complaint themselves (a representative is told where it went by `c`).
         link_sent=(
-            await service.emailed_to(services, reference, str(body.email))
+            service.emailed_to(services, record, str(body.email))
             if body.email and not told.for_someone_else
             else None
         ),
