@@ -11,6 +11,10 @@ sweep looks for the effect on the complaint:
                          a lapsed claim did nothing)                          -> released
     otherwise                                                                 -> released: back in the queue
 
+An item released after an open decision began (its intake key took a reference) can then only be opened again,
+which finishes that same complaint; any other decision on it is refused and finishes it instead if the
+complaint exists (inbound/triage.py `_not_decided`), so no complaint is left without its e-mail.
+
 Either way the item is never left decided with nothing done, and each settlement is audited
 (`triage_claim_finished`, `triage_claim_released`) with the officer and the message's id only."""
 
@@ -26,16 +30,6 @@ from store.complaints import ComplaintRepository, NotFound
 
 log = logging.getLogger(__name__)
 SWEEP = "inbound-sweep"
-
-
-async def _opened_reference(services: Services, claim: LapsedClaim) -> str | None:
-    """The complaint the claim's request opened, if it got that far (its intake key and the case row)."""
-    found = await services.pool.fetchval(
-        "SELECT k.reference FROM intake_keys k JOIN complaints c ON c.reference = k.reference"
-        " WHERE k.owner = 'triage' AND k.key = $1",
-        f"inbound:{claim.id}",
-    )
-    return None if found is None else str(found)
 
 
 async def _escalation_recorded(services: Services, claim: LapsedClaim) -> bool:
@@ -61,9 +55,9 @@ async def settle_claim(services: Services, claim: LapsedClaim) -> str:
     # Finished by the sweep (the audit row's actor), as the officer decided (`decided_by` in its facts).
     actor, role = SWEEP, "system"
     if claim.claimed_as == "opened":
-        reference = await _opened_reference(services, claim)
-        if reference is not None:
-            await finish_opened(services, message, reference, actor, role, request_id, claim.claim_id,
+        begun = await repository.open_begun(claim.id)
+        if begun is not None and begun.opened:
+            await finish_opened(services, message, begun.reference, actor, role, request_id, claim.claim_id,
                                 decided_by=claim.decided_by)  # fmt: skip
             return "opened"
     elif claim.claimed_as == "escalation_recorded" and await _escalation_recorded(services, claim):

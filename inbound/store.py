@@ -45,6 +45,28 @@ class InboundMessage(BaseModel):
 _COLUMNS = ", ".join(InboundMessage.model_fields)
 
 
+def open_key(inbound_id: uuid.UUID) -> str:
+    """The intake key (owner `triage`) of the complaint opened from a triage item: one complaint per message,
+    whatever is retried. It is kept with the complaint's reference before the complaint's workflow starts
+    (api/intake.py), so it is the first trace an open decision leaves."""
+    return f"inbound:{inbound_id}"
+
+
+# An item whose open decision began (its intake key holds a reference) can only be finished as opened: a
+# dismissal, a service request, a link or a next-stage request would leave that complaint without its e-mail.
+_NO_OPEN_BEGUN = (
+    "NOT EXISTS (SELECT 1 FROM intake_keys k WHERE k.owner = 'triage'"
+    " AND k.key = 'inbound:' || inbound_messages.id::text)"
+)
+
+
+class OpenBegun(BaseModel):
+    """The complaint an earlier open decision on the item took the reference of, and whether it exists."""
+
+    reference: str
+    opened: bool
+
+
 class LapsedClaim(BaseModel):
     id: uuid.UUID
     claim_id: uuid.UUID
@@ -136,11 +158,11 @@ class InboundRepository:
         reason: str | None = None,
     ) -> bool:
         """A decision done in one step (dismissed, a service request): False if the item no longer waits
-        (someone else decided or claimed it)."""
+        (someone else decided or claimed it) or an open decision on it began (`open_begun`)."""
         result = await self._db.execute(
             "UPDATE inbound_messages SET status = $2, decided_by = $3, decided_at = now(),"
             " reference = coalesce($4, reference), decision_reason = $5"
-            " WHERE id = $1 AND status = 'triage'",
+            f" WHERE id = $1 AND status = 'triage' AND {_NO_OPEN_BEGUN}",
             inbound_id,
             status,
             decided_by,
@@ -159,11 +181,13 @@ class InboundRepository:
         reference: str | None = None,
     ) -> uuid.UUID | None:
         """Take a waiting item for a decision whose effect comes next (migration 350): its claim id, or None
-        if it no longer waits. The claim lapses after `lease` (then inbound/claims.py settles it)."""
+        if it no longer waits, or if an open decision on it began and this one is not `opened` (`open_begun`).
+        The claim lapses after `lease` (then inbound/claims.py settles it)."""
         found = await self._db.fetchval(
             "UPDATE inbound_messages SET status = 'claimed', claim_id = gen_random_uuid(), claimed_as = $2,"
             " decided_by = $3, decided_at = now(), claim_expires_at = now() + $4::interval,"
-            " claim_reference = $5 WHERE id = $1 AND status = 'triage' RETURNING claim_id",
+            " claim_reference = $5 WHERE id = $1 AND status = 'triage'"
+            f" AND ($2 = 'opened' OR {_NO_OPEN_BEGUN}) RETURNING claim_id",
             inbound_id,
             claimed_as,
             decided_by,
@@ -199,6 +223,16 @@ class InboundRepository:
             claim_id,
         )
         return result.endswith(" 1")
+
+    async def open_begun(self, inbound_id: uuid.UUID) -> OpenBegun | None:
+        """The complaint an open decision on the item began (its reference kept with the intake key, whether
+        or not the request went on to finish), or None if none did."""
+        row = await self._db.fetchrow(
+            "SELECT k.reference, c.reference IS NOT NULL AS opened FROM intake_keys k"
+            " LEFT JOIN complaints c ON c.reference = k.reference WHERE k.owner = 'triage' AND k.key = $1",
+            open_key(inbound_id),
+        )
+        return None if row is None else OpenBegun(reference=str(row["reference"]), opened=row["opened"])
 
     async def lapsed_claims(self, *, limit: int = 100) -> list[LapsedClaim]:
         """Claims past their lease: the request that took them died (or hung) before finishing."""

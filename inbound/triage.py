@@ -23,7 +23,13 @@ from domain import commands as cmd
 from domain.models import Actor
 from inbound.delivery import Decision, deliver
 from inbound.parse import MailFile, files_of, read_message, sender_name
-from inbound.store import InboundMessage, InboundRepository, ServiceRequest, ServiceRequestRepository
+from inbound.store import (
+    InboundMessage,
+    InboundRepository,
+    ServiceRequest,
+    ServiceRequestRepository,
+    open_key,
+)
 from store.audit import AuditRepository
 from store.complaints import ComplaintRecord, ComplaintRepository, Executor
 from store.staff import StaffUser
@@ -117,6 +123,69 @@ def _being_decided() -> ProblemError:
     )
 
 
+class _NotWaiting(Exception):
+    """A one-step decision found the item no longer waiting: its transaction is rolled back, then the
+    officer is told why (`_not_decided`)."""
+
+
+# What each decision would have done, for the officer told it was not done.
+NOT_DONE = {
+    "linked": "joined to the complaint you named",
+    "escalation_recorded": "recorded as a request for the next stage",
+    "service_request": "recorded as a service request",
+    "dismissed": "dismissed",
+}
+
+
+async def _not_decided(
+    services: Services, staff: StaffUser, inbound_id: uuid.UUID, decision: str, request_id: str
+) -> ProblemError:
+    """Why a decision could not take the item (a 409). An item on which an open decision began (its request
+    failed after the complaint was opened, or while it was being opened, and the item came back to the
+    queue) belongs to that complaint: any other decision on it would leave the complaint without its
+    e-mail, so none is taken (inbound.store's guard on `decide` and `claim`). The complaint open, the item
+    is finished as opened here (its files as evidence) and the officer told so; still being opened, the
+    officer is told to open it again, which finishes that same complaint (its intake key is the message's)."""
+    begun = await InboundRepository(services.pool).open_begun(inbound_id)
+    if begun is None or decision == "opened":
+        return _decided_by_someone_else()
+    if not begun.opened:
+        return ProblemError(
+            409,
+            "Not possible now",
+            f"an earlier decision began opening complaint {begun.reference} from this message: open a"
+            " complaint from it again to finish that one (no second complaint is opened)",
+            "open-unfinished",
+        )
+    await _finish_earlier_open(services, staff, inbound_id, begun.reference, decision, request_id)
+    return ProblemError(
+        409,
+        "Not possible now",
+        f"this message opened complaint {begun.reference} (a decision that failed part-way): it is now joined"
+        f" to that complaint, and was not {NOT_DONE.get(decision, decision)}",
+        "opened-complaint",
+    )
+
+
+async def _finish_earlier_open(
+    services: Services,
+    staff: StaffUser,
+    inbound_id: uuid.UUID,
+    reference: str,
+    decision: str,
+    request_id: str,
+) -> None:
+    message = await InboundRepository(services.pool).get(inbound_id)
+    if message is None or message.status != "triage":
+        return  # finished already, or another request is finishing it
+    try:
+        async with _claimed(services, staff, inbound_id, "opened", request_id) as claim_id:
+            await finish_opened(services, message, reference, staff.id, staff.role.value, request_id,
+                                claim_id, finished_instead_of=decision)  # fmt: skip
+    except ProblemError:
+        return  # another request took the item in between: it finishes the same complaint
+
+
 # A claim lapses after this long (migration 350): far longer than any request takes, so only a claim whose
 # request died is settled by the sweep (inbound/claims.py).
 CLAIM_LEASE = timedelta(minutes=5)
@@ -124,7 +193,12 @@ CLAIM_LEASE = timedelta(minutes=5)
 
 @asynccontextmanager
 async def _claimed(
-    services: Services, staff: StaffUser, inbound_id: uuid.UUID, status: str, reference: str | None = None
+    services: Services,
+    staff: StaffUser,
+    inbound_id: uuid.UUID,
+    status: str,
+    request_id: str,
+    reference: str | None = None,
 ) -> AsyncIterator[uuid.UUID]:
     """The item is claimed for the decision `status` before anything is done, so a concurrent decision gets
     409 before any complaint is opened or signalled; the delivery that carries the decision out finishes the
@@ -137,7 +211,7 @@ async def _claimed(
         inbound_id, claimed_as=status, decided_by=staff.id, lease=CLAIM_LEASE, reference=reference
     )
     if claim_id is None:
-        raise _decided_by_someone_else()
+        raise await _not_decided(services, staff, inbound_id, status, request_id)
     try:
         yield claim_id
     except BaseException:
@@ -183,7 +257,7 @@ async def open_complaint(
         field = ".".join(str(part) for part in first["loc"])
         raise ProblemError(422, "Invalid request", f"{field}: {first['msg']}") from error
     check_intake(body, services.policies)  # a 422 before the item is claimed
-    async with _claimed(services, staff, inbound_id, "opened") as claim_id:
+    async with _claimed(services, staff, inbound_id, "opened", request_id) as claim_id:
         return await _open_and_deliver(services, staff, message, body, request_id, claim_id)
 
 
@@ -205,7 +279,7 @@ async def _open_and_deliver(
         body=body,
         request_id=request_id,
         # One complaint per message, whatever is retried: the key is the message's.
-        idempotency_key=f"inbound:{inbound_id}",
+        idempotency_key=open_key(inbound_id),
         key_owner="triage",
         key_ttl=timedelta(days=3650),
     )
@@ -246,7 +320,7 @@ async def link(
     evidence: what a reply naming its reference from the complainant's address does by itself."""
     message = await waiting(services, inbound_id)
     files = await _files(services, message)
-    async with _claimed(services, staff, inbound_id, "linked", record.reference) as claim_id:
+    async with _claimed(services, staff, inbound_id, "linked", request_id, record.reference) as claim_id:
         try:
             # Files stored, the claim finished as `routing` and the decision audited in one transaction (a
             # failure there releases the claim), then the signal.
@@ -284,7 +358,8 @@ async def record_escalation(
     """The officer records the request for the next stage the e-mail makes, received when it arrived (the
     workflow decides whether it was in time); the message is joined to the complaint."""
     message = await waiting(services, inbound_id)
-    async with _claimed(services, staff, inbound_id, "escalation_recorded", record.reference) as claim_id:
+    claim = _claimed(services, staff, inbound_id, "escalation_recorded", request_id, record.reference)
+    async with claim as claim_id:
         await _escalate_and_deliver(services, staff, message, record, body, request_id, claim_id)
 
 
@@ -350,22 +425,25 @@ async def record_service_request(
         raise ProblemError(422, "Invalid request", f"policy_id: unknown policy {body.policy_id!r}")
     if area_problem := services.policies[body.policy_id].area_problem(body.service_area):
         raise ProblemError(422, "Invalid request", area_problem)
-    async with services.pool.acquire() as connection, connection.transaction():
-        if not await InboundRepository(connection).decide(
-            inbound_id, status="service_request", decided_by=staff.id
-        ):
-            raise _decided_by_someone_else()
-        created = await ServiceRequestRepository(connection).add(
-            inbound_id=inbound_id,
-            policy_id=body.policy_id,
-            service_area=body.service_area,
-            received_at=message.received_at,
-            created_by=staff.id,
-        )
-        await _audit(
-            connection, staff, "triage_service_request", message, request_id,
-            policy_id=body.policy_id, service_area=body.service_area, status=created.status,
-        )  # fmt: skip
+    try:
+        async with services.pool.acquire() as connection, connection.transaction():
+            if not await InboundRepository(connection).decide(
+                inbound_id, status="service_request", decided_by=staff.id
+            ):
+                raise _NotWaiting()
+            created = await ServiceRequestRepository(connection).add(
+                inbound_id=inbound_id,
+                policy_id=body.policy_id,
+                service_area=body.service_area,
+                received_at=message.received_at,
+                created_by=staff.id,
+            )
+            await _audit(
+                connection, staff, "triage_service_request", message, request_id,
+                policy_id=body.policy_id, service_area=body.service_area, status=created.status,
+            )  # fmt: skip
+    except _NotWaiting:
+        raise await _not_decided(services, staff, inbound_id, "service_request", request_id) from None
     return created
 
 
@@ -378,9 +456,12 @@ async def dismiss(
 ) -> None:
     message = await waiting(services, inbound_id)
     # Decided and audited in one transaction: nothing can fall between them.
-    async with services.pool.acquire() as connection, connection.transaction():
-        if not await InboundRepository(connection).decide(
-            inbound_id, status="dismissed", decided_by=staff.id, reason=body.reason
-        ):
-            raise _decided_by_someone_else()
-        await _audit(connection, staff, "triage_dismiss", message, request_id, reason=body.reason)
+    try:
+        async with services.pool.acquire() as connection, connection.transaction():
+            if not await InboundRepository(connection).decide(
+                inbound_id, status="dismissed", decided_by=staff.id, reason=body.reason
+            ):
+                raise _NotWaiting()
+            await _audit(connection, staff, "triage_dismiss", message, request_id, reason=body.reason)
+    except _NotWaiting:
+        raise await _not_decided(services, staff, inbound_id, "dismissed", request_id) from None

@@ -37,6 +37,7 @@ CODE_FIELDS = frozenset(
         "decided_by",  # a staff id (as assignee): whose triage decision the sweep finished (inbound/)
         "due_on",
         "exclusion_code",
+        "finished_instead_of",  # a triage decision refused: the message had opened a complaint (inbound/)
         "flag",  # why an inbound e-mail waits in triage (inbound/)
         "inbound_id",  # an inbound e-mail's id (inbound/): a uuid, never its content
         "kind",

@@ -4,6 +4,7 @@ listener on a free loopback port, and messages sent to it over real SMTP."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import socket
 import uuid
 from collections.abc import AsyncIterator
@@ -27,6 +28,7 @@ from inbound.receive import receive
 from store.staff import DEMO_STAFF, StaffRepository
 from tests.api_helpers import PASSWORD, settings_for
 from tests.factories import running_worker
+from tests.live_server import live_server, loopback
 from tests.test_api_complaints import create
 
 COUNCIL = "complaints@council.example"
@@ -119,6 +121,19 @@ async def inbound(
         finally:
             server.close()
             await server.wait_closed()
+
+
+@pytest.fixture
+async def console(inbound: Inbound) -> AsyncIterator[httpx.AsyncClient]:
+    """The inbound stack's app behind uvicorn (plain HTTP, so the session cookie is not Secure)."""
+    # Development: the demo users' sign-in form exists only there (issue 29).
+    settings = inbound.settings.model_copy(update={"cookie_secure": False, "environment": "development"})
+    services = dataclasses.replace(inbound.services, settings=settings)
+    async with (
+        live_server(loopback(create_app(settings, services))) as base,
+        httpx.AsyncClient(base_url=base, timeout=60) as client,
+    ):
+        yield client
 
 
 async def complaint(stack: Inbound) -> tuple[str, str]:

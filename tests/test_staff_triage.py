@@ -6,40 +6,22 @@ checks, CSRF and audit."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 import uuid
-from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
 import httpx
-import pytest
 
-from api.main import create_app
 from tests.api_helpers import bearer
-from tests.inbound_helpers import Inbound, complaint, eventually, inbound, inbound_row, mail
-from tests.live_server import live_server, loopback
+from tests.inbound_helpers import Inbound, complaint, console, eventually, inbound, inbound_row, mail
 from tests.staff_console import form_token, sign_in
 from web.layout import moment
 
-__all__ = ["inbound"]
+__all__ = ["console", "inbound"]
 
 JPEG = b"\xff\xd8\xff" + b"leaking roof" * 10
-
-
-@pytest.fixture
-async def console(inbound: Inbound) -> AsyncIterator[httpx.AsyncClient]:
-    """The inbound stack's app behind uvicorn (plain HTTP, so the session cookie is not Secure)."""
-    # Development: the demo users' sign-in form exists only there (issue 29).
-    settings = inbound.settings.model_copy(update={"cookie_secure": False, "environment": "development"})
-    services = dataclasses.replace(inbound.services, settings=settings)
-    async with (
-        live_server(loopback(create_app(settings, services))) as base,
-        httpx.AsyncClient(base_url=base, timeout=60) as client,
-    ):
-        yield client
 
 
 def _text(html: str) -> str:

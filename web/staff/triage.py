@@ -152,6 +152,17 @@ def _dealt_with(session: StaffSession, detail: str) -> Response:
     )
 
 
+def _opened_earlier(session: StaffSession, detail: str) -> Response:
+    """An earlier decision on the message opened a complaint and failed before joining the message to it:
+    it is joined now (inbound/triage.py), and the officer's decision was not taken."""
+    return _refused(
+        session,
+        409,
+        "This message had opened a complaint",
+        f"Nothing else was done: {detail}.",
+    )
+
+
 @router.get("/triage/{inbound_id}")
 async def triage_item(request: Request, inbound_id: uuid.UUID, session: Session) -> Response:
     refused = _no_triage(session)
@@ -206,6 +217,14 @@ async def _decide(request: Request, session: StaffSession, inbound_id: uuid.UUID
         problem = error.problem
         if problem.status == 409 and problem.type.endswith(("already-decided", "claim-lapsed")):
             return _dealt_with(session, problem.detail or "")
+        if problem.status == 409 and problem.type == "opened-complaint":
+            return _opened_earlier(session, problem.detail or "")
+        if problem.status == 409 and problem.type == "open-unfinished":
+            # Shown at the open form: opening it again finishes the complaint the earlier decision began.
+            field = FIELDS["open"]["policy_id"]
+            return await _item_page(
+                request, session, found, status_code=409, errors={field: problem.detail or ""}, form=form
+            )
         if problem.status in (403, 404, 409, 422):
             field, why = _field_of(decision, problem.detail or problem.title)
             return await _item_page(
