@@ -502,7 +502,8 @@ def test_dockerfile_copies_everything_the_project_installs_and_reads() -> None:
     setuptools = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
         "setuptools"
     ]
-    needed = {package.split(".")[0] for package in setuptools["packages"]}
+    # The top-level folders whose packages (and data folders) setuptools finds.
+    needed = {pattern.rstrip("*").split(".")[0] for pattern in setuptools["packages"]["find"]["include"]}
     needed |= {f"{module}.py" for module in setuptools.get("py-modules", [])}
     needed |= {"pyproject.toml", "policies", "migrations"}
     copied = {
