@@ -206,6 +206,16 @@ async def test_reports_open_in_the_console_with_the_apis_checks_and_audit(
         "/staff/reports/performance.csv", params={"from": "2026-13-01", "to": "2026-12-31"}
     )
     assert bad.status_code == 422 and "This report cannot be shown" in bad.text
+    # A year it cannot read, or no council for the self-assessment: the page says which, nothing is run.
+    bad_year = await client.get("/staff/reports/annual", params={"year": "20x6"})
+    assert bad_year.status_code == 422 and "enter a year, for example 2026" in bad_year.text
+    no_council = await client.get("/staff/reports/self-assessment", params={"year": "2026"})
+    assert (
+        no_council.status_code == 422 and "Choose the council the self-assessment is for." in no_council.text
+    )
+    assert await pool.fetchval(
+        "SELECT count(*) FROM audit_log WHERE id > $1 AND action LIKE 'report_%'", before
+    ) == len(actions)
 
     # An officer is refused, as by the API (403), and nothing is audited.
     client.cookies.clear()

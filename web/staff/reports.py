@@ -5,6 +5,7 @@ service area and the audit row are the API's; a refusal is a page, not problem+j
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Annotated, Any
 
@@ -14,6 +15,7 @@ from fastapi.responses import Response
 from api.errors import ProblemError
 from api.permissions import allowed
 from api.routes import reports as api_reports
+from domain.policy import Policy
 from web.layout import page
 from web.staff.common import layout, services_of
 from web.staff.session import StaffSession, signed_in
@@ -63,71 +65,72 @@ async def reports_page(request: Request, session: Session) -> Response:
     return page("staff/reports.html", **context, **layout(session, "dashboard"))
 
 
-async def _run(session: Session, call: Any) -> Response:
+async def _report(session: StaffSession, report: Callable[[], Awaitable[Response]]) -> Response:
+    """The API's report, or a refusal page for whatever is wrong with the asking: a date or year this page
+    could not read (422, raised as `report()` reads the query) or the API's own refusal (its role check,
+    need-to-know, a bad period), with the problem's status and detail."""
     try:
-        answer: Response = await call
+        return await report()
     except ProblemError as error:
         return _refused(session, error.problem.status, error.problem.detail or error.problem.title)
-    return answer
 
 
 @router.get("/performance.csv")
 async def performance_csv(request: Request, session: Session) -> Response:
     asked = request.query_params
     services = services_of(request)
-    try:
-        start, end = _date(asked.get("from", ""), "from"), _date(asked.get("to", ""), "to")
-    except ProblemError as error:
-        return _refused(session, 422, error.problem.detail or "")
-    call = api_reports.performance(
-        staff=session.staff,
-        pool=services.pool,
-        policies=services.policies,
-        start=start,
-        end=end,
-        policy_id=asked.get("policy_id") or None,
-        service_area=asked.get("service_area") or None,
-        format="csv",
-        homes_owned=None,
-        homes_low_cost_rental=None,
-        homes_low_cost_home_ownership=None,
+    return await _report(
+        session,
+        lambda: api_reports.performance(
+            staff=session.staff,
+            pool=services.pool,
+            policies=services.policies,
+            start=_date(asked.get("from", ""), "from"),
+            end=_date(asked.get("to", ""), "to"),
+            policy_id=asked.get("policy_id") or None,
+            service_area=asked.get("service_area") or None,
+            format="csv",
+            homes_owned=None,
+            homes_low_cost_rental=None,
+            homes_low_cost_home_ownership=None,
+        ),
     )
-    return await _run(session, call)
 
 
 @router.get("/annual")
 async def annual(request: Request, session: Session) -> Response:
+    asked = request.query_params
     services = services_of(request)
-    try:
-        year = _year(request.query_params.get("year", ""))
-    except ProblemError as error:
-        return _refused(session, 422, error.problem.detail or "")
-    call = api_reports.annual(
-        staff=session.staff,
-        pool=services.pool,
-        policies=services.policies,
-        year=year,
-        policy_id=request.query_params.get("policy_id") or None,
+    return await _report(
+        session,
+        lambda: api_reports.annual(
+            staff=session.staff,
+            pool=services.pool,
+            policies=services.policies,
+            year=_year(asked.get("year", "")),
+            policy_id=asked.get("policy_id") or None,
+        ),
     )
-    return await _run(session, call)
+
+
+def _council(policy_id: str, policies: dict[str, Policy]) -> str:
+    if policy_id not in policies:
+        raise ProblemError(422, "Invalid request", "Choose the council the self-assessment is for.")
+    return policy_id
 
 
 @router.get("/self-assessment")
 async def self_assessment(request: Request, session: Session) -> Response:
+    asked = request.query_params
     services = services_of(request)
-    try:
-        year = _year(request.query_params.get("year", ""))
-    except ProblemError as error:
-        return _refused(session, 422, error.problem.detail or "")
-    policy_id = request.query_params.get("policy_id", "")
-    if policy_id not in services.policies:
-        return _refused(session, 422, "Choose the council the self-assessment is for.")
-    call = api_reports.self_assessment_report(
-        staff=session.staff,
-        pool=services.pool,
-        policies=services.policies,
-        policy_id=policy_id,
-        year=year,
-        format="html",
+    return await _report(
+        session,
+        lambda: api_reports.self_assessment_report(
+            staff=session.staff,
+            pool=services.pool,
+            policies=services.policies,
+            year=_year(asked.get("year", "")),
+            policy_id=_council(asked.get("policy_id", ""), services.policies),
+            format="html",
+        ),
     )
-    return await _run(session, call)
