@@ -137,15 +137,20 @@ INSERT INTO complaints (
 ON CONFLICT (reference) DO NOTHING
 """
 
-# Only a newer event moves the read model: a late retry of an older activity never overwrites newer state.
-_APPLY_STATE = """
-UPDATE complaints SET
+# The case row's columns an event sets, the same in both writes below: $1 the reference, $2 to $14 the
+# CaseRow and the event's moment (`_row_arguments`). The writes differ in how the details ($15) apply and in
+# which sequence ($16) wins.
+_SET_ROW = """
     stage = $2, status = $3, assigned_to = $4, acknowledge_by = $5, respond_by = $6, extension_limit_by = $7,
     escalation_request_by = $8, acknowledged_at = $9, responded_at = $10,
     closed_at = CASE WHEN $3 IN ('closed', 'withdrawn', 'declined', 'escalation_refused')
                      THEN COALESCE(closed_at, $11::timestamptz, now()) END,
-    outcome = $12,
-    overdue = $13, next_deadline = $14, state = $15, last_seq = $16, updated_at = now()
+    outcome = $12, overdue = $13, next_deadline = $14"""
+
+# Only a newer event moves the read model: a late retry of an older activity never overwrites newer state.
+_APPLY_STATE = f"""
+UPDATE complaints SET{_SET_ROW},
+    state = $15, last_seq = $16, updated_at = now()
 WHERE reference = $1 AND last_seq < $16
 """
 
@@ -154,16 +159,33 @@ WHERE reference = $1 AND last_seq < $16
 # since a workflow task that failed and was retried may have put another event at that sequence (the
 # record is a local activity: its writes are not tied to the history the retry commits), and the retry's
 # write, which comes last, is the one the workflow kept.
-_APPLY_ROW = """
-UPDATE complaints SET
-    stage = $2, status = $3, assigned_to = $4, acknowledge_by = $5, respond_by = $6, extension_limit_by = $7,
-    escalation_request_by = $8, acknowledged_at = $9, responded_at = $10,
-    closed_at = CASE WHEN $3 IN ('closed', 'withdrawn', 'declined', 'escalation_refused')
-                     THEN COALESCE(closed_at, $11::timestamptz, now()) END,
-    outcome = $12, overdue = $13, next_deadline = $14,
-    state = COALESCE(state, '{}'::jsonb) || $15::jsonb, last_seq = $16, updated_at = now()
+_APPLY_ROW = f"""
+UPDATE complaints SET{_SET_ROW},
+    state = COALESCE(state, '{{}}'::jsonb) || $15::jsonb, last_seq = $16, updated_at = now()
 WHERE reference = $1 AND last_seq <= $16
 """
+
+
+def _row_arguments(reference: str, row: CaseRow, event_at: datetime | None) -> tuple[Any, ...]:
+    """$1 to $14 of _APPLY_STATE and _APPLY_ROW: the complaint, its row after the event, the event's moment
+    (the first moment a complaint reached an end is kept as `closed_at`)."""
+    return (
+        reference,
+        row.stage,
+        row.status.value,
+        row.assigned_to,
+        row.acknowledge_by,
+        row.respond_by,
+        row.extension_limit_by,
+        row.escalation_request_by,
+        row.acknowledged_at,
+        row.responded_at,
+        event_at,
+        row.outcome.value if row.outcome else None,
+        row.overdue,
+        row.next_deadline,
+    )
+
 
 _COPY_PARTIES = """
 UPDATE complaints c SET complainant = p.complainant, complainant_name = p.complainant_name,
@@ -398,23 +420,7 @@ class ComplaintRepository:
             )
             snapshot["agreed_up_to"] = snapshot["stages"][-1].get("agreed_up_to")
             await connection.execute(
-                _APPLY_STATE,
-                state.reference,
-                state.stage,
-                state.status.value,
-                state.assigned_to,
-                row.acknowledge_by,
-                row.respond_by,
-                row.extension_limit_by,
-                row.escalation_request_by,
-                row.acknowledged_at,
-                row.responded_at,
-                event_at,
-                row.outcome.value if row.outcome else None,
-                state.overdue,
-                state.next_deadline,
-                snapshot,
-                state.seq,
+                _APPLY_STATE, *_row_arguments(state.reference, row, event_at), snapshot, state.seq
             )
             if transition is not None:
                 await ComplaintRepository(connection).insert_transitions(
@@ -485,25 +491,8 @@ class ComplaintRepository:
                     action.model_dump(mode="json") | {"description": descriptions.get(action.id, "")}
                     for action in actions
                 ]
-            await connection.execute(
-                _APPLY_ROW,
-                reference,
-                row.stage,
-                row.status.value,
-                row.assigned_to,
-                row.acknowledge_by,
-                row.respond_by,
-                row.extension_limit_by,
-                row.escalation_request_by,
-                row.acknowledged_at,
-                row.responded_at,
-                transition.at if transition is not None else None,
-                row.outcome.value if row.outcome else None,
-                row.overdue,
-                row.next_deadline,
-                details,
-                seq,
-            )
+            event_at = transition.at if transition is not None else None
+            await connection.execute(_APPLY_ROW, *_row_arguments(reference, row, event_at), details, seq)
             if stage is not None:
                 await upsert_stage_facts(connection, reference=reference, seq=seq, facts=stage)
             ids = [
