@@ -81,10 +81,9 @@ async def audit_list(
     kept = filters.model_dump(
         mode="json", exclude_none=True, exclude={"text", "exclude_naming", "exclude_conflicted"}
     )
-    await AuditRepository(pool).append(
-        actor_id=staff.id,
-        actor_role=staff.role.value,
-        action="list",
+    await AuditRepository(pool).append_by(
+        staff,
+        "list",
         reference=None,
         request_id=request_id,
         after={"filters": kept, "text_search": bool(filters.text), **shown},
@@ -134,10 +133,9 @@ async def perform_action(
     command = await build_command(pool, staff, action, complaint, body, expected_seq)
     receipt = await run_action(action, command, complaint, temporal, update_id, pool)
     record = await ComplaintRepository(pool).get(reference=complaint.reference)
-    await AuditRepository(pool).append(
-        actor_id=staff.id,
-        actor_role=staff.role.value,
-        action=action,
+    await AuditRepository(pool).append_by(
+        staff,
+        action,
         reference=complaint.reference,
         request_id=request_id,
         before={"status": complaint.status, "stage": complaint.stage, "seq": complaint.last_seq},

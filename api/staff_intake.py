@@ -90,10 +90,9 @@ async def open_staff_complaint(
         key_owner=key_owner,
         key_ttl=key_ttl,
     )
-    await AuditRepository(pool).append(
-        actor_id=staff.id,
-        actor_role=staff.role.value,
-        action="create",
+    await AuditRepository(pool).append_by(
+        staff,
+        "create",
         reference=reference,
         request_id=request_id,
         after=body.model_dump(mode="json"),

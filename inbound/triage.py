@@ -103,10 +103,9 @@ async def _files(services: Services, message: InboundMessage) -> list[MailFile]:
 async def _audit(
     db: Executor, staff: StaffUser, action: str, message: InboundMessage, request_id: str, **facts: Any
 ) -> None:
-    await AuditRepository(db).append(
-        actor_id=staff.id,
-        actor_role=staff.role.value,
-        action=action,
+    await AuditRepository(db).append_by(
+        staff,
+        action,
         reference=facts.pop("reference", None),
         request_id=request_id,
         after={"inbound_id": str(message.id), "flag": message.flag, **facts},

@@ -21,6 +21,7 @@ from pydantic import BaseModel
 
 from core.settings import get_settings
 from store.complaints import Executor
+from store.staff import StaffUser
 
 # Fields whose text values are codes, dates or staff ids, never a resident's words: kept as they are.
 CODE_FIELDS = frozenset(
@@ -143,6 +144,29 @@ class AuditRepository:
             self._redacted(before),
             self._redacted(after),
             once_key,
+        )
+
+    async def append_by(
+        self,
+        staff: StaffUser,
+        action: str,
+        *,
+        reference: str | None,
+        request_id: str | None,
+        before: Any = None,
+        after: Any = None,
+        once_key: str | None = None,
+    ) -> None:
+        """`append` for a staff member's read or change: their id and role are the row's actor."""
+        await self.append(
+            actor_id=staff.id,
+            actor_role=staff.role.value,
+            action=action,
+            reference=reference,
+            request_id=request_id,
+            before=before,
+            after=after,
+            once_key=once_key,
         )
 
     def _redacted(self, value: Any) -> Any:

@@ -58,10 +58,9 @@ async def enter_section(
             body=body.text,
             entered_by=staff.id,
         )
-        await AuditRepository(connection).append(
-            actor_id=staff.id,
-            actor_role=staff.role.value,
-            action="annual_report_entry",
+        await AuditRepository(connection).append_by(
+            staff,
+            "annual_report_entry",
             reference=None,
             request_id=request_id,
             after={"policy_id": policy_id, "year": year, "section": section.value, "text": body.text},

@@ -66,10 +66,9 @@ async def download(
         raise ProblemError(
             404, "Not found", f"no attachment {attachment_id} on complaint {complaint.reference}"
         )
-    await AuditRepository(pool).append(
-        actor_id=staff.id,
-        actor_role=staff.role.value,
-        action="download_attachment",
+    await AuditRepository(pool).append_by(
+        staff,
+        "download_attachment",
         reference=complaint.reference,
         request_id=request_id,
         after=audit_facts(attachment),

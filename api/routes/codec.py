@@ -168,10 +168,9 @@ async def _apply(
         raise ProblemError(422, "Invalid request", f"payloads: {error}") from error
     if action == "decode_payloads" and staff is not DEV_UI_USER:
         await _refuse_unreadable(result, staff, pool)
-    await AuditRepository(pool).append(
-        actor_id=staff.id,
-        actor_role=staff.role.value,
-        action=action,
+    await AuditRepository(pool).append_by(
+        staff,
+        action,
         reference=reference,
         request_id=request_id,
         after={"namespace": namespace, "payloads": len(result)},
@@ -219,10 +218,9 @@ async def _audit_refusal(
         reference = None  # a system workflow, or not a reference: the audit row keeps no caller's text
     status = refusal.problem.status
     kind = "no_workflow_named" if not named and status == 422 else _REFUSAL_KINDS.get(status, "invalid")
-    await AuditRepository(pool).append(
-        actor_id=staff.id,
-        actor_role=staff.role.value,
-        action="decode_payloads_refused",
+    await AuditRepository(pool).append_by(
+        staff,
+        "decode_payloads_refused",
         reference=reference,
         request_id=request_id,
         after={"namespace": namespace, "status": status, "kind": kind},

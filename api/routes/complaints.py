@@ -140,13 +140,7 @@ async def get_complaint(
     """One complaint with its deadlines, history, letters sent and ledger. The read is recorded."""
     require("read", staff)
     repository = ComplaintRepository(pool)
-    await AuditRepository(pool).append(
-        actor_id=staff.id,
-        actor_role=staff.role.value,
-        action="read",
-        reference=complaint.reference,
-        request_id=request_id,
-    )
+    await AuditRepository(pool).append_by(staff, "read", reference=complaint.reference, request_id=request_id)
     response.headers["ETag"] = etag_of(complaint)
     return await full_read(repository, complaint)
 
@@ -170,10 +164,9 @@ async def revoke_resident_access(
     The resident can ask for a new link by e-mail."""
     require("revoke_resident_access", staff)
     revoked = await ResidentAccessRepository(pool).revoke_all(reference=complaint.reference)
-    await AuditRepository(pool).append(
-        actor_id=staff.id,
-        actor_role=staff.role.value,
-        action="revoke_resident_access",
+    await AuditRepository(pool).append_by(
+        staff,
+        "revoke_resident_access",
         reference=complaint.reference,
         request_id=request_id,
         after={"revoked": revoked},

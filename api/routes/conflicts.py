@@ -35,10 +35,9 @@ async def declare_conflict(
     async with pool.acquire() as connection, connection.transaction():
         await ConflictRepository(connection).declare(reference=complaint.reference, staff_id=staff.id)
         await tell_manager(connection, complaint, staff.id)
-        await AuditRepository(connection).append(
-            actor_id=staff.id,
-            actor_role=staff.role.value,
-            action="declare_conflict",
+        await AuditRepository(connection).append_by(
+            staff,
+            "declare_conflict",
             reference=complaint.reference,
             request_id=request_id,
             after={"assigned_to_them": complaint.assigned_to == staff.id},

@@ -41,12 +41,8 @@ async def record_equality(
     async with pool.acquire() as connection, connection.transaction():
         await equality.submit(connection, complaint, body, "officer")
         # The audit says that it was recorded, never what was answered.
-        await AuditRepository(connection).append(
-            actor_id=staff.id,
-            actor_role=staff.role.value,
-            action="record_equality",
-            reference=complaint.reference,
-            request_id=request_id,
+        await AuditRepository(connection).append_by(
+            staff, "record_equality", reference=complaint.reference, request_id=request_id
         )
     return Recorded(recorded=True)
 
@@ -108,10 +104,9 @@ async def equality_report(
             f"a council's month in the period had fewer than {MIN_RESPONDENTS} respondents: a report on a"
             " longer or shorter period would give their answers away; ask for a period without that month"
         )
-    await AuditRepository(pool).append(
-        actor_id=staff.id,
-        actor_role=staff.role.value,
-        action="equality_report",
+    await AuditRepository(pool).append_by(
+        staff,
+        "equality_report",
         reference=None,
         request_id=request_id,
         after={"from": since.isoformat(), "to": until.isoformat(), "policy": policy},

@@ -56,10 +56,9 @@ async def list_events(
     """The complaint's events in order, `limit` at a time: pass `next_cursor` back as `cursor` for the next
     page (none when there is no more). The read is recorded."""
     require("read", staff)
-    await AuditRepository(pool).append(
-        actor_id=staff.id,
-        actor_role=staff.role.value,
-        action="read",
+    await AuditRepository(pool).append_by(
+        staff,
+        "read",
         reference=complaint.reference,
         request_id=request_id,
         after={"events": True, "page": cursor is not None},

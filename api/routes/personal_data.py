@@ -29,12 +29,8 @@ async def get_personal_data(
     require("subject_access", staff)
     held = await personal_data_held(pool, complaint)
     held.workflow_state = await _workflow_state(temporal, complaint.workflow_id)
-    await AuditRepository(pool).append(
-        actor_id=staff.id,
-        actor_role=staff.role.value,
-        action="subject_access",
-        reference=complaint.reference,
-        request_id=request_id,
+    await AuditRepository(pool).append_by(
+        staff, "subject_access", reference=complaint.reference, request_id=request_id
     )
     return held
 

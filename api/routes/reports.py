@@ -32,10 +32,9 @@ MAX_SPAN_DAYS = 10 * 366
 async def _audit(pool: asyncpg.Pool, staff: StaffUser, report: str, **asked: Any) -> None:
     """Every report read goes to the audit trail with what was asked (figures only: no personal data), from
     the API and the console alike (web/staff/reports.py calls these same functions)."""
-    await AuditRepository(pool).append(
-        actor_id=staff.id,
-        actor_role=staff.role.value,
-        action=f"report_{report}",
+    await AuditRepository(pool).append_by(
+        staff,
+        f"report_{report}",
         reference=None,
         request_id=request_id(),
         after=asked,  # dates and codes, kept as they are by the audit's redaction

@@ -69,10 +69,9 @@ async def record_training(
             staff_reached=body.staff_reached,
             entered_by=staff.id,
         )
-        await AuditRepository(connection).append(
-            actor_id=staff.id,
-            actor_role=staff.role.value,
-            action="staff_training_entry",
+        await AuditRepository(connection).append_by(
+            staff,
+            "staff_training_entry",
             reference=None,
             request_id=request_id,
             after={"policy_id": policy_id, **body.model_dump(mode="json"), "entry_id": stored["id"]},

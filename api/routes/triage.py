@@ -160,10 +160,9 @@ async def set_status(
     changed = await ServiceRequestRepository(pool).set_status(service_request_id, body.status)
     if changed is None:
         raise ProblemError(404, "Not found", f"no service request {service_request_id}", "not-found")
-    await AuditRepository(pool).append(
-        actor_id=staff.id,
-        actor_role=staff.role.value,
-        action="service_request_status",
+    await AuditRepository(pool).append_by(
+        staff,
+        "service_request_status",
         reference=None,
         request_id=request_id,
         after={"inbound_id": str(changed.inbound_id), "status": changed.status},

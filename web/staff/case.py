@@ -121,12 +121,8 @@ async def case_page(request: Request, reference: str, session: Session, done: st
         return found
     record = found
     staff = session.staff
-    await AuditRepository(services.pool).append(
-        actor_id=staff.id,
-        actor_role=staff.role.value,
-        action="read",
-        reference=record.reference,
-        request_id=request_id_of(),
+    await AuditRepository(services.pool).append_by(
+        staff, "read", reference=record.reference, request_id=request_id_of()
     )
     read: ComplaintRead = await full_read(ComplaintRepository(services.pool), record)
     policy = services.policies.get(record.policy_id)
@@ -229,10 +225,9 @@ async def attachment(
     )
     if not allowed("download_attachment", staff.role) or file is None:
         return page("staff/refused.html", 404, heading="File not found", message="", **layout(session))
-    await AuditRepository(services.pool).append(
-        actor_id=staff.id,
-        actor_role=staff.role.value,
-        action="download_attachment",
+    await AuditRepository(services.pool).append_by(
+        staff,
+        "download_attachment",
         reference=found.reference,
         request_id=request_id_of(),
         after=audit_facts(file),

@@ -70,13 +70,8 @@ def _no_triage(session: StaffSession) -> Response | None:
 
 
 async def _audit(request: Request, session: StaffSession, action: str, **facts: Any) -> None:
-    await AuditRepository(services_of(request).pool).append(
-        actor_id=session.staff.id,
-        actor_role=session.staff.role.value,
-        action=action,
-        reference=None,
-        request_id=request_id_of(),
-        after=facts,
+    await AuditRepository(services_of(request).pool).append_by(
+        session.staff, action, reference=None, request_id=request_id_of(), after=facts
     )
 
 
