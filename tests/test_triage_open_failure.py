@@ -193,6 +193,7 @@ async def test_the_console_says_the_message_had_opened_a_complaint(
     await sign_in(client, "olivia.officer")
     item = await client.get(f"/staff/triage/{row['id']}")
     assert item.status_code == 200, item.text
+    assert f"An earlier decision opened complaint {reference} from this message" in item.text
 
     dismissed = await client.post(
         f"/staff/triage/{row['id']}/dismiss",

@@ -104,6 +104,8 @@ async def _item_page(
     staff = session.staff
     draft = await triage.intake_draft(services, message)
     text = message.text or ""
+    # An open decision that failed part-way: the item belongs to that complaint (inbound/triage.py).
+    open_begun = await InboundRepository(services.pool).open_begun(message.id)
     return page(
         "staff/triage_item.html",
         status_code,
@@ -120,6 +122,7 @@ async def _item_page(
             **(form or {}),
         },
         errors=errors or {},
+        open_begun=open_begun,
         can_open=allowed("create", staff.role),
         can_link=allowed("add_information", staff.role, 1) or allowed("add_information", staff.role, 2),
         can_escalate=allowed("request_escalation", staff.role, 1),
