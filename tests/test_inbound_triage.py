@@ -10,7 +10,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from tests.api_helpers import bearer
+from tests.api_helpers import assert_problem, bearer
 from tests.inbound_helpers import Inbound, complaint, eventually, inbound, inbound_row, mail
 
 __all__ = ["inbound"]  # the fixture, imported so pytest finds it here
@@ -214,6 +214,16 @@ async def test_record_a_service_request_and_count_it_in_the_report(inbound: Inbo
         headers=bearer("olivia.officer", stack.settings),
     )
     assert officer.status_code == 403
+    # The period's rules (api/report_period.py): in order, at most ten years, never up to the last date.
+    for period, why in [
+        ("from=2026-05-01&to=2026-04-30", "to: must be on or after from"),
+        ("from=2010-01-01&to=2026-04-30", "to: a report covers at most ten years"),
+        ("from=9999-12-30&to=9999-12-31", "to: a report covers at most ten years"),
+    ]:
+        refused = await stack.client.get(
+            f"/api/reports/service-requests?{period}", headers=bearer("maya.manager", stack.settings)
+        )
+        assert_problem(refused, 422, why)
     assert (await inbound_row(stack.pool, message))["status"] == "service_request"
 
 

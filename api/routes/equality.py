@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from api import equality
 from api.deps import Complaint, CurrentStaff, Pool, RequestId, require
 from api.errors import PROBLEM_RESPONSES, ProblemError
+from api.report_period import in_order, in_service_years
 from domain.equality import (
     MIN_PERIOD_DAYS,
     MIN_RESPONDENTS,
@@ -79,11 +80,8 @@ async def equality_report(
     when a council's month in it had 1 to 9 (`withheld`), answers given by fewer than 5 merged into
     `suppressed`, so that no one can be picked out, not even by comparing two reports."""
     require("equality_report", staff)
-    for name, day in (("from", since), ("to", until)):
-        if not 2000 <= day.year <= 2100:
-            raise ProblemError(422, "Invalid request", f"{name}: a date from 2000 to 2100 is needed")
-    if until < since:
-        raise ProblemError(422, "Invalid request", "to: must be on or after from")
+    in_service_years(since, until)
+    in_order(since, until)
     if (until - since).days + 1 < MIN_PERIOD_DAYS:
         detail = (
             f"to: a period of at least {MIN_PERIOD_DAYS} days is needed (a shorter one singles people out)"

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from api.deps import CurrentStaff, Policies, Pool, request_id, require
 from api.errors import PROBLEM_RESPONSES, ProblemError, known_policy
+from api.report_period import report_period
 from domain.policy import Policy
 from domain.tsm import Tenure
 from reporting.annual import annual_figures, render_annual
@@ -26,7 +27,6 @@ router = APIRouter(prefix="/api/reports", tags=["reports"])
 HOMES_OWNED = "Homes owned for the per-1,000-homes rates (default: the policy's `homes`)"
 
 # A report is a year or so; a longer span is allowed, but not one a typo made (from 2027 to 2207).
-MAX_SPAN_DAYS = 10 * 366
 
 
 async def _audit(pool: asyncpg.Pool, staff: StaffUser, report: str, **asked: Any) -> None:
@@ -74,17 +74,6 @@ def _whole_council(staff: StaffUser) -> None:
         )
 
 
-def _period(start: date, end: date) -> None:
-    # The service's dates are 2000 to 2099 (domain/inputs.py); date arithmetic past 9999 would overflow.
-    for name, day in (("from", start), ("to", end)):
-        if not 2000 <= day.year <= 2100:
-            raise ProblemError(422, "Invalid request", f"{name}: a date from 2000 to 2100 is needed")
-    if end < start:
-        raise ProblemError(422, "Invalid request", "to: must be on or after from")
-    if (end - start).days > MAX_SPAN_DAYS:
-        raise ProblemError(422, "Invalid request", "to: a report covers at most ten years")
-
-
 @router.get("/performance", responses={**PROBLEM_RESPONSES, 200: {"content": {"text/csv": {}}}})
 async def performance(
     staff: CurrentStaff,
@@ -102,7 +91,7 @@ async def performance(
     """Complaints per stage, on time, outcomes, escalation, remedies, actions and the ombudsman; `tsm`: the
     Regulator's CH01 and CH02 on the Complaint Handling Code's clock."""
     require("reports", staff)
-    _period(start, end)
+    report_period(start, end)
     service_area = _area_for(staff, service_area)
     policy = _policy(policies, policy_id)
     by_tenure = dict(policy.homes_by_tenure) if policy else {}
@@ -149,7 +138,7 @@ async def ombudsman_indicators(
     """The ombudsman's complaint indicators for the council's nation: the SPSO's for a council under the
     SPSO, the PSOW's complaint data for one under the PSOW (`set` says which)."""
     require("reports", staff)
-    _period(start, end)
+    report_period(start, end)
     policy = _policy(policies, policy_id)
     assert policy is not None
     if report_indicators.indicator_set(policy) is None:

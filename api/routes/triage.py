@@ -13,13 +13,13 @@ from pydantic import BaseModel, Field
 
 from api.deps import CurrentStaff, Pool, RequestId, ServicesDep, load_complaint, require
 from api.errors import PROBLEM_RESPONSES, ProblemError
+from api.report_period import at_most_ten_years, in_order
 from inbound import triage
 from inbound.store import InboundRepository, ServiceRequest, ServiceRequestRepository
 from store.audit import AuditRepository
 
 router = APIRouter(tags=["triage"])
 LONDON = ZoneInfo("Europe/London")
-MAX_SPAN_DAYS = 10 * 366  # as the other reports: a typo (2027 to 2207) is refused
 
 
 class TriageDetail(triage.TriageItem):
@@ -187,9 +187,9 @@ async def service_request_report(
 ) -> list[ServiceRequestCount]:
     """Service requests received in the period (local dates), by council, service area and status."""
     require("reports", staff)
-    if end < start:
-        raise ProblemError(422, "Invalid request", "to: must be on or after from")
-    if (end - start).days > MAX_SPAN_DAYS or end >= date.max:
+    in_order(start, end)
+    at_most_ten_years(start, end)
+    if end >= date.max:  # the day after it, where the period ends, is past any date
         raise ProblemError(422, "Invalid request", "to: a report covers at most ten years")
     first = datetime.combine(start, time.min, LONDON)
     after_last = datetime.combine(end + timedelta(days=1), time.min, LONDON)
