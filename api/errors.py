@@ -10,6 +10,7 @@ import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from jinja2 import TemplateError
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.client import RPCTimeoutOrCancelledError
@@ -133,7 +134,8 @@ def outage(error: BaseException) -> str | None:
         # A lazily connected client that has not reached the server yet says so this way.
         if isinstance(current, RuntimeError) and str(current).startswith("Failed client connect"):
             return "temporal"
-        if isinstance(current, _POSTGRES_DOWN):
+        # A missing template is an OSError too, but a packaging fault, not an outage: never a 503 for it.
+        if isinstance(current, _POSTGRES_DOWN) and not isinstance(current, TemplateError):
             return "postgres"
         current = current.__cause__ or current.__context__
     return None
