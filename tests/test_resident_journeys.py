@@ -12,6 +12,7 @@ from domain import commands as cmd
 from domain.models import AdjustmentKind, Adjustments, LetterFormat
 from domain.support import support_lines
 from tests.factories import INVESTIGATOR, OFFICER
+from tests.make_journey import answers, begin, error_summary, make_on_pages, post_page, walk
 from tests.test_residents import Stack, make, new_email, settled, stack
 from tests.test_residents_pages import signed_in
 
@@ -184,58 +185,41 @@ async def test_the_councils_own_contact_routes_are_on_the_start_page(stack: Stac
         services.policies["bexley"] = bexley
 
 
-def error_summary(html: str) -> dict[str, str]:
-    """The error summary's links: field id -> message."""
-    return {
-        field: " ".join(message.split())
-        for field, message in re.findall(
-            r'<a href="#([a-z_-]+)"[^>]*>([^<]+)</a>',
-            html.split("govuk-error-summary__list", 1)[-1].split("</ul>", 1)[0],
-        )
-    }
-
-
 async def test_each_field_says_why_it_was_refused(stack: Stack) -> None:
-    base = {"policy_id": "bexley", "service_area": "housing-repairs", "on_behalf": "no"}
+    """GOV.UK error messages, one per cause per field, on the question page that asks the field."""
     async with stack.client() as client:
-        empty = await client.post("/complaint/new", data=base | {"name": "", "email": "", "summary": ""})
-        assert empty.status_code == 422
-        errors = error_summary(empty.text)
-        assert errors["name"] == "Enter the full name"
+        await begin(client, "bexley")
+
+        async def refused(slug: str, **fields: str) -> dict[str, str]:
+            page = await post_page(client, slug, fields)
+            assert page.status_code == 422, (slug, page.status_code)
+            return error_summary(page.text)
+
+        assert await refused("name", name="") == {"name": "Enter the full name"}
+        assert await refused("name", name="A") == {"name": "Full name must be 2 characters or more"}
         # Not required by itself (issue 30): some way to reach the complainant is.
-        assert errors["email"] == (
-            "Enter an e-mail address, a phone number or a postal address, so that we can reply to you"
-        )
-        assert errors["summary"] == "Enter what went wrong"
-
-        wrong = await client.post(
-            "/complaint/new",
-            data=base
-            | {"name": "A", "email": "sam.blake@", "phone": "not a number", "summary": "x" * 10_001},
-        )
-        assert wrong.status_code == 422
-        errors = error_summary(wrong.text)
-        assert errors["name"] == "Full name must be 2 characters or more"
-        assert errors["email"] == "Enter an e-mail address in the correct format, like name@example.com"
-        assert (
-            errors["phone"] == "Enter a phone number, like 01632 960 001, 07700 900 982 or +44 808 157 0192"
-        )
-        assert errors["summary"] == "What went wrong must be 10,000 characters or fewer"
+        assert await refused("contact", email="", phone="", address="") == {
+            "email": "Enter an e-mail address, a phone number or a postal address, so that we can reply to you"
+        }
+        assert await refused("contact", email="sam.blake@", phone="not a number", address="") == {
+            "email": "Enter an e-mail address in the correct format, like name@example.com",
+            "phone": "Enter a phone number, like 01632 960 001, 07700 900 982 or +44 808 157 0192",
+        }
+        assert await refused("what-happened", summary="") == {"summary": "Enter what went wrong"}
+        long = await post_page(client, "what-happened", {"summary": "x" * 10_001})
+        assert error_summary(long.text) == {"summary": "What went wrong must be 10,000 characters or fewer"}
         # The character count component, with its limit, on the long answers.
-        assert 'data-module="govuk-character-count"' in wrong.text
-        assert 'data-maxlength="10000"' in wrong.text and 'data-maxlength="5000"' in wrong.text
+        assert 'data-module="govuk-character-count"' in long.text and 'data-maxlength="10000"' in long.text
+        outcome = await client.get("/complaint/make/outcome")
+        assert 'data-module="govuk-character-count"' in outcome.text
+        assert 'data-maxlength="5000"' in outcome.text
+        too_long = await post_page(client, "outcome", {"desired_outcome": "y" * 5_001})
+        assert too_long.status_code == 422 and "5,000 characters or fewer" in too_long.text
 
-        fine = await client.post(
-            "/complaint/new",
-            data=base
-            | {
-                "name": "Al",
-                "email": new_email(),
-                "phone": "+44 808 157 0192",
-                "summary": "The lift is broken.",
-            },
-        )
-        assert fine.status_code == 200 and "Complaint received" in fine.text
+    async with stack.client() as client:
+        fine = answers(name="Al", phone="+44 808 157 0192", summary="The lift is broken.")
+        sent = await make_on_pages(client, fine)
+        assert sent.status_code == 200 and "Complaint received" in sent.text
 
 
 def test_each_need_is_said_once_with_what_the_council_will_do() -> None:
@@ -257,29 +241,26 @@ def test_each_need_is_said_once_with_what_the_council_will_do() -> None:
 async def test_the_support_asked_for_is_repeated_on_the_confirmation_the_page_and_the_acknowledgement(
     stack: Stack,
 ) -> None:
-    form = {
-        "policy_id": "bexley",
-        "service_area": "housing-repairs",
-        "on_behalf": "no",
-        "name": "Dee Resident",
-        "email": new_email(),
-        "summary": "The entry phone does not work, so I cannot let visitors in.",
-        "adjustment_kinds": "bsl",
-        "preferred_format": "braille",
-        "adjustment_details": "I am Deaf: please do not phone me.",
-    }
+    form = answers(
+        name="Dee Resident",
+        summary="The entry phone does not work, so I cannot let visitors in.",
+        adjustment_kinds=["bsl"],
+        preferred_format="braille",
+        adjustment_details="I am Deaf: please do not phone me.",
+    )
     async with stack.client() as client:
         # One format question, and what it needs: braille is posted, so an address is asked for.
-        blank = (await client.get("/complaint/new?policy_id=bexley")).text
-        assert "How would you like our letters?" in blank
-        assert 'value="large_print"' in blank and blank.count('value="large_print"') == 1  # not a second box
-        no_address = await client.post("/complaint/new", data=form)
-        assert no_address.status_code == 422
+        no_address = await walk(client, form)
+        assert no_address.status_code == 422 and "What format should our letters be in?" in no_address.text
+        # Large print is a format, asked once: not a second box on the support page.
+        assert no_address.text.count('value="large_print"') == 1
+        support_page = (await client.get("/complaint/make/support")).text
+        assert 'value="large_print"' not in support_page
         assert error_summary(no_address.text) == {
             "address": "Enter your postal address, so that we can post you letters in braille"
         }
         form["address"] = "Flat 2, 10 High Street, Bexleyheath DA6 7AA"
-        created = await client.post("/complaint/new", data=form)
+        created = await make_on_pages(client, form)
         assert created.status_code == 200 and "Complaint received" in created.text
         for text in (
             "The support you asked for",

@@ -19,6 +19,7 @@ from domain.policy import Policy
 from notifications.delivery import deliver_one
 from tests.api_helpers import CapturingSender
 from tests.factories import INVESTIGATOR, OFFICER
+from tests.make_journey import answers, make_on_pages
 from tests.test_residents import Stack, auth, new_email, responded, settled, stack
 
 __all__ = ["stack"]  # the fixture, imported so pytest finds it here
@@ -28,18 +29,8 @@ CODE = re.compile(r"[A-HJKMNP-TV-Z2-9]{4}-[A-HJKMNP-TV-Z2-9]{4}-[A-HJKMNP-TV-Z2-
 
 async def made_on_the_form(client: httpx.AsyncClient, email: str) -> tuple[str, str, str]:
     """A complaint made on the pages: its reference, the access code shown and the confirmation's text."""
-    made = await client.post(
-        "/complaint/new",
-        data={
-            "policy_id": "bexley",
-            "on_behalf": "no",
-            "name": "Ada Resident",
-            "email": email,
-            "phone": "",
-            "service_area": "waste",
-            "summary": "Bins not collected.",
-            "desired_outcome": "",
-        },
+    made = await make_on_pages(
+        client, answers(email=email, service_area="waste", summary="Bins not collected.")
     )
     assert made.status_code == 200, made.text
     reference = re.search(r'<strong id="reference">([^<]+)</strong>', made.text)
