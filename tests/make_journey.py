@@ -75,12 +75,15 @@ async def post_page(client: httpx.AsyncClient, slug: str, data: Mapping[str, Any
 
 async def walk(client: httpx.AsyncClient, given: Mapping[str, Any]) -> httpx.Response:
     """Begin a complaint and answer every question the answers lead to, in the order the server asks them.
-    The check-answers page, or the first page that refused its answer (422), or where checking the answers
-    sent the resident back to (a 303)."""
+    The check-answers page, or the first page that refused its answer (422), or the page checking the
+    answers sent the resident back to, showing the problem."""
     location = await begin(client, str(given.get("policy_id") or "") or None)
     for _ in range(len(QUESTIONS) + 1):
         if location == CHECK:
-            return await client.get(CHECK)
+            checking = await client.get(CHECK)
+            if checking.status_code == 303:  # an answer with a problem: its page, showing the problem
+                return await client.get(checking.headers["location"])
+            return checking
         slug = location.removeprefix(START + "/")
         sent = await post_page(client, slug, page_data(slug, given))
         if sent.status_code != 303:

@@ -15,8 +15,8 @@ from domain.models import Adjustments, Complainant
 from notifications.render import render
 from tests.api_helpers import bearer, complaint_body
 from tests.factories import INVESTIGATOR, OFFICER
-from tests.test_notifications import POLICIES, contexts
 from tests.make_journey import answers, begin, make_on_pages
+from tests.test_notifications import POLICIES, contexts
 from tests.test_residents import Stack, make, new_email, stack
 
 __all__ = ["stack"]  # the fixture, imported so pytest finds it here
@@ -107,10 +107,11 @@ async def test_staff_and_residents_give_adjustments_and_staff_see_them(stack: St
         email = new_email()
         # The question pages: the support asked for on one, the letters' format on the next.
         await begin(client, "bexley")
-        support = await client.get("/complaint/make/support")
-        assert 'name="adjustment_kinds"' in support.text and 'for="preferred_language"' in support.text
-        letters = await client.get("/complaint/make/letters")
-        assert 'name="preferred_format"' in letters.text
+        support_page = await client.get("/complaint/make/support")
+        assert 'name="adjustment_kinds"' in support_page.text
+        assert 'for="preferred_language"' in support_page.text
+        letters_page = await client.get("/complaint/make/letters")
+        assert 'name="preferred_format"' in letters_page.text
         sent = await make_on_pages(
             client,
             answers(

@@ -13,7 +13,7 @@ from domain.models import AdjustmentKind, Adjustments, LetterFormat
 from domain.support import support_lines
 from tests.factories import INVESTIGATOR, OFFICER
 from tests.make_journey import answers, begin, error_summary, make_on_pages, post_page, walk
-from tests.test_residents import Stack, make, new_email, settled, stack
+from tests.test_residents import Stack, make, settled, stack
 from tests.test_residents_pages import signed_in
 
 __all__ = ["stack"]  # the fixture, imported so pytest finds it here
@@ -198,9 +198,10 @@ async def test_each_field_says_why_it_was_refused(stack: Stack) -> None:
         assert await refused("name", name="") == {"name": "Enter the full name"}
         assert await refused("name", name="A") == {"name": "Full name must be 2 characters or more"}
         # Not required by itself (issue 30): some way to reach the complainant is.
-        assert await refused("contact", email="", phone="", address="") == {
-            "email": "Enter an e-mail address, a phone number or a postal address, so that we can reply to you"
-        }
+        no_contact = (
+            "Enter an e-mail address, a phone number or a postal address, so that we can reply to you"
+        )
+        assert await refused("contact", email="", phone="", address="") == {"email": no_contact}
         assert await refused("contact", email="sam.blake@", phone="not a number", address="") == {
             "email": "Enter an e-mail address in the correct format, like name@example.com",
             "phone": "Enter a phone number, like 01632 960 001, 07700 900 982 or +44 808 157 0192",

@@ -264,15 +264,17 @@ async def test_the_same_complaint_form_sent_twice_makes_one_complaint(stack: Sta
         summary = f"Street light out on Elm Road, ticket {random.randrange(10**9)}."
         given = answers(service_area="general", summary=summary)
         assert (await walk(client, given)).status_code == 200
-        # A double click on "Send complaint": the second arrives while the first is still making the complaint.
+        # A double click on "Send complaint": the second comes while the first is still making the complaint.
         sent = await asyncio.gather(*(send(client) for _ in range(2)))
         assert [answer.status_code for answer in sent] == [200, 200], sent[1].text
         references = {reference_of(answer.text) for answer in sent}
         codes = {access_code_of(answer.text) for answer in sent}
-        assert len(references) == 1 and len(codes) == 2 and None not in codes  # one complaint; each code works
+        assert (
+            len(references) == 1 and len(codes) == 2 and None not in codes
+        )  # one complaint; each code works
         made = await stack.pool.fetchval("SELECT count(*) FROM complaints WHERE summary = $1", summary)
         assert made == 1
-        # Sent, the answers can no longer be changed: Back and a change is told to start again, not sent twice.
+        # Sent, the answers can no longer be changed: a change after Back is told to start again.
         late = await post_page(client, "what-happened", {"summary": summary + " Two now."})
         assert late.status_code == 410
         # Started again, changed and sent: that is another complaint.

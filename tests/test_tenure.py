@@ -56,7 +56,9 @@ async def test_staff_residents_and_the_form_record_the_tenure(stack: Stack) -> N
         home = await client.get("/complaint/make/home")
         assert 'name="tenure"' in home.text and "I would rather not say" in home.text
         email = new_email()
-        sent = await make_on_pages(client, answers(email=email, tenure="low_cost_rental", summary="Damp again."))
+        sent = await make_on_pages(
+            client, answers(email=email, tenure="low_cost_rental", summary="Damp again.")
+        )
         assert sent.status_code == 200 and "Complaint received" in sent.text
         tenure = await stack.pool.fetchval(
             "SELECT tenure FROM complaints WHERE complainant ->> 'email' = $1", email

@@ -36,6 +36,7 @@ from api.resident.make.form import (
     form_policy,
     representative_choices,
     representative_from,
+    representative_not_accepted,
     representative_refusal,
 )
 from api.resident.ratelimit import email_key
@@ -169,7 +170,8 @@ def checked(services: Services, form: dict[str, Any]) -> tuple[PublicComplaintCr
         else:
             errors = representative_refusal(services.policies[body.policy_id], body)
     errors.pop("form", None)  # no way to reach anyone: `contact_missing` names the field
-    errors = who_for_missing(services, form) | contact_missing(form) | form_checks(form) | errors
+    early = representative_not_accepted(form_policy(services, form), form)
+    errors = who_for_missing(services, form) | contact_missing(form) | form_checks(form) | early | errors
     # In the order of the page (the error summary follows it).
     order = {field: place for place, field in enumerate(NEW_FORM_ORDER)}
     errors = dict(sorted(errors.items(), key=lambda item: order.get(item[0], len(order))))

@@ -117,6 +117,25 @@ def representative_from(form: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
+def representative_not_accepted(policy: Policy | None, form: dict[str, Any]) -> dict[str, str]:
+    """The council's refusal of a representative, from the answers so far (not the whole complaint): so the
+    page that chose the council, or the kind of representative, refuses at once, with the reason."""
+    if policy is None or form.get("on_behalf") != "yes":
+        return {}
+    if not policy.complainants.representatives_allowed:
+        return {"policy_id": _NO_REPRESENTATIVES.format(council=policy.name)}
+    kind = form.get("representative_kind")
+    if kind and kind not in policy.complainants.representative_kinds:
+        return {"representative_kind": _NOT_THIS_KIND.format(council=policy.name)}
+    return {}
+
+
+_NO_REPRESENTATIVES = (
+    "{council} does not accept complaints made for someone else: the person the complaint is for must make it"
+)
+_NOT_THIS_KIND = "Select one of the kinds of representative {council} accepts"
+
+
 def representative_refusal(policy: Policy, body: PublicComplaintCreate) -> dict[str, str]:
     """The council's refusal of the representative (the public API's 422), as the form's error."""
     try:
@@ -125,12 +144,9 @@ def representative_refusal(policy: Policy, body: PublicComplaintCreate) -> dict[
         if error.problem.status != 422:
             raise
         if (error.problem.detail or "").startswith("representative.kind"):
-            return {"representative_kind": f"Select one of the kinds of representative {policy.name} accepts"}
+            return {"representative_kind": _NOT_THIS_KIND.format(council=policy.name)}
         # The form for this council has no such part: the choice of council is what to change.
-        return {
-            "policy_id": f"{policy.name} does not accept complaints made for someone else: the person the"
-            " complaint is for must make it"
-        }
+        return {"policy_id": _NO_REPRESENTATIVES.format(council=policy.name)}
     return {}
 
 
