@@ -189,6 +189,15 @@ async def test_a_browser_asking_for_the_old_form_goes_to_the_question_pages(stac
         assert chosen.status_code == 303 and chosen.headers["location"] == "/complaint/make?policy_id=bexley"
         unknown = await client.get("/complaint/new?policy_id=nowhere", headers=browser)
         assert unknown.headers["location"] == "/complaint/make"
+        # Any client: the one-page form is gone, and nothing makes a complaint at its address.
+        other = await client.get("/complaint/new", headers={"Accept": "*/*"})
+        assert other.status_code == 303 and other.headers["location"] == "/complaint/make"
+        email = new_email()
+        old_form = {"policy_id": "bexley", "on_behalf": "no", "name": "Ada", "email": email}
+        posted = await client.post("/complaint/new", data=old_form | {"summary": "Bins not collected."})
+        assert posted.status_code in (404, 405)
+        made = "SELECT count(*) FROM complaints WHERE complainant->>'email' = $1"
+        assert await stack.pool.fetchval(made, email) == 0
         first = await client.get(chosen.headers["location"])
         assert first.status_code == 303  # the question pages start a draft, then ask the first question
         question = await client.get(first.headers["location"])

@@ -1,8 +1,8 @@
 """The resident pages' start page, and what the complaint's forms share: the field labels and the errors of a
 refused form (GOV.UK patterns, server-rendered forms that work without JavaScript). Making a complaint is
-`api/routes/resident_questions.py` (one question a page) and `api/routes/resident_make.py` (the whole form on
-one page, the sending and the confirmation); the pages of a complaint once made (signing in, its page, its
-actions) are `web/resident/`, whose rendering and page session these pages share.
+`api/routes/resident_questions.py` (one question a page) and `api/routes/resident_make.py` (the answers
+checked as a whole, the sending and the confirmation); the pages of a complaint once made (signing in, its
+page, its actions) are `web/resident/`, whose rendering and page session these pages share.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""The complaint form's parts, shared by the question pages, "Check your answers" and the whole-form POST:
-the council the answers are for, the representative part, the support part, the fields in page order.
+"""The complaint's answers, shared by the question pages, "Check your answers" and sending: the council the
+answers are for, the representative part, the support part.
 Pure functions of the answers (a dict of the form's fields) and the councils' policies."""
 
 from __future__ import annotations
@@ -54,25 +54,6 @@ def representative_choices(services: Services, policy: Policy | None) -> list[tu
     plain = REPRESENTATIVE_KIND_LABELS
     return [(kind, plain.get(kind, kind.replace("_", " ").capitalize())) for kind in kinds]
 
-
-# The complaint form's fields from top to bottom (templates/new.html).
-NEW_FORM_ORDER = [
-    "on_behalf",
-    "policy_id",
-    *REPRESENTATIVE_FIELDS.values(),
-    "name",
-    "email",
-    "phone",
-    "service_area",
-    "tenure",
-    "summary",
-    "desired_outcome",
-    "adjustment_kinds",
-    "preferred_language",
-    "preferred_format",
-    "address",
-    "adjustment_details",
-]
 
 # Large print and easy read are asked once, as the letters' format (FORMAT_LABELS): two questions for one need
 # contradicted each other. The API still takes them as kinds.
