@@ -129,6 +129,51 @@ async def test_withdrawing_takes_a_confirmation_and_leaves_no_promise_behind(sta
         )
 
 
+async def test_the_complaint_pages_boxes_say_why_one_message_per_cause_with_a_character_count(
+    stack: Stack,
+) -> None:
+    """Issue 30 (7): an empty box and one too long never share a message ("Tell us what went wrong" was both),
+    and every long answer has the GOV.UK character count with its limit."""
+    async with stack.client() as client:
+        reference, token = await make(client)
+        await settled(stack, reference)
+        await signed_in(client, reference, token)
+        await stack.staff(reference, "acknowledge", cmd.Acknowledge(actor=OFFICER))
+        page = (await client.get(f"/complaint/{reference}")).text
+        box = page.split("Send us more information", 1)[1].split("</form>", 1)[0]
+        assert 'data-module="govuk-character-count"' in box and 'data-maxlength="10000"' in box
+        key = form_key_of(page)
+
+        async def refused(path: str, **fields: str) -> dict[str, str]:
+            sent = await client.post(f"/complaint/{reference}/{path}", data={"form_key": key} | fields)
+            assert sent.status_code == 422, (path, sent.status_code)
+            return error_summary(sent.text)
+
+        empty = await refused("information", summary="")
+        too_long = await refused("information", summary="x" * 10_001)
+        assert empty == {"summary": "Enter the information you want to send us"}
+        assert too_long == {"summary": "The information you send must be 10,000 characters or fewer"}
+        withdraw = (await client.get(f"/complaint/{reference}/withdraw")).text
+        assert 'data-module="govuk-character-count"' in withdraw and 'data-maxlength="5000"' in withdraw
+        assert await refused("withdraw", reason="x" * 5_001) == {
+            "reason": "Why you are withdrawing your complaint must be 5,000 characters or fewer"
+        }
+
+        await stack.staff(reference, "assign", cmd.Assign(actor=OFFICER, assignee=INVESTIGATOR.id))
+        respond = cmd.Respond(
+            actor=INVESTIGATOR, outcome="not_upheld", findings="The repair was done on time."
+        )
+        await stack.staff(reference, "respond", respond)
+        page = (await client.get(f"/complaint/{reference}")).text
+        review = page.split('id="review-heading"', 1)[1].split("</form>", 1)[0]
+        assert review.count('data-module="govuk-character-count"') == 2
+        assert 'data-maxlength="10000"' in review and 'data-maxlength="5000"' in review
+        assert await refused("review", reasons="x" * 10_001, outcome_wanted="y" * 5_001) == {
+            "reasons": "Why you are unhappy with our response must be 10,000 characters or fewer",
+            "outcome_wanted": "What you want us to do must be 5,000 characters or fewer",
+        }
+
+
 async def test_a_signed_out_visit_says_how_to_sign_in(stack: Stack) -> None:
     async with stack.client() as maker:
         reference, _ = await make(maker)

@@ -528,6 +528,8 @@ async def test_escalation_is_accepted_inside_the_window(stack: Stack) -> None:
         assert accepted.status_code == 200, accepted.text
         result = accepted.json()
         assert result["accepted"] is True
+        # Received, not accepted, in the words shown to the resident: the council has not decided yet.
+        assert result["message"] == "We have received your request to take your complaint to Review."
         assert result["stage"] == 2
         assert result["status"] == "escalation_requested"
         assert result["complaint"]["stage"] == 2

@@ -35,7 +35,7 @@ FIELD_LABELS = {
     "phone": "Enter a phone number of 40 characters or fewer",
     "service_area": "Select the service your complaint is about",
     "tenure": "Select how you hold your home from the list",
-    "summary": "Tell us what went wrong",
+    "summary": "Enter what went wrong",
     "desired_outcome": "The outcome you want must be 5,000 characters or fewer",
     "reasons": "Your reasons must be 10,000 characters or fewer",
     "outcome_wanted": "The outcome you want must be 5,000 characters or fewer",
