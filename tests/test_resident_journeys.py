@@ -373,3 +373,36 @@ async def test_the_extension_answer_takes_a_govuk_date_after_the_current_one(sta
         assert status == 303
         state = await stack.pool.fetchval("SELECT state FROM complaints WHERE reference = $1", reference)
         assert str(respond_by.replace(year=respond_by.year + 1)) in str(state)
+
+
+async def test_an_unanswered_extension_question_goes_once_the_response_is_sent(stack: Stack) -> None:
+    """Issue 30 (6): the question "Can we send our response later?" stayed after the response."""
+    async with stack.client() as client:
+        reference, token = await make(client)
+        await settled(stack, reference)
+        await signed_in(client, reference, token)
+        await stack.staff(reference, "acknowledge", cmd.Acknowledge(actor=OFFICER))
+        await stack.staff(reference, "assign", cmd.Assign(actor=OFFICER, assignee=INVESTIGATOR.id))
+        asked_for = (datetime.now(UTC) + timedelta(days=400)).date()
+        ask = cmd.AskExtensionAgreement(actor=INVESTIGATOR, up_to=asked_for, reason="The survey is in March.")
+        await stack.staff(reference, "ask_extension_agreement", ask)
+        page = (await client.get(f"/complaint/{reference}")).text
+        assert "Can we send our response later?" in page
+        respond = cmd.Respond(
+            actor=INVESTIGATOR, outcome="not_upheld", findings="The repair was done on time."
+        )
+        await stack.staff(reference, "respond", respond)
+        page = (await client.get(f"/complaint/{reference}")).text
+        assert "Can we send our response later?" not in page.split('id="letters"', 1)[0]
+        assert 'name="up_to-day"' not in page and 'id="extension-question"' not in page
+        # An answer sent anyway (a page left open) records nothing.
+        late = await client.post(
+            f"/complaint/{reference}/extension", data={"form_key": form_key_of(page), "agreed": "yes"}
+        )
+        assert late.status_code == 303 and late.headers["location"] == f"/complaint/{reference}"
+        recorded = await stack.pool.fetchval(
+            "SELECT count(*) FROM complaint_events WHERE reference = $1"
+            " AND action = 'record_extension_agreement'",
+            reference,
+        )
+        assert recorded == 0
