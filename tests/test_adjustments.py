@@ -15,6 +15,7 @@ from domain.models import Adjustments, Complainant
 from notifications.render import render
 from tests.api_helpers import bearer, complaint_body
 from tests.factories import INVESTIGATOR, OFFICER
+from tests.make_journey import answers, begin, make_on_pages
 from tests.test_notifications import POLICIES, contexts
 from tests.test_residents import Stack, make, new_email, stack
 
@@ -104,29 +105,29 @@ async def test_staff_and_residents_give_adjustments_and_staff_see_them(stack: St
         assert row["adjustments"]["kinds"] == ["bsl"]
 
         email = new_email()
-        form = await client.get("/complaint/new")
-        assert 'name="adjustment_kinds"' in form.text and 'for="preferred_format"' in form.text
-        sent = await client.post(
-            "/complaint/new",
-            data={
-                "submission": "adjustments-form",
-                "policy_id": "bexley",
-                "on_behalf": "no",
-                "name": "Ada Resident",
-                "email": email,
-                "service_area": "housing-repairs",
-                "summary": "Damp again.",
-                "adjustment_kinds": ["easy_read", "other_language"],
-                "preferred_language": "Urdu",
-                "preferred_format": "easy_read",
-            },
+        # The question pages: the support asked for on one, the letters' format on the next.
+        await begin(client, "bexley")
+        support_page = await client.get("/complaint/make/support")
+        assert 'name="adjustment_kinds"' in support_page.text
+        assert 'for="preferred_language"' in support_page.text
+        letters_page = await client.get("/complaint/make/letters")
+        assert 'name="preferred_format"' in letters_page.text
+        sent = await make_on_pages(
+            client,
+            answers(
+                email=email,
+                summary="Damp again.",
+                adjustment_kinds=["other_language"],  # easy read is a format, asked on the letters page
+                preferred_language="Urdu",
+                preferred_format="easy_read",
+            ),
         )
         assert sent.status_code == 200 and "Complaint received" in sent.text
         row = await stack.pool.fetchval(
             "SELECT complainant FROM complaints WHERE complainant ->> 'email' = $1", email
         )
         assert row["adjustments"] == {
-            "kinds": ["easy_read", "other_language"],
+            "kinds": ["other_language"],
             "details": "",
             "preferred_language": "Urdu",
             "preferred_format": "easy_read",

@@ -12,7 +12,8 @@ from domain import commands as cmd
 from domain.models import AdjustmentKind, Adjustments, LetterFormat
 from domain.support import support_lines
 from tests.factories import INVESTIGATOR, OFFICER
-from tests.test_residents import Stack, make, new_email, settled, stack
+from tests.make_journey import answers, begin, error_summary, make_on_pages, post_page, walk
+from tests.test_residents import Stack, make, settled, stack
 from tests.test_residents_pages import signed_in
 
 __all__ = ["stack"]  # the fixture, imported so pytest finds it here
@@ -128,6 +129,51 @@ async def test_withdrawing_takes_a_confirmation_and_leaves_no_promise_behind(sta
         )
 
 
+async def test_the_complaint_pages_boxes_say_why_one_message_per_cause_with_a_character_count(
+    stack: Stack,
+) -> None:
+    """Issue 30 (7): an empty box and one too long never share a message ("Tell us what went wrong" was both),
+    and every long answer has the GOV.UK character count with its limit."""
+    async with stack.client() as client:
+        reference, token = await make(client)
+        await settled(stack, reference)
+        await signed_in(client, reference, token)
+        await stack.staff(reference, "acknowledge", cmd.Acknowledge(actor=OFFICER))
+        page = (await client.get(f"/complaint/{reference}")).text
+        box = page.split("Send us more information", 1)[1].split("</form>", 1)[0]
+        assert 'data-module="govuk-character-count"' in box and 'data-maxlength="10000"' in box
+        key = form_key_of(page)
+
+        async def refused(path: str, **fields: str) -> dict[str, str]:
+            sent = await client.post(f"/complaint/{reference}/{path}", data={"form_key": key} | fields)
+            assert sent.status_code == 422, (path, sent.status_code)
+            return error_summary(sent.text)
+
+        empty = await refused("information", summary="")
+        too_long = await refused("information", summary="x" * 10_001)
+        assert empty == {"summary": "Enter the information you want to send us"}
+        assert too_long == {"summary": "The information you send must be 10,000 characters or fewer"}
+        withdraw = (await client.get(f"/complaint/{reference}/withdraw")).text
+        assert 'data-module="govuk-character-count"' in withdraw and 'data-maxlength="5000"' in withdraw
+        assert await refused("withdraw", reason="x" * 5_001) == {
+            "reason": "Why you are withdrawing your complaint must be 5,000 characters or fewer"
+        }
+
+        await stack.staff(reference, "assign", cmd.Assign(actor=OFFICER, assignee=INVESTIGATOR.id))
+        respond = cmd.Respond(
+            actor=INVESTIGATOR, outcome="not_upheld", findings="The repair was done on time."
+        )
+        await stack.staff(reference, "respond", respond)
+        page = (await client.get(f"/complaint/{reference}")).text
+        review = page.split('id="review-heading"', 1)[1].split("</form>", 1)[0]
+        assert review.count('data-module="govuk-character-count"') == 2
+        assert 'data-maxlength="10000"' in review and 'data-maxlength="5000"' in review
+        assert await refused("review", reasons="x" * 10_001, outcome_wanted="y" * 5_001) == {
+            "reasons": "Why you are unhappy with our response must be 10,000 characters or fewer",
+            "outcome_wanted": "What you want us to do must be 5,000 characters or fewer",
+        }
+
+
 async def test_a_signed_out_visit_says_how_to_sign_in(stack: Stack) -> None:
     async with stack.client() as maker:
         reference, _ = await make(maker)
@@ -184,58 +230,42 @@ async def test_the_councils_own_contact_routes_are_on_the_start_page(stack: Stac
         services.policies["bexley"] = bexley
 
 
-def error_summary(html: str) -> dict[str, str]:
-    """The error summary's links: field id -> message."""
-    return {
-        field: " ".join(message.split())
-        for field, message in re.findall(
-            r'<a href="#([a-z_-]+)"[^>]*>([^<]+)</a>',
-            html.split("govuk-error-summary__list", 1)[-1].split("</ul>", 1)[0],
-        )
-    }
-
-
 async def test_each_field_says_why_it_was_refused(stack: Stack) -> None:
-    base = {"policy_id": "bexley", "service_area": "housing-repairs", "on_behalf": "no"}
+    """GOV.UK error messages, one per cause per field, on the question page that asks the field."""
     async with stack.client() as client:
-        empty = await client.post("/complaint/new", data=base | {"name": "", "email": "", "summary": ""})
-        assert empty.status_code == 422
-        errors = error_summary(empty.text)
-        assert errors["name"] == "Enter the full name"
+        await begin(client, "bexley")
+
+        async def refused(slug: str, **fields: str) -> dict[str, str]:
+            page = await post_page(client, slug, fields)
+            assert page.status_code == 422, (slug, page.status_code)
+            return error_summary(page.text)
+
+        assert await refused("name", name="") == {"name": "Enter the full name"}
+        assert await refused("name", name="A") == {"name": "Full name must be 2 characters or more"}
         # Not required by itself (issue 30): some way to reach the complainant is.
-        assert errors["email"] == (
+        no_contact = (
             "Enter an e-mail address, a phone number or a postal address, so that we can reply to you"
         )
-        assert errors["summary"] == "Enter what went wrong"
-
-        wrong = await client.post(
-            "/complaint/new",
-            data=base
-            | {"name": "A", "email": "sam.blake@", "phone": "not a number", "summary": "x" * 10_001},
-        )
-        assert wrong.status_code == 422
-        errors = error_summary(wrong.text)
-        assert errors["name"] == "Full name must be 2 characters or more"
-        assert errors["email"] == "Enter an e-mail address in the correct format, like name@example.com"
-        assert (
-            errors["phone"] == "Enter a phone number, like 01632 960 001, 07700 900 982 or +44 808 157 0192"
-        )
-        assert errors["summary"] == "What went wrong must be 10,000 characters or fewer"
+        assert await refused("contact", email="", phone="", address="") == {"email": no_contact}
+        assert await refused("contact", email="sam.blake@", phone="not a number", address="") == {
+            "email": "Enter an e-mail address in the correct format, like name@example.com",
+            "phone": "Enter a phone number, like 01632 960 001, 07700 900 982 or +44 808 157 0192",
+        }
+        assert await refused("what-happened", summary="") == {"summary": "Enter what went wrong"}
+        long = await post_page(client, "what-happened", {"summary": "x" * 10_001})
+        assert error_summary(long.text) == {"summary": "What went wrong must be 10,000 characters or fewer"}
         # The character count component, with its limit, on the long answers.
-        assert 'data-module="govuk-character-count"' in wrong.text
-        assert 'data-maxlength="10000"' in wrong.text and 'data-maxlength="5000"' in wrong.text
+        assert 'data-module="govuk-character-count"' in long.text and 'data-maxlength="10000"' in long.text
+        outcome = await client.get("/complaint/make/outcome")
+        assert 'data-module="govuk-character-count"' in outcome.text
+        assert 'data-maxlength="5000"' in outcome.text
+        too_long = await post_page(client, "outcome", {"desired_outcome": "y" * 5_001})
+        assert too_long.status_code == 422 and "5,000 characters or fewer" in too_long.text
 
-        fine = await client.post(
-            "/complaint/new",
-            data=base
-            | {
-                "name": "Al",
-                "email": new_email(),
-                "phone": "+44 808 157 0192",
-                "summary": "The lift is broken.",
-            },
-        )
-        assert fine.status_code == 200 and "Complaint received" in fine.text
+    async with stack.client() as client:
+        fine = answers(name="Al", phone="+44 808 157 0192", summary="The lift is broken.")
+        sent = await make_on_pages(client, fine)
+        assert sent.status_code == 200 and "Complaint received" in sent.text
 
 
 def test_each_need_is_said_once_with_what_the_council_will_do() -> None:
@@ -257,29 +287,26 @@ def test_each_need_is_said_once_with_what_the_council_will_do() -> None:
 async def test_the_support_asked_for_is_repeated_on_the_confirmation_the_page_and_the_acknowledgement(
     stack: Stack,
 ) -> None:
-    form = {
-        "policy_id": "bexley",
-        "service_area": "housing-repairs",
-        "on_behalf": "no",
-        "name": "Dee Resident",
-        "email": new_email(),
-        "summary": "The entry phone does not work, so I cannot let visitors in.",
-        "adjustment_kinds": "bsl",
-        "preferred_format": "braille",
-        "adjustment_details": "I am Deaf: please do not phone me.",
-    }
+    form = answers(
+        name="Dee Resident",
+        summary="The entry phone does not work, so I cannot let visitors in.",
+        adjustment_kinds=["bsl"],
+        preferred_format="braille",
+        adjustment_details="I am Deaf: please do not phone me.",
+    )
     async with stack.client() as client:
         # One format question, and what it needs: braille is posted, so an address is asked for.
-        blank = (await client.get("/complaint/new?policy_id=bexley")).text
-        assert "How would you like our letters?" in blank
-        assert 'value="large_print"' in blank and blank.count('value="large_print"') == 1  # not a second box
-        no_address = await client.post("/complaint/new", data=form)
-        assert no_address.status_code == 422
+        no_address = await walk(client, form)
+        assert no_address.status_code == 422 and "What format should our letters be in?" in no_address.text
+        # Large print is a format, asked once: not a second box on the support page.
+        assert no_address.text.count('value="large_print"') == 1
+        support_page = (await client.get("/complaint/make/support")).text
+        assert 'value="large_print"' not in support_page
         assert error_summary(no_address.text) == {
             "address": "Enter your postal address, so that we can post you letters in braille"
         }
         form["address"] = "Flat 2, 10 High Street, Bexleyheath DA6 7AA"
-        created = await client.post("/complaint/new", data=form)
+        created = await make_on_pages(client, form)
         assert created.status_code == 200 and "Complaint received" in created.text
         for text in (
             "The support you asked for",
@@ -346,3 +373,36 @@ async def test_the_extension_answer_takes_a_govuk_date_after_the_current_one(sta
         assert status == 303
         state = await stack.pool.fetchval("SELECT state FROM complaints WHERE reference = $1", reference)
         assert str(respond_by.replace(year=respond_by.year + 1)) in str(state)
+
+
+async def test_an_unanswered_extension_question_goes_once_the_response_is_sent(stack: Stack) -> None:
+    """Issue 30 (6): the question "Can we send our response later?" stayed after the response."""
+    async with stack.client() as client:
+        reference, token = await make(client)
+        await settled(stack, reference)
+        await signed_in(client, reference, token)
+        await stack.staff(reference, "acknowledge", cmd.Acknowledge(actor=OFFICER))
+        await stack.staff(reference, "assign", cmd.Assign(actor=OFFICER, assignee=INVESTIGATOR.id))
+        asked_for = (datetime.now(UTC) + timedelta(days=400)).date()
+        ask = cmd.AskExtensionAgreement(actor=INVESTIGATOR, up_to=asked_for, reason="The survey is in March.")
+        await stack.staff(reference, "ask_extension_agreement", ask)
+        page = (await client.get(f"/complaint/{reference}")).text
+        assert "Can we send our response later?" in page
+        respond = cmd.Respond(
+            actor=INVESTIGATOR, outcome="not_upheld", findings="The repair was done on time."
+        )
+        await stack.staff(reference, "respond", respond)
+        page = (await client.get(f"/complaint/{reference}")).text
+        assert "Can we send our response later?" not in page.split('id="letters"', 1)[0]
+        assert 'name="up_to-day"' not in page and 'id="extension-question"' not in page
+        # An answer sent anyway (a page left open) records nothing.
+        late = await client.post(
+            f"/complaint/{reference}/extension", data={"form_key": form_key_of(page), "agreed": "yes"}
+        )
+        assert late.status_code == 303 and late.headers["location"] == f"/complaint/{reference}"
+        recorded = await stack.pool.fetchval(
+            "SELECT count(*) FROM complaint_events WHERE reference = $1"
+            " AND action = 'record_extension_agreement'",
+            reference,
+        )
+        assert recorded == 0

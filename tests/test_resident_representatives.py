@@ -35,6 +35,18 @@ from domain.policy import ConsentNeeded, Policy
 from notifications.render import render
 from tests.api_helpers import assert_problem, settings_for
 from tests.factories import OFFICER, running_worker
+from tests.make_journey import (
+    access_code_of,
+    answers,
+    begin,
+    make_on_pages,
+    page_data,
+    post_page,
+    reference_of,
+    send,
+    walk,
+)
+from tests.make_journey import error_summary as summary_of
 from tests.test_contact_restrictions import restriction
 from tests.test_residents import Stack, complaint, latest_link, make, new_email, settled
 
@@ -337,44 +349,41 @@ async def test_a_council_that_accepts_no_representatives_refuses_one(stack: Stac
 # --------------------------------------------------------------------------------------------- the form
 
 
-def form_data(page: str, **overrides: str) -> dict[str, str]:
-    submission = re.search(r'name="submission" value="([^"]+)"', page)
-    assert submission is not None
+def for_someone(**overrides: Any) -> dict[str, Any]:
+    """The question pages' answers of a carer making a complaint for Ada (Bexley: written consent)."""
     helper = representative()
-    data = {
-        "submission": submission[1],
-        "policy_id": "bexley",
-        "on_behalf": "yes",
-        "representative_name": helper["name"],
-        "representative_email": helper["email"],
-        "representative_phone": "",
-        "representative_kind": "carer",
-        "representative_relationship": "Her carer",
-        "representative_consent": "yes",
-        "name": "Ada Resident",
-        "email": new_email(),
-        "phone": "",
-        "service_area": "general",
-        "summary": f"Street light out on Elm Road, ticket {random.randrange(10**9)}.",
-        "desired_outcome": "",
-    }
-    return data | overrides
+    return (
+        answers(
+            on_behalf="yes",
+            representative_name=helper["name"],
+            representative_email=helper["email"],
+            representative_phone="",
+            representative_kind="carer",
+            representative_relationship="Her carer",
+            representative_consent="yes",
+            service_area="general",
+            summary=f"Street light out on Elm Road, ticket {random.randrange(10**9)}.",
+        )
+        | overrides
+    )
 
 
 def error_summary(page: str) -> list[tuple[str, str]]:
-    """The error summary's links: (the field it goes to, the message)."""
-    return re.findall(r'<a href="#([^"]+)">\s*([^<]+?)\s*</a>', page.split("govuk-error-summary__list")[1])
+    """The error summary's links, in order: (the field it goes to, the message)."""
+    return list(summary_of(page).items())
 
 
 async def test_the_form_names_a_representative(stack: Stack) -> None:
     async with stack.client() as client:
-        page = await client.get("/complaint/new?policy_id=bexley")
-        assert page.status_code == 200
-        assert "Who is the complaint for?" in page.text
-        assert "I have their consent to make this complaint and act for them" in page.text
-        assert "London Borough of Bexley needs their consent in writing" in page.text
+        first = await client.get(await begin(client, "bexley"))
+        assert first.status_code == 200 and "Who is the complaint for?" in first.text
+        assert await answer_ok(client, "who-for", {"on_behalf": "yes"}) == "/complaint/make/council"
+        consent = await client.get("/complaint/make/consent")
+        assert "I have their consent to make this complaint and act for them" in consent.text
+        assert "London Borough of Bexley needs their consent in writing" in consent.text
         # Bexley's kinds of representative, in plain words, as radios.
-        assert re.findall(r'name="representative_kind" type="radio" value="([^"]+)"', page.text) == [
+        about = await client.get("/complaint/make/about-you")
+        assert re.findall(r'name="representative_kind" type="radio" value="([^"]+)"', about.text) == [
             "family",
             "friend",
             "advocate",
@@ -384,15 +393,15 @@ async def test_the_form_names_a_representative(stack: Stack) -> None:
             "mp",
             "other",
         ]
-        assert "Their MP (Member of Parliament)" in page.text
+        assert "Their MP (Member of Parliament)" in about.text
 
-        data = form_data(page.text)
-        made = await client.post("/complaint/new", data=data)
+        data = for_someone()
+        made = await make_on_pages(client, data)
         assert made.status_code == 200, made.text
-        reference = re.findall(r'<strong id="reference">([^<]+)</strong>', made.text)[0]
+        reference = reference_of(made.text)
         # Written consent to come: no access code shown, not signed in; the complainant was e-mailed.
         assert "We need their consent in writing" in made.text
-        assert 'id="access-code"' not in made.text and "set-cookie" not in made.headers
+        assert access_code_of(made.text) is None and "set-cookie" not in made.headers
         assert await link_recipients(stack, reference) == [data["email"]]
         stored = await case_row(stack, reference)
         assert stored["complainant"]["name"] == "Ada Resident"
@@ -401,13 +410,17 @@ async def test_the_form_names_a_representative(stack: Stack) -> None:
         assert stored["representative"]["relationship"] == "Her carer"
         assert stored["representative"]["consent_recorded"] is False  # Bexley: written consent, pending
 
-        # Barking and Dagenham's form offers only its own kinds; a councillor sent anyway is refused.
-        barking = await client.get("/complaint/new?policy_id=barking-dagenham")
+    async with stack.client() as client:
+        # Barking and Dagenham's pages offer only its own kinds; a councillor sent anyway is refused.
+        await begin(client, "barking-dagenham")
+        await answer_ok(client, "who-for", {"on_behalf": "yes"})
+        barking = await client.get("/complaint/make/about-you")
         kinds = re.findall(r'name="representative_kind" type="radio" value="([^"]+)"', barking.text)
         assert "councillor" not in kinds and "mp" not in kinds and "family" in kinds
-        sent = form_data(barking.text, policy_id="barking-dagenham", representative_kind="councillor")
-        refused = await client.post("/complaint/new", data=sent)
-        assert refused.status_code == 422
+        refused = await walk(
+            client, for_someone(policy_id="barking-dagenham", representative_kind="councillor")
+        )
+        assert refused.status_code == 422 and "Which best describes you?" in refused.text
         assert error_summary(refused.text) == [
             (
                 "representative_kind",
@@ -418,57 +431,69 @@ async def test_the_form_names_a_representative(stack: Stack) -> None:
 
 async def test_the_form_shows_what_is_missing_from_a_representative(stack: Stack) -> None:
     async with stack.client() as client:
-        page = await client.get("/complaint/new")
-        data = form_data(
-            page.text,
+        data = for_someone(
             representative_name="",
             representative_email="",
             representative_kind="",
+            representative_relationship="Her carer",
             representative_consent="",
         )
-        refused = await client.post("/complaint/new", data=data)
-        assert refused.status_code == 422
-        # Every problem at once, in the order of the page, each also shown at its field.
-        assert error_summary(refused.text) == [
+        # Every problem of a page at once, in the order of the page, each also shown at its field.
+        details = await walk(client, data)
+        assert details.status_code == 422 and "Your name and contact details" in details.text
+        assert error_summary(details.text) == [
             ("representative_name", "Enter your name"),
             ("representative_email", REACHABLE),
-            ("representative_kind", "Select which best describes you"),
-            ("representative_consent", "Confirm that you have their consent to act for them"),
         ]
-        for field in ("representative_name", "representative_email", "representative_consent"):
-            assert f'id="{field}-error"' in refused.text
-        # What was given is kept: the complaint is still for someone else, and its summary is there.
-        assert re.search(r'id="on_behalf-2" name="on_behalf" type="radio" value="yes" checked', refused.text)
-        assert data["summary"] in refused.text
+        for field in ("representative_name", "representative_email"):
+            assert f'id="{field}-error"' in details.text
+        assert (await answer_ok(client, "your-details", for_someone())) == "/complaint/make/about-you"
+        about = await post_page(client, "about-you", page_data("about-you", data))
+        assert about.status_code == 422
+        assert error_summary(about.text) == [("representative_kind", "Select which best describes you")]
+        assert 'id="representative_kind-error"' in about.text
+        # What was given is kept: the relationship typed is still there.
+        assert 'value="Her carer"' in about.text
+        assert (await answer_ok(client, "about-you", for_someone())) == "/complaint/make/consent"
+        # The declaration unticked: refused with that message alone.
+        unticked = await post_page(client, "consent", page_data("consent", data))
+        assert unticked.status_code == 422
+        assert error_summary(unticked.text) == [
+            ("representative_consent", "Confirm that you have their consent to act for them")
+        ]
+        assert 'id="representative_consent-error"' in unticked.text
+        # Still for someone else: the next page asks for their name, not yours.
+        assert (await answer_ok(client, "consent", for_someone())) == "/complaint/make/name"
         made = await stack.pool.fetchval(
             "SELECT count(*) FROM complaints WHERE summary = $1", data["summary"]
         )
         assert made == 0
 
-        # Only the declaration unticked: refused with that message alone.
-        unticked = await client.post("/complaint/new", data=form_data(page.text, representative_consent=""))
-        assert unticked.status_code == 422
-        assert error_summary(unticked.text) == [
-            ("representative_consent", "Confirm that you have their consent to act for them")
-        ]
+
+async def answer_ok(client: Any, slug: str, given: dict[str, Any]) -> str:
+    """Answer one question page; accepted, where it goes next."""
+    sent = await post_page(client, slug, page_data(slug, given))
+    assert sent.status_code == 303, (slug, sent.text[:2000])
+    return str(sent.headers["location"])
 
 
 async def test_a_council_without_representatives_has_no_such_part_and_refuses_one(stack: Stack) -> None:
     async with stack.client() as client:
-        page = await client.get(f"/complaint/new?policy_id={NO_REPRESENTATIVES}")
-        assert page.status_code == 200
-        assert "Who is the complaint for?" not in page.text and "representative_name" not in page.text
-        sent = await client.post("/complaint/new", data=form_data(page.text, policy_id=NO_REPRESENTATIVES))
-        assert sent.status_code == 422
-        assert error_summary(sent.text) == [
+        # "Who is the complaint for?" is asked before the council (other councils accept representatives);
+        # this council's answer is given on the page that chose it, naming it.
+        refused = await walk(client, for_someone(policy_id=NO_REPRESENTATIVES))
+        assert refused.status_code == 422 and "Which council is the complaint about?" in refused.text
+        assert error_summary(refused.text) == [
             (
                 "policy_id",
                 "Solo Borough Council does not accept complaints made for someone else: the person the"
                 " complaint is for must make it",
             )
         ]
-        alone = form_data(page.text, policy_id=NO_REPRESENTATIVES, on_behalf="no")
-        assert (await client.post("/complaint/new", data=alone)).status_code == 200
+        # None of the "for someone else" pages is sent for it; the complaint is the person's own.
+        alone = await make_on_pages(client, for_someone(policy_id=NO_REPRESENTATIVES, on_behalf="no"))
+        assert alone.status_code == 200 and "Complaint received" in alone.text
+        assert (await case_row(stack, reference_of(alone.text)))["representative"] is None
 
 
 # ------------------------------------------------------------------------------------ the rule, alone
@@ -533,13 +558,11 @@ async def test_a_person_restricted_from_new_complaints_cannot_make_one_as_a_repr
         assert not await stack.pool.fetchval(
             "SELECT count(*) FROM complaints WHERE reference = $1", held.json()["reference"]
         )
-        # On the form: the page any complaint gets, not the form again.
-        page = await client.get("/complaint/new")
-        sent = form_data(page.text, policy_id="scotland-model", representative_email=restricted)
-        held_page = await client.post("/complaint/new", data=sent)
-        page = await client.get("/complaint/new")
-        sent = form_data(page.text, policy_id="scotland-model", representative_email=new_email())
-        normal_page = await client.post("/complaint/new", data=sent)
+        # On the question pages: the page any complaint gets, not the answers again.
+        held_page = await make_on_pages(
+            client, for_someone(policy_id="scotland-model", representative_email=restricted)
+        )
+        normal_page = await make_on_pages(client, for_someone(policy_id="scotland-model"))
         assert held_page.status_code == normal_page.status_code == 200, held_page.text
         assert "govuk-error-summary" not in held_page.text
         assert held_page.text.count("<h1") == normal_page.text.count("<h1")
@@ -556,24 +579,25 @@ async def test_who_the_complaint_is_for_is_asked_first_and_must_be_answered(stac
     """A carer who filled in their own details but missed "Who is the complaint for?" is asked, and nothing
     is made: the complaint never goes in silently as the other person's own."""
     async with stack.client() as client:
-        page = await client.get("/complaint/new?policy_id=bexley")
-        text = page.text
-        # First on the form: before the council, the carer's details and the complainant's.
-        assert text.index('name="on_behalf"') < text.index('name="policy_id"') < text.index('name="name"')
-        missed = form_data(text, on_behalf="")
-        refused = await client.post("/complaint/new", data=missed)
+        # First: before the council, the carer's details and the complainant's.
+        assert await begin(client, "bexley") == "/complaint/make/who-for"
+        missed = for_someone(on_behalf="")
+        refused = await walk(client, missed)
         assert refused.status_code == 422
         assert error_summary(refused.text) == [
             ("on_behalf", "Select who the complaint is for: you, or someone else you are making it for")
         ]
-        assert 'id="access-code"' not in refused.text and "Complaint received" not in refused.text
+        # Nothing sent: the check page is not reached without it, and sending goes back to the question.
+        assert (await client.get("/complaint/make/check")).headers["location"] == "/complaint/make/who-for"
+        sending = await send(client)
+        assert sending.status_code == 303 and sending.headers["location"] == "/complaint/make/who-for"
         async with stack.pool.acquire() as connection:
             made = await connection.fetchval(
                 "SELECT count(*) FROM complaints WHERE complainant->>'email' = $1", missed["email"]
             )
         assert made == 0
-        # "Me", with the carer's part filled in by mistake: that part is not read (no representative).
-        mine = await client.post("/complaint/new", data=form_data(text, on_behalf="no"))
+    async with stack.client() as client:
+        # "Me", with the carer's answers in the draft by mistake: that part is not asked, nor read.
+        mine = await make_on_pages(client, for_someone(on_behalf="no"))
         assert mine.status_code == 200 and "Complaint received" in mine.text
-        reference = re.findall(r'<strong id="reference">([^<]+)</strong>', mine.text)[0]
-        assert (await case_row(stack, reference))["representative"] is None
+        assert (await case_row(stack, reference_of(mine.text)))["representative"] is None

@@ -19,6 +19,7 @@ from domain.policy import Policy
 from notifications.delivery import deliver_one
 from tests.api_helpers import CapturingSender
 from tests.factories import INVESTIGATOR, OFFICER
+from tests.make_journey import answers, make_on_pages
 from tests.test_residents import Stack, auth, new_email, responded, settled, stack
 
 __all__ = ["stack"]  # the fixture, imported so pytest finds it here
@@ -28,18 +29,8 @@ CODE = re.compile(r"[A-HJKMNP-TV-Z2-9]{4}-[A-HJKMNP-TV-Z2-9]{4}-[A-HJKMNP-TV-Z2-
 
 async def made_on_the_form(client: httpx.AsyncClient, email: str) -> tuple[str, str, str]:
     """A complaint made on the pages: its reference, the access code shown and the confirmation's text."""
-    made = await client.post(
-        "/complaint/new",
-        data={
-            "policy_id": "bexley",
-            "on_behalf": "no",
-            "name": "Ada Resident",
-            "email": email,
-            "phone": "",
-            "service_area": "waste",
-            "summary": "Bins not collected.",
-            "desired_outcome": "",
-        },
+    made = await make_on_pages(
+        client, answers(email=email, service_area="waste", summary="Bins not collected.")
     )
     assert made.status_code == 200, made.text
     reference = re.search(r'<strong id="reference">([^<]+)</strong>', made.text)
@@ -211,8 +202,12 @@ async def test_no_closure_while_the_next_stage_can_be_asked_for(stack: Stack) ->
             actor=OFFICER, reason="You told us the repair is done.", complainant_does_not_want_next_stage=True
         )
         await stack.staff(reference, "close", closing)
-        letters = (await client.get(f"/complaint/{reference}")).text.split('id="letters"', 1)[1]
+        closed = (await client.get(f"/complaint/{reference}")).text
+        letters = closed.split('id="letters"', 1)[1]
         assert "You told us that you do not want to take your complaint to the next stage" in letters
+        # Closed: nothing more to send, no file upload offered (issue 30).
+        assert "Upload file" not in closed and 'name="file"' not in closed
+        assert "Send us more information" not in closed
 
 
 def without_letters(page: str) -> str:
@@ -240,5 +235,6 @@ async def test_one_name_per_stage_the_policys(stack: Stack) -> None:
         page = (await client.get(asked.headers["location"])).text
         main = without_letters(page)
         assert "We have received your request to take your complaint to Review." in main
+        assert "accepted" not in main.lower()  # received, not accepted: the council has not decided yet
         assert "Review asked for" in main and 'id="stage">Review<' in main
         assert "a review" not in main and "Stage 2" not in main

@@ -31,6 +31,7 @@ from domain.models import ComplaintState
 from domain.policy import Policy
 from tests.api_helpers import assert_problem, bearer, send_latest_link, settings_for
 from tests.factories import INVESTIGATOR, OFFICER, act, running_worker, state_of, trail_of
+from tests.make_journey import answers, make_on_pages
 
 
 @dataclass
@@ -408,12 +409,10 @@ async def test_making_complaints_is_limited_per_address_and_per_email(stack: Sta
         problem = assert_problem(refused, 429, "too many complaints were made from your network")
         assert problem["type"] == "too-many-attempts"
         assert 0 < int(refused.headers["retry-after"]) <= 60 * 60 + 1
-        # On the form too, with the message shown on the page.
-        page = await client.post(
-            "/complaint/new", data=complaint(email=new_email(), phone="", on_behalf="no")
-        )
-        assert page.status_code == 429 and "too many complaints were made" in page.text
-        assert page.headers["retry-after"]
+        # On the question pages too, with the message shown on the check-answers page (the answers kept).
+        page = await make_on_pages(client, answers())
+        assert page.status_code == 429 and "Too many complaints were made from your network" in page.text
+        assert "Check your answers" in page.text and page.headers["retry-after"]
     email = new_email()
     for expected in (201, 201, 429):  # one e-mail address from different addresses
         async with stack.client(app=app) as elsewhere:
@@ -529,6 +528,8 @@ async def test_escalation_is_accepted_inside_the_window(stack: Stack) -> None:
         assert accepted.status_code == 200, accepted.text
         result = accepted.json()
         assert result["accepted"] is True
+        # Received, not accepted, in the words shown to the resident: the council has not decided yet.
+        assert result["message"] == "We have received your request to take your complaint to Review."
         assert result["stage"] == 2
         assert result["status"] == "escalation_requested"
         assert result["complaint"]["stage"] == 2

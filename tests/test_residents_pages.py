@@ -13,6 +13,7 @@ import httpx
 from api.resident.tokens import form_key
 from api.resident.view import long_date
 from api.routes.resident_pages import COOKIE
+from tests.make_journey import access_code_of, answers, make_on_pages, post_page, reference_of, send, walk
 from tests.test_residents import Stack, latest_link, make, new_email, responded, settled, stack
 
 __all__ = ["stack"]  # the fixture, imported so pytest finds it here
@@ -39,8 +40,9 @@ async def test_pages_are_plain_accessible_html(stack: Stack) -> None:
         assert (await client.get("/resident-static/govuk-frontend/govuk-frontend.min.js")).status_code == 200
         for font in re.findall(r"url\((/assets/fonts/[^)]+)\)", css.text):
             assert (await client.get(font)).status_code == 200, font
-        for path in ("/", "/complaint/new", "/complaint/track", "/complaint/new-link"):
-            page = await client.get(path)
+        # "/complaint/make" starts a complaint and goes on to its first question page.
+        for path in ("/", "/complaint/make", "/complaint/track", "/complaint/new-link"):
+            page = await client.get(path, follow_redirects=True)
             assert page.status_code == 200, path
             assert page.headers["content-type"].startswith("text/html")
             html = page.text
@@ -120,18 +122,8 @@ async def test_council_004s_review_form_asks_for_what_it_needs_to_know(stack: St
 
 async def test_the_created_page_and_the_one_time_link(stack: Stack) -> None:
     async with stack.client() as client:
-        made = await client.post(
-            "/complaint/new",
-            data={
-                "policy_id": "bexley",
-                "on_behalf": "no",
-                "name": "Ada Resident",
-                "email": new_email(),
-                "phone": "",
-                "service_area": "waste",
-                "summary": "Bins not collected.",
-                "desired_outcome": "",
-            },
+        made = await make_on_pages(
+            client, answers(service_area="waste", summary="Bins not collected.", desired_outcome="")
         )
         # The confirmation is the answer itself: the access code is shown once, and never stored in clear.
         assert made.status_code == 200, made.text
@@ -197,6 +189,15 @@ async def test_a_browser_asking_for_the_old_form_goes_to_the_question_pages(stac
         assert chosen.status_code == 303 and chosen.headers["location"] == "/complaint/make?policy_id=bexley"
         unknown = await client.get("/complaint/new?policy_id=nowhere", headers=browser)
         assert unknown.headers["location"] == "/complaint/make"
+        # Any client: the one-page form is gone, and nothing makes a complaint at its address.
+        other = await client.get("/complaint/new", headers={"Accept": "*/*"})
+        assert other.status_code == 303 and other.headers["location"] == "/complaint/make"
+        email = new_email()
+        old_form = {"policy_id": "bexley", "on_behalf": "no", "name": "Ada", "email": email}
+        posted = await client.post("/complaint/new", data=old_form | {"summary": "Bins not collected."})
+        assert posted.status_code in (404, 405)
+        made = "SELECT count(*) FROM complaints WHERE complainant->>'email' = $1"
+        assert await stack.pool.fetchval(made, email) == 0
         first = await client.get(chosen.headers["location"])
         assert first.status_code == 303  # the question pages start a draft, then ask the first question
         question = await client.get(first.headers["location"])
@@ -269,30 +270,23 @@ async def test_new_link_page_answers_the_same_either_way(stack: Stack) -> None:
 
 async def test_the_same_complaint_form_sent_twice_makes_one_complaint(stack: Stack) -> None:
     async with stack.client() as client:
-        form = await client.get("/complaint/new")
-        submission = re.search(r'name="submission" value="([^"]+)"', form.text)
-        assert submission is not None
         summary = f"Street light out on Elm Road, ticket {random.randrange(10**9)}."
-        data = {
-            "submission": submission[1],
-            "policy_id": "bexley",
-            "on_behalf": "no",
-            "name": "Ada Resident",
-            "email": new_email(),
-            "phone": "",
-            "service_area": "general",
-            "summary": summary,
-            "desired_outcome": "",
-        }
-        # A double click: the second arrives while the first is still making the complaint.
-        answers = await asyncio.gather(*(client.post("/complaint/new", data=data) for _ in range(2)))
-        assert [answer.status_code for answer in answers] == [200, 200], answers[1].text
-        references = {re.findall(r'<strong id="reference">([^<]+)</strong>', a.text)[0] for a in answers}
-        codes = {re.findall(r'<code id="access-code">([^<]+)</code>', a.text)[0] for a in answers}
-        assert len(references) == 1 and len(codes) == 2  # one complaint; each answer's code works
+        given = answers(service_area="general", summary=summary)
+        assert (await walk(client, given)).status_code == 200
+        # A double click on "Send complaint": the second comes while the first is still making the complaint.
+        sent = await asyncio.gather(*(send(client) for _ in range(2)))
+        assert [answer.status_code for answer in sent] == [200, 200], sent[1].text
+        references = {reference_of(answer.text) for answer in sent}
+        codes = {access_code_of(answer.text) for answer in sent}
+        assert (
+            len(references) == 1 and len(codes) == 2 and None not in codes
+        )  # one complaint; each code works
         made = await stack.pool.fetchval("SELECT count(*) FROM complaints WHERE summary = $1", summary)
         assert made == 1
-        # Back, changed and sent again: that is another complaint.
-        changed = await client.post("/complaint/new", data=data | {"summary": summary + " Two now."})
+        # Sent, the answers can no longer be changed: a change after Back is told to start again.
+        late = await post_page(client, "what-happened", {"summary": summary + " Two now."})
+        assert late.status_code == 410
+        # Started again, changed and sent: that is another complaint.
+        changed = await make_on_pages(client, given | {"summary": summary + " Two now."})
         assert changed.status_code == 200
-        assert re.findall(r'<strong id="reference">([^<]+)</strong>', changed.text)[0] not in references
+        assert reference_of(changed.text) not in references

@@ -38,10 +38,9 @@ async def test_a_sign_in_or_complaint_form_posted_from_another_site_is_refused(s
             "/complaint/track", data={"reference": reference, "token": token}, headers=evil
         )
         assert signed.status_code == 403 and "set-cookie" not in signed.headers
-        made = await client.post(
-            "/complaint/new", data={"policy_id": "bexley"}, headers={"Sec-Fetch-Site": "cross-site"}
-        )
-        assert made.status_code == 403
+        for page in ("/complaint/make/who-for", "/complaint/make/check"):
+            made = await client.post(page, data={"on_behalf": "no"}, headers={"Sec-Fetch-Site": "cross-site"})
+            assert made.status_code == 403, page
         own = await client.post(
             "/complaint/track",
             data={"reference": reference, "token": token},
@@ -59,7 +58,7 @@ async def test_a_sign_in_or_complaint_form_posted_from_another_site_is_refused(s
 
 async def test_the_pages_carry_a_content_security_policy_that_forbids_framing(stack: Stack) -> None:
     async with stack.client() as client:
-        page = await client.get("/complaint/new")
+        page = await client.get("/complaint/make", follow_redirects=True)  # its first question page
         policy = page.headers["content-security-policy"]
         assert "frame-ancestors 'none'" in policy and "script-src 'self'" in policy
         assert page.headers["x-frame-options"] == "DENY"

@@ -1,7 +1,8 @@
 """The complaint form's error messages, one per cause per field, worded as the GOV.UK Design System's error
 message guidance says (an empty field, too long, too short, the wrong format each get their own words).
 
-`cause_message` words a validation error of the form's model; `form_checks` are the page's own checks the
+`cause_message` words a validation error of the complaint's answers (`action_message`, of the complaint
+page's forms); `form_checks` are the page's own checks the
 JSON API does not make (a one-letter name, a phone number that is not one).
 """
 
@@ -49,6 +50,24 @@ MESSAGES: dict[str, dict[str, str]] = {
     "representative_phone": {"too_long": PHONE_FORMAT, "invalid": PHONE_FORMAT},
 }
 
+# The complaint page's own forms (web/resident/actions.py), worded by the same guidance: an empty box and a
+# box too long never share a message.
+ACTION_MESSAGES: dict[str, dict[str, str]] = {
+    "summary": {
+        "empty": "Enter the information you want to send us",
+        "too_long": "The information you send must be 10,000 characters or fewer",
+    },
+    "reasons": {
+        "empty": "Enter why you are unhappy with our response",
+        "too_long": "Why you are unhappy with our response must be 10,000 characters or fewer",
+    },
+    "outcome_wanted": {
+        "empty": "Enter what further action you want us to take",
+        "too_long": "What you want us to do must be 5,000 characters or fewer",
+    },
+    "reason": {"too_long": "Why you are withdrawing your complaint must be 5,000 characters or fewer"},
+}
+
 _PHONE_CHARACTERS = re.compile(r"^\+?[0-9 ()\-]+$")
 
 
@@ -68,6 +87,11 @@ def cause_of(item: Mapping[str, Any]) -> str:
 def cause_message(field: str, item: Mapping[str, Any]) -> str | None:
     """The message for this field and cause, or None to fall back on the field's general message."""
     return MESSAGES.get(field, {}).get(cause_of(item))
+
+
+def action_message(field: str, item: Mapping[str, Any]) -> str | None:
+    """The message for a field of the complaint page's forms and its cause (None: the field's general one)."""
+    return ACTION_MESSAGES.get(field, {}).get(cause_of(item))
 
 
 def is_phone_number(value: str) -> bool:

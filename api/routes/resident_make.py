@@ -1,9 +1,9 @@
-"""Make a complaint: the form's answers checked on the server, then sent (the form is api/resident/templates/
-new.html, shown by `api.routes.resident_pages.new_form`).
+"""Make a complaint: the answers of the question pages (api/routes/resident_questions.py) checked on the
+server as a whole complaint, then sent once, and the confirmation.
 
 "Who is the complaint for?" is asked first and must be answered wherever the council accepts representatives:
 a carer who filled in their own details but missed it must be asked, never have the complaint go in silently
-as the other person's own. The "for someone else" part is read only when that answer says so.
+as the other person's own. The "for someone else" answers are read only when that answer says so.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import secrets
 from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -21,7 +20,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from api.client_address import client_ip
-from api.deps import RequestId, ServicesDep
+from api.deps import ServicesDep
 from api.errors import ProblemError
 from api.idempotency import Outcome, run_once_as
 from api.resident import service, withheld
@@ -30,14 +29,15 @@ from api.resident.make.confirmation import confirmation, confirmation_on_file
 from api.resident.make.form import (
     ADJUSTMENT_LABELS,
     FORMAT_LABELS,
-    NEW_FORM_ORDER,
     TENURE_LABELS,
     adjustments_from,
     form_policy,
     representative_choices,
     representative_from,
+    representative_not_accepted,
     representative_refusal,
 )
+from api.resident.make.questions import FIELD_ORDER
 from api.resident.ratelimit import email_key
 from api.resident.service import PublicComplaintCreate
 from api.routes.resident_pages import (
@@ -77,30 +77,14 @@ def question_context(services: Services, form: dict[str, Any]) -> dict[str, Any]
     }
 
 
-def new_form(services: Services, form: dict[str, Any], errors: dict[str, str], status: int) -> HTMLResponse:
-    """The whole form on one page (the question pages are api/routes/resident_questions.py)."""
-    return render(
-        "new.html",
-        status,
-        form=form,
-        errors=errors,
-        # This form's own id (kept when it comes back with errors): sent twice, it makes one complaint.
-        submission=form.get("submission") or secrets.token_urlsafe(16),
-        **question_context(services, form),
-    )
-
-
 @router.get("/complaint/new", response_class=HTMLResponse)
 async def new_complaint(
-    request: Request, services: ServicesDep, policy_id: Annotated[str | None, Query(max_length=64)] = None
+    services: ServicesDep, policy_id: Annotated[str | None, Query(max_length=64)] = None
 ) -> Response:
-    """A browser goes to the question pages (`/complaint/make`, one question a page): every resident
-    follows the same journey, whatever old bookmark or link brought them here. The one-page form is still
-    answered to other clients (the HTTP tests of the form's checks, which `POST /complaint/new` keeps)."""
+    """The old one-page form's address (bookmarks, old links): the question pages, with the council it
+    named, so every resident follows the same journey, one question a page."""
     chosen = policy_id if policy_id in services.policies else ""
-    if "text/html" in request.headers.get("accept", ""):
-        return see_other("/complaint/make" + (f"?{urlencode({'policy_id': chosen})}" if chosen else ""))
-    return new_form(services, {"service_area": "general", "policy_id": chosen}, {}, 200)
+    return see_other("/complaint/make" + (f"?{urlencode({'policy_id': chosen})}" if chosen else ""))
 
 
 @router.get("/complaint/{reference}/created", response_class=HTMLResponse)
@@ -115,13 +99,6 @@ async def created(reference: str, page: SignedInPage, services: ServicesDep) -> 
     e_mail_on = services.settings.notification_channel != "none"
     told = None if policy is None else confirmation_on_file(policy, record, e_mail_on=e_mail_on)
     return render("created.html", reference=reference, token=None, support=support, c=told, again=True)
-
-
-def form_of(sent: Any) -> dict[str, Any]:
-    """The form's answers as sent (the support asked for is a list: several boxes may be ticked)."""
-    form: dict[str, Any] = {key: str(value) for key, value in sent.items()}
-    form["adjustment_kinds"] = [str(kind) for kind in sent.getlist("adjustment_kinds")]
-    return form
 
 
 def who_for_missing(services: Services, form: dict[str, Any]) -> dict[str, str]:
@@ -143,7 +120,7 @@ def contact_missing(form: dict[str, Any]) -> dict[str, str]:
 
 
 def checked(services: Services, form: dict[str, Any]) -> tuple[PublicComplaintCreate | None, dict[str, str]]:
-    """The complaint the form makes, or every problem with it, in the order of the page."""
+    """The complaint the answers make, or every problem with them, in the order the pages ask them."""
     fields: dict[str, Any] = {
         key: form.get(key, "") for key in PublicComplaintCreate.model_fields if key != "adjustments"
     }
@@ -169,20 +146,12 @@ def checked(services: Services, form: dict[str, Any]) -> tuple[PublicComplaintCr
         else:
             errors = representative_refusal(services.policies[body.policy_id], body)
     errors.pop("form", None)  # no way to reach anyone: `contact_missing` names the field
-    errors = who_for_missing(services, form) | contact_missing(form) | form_checks(form) | errors
+    early = representative_not_accepted(form_policy(services, form), form)
+    errors = who_for_missing(services, form) | contact_missing(form) | form_checks(form) | early | errors
     # In the order of the page (the error summary follows it).
-    order = {field: place for place, field in enumerate(NEW_FORM_ORDER)}
+    order = {field: place for place, field in enumerate(FIELD_ORDER)}
     errors = dict(sorted(errors.items(), key=lambda item: order.get(item[0], len(order))))
     return (None if errors else body), errors
-
-
-@router.post("/complaint/new", response_class=HTMLResponse)
-async def make_complaint(request: Request, services: ServicesDep, request_id: RequestId) -> Response:
-    form = form_of(await request.form())
-    body, errors = checked(services, form)
-    if errors or body is None:
-        return new_form(services, form, errors, 422)
-    return await send(services, request, request_id, form, body)
 
 
 async def send(
@@ -191,10 +160,10 @@ async def send(
     request_id: str,
     form: dict[str, Any],
     body: PublicComplaintCreate,
-    refused: Callable[[dict[str, str], int], HTMLResponse] | None = None,
+    refused: Callable[[dict[str, str], int], HTMLResponse],
 ) -> Response:
-    """Make the complaint (once, however often the form is sent) and show the confirmation; a refusal (a
-    contact restriction, too many complaints) is shown by `refused` (by default, on the whole form)."""
+    """Make the complaint (once, however often it is sent) and show the confirmation; a refusal (a contact
+    restriction, too many complaints) is shown by `refused` (the check-answers page, the answers kept)."""
     address = client_ip(request)
     try:
         reference, code = await create_once(services, request, body, request_id, form.get("submission", ""))
@@ -202,10 +171,7 @@ async def send(
         if error.problem.status not in (403, 429):  # a contact restriction, or too many complaints
             raise
         message = error.problem.detail or "Too many attempts"
-        if refused is not None:
-            response = refused({"send": message[:1].upper() + message[1:]}, error.problem.status)
-        else:
-            response = new_form(services, form, {"email": message}, error.problem.status)
+        response = refused({"send": message[:1].upper() + message[1:]}, error.problem.status)
         response.headers.update(error.headers or {})
         return response
     policy = services.policies[body.policy_id]

@@ -1,8 +1,8 @@
 """The resident pages' start page, and what the complaint's forms share: the field labels and the errors of a
 refused form (GOV.UK patterns, server-rendered forms that work without JavaScript). Making a complaint is
-`api/routes/resident_questions.py` (one question a page) and `api/routes/resident_make.py` (the whole form on
-one page, the sending and the confirmation); the pages of a complaint once made (signing in, its page, its
-actions) are `web/resident/`, whose rendering and page session these pages share.
+`api/routes/resident_questions.py` (one question a page) and `api/routes/resident_make.py` (the answers
+checked as a whole, the sending and the confirmation); the pages of a complaint once made (signing in, its
+page, its actions) are `web/resident/`, whose rendering and page session these pages share.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ FIELD_LABELS = {
     "phone": "Enter a phone number of 40 characters or fewer",
     "service_area": "Select the service your complaint is about",
     "tenure": "Select how you hold your home from the list",
-    "summary": "Tell us what went wrong",
+    "summary": "Enter what went wrong",
     "desired_outcome": "The outcome you want must be 5,000 characters or fewer",
     "reasons": "Your reasons must be 10,000 characters or fewer",
     "outcome_wanted": "The outcome you want must be 5,000 characters or fewer",

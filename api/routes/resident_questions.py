@@ -179,7 +179,12 @@ async def question(
         if change:  # a Change link to a question the answers no longer ask: back to checking
             return see_other(CHECK)
         return see_other(_address(questions.after(services, answers, slug)))
-    return _page(services, asked, answers, {}, change=bool(change))
+    # Answered before (Back, a Change link, or sent back here by the check page): any problem its answer
+    # has is shown with it, never a page that looks fine but will not let the complaint be sent.
+    answered = all(field in answers for field in asked.fields)
+    errors = checked(services, answers)[1] if answered else {}
+    mine = {field: message for field, message in errors.items() if field in asked.fields}
+    return _page(services, asked, answers, mine, change=bool(change))
 
 
 @router.post("/complaint/make/{slug}", response_class=HTMLResponse)

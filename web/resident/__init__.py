@@ -3,8 +3,8 @@ signing in (`sign_in.py`), the complaint's page (`complaint.py`), its actions (`
 uploads (`evidence.py`) and the equality questions (`equality.py`); `session.py` holds the page session,
 `pages.py` the rendering. Making a complaint is `api/routes/resident_pages.py` and `resident_make.py`.
 
-The routers are included after the complaint form's (`/complaint/new` is not a reference), sign-in's first
-(`/complaint/track` is not one either).
+The routers are included after making a complaint's (`/complaint/make` and the old form's address,
+`/complaint/new`, are not references), sign-in's first (`/complaint/track` is not one either).
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from api.errors import ProblemError
 from api.resident import actions
 from api.resident.access import ResidentAccess
 from api.resident.bodies import EscalationBody, InformationBody, WithdrawBody
-from api.resident.error_messages import extension_answer_from
+from api.resident.error_messages import action_message, extension_answer_from
 from api.resident.tokens import form_key, same
 from api.resident.view import view
 from core.services import Services
@@ -26,12 +26,8 @@ from web.resident.session import SignedInPage
 
 router = APIRouter(include_in_schema=False)
 
-# One message a field, for the complaint page's forms.
+# A field's message where its cause has none of its own (`action_message`: one per cause per field).
 FIELD_LABELS = {
-    "summary": "Tell us what went wrong",
-    "reasons": "Your reasons must be 10,000 characters or fewer",
-    "outcome_wanted": "The outcome you want must be 5,000 characters or fewer",
-    "reason": "The reason must be 5,000 characters or fewer",
     "up_to": "Enter the latest date you agree to, like 29 1 2027",
     "agreed": "Select yes if you agree that we can send our response later",
 }
@@ -53,7 +49,7 @@ def field_errors(error: ValidationError) -> dict[str, str]:
     errors: dict[str, str] = {}
     for item in error.errors():
         field = str(item["loc"][0]) if item["loc"] else "form"
-        errors.setdefault(field, FIELD_LABELS.get(field, str(item["msg"])))
+        errors.setdefault(field, action_message(field, item) or FIELD_LABELS.get(field, str(item["msg"])))
     return errors
 
 

@@ -1,5 +1,5 @@
-"""The complaint form's parts, shared by the question pages, "Check your answers" and the whole-form POST:
-the council the answers are for, the representative part, the support part, the fields in page order.
+"""The complaint's answers, shared by the question pages, "Check your answers" and sending: the council the
+answers are for, the representative part, the support part.
 Pure functions of the answers (a dict of the form's fields) and the councils' policies."""
 
 from __future__ import annotations
@@ -55,25 +55,6 @@ def representative_choices(services: Services, policy: Policy | None) -> list[tu
     return [(kind, plain.get(kind, kind.replace("_", " ").capitalize())) for kind in kinds]
 
 
-# The complaint form's fields from top to bottom (templates/new.html).
-NEW_FORM_ORDER = [
-    "on_behalf",
-    "policy_id",
-    *REPRESENTATIVE_FIELDS.values(),
-    "name",
-    "email",
-    "phone",
-    "service_area",
-    "tenure",
-    "summary",
-    "desired_outcome",
-    "adjustment_kinds",
-    "preferred_language",
-    "preferred_format",
-    "address",
-    "adjustment_details",
-]
-
 # Large print and easy read are asked once, as the letters' format (FORMAT_LABELS): two questions for one need
 # contradicted each other. The API still takes them as kinds.
 ADJUSTMENT_LABELS = [
@@ -117,6 +98,25 @@ def representative_from(form: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
+def representative_not_accepted(policy: Policy | None, form: dict[str, Any]) -> dict[str, str]:
+    """The council's refusal of a representative, from the answers so far (not the whole complaint): so the
+    page that chose the council, or the kind of representative, refuses at once, with the reason."""
+    if policy is None or form.get("on_behalf") != "yes":
+        return {}
+    if not policy.complainants.representatives_allowed:
+        return {"policy_id": _NO_REPRESENTATIVES.format(council=policy.name)}
+    kind = form.get("representative_kind")
+    if kind and kind not in policy.complainants.representative_kinds:
+        return {"representative_kind": _NOT_THIS_KIND.format(council=policy.name)}
+    return {}
+
+
+_NO_REPRESENTATIVES = (
+    "{council} does not accept complaints made for someone else: the person the complaint is for must make it"
+)
+_NOT_THIS_KIND = "Select one of the kinds of representative {council} accepts"
+
+
 def representative_refusal(policy: Policy, body: PublicComplaintCreate) -> dict[str, str]:
     """The council's refusal of the representative (the public API's 422), as the form's error."""
     try:
@@ -125,12 +125,9 @@ def representative_refusal(policy: Policy, body: PublicComplaintCreate) -> dict[
         if error.problem.status != 422:
             raise
         if (error.problem.detail or "").startswith("representative.kind"):
-            return {"representative_kind": f"Select one of the kinds of representative {policy.name} accepts"}
+            return {"representative_kind": _NOT_THIS_KIND.format(council=policy.name)}
         # The form for this council has no such part: the choice of council is what to change.
-        return {
-            "policy_id": f"{policy.name} does not accept complaints made for someone else: the person the"
-            " complaint is for must make it"
-        }
+        return {"policy_id": _NO_REPRESENTATIVES.format(council=policy.name)}
     return {}
 
 

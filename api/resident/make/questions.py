@@ -63,6 +63,8 @@ QUESTIONS: tuple[Question, ...] = (
     Question("letters", ("preferred_format", "address")),
 )
 BY_SLUG = {question.slug: question for question in QUESTIONS}
+# Every field in the order the pages ask it (a problem summary lists them so).
+FIELD_ORDER = list(dict.fromkeys(field for question in QUESTIONS for field in question.fields))
 # The fields a question's "Change" link on the check-answers page goes back to (the first page asking it).
 PAGE_OF = {field: q.slug for q in reversed(QUESTIONS) for field in q.fields}
 
