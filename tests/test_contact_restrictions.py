@@ -4,13 +4,19 @@ asking for the next stage, and lifted by a manager (audited in the event trail).
 
 from __future__ import annotations
 
+import json
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import httpx
 
+from api.resident.tokens import hash_token
+from core.services import Services
 from domain import commands as cmd
+from domain.deadlines import plan_stage
 from domain.models import ResidentChannel
+from domain.policy import Policy
 from tests.api_helpers import assert_problem, bearer
 from tests.factories import MANAGER, OFFICER
 from tests.test_residents import Stack, auth, make, new_email, responded, stack
@@ -95,48 +101,163 @@ async def test_a_restriction_closes_the_named_channels_for_every_complaint_of_th
 
 
 async def _held_like_any_complaint(stack: Stack, client: httpx.AsyncClient, email: str) -> None:
-    """Issue 29 (11): a restricted address gets the same answer as anyone, no complaint is opened online,
-    and the submission waits in the triage queue flagged contact_restricted for an officer."""
+    """Issue 29 (11): a restricted address gets the same answer as anyone, and its reference and code open
+    what any complaint just received shows (the API's view, the pages), until an officer decides. Nothing is
+    opened online: the submission waits in the triage queue flagged contact_restricted, with what was sent on
+    it since; the complaint the officer opens from it keeps the reference, and the code opens it."""
     held = await client.post("/api/public/complaints", json=_complaint(email) | {"summary": "Held one."})
-    normal = await client.post("/api/public/complaints", json=_complaint(new_email()))
+    normal = await client.post(
+        "/api/public/complaints", json=_complaint(new_email()) | {"summary": "Held one."}
+    )
     assert held.status_code == normal.status_code == 201, held.text
     held_answer, normal_answer = held.json(), normal.json()
     assert held_answer.keys() == normal_answer.keys()
     assert re.fullmatch(r"[A-Z]+-\d{4}-\d+", held_answer["reference"])
     assert len(held_answer["access_token"]) == len(normal_answer["access_token"])
-    assert held_answer["message"].replace(held_answer["reference"], "REF") == normal_answer[
-        "message"
-    ].replace(normal_answer["reference"], "REF")
+    assert _masked(held_answer, held_answer) == _masked(normal_answer, normal_answer)
     assert held.headers.keys() == normal.headers.keys()
-    # No complaint behind the held answer; the code opens nothing.
-    assert (
-        await stack.pool.fetchval(
-            "SELECT count(*) FROM complaints WHERE reference = $1", held_answer["reference"]
-        )
-        == 0
+    reference, code = held_answer["reference"], held_answer["access_token"]
+    # No complaint behind the held answer, and only the code's hash is kept.
+    assert await stack.pool.fetchval("SELECT count(*) FROM complaints WHERE reference = $1", reference) == 0
+    # Its credentials are those of any complaint made online (the code, and the e-mail's link and code).
+    kinds = "SELECT kind, token_hash FROM resident_tokens WHERE reference = $1 ORDER BY kind"
+    stored = await stack.pool.fetch(kinds, reference)
+    assert hash_token(code) in [row["token_hash"] for row in stored]
+    assert [row["kind"] for row in stored] == [
+        row["kind"] for row in await stack.pool.fetch(kinds, normal_answer["reference"])
+    ]
+
+    # The code opens a complaint just received: the same JSON, headers and dates as any complaint's.
+    seen, fresh = await _both(client, "GET", held_answer, normal_answer)
+    assert seen.status_code == fresh.status_code == 200, seen.text
+    assert seen.headers.keys() == fresh.headers.keys()
+    view = seen.json()
+    assert view["status"] == "received" and view["summary"] == "Held one."
+    planned = plan_stage(stack_policy(stack, "bexley"), 1, datetime.now(UTC))
+    assert view["dates"]["acknowledge_by"] == planned.acknowledge_by.isoformat()
+    assert _masked(view, held_answer) == _masked(fresh.json(), normal_answer)
+    # The pages too: signed in with the reference and the code, the complaint's page is the same page.
+    held_page, normal_page = await _page(stack, held_answer), await _page(stack, normal_answer)
+    assert _page_masked(held_page, held_answer) == _page_masked(normal_page, normal_answer)
+
+    # Information and evidence are accepted as on any complaint, and kept with the triage item.
+    told, told_fresh = await _both(
+        client, "POST", held_answer, normal_answer, "/information", json={"summary": "The ceiling fell in."}
     )
-    opened = await client.get(
-        f"/api/public/complaints/{held_answer['reference']}", headers=auth(held_answer["access_token"])
+    assert told.status_code == told_fresh.status_code == 200, told.text
+    assert _masked(told.json(), held_answer) == _masked(told_fresh.json(), normal_answer)
+    photo = {"file": ("ceiling.jpg", b"\xff\xd8\xff\xe0 the ceiling", "image/jpeg")}
+    sent, sent_fresh = await _both(client, "POST", held_answer, normal_answer, "/attachments", files=photo)
+    assert sent.status_code == sent_fresh.status_code == 201, sent.text
+    assert sent.json().keys() == sent_fresh.json().keys()
+    refused, refused_fresh = await _both(
+        client, "POST", held_answer, normal_answer, "/escalation", json={"reasons": "Not good enough."}
     )
-    assert opened.status_code in (401, 404)
-    # Staff see it in triage, flagged, with what was sent; the audit trail holds codes only.
-    queue = await client.get("/api/triage?limit=500", headers=bearer("olivia.officer", stack.settings))
+    assert refused.status_code == refused_fresh.status_code == 409
+    assert _masked(refused.json(), held_answer) == _masked(refused_fresh.json(), normal_answer)
+
+    # Staff see it in triage, flagged, with what was sent since; the audit trail holds codes only.
+    officer = bearer("olivia.officer", stack.settings)
+    queue = await client.get("/api/triage?limit=500", headers=officer)
     assert queue.status_code == 200, queue.text
     items = [item for item in queue.json() if item["sender"] == email.lower()]
     assert len(items) == 1
     assert items[0]["flag"] == "contact_restricted" and items[0]["text_start"].startswith("Held one.")
     assert items[0]["flag_text"] == "the sender's online contact is restricted"
-    # The officer decides: opened from the item, it is a web complaint of the person who sent the form.
-    officer = bearer("olivia.officer", stack.settings)
+    assert [item["filename"] for item in items[0]["attachments"]] == ["ceiling.jpg"]
+    whole = await client.get(f"/api/triage/{items[0]['id']}", headers=officer)
+    assert "The ceiling fell in." in str(whole.json())
+    audit = await stack.pool.fetch(
+        "SELECT after::text AS after FROM audit_log WHERE action LIKE 'held_%' AND after->>'inbound_id' = $1",
+        items[0]["id"],
+    )
+    assert len(audit) == 2 and not any("ceiling" in row["after"] or email in row["after"] for row in audit)
+
+    # The officer decides: opened from the item, it is a web complaint of the person who sent the form,
+    # under the same reference, with the information and the evidence; the resident's code opens it.
     opened = await client.post(
         f"/api/triage/{items[0]['id']}/open-complaint",
         json={"policy_id": "bexley", "service_area": "housing-repairs"},
         headers=officer,
     )
     assert opened.status_code == 201, opened.text
-    case = (await client.get(f"/api/complaints/{opened.json()['reference']}", headers=officer)).json()
+    assert opened.json()["reference"] == reference
+    case = (await client.get(f"/api/complaints/{reference}", headers=officer)).json()
     assert case["channel"] == "web" and case["complainant"]["name"] == "Ada Resident"
-    assert case["summary"].startswith("Held one.")
+    assert case["summary"].startswith("Held one.") and "The ceiling fell in." in case["summary"]
+    assert [item["filename"] for item in case["attachments"]] == ["ceiling.jpg"]
+    now_open = await client.get(f"/api/public/complaints/{reference}", headers=auth(code))
+    assert now_open.status_code == 200 and now_open.json()["summary"] == case["summary"]
+    assert "Held one." in await _page(stack, held_answer)  # and signs in to its page
+
+    # Another one, dismissed: its reference says what the council did, and offers nothing more.
+    other = await client.post("/api/public/complaints", json=_complaint(email) | {"summary": "Held two."})
+    other_answer = other.json()
+    queue = await client.get("/api/triage?limit=500", headers=officer)
+    item = next(
+        item
+        for item in queue.json()
+        if item["sender"] == email.lower() and item["text_start"].startswith("Held two.")
+    )
+    dismissed = await client.post(
+        f"/api/triage/{item['id']}/dismiss", json={"reason": "Repeats a complaint answered."}, headers=officer
+    )
+    assert dismissed.status_code in (200, 204), dismissed.text
+    decided = await client.get(
+        f"/api/public/complaints/{other_answer['reference']}", headers=auth(other_answer["access_token"])
+    )
+    assert decided.status_code == 200, decided.text
+    assert decided.json()["status"] == "declined"
+    assert "not taking it forward as a new complaint" in decided.json()["status_text"]
+    assert not any(decided.json()["possible"].values())
+
+
+def stack_policy(stack: Stack, policy_id: str) -> Policy:
+    services: Services = stack.app.state.services
+    return services.policies[policy_id]
+
+
+async def _both(
+    client: httpx.AsyncClient,
+    method: str,
+    held: dict[str, Any],
+    normal: dict[str, Any],
+    path: str = "",
+    **sent: Any,
+) -> tuple[httpx.Response, httpx.Response]:
+    """The same request on the held reference and on a normal complaint, each with its own code."""
+    answers = []
+    for answer in (held, normal):
+        url = f"/api/public/complaints/{answer['reference']}{path}"
+        answers.append(await client.request(method, url, headers=auth(answer["access_token"]), **sent))
+    return answers[0], answers[1]
+
+
+def _masked(value: Any, answer: dict[str, Any]) -> Any:
+    """`value` with what differs between two complaints made a moment apart masked: the reference, the code
+    and the moments (dates stay: both were made today)."""
+    text = json.dumps(value, sort_keys=True).replace(answer["reference"], "REF")
+    text = text.replace(answer["access_token"], "CODE")
+    return json.loads(re.sub(r"\d{4}-\d\d-\d\dT[0-9:.]+(Z|[+-]\d\d:\d\d)?", "MOMENT", text))
+
+
+async def _page(stack: Stack, answer: dict[str, Any]) -> str:
+    """The complaint's page, signed in with the reference and the access code on /complaint/track."""
+    async with stack.client() as browser:
+        signed = await browser.post(
+            "/complaint/track", data={"reference": answer["reference"], "token": answer["access_token"]}
+        )
+        assert signed.status_code == 303, signed.text
+        page = await browser.get(signed.headers["location"])
+        assert page.status_code == 200, page.text
+        return page.text
+
+
+def _page_masked(page: str, answer: dict[str, Any]) -> str:
+    """The page without what differs per complaint or per request: the reference, the form key, nonces."""
+    page = page.replace(answer["reference"], "REF")
+    page = re.sub(r'name="form_key" value="[^"]+"', 'name="form_key" value="KEY"', page)
+    return re.sub(r'nonce="[^"]+"', 'nonce="NONCE"', page)
 
 
 async def test_asking_for_the_next_stage_is_never_restricted(stack: Stack) -> None:
