@@ -210,6 +210,14 @@ async def _held_like_any_complaint(stack: Stack, client: httpx.AsyncClient, emai
     assert decided.json()["status"] == "declined"
     assert "not taking it forward as a new complaint" in decided.json()["status_text"]
     assert not any(decided.json()["possible"].values())
+    # When the retention purge destroys the item, its code and its e-mails go with it.
+    await stack.pool.execute("DELETE FROM inbound_messages WHERE id = $1::uuid", item["id"])
+    gone = await client.get(
+        f"/api/public/complaints/{other_answer['reference']}", headers=auth(other_answer["access_token"])
+    )
+    assert gone.status_code == 404
+    left = "SELECT count(*) FROM notifications WHERE reference IS NULL AND context->>'reference' = $1"
+    assert await stack.pool.fetchval(left, other_answer["reference"]) == 0
 
 
 def stack_policy(stack: Stack, policy_id: str) -> Policy:
