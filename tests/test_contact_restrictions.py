@@ -210,6 +210,18 @@ async def _held_like_any_complaint(stack: Stack, client: httpx.AsyncClient, emai
     assert decided.json()["status"] == "declined"
     assert "not taking it forward as a new complaint" in decided.json()["status_text"]
     assert not any(decided.json()["possible"].values())
+    # Withdrawn before any decision: withdrawn as any complaint is (the same view and letter).
+    third = await client.post("/api/public/complaints", json=_complaint(email) | {"summary": "Held three."})
+    fresh = await client.post(
+        "/api/public/complaints", json=_complaint(new_email()) | {"summary": "Held three."}
+    )
+    third_answer, fresh_answer = third.json(), fresh.json()
+    gone_both = await _both(
+        client, "POST", third_answer, fresh_answer, "/withdraw", json={"reason": "Sorted."}
+    )
+    assert [answer.status_code for answer in gone_both] == [200, 200], gone_both[0].text
+    assert gone_both[0].json()["status"] == "withdrawn"
+    assert _masked(gone_both[0].json(), third_answer) == _masked(gone_both[1].json(), fresh_answer)
     # When the retention purge destroys the item, its code and its e-mails go with it.
     await stack.pool.execute("DELETE FROM inbound_messages WHERE id = $1::uuid", item["id"])
     gone = await client.get(

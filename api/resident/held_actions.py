@@ -20,11 +20,14 @@ from api.errors import ProblemError
 from api.resident.access import RESIDENT_ROLE, ResidentAccess
 from core.services import Services
 from domain.actions import ACTIONS
+from domain.letters import complainant_recipient
 from domain.models import Status
 from domain.rules import status_refusal
 from store.attachments import AttachmentInfo
 from store.audit import AuditRepository
+from store.complaints import complainant_story
 from store.held_submissions import HeldSubmission, HeldSubmissionRepository
+from store.resident_access import ResidentAccessRepository
 
 
 def _item(access: ResidentAccess) -> HeldSubmission:
@@ -96,7 +99,29 @@ async def withdraw(services: Services, access: ResidentAccess, reason: str, requ
     if not await HeldSubmissionRepository(services.pool).add_to_item(item.inbound_id, text=added):
         raise _not_now(access, "withdraw")
     await HeldSubmissionRepository(services.pool).withdraw(item.reference)
+    await _withdrawal_letter(services, access, reason)
     await _audit(services, access, "withdraw", request_id)
+
+
+async def _withdrawal_letter(services: Services, access: ResidentAccess, reason: str) -> None:
+    """The letter a complaint's withdrawal sends (domain/steps/escalation.py), to the same person."""
+    record = access.record
+    recipient = complainant_recipient(
+        anonymous=False, complainant=record.complainant, representative=record.representative
+    )
+    policy = services.policies.get(record.policy_id)
+    if recipient is None or policy is None:
+        return
+    context = {"reference": record.reference, "stage": record.stage, "policy": policy.name, "reason": reason}
+    await ResidentAccessRepository(services.pool).queue_to_resident(
+        notification_id=f"held:{record.reference}:withdrawal",
+        reference=record.reference,
+        workflow_id=record.workflow_id,
+        template="withdrawal",
+        recipient=recipient,
+        context=complainant_story(record.model_dump()) | context,
+        held_policy_id=policy.id,
+    )
 
 
 async def send_evidence(

@@ -178,13 +178,14 @@ def view_of(
 
 async def held_view(services: Services, access: ResidentAccess) -> ResidentComplaintView:
     """A held submission's view (api/resident/withheld.py): built by `view_of`, as a complaint's is, from what
-    a case row of a complaint just received holds and its messages; an item decided otherwise says so."""
-    policy = services.policies.get(access.record.policy_id)
-    letters = await ResidentAccessRepository(services.pool).held_notifications(
-        reference=access.record.reference
-    )
-    seen = view_of(access.record, letters, policy)
-    if access.held is not None and (decided := withheld.decided_text(access.held)) is not None:
+    a case row of a complaint just received holds and its messages, read now (an action may have changed
+    it); an item decided otherwise says so."""
+    item = await withheld.held(services, access.record.reference) or access.held
+    assert item is not None
+    record = withheld.held_record(item)
+    letters = await ResidentAccessRepository(services.pool).held_notifications(reference=record.reference)
+    seen = view_of(record, letters, services.policies.get(record.policy_id))
+    if (decided := withheld.decided_text(item)) is not None:
         seen.status_text = decided
     return seen
 
