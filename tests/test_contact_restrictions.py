@@ -156,11 +156,15 @@ async def _held_like_any_complaint(stack: Stack, client: httpx.AsyncClient, emai
     assert refused.status_code == refused_fresh.status_code == 409
     assert _masked(refused.json(), held_answer) == _masked(refused_fresh.json(), normal_answer)
 
+    await _form_confirmation(stack, email)
+
     # Staff see it in triage, flagged, with what was sent since; the audit trail holds codes only.
     officer = bearer("olivia.officer", stack.settings)
     queue = await client.get("/api/triage?limit=500", headers=officer)
     assert queue.status_code == 200, queue.text
-    items = [item for item in queue.json() if item["sender"] == email.lower()]
+    theirs = [item for item in queue.json() if item["sender"] == email.lower()]
+    assert len(theirs) == 2  # the API's and the form's
+    items = [item for item in theirs if item["text_start"].startswith("Held one.")]
     assert len(items) == 1
     assert items[0]["flag"] == "contact_restricted" and items[0]["text_start"].startswith("Held one.")
     assert items[0]["flag_text"] == "the sender's online contact is restricted"
@@ -211,14 +215,16 @@ async def _held_like_any_complaint(stack: Stack, client: httpx.AsyncClient, emai
     assert "not taking it forward as a new complaint" in decided.json()["status_text"]
     assert not any(decided.json()["possible"].values())
     # Withdrawn before any decision: withdrawn as any complaint is (the same view and letter).
-    third = await client.post("/api/public/complaints", json=_complaint(email) | {"summary": "Held three."})
-    fresh = await client.post(
-        "/api/public/complaints", json=_complaint(new_email()) | {"summary": "Held three."}
-    )
-    third_answer, fresh_answer = third.json(), fresh.json()
-    gone_both = await _both(
-        client, "POST", third_answer, fresh_answer, "/withdraw", json={"reason": "Sorted."}
-    )
+    # (A form with room for more complaints from one address than the default allowance of a few.)
+    async with stack.client(app=stack.app_with(resident_complaints_per_email=100)) as roomy:
+        made = [
+            await roomy.post("/api/public/complaints", json=_complaint(address) | {"summary": "Held three."})
+            for address in (email, new_email())
+        ]
+        assert [answer.status_code for answer in made] == [201, 201], made[0].text
+        third_answer, fresh_answer = made[0].json(), made[1].json()
+        reason = {"reason": "Sorted."}
+        gone_both = await _both(roomy, "POST", third_answer, fresh_answer, "/withdraw", json=reason)
     assert [answer.status_code for answer in gone_both] == [200, 200], gone_both[0].text
     assert gone_both[0].json()["status"] == "withdrawn"
     assert _masked(gone_both[0].json(), third_answer) == _masked(gone_both[1].json(), fresh_answer)
@@ -230,6 +236,38 @@ async def _held_like_any_complaint(stack: Stack, client: httpx.AsyncClient, emai
     assert gone.status_code == 404
     left = "SELECT count(*) FROM notifications WHERE reference IS NULL AND context->>'reference' = $1"
     assert await stack.pool.fetchval(left, other_answer["reference"]) == 0
+
+
+async def _form_confirmation(stack: Stack, email: str) -> None:
+    """On the resident pages' form: the same confirmation page, and the page it signs in to is the page of a
+    complaint just received (the held one's session is a real one, for its reference)."""
+    seen = []
+    for address in (email, new_email()):
+        async with stack.client() as browser:
+            form = await browser.get("/complaint/new?policy_id=bexley")
+            submission = re.search(r'name="submission" value="([^"]+)"', form.text)
+            assert submission is not None
+            sent = {
+                "submission": submission[1],
+                "policy_id": "bexley",
+                "on_behalf": "no",
+                "name": "Ada Resident",
+                "email": address,
+                "phone": "",
+                "service_area": "housing-repairs",
+                "summary": "Held four.",
+                "desired_outcome": "",
+            }
+            made = await browser.post("/complaint/new", data=sent)
+            assert made.status_code == 200, made.text
+            found = re.search(r"[A-Z]+-\d{4}-\d{6}", made.text)
+            assert found is not None
+            page = await browser.get(f"/complaint/{found[0]}")
+            assert page.status_code == 200, page.text
+            answer = {"reference": found[0], "access_token": "-"}
+            confirmation = _page_masked(made.text, answer).replace(address, "EMAIL")
+            seen.append((confirmation, _page_masked(page.text, answer)))
+    assert seen[0] == seen[1]
 
 
 def stack_policy(stack: Stack, policy_id: str) -> Policy:
@@ -276,6 +314,8 @@ async def _page(stack: Stack, answer: dict[str, Any]) -> str:
 def _page_masked(page: str, answer: dict[str, Any]) -> str:
     """The page without what differs per complaint or per request: the reference, the form key, nonces."""
     page = page.replace(answer["reference"], "REF")
+    page = re.sub(r"\b[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}\b", "CODE", page)  # an access code shown once
+    page = re.sub(r'name="submission" value="[^"]+"', 'name="submission" value="SUBMISSION"', page)
     page = re.sub(r'name="form_key" value="[^"]+"', 'name="form_key" value="KEY"', page)
     return re.sub(r'nonce="[^"]+"', 'nonce="NONCE"', page)
 
