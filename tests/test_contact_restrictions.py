@@ -17,7 +17,8 @@ from domain import commands as cmd
 from domain.deadlines import plan_stage
 from domain.models import ResidentChannel
 from domain.policy import Policy
-from tests.api_helpers import assert_problem, bearer
+from notifications.delivery import deliver_one
+from tests.api_helpers import CapturingSender, assert_problem, bearer, send_latest_link
 from tests.factories import MANAGER, OFFICER
 from tests.test_residents import Stack, auth, make, new_email, responded, stack
 
@@ -127,6 +128,23 @@ async def _held_like_any_complaint(stack: Stack, client: httpx.AsyncClient, emai
         row["kind"] for row in await stack.pool.fetch(kinds, normal_answer["reference"])
     ]
 
+    # Its e-mail goes out as any complaint's (greeting the person, with a link and a second code that work).
+    queued = await stack.pool.fetchval(
+        "SELECT id FROM notifications WHERE reference IS NULL AND template = 'access_link'"
+        " AND context->>'reference' = $1",
+        reference,
+    )
+    sender = CapturingSender()
+    services: Services = stack.app.state.services
+    assert await deliver_one(stack.pool, sender, services.policies, queued) == "sent"
+    [e_mail] = sender.messages
+    assert e_mail.to_address == email and "Ada Resident" in e_mail.text
+    e_mailed_code = re.search(r"\b[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}\b", e_mail.text)
+    assert e_mailed_code is not None
+    by_e_mail = await client.get(f"/api/public/complaints/{reference}", headers=auth(e_mailed_code[0]))
+    assert by_e_mail.status_code == 200 and by_e_mail.json()["status"] == "received"
+    await send_latest_link(stack.pool, normal_answer["reference"])  # the normal one's e-mail too
+
     # The code opens a complaint just received: the same JSON, headers and dates as any complaint's.
     seen, fresh = await _both(client, "GET", held_answer, normal_answer)
     assert seen.status_code == fresh.status_code == 200, seen.text
@@ -190,6 +208,10 @@ async def _held_like_any_complaint(stack: Stack, client: httpx.AsyncClient, emai
     assert case["channel"] == "web" and case["complainant"]["name"] == "Ada Resident"
     assert case["summary"].startswith("Held one.") and "The ceiling fell in." in case["summary"]
     assert [item["filename"] for item in case["attachments"]] == ["ceiling.jpg"]
+    letters = "SELECT template FROM notifications WHERE reference = $1 AND audience = 'complainant'"
+    assert {"access_link", "complaint_copy"} <= {
+        row["template"] for row in await stack.pool.fetch(letters, reference)
+    }
     now_open = await client.get(f"/api/public/complaints/{reference}", headers=auth(code))
     assert now_open.status_code == 200 and now_open.json()["summary"] == case["summary"]
     assert "Held one." in await _page(stack, held_answer)  # and signs in to its page
