@@ -124,6 +124,15 @@ class HeldSubmissionRepository:
         )
         return status.split()[-1] == "1"
 
+    async def plan(self, reference: str, *, acknowledge_by: date, respond_by: date) -> None:
+        """Stage 1's dates, planned when the resident asks for an investigation (early resolution ends)."""
+        await self._db.execute(
+            "UPDATE held_submissions SET acknowledge_by = $2, respond_by = $3 WHERE reference = $1",
+            reference,
+            acknowledge_by,
+            respond_by,
+        )
+
     async def withdraw(self, reference: str) -> None:
         await self._db.execute(
             "UPDATE held_submissions SET withdrawn_at = coalesce(withdrawn_at, now()) WHERE reference = $1",

@@ -20,6 +20,7 @@ from api.errors import ProblemError
 from api.resident.access import RESIDENT_ROLE, ResidentAccess
 from core.services import Services
 from domain.actions import ACTIONS
+from domain.deadlines import plan_stage
 from domain.letters import complainant_recipient
 from domain.models import Status
 from domain.rules import status_refusal
@@ -83,12 +84,25 @@ async def send_information(services: Services, access: ResidentAccess, summary: 
 
 
 async def ask_for_investigation(services: Services, access: ResidentAccess, request_id: str) -> None:
-    """At a policy's early-resolution step: the request for a full investigation, kept for the officer."""
+    """At a policy's early-resolution step: the request for a full investigation, kept for the officer; Stage
+    1 is planned from it, as the workflow plans a complaint's (domain/rules.py's refusals otherwise)."""
     refuse_as_received("start_investigation", access)
+    record = access.record
+    policy = services.policies.get(record.policy_id)
+    if policy is None or policy.early_resolution is None:
+        refused = "this complaint has no early-resolution step (its policy has none)"
+        raise ProblemError(409, "Not possible now", refused, "transition-refused")
+    if record.acknowledge_by is not None:
+        refused = "early resolution has already ended (requested)"
+        raise ProblemError(409, "Not possible now", refused, "transition-refused")
     item = _item(access)
     added = f"\n\n--- The sender asked online for a full investigation ({_stamp()}) ---"
     if not await HeldSubmissionRepository(services.pool).add_to_item(item.inbound_id, text=added):
         raise _not_now(access, "start_investigation")
+    planned = plan_stage(policy, 1, datetime.now(UTC))
+    await HeldSubmissionRepository(services.pool).plan(
+        item.reference, acknowledge_by=planned.acknowledge_by, respond_by=planned.respond_by
+    )
     await _audit(services, access, "start_investigation", request_id)
 
 
