@@ -170,8 +170,8 @@ async def _held_like_any_complaint(stack: Stack, client: httpx.AsyncClient, emai
     assert sent.json().keys() == sent_fresh.json().keys()
     # What a received complaint refuses is refused in the same words (the next stage, an investigation
     # where the policy has no early-resolution step).
-    for path, sent in (("/escalation", {"reasons": "Not good enough."}), ("/investigation", None)):
-        refused, refused_fresh = await _both(client, "POST", held_answer, normal_answer, path, json=sent)
+    for path, body in (("/escalation", {"reasons": "Not good enough."}), ("/investigation", None)):
+        refused, refused_fresh = await _both(client, "POST", held_answer, normal_answer, path, json=body)
         assert refused.status_code == refused_fresh.status_code == 409, refused_fresh.text
         assert _masked(refused.json(), held_answer) == _masked(refused_fresh.json(), normal_answer)
 
