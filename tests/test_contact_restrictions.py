@@ -187,6 +187,7 @@ async def _held_like_any_complaint(stack: Stack, client: httpx.AsyncClient, emai
     assert len(items) == 1
     assert items[0]["flag"] == "contact_restricted" and items[0]["text_start"].startswith("Held one.")
     assert items[0]["flag_text"] == "the sender's online contact is restricted"
+    assert f"answered as {reference}" in items[0]["subject"]  # what the officer may write about
     assert [item["filename"] for item in items[0]["attachments"]] == ["ceiling.jpg"]
     whole = await client.get(f"/api/triage/{items[0]['id']}", headers=officer)
     assert "The ceiling fell in." in str(whole.json())

@@ -108,8 +108,10 @@ async def hold(
     reference = await reference_for(
         services.pool, year=received_at.year, owner=key_owner, key=idempotency_key
     )
+    # The reference the sender was given, for the officer: a complaint opened from the item keeps it.
     subject = (
-        f"Complaint form ({policy.id}, {service_area}): the sender's new online complaints are restricted"
+        f"Complaint form ({policy.id}, {service_area}), answered as {reference}: the sender's new online"
+        " complaints are restricted"
     )
     raw = _as_message(name=name, email=email, subject=subject, text=text)
     acknowledge_by, respond_by = planned_dates(policy, received_at)
