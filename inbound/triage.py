@@ -32,6 +32,7 @@ from inbound.store import (
 )
 from store.audit import AuditRepository
 from store.complaints import ComplaintRecord, ComplaintRepository, Executor
+from store.resident_access import ResidentAccessRepository
 from store.staff import StaffUser
 
 log = logging.getLogger(__name__)
@@ -296,8 +297,13 @@ async def finish_opened(
     claim_id: uuid.UUID,
     **facts: Any,
 ) -> None:
-    """The complaint is open: its files as evidence and the item `opened`, audited, in one transaction."""
+    """The complaint is open: its files as evidence and the item `opened`, audited, in one transaction. A
+    submission held for a contact restriction (api/resident/withheld.py) was opened under the reference its
+    resident was given: the e-mails it sent become the complaint's (its credentials already name it)."""
     record = await _record(services, reference)
+    await ResidentAccessRepository(services.pool).move_held_notifications(
+        reference=reference, workflow_id=record.workflow_id
+    )
     await deliver(
         services, message.id, record, await _files(services, message), actor_id=actor_id,
         actor_role=actor_role, request_id=request_id, final_status="opened", signal=False,

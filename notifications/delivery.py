@@ -109,13 +109,17 @@ class DeliveryOptions:
 _SELECT = """
 SELECT n.id, n.reference, n.template, n.audience, n.recipient, n.context, n.status, n.attempts,
        n.claimed_at < now() - $2::interval AS claim_expired,
-       COALESCE(c.policy_id, n.policy_id) AS policy_id, c.complainant, c.representative, c.anonymous,
+       COALESCE(c.policy_id, n.policy_id) AS policy_id,
+       -- A submission held in triage (migration 400) has no case row: its form's answers greet the person.
+       COALESCE(c.complainant, h.complainant) AS complainant,
+       COALESCE(c.representative, h.representative) AS representative, c.anonymous,
        -- Issue 29: a staff notice to someone the complaint is closed to (named in it, or who declared a
        -- conflict of interest after it was assigned to them) goes to the complaints team instead.
        (n.audience <> 'complainant' AND (n.recipient = ANY(c.staff_complained_about) OR EXISTS (
            SELECT 1 FROM staff_conflicts sc WHERE sc.reference = n.reference AND sc.staff_id = n.recipient
        ))) IS TRUE AS closed_to_recipient
 FROM notifications n LEFT JOIN complaints c ON c.reference = n.reference  -- no case: a managers' digest
+LEFT JOIN held_submissions h ON n.reference IS NULL AND h.reference = n.context->>'reference'
 WHERE n.id = $1
 FOR UPDATE OF n
 """

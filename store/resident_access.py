@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from store.complaints import Executor
+from store.complaints import Executor, NotificationRecord
 
 Kind = Literal["access", "link", "session"]
 
@@ -40,6 +40,13 @@ RETURNING count
 _QUEUE_NOTIFICATION = """
 INSERT INTO notifications (id, reference, workflow_id, seq, template, audience, recipient, context)
 VALUES ($1, $2, $3, -1, $4, 'complainant', $5, $6)
+ON CONFLICT (id) DO NOTHING
+"""
+# A submission held in triage (migration 400) has no case row yet: its messages name the council's policy,
+# and the held reference is in their context.
+_QUEUE_HELD_NOTIFICATION = """
+INSERT INTO notifications (id, reference, workflow_id, seq, template, audience, recipient, context, policy_id)
+VALUES ($1, NULL, $2, -1, $3, 'complainant', $4, $5, $6)
 ON CONFLICT (id) DO NOTHING
 """
 
@@ -124,19 +131,63 @@ class ResidentAccessRepository:
         template: str,
         recipient: str | None,
         context: dict[str, Any],
+        held_policy_id: str | None = None,
     ) -> None:
         """Put a message to the complainant or their representative (`context["addressed_to"]`) in the
-        outbox, once per id."""
+        outbox, once per id; `held_policy_id`: of a submission held in triage (no case row)."""
+        if held_policy_id is not None:
+            await self._db.execute(
+                _QUEUE_HELD_NOTIFICATION,
+                notification_id,
+                workflow_id,
+                template,
+                recipient,
+                context | {"reference": reference},
+                held_policy_id,
+            )
+            return
         await self._db.execute(
             _QUEUE_NOTIFICATION, notification_id, reference, workflow_id, template, recipient, context
         )
 
     async def queue_access_link(
-        self, *, token_id: int, reference: str, workflow_id: str, recipient: str, context: dict[str, Any]
+        self,
+        *,
+        token_id: int,
+        reference: str,
+        workflow_id: str,
+        recipient: str,
+        context: dict[str, Any],
+        held_policy_id: str | None = None,
     ) -> str:
         """Put the access-link e-mail in the notification outbox (the dispatcher sends pending rows)."""
         notification_id = f"access:{reference}:{token_id}"
-        await self._db.execute(
-            _QUEUE_NOTIFICATION, notification_id, reference, workflow_id, "access_link", recipient, context
+        await self.queue_to_resident(
+            notification_id=notification_id,
+            reference=reference,
+            workflow_id=workflow_id,
+            template="access_link",
+            recipient=recipient,
+            context=context,
+            held_policy_id=held_policy_id,
         )
         return notification_id
+
+    async def held_notifications(self, *, reference: str) -> list[NotificationRecord]:
+        """The messages of a submission held in triage (no case row yet), oldest first."""
+        rows = await self._db.fetch(
+            f"SELECT {', '.join(NotificationRecord.model_fields)} FROM notifications"
+            " WHERE reference IS NULL AND audience = 'complainant' AND context->>'reference' = $1"
+            " ORDER BY created_at, seq, id",
+            reference,
+        )
+        return [NotificationRecord.model_validate(dict(row)) for row in rows]
+
+    async def move_held_notifications(self, *, reference: str, workflow_id: str) -> None:
+        """The complaint opened from a held submission takes its messages (the same reference)."""
+        await self._db.execute(
+            "UPDATE notifications SET reference = $1, workflow_id = $2, policy_id = NULL"
+            " WHERE reference IS NULL AND audience = 'complainant' AND context->>'reference' = $1",
+            reference,
+            workflow_id,
+        )

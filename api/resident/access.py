@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from api.errors import ProblemError
+from api.resident import withheld
 from api.resident.bodies import AccessToken
 from api.resident.ratelimit import Limiter
 from api.resident.tokens import MAX_TOKEN_LENGTH, TOKEN_LIFETIME, hash_token, new_access_code, new_token
@@ -25,6 +26,7 @@ from api.resident.wording import next_stage
 from core.services import Services
 from domain.models import Actor, Role
 from store.complaints import ComplaintRecord, ComplaintRepository, NotFound
+from store.held_submissions import HeldSubmission
 from store.resident_access import Kind, ResidentAccessRepository, TokenRecord
 
 RESIDENT_ROLE = Role.RESIDENT.value
@@ -48,6 +50,9 @@ class ResidentAccess:
 
     record: ComplaintRecord
     token_id: int
+    # A submission held in triage for a contact restriction (api/resident/withheld.py): `record` is what its
+    # reference shows, and its actions are kept with the triage item (api/resident/held_actions.py).
+    held: HeldSubmission | None = None
 
     @property
     def actor(self) -> Actor:
@@ -99,7 +104,15 @@ async def _credential(
 
 async def _access(services: Services, reference: str, token_id: int) -> ResidentAccess:
     await ResidentAccessRepository(services.pool).touch(token_id=token_id)
-    record = await ComplaintRepository(services.pool).get(reference=reference)
+    try:
+        record = await ComplaintRepository(services.pool).get(reference=reference)
+    except NotFound:
+        # No case row: a submission held in triage (the same reference once an officer opens it), else a
+        # reference whose held item was purged.
+        item = await withheld.held(services, reference)
+        if item is None:
+            raise ProblemError(404, "Not found", NOT_FOUND_DETAIL) from None
+        return ResidentAccess(record=withheld.held_record(item), token_id=token_id, held=item)
     return ResidentAccess(record=record, token_id=token_id)
 
 
@@ -197,11 +210,17 @@ def can_email_link(services: Services, record: ComplaintRecord, recipient: str) 
 
 
 async def send_link(
-    services: Services, record: ComplaintRecord, recipient: str, *, first: bool = False
+    services: Services,
+    record: ComplaintRecord,
+    recipient: str,
+    *,
+    first: bool = False,
+    held: bool = False,
 ) -> bool:
     """E-mail a link with a one-time code and an access code to type in (through the outbox); False, and
     nothing created, when it cannot go by e-mail. The outbox row holds neither code: both are drawn when the
-    message is sent (notifications/link_codes.py)."""
+    message is sent (notifications/link_codes.py). `held`: `record` is what a submission held in triage
+    shows (api/resident/withheld.py), which has no case row: its e-mail is the same."""
     if not can_email_link(services, record, recipient):
         return False
     repository = ResidentAccessRepository(services.pool)
@@ -234,6 +253,7 @@ async def send_link(
             "next_stage": next_stage(policy, record.stage),
         }
         | (_made_for_you(record, recipient) if first else {}),
+        held_policy_id=record.policy_id if held else None,
     )
     return True
 
@@ -260,10 +280,15 @@ async def request_access_link(services: Services, *, reference: str, email: str,
     limits = limiter(services)
     await limits.link_requested(client_ip=client_ip)
     repository = ComplaintRepository(services.pool)
+    held = None
     try:
         record = await repository.get(reference=reference)
     except NotFound:
-        return
+        # A submission held in triage answers as a complaint does (api/resident/withheld.py).
+        held = await withheld.held(services, reference)
+        if held is None or not held.undecided:
+            return
+        record = withheld.held_record(held)
     wanted = email.strip().lower()
     addresses = [record.complainant.get("email")]
     representative = record.representative or {}
@@ -274,7 +299,7 @@ async def request_access_link(services: Services, *, reference: str, email: str,
         return
     if not await limits.allow_link_for(reference, recipient):
         return
-    await send_link(services, record, recipient)
+    await send_link(services, record, recipient, held=held is not None)
 
 
 async def revoke(services: Services, access: ResidentAccess, *, every: bool) -> None:

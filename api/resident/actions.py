@@ -10,6 +10,7 @@ from starlette.datastructures import UploadFile
 
 from api.attachments import store_upload
 from api.errors import ProblemError
+from api.resident import held_actions
 from api.resident.access import RESIDENT_ROLE, ResidentAccess, limiter
 from api.resident.bodies import EscalationBody, ExtensionAnswerBody, InformationBody, WithdrawBody
 from api.resident.ratelimit import TooMany
@@ -74,7 +75,7 @@ async def _within_daily_limit(services: Services, access: ResidentAccess) -> Non
     try:
         await limiter(services).resident_wrote(reference=record.reference)
     except TooMany as refused:
-        if refused.first:
+        if refused.first and access.held is None:  # a held submission's officer sees it on the item
             day = (await ResidentAccessRepository(services.pool).now()).date().isoformat()
             context = {
                 "reference": record.reference,
@@ -95,6 +96,11 @@ async def _within_daily_limit(services: Services, access: ResidentAccess) -> Non
 async def send_information(
     services: Services, access: ResidentAccess, body: InformationBody, request_id: str
 ) -> ComplaintRecord:
+    if access.held is not None:
+        # Never refused for the restriction: that would tell whoever holds the code (issue 29).
+        await _within_daily_limit(services, access)
+        await held_actions.send_information(services, access, body.summary, request_id)
+        return access.record
     await _refuse_if_restricted(services, access, ResidentChannel.MESSAGES)
     await _within_daily_limit(services, access)
     command = cmd.AddInformation(actor=access.actor, summary=body.summary)
@@ -106,6 +112,8 @@ async def answer_extension(
 ) -> ComplaintRecord:
     if body.agreed and body.up_to is None:
         raise ProblemError(422, "Invalid request", "up_to: the latest date you agree to is needed")
+    if access.held is not None:
+        held_actions.refuse_as_received("record_extension_agreement", access)
     command = cmd.RecordExtensionAgreement(actor=access.actor, agreed=body.agreed, up_to=body.up_to)
     return await act(
         services, access, "record_extension_agreement", command, request_id, body.model_dump(mode="json")
@@ -118,6 +126,8 @@ async def ask_for_review(
     command = cmd.RequestEscalation(
         actor=access.actor, reasons=body.reasons, outcome_wanted=body.outcome_wanted
     )
+    if access.held is not None:
+        held_actions.refuse_as_received("request_escalation", access)
     detail = {"stage": access.record.stage}
     return await act(services, access, "request_escalation", command, request_id, detail)
 
@@ -125,6 +135,9 @@ async def ask_for_review(
 async def withdraw(
     services: Services, access: ResidentAccess, body: WithdrawBody, request_id: str
 ) -> ComplaintRecord:
+    if access.held is not None:
+        await held_actions.withdraw(services, access, body.reason, request_id)
+        return access.record
     command = cmd.Withdraw(actor=access.actor, reason=body.reason)
     return await act(services, access, "withdraw", command, request_id, {})
 
@@ -133,6 +146,9 @@ async def send_evidence(
     services: Services, access: ResidentAccess, upload: UploadFile, request_id: str
 ) -> AttachmentInfo:
     """A file the resident sends as evidence: stored with the complaint and audited (hash and size only)."""
+    if access.held is not None:
+        await _within_daily_limit(services, access)
+        return await held_actions.send_evidence(services, access, upload, request_id)
     await _refuse_if_restricted(services, access, ResidentChannel.EVIDENCE)
     await _within_daily_limit(services, access)
     return await store_upload(

@@ -52,7 +52,6 @@ from api.resident.bodies import (
 from api.resident.make import notices as made_notices
 from api.resident.ratelimit import email_key
 from api.resident.restrictions import new_complaints_restricted
-from api.resident.tokens import TOKEN_LIFETIME
 from api.resident.view import LETTER_TITLES, long_date, status_text, view, view_of
 from core.services import Services
 from domain.inputs import CleanInput
@@ -70,7 +69,7 @@ from domain.models import (
 from domain.policy import Policy
 from domain.tsm import Tenure
 from store.audit import AuditRepository
-from store.complaints import ComplaintRecord, ComplaintRepository
+from store.complaints import ComplaintRecord, ComplaintRepository, NotFound
 
 __all__ = [
     "ACCESS_LINK_ANSWER",
@@ -280,17 +279,7 @@ async def create(
         policy_id=body.policy_id,
         received_at=received_at,
         channel=Channel.WEB,
-        complainant=Complainant(
-            name=body.name,
-            email=body.email,
-            phone=body.phone or None,
-            address=body.address or None,
-            # Without an e-mail address, the council writes by post where it has an address, else phones.
-            preferred_contact=ContactPreference.EMAIL
-            if body.email or not (body.address or body.phone)
-            else (ContactPreference.LETTER if body.address else ContactPreference.PHONE),
-            adjustments=body.adjustments,
-        ),
+        complainant=complainant_of(body),
         representative=representative,
         # One of the council's areas: anything else goes to its default area, for triage (free text from a
         # resident would escape every area-limited team and reach the search attributes and the reports).
@@ -337,6 +326,20 @@ async def create(
     )
 
 
+def complainant_of(body: PublicComplaintCreate) -> Complainant:
+    return Complainant(
+        name=body.name,
+        email=body.email,
+        phone=body.phone or None,
+        address=body.address or None,
+        # Without an e-mail address, the council writes by post where it has an address, else phones.
+        preferred_contact=ContactPreference.EMAIL
+        if body.email or not (body.address or body.phone)
+        else (ContactPreference.LETTER if body.address else ContactPreference.PHONE),
+        adjustments=body.adjustments,
+    )
+
+
 async def _held(
     services: Services,
     body: PublicComplaintCreate,
@@ -347,7 +350,8 @@ async def _held(
     email: str,
 ) -> PublicComplaintCreated:
     """The answer a complaint gets, for a submission held in triage (api/resident/withheld.py); `email`: the
-    restricted person's address (the complainant's, or the representative's)."""
+    restricted person's address (the complainant's, or the representative's). Its access code is real (only
+    its hash is kept): it opens what a complaint just received shows, until an officer decides the item."""
     facts = [
         body.summary,
         f"What they would like us to do: {body.desired_outcome}" if body.desired_outcome else "",
@@ -356,38 +360,44 @@ async def _held(
         f"Address: {body.address}" if body.address else "",
         f"Representative: {representative.name} ({representative.kind})" if representative else "",
     ]
+    complainant = complainant_of(body)
     reference = await withheld.hold(
         services,
-        policy_id=body.policy_id,
+        policy=policy,
         name=body.name,
         email=email,
         service_area=policy.area_for(body.service_area),
         text="\n\n".join(fact for fact in facts if fact),
+        complainant=complainant.model_dump(mode="json"),
+        summary=body.summary,
+        desired_outcome=body.desired_outcome,
+        tenure=None if body.tenure is None else str(body.tenure),
         representative=representative,
         request_id=request_id,
         key_owner=f"resident:{email_key(body.maker_email())}",
         idempotency_key=idempotency_key,
     )
-    return _held_answer(
-        services,
-        reference,
-        consent_pending=representative is not None and not representative.consent_recorded,
-        for_someone_else=representative is not None,
-    )
-
-
-def _held_answer(
-    services: Services, reference: str, *, consent_pending: bool, for_someone_else: bool = False
-) -> PublicComplaintCreated:
-    if consent_pending:
-        token, expires_at = None, None
-    else:
-        token, expires_at = withheld.access_code_that_opens_nothing(), datetime.now(UTC) + TOKEN_LIFETIME
-    # As for a complaint: "we have e-mailed you a link" whenever e-mail is on (none is sent here).
-    link_sent = services.settings.notification_channel != "none"
+    item = await withheld.held(services, reference)
+    assert item is not None  # just held, in its own transaction
+    record = withheld.held_record(item)
+    # As for a complaint: a code for whoever made it, the link e-mailed to the complainant and the copy to
+    # the maker (the same messages, so neither the answer nor the view tells that it was held).
+    token, expires_at = await _code_for_maker(services, record)
+    link_sent = bool(body.email) and await send_link(services, record, str(body.email), first=True, held=True)
+    await made_notices.queue(services, record, policy, held=True)
     return created_answer(
-        reference, token, expires_at, link_sent=link_sent, for_someone_else=for_someone_else
+        reference, token, expires_at, link_sent=link_sent, for_someone_else=representative is not None
     )
+
+
+async def _held_again(services: Services, reference: str, stored: dict[str, Any]) -> dict[str, Any]:
+    """A retried submission held in triage: its first answer's complaint and a new access code."""
+    item = await withheld.held(services, reference)
+    if item is None:
+        raise NotFound(reference)
+    token, expires_at = await _code_for_maker(services, withheld.held_record(item))
+    answer = created_answer(reference, token, expires_at, for_someone_else=item.representative is not None)
+    return answer.model_dump(mode="json")
 
 
 def representative_for(
@@ -461,15 +471,10 @@ def created_answer(
 async def created_again(services: Services, stored: dict[str, Any]) -> dict[str, Any]:
     """A retried creation (same Idempotency-Key, same body) answers with the first answer's complaint and a
     new access code: the first one was never stored in clear, so it cannot be shown again."""
-    if await withheld.is_held(services, str(stored["reference"])):
-        pending = stored.get("access_token_expires_at") is None
-        # The first answer's words say whether it was made for someone else (held: no case row to read).
-        for_someone = "the person it is for" in str(stored.get("message") or "")
-        held = _held_answer(
-            services, str(stored["reference"]), consent_pending=pending, for_someone_else=for_someone
-        )
-        return held.model_dump(mode="json")
-    record = await ComplaintRepository(services.pool).get(reference=str(stored["reference"]))
+    try:
+        record = await ComplaintRepository(services.pool).get(reference=str(stored["reference"]))
+    except NotFound:
+        return await _held_again(services, str(stored["reference"]), stored)
     token, expires_at = await _code_for_maker(services, record)
     answer = created_answer(
         record.reference, token, expires_at, for_someone_else=record.representative is not None

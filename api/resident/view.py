@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from api.resident import withheld
 from api.resident.access import ResidentAccess
 from api.resident.bodies import Dates, ExtensionQuestion, Letter, Possible, ResidentComplaintView
 from api.resident.wording import stage_name
@@ -14,6 +15,7 @@ from domain.models import FINAL_STATUSES, Status
 from domain.policy import Policy
 from notifications.render import format_date
 from store.complaints import ComplaintRecord, ComplaintRepository, NotificationRecord
+from store.resident_access import ResidentAccessRepository
 
 LETTER_TITLES = {
     "access_link": "Link to track your complaint",
@@ -174,7 +176,23 @@ def view_of(
     )
 
 
+async def held_view(services: Services, access: ResidentAccess) -> ResidentComplaintView:
+    """A held submission's view (api/resident/withheld.py): built by `view_of`, as a complaint's is, from what
+    a case row of a complaint just received holds and its messages, read now (an action may have changed
+    it); an item decided otherwise says so."""
+    item = await withheld.held(services, access.record.reference) or access.held
+    assert item is not None
+    record = withheld.held_record(item)
+    letters = await ResidentAccessRepository(services.pool).held_notifications(reference=record.reference)
+    seen = view_of(record, letters, services.policies.get(record.policy_id))
+    if (decided := withheld.decided_text(item)) is not None:
+        seen.status_text = decided
+    return seen
+
+
 async def view(services: Services, access: ResidentAccess) -> ResidentComplaintView:
+    if access.held is not None:
+        return await held_view(services, access)
     repository = ComplaintRepository(services.pool)
     record = await repository.get(reference=access.record.reference)
     notifications = await repository.notifications(reference=record.reference)

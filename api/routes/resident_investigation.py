@@ -12,7 +12,7 @@ from api.deps import RequestId, ServicesDep
 from api.early_resolution import at_early_resolution
 from api.errors import ProblemError
 from api.resident import actions as resident_actions
-from api.resident import service
+from api.resident import held_actions, service
 from api.resident.service import ResidentAccess, ResidentComplaintView
 from api.resident.tokens import form_key, same
 from api.routes.public import RESPONSES, Resident
@@ -37,6 +37,10 @@ async def ask_for_investigation(
 ) -> ComplaintRecord:
     """The resident's request: Stage 1 starts now. Refused (409, with the reason) once early resolution
     has ended or where the policy has no such step."""
+    if access.held is not None:
+        # Held in triage (api/resident/withheld.py): the request is kept with the item for the officer.
+        await held_actions.ask_for_investigation(services, access, request_id)
+        return access.record
     command = cmd.StartInvestigation(actor=access.actor, because="requested")
     return await resident_actions.act(services, access, "start_investigation", command, request_id, {})
 

@@ -52,7 +52,7 @@ from api.routes.resident_pages import (
 from core.services import Services
 from domain.intake_rules import DECLARED
 from domain.support import support_lines
-from store.complaints import ComplaintRepository, adjustments_of
+from store.complaints import ComplaintRecord, ComplaintRepository, NotFound, adjustments_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -175,20 +175,16 @@ async def send(
         response.headers.update(error.headers or {})
         return response
     policy = services.policies[body.policy_id]
-    held = await withheld.is_held(services, reference)
-    record = None if held else await ComplaintRepository(services.pool).get(reference=reference)
+    record = await _record(services, reference)
     e_mail_on = services.settings.notification_channel != "none"
     told = confirmation(policy, reference, body, record, e_mail_on=e_mail_on)
     if code is None:
         # Made for someone whose written consent is still to come: nothing opens it for the representative.
         return render("created.html", reference=reference, token=None, consent_pending=True, c=told)
     # Signed in at once. The access code is shown on this answer only (it is never stored in clear, so no
-    # later page can show it; a form sent again shows a new one).
-    if held:
-        # Held for staff (a contact restriction): the same page and a cookie that opens nothing (issue 29).
-        secret = withheld.code_that_opens_nothing()
-    else:
-        _, secret = await service.open_session(services, reference=reference, code=code, client_ip=address)
+    # later page can show it; a form sent again shows a new one). A submission held for staff (a contact
+    # restriction, issue 29) signs in the same way: its code opens what a complaint just received shows.
+    _, secret = await service.open_session(services, reference=reference, code=code, client_ip=address)
     response = render(
         "created.html",
         reference=reference,
@@ -205,6 +201,17 @@ async def send(
     )
     set_session_cookie(response, services, secret)
     return response
+
+
+async def _record(services: Services, reference: str) -> ComplaintRecord:
+    """The case row, or what a held submission's reference shows (api/resident/withheld.py)."""
+    try:
+        return await ComplaintRepository(services.pool).get(reference=reference)
+    except NotFound:
+        item = await withheld.held(services, reference)
+        if item is None:
+            raise
+        return withheld.held_record(item)
 
 
 async def create_once(

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.deps import ServicesDep
 from api.early_resolution import at_early_resolution
+from api.resident import held_actions
 from api.resident.access import ResidentAccess
 from api.resident.story import story_of
 from api.resident.tokens import form_key
@@ -22,6 +23,7 @@ from core.services import Services
 from domain.support import support_lines
 from store.attachments import AttachmentRepository
 from store.complaints import ComplaintRecord, ComplaintRepository, adjustments_of
+from store.resident_access import ResidentAccessRepository
 from web.resident.pages import render
 from web.resident.session import SignedInPage
 from web.resident.wording import DONE, next_stage_name, status_label
@@ -74,8 +76,16 @@ async def status_page(
     errors = {(field if shown.get(field) else "status-text"): text for field, text in (errors or {}).items()}
     policy = services.policies.get(access.record.policy_id)
     repository = ComplaintRepository(services.pool)
-    record = await repository.get(reference=seen.reference)
-    story = story_of(seen, record, await repository.notifications(reference=seen.reference), policy)
+    if access.held is not None:
+        # Held in triage (api/resident/withheld.py): a just-received complaint's page, from the same parts.
+        record = access.record
+        letters = await ResidentAccessRepository(services.pool).held_notifications(reference=record.reference)
+        evidence = held_actions.evidence_of(access.held)
+    else:
+        record = await repository.get(reference=seen.reference)
+        letters = await repository.notifications(reference=seen.reference)
+        evidence = await AttachmentRepository(services.pool).list(reference=seen.reference)
+    story = story_of(seen, record, letters, policy)
     # issue 24: what the council needs to know to take a review request (council-004: reasons and action).
     review_needs: set[str] = set()
     if policy is not None and seen.stage in [stage.number for stage in policy.stages]:
@@ -94,11 +104,7 @@ async def status_page(
         form=form or {},
         errors=errors,
         form_key=form_key(token),
-        evidence=[
-            item
-            for item in await AttachmentRepository(services.pool).list(reference=seen.reference)
-            if item.uploaded_by == "resident"
-        ],
+        evidence=[item for item in evidence if item.uploaded_by == "resident"],
         evidence_hint=evidence_hint(services),
         # issue 28: the button asking for an investigation (api/routes/resident_investigation.py)
         may_ask_investigation=at_early_resolution(policy, record),

@@ -51,8 +51,9 @@ def copy_context(policy: Policy, record: ComplaintRecord) -> dict[str, Any]:
     }
 
 
-async def queue(services: Services, record: ComplaintRecord, policy: Policy) -> None:
-    """Queue the copy to the maker and, where written consent is to come, the request to the complainant."""
+async def queue(services: Services, record: ComplaintRecord, policy: Policy, *, held: bool = False) -> None:
+    """Queue the copy to the maker and, where written consent is to come, the request to the complainant.
+    `held`: `record` is what a submission held in triage shows (no case row yet): the same messages."""
     if services.settings.notification_channel == "none" or record.anonymous:
         return
     repository = ResidentAccessRepository(services.pool)
@@ -68,6 +69,7 @@ async def queue(services: Services, record: ComplaintRecord, policy: Policy) -> 
             template="complaint_copy",
             recipient=str(address),
             context=context | {"addressed_to": maker},
+            held_policy_id=policy.id if held else None,
         )
     if context["consent_pending"]:
         await repository.queue_to_resident(
@@ -77,4 +79,5 @@ async def queue(services: Services, record: ComplaintRecord, policy: Policy) -> 
             template="consent_request",
             recipient=record.complainant.get("email") or None,
             context=context | {"addressed_to": "complainant"},
+            held_policy_id=policy.id if held else None,
         )
