@@ -54,9 +54,13 @@ def open_key(inbound_id: uuid.UUID) -> str:
 
 # An item whose open decision began (its intake key holds a reference) can only be finished as opened: a
 # dismissal, a service request, a link or a next-stage request would leave that complaint without its e-mail.
+# A held web submission (migration 400) keeps its key from the start, for the reference its sender was given:
+# for it, only a complaint that exists means an open began (before that, nothing would be left without it).
 _NO_OPEN_BEGUN = (
     "NOT EXISTS (SELECT 1 FROM intake_keys k WHERE k.owner = 'triage'"
-    " AND k.key = 'inbound:' || inbound_messages.id::text)"
+    " AND k.key = 'inbound:' || inbound_messages.id::text"
+    " AND (NOT EXISTS (SELECT 1 FROM held_submissions h WHERE h.inbound_id = inbound_messages.id)"
+    " OR EXISTS (SELECT 1 FROM complaints c WHERE c.reference = k.reference)))"
 )
 
 
@@ -229,8 +233,13 @@ class InboundRepository:
         or not the request went on to finish), or None if none did."""
         row = await self._db.fetchrow(
             "SELECT k.reference, c.reference IS NOT NULL AS opened FROM intake_keys k"
-            " LEFT JOIN complaints c ON c.reference = k.reference WHERE k.owner = 'triage' AND k.key = $1",
+            " LEFT JOIN complaints c ON c.reference = k.reference WHERE k.owner = 'triage' AND k.key = $1"
+            # A held submission's key is its reference from the start, not a trace of an open (see
+            # _NO_OPEN_BEGUN).
+            " AND (c.reference IS NOT NULL"
+            " OR NOT EXISTS (SELECT 1 FROM held_submissions h WHERE h.inbound_id = $2))",
             open_key(inbound_id),
+            inbound_id,
         )
         return None if row is None else OpenBegun(reference=str(row["reference"]), opened=row["opened"])
 

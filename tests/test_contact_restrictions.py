@@ -20,6 +20,7 @@ from domain.policy import Policy
 from notifications.delivery import deliver_one
 from tests.api_helpers import CapturingSender, assert_problem, bearer, send_latest_link
 from tests.factories import MANAGER, OFFICER
+from tests.make_journey import answers, make_on_pages, reference_of
 from tests.test_residents import Stack, auth, make, new_email, responded, stack
 
 __all__ = ["stack"]  # the fixture, imported so pytest finds it here
@@ -268,24 +269,9 @@ async def _form_confirmation(stack: Stack, email: str) -> None:
     seen = []
     for address in (email, new_email()):
         async with stack.client() as browser:
-            form = await browser.get("/complaint/new?policy_id=bexley")
-            submission = re.search(r'name="submission" value="([^"]+)"', form.text)
-            assert submission is not None
-            sent = {
-                "submission": submission[1],
-                "policy_id": "bexley",
-                "on_behalf": "no",
-                "name": "Ada Resident",
-                "email": address,
-                "phone": "",
-                "service_area": "housing-repairs",
-                "summary": "Held four.",
-                "desired_outcome": "",
-            }
-            made = await browser.post("/complaint/new", data=sent)
+            made = await make_on_pages(browser, answers(email=address, summary="Held four."))
             assert made.status_code == 200, made.text
-            found = re.search(r"[A-Z]+-\d{4}-\d{6}", made.text)
-            assert found is not None
+            found = [reference_of(made.text)]
             page = await browser.get(f"/complaint/{found[0]}")
             assert page.status_code == 200, page.text
             answer = {"reference": found[0], "access_token": "-"}
