@@ -4,6 +4,7 @@ performance figures, the annual report and the self-assessment timed as the API 
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -93,8 +94,11 @@ GROUP BY 1
 """
 
 
-async def measure_reports(pool: asyncpg.Pool, policies: dict[str, Policy], repeats: int) -> dict[str, Any]:
-    """p50/p95 of each report as the API computes it, for last full financial year."""
+async def measure_reports(
+    pool: asyncpg.Pool, policies: dict[str, Policy], repeats: int, *, before: bool = True
+) -> dict[str, Any]:
+    """p50/p95 of each report as the API computes it, for last full financial year; `before`: also the
+    earlier forms (a statement per figure set, every figure from the stage rows), seconds each at 1M."""
     today = datetime.now(UTC).date()
     year = (today.year if today.month >= 4 else today.year - 1) - 1
     start, end = financial_year(year)
@@ -152,7 +156,7 @@ async def measure_reports(pool: asyncpg.Pool, policies: dict[str, Policy], repea
             pool, policy=scottish, start=start, end=end, population=250_000
         )
 
-    operations = (
+    operations: tuple[tuple[str, Callable[[], Awaitable[object]]], ...] = (
         ("performance (all councils, one year)", performance_all),
         ("performance (one council, one year)", performance_council),
         ("performance (all councils, 16th to 15th)", performance_mid_month),
@@ -165,6 +169,8 @@ async def measure_reports(pool: asyncpg.Pool, policies: dict[str, Policy], repea
         ("self-assessment (one council)", assessment),
         ("ombudsman indicators (SPSO set, one council)", indicators),
     )
+    if not before:
+        operations = tuple(item for item in operations if "a statement per figure set" not in item[0])
     timed: dict[str, Any] = {}
     for name, operation in operations:
         await operation()  # warm up
@@ -176,16 +182,18 @@ async def measure_reports(pool: asyncpg.Pool, policies: dict[str, Policy], repea
     # The mid-month report against its "before" (a statement per figure set, early resolution from every
     # Stage 1 row), run alternately so a change in the machine's load falls on both.
     interleaved: dict[str, list[float]] = {"after": [], "before": []}
-    for _ in range(max(repeats, 5)):
+    for _ in range(max(repeats, 5) if before else 0):
         interleaved["after"] += await repeat(1, performance_mid_month)
         interleaved["before"] += await repeat(1, performance_mid_month_per_query)
-    mid_month = {side: round(percentile(values, 0.5), 1) for side, values in interleaved.items()}
+    mid_month = {
+        side: round(percentile(values, 0.5), 1) if values else None for side, values in interleaved.items()
+    }
     # The same reports counted from the stage rows alone (as every report was before the monthly summaries):
     # the "before" of the same run. Fewer runs: seconds each.
     from_rows: dict[str, Any] = {}
     reports.period_parts = rows_only
     try:
-        for name, operation in operations:
+        for name, operation in operations if before else ():
             latencies = await repeat(max(1, min(repeats, 3)), operation)
             from_rows[name] = {"p50_ms": round(percentile(latencies, 0.5), 1)}
     finally:
