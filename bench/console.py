@@ -34,11 +34,12 @@ from core.settings import REPO_ROOT, Settings
 from devstack.servers import start_postgres
 from domain.models import Role
 from domain.policy_files import load_policies
+from store import queue_counts as queue_counts_sql
 from store.complaints import OPEN_CLAUSE, count_complaints, search_complaints
 from store.db import create_pool, migrate
 from store.staff import DEMO_STAFF, StaffRepository, StaffUser
 from web.layout import LONDON
-from web.staff.queues import COUNT_CAP, PAGE_SIZE, QUEUES
+from web.staff.queues import BY_SLUG, COUNT_CAP, PAGE_SIZE, QUEUES
 
 PASSWORD = "bench"
 USER = "ian.investigator"  # one of the synthetic assignees: My cases has rows
@@ -135,29 +136,41 @@ class _Capture:
 
 
 async def explain_queues(pool: asyncpg.Pool, staff: StaffUser) -> list[dict[str, Any]]:
-    """Each queue's page and count as this staff member's request runs them: the plan and server time."""
+    """Each queue's page as this staff member's request runs it, and the counts as the page takes them (the
+    kept counters, and the rows of the current hour for the due-soon queue): the plan and server time."""
     today = datetime.now(LONDON).date()
-    found: list[dict[str, Any]] = []
+    statements: list[tuple[str, str, str, tuple[Any, ...]]] = []
     for queue in QUEUES:
+        capture = _Capture()
         filters = visible_filters(queue.filters(staff, today), staff)
-        for part in ("page", "count"):
-            capture = _Capture()
-            if part == "page":
-                await search_complaints(
-                    cast(Any, capture), filters=filters, sort="next_deadline", after=None, limit=PAGE_SIZE + 1
-                )
-            else:
-                await count_complaints(cast(Any, capture), filters=filters, cap=COUNT_CAP)
-            plan = await explain_analyze(pool, capture.sql, capture.args)
-            found.append(
-                {
-                    "user": staff.id,
-                    "queue": queue.slug,
-                    "part": part,
-                    "server_ms": round(plan["Execution Time"], 2),
-                    "plan": plan_line(plan["Plan"]),
-                }
-            )
+        await search_complaints(
+            cast(Any, capture), filters=filters, sort="next_deadline", after=None, limit=PAGE_SIZE + 1
+        )
+        statements.append((queue.slug, "page", capture.sql, capture.args))
+    statements.append(("five queues", "counters", queue_counts_sql._COUNTS, (staff.id, staff.service_areas)))
+    due = BY_SLUG["due-soon"].filters(staff, today)
+    assert due.deadline_from is not None and due.deadline_before is not None
+    hours = queue_counts_sql.due_in_whole_hours(due.deadline_from, due.deadline_before)
+    assert hours is not None
+    statements.append(
+        ("due-soon", "counters", queue_counts_sql._DUE, (staff.id, staff.service_areas, *hours))
+    )
+    capture = _Capture()
+    this_hour = visible_filters(due.model_copy(update={"deadline_before": hours[0]}), staff)
+    await count_complaints(cast(Any, capture), filters=this_hour, cap=COUNT_CAP)
+    statements.append(("due-soon", "this hour", capture.sql, capture.args))
+    found: list[dict[str, Any]] = []
+    for name, part, sql, args in statements:
+        plan = await explain_analyze(pool, sql, args)
+        found.append(
+            {
+                "user": staff.id,
+                "queue": name,
+                "part": part,
+                "server_ms": round(plan["Execution Time"], 2),
+                "plan": plan_line(plan["Plan"]),
+            }
+        )
     return found
 
 
