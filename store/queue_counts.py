@@ -45,6 +45,12 @@ FROM kept LEFT JOIN left_out USING (queue)
 """
 
 
+async def rebuild_queue_counts(db: Executor) -> None:
+    """Recompute the counters from the complaints (after a restore, or rows written with the triggers off);
+    writes to complaints wait for it."""
+    await db.execute("SELECT queue_counts_rebuild()")
+
+
 async def queue_counts(db: Executor, *, staff_id: str, service_areas: list[str] | None) -> dict[str, int]:
     """How many complaints each counted queue holds for this staff member (0 for an empty queue)."""
     rows = await db.fetch(_COUNTS, staff_id, service_areas)
