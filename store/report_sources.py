@@ -1,5 +1,7 @@
 """Where a report's figures come from: the whole months of its period from the monthly summaries (migration
-200), the days before the first whole month and after the last from the stage rows themselves.
+200), the days before the first whole month and after the last from the daily summaries (migration 422, the
+same counters per day of receipt). The stage rows themselves are read only for a count from the rows alone
+(`rows_only`: the from-scratch computation the report tests compare every figure with).
 
 Each source below yields rows of additive counters, the summaries' and the stage rows' alike (a stage row
 counts 1 where the summary counts many), so a report sums them without knowing which is which. The stage
@@ -7,8 +9,9 @@ rows' counters are defined as the summaries' triggers define them (migration 200
 that a period counted from the rows only gives the same figures.
 
 Parameters of every source: $1 and $2 the first and last month (first days) read from the summaries, $3 the
-council and $4 the service area (either may be null), $5 to $8 the two ranges of days read from the rows
-(an empty range has its start after its end). Queries add their own from $9.
+council and $4 the service area (either may be null), $5 to $8 the two ranges of days outside them (an empty
+range has its start after its end), read from the daily summaries, or from the stage rows when $1 is after
+$2 (`FROM_ROWS`, the mark `rows_only` gives). Queries add their own from $9.
 
 Each source is also a function of where the edge days' rows come from: by default the stage rows themselves
 (an index range scan per query), or `EDGE_ROWS`, the materialized common table expression `EDGE_CTE` a
@@ -56,7 +59,14 @@ def _rows(prefix: str = "") -> str:
 
 
 MONTHS = f"month BETWEEN $1 AND $2 AND {_council_and_area()}"
-ROWS = _rows()
+# A count from the stage rows alone (`rows_only`): the edge days come from the rows, not the daily summaries.
+# A one-time condition on the parameters, so the side not taken costs no read.
+FROM_ROWS = "$1::date > $2::date"
+# The edge days in the daily summaries (migration 422: the same columns, `month` holding the day).
+DAYS_OUTSIDE = (
+    f"NOT ({FROM_ROWS}) AND (month BETWEEN $5 AND $6 OR month BETWEEN $7 AND $8) AND {_council_and_area()}"
+)
+ROWS = f"{_rows()} AND {FROM_ROWS}"
 
 # The edge days' stage rows, read in place (a subquery the planner pulls up into each query)...
 STAGE_ROWS = f"(SELECT * FROM complaint_stages WHERE {ROWS})"
@@ -76,11 +86,16 @@ CLOSED = (
 # declared conflict gets the whole months from the summaries too rather than every stage row of the period.
 CLOSED_ROWS = (
     f"(SELECT * FROM complaint_stages WHERE {READER} <> '' AND reference IN {CLOSED}"
-    f" AND received_on >= $1 AND received_on < $2 + interval '1 month' AND {_council_and_area()})"
+    f" AND (received_on >= $1 AND received_on < $2 + interval '1 month'"
+    f" OR NOT ({FROM_ROWS}) AND (received_on BETWEEN $5 AND $6 OR received_on BETWEEN $7 AND $8))"
+    f" AND {_council_and_area()})"
 )
 
-# Nothing: a range no date falls in.
+# Nothing: a range no date falls in. As the months' range it also marks a count from the rows alone
+# (`FROM_ROWS`); a period with no whole month gives `_NO_MONTH` instead, a range of months no summary row
+# falls in (a month's first day is never 31 December), so its days come from the daily summaries.
 _NONE = (date.max, date.min)
+_NO_MONTH = (date.max, date.max)
 
 
 def _month_after(day: date) -> date:
@@ -91,8 +106,8 @@ def period_parts(start: date, end: date) -> tuple[date, date, date, date, date, 
     """The report parameters $1, $2 and $5 to $8 for the period from `start` to `end` (inclusive)."""
     first = start if start.day == 1 else _month_after(start)  # first day of the first whole month
     after = _month_after(end) if _month_after(end) - timedelta(days=1) == end else end.replace(day=1)
-    if start > end or first >= after:  # no whole month: every day from the rows
-        return (*_NONE, start, end, *_NONE)
+    if start > end or first >= after:  # no whole month: every day from the daily summaries
+        return (*_NO_MONTH, start, end, *_NONE)
     last = date(after.year - (after.month == 1), (after.month - 2) % 12 + 1, 1)  # the last whole month
     return (first, last, start, first - timedelta(days=1), after, end)
 
@@ -111,15 +126,21 @@ def _count(condition: str) -> str:
 
 
 def _netted(summary: str, edge: Callable[[str], str], keys: str, measures: str, count: str, rows: str) -> str:
-    """One source: the summaries' rows of the whole months, the edge days' rows grouped alike, and, for a
-    reader some complaints are closed to, those complaints' own contributions to the whole months subtracted
-    (`CLOSED_ROWS`, grouped alike, counted negative), netted per group; a group whose rows were all
-    subtracted is no group at all, as when the period is counted from the rows alone."""
+    """One source: the summaries' rows of the whole months and of the edge days (the daily twin of the
+    monthly table, `summary` with `_months` and its months' condition swapped), or for a count from the rows
+    alone the edge days' rows grouped alike, and, for a reader some complaints are closed to, those
+    complaints' own contributions to the summaries subtracted (`CLOSED_ROWS`, grouped alike, counted
+    negative), netted per group; a group whose rows were all subtracted is no group at all, as when the
+    period is counted from the rows alone."""
     negated = ", ".join(f"-{name}" for name in measures.split(", "))
     sums = ", ".join(f"sum({name})::int8 AS {name}" for name in measures.split(", "))
+    daily = summary.replace(f"_months WHERE {MONTHS}", f"_days WHERE {DAYS_OUTSIDE}")
+    assert daily != summary, summary  # every summary is read by the months' condition
     return f"""(
         SELECT {keys}, {sums} FROM (
             {summary}
+            UNION ALL
+            {daily}
             UNION ALL
             {edge(rows)}
             UNION ALL

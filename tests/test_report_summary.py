@@ -30,6 +30,17 @@ DECISIONS = (
     "Maladministration found",  # free text recorded before determinations were data: unrecorded
 )
 START, END = date(2025, 4, 1), date(2025, 9, 30)
+# Whole months, one whole month, and periods whose edge days come from the daily summaries (migration 422):
+# from the 10th to the 20th, from the first day of British Summer Time 2025 (Sunday 30 March) to its last
+# (Sunday 26 October), the day after it starts to the day before it ends, and days inside one month.
+PERIODS = [
+    (START, END),
+    (date(2025, 6, 1), date(2025, 6, 30)),
+    (date(2025, 4, 10), date(2025, 8, 20)),
+    (date(2025, 3, 30), date(2025, 10, 26)),
+    (date(2025, 3, 31), date(2025, 10, 25)),
+    (date(2025, 7, 5), date(2025, 7, 27)),
+]
 
 _STAGE_COLUMNS = (
     "reference, stage, policy_id, service_area, received_on, day_zero, acknowledge_by, acknowledged_on,"
@@ -146,7 +157,7 @@ async def _assert_reports_match_rows(
 ) -> None:
     """Every report figure, its whole months read from the summaries, equals the same figure counted from
     the stage rows alone: over whole months, and over periods that start or end inside a month."""
-    periods = [(START, END), (date(2025, 6, 1), date(2025, 6, 30)), (date(2025, 4, 10), date(2025, 8, 20))]
+    periods = PERIODS
 
     async def figures() -> list[Any]:
         found: list[Any] = []
@@ -341,7 +352,7 @@ async def test_a_readers_closed_complaints_are_subtracted_from_the_summaries(
         references[3:5],
     )
     closed = references[:5]
-    periods = [(START, END), (date(2025, 6, 1), date(2025, 6, 30)), (date(2025, 4, 10), date(2025, 8, 20))]
+    periods = PERIODS
 
     async def figures(who: str | None) -> list[Any]:
         found: list[Any] = []
