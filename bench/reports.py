@@ -112,7 +112,8 @@ async def measure_reports(
         return await reports.performance(pool, start=start, end=end)
 
     async def performance_mid_month() -> object:
-        # A year that starts and ends inside a month: eleven whole months, and 30 days from the stage rows.
+        # A year that starts and ends inside a month: eleven whole months, and 30 days from the daily
+        # summaries (migration 422; from the stage rows before it).
         return await reports.performance(pool, start=start.replace(day=16), end=end.replace(month=4, day=15))
 
     async def performance_mid_month_per_query() -> object:
@@ -130,15 +131,17 @@ async def measure_reports(
     async def performance_council() -> object:
         return await reports.performance(pool, start=start, end=end, policy_id="westminster")
 
-    # Issue 29 (11): a reader with a declared conflict of interest gets the figures less that complaint,
-    # counted from the stage rows (the summaries cannot leave one complaint out).
-    await pool.execute(
-        "INSERT INTO staff_conflicts (reference, staff_id) SELECT reference, $3 FROM complaint_stages"
-        " WHERE received_on BETWEEN $1 AND $2 AND policy_id = 'westminster' LIMIT 1 ON CONFLICT DO NOTHING",
-        start,
-        end,
-        CONFLICTED_READER,
-    )
+    # Issue 29 (11): a reader with a declared conflict of interest gets the figures less that complaint (the
+    # summaries less its own contributions, store/report_sources.CLOSED_ROWS).
+    for council in ("westminster", "bexley"):  # one complaint each in the year
+        await pool.execute(
+            "INSERT INTO staff_conflicts (reference, staff_id) SELECT reference, $3 FROM complaint_stages"
+            " WHERE received_on BETWEEN $1 AND $2 AND policy_id = $4 LIMIT 1 ON CONFLICT DO NOTHING",
+            start,
+            end,
+            CONFLICTED_READER,
+            council,
+        )
 
     async def performance_council_conflicted() -> object:
         return await reports.performance(
@@ -160,6 +163,38 @@ async def measure_reports(
             pool, policy=scottish, start=start, end=end, population=250_000
         )
 
+    # The PSOW's set likewise (Westminster's rows as if Welsh), and the reports of a reader with a declared
+    # conflict (one complaint of Westminster's and one of Bexley's in the year): the annual report, the
+    # self-assessment and both indicator sets take the same path as the performance report.
+    welsh = policies["wales-model"].model_copy(update={"id": "westminster"})
+
+    async def indicators_welsh() -> object:
+        return await report_indicators.indicators(
+            pool, policy=welsh, start=start, end=end, population=250_000
+        )
+
+    async def annual_conflicted() -> str:
+        figures = await annual_figures(pool, year=year, policy=bexley, reader=CONFLICTED_READER)
+        return render_annual(figures, year=year, policy=bexley, generated_on=today)
+
+    async def assessment_conflicted() -> object:
+        return await self_assessment(pool, policy=bexley, year=year, reader=CONFLICTED_READER)
+
+    async def indicators_conflicted() -> object:
+        return await report_indicators.indicators(
+            pool, policy=scottish, start=start, end=end, population=250_000, reader=CONFLICTED_READER
+        )
+
+    async def indicators_welsh_conflicted() -> object:
+        return await report_indicators.indicators(
+            pool, policy=welsh, start=start, end=end, population=250_000, reader=CONFLICTED_READER
+        )
+
+    async def performance_mid_month_conflicted() -> object:
+        return await reports.performance(
+            pool, start=start.replace(day=16), end=end.replace(month=4, day=15), reader=CONFLICTED_READER
+        )
+
     operations: tuple[tuple[str, Callable[[], Awaitable[object]]], ...] = (
         ("performance (all councils, one year)", performance_all),
         ("performance (one council, one year)", performance_council),
@@ -172,6 +207,15 @@ async def measure_reports(
         ("annual report (one council, HTML)", annual),
         ("self-assessment (one council)", assessment),
         ("ombudsman indicators (SPSO set, one council)", indicators),
+        ("ombudsman indicators (PSOW set, one council)", indicators_welsh),
+        ("annual report (one council, HTML), reader with a conflict", annual_conflicted),
+        ("self-assessment (one council), reader with a conflict", assessment_conflicted),
+        ("ombudsman indicators (SPSO set), reader with a conflict", indicators_conflicted),
+        ("ombudsman indicators (PSOW set), reader with a conflict", indicators_welsh_conflicted),
+        (
+            "performance (all councils, 16th to 15th), reader with a conflict",
+            performance_mid_month_conflicted,
+        ),
     )
     if not before:
         operations = tuple(item for item in operations if "a statement per figure set" not in item[0])
