@@ -13,10 +13,10 @@ council and $4 the service area (either may be null), $5 to $8 the two ranges of
 range has its start after its end), read from the daily summaries, or from the stage rows when $1 is after
 $2 (`FROM_ROWS`, the mark `rows_only` gives). Queries add their own from $9.
 
-Each source is also a function of where the edge days' rows come from: by default the stage rows themselves
-(an index range scan per query), or `EDGE_ROWS`, the materialized common table expression `EDGE_CTE` a
-report puts in front of one statement that computes all its figures, so the rows of a period that starts or
-ends inside a month are read once, not once per query (issue 26: a year from the 16th read them four times).
+Each source is also a function of where the edge days' rows come from when they are read (a count from the
+rows alone): by default the stage rows themselves (an index range scan per query), or `EDGE_ROWS`, the
+materialized common table expression `EDGE_CTE` a report puts in front of one statement that computes all its
+figures, so they are read once, not once per query.
 """
 
 from __future__ import annotations
