@@ -35,6 +35,7 @@ from store.complaints import (
     count_complaints,
     search_complaints,
 )
+from store.queue_counts import due_in, due_in_whole_hours, queue_counts
 from store.staff import StaffRepository, StaffUser
 
 
@@ -112,6 +113,30 @@ async def count_visible(
 ) -> int:
     """How many of the complaints this staff member may see match (up to cap + 1)."""
     return await count_complaints(pool, filters=visible_filters(filters, staff), cap=cap)
+
+
+async def count_queues_visible(
+    pool: asyncpg.Pool, staff: StaffUser, due: ComplaintFilters, cap: int = 1000
+) -> dict[str, int]:
+    """The console's counted queues (store/queue_counts.py) as this staff member may see them: their service
+    areas, less the complaints closed to them, as `visible_filters` narrows a list. `due` is the "due soon"
+    queue's filters (a deadline range from now): its whole hours from the counters, the rest from the rows
+    (counted up to `cap` + 1 each, as `count_visible`)."""
+    counts = await queue_counts(pool, staff_id=staff.id, service_areas=staff.service_areas)
+    assert due.deadline_from is not None and due.deadline_before is not None
+    hours = due_in_whole_hours(due.deadline_from, due.deadline_before)
+    if hours is None:
+        counts["due-soon"] = await count_visible(pool, staff, due, cap)
+        return counts
+    whole = await due_in(pool, staff_id=staff.id, service_areas=staff.service_areas, hours=hours)
+    before = await count_visible(pool, staff, due.model_copy(update={"deadline_before": hours[0]}), cap)
+    after = (
+        await count_visible(pool, staff, due.model_copy(update={"deadline_from": hours[1]}), cap)
+        if hours[1] < due.deadline_before
+        else 0
+    )
+    counts["due-soon"] = whole + before + after
+    return counts
 
 
 async def perform_action(

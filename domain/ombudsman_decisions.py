@@ -35,10 +35,23 @@ the bodies' own pages, December 2026; the codes of the first version stay, so re
   reports upheld or not upheld, a public interest report being its section 16 report
   (https://www.wrexham.gov.uk/service/complaints-and-compliments/public-services-ombudsman-wales-investigations).
   "Discontinued" is not confirmed on a fetched page.
-- Northern Ireland Public Services Ombudsman: not confirmed; its pages read here
-  (https://nipso.org.uk/nipso/making-a-complaint/how-will-nipso-deal-with-my-complaint/) describe the
-  assessment and investigation but no list of outcomes, so the list is the common one (upheld, partially
-  upheld, not upheld, settled, premature, outside jurisdiction, discontinued) until checked.
+- Northern Ireland Public Services Ombudsman: still not confirmed (searched again, 7 December 2026, in the
+  stored copies of public pages this project can search; no live page could be read). No NIPSO page found
+  lists the outcomes of a decided complaint. What its pages and statute do say: it investigates complaints of
+  injustice sustained through maladministration (Public Services Ombudsman Act (Northern Ireland) 2016,
+  s. 5 and s. 1(2), https://legislation.gov.uk/nia/2016/4/part/2/crossheading/power-of-investigation/2022-12-06;
+  "How will NIPSO deal with my complaint?",
+  https://nipso.org.uk/nipso/making-a-complaint/how-will-nipso-deal-with-my-complaint/), where it finds
+  maladministration it may make recommendations for a remedy and to prevent a recurrence, and its case
+  digests show "a range of outcomes" after an initial assessment or a full investigation, with no list of
+  them (https://www.theioi.org/ioi-news/current-news/nipso-publishes-first-case-digest-for-spring-2019).
+  Its service standards name the stages (initial assessment; accepted for investigation; a draft report
+  with proposed findings), not the findings
+  (https://nipso.org.uk/nipso/making-a-complaint/our-service-standards-our-complaints-procedure/). So the
+  list stays the common one (upheld, partially upheld, not upheld, settled, premature, outside
+  jurisdiction, discontinued) until a NIPSO annual report's outcome table or a published investigation
+  report's "findings" section is read; "maladministration and injustice" is how its reports reason, not a
+  published category, so it is not added as one.
 """
 
 from __future__ import annotations

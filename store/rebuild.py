@@ -13,6 +13,7 @@ from domain.facts import stage_facts, with_code_clock
 from domain.models import ComplaintState
 from domain.policy import Policy
 from store.complaints import ComplaintRepository, apply_to_side_records
+from store.queue_counts import rebuild_queue_counts
 from store.report_summary import rebuild_report_summary
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ async def rebuild_read_model(
     # The triggers kept the monthly report summaries in step with each stage row written above; recomputing
     # them from every stage row also repairs any drift (rows loaded with the triggers off, say).
     await rebuild_report_summary(pool)
+    await rebuild_queue_counts(pool)  # the console's queue counters (migration 421), likewise
     return rebuilt
 
 

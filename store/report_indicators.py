@@ -70,7 +70,7 @@ async def indicators(
     assert body is not None, "the caller checks the council has a set"
     within = WITHIN[body]
     async with reports.reading_for(db, reader) as (snapshot, leaving_out):
-        args = reports.period_args(start, end, policy.id, None, rows_only=leaving_out)
+        args = reports.period_args(start, end, policy.id, None)
         report = await reports.performance(snapshot, start=start, end=end, policy_id=policy.id, reader=reader)
         times = {row["stage"]: dict(row) for row in await snapshot.fetch(_TIMES, *args, *within)}
         # SPSO indicators 1 and 3, from the records of learning and of training (store/report_learning.py),

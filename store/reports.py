@@ -169,9 +169,9 @@ def _part(value: str | None) -> list[dict[str, Any]]:
 
 
 # Whether some complaint is closed to this staff member on reads (a declared conflict, or naming them).
-_CLOSED_TO = """
+_CLOSED_TO = f"""
 SELECT EXISTS (SELECT 1 FROM staff_conflicts WHERE staff_id = $1)
-    OR EXISTS (SELECT 1 FROM complaints WHERE $1 = ANY(staff_complained_about))
+    OR EXISTS (SELECT 1 FROM complaints WHERE {sources.NAMES_ANYONE} AND staff_complained_about @> ARRAY[$1])
 """
 
 # How a period is split between the summaries and the stage rows ($1, $2 and $5 to $8): a test counts a
@@ -179,12 +179,9 @@ SELECT EXISTS (SELECT 1 FROM staff_conflicts WHERE staff_id = $1)
 period_parts = sources.period_parts
 
 
-def period_args(
-    start: date, end: date, policy_id: str | None, service_area: str | None, *, rows_only: bool = False
-) -> tuple[Any, ...]:
-    """The report sources' $1 to $8; `rows_only`: every day from the stage rows (a reader's report that leaves
-    complaints out, `reading_for`)."""
-    first_month, last_month, *days = (sources.rows_only if rows_only else period_parts)(start, end)
+def period_args(start: date, end: date, policy_id: str | None, service_area: str | None) -> tuple[Any, ...]:
+    """The report sources' $1 to $8."""
+    first_month, last_month, *days = period_parts(start, end)
     return (first_month, last_month, policy_id, service_area, *days)
 
 
@@ -194,8 +191,8 @@ async def reading_for(db: Executor, reader: str | None) -> AsyncIterator[tuple[E
     particular, as the CLI's files), and whether complaints closed to them on reads (a declared conflict of
     interest, or naming them) are left out. Issue 29: every report that could show an individual's complaint
     (performance, annual, self-assessment, indicators) reads through this, as the overdue digest leaves them
-    out: the transaction names the reader (report_sources.READER) and the caller counts the period from the
-    stage rows (`period_args(..., rows_only=True)`), since a monthly summary cannot leave one complaint out.
+    out: the transaction names the reader (report_sources.READER), and every source leaves their complaints
+    out: the edge days' rows filtered, their contributions to the whole months' summaries subtracted.
     The setting lasts as long as the transaction: nested reports with the same reader share it."""
     async with reading(db) as snapshot:
         leaving_out = reader is not None and bool(await snapshot.fetchval(_CLOSED_TO, reader))
@@ -282,9 +279,9 @@ async def performance(
     """The performance report for complaints received from `start` to `end` (local dates, inclusive).
 
     For a `reader` (a staff member's id) some complaint is closed to (a declared conflict of interest, or
-    naming them), those complaints are left out, counted from the stage rows (report_sources.READER)."""
+    naming them), those complaints are left out (report_sources.READER, CLOSED_ROWS)."""
     async with reading_for(db, reader) as (snapshot, leaving_out):
-        args = period_args(start, end, policy_id, service_area, rows_only=leaving_out)
+        args = period_args(start, end, policy_id, service_area)
         parts = await snapshot.fetchrow(_PERFORMANCE, *args, homes)
     assert parts is not None  # a SELECT without FROM returns one row
     stage_rows, case_rows = _part(parts["stage_rows"]), _part(parts["case_rows"])
@@ -419,8 +416,8 @@ async def remedies_and_learning(
 ) -> dict[str, list[dict[str, Any]]]:
     """For the annual report: remedies by kind, where complaints were upheld, and the root causes the
     responses recorded (the year's learning themes); without the complaints closed to `reader`."""
-    async with reading_for(db, reader) as (snapshot, leaving_out):
-        args = period_args(start, end, policy_id, None, rows_only=leaving_out)
+    async with reading_for(db, reader) as (snapshot, _):
+        args = period_args(start, end, policy_id, None)
         return {
             "remedies_by_kind": [dict(row) for row in await snapshot.fetch(_REMEDIES_BY_KIND, *args)],
             "upheld_by_service_area": [dict(row) for row in await snapshot.fetch(_UPHELD_BY_AREA, *args)],
@@ -464,10 +461,8 @@ async def declined_by_exclusion(
 ) -> dict[str, int]:
     """Complaints refused (declined) in the period, by the policy's exclusion (without those closed to
     `reader`)."""
-    async with reading_for(db, reader) as (snapshot, leaving_out):
-        rows = await snapshot.fetch(
-            _EXCLUSIONS, *period_args(start, end, policy_id, None, rows_only=leaving_out)
-        )
+    async with reading_for(db, reader) as (snapshot, _):
+        rows = await snapshot.fetch(_EXCLUSIONS, *period_args(start, end, policy_id, None))
     return {row["exclusion"]: row["declined"] for row in rows}
 
 
@@ -483,8 +478,8 @@ async def code_evidence(
     """For the self-assessment: extensions against the policy's limits (per stage), Stage 2 answered by
     someone other than Stage 1's responder, and complaints declined by exclusion (without the complaints
     closed to `reader`)."""
-    async with reading_for(db, reader) as (snapshot, leaving_out):
-        args = period_args(start, end, policy_id, None, rows_only=leaving_out)
+    async with reading_for(db, reader) as (snapshot, _):
+        args = period_args(start, end, policy_id, None)
         stages = {
             row["stage"]: dict(row) for row in await snapshot.fetch(_EXTENSIONS, *args, *extension_limits)
         }

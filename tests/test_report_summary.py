@@ -30,6 +30,17 @@ DECISIONS = (
     "Maladministration found",  # free text recorded before determinations were data: unrecorded
 )
 START, END = date(2025, 4, 1), date(2025, 9, 30)
+# Whole months, one whole month, and periods whose edge days come from the daily summaries (migration 422):
+# from the 10th to the 20th, from the first day of British Summer Time 2025 (Sunday 30 March) to its last
+# (Sunday 26 October), the day after it starts to the day before it ends, and days inside one month.
+PERIODS = [
+    (START, END),
+    (date(2025, 6, 1), date(2025, 6, 30)),
+    (date(2025, 4, 10), date(2025, 8, 20)),
+    (date(2025, 3, 30), date(2025, 10, 26)),
+    (date(2025, 3, 31), date(2025, 10, 25)),
+    (date(2025, 7, 5), date(2025, 7, 27)),
+]
 
 _STAGE_COLUMNS = (
     "reference, stage, policy_id, service_area, received_on, day_zero, acknowledge_by, acknowledged_on,"
@@ -146,7 +157,7 @@ async def _assert_reports_match_rows(
 ) -> None:
     """Every report figure, its whole months read from the summaries, equals the same figure counted from
     the stage rows alone: over whole months, and over periods that start or end inside a month."""
-    periods = [(START, END), (date(2025, 6, 1), date(2025, 6, 30)), (date(2025, 4, 10), date(2025, 8, 20))]
+    periods = PERIODS
 
     async def figures() -> list[Any]:
         found: list[Any] = []
@@ -303,3 +314,84 @@ async def test_summaries_follow_every_write_and_answer_as_the_rows_do(
     # Every stage row gone: nothing of the council is left in the summaries.
     await pool.execute("DELETE FROM complaint_stages WHERE policy_id = $1", policy_id)
     assert all(rows == [] for rows in (await _summaries(pool, policy_id)).values())
+
+
+async def test_a_readers_closed_complaints_are_subtracted_from_the_summaries(
+    pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 26: for a reader with a declared conflict (or named in a complaint), every report takes the whole
+    months from the summaries less the closed complaints' own contributions, and equals the same report
+    counted from the stage rows alone with those complaints left out, group by group: a service area whose
+    only complaint is closed to the reader is no area of theirs."""
+    chance = random.Random(29)
+    policy_id = f"reader-{uuid.uuid4().hex[:8]}"
+    reader = f"reader.{policy_id}"
+    references = [f"RDR-{policy_id}-{n:03d}" for n in range(40)]
+    await pool.executemany(
+        "INSERT INTO complaints (reference, workflow_id, policy_id, status, channel, service_area,"
+        " complainant, summary, received_at, created_by)"
+        " VALUES ($1, $1, $2, 'received', 'web', 'housing', '{}', '', now(), 'test')",
+        [(reference, policy_id) for reference in references],
+    )
+    await _insert(pool, [_stage_row(chance, reference, policy_id, 1) for reference in references])
+    await _insert(pool, [_stage_row(chance, reference, policy_id, 2) for reference in references[::3]])
+    # Closed to the reader: three declared conflicts (one of them the only complaint in 'roads', received in
+    # a whole month of the period, with a Stage 2 row) and two complaints naming the reader.
+    await pool.execute(
+        "UPDATE complaint_stages SET service_area = 'roads', received_on = DATE '2025-06-10'"
+        " WHERE reference = $1",
+        references[0],
+    )
+    await pool.executemany(
+        "INSERT INTO staff_conflicts (reference, staff_id) VALUES ($1, $2)",
+        [(reference, reader) for reference in references[:3]],
+    )
+    await pool.execute(
+        "UPDATE complaints SET staff_complained_about = ARRAY[$1] WHERE reference = ANY($2::text[])",
+        reader,
+        references[3:5],
+    )
+    closed = references[:5]
+    periods = PERIODS
+
+    async def figures(who: str | None) -> list[Any]:
+        found: list[Any] = []
+        for start, end in periods:
+            found += [
+                await reports.performance(
+                    pool, start=start, end=end, policy_id=policy_id, homes=5000, reader=who
+                ),
+                await reports.remedies_and_learning(
+                    pool, start=start, end=end, policy_id=policy_id, reader=who
+                ),
+                await reports.code_evidence(
+                    pool, start=start, end=end, policy_id=policy_id, extension_limits=(10, 20), reader=who
+                ),
+                await reports.declined_by_exclusion(
+                    pool, start=start, end=end, policy_id=policy_id, reader=who
+                ),
+            ]
+        return found
+
+    subtracted = await figures(reader)
+    everyone = await figures(None)
+    with monkeypatch.context() as patch:
+        patch.setattr(reports, "period_parts", rows_only)
+        from_rows = await figures(reader)
+    assert subtracted == from_rows
+    whole_year, everyones_year = subtracted[0], everyone[0]
+    assert whole_year["closed_to_reader_left_out"] is True
+    # By hand: the reader's year has every Stage 1 row of the council but the five closed complaints'.
+    closed_in_year = await pool.fetchval(
+        "SELECT count(*) FROM complaint_stages WHERE stage = 1 AND reference = ANY($1::text[])"
+        " AND received_on BETWEEN $2 AND $3",
+        closed,
+        START,
+        END,
+    )
+    assert closed_in_year == 5
+    assert whole_year["stage1"]["received"] == everyones_year["stage1"]["received"] - 5
+    assert "roads" in {area["service_area"] for area in everyones_year["by_service_area"]}
+    assert "roads" not in {area["service_area"] for area in whole_year["by_service_area"]}
+    # A reader with nothing closed to them reads the summaries as everyone does.
+    assert await figures("reader.with-nothing-closed") == everyone
