@@ -32,6 +32,7 @@ from inbound.store import (
 )
 from store.audit import AuditRepository
 from store.complaints import ComplaintRecord, ComplaintRepository, Executor
+from store.held_submissions import HeldSubmissionRepository
 from store.resident_access import ResidentAccessRepository
 from store.staff import StaffUser
 
@@ -270,6 +271,9 @@ async def _open_and_deliver(
     claim_id: uuid.UUID,
 ) -> str:
     inbound_id = message.id
+    # A held web submission's key is its reference from the start: mark that an open begins (the request may
+    # get no answer while the workflow starts), so the item can then only be finished as that complaint.
+    await HeldSubmissionRepository(services.pool).open_begins(inbound_id)
     reference = await open_staff_complaint(
         pool=services.pool,
         temporal=services.temporal,
