@@ -48,3 +48,31 @@ async def test_a_held_submission_withdrawn_online_stays_withdrawn(stack: Stack) 
         assert dismissed.status_code == 200, dismissed.text
         after = await client.get(url, headers=auth(code))
         assert after.status_code == 200 and after.json() == seen
+
+
+async def test_a_dismissed_held_submission_gets_a_new_link_as_a_declined_complaint_does(stack: Stack) -> None:
+    """Its sender who lost the code can ask for a new link and read what the council did, as the sender of a
+    complaint declined can (nothing else would tell that it was held)."""
+    email = new_email()
+    officer = bearer("olivia.officer", stack.settings)
+    async with stack.client() as client:
+        first, _ = await make(client, email=email)
+        await stack.staff(first, "acknowledge", cmd.Acknowledge(actor=OFFICER))
+        await stack.staff(first, "restrict_contact", restriction(ResidentChannel.NEW_COMPLAINTS))
+        held = await client.post("/api/public/complaints", json=_complaint(email) | {"summary": "Held lost."})
+        reference = held.json()["reference"]
+        item_id = await stack.pool.fetchval(
+            "SELECT inbound_id::text FROM held_submissions WHERE reference = $1", reference
+        )
+        dismissed = await client.post(
+            f"/api/triage/{item_id}/dismiss", json={"reason": "Repeats a complaint."}, headers=officer
+        )
+        assert dismissed.status_code == 200, dismissed.text
+        links = (
+            "SELECT count(*) FROM notifications WHERE reference IS NULL AND template = 'access_link'"
+            " AND context->>'reference' = $1"
+        )
+        before = await stack.pool.fetchval(links, reference)
+        asked = await client.post(f"/api/public/complaints/{reference}/access-link", json={"email": email})
+        assert asked.status_code == 202, asked.text
+        assert await stack.pool.fetchval(links, reference) == before + 1
