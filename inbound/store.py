@@ -55,12 +55,16 @@ def open_key(inbound_id: uuid.UUID) -> str:
 # An item whose open decision began (its intake key holds a reference) can only be finished as opened: a
 # dismissal, a service request, a link or a next-stage request would leave that complaint without its e-mail.
 # A held web submission (migration 400) keeps its key from the start, for the reference its sender was given:
-# for it, only a complaint that exists means an open began (before that, nothing would be left without it).
+# for it, an open began once marked so (`open_begun_at`, migration 410, set before the workflow is started: a
+# request that got no answer may have started it, and its case row may come later) or its complaint exists.
+_HELD_NOT_BEGUN = (
+    "EXISTS (SELECT 1 FROM held_submissions h WHERE h.inbound_id = {id} AND h.open_begun_at IS NULL)"
+    " AND NOT EXISTS (SELECT 1 FROM complaints c WHERE c.reference = k.reference)"
+)
 _NO_OPEN_BEGUN = (
     "NOT EXISTS (SELECT 1 FROM intake_keys k WHERE k.owner = 'triage'"
     " AND k.key = 'inbound:' || inbound_messages.id::text"
-    " AND (NOT EXISTS (SELECT 1 FROM held_submissions h WHERE h.inbound_id = inbound_messages.id)"
-    " OR EXISTS (SELECT 1 FROM complaints c WHERE c.reference = k.reference)))"
+    f" AND NOT ({_HELD_NOT_BEGUN.format(id='inbound_messages.id')}))"
 )
 
 
@@ -236,8 +240,7 @@ class InboundRepository:
             " LEFT JOIN complaints c ON c.reference = k.reference WHERE k.owner = 'triage' AND k.key = $1"
             # A held submission's key is its reference from the start, not a trace of an open (see
             # _NO_OPEN_BEGUN).
-            " AND (c.reference IS NOT NULL"
-            " OR NOT EXISTS (SELECT 1 FROM held_submissions h WHERE h.inbound_id = $2))",
+            f" AND NOT ({_HELD_NOT_BEGUN.format(id='$2')})",
             open_key(inbound_id),
             inbound_id,
         )

@@ -32,6 +32,7 @@ from inbound.store import (
 )
 from store.audit import AuditRepository
 from store.complaints import ComplaintRecord, ComplaintRepository, Executor
+from store.held_submissions import HeldSubmissionRepository
 from store.resident_access import ResidentAccessRepository
 from store.staff import StaffUser
 
@@ -270,6 +271,19 @@ async def _open_and_deliver(
     claim_id: uuid.UUID,
 ) -> str:
     inbound_id = message.id
+    # A held web submission's key is its reference from the start: mark that an open begins (the request may
+    # get no answer while the workflow starts), so the item can then only be finished as that complaint.
+    held = HeldSubmissionRepository(services.pool)
+    # Checked once the item is claimed (a held withdrawal needs it waiting): a complaint its sender withdrew
+    # online stays withdrawn, as any complaint withdrawn online does (api/resident/held_actions.py).
+    if await held.withdrawn_before_open(inbound_id):
+        raise ProblemError(
+            409,
+            "Not possible now",
+            "the sender withdrew it online (see the message): dismiss it, no complaint is opened from it",
+            "withdrawn",
+        )
+    await held.open_begins(inbound_id)
     reference = await open_staff_complaint(
         pool=services.pool,
         temporal=services.temporal,

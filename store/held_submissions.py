@@ -133,6 +133,25 @@ class HeldSubmissionRepository:
             respond_by,
         )
 
+    async def open_begins(self, inbound_id: uuid.UUID) -> None:
+        """An officer's open decision begins on the item (if it is a held submission's): from now on its
+        intake key means that complaint (inbound/store.py `_NO_OPEN_BEGUN`)."""
+        await self._db.execute(
+            "UPDATE held_submissions SET open_begun_at = coalesce(open_begun_at, now())"
+            " WHERE inbound_id = $1",
+            inbound_id,
+        )
+
+    async def withdrawn_before_open(self, inbound_id: uuid.UUID) -> bool:
+        """Whether the item is a held submission its sender withdrew online before any open decision began
+        on it (one that began first is finished: the officer sees the withdrawal on the item)."""
+        found = await self._db.fetchval(
+            "SELECT 1 FROM held_submissions WHERE inbound_id = $1 AND withdrawn_at IS NOT NULL"
+            " AND open_begun_at IS NULL",
+            inbound_id,
+        )
+        return found is not None
+
     async def withdraw(self, reference: str) -> None:
         await self._db.execute(
             "UPDATE held_submissions SET withdrawn_at = coalesce(withdrawn_at, now()) WHERE reference = $1",

@@ -10,6 +10,8 @@ from pydantic import BaseModel
 from inbound.store import InboundMessage, InboundRepository
 from store.audit import AuditEntry, AuditRepository
 from store.complaints import ComplaintRecord, ComplaintRepository, EventRecord, Executor, NotificationRecord
+from store.held_submissions import HeldSubmission
+from store.resident_access import ResidentAccessRepository
 
 
 class AccessCode(BaseModel):
@@ -84,4 +86,45 @@ async def personal_data_held(db: Executor, record: ComplaintRecord) -> PersonalD
         resident_access=[AccessCode.model_validate(dict(row)) for row in codes],
         access_log=await AuditRepository(db).for_complaint(reference=record.reference),
         inbound_emails=await InboundRepository(db).for_complaint(record.reference),
+    )
+
+
+async def held_personal_data(db: Executor, item: HeldSubmission, status: str) -> PersonalDataHeld:
+    """What is held about the person of a submission held in triage for a contact restriction (no case row:
+    api/resident/withheld.py): the form's answers, the e-mails waiting for it in the outbox, its access codes,
+    the triage item it is, and the audit rows about that item (codes only, kept under its message's id)."""
+    codes = await db.fetch(
+        "SELECT created_at, expires_at, revoked_at, last_used_at FROM resident_tokens"
+        " WHERE reference = $1 ORDER BY created_at",
+        item.reference,
+    )
+    audit = await db.fetch(
+        "SELECT * FROM audit_log WHERE reference = $1 OR (reference IS NULL AND after->>'inbound_id' = $2)"
+        " ORDER BY id",
+        item.reference,
+        str(item.inbound_id),
+    )
+    message = await InboundRepository(db).get(item.inbound_id)
+    return PersonalDataHeld(
+        reference=item.reference,
+        policy_id=item.policy_id,
+        personal_data_destroyed_at=None,
+        channel="web",
+        service_area=item.service_area,
+        received_at=item.received_at,
+        status=status,
+        stage=1,
+        outcome=None,
+        closed_at=item.withdrawn_at,
+        anonymous=False,
+        complainant=item.complainant,
+        representative=item.representative,
+        summary=item.summary,
+        desired_outcome=item.desired_outcome,
+        case_details=None,
+        events=[],
+        messages=await ResidentAccessRepository(db).held_notifications(reference=item.reference),
+        resident_access=[AccessCode.model_validate(dict(row)) for row in codes],
+        access_log=[AuditEntry.model_validate(dict(row)) for row in audit],
+        inbound_emails=[] if message is None else [message],
     )

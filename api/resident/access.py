@@ -284,9 +284,10 @@ async def request_access_link(services: Services, *, reference: str, email: str,
     try:
         record = await repository.get(reference=reference)
     except NotFound:
-        # A submission held in triage answers as a complaint does (api/resident/withheld.py).
+        # A submission held in triage answers as a complaint does (api/resident/withheld.py), decided or not
+        # (a declined complaint's sender gets a link too: its view says what the council did).
         held = await withheld.held(services, reference)
-        if held is None or not held.undecided:
+        if held is None:
             return
         record = withheld.held_record(held)
     wanted = email.strip().lower()

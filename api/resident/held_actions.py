@@ -110,9 +110,13 @@ async def withdraw(services: Services, access: ResidentAccess, reason: str, requ
     refuse_as_received("withdraw", access)
     item = _item(access)
     added = f"\n\n--- The sender withdrew it online ({_stamp()}) ---\n{reason or '(no reason given)'}"
-    if not await HeldSubmissionRepository(services.pool).add_to_item(item.inbound_id, text=added):
-        raise _not_now(access, "withdraw")
-    await HeldSubmissionRepository(services.pool).withdraw(item.reference)
+    # In one transaction with the item's row locked while it waits: an officer's claim comes wholly before
+    # (refused here) or after (it then sees the withdrawal, and opens no complaint: inbound/triage.py).
+    async with services.pool.acquire() as connection, connection.transaction():
+        held = HeldSubmissionRepository(connection)
+        if not await held.add_to_item(item.inbound_id, text=added):
+            raise _not_now(access, "withdraw")
+        await held.withdraw(item.reference)
     await _withdrawal_letter(services, access, reason)
     await _audit(services, access, "withdraw", request_id)
 

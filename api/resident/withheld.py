@@ -183,11 +183,13 @@ async def held(services: Services, reference: str) -> HeldSubmission | None:
 def held_record(item: HeldSubmission) -> ComplaintRecord:
     """What the held reference shows, as a case row would hold it for a complaint just received (withdrawn
     by the resident, or as the officer decided: `DECIDED`)."""
+    # Withdrawn by the resident first: it stays withdrawn whatever the officer then did with the item (as a
+    # complaint withdrawn online does; its triage item can no longer open a complaint: inbound/triage.py).
     status = Status.RECEIVED
-    if item.decision in DECIDED:
-        status = DECIDED[item.decision][0]
-    elif item.withdrawn_at is not None:
+    if item.withdrawn_at is not None:
         status = Status.WITHDRAWN
+    elif item.decision in DECIDED:
+        status = DECIDED[item.decision][0]
     return ComplaintRecord(
         reference=item.reference,
         workflow_id=f"complaint-{item.reference}",
@@ -227,4 +229,4 @@ def held_record(item: HeldSubmission) -> ComplaintRecord:
 def decided_text(item: HeldSubmission) -> str | None:
     """The words for an item the officer decided without opening a complaint, else None."""
     decided = DECIDED.get(item.decision)
-    return None if decided is None else decided[1]
+    return None if decided is None or item.withdrawn_at is not None else decided[1]

@@ -9,23 +9,41 @@ from fastapi import APIRouter
 from temporalio.client import Client, WorkflowQueryFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import Complaint, CurrentStaff, Pool, RequestId, Temporal, require
+from api.casework import visible_complaint
+from api.deps import CurrentStaff, Pool, RequestId, Temporal, require
 from api.errors import PROBLEM_RESPONSES, ProblemError
+from api.resident.withheld import held_record
 from domain.models import ComplaintState
 from store.audit import AuditRepository
-from store.personal_data import PersonalDataHeld, personal_data_held
+from store.complaints import NotFound
+from store.held_submissions import HeldSubmissionRepository
+from store.personal_data import PersonalDataHeld, held_personal_data, personal_data_held
 
 router = APIRouter(prefix="/api/complaints", tags=["personal data"])
 
 
 @router.get("/{reference}/personal-data", responses=PROBLEM_RESPONSES)
 async def get_personal_data(
-    complaint: Complaint, staff: CurrentStaff, pool: Pool, temporal: Temporal, request_id: RequestId
+    reference: str, staff: CurrentStaff, pool: Pool, temporal: Temporal, request_id: RequestId
 ) -> PersonalDataHeld:
     """Everything held about the complainant on this complaint (JSON), to answer a subject access request:
     the case record, the workflow's state (dates, status, the intake), the event trail (notes, information,
     findings), every message and
-    its address, the resident access codes and who read or changed the case. The request is audited."""
+    its address, the resident access codes and who read or changed the case. The request is audited. A
+    reference a submission held in triage was answered with (a contact restriction, issue 29) has no case
+    row: what is held about its person is found under it as well (`held_personal_data`)."""
+    try:
+        complaint = await visible_complaint(pool, staff, reference)
+    except NotFound:
+        item = await HeldSubmissionRepository(pool).get(reference)
+        if item is None or not staff.may_see_area(item.service_area):
+            raise
+        require("subject_access", staff)
+        held = await held_personal_data(pool, item, held_record(item).status)
+        await AuditRepository(pool).append_by(
+            staff, "subject_access", reference=reference, request_id=request_id
+        )
+        return held
     require("subject_access", staff)
     held = await personal_data_held(pool, complaint)
     held.workflow_state = await _workflow_state(temporal, complaint.workflow_id)

@@ -1,0 +1,42 @@
+"""Subject access (issue 29 point 11 review): a submission held in triage for a contact restriction has no
+case row, but the person's data it holds (the form's answers, the e-mails waiting in the outbox, the access
+codes, the triage item) is found under the reference the person was given, by the roles that answer subject
+access requests, as a complaint's is; the request is audited."""
+
+from __future__ import annotations
+
+from domain import commands as cmd
+from domain.models import ResidentChannel
+from tests.api_helpers import bearer
+from tests.factories import OFFICER
+from tests.test_contact_restrictions import _complaint, restriction
+from tests.test_residents import Stack, make, new_email, stack
+
+__all__ = ["stack"]
+
+
+async def test_a_held_submission_is_found_by_a_subject_access_request(stack: Stack) -> None:
+    email = new_email()
+    async with stack.client() as client:
+        first, _ = await make(client, email=email)
+        await stack.staff(first, "acknowledge", cmd.Acknowledge(actor=OFFICER))
+        await stack.staff(first, "restrict_contact", restriction(ResidentChannel.NEW_COMPLAINTS))
+        held = await client.post("/api/public/complaints", json=_complaint(email) | {"summary": "Held data."})
+        assert held.status_code == 201, held.text
+        reference = held.json()["reference"]
+        url = f"/api/complaints/{reference}/personal-data"
+
+        refused = await client.get(url, headers=bearer("olivia.officer", stack.settings))
+        assert refused.status_code == 403, refused.text
+        found = await client.get(url, headers=bearer("maya.manager", stack.settings))
+    assert found.status_code == 200, found.text
+    data = found.json()
+    assert data["reference"] == reference and data["status"] == "received"
+    assert data["summary"] == "Held data." and data["complainant"]["email"] == email
+    assert {"access_link", "complaint_copy"} <= {message["template"] for message in data["messages"]}
+    assert len(data["resident_access"]) >= 1
+    assert [message["sender"] for message in data["inbound_emails"]] == [email.lower()]
+    audited = await stack.pool.fetchval(
+        "SELECT count(*) FROM audit_log WHERE action = 'subject_access' AND reference = $1", reference
+    )
+    assert audited == 1
