@@ -173,6 +173,13 @@ async def test_the_codec_server_encodes_for_the_ui_and_answers_its_preflight(api
         headers=bearer("adam.admin", settings) | {"X-Workflow-Id": "overdue-digest"},
     )
     assert_problem(garbled, 422, "base64")
+    # A character outside ASCII is not base64 either (the fuzzer found it answered 500).
+    accented = await client.post(
+        "/codec/decode",
+        json={"payloads": [{"metadata": {}, "data": "\u00c6AAA"}]},
+        headers=bearer("adam.admin", settings) | {"X-Workflow-Id": "overdue-digest"},
+    )
+    assert_problem(accented, 422, "base64")
 
 
 async def test_subject_access_returns_everything_held_to_the_roles_that_answer_it(

@@ -20,7 +20,6 @@ token, as `temporal-ui` with the admin role, and audited as such; in test and pr
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Annotated
@@ -88,7 +87,7 @@ def _to_protobuf(body: CodecPayloads) -> list[Payload]:
             )
             for item in body.payloads
         ]
-    except binascii.Error as error:
+    except ValueError as error:  # binascii.Error, or a non-ASCII character (which b64decode refuses apart)
         raise ProblemError(422, "Invalid request", "payloads: metadata and data must be base64") from error
 
 
