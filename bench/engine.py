@@ -7,13 +7,14 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 from temporalio.client import Client
 
 from api.intake import open_case
-from bench.measure import Run, run_concurrently
+from bench.measure import Run, run_concurrently, sampled
 from bench.noop import TASK_QUEUE, Landed, Noop
 from core.temporal import workflow_id
 from domain import commands as cmd
@@ -112,6 +113,8 @@ async def measure_engine(
     concurrency: int,
     rounds: int = 4,
     warmup: int = 10,
+    py_spy: str | None = None,
+    profile: Path | None = None,
 ) -> EngineResult:
     """Warm both sides up, then time N intakes and N first actions on each side.
 
@@ -135,13 +138,15 @@ async def measure_engine(
                 result.raw_intake += await run_concurrently(indexes, concurrency, raw.open)
             else:
                 result.service_intake += await run_concurrently(indexes, concurrency, service.open)
-    for part in range(rounds):
-        for side in ("raw", "service")[:: 1 if part % 2 == 0 else -1]:
-            if side == "raw":
-                result.raw_actions += await run_concurrently(raw.ids[part::rounds], concurrency, raw.poke)
-            else:
-                targets = service.references[part::rounds]
-                result.service_actions += await run_concurrently(targets, concurrency, service.acknowledge)
+    with sampled(py_spy, profile):
+        for part in range(rounds):
+            for side in ("raw", "service")[:: 1 if part % 2 == 0 else -1]:
+                if side == "raw":
+                    result.raw_actions += await run_concurrently(raw.ids[part::rounds], concurrency, raw.poke)
+                else:
+                    targets = service.references[part::rounds]
+                    timed = await run_concurrently(targets, concurrency, service.acknowledge)
+                    result.service_actions += timed
     acknowledged = await pool.fetchval(
         "SELECT count(*) FROM complaints WHERE reference = ANY($1) AND status = 'acknowledged'",
         service.references,

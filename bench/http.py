@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -23,7 +24,7 @@ from temporalio.client import Client
 from api.auth import issue_dev_token
 from api.main import create_app
 from bench.engine import AREAS, RawSide
-from bench.measure import Run, run_concurrently
+from bench.measure import Run, run_concurrently, sampled
 from bench.noop import Landed
 from core.services import Services
 from core.settings import Settings
@@ -118,6 +119,8 @@ async def measure_http(
     complaints: int,
     concurrency: int,
     rounds: int = 4,
+    py_spy: str | None = None,
+    profile: Path | None = None,
 ) -> HttpResult:
     """POST /api/complaints and POST .../acknowledge, each answered with the complaint read back from the
     read model, against a raw workflow start (+ no-op activity) and a raw no-op update."""
@@ -153,14 +156,15 @@ async def measure_http(
                 result.raw_intake += await run_concurrently(indexes, concurrency, raw.open)
             else:
                 result.service_intake += await run_concurrently(indexes, concurrency, create)
-    for part in range(rounds):
-        for side in ("raw", "service")[:: 1 if part % 2 == 0 else -1]:
-            if side == "raw":
-                result.raw_actions += await run_concurrently(raw.ids[part::rounds], concurrency, raw.poke)
-            else:
-                result.service_actions += await run_concurrently(
-                    references[part::rounds], concurrency, acknowledge
-                )
+    with sampled(py_spy, profile):
+        for part in range(rounds):
+            for side in ("raw", "service")[:: 1 if part % 2 == 0 else -1]:
+                if side == "raw":
+                    result.raw_actions += await run_concurrently(raw.ids[part::rounds], concurrency, raw.poke)
+                else:
+                    result.service_actions += await run_concurrently(
+                        references[part::rounds], concurrency, acknowledge
+                    )
     await raw.finish()
     return result
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
+import subprocess
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -113,3 +116,22 @@ async def repeat(times: int, operation: Callable[[], Awaitable[object]]) -> list
         await operation()
         latencies.append((time.perf_counter() - started) * 1000)
     return latencies
+
+
+@contextmanager
+def sampled(py_spy: str | None, out: Path | None) -> Iterator[None]:
+    """Sample this process with py-spy while the block runs (raw folded stacks to `out`), when both are given:
+    `--py-spy` and `--profile` of bench.run. Idle threads are left out; summarise with bench.profile."""
+    if not py_spy or out is None:
+        yield
+        return
+    command = [py_spy, "record", "--pid", str(os.getpid()), "--rate", "50", "--format", "raw"]
+    command.append("--nonblocking")  # never pauses the process it samples
+    sampler = subprocess.Popen(
+        [*command, "--output", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        yield
+    finally:
+        sampler.send_signal(signal.SIGINT)
+        sampler.wait(timeout=60)
