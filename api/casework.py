@@ -42,7 +42,8 @@ from store.staff import StaffRepository, StaffUser
 async def visible_complaint(pool: asyncpg.Pool, staff: StaffUser, reference: str) -> ComplaintRecord:
     """The complaint, or NotFound (also outside the service areas the staff member deals with:
     need-to-know); refused (403) to a staff member named in it or who declared a conflict of interest."""
-    record = await ComplaintRepository(pool).get(reference=reference)
+    # One round trip: the case row and whether this staff member declared a conflict on it.
+    record, conflicted = await ComplaintRepository(pool).get_for(reference=reference, staff_id=staff.id)
     if not staff.may_see_area(record.service_area):
         raise NotFound(reference)
     if staff.id in record.staff_complained_about:
@@ -52,7 +53,7 @@ async def visible_complaint(pool: asyncpg.Pool, staff: StaffUser, reference: str
             "you are named in this complaint and cannot see or act on it",
             "conflict-of-interest",
         )
-    if await ConflictRepository(pool).declared(reference=reference, staff_id=staff.id):
+    if conflicted:
         raise ProblemError(
             403,
             "Conflict of interest",

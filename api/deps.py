@@ -22,7 +22,9 @@ from store.complaints import ComplaintRecord
 from store.staff import StaffRepository, StaffUser
 
 
-def get_services(request: Request) -> Services:
+# The dependencies are `async def` although they never wait: FastAPI runs a plain `def` dependency in its
+# thread pool, a thread hop per dependency per request (bench/README.md, "where the CPU goes").
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
@@ -30,19 +32,19 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def get_pool(services: ServicesDep) -> asyncpg.Pool:
+async def get_pool(services: ServicesDep) -> asyncpg.Pool:
     return services.pool
 
 
-def get_temporal(services: ServicesDep) -> Client:
+async def get_temporal(services: ServicesDep) -> Client:
     return services.temporal
 
 
-def get_policies(services: ServicesDep) -> dict[str, Policy]:
+async def get_policies(services: ServicesDep) -> dict[str, Policy]:
     return services.policies
 
 
-def get_settings_dep(services: ServicesDep) -> Settings:
+async def get_settings_dep(services: ServicesDep) -> Settings:
     return services.settings
 
 
@@ -64,7 +66,11 @@ def request_id(x_request_id: Annotated[str | None, Header(max_length=100)] = Non
     return x_request_id or uuid.uuid4().hex
 
 
-RequestId = Annotated[str, Depends(request_id)]
+async def _request_id(x_request_id: Annotated[str | None, Header(max_length=100)] = None) -> str:
+    return request_id(x_request_id)
+
+
+RequestId = Annotated[str, Depends(_request_id)]
 
 
 # Staff already put in the directory by this process (id, name, role): one write per person, not per request.

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime
 from typing import Annotated, Any
 
+import asyncpg
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
 
 from domain.inputs import EARLIEST, CleanInput
@@ -179,10 +181,21 @@ def etag_of(record: ComplaintRecord) -> str:
 
 async def full_read(repository: ComplaintRepository, record: ComplaintRecord) -> ComplaintRead:
     """The complaint as staff read it: the record with its event trail and its letters."""
-    events, total = await repository.latest_events(reference=record.reference, count=READ_EVENTS)
-    read = read_of(record, events, await repository.notifications(reference=record.reference))
+    # Three independent reads: on a pool they run side by side (one round trip of waiting, not three).
+    pool = repository.executor
+    if isinstance(pool, asyncpg.Pool):
+        (events, total), notifications, attachments = await asyncio.gather(
+            repository.latest_events(reference=record.reference, count=READ_EVENTS),
+            repository.notifications(reference=record.reference),
+            AttachmentRepository(pool).list(reference=record.reference),
+        )
+    else:
+        events, total = await repository.latest_events(reference=record.reference, count=READ_EVENTS)
+        notifications = await repository.notifications(reference=record.reference)
+        attachments = await AttachmentRepository(pool).list(reference=record.reference)
+    read = read_of(record, events, notifications)
     read.events_total = total
-    read.attachments = await AttachmentRepository(repository.executor).list(reference=record.reference)
+    read.attachments = attachments
     return read
 
 
