@@ -25,7 +25,6 @@ from email.message import Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import formatdate
-from functools import cache
 from typing import Any, Protocol
 
 import aiosmtplib
@@ -100,11 +99,15 @@ def build_email(message: OutgoingMessage, mail_from: str) -> Message:
     return email
 
 
-@cache
-def _local_hostname() -> str:
-    """The name this host gives in EHLO, looked up once: aiosmtplib otherwise calls `socket.getfqdn()` (a
-    blocking DNS look-up, on the event loop) for every connection."""
-    return socket.getfqdn()
+_hostname: list[str] = []
+
+
+async def _local_hostname() -> str:
+    """The name this host gives in EHLO, looked up once per process (in a thread: `socket.getfqdn()` may wait
+    on DNS): aiosmtplib otherwise looks it up again, in a thread, for every connection."""
+    if not _hostname:
+        _hostname.append(await asyncio.to_thread(socket.getfqdn))
+    return _hostname[0]
 
 
 class SmtpSender:
@@ -138,7 +141,7 @@ class SmtpSender:
             port=self._port,
             timeout=self._timeout,
             start_tls=self._starttls,
-            local_hostname=_local_hostname(),
+            local_hostname=await _local_hostname(),
         )
         # Everything before DATA: if it fails, nothing has been handed over.
         try:
