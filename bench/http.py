@@ -177,6 +177,8 @@ async def walkthrough_history(http: httpx.AsyncClient, settings: Settings, clien
     )
     body = _body(0, "bexley") | {"received_at": (datetime.now(UTC) - timedelta(days=1)).isoformat()}
     created = await http.post("/api/complaints", json=body, headers=officer)
+    if created.status_code != 201:
+        raise RuntimeError(f"the walk-through's complaint answered {created.status_code}: {created.text}")
     reference = created.json()["reference"]
 
     async def act(headers: dict[str, str], action: str, payload: dict[str, Any]) -> None:

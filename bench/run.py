@@ -175,7 +175,12 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                             )
                             result["http"] = through_http.summary()
                             result["http"]["wall_seconds"] = round(time.perf_counter() - started, 1)
-                            result["walkthrough"] = await walkthrough_history(http, settings, servers.client)
+                            try:
+                                result["walkthrough"] = await walkthrough_history(
+                                    http, settings, servers.client
+                                )
+                            except Exception as error:  # the rates above still count: report both
+                                result["walkthrough_error"] = repr(error)
                 real = await pool.fetchval(
                     "SELECT state::text FROM complaints WHERE state IS NOT NULL LIMIT 1"
                 )
@@ -245,6 +250,8 @@ def print_table(result: dict[str, Any]) -> None:
                     f"{label:34} {side['per_second']:7.1f} {side['p50_ms']:7.1f}"
                     f" {side['p99_ms']:7.1f}  {ratio}"
                 )
+    if "walkthrough_error" in result:
+        print(f"\nREADME walk-through failed: {result['walkthrough_error']}")
     if "walkthrough" in result:
         walk = result["walkthrough"]
         print(
