@@ -14,6 +14,7 @@ from api.auth import InvalidToken, verify
 from api.casework import visible_complaint
 from api.errors import ProblemError
 from api.permissions import allowed
+from api.resident.answer_timing import AnswerTiming
 from core.logs import log_context
 from core.services import Services
 from core.settings import Settings
@@ -30,6 +31,12 @@ async def get_services(request: Request) -> Services:
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def answer_timing(request: Request) -> AnswerTiming:
+    """The app's window of normal web intakes' durations (api/resident/answer_timing.py)."""
+    timing: AnswerTiming = request.app.state.answer_timing
+    return timing
 
 
 async def get_pool(services: ServicesDep) -> asyncpg.Pool:

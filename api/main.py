@@ -18,6 +18,7 @@ from api.docs_pages import install_docs
 from api.guards import EdgeGuard
 from api.observability import ObservabilityMiddleware
 from api.page_security import PageSecurity
+from api.resident.answer_timing import AnswerTiming
 from api.routes import (
     actions,
     annual_report,
@@ -79,6 +80,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         redoc_url=None,
     )
     install_docs(app)
+    # Recent normal web intakes' durations: a held one's answer waits on them (api/resident/answer_timing.py).
+    app.state.answer_timing = AnswerTiming()
     if services is not None:
         app.state.services = services
     errors.install(app)

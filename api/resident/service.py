@@ -34,6 +34,7 @@ from api.resident.access import (
     session_access,
 )
 from api.resident.actions import answer_extension, ask_for_review, send_evidence, send_information, withdraw
+from api.resident.answer_timing import AnswerTiming
 from api.resident.bodies import (
     AccessCodeExchange,
     AccessLinkRequest,
@@ -258,9 +259,12 @@ async def create(
     request_id: str,
     *,
     client_ip: str,
+    timing: AnswerTiming,
     idempotency_key: str | None = None,
 ) -> PublicComplaintCreated:
-    """Make a complaint, limited per client address and per e-mail address (429 past the allowance)."""
+    """Make a complaint, limited per client address and per e-mail address (429 past the allowance).
+    `timing`: a held answer is sent no sooner than a normal one (api/resident/answer_timing.py)."""
+    started = timing.started()
     policy = services.policies.get(body.policy_id)
     if policy is None:
         raise ProblemError(422, "Invalid request", f"policy_id: unknown council {body.policy_id!r}")
@@ -274,7 +278,11 @@ async def create(
     for email in people:
         if email and await new_complaints_restricted(services, policy_id=body.policy_id, email=str(email)):
             held_for = str(email)
-            return await _held(services, body, policy, representative, request_id, idempotency_key, held_for)
+            answer = await _held(
+                services, body, policy, representative, request_id, idempotency_key, held_for
+            )
+            await timing.held_answered(started)
+            return answer
     intake = Intake(
         policy_id=body.policy_id,
         received_at=received_at,
@@ -321,6 +329,7 @@ async def create(
         },
         once_key=f"create:{reference}",  # a retry that opened the same complaint is recorded once
     )
+    timing.normal_answered(started)
     return created_answer(
         reference, token, expires_at, link_sent=link_sent, for_someone_else=representative is not None
     )

@@ -18,7 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api import equality
 from api.client_address import client_ip
-from api.deps import RequestId, ServicesDep
+from api.deps import RequestId, ServicesDep, answer_timing
 from api.errors import PROBLEM_RESPONSES
 from api.idempotency import Outcome, run_once_as
 from api.resident import service
@@ -86,7 +86,12 @@ async def make_complaint(
 
     async def make() -> Outcome:
         created = await service.create(
-            services, body, request_id, client_ip=client_ip(request), idempotency_key=idempotency_key
+            services,
+            body,
+            request_id,
+            client_ip=client_ip(request),
+            timing=answer_timing(request),
+            idempotency_key=idempotency_key,
         )
         return 201, created, created_headers(created.reference)
 

@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from api.client_address import client_ip
-from api.deps import ServicesDep
+from api.deps import ServicesDep, answer_timing
 from api.errors import ProblemError
 from api.idempotency import Outcome, run_once_as
 from api.resident import service, withheld
@@ -227,7 +227,12 @@ async def create_once(
 
     async def make() -> Outcome:
         created = await service.create(
-            services, body, request_id, client_ip=client_ip(request), idempotency_key=key
+            services,
+            body,
+            request_id,
+            client_ip=client_ip(request),
+            timing=answer_timing(request),
+            idempotency_key=key,
         )
         return 201, created, {}
 
