@@ -45,10 +45,14 @@ class InboundMessage(BaseModel):
 _COLUMNS = ", ".join(InboundMessage.model_fields)
 
 
+# The owner of the intake keys of complaints opened from triage items (api/intake.py's `intake_keys`).
+OPEN_KEY_OWNER = "triage"
+
+
 def open_key(inbound_id: uuid.UUID) -> str:
-    """The intake key (owner `triage`) of the complaint opened from a triage item: one complaint per message,
-    whatever is retried. It is kept with the complaint's reference before the complaint's workflow starts
-    (api/intake.py), so it is the first trace an open decision leaves."""
+    """The intake key (owner `OPEN_KEY_OWNER`) of the complaint opened from a triage item: one complaint per
+    message, whatever is retried. It is kept with the complaint's reference before the complaint's workflow
+    starts (api/intake.py), so it is the first trace an open decision leaves."""
     return f"inbound:{inbound_id}"
 
 

@@ -24,6 +24,7 @@ from domain.models import Actor
 from inbound.delivery import Decision, deliver
 from inbound.parse import MailFile, files_of, read_message, sender_name
 from inbound.store import (
+    OPEN_KEY_OWNER,
     InboundMessage,
     InboundRepository,
     ServiceRequest,
@@ -294,7 +295,7 @@ async def _open_and_deliver(
         request_id=request_id,
         # One complaint per message, whatever is retried: the key is the message's.
         idempotency_key=open_key(inbound_id),
-        key_owner="triage",
+        key_owner=OPEN_KEY_OWNER,
         key_ttl=timedelta(days=3650),
     )
     await finish_opened(services, message, reference, staff.id, staff.role.value, request_id, claim_id)

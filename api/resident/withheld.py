@@ -25,16 +25,13 @@ from domain.deadlines import early_resolution_by, plan_stage
 from domain.models import Representative, Status
 from domain.policy import Policy
 from inbound.receive import sender_key
-from inbound.store import InboundRepository
+from inbound.store import OPEN_KEY_OWNER, InboundRepository, open_key
 from store.audit import AuditRepository
 from store.complaints import ComplaintRecord
 from store.held_submissions import HeldSubmission, HeldSubmissionRepository
 
 SOURCE = "web"
 FLAG = "contact_restricted"
-# The triage item's intake key (inbound/triage.py opens a complaint with `inbound:<id>` under this owner):
-# registered with the held reference, so the complaint the officer opens from the item keeps it.
-TRIAGE_KEY_OWNER = "triage"
 
 # What the held reference shows once an officer decided the item otherwise than opening a complaint: the
 # status and the words a careful council would use (it writes to the person about it, by post where the
@@ -151,11 +148,13 @@ async def hold(
             desired_outcome=desired_outcome,
             tenure=tenure,
         )
+        # The triage item's intake key, registered with the held reference: the complaint the officer opens
+        # from the item (inbound/triage.py, under the same key) keeps it.
         await connection.execute(
             "INSERT INTO intake_keys (owner, key, reference) VALUES ($1, $2, $3)"
             " ON CONFLICT (owner, key) DO NOTHING",
-            TRIAGE_KEY_OWNER,
-            f"inbound:{inbound_id}",
+            OPEN_KEY_OWNER,
+            open_key(inbound_id),
             reference,
         )
         await AuditRepository(connection).append(
