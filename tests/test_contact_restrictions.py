@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 
@@ -345,6 +345,32 @@ async def test_asking_for_the_next_stage_is_never_restricted(stack: Stack) -> No
             headers=auth(token),
         )
         assert asked.status_code == 200, asked.text
+
+
+class Held(NamedTuple):
+    """A web submission held for triage: the address it came from, what its sender was answered with, and
+    its triage item."""
+
+    email: str
+    reference: str
+    code: str
+    item_id: str
+
+
+async def held_submission(stack: Stack, client: httpx.AsyncClient, summary: str) -> Held:
+    """A person's first complaint, their new online complaints restricted, then a second one from the same
+    address: held for triage and answered as any complaint."""
+    email = new_email()
+    first, _ = await make(client, email=email)
+    await stack.staff(first, "acknowledge", cmd.Acknowledge(actor=OFFICER))
+    await stack.staff(first, "restrict_contact", restriction(ResidentChannel.NEW_COMPLAINTS))
+    held = await client.post("/api/public/complaints", json=_complaint(email) | {"summary": summary})
+    assert held.status_code == 201, held.text
+    reference, code = held.json()["reference"], held.json()["access_token"]
+    item_id = await stack.pool.fetchval(
+        "SELECT inbound_id::text FROM held_submissions WHERE reference = $1", reference
+    )
+    return Held(email, reference, code, item_id)
 
 
 def _complaint(email: str) -> dict[str, str]:

@@ -11,13 +11,10 @@ from typing import Any
 import pytest
 
 from api.errors import ProblemError
-from domain import commands as cmd
-from domain.models import ResidentChannel
 from inbound import triage
 from tests.api_helpers import assert_problem, bearer
-from tests.factories import OFFICER
-from tests.test_contact_restrictions import _complaint, restriction
-from tests.test_residents import Stack, make, new_email, stack
+from tests.test_contact_restrictions import held_submission
+from tests.test_residents import Stack, stack
 
 __all__ = ["stack"]
 
@@ -25,18 +22,9 @@ __all__ = ["stack"]
 async def test_a_held_item_whose_open_got_no_answer_can_only_be_opened_again(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    email = new_email()
     officer = bearer("olivia.officer", stack.settings)
     async with stack.client() as client:
-        first, _ = await make(client, email=email)
-        await stack.staff(first, "acknowledge", cmd.Acknowledge(actor=OFFICER))
-        await stack.staff(first, "restrict_contact", restriction(ResidentChannel.NEW_COMPLAINTS))
-        held = await client.post("/api/public/complaints", json=_complaint(email) | {"summary": "Held open."})
-        assert held.status_code == 201, held.text
-        reference = held.json()["reference"]
-        item_id = await stack.pool.fetchval(
-            "SELECT inbound_id::text FROM held_submissions WHERE reference = $1", reference
-        )
+        _, reference, _, item_id = await held_submission(stack, client, "Held open.")
 
         async def no_answer(*args: Any, **kwargs: Any) -> str:
             # As api/intake.py answers when Temporal does not confirm the open in time: the workflow may

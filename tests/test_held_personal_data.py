@@ -5,25 +5,16 @@ access requests, as a complaint's is; the request is audited."""
 
 from __future__ import annotations
 
-from domain import commands as cmd
-from domain.models import ResidentChannel
 from tests.api_helpers import bearer
-from tests.factories import OFFICER
-from tests.test_contact_restrictions import _complaint, restriction
-from tests.test_residents import Stack, make, new_email, stack
+from tests.test_contact_restrictions import held_submission
+from tests.test_residents import Stack, stack
 
 __all__ = ["stack"]
 
 
 async def test_a_held_submission_is_found_by_a_subject_access_request(stack: Stack) -> None:
-    email = new_email()
     async with stack.client() as client:
-        first, _ = await make(client, email=email)
-        await stack.staff(first, "acknowledge", cmd.Acknowledge(actor=OFFICER))
-        await stack.staff(first, "restrict_contact", restriction(ResidentChannel.NEW_COMPLAINTS))
-        held = await client.post("/api/public/complaints", json=_complaint(email) | {"summary": "Held data."})
-        assert held.status_code == 201, held.text
-        reference = held.json()["reference"]
+        email, reference, _, _ = await held_submission(stack, client, "Held data.")
         url = f"/api/complaints/{reference}/personal-data"
 
         refused = await client.get(url, headers=bearer("olivia.officer", stack.settings))

@@ -5,29 +5,17 @@ as it was (withdrawn), not "declined"."""
 
 from __future__ import annotations
 
-from domain import commands as cmd
-from domain.models import ResidentChannel
 from tests.api_helpers import assert_problem, bearer
-from tests.factories import OFFICER
-from tests.test_contact_restrictions import _complaint, restriction
-from tests.test_residents import Stack, auth, make, new_email, stack
+from tests.test_contact_restrictions import held_submission
+from tests.test_residents import Stack, auth, stack
 
 __all__ = ["stack"]
 
 
 async def test_a_held_submission_withdrawn_online_stays_withdrawn(stack: Stack) -> None:
-    email = new_email()
     officer = bearer("olivia.officer", stack.settings)
     async with stack.client() as client:
-        first, _ = await make(client, email=email)
-        await stack.staff(first, "acknowledge", cmd.Acknowledge(actor=OFFICER))
-        await stack.staff(first, "restrict_contact", restriction(ResidentChannel.NEW_COMPLAINTS))
-        held = await client.post("/api/public/complaints", json=_complaint(email) | {"summary": "Held gone."})
-        assert held.status_code == 201, held.text
-        reference, code = held.json()["reference"], held.json()["access_token"]
-        item_id = await stack.pool.fetchval(
-            "SELECT inbound_id::text FROM held_submissions WHERE reference = $1", reference
-        )
+        _, reference, code, item_id = await held_submission(stack, client, "Held gone.")
         url = f"/api/public/complaints/{reference}"
         gone = await client.post(f"{url}/withdraw", json={"reason": "Sorted."}, headers=auth(code))
         assert gone.status_code == 200 and gone.json()["status"] == "withdrawn", gone.text
@@ -53,17 +41,9 @@ async def test_a_held_submission_withdrawn_online_stays_withdrawn(stack: Stack) 
 async def test_a_dismissed_held_submission_gets_a_new_link_as_a_declined_complaint_does(stack: Stack) -> None:
     """Its sender who lost the code can ask for a new link and read what the council did, as the sender of a
     complaint declined can (nothing else would tell that it was held)."""
-    email = new_email()
     officer = bearer("olivia.officer", stack.settings)
     async with stack.client() as client:
-        first, _ = await make(client, email=email)
-        await stack.staff(first, "acknowledge", cmd.Acknowledge(actor=OFFICER))
-        await stack.staff(first, "restrict_contact", restriction(ResidentChannel.NEW_COMPLAINTS))
-        held = await client.post("/api/public/complaints", json=_complaint(email) | {"summary": "Held lost."})
-        reference = held.json()["reference"]
-        item_id = await stack.pool.fetchval(
-            "SELECT inbound_id::text FROM held_submissions WHERE reference = $1", reference
-        )
+        email, reference, _, item_id = await held_submission(stack, client, "Held lost.")
         dismissed = await client.post(
             f"/api/triage/{item_id}/dismiss", json={"reason": "Repeats a complaint."}, headers=officer
         )
