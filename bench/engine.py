@@ -14,7 +14,7 @@ import asyncpg
 from temporalio.client import Client
 
 from api.intake import open_case
-from bench.measure import Run, run_concurrently, sampled
+from bench.measure import Run, alternating, run_concurrently, sampled
 from bench.noop import TASK_QUEUE, Landed, Noop
 from core.temporal import workflow_id
 from domain import commands as cmd
@@ -130,23 +130,20 @@ async def measure_engine(
     raw.finished, raw.ids = raw.ids, []
     service.references.clear()
 
-    result = EngineResult(*(Run(0, 0.0, []) for _ in range(4)))
-    for part in range(rounds):
-        indexes = range(complaints)[part::rounds]
-        for side in ("raw", "service")[:: 1 if part % 2 == 0 else -1]:
-            if side == "raw":
-                result.raw_intake += await run_concurrently(indexes, concurrency, raw.open)
-            else:
-                result.service_intake += await run_concurrently(indexes, concurrency, service.open)
+    opened = range(complaints)
+    raw_intake, service_intake = await alternating(
+        rounds, concurrency, (opened, raw.open), (opened, service.open)
+    )
     with sampled(py_spy, profile):
-        for part in range(rounds):
-            for side in ("raw", "service")[:: 1 if part % 2 == 0 else -1]:
-                if side == "raw":
-                    result.raw_actions += await run_concurrently(raw.ids[part::rounds], concurrency, raw.poke)
-                else:
-                    targets = service.references[part::rounds]
-                    timed = await run_concurrently(targets, concurrency, service.acknowledge)
-                    result.service_actions += timed
+        raw_actions, service_actions = await alternating(
+            rounds, concurrency, (raw.ids, raw.poke), (service.references, service.acknowledge)
+        )
+    result = EngineResult(
+        service_intake=service_intake,
+        raw_intake=raw_intake,
+        service_actions=service_actions,
+        raw_actions=raw_actions,
+    )
     acknowledged = await pool.fetchval(
         "SELECT count(*) FROM complaints WHERE reference = ANY($1) AND status = 'acknowledged'",
         service.references,

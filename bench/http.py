@@ -24,7 +24,7 @@ from temporalio.client import Client
 from api.auth import issue_dev_token
 from api.main import create_app
 from bench.engine import AREAS, RawSide
-from bench.measure import Run, run_concurrently, sampled
+from bench.measure import Run, alternating, run_concurrently, sampled
 from bench.noop import Landed
 from core.services import Services
 from core.settings import Settings
@@ -148,23 +148,18 @@ async def measure_http(
     await run_concurrently(list(references), concurrency, acknowledge)
     raw.finished, raw.ids = raw.ids, []
     references.clear()
-    result = HttpResult(*(Run(0, 0.0, []) for _ in range(4)))
-    for part in range(rounds):
-        indexes = range(complaints)[part::rounds]
-        for side in ("raw", "service")[:: 1 if part % 2 == 0 else -1]:
-            if side == "raw":
-                result.raw_intake += await run_concurrently(indexes, concurrency, raw.open)
-            else:
-                result.service_intake += await run_concurrently(indexes, concurrency, create)
+    opened = range(complaints)
+    raw_intake, service_intake = await alternating(rounds, concurrency, (opened, raw.open), (opened, create))
     with sampled(py_spy, profile):
-        for part in range(rounds):
-            for side in ("raw", "service")[:: 1 if part % 2 == 0 else -1]:
-                if side == "raw":
-                    result.raw_actions += await run_concurrently(raw.ids[part::rounds], concurrency, raw.poke)
-                else:
-                    result.service_actions += await run_concurrently(
-                        references[part::rounds], concurrency, acknowledge
-                    )
+        raw_actions, service_actions = await alternating(
+            rounds, concurrency, (raw.ids, raw.poke), (references, acknowledge)
+        )
+    result = HttpResult(
+        service_intake=service_intake,
+        raw_intake=raw_intake,
+        service_actions=service_actions,
+        raw_actions=raw_actions,
+    )
     await raw.finish()
     return result
 

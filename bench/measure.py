@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 # Server processes by name (temporal, postgres) whose CPU time, with their children's, each run also
 # reports; filled in by bench.run.
@@ -106,6 +107,24 @@ async def run_concurrently(
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     server_cpu = {name: used - server_cpu[name] for name, used in server_cpu_seconds().items()}
     return Run(len(latencies), seconds, latencies, cpu, server_cpu)
+
+
+async def alternating(
+    rounds: int,
+    concurrency: int,
+    raw: tuple[Sequence[T], Callable[[T], Awaitable[object]]],
+    service: tuple[Sequence[U], Callable[[U], Awaitable[object]]],
+) -> tuple[Run, Run]:
+    """Each side's items split into `rounds` slices, raw and service alternating (raw first, then service
+    first, ...), so a change in background load falls on both; the raw side's run and the service's."""
+    runs = {"raw": Run(0, 0.0, []), "service": Run(0, 0.0, [])}
+    for part in range(rounds):
+        for side in ("raw", "service")[:: 1 if part % 2 == 0 else -1]:
+            if side == "raw":
+                runs[side] += await run_concurrently(raw[0][part::rounds], concurrency, raw[1])
+            else:
+                runs[side] += await run_concurrently(service[0][part::rounds], concurrency, service[1])
+    return runs["raw"], runs["service"]
 
 
 async def repeat(times: int, operation: Callable[[], Awaitable[object]]) -> list[float]:
