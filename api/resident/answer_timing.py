@@ -36,10 +36,6 @@ DEFAULT_SECONDS = (0.25, 0.45)
 CAP_SECONDS = 3.0
 
 
-async def _sleep(seconds: float) -> None:
-    await asyncio.sleep(seconds)
-
-
 class AnswerTiming:
     """The per-process window of normal intakes' durations, and the wait it sets a held answer.
 
@@ -51,7 +47,7 @@ class AnswerTiming:
         window: int = WINDOW,
         cap: float = CAP_SECONDS,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[None]] = _sleep,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         draw: random.Random | None = None,
     ) -> None:
         self._normal: deque[float] = deque(maxlen=window)
