@@ -14,6 +14,7 @@ import asyncpg
 from temporalio.client import Client
 
 from api.intake import open_case
+from bench.floor import Floor
 from bench.measure import Run, alternating, run_concurrently, sampled
 from bench.noop import TASK_QUEUE, Landed, Noop
 from core.temporal import workflow_id
@@ -32,6 +33,7 @@ class EngineResult:
     raw_intake: Run
     service_actions: Run
     raw_actions: Run
+    floor_actions: Run
 
     def summary(self) -> dict[str, Any]:
         def pair(service: Run, raw: Run) -> dict[str, Any]:
@@ -41,6 +43,8 @@ class EngineResult:
         return {
             "intake": pair(self.service_intake, self.raw_intake),
             "actions": pair(self.service_actions, self.raw_actions),
+            # The least a staff action can do under the ground rules (bench/floor.py), against the same raw.
+            "floor": pair(self.floor_actions, self.raw_actions),
         }
 
 
@@ -102,6 +106,26 @@ class RawSide:
         await asyncio.gather(*(self.client.get_workflow_handle(wid).signal(Noop.finish) for wid in everyone))
 
 
+class FloorSide:
+    """Workflows of `bench.floor` on the raw worker's queue, started untimed: only their action is timed."""
+
+    def __init__(self, client: Client):
+        self.client = client
+        self.run_id = uuid.uuid4().hex[:8]
+        self.ids: list[str] = []
+
+    async def open(self, index: int) -> None:
+        wid = f"bench-floor-{self.run_id}-{index}"
+        await self.client.start_workflow(Floor.run, id=wid, task_queue=TASK_QUEUE)
+        self.ids.append(wid)
+
+    async def act(self, wid: str) -> None:
+        await self.client.get_workflow_handle(wid).execute_update(Floor.act)
+
+    async def finish(self) -> None:
+        await asyncio.gather(*(self.client.get_workflow_handle(wid).signal(Floor.finish) for wid in self.ids))
+
+
 async def measure_engine(
     *,
     pool: asyncpg.Pool,
@@ -122,7 +146,10 @@ async def measure_engine(
     background load on the machine falls on both sides alike.
     """
     service, raw = ServiceSide(pool, client, task_queue, policies), RawSide(client, landed)
+    floor = FloorSide(client)
     warm: Sequence[int] = range(-warmup, 0)
+    await run_concurrently(range(complaints + warmup), concurrency, floor.open)
+    await run_concurrently(floor.ids[:warmup], concurrency, floor.act)
     await run_concurrently(warm, concurrency, raw.open)
     await run_concurrently(warm, concurrency, service.open)
     await run_concurrently(list(raw.ids), concurrency, raw.poke)
@@ -135,14 +162,19 @@ async def measure_engine(
         rounds, concurrency, (opened, raw.open), (opened, service.open)
     )
     with sampled(py_spy, profile):
-        raw_actions, service_actions = await alternating(
-            rounds, concurrency, (raw.ids, raw.poke), (service.references, service.acknowledge)
+        raw_actions, floor_actions, service_actions = await alternating(
+            rounds,
+            concurrency,
+            (raw.ids, raw.poke),
+            (floor.ids[warmup:], floor.act),
+            (service.references, service.acknowledge),
         )
     result = EngineResult(
         service_intake=service_intake,
         raw_intake=raw_intake,
         service_actions=service_actions,
         raw_actions=raw_actions,
+        floor_actions=floor_actions,
     )
     acknowledged = await pool.fetchval(
         "SELECT count(*) FROM complaints WHERE reference = ANY($1) AND status = 'acknowledged'",
@@ -151,4 +183,5 @@ async def measure_engine(
     if acknowledged != complaints:
         raise RuntimeError(f"only {acknowledged} of {complaints} complaints were recorded as acknowledged")
     await raw.finish()
+    await floor.finish()
     return result

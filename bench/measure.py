@@ -110,21 +110,18 @@ async def run_concurrently(
 
 
 async def alternating(
-    rounds: int,
-    concurrency: int,
-    raw: tuple[Sequence[T], Callable[[T], Awaitable[object]]],
-    service: tuple[Sequence[U], Callable[[U], Awaitable[object]]],
-) -> tuple[Run, Run]:
-    """Each side's items split into `rounds` slices, raw and service alternating (raw first, then service
-    first, ...), so a change in background load falls on both; the raw side's run and the service's."""
-    runs = {"raw": Run(0, 0.0, []), "service": Run(0, 0.0, [])}
+    rounds: int, concurrency: int, *sides: tuple[Sequence[Any], Callable[[Any], Awaitable[object]]]
+) -> tuple[Run, ...]:
+    """Each side's items split into `rounds` slices, the sides taking turns in each (in the order given, then
+    reversed, ...), so a change in background load falls on every side; one run per side, in that order.
+    The raw engine comes first, the service last."""
+    runs = [Run(0, 0.0, []) for _ in sides]
     for part in range(rounds):
-        for side in ("raw", "service")[:: 1 if part % 2 == 0 else -1]:
-            if side == "raw":
-                runs[side] += await run_concurrently(raw[0][part::rounds], concurrency, raw[1])
-            else:
-                runs[side] += await run_concurrently(service[0][part::rounds], concurrency, service[1])
-    return runs["raw"], runs["service"]
+        order = range(len(sides)) if part % 2 == 0 else reversed(range(len(sides)))
+        for index in order:
+            items, operation = sides[index]
+            runs[index] += await run_concurrently(items[part::rounds], concurrency, operation)
+    return tuple(runs)
 
 
 async def repeat(times: int, operation: Callable[[], Awaitable[object]]) -> list[float]:

@@ -29,6 +29,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from bench.engine import measure_engine
+from bench.floor import Floor, FloorRecorder
 from bench.http import measure_http, serve_api, walkthrough_history
 from bench.listing import load_rows, measure_list
 from bench.measure import SERVER_PIDS
@@ -136,8 +137,13 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             if servers.client is not None:
                 policies = load_policies(REPO_ROOT / "policies")
                 landed = Landed()
+                floor = FloorRecorder(pool)
+                await floor.prepare()
                 raw_worker = Worker(
-                    servers.client, task_queue=TASK_QUEUE, workflows=[Noop], activities=[landed.noop]
+                    servers.client,
+                    task_queue=TASK_QUEUE,
+                    workflows=[Noop, Floor],
+                    activities=[landed.noop, floor.record],
                 )
                 async with raw_worker, build_worker(servers.client, SERVICE_QUEUE, pool, policies):
                     started = time.perf_counter()
@@ -224,7 +230,8 @@ def print_table(result: dict[str, Any]) -> None:
         print(f"\n{'rate (concurrency ' + str(params['concurrency']) + ')':34} {'/s':>7} {'p50 ms':>7} "
               f"{'p95 ms':>7}  cpu ms/op: {'python':>6} {'temporal':>8} {'pg':>5}  ratio")  # fmt: skip
         labels = {"intake": ("intake: open_case + first record", "raw: start + no-op activity"),
-                  "actions": ("acknowledge: update + record", "raw: no-op update")}  # fmt: skip
+                  "actions": ("acknowledge: update + record", "raw: no-op update"),
+                  "floor": ("floor: update+insert+attr+timer", "raw: no-op update (again)")}  # fmt: skip
         for key, (service_label, raw_label) in labels.items():
             figures = result["engine"][key]
             for label, side, ratio in (
