@@ -86,6 +86,10 @@ class ComplaintWorkflow:
         self._attributes: tuple[Any, ...] | None = None
         # An operator asked this run to move to the current code (`complaints move-to-current-code`).
         self._move_to_current_code = False
+        # The stage facts this run last recorded: an event that leaves them as they were does not write the
+        # stage's report row again (each write runs the report summaries' triggers under a per-council lock).
+        # Memory only, rebuilt by replay; a new run writes its first event's facts.
+        self._facts_recorded: StageFacts | None = None
         for action in ACTIONS.values():
             workflow.set_update_handler(action.name, self._handler(action), validator=self._validator(action))
 
@@ -287,8 +291,10 @@ class ComplaintWorkflow:
     async def _record(self, change: Change, *, first: bool = False) -> None:
         """Record the event in Postgres, then put the change in force (never before: a failed record leaves
         nothing of it behind)."""
-        await effects.record(self._event(change, first=first))
+        event = self._event(change, first=first)
+        await effects.record(event)
         self._state, self._policy = change.state, change.policy
+        self._facts_recorded = event.stage or self._facts_recorded
         self._update_attributes()
         workflow.set_current_details(self._details())
 
@@ -312,17 +318,19 @@ class ComplaintWorkflow:
             actions=list(after.actions) if before is None or before.actions != after.actions else None,
             transition=change.transition,
             notifications=change.letters,
-            stage=self._stage_facts(after, change.policy),
+            stage=self._changed_facts(after, change.policy),
         )
 
-    def _stage_facts(self, state: ComplaintState, policy: Policy) -> StageFacts | None:
-        """The stage's facts for reports. A fault there must never hold the complaint up: the event is
+    def _changed_facts(self, state: ComplaintState, policy: Policy) -> StageFacts | None:
+        """The stage's facts for reports, when they differ from those this run last recorded (None: the
+        stage's row stays as it is). A fault building them must never hold the complaint up: the event is
         recorded without them (the read-model rebuild writes them again) and operations see the warning."""
         try:
-            return stage_facts(state, policy)
+            facts = stage_facts(state, policy)
         except Exception as error:  # any fault: reports are not the lifecycle
             workflow.logger.warning("report facts of %s not built: %r", state.reference, error)
             return None
+        return None if facts == self._facts_recorded else facts
 
     def _update_attributes(self) -> None:
         """Keep the Temporal UI's search attributes current, only when one of them changed (every upsert is
