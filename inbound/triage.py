@@ -21,6 +21,7 @@ from api.updates import run_action
 from core.services import Services
 from domain import commands as cmd
 from domain.models import Actor
+from inbound import held_later
 from inbound.delivery import Decision, deliver
 from inbound.parse import MailFile, files_of, read_message, sender_name
 from inbound.store import (
@@ -207,7 +208,8 @@ async def _claimed(
     claim in its transaction (inbound.delivery.deliver). If the action fails before that, the claim is
     released and the item waits in triage for a retry; if the process dies in between, the claim lapses and
     the sweep finishes it (its effect found on the complaint) or puts it back (inbound/claims.py): never
-    decided with nothing done."""
+    decided with nothing done. What a held submission's sender sends meanwhile waits, then goes where the
+    decision put the item (inbound/held_later.py)."""
     repository = InboundRepository(services.pool)
     claim_id = await repository.claim(
         inbound_id, claimed_as=status, decided_by=staff.id, lease=CLAIM_LEASE, reference=reference
@@ -217,8 +219,9 @@ async def _claimed(
     try:
         yield claim_id
     except BaseException:
-        await repository.release(inbound_id, claim_id)
+        await held_later.release_claim(services, inbound_id, claim_id)
         raise
+    await held_later.settle_quietly(services, inbound_id)
 
 
 # ------------------------------------------------------------------------------------- open a complaint
@@ -252,15 +255,22 @@ async def open_complaint(
     services: Services, staff: StaffUser, inbound_id: uuid.UUID, given: dict[str, Any], request_id: str
 ) -> str:
     message = await waiting(services, inbound_id)
+    check_intake(await _intake(services, message, given), services.policies)  # a 422 before the claim
+    async with _claimed(services, staff, inbound_id, "opened", request_id) as claim_id:
+        # Read again once claimed: what a held submission's sender added before the claim is in it, and
+        # nothing is added until the decision ends (inbound/held_later.py).
+        message = await InboundRepository(services.pool).get(inbound_id) or message
+        body = await _intake(services, message, given)
+        return await _open_and_deliver(services, staff, message, body, request_id, claim_id)
+
+
+async def _intake(services: Services, message: InboundMessage, given: dict[str, Any]) -> ComplaintCreate:
     try:
-        body = ComplaintCreate.model_validate(_merge(await intake_draft(services, message), given))
+        return ComplaintCreate.model_validate(_merge(await intake_draft(services, message), given))
     except ValidationError as error:
         first = error.errors()[0]
         field = ".".join(str(part) for part in first["loc"])
         raise ProblemError(422, "Invalid request", f"{field}: {first['msg']}") from error
-    check_intake(body, services.policies)  # a 422 before the item is claimed
-    async with _claimed(services, staff, inbound_id, "opened", request_id) as claim_id:
-        return await _open_and_deliver(services, staff, message, body, request_id, claim_id)
 
 
 async def _open_and_deliver(

@@ -38,6 +38,50 @@ class HeldSubmission(BaseModel):
         return self.decision in ("triage", "claimed")
 
 
+class SentFile(BaseModel):
+    """A file sent on a held reference, checked as any upload is: its name, type, content, and its entry in
+    the item's list of files (`evidence_of` reads it)."""
+
+    filename: str
+    content_type: str
+    content: bytes
+    attachment: dict[str, Any]
+
+
+class SentDuringDecision(BaseModel):
+    """Information (`text` as the item takes it, `summary` as sent) or a file (`file`) sent while an
+    officer's decision held the item (migration 440)."""
+
+    seq: int
+    inbound_id: uuid.UUID
+    sent_at: datetime
+    text: str | None
+    summary: str | None
+    file: SentFile | None
+
+
+def _sent(row: Any) -> SentDuringDecision:
+    attachment = row["attachment"]
+    if isinstance(attachment, str):
+        attachment = json.loads(attachment)
+    file = None
+    if row["content"] is not None:
+        file = SentFile(
+            filename=row["filename"],
+            content_type=row["content_type"],
+            content=bytes(row["content"]),
+            attachment=attachment or {},
+        )
+    return SentDuringDecision(
+        seq=row["seq"],
+        inbound_id=row["inbound_id"],
+        sent_at=row["sent_at"],
+        text=row["text"],
+        summary=row["summary"],
+        file=file,
+    )
+
+
 _SELECT = """
 SELECT h.reference, h.inbound_id, h.policy_id, h.service_area, h.received_at, h.acknowledge_by, h.respond_by,
        h.complainant, h.representative, h.summary, h.desired_outcome, h.tenure, h.withdrawn_at, h.created_at,
@@ -107,22 +151,77 @@ class HeldSubmissionRepository:
         text: str,
         raw: bytes | None = None,
         attachment: dict[str, Any] | None = None,
+        waiting_only: bool = True,
     ) -> bool:
         """What the resident sent later, kept with the triage item while it waits (its text appended, a
-        file added to the message and its list); False once the item was decided (or is being decided)."""
+        file added to the message and its list); False once the item was decided (or is being decided).
+        `waiting_only=False`: what waited during a decision, put back on the item that decision left
+        (inbound/held_later.py)."""
         status = await self._db.execute(
             "UPDATE inbound_messages SET text = coalesce(text, '') || $2,"
             " raw = coalesce($3, raw), size = coalesce(octet_length($3), size),"
             # describe() stores the list as a JSON text (the pool's codec); read either form.
             " attachments = (CASE jsonb_typeof(attachments) WHEN 'string' THEN (attachments #>> '{}')::jsonb"
             " ELSE attachments END) || $4::jsonb"
-            " WHERE id = $1 AND status = 'triage'",
+            " WHERE id = $1 AND (status = 'triage' OR NOT $5)",
             inbound_id,
             text,
             raw,
             [] if attachment is None else [attachment],
+            waiting_only,
         )
         return status.split()[-1] == "1"
+
+    async def item_status(self, inbound_id: uuid.UUID) -> str | None:
+        """The triage item's status, its row locked until the caller's transaction ends: an officer's claim
+        and the step that finishes it come wholly before or after what the resident sends."""
+        found = await self._db.fetchval(
+            "SELECT status FROM inbound_messages WHERE id = $1 FOR UPDATE", inbound_id
+        )
+        return None if found is None else str(found)
+
+    async def keep_sent(
+        self,
+        inbound_id: uuid.UUID,
+        *,
+        text: str | None = None,
+        summary: str | None = None,
+        file: SentFile | None = None,
+    ) -> None:
+        """What the resident sent while an officer's decision holds the item (migration 440)."""
+        await self._db.execute(
+            "INSERT INTO held_sent_during_decision"
+            " (inbound_id, text, summary, filename, content_type, content, attachment)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)",
+            inbound_id,
+            text,
+            summary,
+            None if file is None else file.filename,
+            None if file is None else file.content_type,
+            None if file is None else file.content,
+            None if file is None else file.attachment,
+        )
+
+    async def sent_during_decision(self, inbound_id: uuid.UUID) -> list[SentDuringDecision]:
+        rows = await self._db.fetch(
+            "SELECT * FROM held_sent_during_decision WHERE inbound_id = $1 ORDER BY seq", inbound_id
+        )
+        return [_sent(row) for row in rows]
+
+    async def take_sent(self, seq: int) -> bool:
+        """Remove one once it reached where it goes (in that transaction); False if another took it."""
+        status = await self._db.execute("DELETE FROM held_sent_during_decision WHERE seq = $1", seq)
+        return status.split()[-1] == "1"
+
+    async def items_with_sent_left(self, *, limit: int = 100) -> list[uuid.UUID]:
+        """Items no decision holds any more with something sent meanwhile not yet moved (a request that
+        died after its decision ended): the inbound sweep moves it."""
+        rows = await self._db.fetch(
+            "SELECT DISTINCT s.inbound_id FROM held_sent_during_decision s"
+            " JOIN inbound_messages m ON m.id = s.inbound_id WHERE m.status <> 'claimed' LIMIT $1",
+            limit,
+        )
+        return [uuid.UUID(str(row["inbound_id"])) for row in rows]
 
     async def plan(self, reference: str, *, acknowledge_by: date, respond_by: date) -> None:
         """Stage 1's dates, planned when the resident asks for an investigation (early resolution ends)."""
