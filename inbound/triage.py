@@ -9,7 +9,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
@@ -20,9 +20,11 @@ from api.staff_intake import check_intake, open_staff_complaint
 from api.updates import run_action
 from core.services import Services
 from domain import commands as cmd
+from domain.due import Due
 from domain.models import Actor
 from inbound import held_later
 from inbound.delivery import Decision, deliver
+from inbound.held_due import HeldDue, held_due
 from inbound.parse import MailFile, files_of, read_message, sender_name
 from inbound.store import (
     OPEN_KEY_OWNER,
@@ -54,6 +56,20 @@ class TriageItem(BaseModel):
     flag: str | None = Field(description="Why a message naming a complaint waits here (e.g. sender_mismatch)")
     flag_text: str | None
     candidate: str | None = Field(description="The complaint reference the message names, if any")
+    # A held web submission (api/resident/withheld.py): what its sender was told, which nothing else shows
+    # staff until an officer decides the item.
+    acknowledge_by: date | None = Field(
+        default=None, description="A held web submission's: the acknowledgement date its sender was told"
+    )
+    resolve_by: date | None = Field(
+        default=None,
+        description="A held web submission under an early-resolution step: the date its sender was told",
+    )
+    due: Due | None = Field(
+        default=None,
+        description="overdue, or due_soon (by the end of the 3rd working day), as the complaint queues mark"
+        " a deadline: the told date of a held web submission",
+    )
 
 
 FLAG_TEXT = {
@@ -67,8 +83,11 @@ FLAG_TEXT = {
 }
 
 
-def item_of(message: InboundMessage) -> TriageItem:
+def item_of(message: InboundMessage, held: HeldDue | None = None) -> TriageItem:
     return TriageItem(
+        acknowledge_by=None if held is None else held.dates.acknowledge_by,
+        resolve_by=None if held is None or held.dates.acknowledge_by else held.dates.respond_by,
+        due=None if held is None else held.due,
         id=message.id,
         arrived_at=message.received_at,
         sender=message.sender,
@@ -79,6 +98,12 @@ def item_of(message: InboundMessage) -> TriageItem:
         flag_text=FLAG_TEXT.get(message.flag or ""),
         candidate=message.candidate,
     )
+
+
+async def items_of(services: Services, messages: list[InboundMessage]) -> list[TriageItem]:
+    """The items as the queue shows them, a held submission's with the date its sender was told."""
+    due = await held_due(services, [message.id for message in messages])
+    return [item_of(message, due.get(message.id)) for message in messages]
 
 
 async def waiting(services: Services, inbound_id: uuid.UUID) -> InboundMessage:

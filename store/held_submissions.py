@@ -38,6 +38,30 @@ class HeldSubmission(BaseModel):
         return self.decision in ("triage", "claimed")
 
 
+class HeldDates(BaseModel):
+    """The dates a held submission's sender was told (the acknowledgement, or an early-resolution step's
+    last day), while the item waits for an officer's decision."""
+
+    reference: str
+    inbound_id: uuid.UUID
+    policy_id: str
+    service_area: str
+    acknowledge_by: date | None
+    respond_by: date | None
+
+    @property
+    def told(self) -> date | None:
+        """The date the council owes the sender something by: the acknowledgement, or the resolution."""
+        return self.acknowledge_by or self.respond_by
+
+
+_UNDECIDED_DATES = """
+SELECT h.reference, h.inbound_id, h.policy_id, h.service_area, h.acknowledge_by, h.respond_by
+FROM held_submissions h JOIN inbound_messages m ON m.id = h.inbound_id
+WHERE m.status IN ('triage', 'claimed') AND h.withdrawn_at IS NULL
+"""
+
+
 class SentFile(BaseModel):
     """A file sent on a held reference, checked as any upload is: its name, type, content, and its entry in
     the item's list of files (`evidence_of` reads it)."""
@@ -171,6 +195,22 @@ class HeldSubmissionRepository:
             waiting_only,
         )
         return status.split()[-1] == "1"
+
+    async def undecided_dates(self, inbound_ids: list[uuid.UUID]) -> dict[uuid.UUID, HeldDates]:
+        """The told dates of those of these triage items that are held submissions still owed them (not
+        withdrawn by their sender)."""
+        rows = await self._db.fetch(_UNDECIDED_DATES + " AND h.inbound_id = ANY($1::uuid[])", inbound_ids)
+        return {row["inbound_id"]: HeldDates.model_validate(dict(row)) for row in rows}
+
+    async def undecided_told_by(self, last_day: date) -> list[HeldDates]:
+        """Held submissions still undecided whose told date is `last_day` or earlier, earliest first (the
+        overdue digest, the nightly reconciliation)."""
+        rows = await self._db.fetch(
+            _UNDECIDED_DATES + " AND coalesce(h.acknowledge_by, h.respond_by) <= $1"
+            " ORDER BY coalesce(h.acknowledge_by, h.respond_by), h.reference",
+            last_day,
+        )
+        return [HeldDates.model_validate(dict(row)) for row in rows]
 
     async def item_status(self, inbound_id: uuid.UUID) -> str | None:
         """The triage item's status, its row locked until the caller's transaction ends: an officer's claim
