@@ -32,6 +32,8 @@ class HeldSubmission(BaseModel):
     created_at: datetime
     decision: str  # the triage item's status: triage or claimed (undecided), opened, dismissed, ...
     attachments: list[dict[str, Any]]
+    # Files sent while an officer's decision holds the item (migration 440): not on the item yet.
+    files_waiting: list[dict[str, Any]] = []
 
     @property
     def undecided(self) -> bool:
@@ -109,7 +111,9 @@ def _sent(row: Any) -> SentDuringDecision:
 _SELECT = """
 SELECT h.reference, h.inbound_id, h.policy_id, h.service_area, h.received_at, h.acknowledge_by, h.respond_by,
        h.complainant, h.representative, h.summary, h.desired_outcome, h.tenure, h.withdrawn_at, h.created_at,
-       m.status AS decision, m.attachments
+       m.status AS decision, m.attachments,
+       (SELECT coalesce(jsonb_agg(s.attachment ORDER BY s.seq), '[]'::jsonb) FROM held_sent_during_decision s
+        WHERE s.inbound_id = h.inbound_id AND s.attachment IS NOT NULL) AS files_waiting
 FROM held_submissions h JOIN inbound_messages m ON m.id = h.inbound_id
 WHERE h.reference = $1
 """
@@ -117,7 +121,7 @@ WHERE h.reference = $1
 
 def _held(row: Any) -> HeldSubmission:
     values = dict(row)
-    for name in ("complainant", "representative", "attachments"):
+    for name in ("complainant", "representative", "attachments", "files_waiting"):
         if isinstance(values.get(name), str):  # a JSON text (inbound describe() stores the list so)
             values[name] = json.loads(values[name])
     values["attachments"] = values.get("attachments") or []

@@ -13,7 +13,7 @@ from core.services import Services
 from inbound.claims import settle_lapsed_claims
 from inbound.store import InboundRepository
 from tests.api_helpers import bearer
-from tests.test_contact_restrictions import held_submission
+from tests.test_contact_restrictions import _page, held_submission
 from tests.test_residents import Stack, auth, stack
 
 __all__ = ["stack"]
@@ -103,7 +103,7 @@ async def test_what_is_sent_during_a_decision_that_never_finished_stays_with_the
         sent = await client.post(f"{url}/attachments", files=PHOTO, headers=auth(code))
         assert sent.status_code == 201, sent.text
         # The sender's page lists the file as sent, as a complaint's does.
-        assert (await client.get(url, headers=auth(code))).status_code == 200
+        assert "ceiling.jpg" in await _page(stack, {"reference": reference, "access_token": code})
 
         assert await settle_lapsed_claims(services) >= 1
         assert await _status(stack, item_id) == "triage"

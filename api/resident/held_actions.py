@@ -198,7 +198,8 @@ async def send_evidence(
 
 
 def evidence_of(item: HeldSubmission) -> list[AttachmentInfo]:
-    """The files the resident sent on the held reference, as a complaint's page lists its evidence."""
+    """The files the resident sent on the held reference, as a complaint's page lists its evidence (those
+    waiting for an officer's decision to end too)."""
     return [
         AttachmentInfo(
             id=uuid.UUID(str(sent["id"])),
@@ -210,6 +211,6 @@ def evidence_of(item: HeldSubmission) -> list[AttachmentInfo]:
             uploader_role=RESIDENT_ROLE,
             created_at=datetime.fromisoformat(str(sent["sent_later_at"])),
         )
-        for sent in item.attachments
+        for sent in item.attachments + item.files_waiting
         if "sent_later_at" in sent
     ]
