@@ -124,3 +124,68 @@ async def test_what_is_sent_during_a_decision_that_never_finished_stays_with_the
     assert kept["status"] == "dismissed" and "Water is still coming in." in kept["text"]
     assert "ceiling.jpg" in kept["attachments"]
     assert await stack.pool.fetchval("SELECT count(*) FROM held_sent_during_decision") == 0
+
+
+async def _waiting_on_a_lock(stack: Stack, table: str) -> bool:
+    found = await stack.pool.fetchval(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1",
+        f"%{table}%",
+    )
+    return bool(found)
+
+
+async def test_information_that_finds_the_complaint_opened_meanwhile_goes_to_it(stack: Stack) -> None:
+    """The sender's request read the reference as held, then the officer's open finished before it reached
+    the item: it is sent to the complaint as to any (200, the complaint's answer), not refused nor lost."""
+    officer = bearer("olivia.officer", stack.settings)
+    async with stack.client() as client:
+        _, reference, code, item_id = await held_submission(stack, client, "Held, opened meanwhile.")
+        url = f"/api/public/complaints/{reference}"
+        first = await client.post(f"{url}/information", json={"summary": "Before."}, headers=auth(code))
+        assert first.status_code == 200, first.text
+        async with stack.pool.acquire() as open_blocker, stack.pool.acquire() as sender_blocker:
+            pause_open = open_blocker.transaction()
+            await pause_open.start()
+            await open_blocker.execute(
+                "SELECT 1 FROM held_submissions WHERE reference = $1 FOR UPDATE", reference
+            )
+            opening = asyncio.create_task(
+                client.post(
+                    f"/api/triage/{item_id}/open-complaint",
+                    json={"policy_id": "bexley", "service_area": "housing-repairs"},
+                    headers=officer,
+                )
+            )
+            for _ in range(500):
+                if await _status(stack, item_id) == "claimed":
+                    break
+                await asyncio.sleep(0.01)
+            # The sender's request waits after reading the reference as held (at its daily count).
+            pause_sender = sender_blocker.transaction()
+            await pause_sender.start()
+            await sender_blocker.execute(
+                "SELECT 1 FROM token_guesses WHERE key = $1 FOR UPDATE", f"write:ref:{reference}"
+            )
+            telling = asyncio.create_task(
+                client.post(f"{url}/information", json={"summary": "Meanwhile."}, headers=auth(code))
+            )
+            for _ in range(500):
+                if await _waiting_on_a_lock(stack, "token_guesses"):
+                    break
+                await asyncio.sleep(0.01)
+            assert await _waiting_on_a_lock(stack, "token_guesses")
+            await pause_open.rollback()
+            opened = await opening
+            assert opened.status_code == 201, opened.text
+            await pause_sender.rollback()
+        told = await telling
+    assert told.status_code == 200, told.text
+    assert told.json()["reference"] == reference
+    added = await stack.pool.fetch(
+        "SELECT detail::text AS detail FROM complaint_events"
+        " WHERE reference = $1 AND action = 'add_information'",
+        reference,
+    )
+    assert len(added) == 1 and "Meanwhile." in added[0]["detail"]
+    summary = await stack.pool.fetchval("SELECT summary FROM complaints WHERE reference = $1", reference)
+    assert "Before." in summary and "Meanwhile." not in summary
