@@ -85,12 +85,15 @@ async def release_claim(services: Services, inbound_id: uuid.UUID, claim_id: uui
 
 async def settle(services: Services, inbound_id: uuid.UUID) -> None:
     """After a decision on the item ended: what was sent meanwhile goes where the item went."""
+    waiting = await HeldSubmissionRepository(services.pool).sent_during_decision(inbound_id)
+    if not waiting:
+        return  # the usual case: nothing was sent during the decision (or the item is an e-mail)
     message = await InboundRepository(services.pool).get(inbound_id)
     if message is None or message.status == "claimed":
         return  # purged, or a decision holds it (again): that decision's end moves it
     if message.status == "opened" and message.reference is not None:
         record = await ComplaintRepository(services.pool).get(reference=message.reference)
-        for sent in await HeldSubmissionRepository(services.pool).sent_during_decision(inbound_id):
+        for sent in waiting:
             await _to_complaint(services, record, sent)
         return
     async with services.pool.acquire() as connection, connection.transaction():
