@@ -24,7 +24,7 @@ from tests.api_helpers import PASSWORD, bearer
 from tests.factories import LONDON
 from tests.live_server import live_server, loopback
 from tests.staff_console import sign_in
-from tests.test_contact_restrictions import held_submission
+from tests.test_contact_restrictions import _page, held_submission
 from tests.test_residents import Stack, auth, make, settled, stack
 
 __all__ = ["stack"]
@@ -177,3 +177,11 @@ async def test_past_its_date_the_senders_page_says_what_a_late_complaints_page_s
     assert view["dates"]["acknowledgement_late"] == normal["dates"]["acknowledgement_late"]
     assert view["status"] == normal["status"] == "received"
     assert view["dates"] == normal["dates"]
+    # The pages too, alike: what was said, not "we will" by a day gone.
+    for answer in (
+        {"reference": held.reference, "access_token": held.code},
+        {"reference": reference, "access_token": code},
+    ):
+        page = await _page(stack, answer)
+        assert "We said we would acknowledge it by" in page and "We will acknowledge it by" not in page
+        assert view["status_text"] in page.replace("&#39;", "'")
