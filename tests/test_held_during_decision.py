@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
+
+import pytest
 
 from core.services import Services
+from inbound import triage
 from inbound.claims import settle_lapsed_claims
 from inbound.store import InboundRepository
 from tests.api_helpers import bearer
@@ -189,3 +193,57 @@ async def test_information_that_finds_the_complaint_opened_meanwhile_goes_to_it(
     assert len(added) == 1 and "Meanwhile." in added[0]["detail"]
     summary = await stack.pool.fetchval("SELECT summary FROM complaints WHERE reference = $1", reference)
     assert "Before." in summary and "Meanwhile." not in summary
+
+
+class Crash(Exception):
+    """The officer's process dies here: nothing after this point runs."""
+
+
+async def test_what_is_sent_during_an_open_that_crashed_reaches_the_complaint_the_sweep_finishes(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The open started the complaint, then its process died before joining the item to it (as in
+    tests/test_triage_claims.py: a dead process releases nothing). What the sender sends until the lease
+    lapses is accepted, and reaches the complaint when the sweep finishes that open."""
+    officer = bearer("olivia.officer", stack.settings)
+    services: Services = stack.app.state.services
+    async with stack.client() as client:
+        _, reference, code, item_id = await held_submission(stack, client, "Held, open crashed.")
+
+        async def crash(*args: Any, **kwargs: Any) -> None:
+            raise Crash()
+
+        async def nothing(self: InboundRepository, *args: Any) -> bool:
+            return False
+
+        with monkeypatch.context() as dead:
+            dead.setattr(triage, "finish_opened", crash)
+            dead.setattr(InboundRepository, "release", nothing)
+            failed = await client.post(
+                f"/api/triage/{item_id}/open-complaint",
+                json={"policy_id": "bexley", "service_area": "housing-repairs"},
+                headers=officer,
+            )
+        assert failed.status_code == 500
+        assert await _status(stack, item_id) == "claimed"
+
+        url = f"/api/public/complaints/{reference}"
+        told = await client.post(f"{url}/information", json={"summary": "Still leaking."}, headers=auth(code))
+        assert told.status_code == 200, told.text
+        sent = await client.post(f"{url}/attachments", files=PHOTO, headers=auth(code))
+        assert sent.status_code == 201, sent.text
+
+        await stack.pool.execute(
+            "UPDATE inbound_messages SET claim_expires_at = now() - interval '1 second' WHERE id = $1::uuid",
+            item_id,
+        )
+        assert await settle_lapsed_claims(services) >= 1
+    assert await _status(stack, item_id) == "opened"
+    added = await stack.pool.fetch(
+        "SELECT detail::text AS detail FROM complaint_events"
+        " WHERE reference = $1 AND action = 'add_information'",
+        reference,
+    )
+    assert len(added) == 1 and "Still leaking." in added[0]["detail"]
+    files = await stack.pool.fetch("SELECT filename FROM attachments WHERE reference = $1", reference)
+    assert [row["filename"] for row in files] == ["ceiling.jpg"]
