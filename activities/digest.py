@@ -1,7 +1,9 @@
 """The managers' daily overdue digest: one e-mail per manager and council, written to the notification outbox.
 
 Each manager (staff with the manager role) gets, for each council with something to report, the complaints
-that are overdue and those due within `DUE_SOON_WORKING_DAYS` working days of the council's calendar. Only
+that are overdue and those due within `DUE_SOON_WORKING_DAYS` working days of the council's calendar, and
+the web submissions held in triage for a contact restriction whose sender's acknowledgement date is past or
+near (status `held_in_triage`: no workflow counts them until an officer decides them). Only
 references, stages, statuses, service areas, assignees and dates go in: never a complainant's details. A
 manager named in a complaint (conflict of interest) does not see it. The outbox row's id is derived from the
 day, the council and the manager, so a second run on the same day (a retry, a manual trigger) queues nothing
@@ -23,9 +25,12 @@ from temporalio import activity
 from domain.deadlines import calendar_for
 from domain.models import FINAL_STATUSES, Role, Status
 from domain.policy import Policy
+from store.held_submissions import HeldSubmissionRepository
 
 DUE_SOON_WORKING_DAYS = 2
 TEMPLATE = "overdue_digest"
+# A held web submission's status in the digest ("held in triage"): it is decided from the triage queue.
+HELD_STATUS = "held_in_triage"
 
 # Open complaints that are overdue, or whose next deadline falls before the latest horizon of any council
 # (each council's own horizon is applied afterwards). A responded complaint's next deadline is the resident's
@@ -86,10 +91,11 @@ class DigestResult(BaseModel):
     digests: list[ManagerDigest]
 
 
-def _item(row: asyncpg.Record) -> DigestItem:
+def _item(row: Mapping[str, Any]) -> DigestItem:
     status = row["status"]
     acknowledging = (
-        status in (Status.RECEIVED, Status.ESCALATION_REQUESTED) and row["acknowledged_at"] is None
+        status in (Status.RECEIVED, Status.ESCALATION_REQUESTED, HELD_STATUS)
+        and row["acknowledged_at"] is None
     )
     if acknowledging and row["acknowledge_by"] is not None:
         what, due = "acknowledgement", row["acknowledge_by"]
@@ -124,6 +130,35 @@ class DigestActivities:
         # Need-to-know (STAFF_SERVICE_AREAS): a manager limited to some areas hears only of those.
         self._service_areas = dict(service_areas or {})
 
+    async def _held(self, at: datetime, horizons: Mapping[str, datetime]) -> list[dict[str, Any]]:
+        """Held web submissions still undecided (api/resident/withheld.py), as rows like a complaint's: their
+        sender was told an acknowledgement date (or an early-resolution step's last day), yet no workflow
+        counts it and nothing is acknowledged or assigned until an officer decides the item in triage."""
+        latest = max(horizons.values()).date()
+        rows: list[dict[str, Any]] = []
+        for held in await HeldSubmissionRepository(self._pool).undecided_told_by(latest):
+            policy = self._policies.get(held.policy_id)
+            if policy is None or held.told is None:
+                continue
+            deadline = calendar_for(policy).end_of_day(held.told)
+            rows.append(
+                {
+                    "reference": held.reference,
+                    "policy_id": held.policy_id,
+                    "stage": 1,
+                    "status": HELD_STATUS,
+                    "service_area": held.service_area,
+                    "assigned_to": None,
+                    "overdue": deadline < at,
+                    "next_deadline": deadline,
+                    "acknowledge_by": held.acknowledge_by,
+                    "acknowledged_at": None,
+                    "respond_by": held.respond_by,
+                    "staff_complained_about": [],
+                }
+            )
+        return rows
+
     @activity.defn(name="write_overdue_digests")
     async def write_overdue_digests(self, request: WriteDigests) -> DigestResult:
         """Queue today's digest for every manager and council with something to report; return what went."""
@@ -144,8 +179,8 @@ class DigestActivities:
                 "SELECT id FROM staff_users WHERE role = $1 ORDER BY id", Role.MANAGER.value
             )
         ]
-        by_policy: dict[str, list[asyncpg.Record]] = {}
-        for row in rows:
+        by_policy: dict[str, list[Mapping[str, Any]]] = {}
+        for row in [dict(row) for row in rows] + await self._held(request.at, horizons):
             horizon = horizons.get(row["policy_id"])
             due_soon = (
                 row["next_deadline"] is not None and horizon is not None and row["next_deadline"] <= horizon

@@ -10,6 +10,9 @@ For each open case row (a closed one's workflow may have left Temporal's retenti
 - its workflow does not exist and it cannot safely be started (it had moved on, or it names staff, whose
   complaint may need a senior handler the row does not record): it is flagged to staff in the audit log
   (`workflow_missing`) and logged, and counted.
+- a web submission held in triage for a contact restriction (no workflow until an officer decides it) still
+  undecided past the acknowledgement date its sender was told: flagged (`held_submission_overdue`), logged
+  and counted with the flagged ones.
 And the other way round: a running complaint workflow with no case row at all (a lost row) gets its row and
 event trail back from its state (`restore_missing_rows`; it needs a server that lists workflows, which the
 time-skipping test server cannot).
@@ -19,7 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 
 import asyncpg
 from pydantic import BaseModel
@@ -33,9 +36,11 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from core import search_attributes as sa
 from core.stuck import workflow_health
+from domain.deadlines import calendar_for
 from domain.models import FINAL_STATUSES, Actor, ComplaintState, Intake, OpenComplaint, Role, Status
 from domain.policy import Policy
 from store.complaints import ComplaintRepository
+from store.held_submissions import HeldSubmissionRepository
 from store.rebuild import write_workflow_state
 from store.workflow_stuck import clear_stuck, record_stuck
 from workflows.complaint.limits import TASK_TIMEOUT
@@ -108,7 +113,36 @@ class ReconcileActivities:
             outcome = await self._reconcile(row, request.stored_before)
             if outcome is not None:
                 getattr(result, outcome).append(row["reference"])
+        if request.after is None:  # once a run, on its first page
+            result.flagged += await self._flag_held_overdue()
         return result
+
+    async def _flag_held_overdue(self) -> list[str]:
+        """Web submissions held in triage for a contact restriction (api/resident/withheld.py) still undecided
+        past the acknowledgement date their sender was told (or an early-resolution step's last day): no
+        workflow counts them, so they are flagged here (`held_submission_overdue`, codes only)."""
+        now = datetime.now(UTC)
+        flagged: list[str] = []
+        for held in await HeldSubmissionRepository(self._pool).undecided_told_by(now.date()):
+            policy = self._policies.get(held.policy_id)
+            if policy is None or held.told is None or calendar_for(policy).end_of_day(held.told) >= now:
+                continue
+            await self._pool.execute(
+                "INSERT INTO audit_log (actor_id, actor_role, action, reference, after)"
+                " VALUES ('system', 'system', 'held_submission_overdue', NULL, $1)",
+                {
+                    "inbound_id": str(held.inbound_id),
+                    "answered_with": held.reference,
+                    "told_by": str(held.told),
+                },
+            )
+            log.error(
+                "held submission %s undecided in triage past the date its sender was told (%s)",
+                held.reference,
+                held.told,
+            )
+            flagged.append(held.reference)
+        return flagged
 
     @activity.defn(name="restore_missing_rows")
     async def restore_missing_rows(self, request: RestoreRows) -> list[str]:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from core.logs import configure_logging
 from core.services import Services, open_services
 from core.settings import get_settings, inbound_production_problems
-from inbound import imap, smtp
+from inbound import held_later, imap, smtp
 from inbound.claims import settle_lapsed_claims
 from inbound.receive import receive, sweep
 from inbound.store import MailboxCursors, purge_unlinked
@@ -22,11 +22,13 @@ SWEEP_SECONDS = 60.0
 
 async def housekeeping(services: Services, stop: asyncio.Event) -> None:
     """Every minute: route what was left unfinished, settle the triage decisions whose request died
-    (inbound/claims.py), and destroy decided messages of no complaint that are past INBOUND_RETENTION_DAYS."""
+    (inbound/claims.py), move what a held submission's sender sent during one (inbound/held_later.py), and
+    destroy decided messages of no complaint that are past INBOUND_RETENTION_DAYS."""
     while not stop.is_set():
         try:
             await sweep(services)
             await settle_lapsed_claims(services)
+            await held_later.settle_left(services)
             cutoff = datetime.now(UTC) - timedelta(days=services.settings.inbound_retention_days)
             purged = await purge_unlinked(services.pool, decided_before=cutoff)
             if purged:

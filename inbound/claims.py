@@ -15,7 +15,9 @@ An item released after an open decision began (its intake key took a reference) 
 which finishes that same complaint; any other decision on it is refused and finishes it instead if the
 complaint exists (inbound/triage.py `_not_decided`), so no complaint is left without its e-mail.
 
-Either way the item is never left decided with nothing done, and each settlement is audited
+What a held submission's sender sent during the claim goes with the item: to the complaint it opened, or
+back onto the item released (inbound/held_later.py). Either way the item is never left decided with nothing
+done, and each settlement is audited
 (`triage_claim_finished`, `triage_claim_released`) with the officer and the message's id only."""
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from __future__ import annotations
 import logging
 
 from core.services import Services
+from inbound import held_later
 from inbound.store import InboundRepository, LapsedClaim
 from inbound.triage import finish_escalation, finish_opened
 from store.audit import AuditRepository
@@ -59,6 +62,7 @@ async def settle_claim(services: Services, claim: LapsedClaim) -> str:
         if begun is not None and begun.opened:
             await finish_opened(services, message, begun.reference, actor, role, request_id, claim.claim_id,
                                 decided_by=claim.decided_by)  # fmt: skip
+            await held_later.settle_quietly(services, claim.id)
             return "opened"
     elif claim.claimed_as == "escalation_recorded" and await _escalation_recorded(services, claim):
         assert claim.claim_reference is not None
@@ -69,8 +73,9 @@ async def settle_claim(services: Services, claim: LapsedClaim) -> str:
         if record is not None:
             await finish_escalation(services, message, record, actor, role, request_id, claim.claim_id,
                                     decided_by=claim.decided_by)  # fmt: skip
+            await held_later.settle_quietly(services, claim.id)
             return "escalation_recorded"
-    if await repository.release(claim.id, claim.claim_id):
+    if await held_later.release_claim(services, claim.id, claim.claim_id):
         await AuditRepository(services.pool).append(
             actor_id=SWEEP,
             actor_role="system",

@@ -9,7 +9,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
@@ -20,8 +20,11 @@ from api.staff_intake import check_intake, open_staff_complaint
 from api.updates import run_action
 from core.services import Services
 from domain import commands as cmd
+from domain.due import Due
 from domain.models import Actor
+from inbound import held_later
 from inbound.delivery import Decision, deliver
+from inbound.held_due import HeldDue, held_due
 from inbound.parse import MailFile, files_of, read_message, sender_name
 from inbound.store import (
     OPEN_KEY_OWNER,
@@ -53,6 +56,20 @@ class TriageItem(BaseModel):
     flag: str | None = Field(description="Why a message naming a complaint waits here (e.g. sender_mismatch)")
     flag_text: str | None
     candidate: str | None = Field(description="The complaint reference the message names, if any")
+    # A held web submission (api/resident/withheld.py): what its sender was told, which nothing else shows
+    # staff until an officer decides the item.
+    acknowledge_by: date | None = Field(
+        default=None, description="A held web submission's: the acknowledgement date its sender was told"
+    )
+    resolve_by: date | None = Field(
+        default=None,
+        description="A held web submission under an early-resolution step: the date its sender was told",
+    )
+    due: Due | None = Field(
+        default=None,
+        description="overdue, or due_soon (by the end of the 3rd working day), as the complaint queues mark"
+        " a deadline: the told date of a held web submission",
+    )
 
 
 FLAG_TEXT = {
@@ -66,8 +83,11 @@ FLAG_TEXT = {
 }
 
 
-def item_of(message: InboundMessage) -> TriageItem:
+def item_of(message: InboundMessage, held: HeldDue | None = None) -> TriageItem:
     return TriageItem(
+        acknowledge_by=None if held is None else held.dates.acknowledge_by,
+        resolve_by=None if held is None or held.dates.acknowledge_by else held.dates.respond_by,
+        due=None if held is None else held.due,
         id=message.id,
         arrived_at=message.received_at,
         sender=message.sender,
@@ -78,6 +98,12 @@ def item_of(message: InboundMessage) -> TriageItem:
         flag_text=FLAG_TEXT.get(message.flag or ""),
         candidate=message.candidate,
     )
+
+
+async def items_of(services: Services, messages: list[InboundMessage]) -> list[TriageItem]:
+    """The items as the queue shows them, a held submission's with the date its sender was told."""
+    due = await held_due(services, [message.id for message in messages])
+    return [item_of(message, due.get(message.id)) for message in messages]
 
 
 async def waiting(services: Services, inbound_id: uuid.UUID) -> InboundMessage:
@@ -207,7 +233,8 @@ async def _claimed(
     claim in its transaction (inbound.delivery.deliver). If the action fails before that, the claim is
     released and the item waits in triage for a retry; if the process dies in between, the claim lapses and
     the sweep finishes it (its effect found on the complaint) or puts it back (inbound/claims.py): never
-    decided with nothing done."""
+    decided with nothing done. What a held submission's sender sends meanwhile waits, then goes where the
+    decision put the item (inbound/held_later.py)."""
     repository = InboundRepository(services.pool)
     claim_id = await repository.claim(
         inbound_id, claimed_as=status, decided_by=staff.id, lease=CLAIM_LEASE, reference=reference
@@ -217,8 +244,9 @@ async def _claimed(
     try:
         yield claim_id
     except BaseException:
-        await repository.release(inbound_id, claim_id)
+        await held_later.release_claim(services, inbound_id, claim_id)
         raise
+    await held_later.settle_quietly(services, inbound_id)
 
 
 # ------------------------------------------------------------------------------------- open a complaint
@@ -252,15 +280,22 @@ async def open_complaint(
     services: Services, staff: StaffUser, inbound_id: uuid.UUID, given: dict[str, Any], request_id: str
 ) -> str:
     message = await waiting(services, inbound_id)
+    check_intake(await _intake(services, message, given), services.policies)  # a 422 before the claim
+    async with _claimed(services, staff, inbound_id, "opened", request_id) as claim_id:
+        # Read again once claimed: what a held submission's sender added before the claim is in it, and
+        # nothing is added until the decision ends (inbound/held_later.py).
+        message = await InboundRepository(services.pool).get(inbound_id) or message
+        body = await _intake(services, message, given)
+        return await _open_and_deliver(services, staff, message, body, request_id, claim_id)
+
+
+async def _intake(services: Services, message: InboundMessage, given: dict[str, Any]) -> ComplaintCreate:
     try:
-        body = ComplaintCreate.model_validate(_merge(await intake_draft(services, message), given))
+        return ComplaintCreate.model_validate(_merge(await intake_draft(services, message), given))
     except ValidationError as error:
         first = error.errors()[0]
         field = ".".join(str(part) for part in first["loc"])
         raise ProblemError(422, "Invalid request", f"{field}: {first['msg']}") from error
-    check_intake(body, services.policies)  # a 422 before the item is claimed
-    async with _claimed(services, staff, inbound_id, "opened", request_id) as claim_id:
-        return await _open_and_deliver(services, staff, message, body, request_id, claim_id)
 
 
 async def _open_and_deliver(

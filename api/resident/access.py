@@ -116,6 +116,12 @@ async def _access(services: Services, reference: str, token_id: int) -> Resident
     return ResidentAccess(record=record, token_id=token_id)
 
 
+async def access_again(services: Services, access: ResidentAccess) -> ResidentAccess:
+    """The same credential's complaint, read again: a held submission an officer just opened is now that
+    complaint (its reference)."""
+    return await _access(services, access.record.reference, access.token_id)
+
+
 async def authenticate(
     services: Services, *, reference: str, token: str | None, client_ip: str
 ) -> ResidentAccess:

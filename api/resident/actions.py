@@ -11,7 +11,7 @@ from starlette.datastructures import UploadFile
 from api.attachments import store_upload
 from api.errors import ProblemError
 from api.resident import held_actions
-from api.resident.access import RESIDENT_ROLE, ResidentAccess, limiter
+from api.resident.access import RESIDENT_ROLE, ResidentAccess, access_again, limiter
 from api.resident.bodies import EscalationBody, ExtensionAnswerBody, InformationBody, WithdrawBody
 from api.resident.ratelimit import TooMany
 from api.resident.restrictions import refuse_if_restricted
@@ -99,10 +99,14 @@ async def send_information(
     if access.held is not None:
         # Never refused for the restriction: that would tell whoever holds the code (issue 29).
         await _within_daily_limit(services, access)
-        await held_actions.send_information(services, access, body.summary, request_id)
-        return access.record
-    await _refuse_if_restricted(services, access, ResidentChannel.MESSAGES)
-    await _within_daily_limit(services, access)
+        if await held_actions.send_information(services, access, body.summary, request_id):
+            return access.record
+        # An officer opened a complaint from it meanwhile: sent to that complaint, as to any.
+        access = await access_again(services, access)
+        await _refuse_if_restricted(services, access, ResidentChannel.MESSAGES)
+    else:
+        await _refuse_if_restricted(services, access, ResidentChannel.MESSAGES)
+        await _within_daily_limit(services, access)
     command = cmd.AddInformation(actor=access.actor, summary=body.summary)
     return await act(services, access, "add_information", command, request_id, {"length": len(body.summary)})
 
@@ -148,9 +152,16 @@ async def send_evidence(
     """A file the resident sends as evidence: stored with the complaint and audited (hash and size only)."""
     if access.held is not None:
         await _within_daily_limit(services, access)
-        return await held_actions.send_evidence(services, access, upload, request_id)
-    await _refuse_if_restricted(services, access, ResidentChannel.EVIDENCE)
-    await _within_daily_limit(services, access)
+        kept = await held_actions.send_evidence(services, access, upload, request_id)
+        if kept is not None:
+            return kept
+        # An officer opened a complaint from it meanwhile: stored with that complaint, as with any.
+        access = await access_again(services, access)
+        await _refuse_if_restricted(services, access, ResidentChannel.EVIDENCE)
+        await upload.seek(0)
+    else:
+        await _refuse_if_restricted(services, access, ResidentChannel.EVIDENCE)
+        await _within_daily_limit(services, access)
     return await store_upload(
         services.pool,
         reference=access.record.reference,

@@ -20,6 +20,9 @@ class Dates(BaseModel):
     acknowledged_on: date | None
     responded_on: date | None
     closed_on: date | None
+    # Past a date we gave and not yet done: the page says "we said we would ... by", never "we will".
+    acknowledgement_late: bool = Field(default=False, description="The acknowledgement date has passed.")
+    response_late: bool = Field(default=False, description="The response date has passed, no response yet.")
 
 
 class Letter(BaseModel):

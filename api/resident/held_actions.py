@@ -1,17 +1,16 @@
 """A resident's actions on a submission held in triage for a contact restriction (issue 29, point 11): the
 same answers a complaint just received gives, with what was sent kept with the triage item for the officer
 (its text appended to the item's, a file added to the item's message, so opening a complaint from the item
-carries it as evidence), never lost. Asking for the next stage or answering an extension is refused as for a
-received complaint (the action table's status rule). Audited with codes only."""
+carries it as evidence), never lost; while an officer's decision holds the item, information and evidence
+wait for its end (inbound/held_later.py), and once it opened a complaint they go to it as to any. Asking for
+the next stage or answering an extension is refused as for a received complaint (the action table's status
+rule). Audited with codes only."""
 
 from __future__ import annotations
 
 import hashlib
 import uuid
 from datetime import UTC, datetime
-from email import message_from_bytes
-from email import policy as email_policy
-from email.message import EmailMessage
 
 from starlette.datastructures import UploadFile
 
@@ -24,10 +23,11 @@ from domain.deadlines import plan_stage
 from domain.letters import complainant_recipient
 from domain.models import Status
 from domain.rules import status_refusal
+from inbound.held_later import add_file
 from store.attachments import AttachmentInfo
 from store.audit import AuditRepository
 from store.complaints import complainant_story
-from store.held_submissions import HeldSubmission, HeldSubmissionRepository
+from store.held_submissions import HeldSubmission, HeldSubmissionRepository, SentFile
 from store.resident_access import ResidentAccessRepository
 
 
@@ -44,7 +44,8 @@ def refuse_as_received(action: str, access: ResidentAccess) -> None:
 
 
 def _not_now(access: ResidentAccess, action: str) -> ProblemError:
-    """The item is being decided, or was decided, while the resident wrote: refused as the status shows."""
+    """The item is being decided (a withdrawal or a request for an investigation waits for the decision: try
+    again), or was decided, while the resident wrote: refused as the status shows."""
     item = _item(access)
     if item.decision == "claimed":
         busy = ProblemError(503, "Try again", "we could not add this just now: try again in a minute")
@@ -74,13 +75,24 @@ def _stamp() -> str:
     return datetime.now(UTC).strftime("%d %B %Y %H:%M UTC")
 
 
-async def send_information(services: Services, access: ResidentAccess, summary: str, request_id: str) -> None:
+async def send_information(services: Services, access: ResidentAccess, summary: str, request_id: str) -> bool:
+    """Kept with the item; False if an officer opened a complaint from it meanwhile (then it is sent to that
+    complaint as to any: api/resident/actions.py)."""
     refuse_as_received("add_information", access)
     item = _item(access)
     added = f"\n\n--- Sent later online ({_stamp()}) ---\n{summary}"
-    if not await HeldSubmissionRepository(services.pool).add_to_item(item.inbound_id, text=added):
-        raise _not_now(access, "add_information")
-    await _audit(services, access, "add_information", request_id, length=len(summary))
+    async with services.pool.acquire() as connection, connection.transaction():
+        held = HeldSubmissionRepository(connection)
+        status = await held.item_status(item.inbound_id)
+        if status == "opened":
+            return False
+        if status == "claimed":  # an officer is deciding it: kept until the decision ends (held_later.py)
+            await held.keep_sent(item.inbound_id, text=added, summary=summary)
+        elif status != "triage" or not await held.add_to_item(item.inbound_id, text=added):
+            raise _not_now(access, "add_information")
+    facts = {"during_decision": True} if status == "claimed" else {}
+    await _audit(services, access, "add_information", request_id, length=len(summary), **facts)
+    return True
 
 
 async def ask_for_investigation(services: Services, access: ResidentAccess, request_id: str) -> None:
@@ -144,8 +156,9 @@ async def _withdrawal_letter(services: Services, access: ResidentAccess, reason:
 
 async def send_evidence(
     services: Services, access: ResidentAccess, upload: UploadFile, request_id: str
-) -> AttachmentInfo:
-    """Checked as any upload is (size, content, scanner), then added to the item's message as a file."""
+) -> AttachmentInfo | None:
+    """Checked as any upload is (size, content, scanner), then added to the item's message as a file; None
+    if an officer opened a complaint from the item meanwhile (then it is sent to that complaint)."""
     refuse_as_received("add_information", access)
     filename, kind, content = await read_upload(upload, services.settings)
     item = _item(access)
@@ -168,26 +181,25 @@ async def send_evidence(
         "sha256": info.sha256,
         "sent_later_at": now.isoformat(),
     }
+    file = SentFile(filename=filename, content_type=kind, content=content, attachment=sent)
     # The message is locked while the file is added: two files sent at once are both kept.
     async with services.pool.acquire() as connection, connection.transaction():
-        raw = await connection.fetchval(
-            "SELECT raw FROM inbound_messages WHERE id = $1 AND status = 'triage' FOR UPDATE", item.inbound_id
-        )
-        if raw is None:
+        held = HeldSubmissionRepository(connection)
+        status = await held.item_status(item.inbound_id)
+        if status == "opened":
+            return None
+        if status == "claimed":  # an officer is deciding it: kept until the decision ends (held_later.py)
+            await held.keep_sent(item.inbound_id, file=file)
+        elif status != "triage" or not await add_file(connection, item.inbound_id, file):
             raise _not_now(access, "add_information")
-        message = message_from_bytes(bytes(raw), policy=email_policy.default)
-        assert isinstance(message, EmailMessage)
-        maintype, _, subtype = kind.partition("/")
-        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
-        await HeldSubmissionRepository(connection).add_to_item(
-            item.inbound_id, text="", raw=bytes(message), attachment=sent
-        )
-    await _audit(services, access, "attach", request_id, size=info.size, sha256=info.sha256)
+    facts = {"during_decision": True} if status == "claimed" else {}
+    await _audit(services, access, "attach", request_id, size=info.size, sha256=info.sha256, **facts)
     return info
 
 
 def evidence_of(item: HeldSubmission) -> list[AttachmentInfo]:
-    """The files the resident sent on the held reference, as a complaint's page lists its evidence."""
+    """The files the resident sent on the held reference, as a complaint's page lists its evidence (those
+    waiting for an officer's decision to end too)."""
     return [
         AttachmentInfo(
             id=uuid.UUID(str(sent["id"])),
@@ -199,6 +211,6 @@ def evidence_of(item: HeldSubmission) -> list[AttachmentInfo]:
             uploader_role=RESIDENT_ROLE,
             created_at=datetime.fromisoformat(str(sent["sent_later_at"])),
         )
-        for sent in item.attachments
+        for sent in item.attachments + item.files_waiting
         if "sent_later_at" in sent
     ]

@@ -70,8 +70,17 @@ def _day(value: datetime | None, tz: ZoneInfo) -> date | None:
     return None if value is None else value.astimezone(tz).date()
 
 
-def status_text(record: ComplaintRecord, policy: Policy | None = None) -> str:
-    """The complaint's state in a sentence; a stage by the policy's name for it."""
+def _passed(day: date | None, today: date | None) -> bool:
+    return day is not None and today is not None and day < today
+
+
+SORRY = "We are sorry for the delay: we will be in touch as soon as we can."
+
+
+def status_text(record: ComplaintRecord, policy: Policy | None = None, today: date | None = None) -> str:
+    """The complaint's state in a sentence; a stage by the policy's name for it. Once a date we gave has
+    passed (`today`, the council's), it says what we said and that it is late, never "we will ... by" a day
+    gone (a submission held in triage, api/resident/withheld.py, reads the same)."""
     status = Status(record.status)
     here = stage_name(policy, record.stage)
     next_stage = stage_name(policy, record.stage + 1)
@@ -79,11 +88,22 @@ def status_text(record: ComplaintRecord, policy: Policy | None = None) -> str:
     early_resolution = record.stage == 1 and record.acknowledge_by is None and record.respond_by is not None
     if status is Status.RECEIVED and early_resolution and record.respond_by:
         # Early resolution (issue 28): the case row carries its date and no acknowledgement date.
+        if _passed(record.respond_by, today):
+            return f"We aimed to resolve your complaint by {_long(record.respond_by)}. {SORRY}"
         return f"We aim to resolve your complaint by {_long(record.respond_by)}."
+    said = f"We said we would acknowledge it by {long_date(record.acknowledge_by)}"
+    late = _passed(record.acknowledge_by, today)
     if status is Status.RECEIVED:
+        if late:
+            return f"We have received {about}. {said}. {SORRY}"
         by = f" by {_long(record.acknowledge_by)}" if record.acknowledge_by else " soon"
         return f"We have received {about}. We will acknowledge it{by}."
     if status is Status.ESCALATION_REQUESTED:
+        if late:
+            return (
+                f"We have received your request to take your complaint to {here}. {said} and tell you"
+                f" whether it goes ahead. {SORRY}"
+            )
         by = f" by {_long(record.acknowledge_by)}" if record.acknowledge_by else " soon"
         return (
             f"We have received your request to take your complaint to {here}. We will acknowledge it{by}"
@@ -126,10 +146,15 @@ def long_date(day: date | None) -> str:
 
 
 def view_of(
-    record: ComplaintRecord, notifications: list[NotificationRecord], policy: Policy | None
+    record: ComplaintRecord,
+    notifications: list[NotificationRecord],
+    policy: Policy | None,
+    today: date | None = None,
 ) -> ResidentComplaintView:
-    """The resident's view, built field by field from the read model (nothing internal can slip in)."""
+    """The resident's view, built field by field from the read model (nothing internal can slip in), as of
+    `today` (the council's; now by default)."""
     tz = ZoneInfo(policy.timezone if policy else "Europe/London")
+    today = today or datetime.now(tz).date()
     status = Status(record.status)
     agreed_up_to = record.agreed_up_to()
     question = extension_question(record, tz) if status in INVESTIGATING else None
@@ -150,7 +175,7 @@ def view_of(
         stage=record.stage,
         stage_name=stage_name(policy, record.stage),
         status=status,
-        status_text=status_text(record, policy),
+        status_text=status_text(record, policy, today),
         outcome=record.outcome,
         service_area=record.service_area,
         summary=record.summary,
@@ -164,6 +189,8 @@ def view_of(
             acknowledged_on=_day(record.acknowledged_at, tz),
             responded_on=_day(record.responded_at, tz),
             closed_on=_day(record.closed_at, tz),
+            acknowledgement_late=record.acknowledged_at is None and _passed(record.acknowledge_by, today),
+            response_late=record.responded_at is None and _passed(record.respond_by, today),
         ),
         letters=letters,
         extension_question=question,

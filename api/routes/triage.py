@@ -40,13 +40,14 @@ class LinkTo(BaseModel):
 @router.get("/api/triage", responses=PROBLEM_RESPONSES)
 async def triage_queue(
     staff: CurrentStaff,
-    pool: Pool,
+    services: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[triage.TriageItem]:
     """Messages waiting for an officer, oldest first: sender, subject, the start of the text, the files
-    (name, type, size) and when each arrived; `flag` says why one naming a complaint was not joined to it."""
+    (name, type, size) and when each arrived; `flag` says why one naming a complaint was not joined to it. A
+    held web submission shows the date its sender was told (`acknowledge_by`, or `resolve_by`) and `due`."""
     require("triage", staff)
-    return [triage.item_of(message) for message in await InboundRepository(pool).triage(limit=limit)]
+    return await triage.items_of(services, await InboundRepository(services.pool).triage(limit=limit))
 
 
 @router.get("/api/triage/{inbound_id}", responses=PROBLEM_RESPONSES)
@@ -54,7 +55,7 @@ async def triage_item(inbound_id: uuid.UUID, staff: CurrentStaff, services: Serv
     """One message: its whole text, and the intake it gives (to complete for open-complaint)."""
     require("triage", staff)
     message = await triage.waiting(services, inbound_id)
-    item = triage.item_of(message)
+    [item] = await triage.items_of(services, [message])
     draft = await triage.intake_draft(services, message)
     return TriageDetail(**item.model_dump(), text=message.text or "", intake=draft)
 

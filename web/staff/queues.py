@@ -20,9 +20,8 @@ from fastapi.responses import Response
 
 from api.casework import count_queues_visible, list_visible
 from api.deps import request_id as request_id_of
-from domain.calendar import WorkingCalendar
+from domain.due import due_soon_cutoff
 from domain.models import FINAL_STATUSES, Role, Status
-from domain.policy import Nation
 from store.complaints import ComplaintFilters, ComplaintRecord
 from store.staff import StaffUser
 from web.layout import LONDON, page, short_date
@@ -34,12 +33,6 @@ PAGE_SIZE = 25
 CSV_LIMIT = 10_000
 COUNT_CAP = 1000
 FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)  # the list's sort key for a complaint with no deadline
-
-
-def due_soon_cutoff(today: date) -> datetime:
-    """The end of the 3rd working day from today (England and Wales' bank holidays: most councils')."""
-    last = WorkingCalendar(Nation.ENGLAND_AND_WALES).add_working_days(today, 3)
-    return datetime.combine(last + timedelta(days=1), time(0), tzinfo=LONDON)
 
 
 @dataclass(frozen=True)

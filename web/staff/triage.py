@@ -80,11 +80,12 @@ async def triage_queue(request: Request, session: Session, done: str = "") -> Re
     refused = _no_triage(session)
     if refused:
         return refused
-    messages = await InboundRepository(services_of(request).pool).triage(limit=QUEUE_LIMIT)
+    services = services_of(request)
+    messages = await InboundRepository(services.pool).triage(limit=QUEUE_LIMIT)
     await _audit(request, session, "triage_list", count=len(messages))
     return page(
         "staff/triage_queue.html",
-        items=[triage.item_of(message) for message in messages],
+        items=await triage.items_of(services, messages),
         limit=QUEUE_LIMIT,
         done=DONE.get(done),
         **layout(session, "triage"),
@@ -109,7 +110,7 @@ async def _item_page(
     return page(
         "staff/triage_item.html",
         status_code,
-        item=triage.item_of(message),
+        item=(await triage.items_of(services, [message]))[0],
         message=message,
         text=text[:TEXT_SHOWN],
         text_cut=len(text) > TEXT_SHOWN,
