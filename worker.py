@@ -47,8 +47,8 @@ WORKFLOWS: Sequence[type] = [
 # Our own modules are passed through instead of being imported afresh for every workflow run: they hold no
 # mutable global state, and re-importing them cost more Python CPU per complaint than the engine itself
 # (bench/README.md). The workflow's own package is among them, so the sandbox does NOT see a clock read, a
-# random draw or I/O in our code (it only guards modules imported inside it): tests/test_workflow_determinism.py
-# does, on every path of the lifecycle.
+# random draw or I/O in our code (it only guards modules imported inside it):
+# tests/test_workflow_determinism.py does, on every path of the lifecycle.
 WORKFLOW_RUNNER = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules(
         "workflows", "domain", "activities", "core", "store", "notifications", "email_validator", "idna"
