@@ -29,18 +29,12 @@ from tests.factories import (
     start_in_quiet_week,
     weekdays_after,
 )
+from tests.shipped_policies import ENGLISH
 from workflows.complaint import ComplaintWorkflow
 
 Handle = WorkflowHandle[ComplaintWorkflow, ComplaintState]
 
-POLICY_IDS = [
-    "bexley",
-    "westminster",
-    "barking-dagenham",
-    "council-003",
-    "council-004",
-    "complaint-handling-code",
-]
+POLICY_IDS = list(ENGLISH)  # the policies POLICY_TIMINGS writes out
 
 
 @dataclass(frozen=True)
