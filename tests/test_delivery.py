@@ -12,7 +12,6 @@ import email.message
 import email.policy
 import hashlib
 import re
-import socket
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -27,6 +26,7 @@ from temporalio.testing import ActivityEnvironment
 from activities.notify import DeliverEvent, NotifyActivities
 from core.settings import REPO_ROOT
 from devstack.mail import MailCatcher, list_messages, read_message
+from devstack.servers import free_port
 from domain.policy import Policy
 from notifications.channels import (
     OutgoingMessage,
@@ -43,13 +43,6 @@ from tests.conftest import new_database
 MAIL_FROM = "complaints@bexley.example"
 ADA = {"name": "Ada Resident", "email": "ada@example.org", "preferred_contact": "email"}
 STALE = DeliveryOptions(claim_timeout=timedelta(0))  # every claim counts as left behind
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module")

@@ -24,6 +24,7 @@ from api.main import create_app
 from core.services import Services
 from core.settings import Settings
 from devstack.mail import MailCatcher
+from devstack.servers import free_port
 from domain.policy import Policy
 from notifications.channels import (
     DeliveryError,
@@ -37,7 +38,7 @@ from notifications.channels import (
     sender_from_settings,
 )
 from notifications.delivery import DeliveryOptions, deliver_one, delivery_problems
-from tests.test_delivery import SimulatedCrash, add_notification, db, db_url, free_port, new_complaint, row
+from tests.test_delivery import SimulatedCrash, add_notification, db, db_url, new_complaint, row
 
 __all__ = ["db", "db_url"]  # a database of this module's own (fixtures shared with test_delivery)
 

@@ -15,12 +15,13 @@ import aiosmtplib
 import pytest
 
 from core.services import Services
+from devstack.servers import free_port
 from inbound import smtp
 from inbound.parse import read_message
 from inbound.receive import receive
 from notifications.channels import message_id
 from tests.api_helpers import bearer
-from tests.inbound_helpers import PHOTO, Inbound, complaint, eventually, free_port, inbound, inbound_row, mail
+from tests.inbound_helpers import PHOTO, Inbound, complaint, eventually, inbound, inbound_row, mail
 from tests.test_api_complaints import create
 
 __all__ = ["inbound"]  # the fixture, imported so pytest finds it here

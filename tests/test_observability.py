@@ -29,7 +29,7 @@ from core.settings import REPO_ROOT, Settings
 from core.temporal import data_converter
 from devstack import servers
 from devstack.mail import MailCatcher
-from devstack.servers import register_search_attributes
+from devstack.servers import free_port, register_search_attributes
 from domain.policy import Policy
 from notifications.channels import SmtpSender
 from store.db import create_pool, migrate
@@ -37,7 +37,6 @@ from store.staff import DEMO_STAFF, StaffRepository
 from tests.api_helpers import PASSWORD, bearer, complaint_body, settings_for
 from tests.conftest import new_database
 from tests.factories import intake, open_complaint
-from tests.test_delivery import free_port
 from worker import build_worker, serve_worker_metrics, temporal_runtime
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]

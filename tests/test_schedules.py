@@ -29,7 +29,7 @@ from core.schedules import OVERDUE_DIGEST, RECONCILE, ensure_schedules, schedule
 from core.search_attributes import SEARCH_ATTRIBUTE_TYPES
 from core.temporal import workflow_id
 from devstack.mail import MailCatcher, list_messages, read_message
-from devstack.servers import register_search_attributes
+from devstack.servers import free_port, register_search_attributes
 from domain import commands as cmd
 from domain.policy import Policy
 from notifications.channels import SmtpSender
@@ -38,7 +38,6 @@ from store.complaints import ComplaintRepository
 from store.db import create_pool, migrate
 from tests.conftest import local_dev_server, new_database
 from tests.factories import LONDON, OFFICER, act, intake, open_complaint, quiet_monday, running_worker
-from tests.test_delivery import free_port
 from workflows.digest import DigestRun, OverdueDigestWorkflow
 from workflows.reconcile import ReconcileResult, ReconcileRun, ReconcileWorkflow
 
