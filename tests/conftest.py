@@ -20,6 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 from core.search_attributes import SEARCH_ATTRIBUTE_TYPES
 from core.settings import REPO_ROOT
 from core.temporal import data_converter
+from devstack.mail import MailCatcher
 from devstack.servers import (
     free_port,
     register_search_attributes,
@@ -127,6 +128,14 @@ async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
     """A dev server of this test's own, with the service's search attributes (`local_dev_server`)."""
     async with local_dev_server() as env:
         yield env
+
+
+@pytest.fixture
+def catcher(tmp_path: Path) -> Iterator[MailCatcher]:
+    """The development mail catcher (SMTP in, each message kept as a file), on a free port, for this test."""
+    mail = MailCatcher(tmp_path / "mail", "127.0.0.1", free_port()).start()
+    yield mail
+    mail.stop()
 
 
 @pytest.fixture

@@ -14,9 +14,8 @@ import hashlib
 import re
 import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -57,13 +56,6 @@ async def db(db_url: str) -> AsyncIterator[asyncpg.Pool]:
     await migrate(pool)
     yield pool
     await pool.close()
-
-
-@pytest.fixture
-def catcher(tmp_path: Path) -> Iterator[MailCatcher]:
-    mail = MailCatcher(tmp_path / "mail", "127.0.0.1", free_port()).start()
-    yield mail
-    mail.stop()
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -64,13 +63,6 @@ async def own_db(postgres_server_url: str) -> AsyncIterator[asyncpg.Pool]:
         await StaffRepository(pool).upsert(user=user, password=PASSWORD)
     yield pool
     await pool.close()
-
-
-@pytest.fixture
-def catcher(tmp_path: Path) -> Iterator[MailCatcher]:
-    mail = MailCatcher(tmp_path / "mail", "127.0.0.1", free_port()).start()
-    yield mail
-    mail.stop()
 
 
 @pytest.fixture
