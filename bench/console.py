@@ -27,7 +27,7 @@ from temporalio.client import Client
 
 from api.casework import visible_filters
 from api.main import create_app
-from bench.listing import explain_analyze, load_rows, plan_line
+from bench.listing import SqlCapture, explain_analyze, load_rows, plan_line
 from bench.measure import percentile
 from core.services import Services
 from core.settings import REPO_ROOT, Settings
@@ -119,29 +119,13 @@ async def declare_conflicts(pool: asyncpg.Pool) -> None:
     )
 
 
-class _Capture:
-    """Stands in for the pool to capture the SQL the store builds (a page's, a count's), for EXPLAIN."""
-
-    def __init__(self) -> None:
-        self.sql = ""
-        self.args: tuple[Any, ...] = ()
-
-    async def fetch(self, sql: str, *args: Any) -> list[Any]:
-        self.sql, self.args = sql, args
-        return []
-
-    async def fetchval(self, sql: str, *args: Any) -> int:
-        self.sql, self.args = sql, args
-        return 0
-
-
 async def explain_queues(pool: asyncpg.Pool, staff: StaffUser) -> list[dict[str, Any]]:
     """Each queue's page as this staff member's request runs it, and the counts as the page takes them (the
     kept counters, and the rows of the current hour for the due-soon queue): the plan and server time."""
     today = datetime.now(LONDON).date()
     statements: list[tuple[str, str, str, tuple[Any, ...]]] = []
     for queue in QUEUES:
-        capture = _Capture()
+        capture = SqlCapture()
         filters = visible_filters(queue.filters(staff, today), staff)
         await search_complaints(
             cast(Any, capture), filters=filters, sort="next_deadline", after=None, limit=PAGE_SIZE + 1
@@ -155,7 +139,7 @@ async def explain_queues(pool: asyncpg.Pool, staff: StaffUser) -> list[dict[str,
     statements.append(
         ("due-soon", "counters", queue_counts_sql._DUE, (staff.id, staff.service_areas, *hours))
     )
-    capture = _Capture()
+    capture = SqlCapture()
     this_hour = visible_filters(due.model_copy(update={"deadline_before": hours[0]}), staff)
     await count_complaints(cast(Any, capture), filters=this_hour, cap=COUNT_CAP)
     statements.append(("due-soon", "this hour", capture.sql, capture.args))

@@ -23,7 +23,7 @@ from temporalio.client import Client
 
 from api.auth import issue_dev_token
 from api.main import create_app
-from bench.engine import AREAS, RawSide
+from bench.engine import AREAS, EngineResult, RawSide
 from bench.measure import Run, alternating, run_concurrently, sampled
 from bench.noop import Landed
 from core.services import Services
@@ -86,27 +86,10 @@ def _body(index: int, policy_id: str) -> dict[str, Any]:
 
 
 @dataclass
-class HttpResult:
-    service_intake: Run
-    raw_intake: Run
-    service_actions: Run
-    raw_actions: Run
-
-    def summary(self) -> dict[str, Any]:
-        def pair(service: Run, raw: Run) -> dict[str, Any]:
-            ratio = service.per_second / raw.per_second if raw.per_second else 0.0
-            p99 = service.percentile_ms(0.99) / raw.percentile_ms(0.99) if raw.latencies_ms else 0.0
-            return {
-                "service": service.summary(),
-                "raw": raw.summary(),
-                "ratio": round(ratio, 3),
-                "p99_ratio": round(p99, 2),
-            }
-
-        return {
-            "intake": pair(self.service_intake, self.raw_intake),
-            "actions": pair(self.service_actions, self.raw_actions),
-        }
+class HttpResult(EngineResult):
+    def pair(self, service: Run, raw: Run) -> dict[str, Any]:
+        p99 = service.percentile_ms(0.99) / raw.percentile_ms(0.99) if raw.latencies_ms else 0.0
+        return super().pair(service, raw) | {"p99_ratio": round(p99, 2)}
 
 
 async def measure_http(

@@ -128,8 +128,8 @@ async def load_rows(dsn: str, count: int, state: str, batch: int = 20_000) -> fl
         await connection.close()
 
 
-class _Capture:
-    """Stands in for the pool to capture the SQL `search_complaints` builds, for EXPLAIN."""
+class SqlCapture:
+    """Stands in for the pool to capture the SQL the store builds (a page's, a count's), for EXPLAIN."""
 
     def __init__(self) -> None:
         self.sql = ""
@@ -138,6 +138,10 @@ class _Capture:
     async def fetch(self, sql: str, *args: Any) -> list[Any]:
         self.sql, self.args = sql, args
         return []
+
+    async def fetchval(self, sql: str, *args: Any) -> int:
+        self.sql, self.args = sql, args
+        return 0
 
 
 def plan_line(plan: dict[str, Any]) -> str:
@@ -259,7 +263,7 @@ async def measure_list(pool: asyncpg.Pool, repeats: int, limit: int = 50) -> dic
             for _ in range(5):  # warm up, and past PostgreSQL's choice between custom and generic plans
                 await run()
             latencies = await repeat(repeats, run)
-            capture = _Capture()
+            capture = SqlCapture()
             await search_complaints(
                 cast(Executor, capture), filters=query.filters, sort=sort, after=after, limit=limit + 1
             )

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import socket
 import sys
 import tempfile
 from datetime import UTC, datetime, timedelta
@@ -29,6 +28,7 @@ from core.search_attributes import SEARCH_ATTRIBUTE_TYPES
 from core.settings import REPO_ROOT
 from core.temporal import workflow_id
 from devstack.servers import (
+    free_port,
     register_search_attributes,
     start_postgres,
     start_temporal_dev_server,
@@ -61,13 +61,6 @@ DEMO = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 async def _all_text(page: Page) -> str:
     """The page's text with its frames' (the UI renders summary and details as markdown in iframes)."""
     texts = []
@@ -84,7 +77,7 @@ async def screenshot(out: Path) -> str:
     page (its summary and current details) beside it (`<out>-detail.png`); return both pages' text."""
     folder = Path(tempfile.mkdtemp(prefix="complaints-ui-"))
     postgres = start_postgres(folder / "postgres", keep_data=False)
-    port, ui_port = _free_port(), _free_port()
+    port, ui_port = free_port(), free_port()
     temporal = start_temporal_dev_server(folder / "temporal", port=port, ui_port=ui_port)
     try:
         await wait_for_temporal(f"127.0.0.1:{port}")

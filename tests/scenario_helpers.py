@@ -18,10 +18,13 @@ import asyncpg
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from domain import commands as cmd
 from domain.models import ComplaintState, Intake
 from domain.policy import Policy
 from tests.factories import (
     LONDON,
+    OFFICER,
+    act,
     intake,
     move_to,
     open_complaint,
@@ -29,18 +32,12 @@ from tests.factories import (
     start_in_quiet_week,
     weekdays_after,
 )
+from tests.shipped_policies import ENGLISH
 from workflows.complaint import ComplaintWorkflow
 
 Handle = WorkflowHandle[ComplaintWorkflow, ComplaintState]
 
-POLICY_IDS = [
-    "bexley",
-    "westminster",
-    "barking-dagenham",
-    "council-003",
-    "council-004",
-    "complaint-handling-code",
-]
+POLICY_IDS = list(ENGLISH)  # the policies POLICY_TIMINGS writes out
 
 
 @dataclass(frozen=True)
@@ -122,6 +119,14 @@ class Scenario:
 
     async def move_to(self, day: date, hour: int = 9, minute: int = 0) -> None:
         await move_to(self.env, at(day, hour, minute))
+
+    async def responded(self, response: cmd.Respond) -> date:
+        """Acknowledged at receipt, answered with `response` the next working day at 10:00; that day."""
+        await act(self.handle, "acknowledge", cmd.Acknowledge(actor=OFFICER))
+        responded_on = self.day(1)
+        await self.move_to(responded_on, 10)
+        await act(self.handle, "respond", response)
+        return responded_on
 
     async def events(self, action: str | None = None) -> list[asyncpg.Record]:
         rows = await self.pool.fetch(

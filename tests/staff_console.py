@@ -16,6 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.main import create_app
 from core.services import Services
 from core.settings import Settings
+from domain.actions import ACTIONS
 from domain.policy import Policy
 from store.staff import DEMO_STAFF, StaffRepository
 from tests.api_helpers import PASSWORD, bearer, complaint_body, settings_for
@@ -26,6 +27,27 @@ def form_token(html: str) -> str:
     found = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert found, "no csrf_token in the page"
     return found.group(1)
+
+
+def buttons(html: str) -> set[str]:
+    """The actions a case page offers: its buttons' `data-action`."""
+    return set(re.findall(r'data-action="([a-z_]+)"', html))
+
+
+async def refused_by_the_api(
+    client: httpx.AsyncClient, settings: Settings, reference: str, user: str, name: str
+) -> str | None:
+    """Action `name` taken through the API by `user` with its command's example, which the API must refuse:
+    None for the role (403), the reason for the complaint's situation (409)."""
+    example = ACTIONS[name].command.model_json_schema().get("examples", [{}])[0]
+    refused = await client.post(
+        f"/api/complaints/{reference}/{name.replace('_', '-')}", json=example, headers=bearer(user, settings)
+    )
+    assert refused.status_code in (403, 409), (user, name, refused.text)
+    if refused.status_code == 403:
+        return None
+    detail: str = refused.json()["detail"]
+    return detail
 
 
 async def sign_in(client: httpx.AsyncClient, user: str) -> str:

@@ -16,7 +16,6 @@ British Summer Time 2027: from 01:00 UTC Sun 28 Mar to 01:00 UTC Sun 31 Oct.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 
@@ -30,16 +29,7 @@ from domain.deadlines import (
 )
 from domain.policy import Nation, Policy, Unit
 from domain.policy_files import load_policies
-
-POLICIES_DIR = Path(__file__).resolve().parent.parent / "policies"
-SHIPPED = (
-    "bexley",
-    "westminster",
-    "barking-dagenham",
-    "council-003",
-    "council-004",
-    "complaint-handling-code",
-)
+from tests.shipped_policies import ENGLISH, OTHER_NATIONS, POLICIES_DIR
 
 ENGLAND = WorkingCalendar(Nation.ENGLAND_AND_WALES)
 SCOTLAND = WorkingCalendar(Nation.SCOTLAND)
@@ -50,13 +40,8 @@ def policies() -> dict[str, Policy]:
     return load_policies(POLICIES_DIR)
 
 
-# The model procedures of the other nations: their own bank holidays (Easter Monday is not one in Scotland),
-# so the English tables below do not apply; tests/test_seed_rules*.py runs them.
-OTHER_NATIONS = ("scotland-model", "wales-model", "northern-ireland-model")
-
-
 def test_every_shipped_policy_is_covered(policies: dict[str, Policy]) -> None:
-    assert sorted(policies) == sorted(SHIPPED + OTHER_NATIONS)
+    assert sorted(policies) == sorted(ENGLISH + OTHER_NATIONS)
 
 
 # --- WorkingCalendar --------------------------------------------------------------------------------------
@@ -439,13 +424,13 @@ def test_plan_stage_with_response_gives_the_escalation_deadline(
     assert plan.escalation_request_by == expected
 
 
-@pytest.mark.parametrize("policy_id", SHIPPED)
+@pytest.mark.parametrize("policy_id", ENGLISH)
 def test_plan_stage_day_zero_of_a_christmas_day_receipt(policies: dict[str, Policy], policy_id: str) -> None:
     # Fri 25 Dec 2026 -> the next working day is Tue 29 Dec (Sat, Sun, Boxing Day substitute Mon 28)
     assert plan_stage(policies[policy_id], 1, date(2026, 12, 25)).day_zero == date(2026, 12, 29)
 
 
-@pytest.mark.parametrize("policy_id", SHIPPED)
+@pytest.mark.parametrize("policy_id", ENGLISH)
 def test_last_stage_has_no_escalation_deadline(policies: dict[str, Policy], policy_id: str) -> None:
     assert escalation_request_by(policies[policy_id], 2, date(2027, 1, 18)) is None
     assert (
@@ -512,7 +497,7 @@ def test_no_extension_limit_when_agreement_is_never_needed(policies: dict[str, P
     assert extension_limit(Policy.model_validate(data), 1, date(2027, 1, 18)) is None
 
 
-@pytest.mark.parametrize("policy_id", SHIPPED)
+@pytest.mark.parametrize("policy_id", ENGLISH)
 @pytest.mark.parametrize(
     ("due", "paused_from", "resumed_on", "expected_due", "expected_lost"),
     [

@@ -8,16 +8,7 @@ from pathlib import Path
 import pytest
 
 from cli.main import main
-
-POLICIES_DIR = Path(__file__).resolve().parent.parent / "policies"
-SHIPPED = (
-    "bexley",
-    "westminster",
-    "barking-dagenham",
-    "council-003",
-    "council-004",
-    "complaint-handling-code",
-)
+from tests.shipped_policies import ENGLISH, POLICIES_DIR
 
 
 def _lines(text: str) -> list[str]:
@@ -25,10 +16,10 @@ def _lines(text: str) -> list[str]:
 
 
 def test_policy_check_ok(capsys: pytest.CaptureFixture[str]) -> None:
-    files = [str(POLICIES_DIR / f"{policy_id}.toml") for policy_id in SHIPPED]
+    files = [str(POLICIES_DIR / f"{policy_id}.toml") for policy_id in ENGLISH]
     assert main(["policy", "check", *files]) == 0
     lines = _lines(capsys.readouterr().out)
-    assert len(lines) == len(SHIPPED)
+    assert len(lines) == len(ENGLISH)
     for path, line in zip(files, lines, strict=True):
         assert line.startswith(f"{path}: OK")
 

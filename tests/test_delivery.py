@@ -12,12 +12,10 @@ import email.message
 import email.policy
 import hashlib
 import re
-import socket
 import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -27,6 +25,7 @@ from temporalio.testing import ActivityEnvironment
 from activities.notify import DeliverEvent, NotifyActivities
 from core.settings import REPO_ROOT
 from devstack.mail import MailCatcher, list_messages, read_message
+from devstack.servers import free_port
 from domain.policy import Policy
 from notifications.channels import (
     OutgoingMessage,
@@ -45,13 +44,6 @@ ADA = {"name": "Ada Resident", "email": "ada@example.org", "preferred_contact": 
 STALE = DeliveryOptions(claim_timeout=timedelta(0))  # every claim counts as left behind
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 async def db_url(postgres_server_url: str) -> str:
     """A database of this module's own, on the tests' server."""
@@ -64,13 +56,6 @@ async def db(db_url: str) -> AsyncIterator[asyncpg.Pool]:
     await migrate(pool)
     yield pool
     await pool.close()
-
-
-@pytest.fixture
-def catcher(tmp_path: Path) -> Iterator[MailCatcher]:
-    mail = MailCatcher(tmp_path / "mail", "127.0.0.1", free_port()).start()
-    yield mail
-    mail.stop()
 
 
 @pytest.fixture

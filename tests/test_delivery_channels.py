@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -24,6 +23,7 @@ from api.main import create_app
 from core.services import Services
 from core.settings import Settings
 from devstack.mail import MailCatcher
+from devstack.servers import free_port
 from domain.policy import Policy
 from notifications.channels import (
     DeliveryError,
@@ -37,7 +37,7 @@ from notifications.channels import (
     sender_from_settings,
 )
 from notifications.delivery import DeliveryOptions, deliver_one, delivery_problems
-from tests.test_delivery import SimulatedCrash, add_notification, db, db_url, free_port, new_complaint, row
+from tests.test_delivery import SimulatedCrash, add_notification, db, db_url, new_complaint, row
 
 __all__ = ["db", "db_url"]  # a database of this module's own (fixtures shared with test_delivery)
 
@@ -298,17 +298,10 @@ def test_production_refuses_notify_without_a_key() -> None:
 # ------------------------------------------------------------------------------------------- dev mail
 
 
-@pytest.fixture
-def dev_catcher(tmp_path: Path) -> Iterator[MailCatcher]:
-    catcher = MailCatcher(tmp_path / "mail", "127.0.0.1", free_port()).start()
-    yield catcher
-    catcher.stop()
-
-
 async def test_dev_mail_lists_and_shows_caught_messages_in_development_only(
-    tmp_path: Path, dev_catcher: MailCatcher, pool: asyncpg.Pool, policies: dict[str, Policy]
+    tmp_path: Path, catcher: MailCatcher, pool: asyncpg.Pool, policies: dict[str, Policy]
 ) -> None:
-    sender = SmtpSender(host="127.0.0.1", port=dev_catcher.port, mail_from="complaints@bexley.example")
+    sender = SmtpSender(host="127.0.0.1", port=catcher.port, mail_from="complaints@bexley.example")
     await sender.send(MESSAGE)
 
     async def get(environment: str, path: str) -> httpx.Response:

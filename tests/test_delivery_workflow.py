@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -11,19 +10,13 @@ import asyncpg
 from temporalio.testing import WorkflowEnvironment
 
 from devstack.mail import MailCatcher, list_messages
+from devstack.servers import free_port
 from domain import commands as cmd
 from domain.policy import Policy
 from notifications.channels import SmtpSender
 from store.complaints import ComplaintRepository
 from tests.factories import OFFICER, act, intake, open_complaint, start_in_quiet_week, state_of
 from worker import build_worker
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 async def _until(condition: Any, what: str) -> None:
@@ -42,7 +35,7 @@ async def test_acknowledging_emails_the_resident_once_and_the_case_lists_it(
     tmp_path: Path,
 ) -> None:
     env = temporal_env
-    catcher = MailCatcher(tmp_path / "mail", "127.0.0.1", _free_port()).start()
+    catcher = MailCatcher(tmp_path / "mail", "127.0.0.1", free_port()).start()
     sender = SmtpSender(
         host=catcher.host, port=catcher.port, mail_from="complaints@bexley.example", timeout=5
     )

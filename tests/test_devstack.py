@@ -10,7 +10,6 @@ import json
 import os
 import signal
 import smtplib
-import socket
 import subprocess
 import sys
 import time
@@ -23,16 +22,9 @@ from typing import Any
 import pytest
 
 from core.settings import REPO_ROOT
-from devstack.servers import port_free
+from devstack.servers import free_port, port_free
 
 RUNNING = "The complaints service is running"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def readiness(api_port: int, deadline: float) -> object:

@@ -18,12 +18,12 @@ import pytest
 from pydantic import SecretStr
 
 from core.settings import Settings
-from devstack.servers import stop_process_group
+from devstack.servers import free_port, stop_process_group
 from inbound import imap
 from inbound.receive import receive
 from inbound.store import MailboxCursors
 from tests.api_helpers import bearer
-from tests.inbound_helpers import PHOTO, Inbound, complaint, eventually, free_port, inbound, inbound_row, mail
+from tests.inbound_helpers import PHOTO, Inbound, complaint, eventually, inbound, inbound_row, mail
 
 __all__ = ["inbound"]  # the fixture, imported so pytest finds it here
 

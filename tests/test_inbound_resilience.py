@@ -23,12 +23,13 @@ import inbound.__main__ as inbound_main
 from core.services import Services
 from core.settings import get_settings, inbound_production_problems
 from core.temporal import data_converter
+from devstack.servers import free_port
 from inbound import smtp
 from inbound.receive import receive, sweep
 from inbound.store import InboundRepository, purge_unlinked
 from store.retention import RetentionRepository
 from tests.api_helpers import bearer
-from tests.inbound_helpers import PHOTO, Inbound, complaint, eventually, free_port, inbound, inbound_row, mail
+from tests.inbound_helpers import PHOTO, Inbound, complaint, eventually, inbound, inbound_row, mail
 
 __all__ = ["inbound"]  # the fixture, imported so pytest finds it here
 

@@ -8,7 +8,8 @@ import pytest
 
 from domain.policy import OMBUDSMAN_WEBSITES, Policy, ResidentContact
 from notifications.render import render
-from tests.test_notifications import POLICIES, SHIPPED, contexts
+from tests.shipped_policies import SHIPPED
+from tests.test_notifications import POLICIES, contexts
 
 OMBUDSMAN_LETTERS = ("response", "stage2_response", "closure", "extension", "response_late")
 FINISHED_LETTERS = ("response", "stage2_response", "closure", "withdrawal")

@@ -25,19 +25,9 @@ from notifications.render import (
     template_names,
     words,
 )
+from tests.shipped_policies import POLICIES_DIR, SHIPPED
 
-POLICIES = load_policies(REPO_ROOT / "policies")
-SHIPPED = (
-    "bexley",
-    "westminster",
-    "barking-dagenham",
-    "council-003",
-    "council-004",
-    "complaint-handling-code",
-    "scotland-model",
-    "wales-model",
-    "northern-ireland-model",
-)
+POLICIES = load_policies(POLICIES_DIR)
 # Where letters are queued: the apply steps, the timers, the letters module and the workflow itself.
 LIFECYCLE_SOURCES = [
     *sorted((REPO_ROOT / "domain" / "steps").glob("*.py")),
@@ -611,7 +601,7 @@ def test_every_notification_the_workflow_sends_has_a_default_template() -> None:
 
 
 def test_the_new_details_reach_the_letters() -> None:
-    policy = load_policies(REPO_ROOT / "policies")["bexley"]
+    policy = load_policies(POLICIES_DIR)["bexley"]
     every = contexts(policy)
     restarted = render("clock_restarted", every["clock_restarted"], policy).text
     assert "3 working days" in restarted and "Friday 11 December 2026" in restarted
@@ -644,7 +634,7 @@ OLDER_CONTEXT_KEYS = {
 
 @pytest.mark.parametrize("template", sorted(OLDER_CONTEXT_KEYS))
 def test_letters_recorded_before_a_template_changed_still_render(template: str) -> None:
-    policy = load_policies(REPO_ROOT / "policies")["bexley"]
+    policy = load_policies(POLICIES_DIR)["bexley"]
     older = {
         key: value
         for key, value in contexts(policy)[template].items()

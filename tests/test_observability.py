@@ -11,7 +11,6 @@ import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -29,7 +28,7 @@ from core.settings import REPO_ROOT, Settings
 from core.temporal import data_converter
 from devstack import servers
 from devstack.mail import MailCatcher
-from devstack.servers import register_search_attributes
+from devstack.servers import free_port, register_search_attributes
 from domain.policy import Policy
 from notifications.channels import SmtpSender
 from store.db import create_pool, migrate
@@ -37,7 +36,6 @@ from store.staff import DEMO_STAFF, StaffRepository
 from tests.api_helpers import PASSWORD, bearer, complaint_body, settings_for
 from tests.conftest import new_database
 from tests.factories import intake, open_complaint
-from tests.test_delivery import free_port
 from worker import build_worker, serve_worker_metrics, temporal_runtime
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
@@ -65,13 +63,6 @@ async def own_db(postgres_server_url: str) -> AsyncIterator[asyncpg.Pool]:
         await StaffRepository(pool).upsert(user=user, password=PASSWORD)
     yield pool
     await pool.close()
-
-
-@pytest.fixture
-def catcher(tmp_path: Path) -> Iterator[MailCatcher]:
-    mail = MailCatcher(tmp_path / "mail", "127.0.0.1", free_port()).start()
-    yield mail
-    mail.stop()
 
 
 @pytest.fixture

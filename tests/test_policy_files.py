@@ -20,19 +20,8 @@ from domain.policy_files import (
     load_policy_file,
     read_policy_file,
 )
+from tests.shipped_policies import POLICIES_DIR, SHIPPED
 
-POLICIES_DIR = Path(__file__).resolve().parent.parent / "policies"
-SHIPPED = (
-    "bexley",
-    "westminster",
-    "barking-dagenham",
-    "council-003",
-    "council-004",
-    "complaint-handling-code",
-    "scotland-model",
-    "wales-model",
-    "northern-ireland-model",
-)
 BEXLEY = (POLICIES_DIR / "bexley.toml").read_text(encoding="utf-8")
 
 

@@ -25,7 +25,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -46,6 +45,7 @@ from temporalio.client import Client
 
 from core.settings import REPO_ROOT
 from devstack.mail import MailCatcher, list_messages
+from devstack.servers import free_port
 from tests.conftest import new_database
 from tests.oidc_issuer import LocalIssuer
 from tests.test_compose import dockerfile_instructions
@@ -147,12 +147,6 @@ def installed(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path) -> Ite
 
 
 # --- the servers around the service ------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def random_key() -> str:

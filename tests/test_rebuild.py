@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import date
 
 import asyncpg
-import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from core.search_attributes import SEARCH_ATTRIBUTE_TYPES
-from core.temporal import data_converter
-from devstack.servers import register_search_attributes, temporal_binary
 from domain import commands as cmd
 from domain.models import ActionItem, Outcome
 from domain.policy import Policy
@@ -21,19 +16,6 @@ from store.report_summary import SUMMARY_TABLES
 from tests.factories import INVESTIGATOR, MANAGER, OFFICER, act, intake, open_complaint, running_worker
 
 POLICIES = ["bexley", "barking-dagenham", "westminster"]
-
-
-@pytest.fixture
-async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_local(
-        data_converter=data_converter(),
-        dev_server_existing_path=temporal_binary(),
-        ui=False,
-        dev_server_log_level="error",
-    )
-    await register_search_attributes(env.client, SEARCH_ATTRIBUTE_TYPES)
-    yield env
-    await env.shutdown()
 
 
 async def _snapshot(pool: asyncpg.Pool, references: list[str]) -> list[tuple[object, ...]]:

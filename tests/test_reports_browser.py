@@ -4,23 +4,19 @@ its own (no request leaves the page), its charts are drawn, and a screenshot is 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import httpx
-import pytest
 from playwright.async_api import Request, async_playwright
 
 from core.settings import Settings
 from devstack.ui_screenshot import CHROMIUM, CHROMIUM_ARGS
 from tests.api_helpers import bearer
+from tests.browser import NEEDS_CHROMIUM
 from tests.report_scenario import KnownSet
 from tests.test_reports import report_api  # noqa: F401  (the fixture)
 
-pytestmark = pytest.mark.skipif(
-    not os.path.exists(CHROMIUM),
-    reason=f"chromium not found at {CHROMIUM}: install Debian's chromium package (.ci/run does it in CI)",
-)
+pytestmark = NEEDS_CHROMIUM
 
 
 def financial_year_of(known: KnownSet) -> int:

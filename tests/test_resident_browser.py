@@ -9,7 +9,6 @@ CI installs chromium in `.ci/run`; where it is missing (a laptop without apt) th
 
 from __future__ import annotations
 
-import os
 import random
 import re
 from collections.abc import AsyncIterator
@@ -19,24 +18,18 @@ from urllib.parse import urlsplit
 import asyncpg
 import pytest
 from axe_playwright_python.async_playwright import Axe  # type: ignore[import-untyped]
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page
 from temporalio.testing import WorkflowEnvironment
 
-from api.main import create_app
-from core.services import Services
 from core.temporal import workflow_id
-from devstack.ui_screenshot import CHROMIUM, CHROMIUM_ARGS
 from domain import commands as cmd
 from domain.models import ComplaintState
 from domain.policy import Policy
 from tests.api_helpers import send_latest_link, settings_for
-from tests.factories import INVESTIGATOR, OFFICER, act, running_worker
-from tests.live_server import live_server, loopback
+from tests.browser import NEEDS_CHROMIUM, served_to_a_browser
+from tests.factories import INVESTIGATOR, OFFICER, act
 
-pytestmark = pytest.mark.skipif(
-    not os.path.exists(CHROMIUM),
-    reason=f"chromium not found at {CHROMIUM}: install Debian's chromium package (.ci/run does it in CI)",
-)
+pytestmark = NEEDS_CHROMIUM
 
 
 @dataclass
@@ -79,17 +72,8 @@ async def site(
             "resident_link_requests_per_address": 100_000,
         }
     )
-    services = Services(settings=settings, pool=pool, temporal=temporal_env.client, policies=policies)
-    async with (
-        running_worker(temporal_env, pool, policies, task_queue),
-        live_server(loopback(create_app(settings, services))) as base,
-        async_playwright() as playwright,
-    ):
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield Site(base=base, browser=browser, env=temporal_env, pool=pool)
-        finally:
-            await browser.close()
+    async with served_to_a_browser(temporal_env, pool, policies, task_queue, settings) as (base, browser):
+        yield Site(base=base, browser=browser, env=temporal_env, pool=pool)
 
 
 async def make_complaint(page: Page, name: str, email: str, *, axe: bool = False) -> tuple[str, str]:

@@ -9,10 +9,8 @@ a staff search by name. Every log record of every logger is captured, formatted,
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 import asyncpg
@@ -20,61 +18,20 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from api.main import create_app
 from api.resident.tokens import form_key
 from api.routes.resident_pages import COOKIE
-from core.services import Services
 from domain.policy import Policy
-from store.staff import DEMO_STAFF, StaffRepository
-from tests.api_helpers import PASSWORD, bearer, settings_for
-from tests.factories import running_worker
-from tests.live_server import live_server, loopback
+from tests.api_helpers import bearer, settings_for
+from tests.logged_app import Captured, served_with_logs
 from tests.test_residents import complaint, latest_link, new_email
-
-# Everything uvicorn writes goes through these; the app's own loggers propagate to the root.
-CAPTURED = ("", "uvicorn", "uvicorn.error", "uvicorn.access")
-
-
-@dataclass
-class Captured(logging.Handler):
-    lines: list[str] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
-
-    def emit(self, record: logging.LogRecord) -> None:
-        # The test's own HTTP client logs the URLs it requests: that is the resident's side, not the API's.
-        if record.name.split(".")[0] not in ("httpx", "httpcore"):
-            self.lines.append(self.format(record))
-
-    def __hash__(self) -> int:
-        return id(self)
 
 
 @pytest.fixture
 async def served(
     temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, policies: dict[str, Policy], task_queue: str
 ) -> AsyncIterator[tuple[str, Captured]]:
-    settings = settings_for(task_queue)
-    services = Services(settings=settings, pool=pool, temporal=temporal_env.client, policies=policies)
-    for user in DEMO_STAFF:
-        await StaffRepository(pool).upsert(user=user, password=PASSWORD)
-    # Configuring uvicorn sets up its loggers (handlers replaced), so the capture is attached after.
-    config = loopback(create_app(settings, services), log_level="debug")
-    captured = Captured()
-    loggers = [logging.getLogger(name) for name in CAPTURED]
-    levels = [logger.level for logger in loggers]
-    for logger in loggers:
-        logger.addHandler(captured)
-        logger.setLevel(logging.DEBUG)
-    try:
-        async with running_worker(temporal_env, pool, policies, task_queue), live_server(config) as base:
-            yield base, captured
-    finally:
-        for logger, level in zip(loggers, levels, strict=True):
-            logger.removeHandler(captured)
-            logger.setLevel(level)
+    async with served_with_logs(temporal_env, pool, policies, task_queue, settings_for(task_queue)) as served:
+        yield served
 
 
 async def test_a_residents_journey_leaves_no_code_in_the_logs(

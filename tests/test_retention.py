@@ -23,15 +23,14 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
 from core.schedules import ensure_schedules, scheduled_jobs
-from core.search_attributes import SEARCH_ATTRIBUTE_TYPES
 from core.services import Services
 from core.settings import Settings
-from core.temporal import data_converter, workflow_id
-from devstack.servers import register_search_attributes, temporal_binary
+from core.temporal import workflow_id
 from domain.policy import Policy
 from store.resident_access import ResidentAccessRepository
 from store.staff import DEMO_STAFF, StaffRepository
 from tests.api_helpers import PASSWORD, bearer, complaint_body, settings_for
+from tests.conftest import local_dev_server
 from tests.factories import running_worker
 from workflows.retention import PurgeReport, PurgeRequest, RetentionPurgeWorkflow
 
@@ -54,23 +53,15 @@ REPORT_COLUMNS = (
 
 @pytest.fixture
 async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_local(
-        data_converter=data_converter(),
-        dev_server_existing_path=temporal_binary(),
-        ui=False,
-        dev_server_log_level="error",
-        # Temporal deletes an execution once its closed visibility record is written, which the dev server
-        # does lazily (about 30 s); these make it immediate, so the test need not wait. Same deletion.
-        dev_server_extra_args=[
-            "--dynamic-config-value",
-            "history.transferProcessorEnsureCloseBeforeDelete=false",
-            "--dynamic-config-value",
-            "history.visibilityProcessorEnsureCloseBeforeDelete=false",
-        ],
-    )
-    await register_search_attributes(env.client, SEARCH_ATTRIBUTE_TYPES)
-    yield env
-    await env.shutdown()
+    # Temporal deletes an execution once its closed visibility record is written, which the dev server
+    # does lazily (about 30 s); these make it immediate, so the test need not wait. Same deletion.
+    async with local_dev_server(
+        "--dynamic-config-value",
+        "history.transferProcessorEnsureCloseBeforeDelete=false",
+        "--dynamic-config-value",
+        "history.visibilityProcessorEnsureCloseBeforeDelete=false",
+    ) as env:
+        yield env
 
 
 @pytest.fixture

@@ -27,18 +27,17 @@ from temporalio.testing import WorkflowEnvironment
 from activities.digest import DigestResult
 from core.schedules import OVERDUE_DIGEST, RECONCILE, ensure_schedules, scheduled_jobs
 from core.search_attributes import SEARCH_ATTRIBUTE_TYPES
-from core.temporal import data_converter, workflow_id
+from core.temporal import workflow_id
 from devstack.mail import MailCatcher, list_messages, read_message
-from devstack.servers import register_search_attributes, temporal_binary
+from devstack.servers import free_port, register_search_attributes
 from domain import commands as cmd
 from domain.policy import Policy
 from notifications.channels import SmtpSender
 from notifications.dispatcher import OutboxDispatcher
 from store.complaints import ComplaintRepository
 from store.db import create_pool, migrate
-from tests.conftest import new_database
+from tests.conftest import local_dev_server, new_database
 from tests.factories import LONDON, OFFICER, act, intake, open_complaint, quiet_monday, running_worker
-from tests.test_delivery import free_port
 from workflows.digest import DigestRun, OverdueDigestWorkflow
 from workflows.reconcile import ReconcileResult, ReconcileRun, ReconcileWorkflow
 
@@ -47,14 +46,9 @@ from workflows.reconcile import ReconcileResult, ReconcileRun, ReconcileWorkflow
 
 @pytest.fixture
 async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_local(
-        data_converter=data_converter(),
-        dev_server_existing_path=temporal_binary(),
-        ui=False,
-        dev_server_log_level="error",
-    )
-    yield env
-    await env.shutdown()
+    # Without the search attributes: a test registers them where it needs them.
+    async with local_dev_server(search_attributes=False) as env:
+        yield env
 
 
 async def _listed_schedule_ids(client: Client, expected: set[str]) -> list[str]:

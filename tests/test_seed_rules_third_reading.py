@@ -25,7 +25,7 @@ from domain.steps import Ctx
 from notifications.render import render
 from tests.direct_effects import DirectEffects, new_complaint, run
 from tests.factories import INVESTIGATOR, LONDON, MANAGER, OFFICER, RESIDENT, REVIEWER, intake
-from tests.test_cli import POLICIES_DIR
+from tests.shipped_policies import POLICIES_DIR
 
 
 def at(day: date, hour: int = 10) -> datetime:

@@ -13,24 +13,17 @@ from dataclasses import dataclass
 import asyncpg
 import pytest
 from axe_playwright_python.async_playwright import Axe  # type: ignore[import-untyped]
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page
 from temporalio.testing import WorkflowEnvironment
 
-from api.main import create_app
-from core.services import Services
 from core.settings import Settings
-from devstack.ui_screenshot import CHROMIUM, CHROMIUM_ARGS
 from domain.actions import ACTIONS
 from domain.policy import Policy
 from store.staff import DEMO_STAFF, StaffRepository
 from tests.api_helpers import PASSWORD, bearer, complaint_body, settings_for
-from tests.factories import running_worker
-from tests.live_server import live_server, loopback
+from tests.browser import NEEDS_CHROMIUM, served_to_a_browser
 
-pytestmark = pytest.mark.skipif(
-    not os.path.exists(CHROMIUM),
-    reason=f"chromium not found at {CHROMIUM}: install Debian's chromium package (.ci/run does it in CI)",
-)
+pytestmark = NEEDS_CHROMIUM
 
 
 @dataclass
@@ -81,17 +74,8 @@ async def console(
     repository = StaffRepository(pool)
     for user in DEMO_STAFF:
         await repository.upsert(user=user, password=PASSWORD)
-    services = Services(settings=settings, pool=pool, temporal=temporal_env.client, policies=policies)
-    async with (
-        running_worker(temporal_env, pool, policies, task_queue),
-        live_server(loopback(create_app(settings, services))) as base,
-        async_playwright() as playwright,
-    ):
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield Console(base=base, browser=browser, settings=settings, pool=pool)
-        finally:
-            await browser.close()
+    async with served_to_a_browser(temporal_env, pool, policies, task_queue, settings) as (base, browser):
+        yield Console(base=base, browser=browser, settings=settings, pool=pool)
 
 
 async def sign_in(page: Page, user: str) -> None:

@@ -8,7 +8,6 @@ own search term (`?q=`), which the search puts in its URL as the issue asks: the
 from __future__ import annotations
 
 import asyncio
-import logging
 import random
 import re
 from collections.abc import AsyncIterator
@@ -19,15 +18,10 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from api.main import create_app
-from core.services import Services
 from domain.policy import Policy
-from store.staff import DEMO_STAFF, StaffRepository
 from tests.api_helpers import PASSWORD, bearer, complaint_body, settings_for
-from tests.factories import running_worker
-from tests.live_server import live_server, loopback
+from tests.logged_app import Captured, served_with_logs
 from tests.staff_console import form_token
-from tests.test_resident_logs import CAPTURED, Captured
 
 URL = re.compile(r'(?:href|action|src)="([^"]*)"')
 
@@ -40,25 +34,9 @@ async def served(
     settings = settings_for(task_queue).model_copy(
         update={"cookie_secure": False, "environment": "development"}
     )
-    services = Services(settings=settings, pool=pool, temporal=temporal_env.client, policies=policies)
-    for user in DEMO_STAFF:
-        await StaffRepository(pool).upsert(user=user, password=PASSWORD)
-    # Configuring uvicorn sets up its loggers (handlers replaced), so the capture is attached after.
-    config = loopback(create_app(settings, services), log_level="debug")
-    captured = Captured()
-    loggers = [logging.getLogger(name) for name in CAPTURED]
-    levels = [logger.level for logger in loggers]
-    for logger in loggers:
-        logger.addHandler(captured)
-        logger.setLevel(logging.DEBUG)
-    try:
-        async with running_worker(temporal_env, pool, policies, task_queue), live_server(config) as base:
-            token = bearer("olivia.officer", settings)
-            yield base, captured, token["Authorization"]
-    finally:
-        for logger, level in zip(loggers, levels, strict=True):
-            logger.removeHandler(captured)
-            logger.setLevel(level)
+    async with served_with_logs(temporal_env, pool, policies, task_queue, settings) as (base, captured):
+        token = bearer("olivia.officer", settings)
+        yield base, captured, token["Authorization"]
 
 
 def urls_in(response: httpx.Response) -> list[str]:

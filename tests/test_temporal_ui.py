@@ -5,18 +5,13 @@ README's copies)."""
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
-import pytest
+from devstack.ui_screenshot import screenshot
+from tests.browser import NEEDS_CHROMIUM
 
-from devstack.ui_screenshot import CHROMIUM, screenshot
-
-pytestmark = pytest.mark.skipif(
-    not os.path.exists(CHROMIUM),
-    reason=f"chromium not found at {CHROMIUM}: install Debian's chromium package (.ci/run does it in CI)",
-)
+pytestmark = NEEDS_CHROMIUM
 
 
 async def test_the_ui_shows_each_complaints_summary_and_current_details(tmp_path: Path) -> None:

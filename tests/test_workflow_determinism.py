@@ -47,6 +47,9 @@ FORBIDDEN_METHODS = {
     (dt.date, "today"),
 }
 FORBIDDEN_PACKAGES = ("holidays", "asyncpg", "httpx", "httpcore", "socket.py", "ssl.py")
+# Modules of ours outside workflows/ whose code the workflow runs on its own threads (passed through the
+# sandbox): the watch must see each of them run, so none of them is guarded by accident only.
+SHARED_WITH_THE_WORKFLOW = ("/activities/deadline_requests.py",)
 UNSEEDED = {"uuid1", "uuid4"}  # Python functions of `uuid` that read the clock or the OS's randomness
 
 
@@ -85,17 +88,23 @@ def _offence(frame: FrameType, event: str, arg: Any) -> str | None:
 
 class Watch:
     """What the profiler saw on the workflow threads: the forbidden calls, and how many calls into the
-    workflow's own code it saw (so the test cannot pass by watching nothing)."""
+    workflow's own code and into the modules it shares it saw (so the test cannot pass by watching
+    nothing)."""
 
     def __init__(self) -> None:
         self.offences: list[str] = []
         self.workflow_code_calls = 0
+        self.shared_code_calls = dict.fromkeys(SHARED_WITH_THE_WORKFLOW, 0)
 
     def profile(self, frame: FrameType, event: str, arg: Any) -> None:
         if not threading.current_thread().name.startswith(WORKFLOW_THREAD):
             return
         if event == "call" and "/workflows/complaint/" in frame.f_code.co_filename:
             self.workflow_code_calls += 1
+        if event == "call":
+            for module in SHARED_WITH_THE_WORKFLOW:
+                if frame.f_code.co_filename.endswith(module):
+                    self.shared_code_calls[module] += 1
         found = _offence(frame, event, arg)
         if found is not None and found not in self.offences:
             self.offences.append(found)
@@ -163,4 +172,5 @@ async def test_no_path_of_the_lifecycle_reads_the_clock_random_io_or_calendar(
         await edges.test_stage_2_extension_limit_and_late_response(env, pool, policies, task_queue, "bexley")
         await early.test_the_workflow_runs_the_step(env, pool, policies, task_queue)
     assert watch.workflow_code_calls > 1_000  # it watched the complaint workflow run
+    assert all(watch.shared_code_calls.values()), watch.shared_code_calls  # and the code it shares
     assert watch.offences == []

@@ -173,9 +173,7 @@ async def test_stage_2_windows_and_independence(
 ) -> None:
     t = POLICY_TIMINGS[policy_id]
     async with scenario(temporal_env, pool, policies, task_queue, policy_id, quiet_days=75) as s:
-        await act(s.handle, "acknowledge", cmd.Acknowledge(actor=OFFICER))
-        await s.move_to(s.day(1), 10)
-        await act(s.handle, "respond", RESPONSE)
+        await s.responded(RESPONSE)
 
         requested_on = s.day(2)
         await s.move_to(requested_on, 10)

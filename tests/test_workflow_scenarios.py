@@ -34,9 +34,7 @@ OVERDUE_ACTIONS = {"acknowledgement_overdue", "response_overdue", "reminder_ackn
 
 async def respond_then_escalate(s: Scenario) -> None:
     """Acknowledge on Monday, respond on Tuesday, ask for Stage 2 on Wednesday."""
-    await act(s.handle, "acknowledge", cmd.Acknowledge(actor=OFFICER))
-    await s.move_to(s.day(1), 10)
-    await act(s.handle, "respond", RESPONSE)
+    await s.responded(RESPONSE)
     await s.move_to(s.day(2), 10)
     await act(
         s.handle,
@@ -109,10 +107,7 @@ async def test_escalation_on_the_last_day_of_the_window(
 ) -> None:
     t = POLICY_TIMINGS[policy_id]
     async with scenario(temporal_env, pool, policies, task_queue, policy_id, quiet_days=70) as s:
-        await act(s.handle, "acknowledge", cmd.Acknowledge(actor=OFFICER))
-        responded_on = s.day(1)
-        await s.move_to(responded_on, 10)
-        await act(s.handle, "respond", RESPONSE)
+        responded_on = await s.responded(RESPONSE)
         last_day = escalation_by(t, responded_on)
 
         await s.move_to(last_day, 18)
@@ -136,10 +131,7 @@ async def test_window_closes_then_a_late_request_needs_an_officer(
 ) -> None:
     t = POLICY_TIMINGS[policy_id]
     async with scenario(temporal_env, pool, policies, task_queue, policy_id, quiet_days=70) as s:
-        await act(s.handle, "acknowledge", cmd.Acknowledge(actor=OFFICER))
-        responded_on = s.day(1)
-        await s.move_to(responded_on, 10)
-        await act(s.handle, "respond", RESPONSE)
+        responded_on = await s.responded(RESPONSE)
         last_day = escalation_by(t, responded_on)
 
         # The window passes without a request: the complaint closes and the resident is told, with the

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import httpx
-import pytest
 from prometheus_client import REGISTRY
 from temporalio import workflow
 from temporalio.client import Client
@@ -21,11 +19,9 @@ from temporalio.worker import Worker
 from activities.reconcile import ReconcileActivities, ReconcilePage
 from api.main import create_app
 from core.metrics import READ_MODEL
-from core.search_attributes import SEARCH_ATTRIBUTE_TYPES
 from core.services import Services
 from core.stuck import STUCK_ATTEMPTS, workflow_health
-from core.temporal import RequestDeadline, data_converter, workflow_id
-from devstack.servers import register_search_attributes, temporal_binary
+from core.temporal import RequestDeadline, workflow_id
 from domain.models import OpenComplaint
 from domain.policy import Policy
 from store.complaints import ComplaintRepository
@@ -61,22 +57,6 @@ async def _stuck_case(env: WorkflowEnvironment, pool: asyncpg.Pool, task_queue: 
             return reference
         await asyncio.sleep(0.1)
     raise AssertionError(f"the workflow task never failed {STUCK_ATTEMPTS} times")
-
-
-@pytest.fixture
-async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
-    """A real Temporal server (the dev server): it reports a failing workflow task's attempts, which the
-    time-skipping test server does not."""
-    env = await WorkflowEnvironment.start_local(
-        data_converter=data_converter(),
-        dev_server_existing_path=temporal_binary(),
-        ui=False,
-        dev_server_log_level="error",
-    )
-    # The service's search attributes, as every cluster it runs on has them (the worker upserts them).
-    await register_search_attributes(env.client, SEARCH_ATTRIBUTE_TYPES)
-    yield env
-    await env.shutdown()
 
 
 async def test_a_stuck_complaint_answers_503_staff_alerted_and_is_reported(

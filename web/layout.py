@@ -64,11 +64,13 @@ def words(value: str | None) -> str:
     return text[:1].upper() + text[1:]
 
 
-def environment(*folders: Path) -> Environment:
-    env = Environment(
+def govuk_environment(*folders: Path) -> Environment:
+    """A Jinja environment over these template folders (the first that has a name wins) and the GOV.UK
+    Frontend macros and page template (govuk-frontend-jinja): the staff console's and the resident pages'."""
+    return Environment(
         loader=ChoiceLoader(
             [
-                FileSystemLoader([*folders, TEMPLATES]),
+                FileSystemLoader(list(folders)),
                 PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
             ]
         ),
@@ -76,6 +78,10 @@ def environment(*folders: Path) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
+
+def environment(*folders: Path) -> Environment:
+    env = govuk_environment(*folders, TEMPLATES)
     env.filters |= {"long_date": long_date, "short_date": short_date, "moment": moment, "words": words}
     env.globals["STATUS_TAGS"] = STATUS_TAGS
     return env

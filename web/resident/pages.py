@@ -8,27 +8,16 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.responses import HTMLResponse, RedirectResponse
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader, select_autoescape
 
 import api.resident
 from api.errors import ProblemError
 from api.resident.view import long_date
 from api.resident.wording import window_words
+from web.layout import govuk_environment
 
 TEMPLATES = Path(api.resident.__file__).resolve().parent / "templates"
 
-_env = Environment(
-    # The service's templates, and the GOV.UK Frontend macros and page template (govuk-frontend-jinja).
-    loader=ChoiceLoader(
-        [
-            FileSystemLoader(TEMPLATES),
-            PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
-        ]
-    ),
-    autoescape=select_autoescape(enabled_extensions=("html",), default=True),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+_env = govuk_environment(TEMPLATES)
 _env.filters["long_date"] = long_date
 _env.filters["window"] = window_words
 
