@@ -115,7 +115,13 @@ async def open_case(
     try:
         receipt: Receipt = await asyncio.wait_for(
             temporal.execute_update_with_start_workflow(
-                "opened", start_workflow_operation=start, id=f"open-{reference}", result_type=Receipt
+                "opened",
+                start_workflow_operation=start,
+                id=f"open-{reference}",
+                result_type=Receipt,
+                # The API's client bounds a call by TEMPORAL_REQUEST_TIMEOUT (core.temporal.RequestDeadline);
+                # the opening waits its own time, longer than its first task's timeout.
+                rpc_timeout=OPEN_TIMEOUT,
             ),
             OPEN_TIMEOUT.total_seconds(),
         )

@@ -21,7 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.intake import open_case
 from core.settings import Settings
-from core.temporal import connect, workflow_id
+from core.temporal import RequestDeadline, connect, workflow_id
 from domain import commands as cmd
 from domain.models import Status
 from domain.policy import Policy
@@ -59,9 +59,13 @@ async def test_a_lost_first_task_still_opens_the_complaint_while_the_caller_wait
     temporal_dev_server: str, pool: asyncpg.Pool, policies: dict[str, Policy], task_queue: str
 ) -> None:
     # The dev server as production runs it: a lost task comes back only after its real timeout (the
-    # time-skipping test server fails Update-with-Start on a timed-out task).
+    # time-skipping test server fails Update-with-Start on a timed-out task). The API's client, with its
+    # deadline on every call (TEMPORAL_REQUEST_TIMEOUT).
+    settings = Settings(_env_file=None, temporal_address=temporal_dev_server)
     client = await connect(
-        settings=Settings(_env_file=None, temporal_address=temporal_dev_server), environ={}
+        settings=settings,
+        environ={},
+        interceptors=[RequestDeadline(settings.temporal_request_timeout)],
     )
 
     def opening() -> asyncio.Task[str]:
