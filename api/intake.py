@@ -34,12 +34,14 @@ from domain.models import Actor, Intake, OpenComplaint, Receipt
 from domain.policy import Policy
 from store.complaints import ComplaintRepository
 from workflows.complaint import ComplaintWorkflow
-from workflows.complaint.limits import TASK_TIMEOUT
+from workflows.complaint.limits import OPENING_TASK_TIMEOUT
 from workflows.complaint.version import CODE_VERSION
 
 # How long the caller waits for the first record. Past it the complaint is safely started (or will be, on a
-# retry with the same key) and the caller is told to come back (503 with Retry-After).
-OPEN_TIMEOUT = timedelta(seconds=20)
+# retry with the same key) and the caller is told to come back (503 with Retry-After). Twice the first run's
+# task timeout: a first task no worker answered (a worker gone, a task lost on a loaded server) is handed out
+# again after OPENING_TASK_TIMEOUT, and its second attempt still answers inside this wait.
+OPEN_TIMEOUT = 2 * OPENING_TASK_TIMEOUT
 # As long as an Idempotency-Key lives (IDEMPOTENCY_KEY_TTL_HOURS): a key used again later is a new request.
 KEY_TTL = timedelta(hours=24)
 
@@ -102,7 +104,8 @@ async def open_case(
         OpenComplaint(reference=reference, intake=intake, opened_by=actor, policy=policy),
         id=workflow_id(reference),
         task_queue=task_queue,
-        task_timeout=TASK_TIMEOUT,
+        # Short for the first run only (it continues as new with the long one): workflows/complaint/limits.py.
+        task_timeout=OPENING_TASK_TIMEOUT,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         # Set at start so the complaint is filterable in the Web UI before its first workflow task runs.
@@ -112,7 +115,13 @@ async def open_case(
     try:
         receipt: Receipt = await asyncio.wait_for(
             temporal.execute_update_with_start_workflow(
-                "opened", start_workflow_operation=start, id=f"open-{reference}", result_type=Receipt
+                "opened",
+                start_workflow_operation=start,
+                id=f"open-{reference}",
+                result_type=Receipt,
+                # The API's client bounds a call by TEMPORAL_REQUEST_TIMEOUT (core.temporal.RequestDeadline);
+                # the opening waits its own time, longer than its first task's timeout.
+                rpc_timeout=OPEN_TIMEOUT,
             ),
             OPEN_TIMEOUT.total_seconds(),
         )

@@ -97,7 +97,7 @@ class Settings(BaseSettings):
     temporal_request_timeout: float = Field(
         default=10.0,
         gt=0,
-        description="Seconds an API request waits for Temporal to start a complaint or accept an action.",
+        description="Seconds an API request waits for Temporal to accept an action (an opening waits 20 s).",
     )
     idempotency_key_ttl_hours: float = Field(
         default=24.0, gt=0, description="Hours an Idempotency-Key answers repeats; after that it is new."

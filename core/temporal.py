@@ -168,7 +168,9 @@ class RequestDeadline(Interceptor):
     Without it a staff action waits for ever while no worker runs (the client keeps re-polling until the
     update is accepted), and a start retries for many seconds while the server is down. Past the deadline
     the call fails as timed out, and the API answers 503 with Retry-After (api/errors.py). Nothing is lost
-    by giving up: a retried action carries the same update id, and Temporal applies an update once.
+    by giving up: a retried action carries the same update id, and Temporal applies an update once. A call
+    that sets its own `rpc_timeout` waits that long instead: the opening of a complaint (api/intake.py
+    OPEN_TIMEOUT) must outlast its first workflow task's timeout.
     """
 
     def __init__(self, seconds: float) -> None:
@@ -183,25 +185,33 @@ class _Deadline(OutboundInterceptor):
         super().__init__(next)
         self._seconds = seconds
 
+    def _bound(self, rpc_timeout: timedelta | None) -> timedelta:
+        """The caller's own timeout if it set one, else the deadline."""
+        return rpc_timeout or timedelta(seconds=self._seconds)
+
     async def start_workflow(self, input: StartWorkflowInput) -> WorkflowHandle[Any, Any]:
-        input.rpc_timeout = input.rpc_timeout or timedelta(seconds=self._seconds)
+        input.rpc_timeout = self._bound(input.rpc_timeout)
         try:
-            return await asyncio.wait_for(super().start_workflow(input), self._seconds)
+            return await asyncio.wait_for(super().start_workflow(input), input.rpc_timeout.total_seconds())
         except TimeoutError as error:
             raise RPCError("workflow start timed out", RPCStatusCode.DEADLINE_EXCEEDED, b"") from error
 
     async def start_workflow_update(self, input: StartWorkflowUpdateInput) -> WorkflowUpdateHandle[Any]:
-        input.rpc_timeout = input.rpc_timeout or timedelta(seconds=self._seconds)
+        input.rpc_timeout = self._bound(input.rpc_timeout)
         try:
-            return await asyncio.wait_for(super().start_workflow_update(input), self._seconds)
+            return await asyncio.wait_for(
+                super().start_workflow_update(input), input.rpc_timeout.total_seconds()
+            )
         except TimeoutError as error:
             raise WorkflowUpdateRPCTimeoutOrCancelledError() from error
 
     async def start_update_with_start_workflow(
         self, input: StartWorkflowUpdateWithStartInput
     ) -> WorkflowUpdateHandle[Any]:
-        input.rpc_timeout = input.rpc_timeout or timedelta(seconds=self._seconds)
+        input.rpc_timeout = self._bound(input.rpc_timeout)
         try:
-            return await asyncio.wait_for(super().start_update_with_start_workflow(input), self._seconds)
+            return await asyncio.wait_for(
+                super().start_update_with_start_workflow(input), input.rpc_timeout.total_seconds()
+            )
         except TimeoutError as error:
             raise WorkflowUpdateRPCTimeoutOrCancelledError() from error

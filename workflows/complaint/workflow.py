@@ -52,7 +52,13 @@ with workflow.unsafe.imports_passed_through():
     from domain.steps import Applied
     from workflows.complaint import effects
     from workflows.complaint.effects import WorkflowEffects
-    from workflows.complaint.limits import HISTORY_BYTES_LIMIT, HISTORY_EVENTS_LIMIT, TASK_TIMEOUT
+    from workflows.complaint.limits import (
+        HISTORY_BYTES_LIMIT,
+        HISTORY_EVENTS_LIMIT,
+        OPENING_RUN_BYTES_LIMIT,
+        OPENING_RUN_EVENTS_LIMIT,
+        TASK_TIMEOUT,
+    )
     from workflows.complaint.version import CODE_VERSION
 
 
@@ -130,9 +136,14 @@ class ComplaintWorkflow:
 
     def _history_is_long(self, start: OpenComplaint) -> bool:
         info = workflow.info()
+        events, size = start.continue_as_new_after_events or HISTORY_EVENTS_LIMIT, HISTORY_BYTES_LIMIT
+        if info.task_timeout < TASK_TIMEOUT:
+            # The intake's run, with a short task timeout so that a lost first task comes back while the
+            # caller waits: kept small enough to replay well inside it (workflows/complaint/limits.py).
+            events, size = min(events, OPENING_RUN_EVENTS_LIMIT), OPENING_RUN_BYTES_LIMIT
         return (
-            info.get_current_history_length() > (start.continue_as_new_after_events or HISTORY_EVENTS_LIMIT)
-            or info.get_current_history_size() > HISTORY_BYTES_LIMIT
+            info.get_current_history_length() > events
+            or info.get_current_history_size() > size
             or info.is_continue_as_new_suggested()
         )
 
