@@ -11,8 +11,9 @@ from tests.make_journey import error_summary
 from tests.test_resident_journeys import form_key_of
 from tests.test_residents import Stack, make, settled, stack
 from tests.test_residents_pages import signed_in
+from tests.test_trust_uploads import EICAR, clamd
 
-__all__ = ["stack"]  # the fixture, imported so pytest finds it here
+__all__ = ["clamd", "stack"]  # the fixtures, imported so pytest finds them here
 
 
 async def test_a_date_no_calendar_has_is_a_clear_error_not_a_server_error(stack: Stack) -> None:
@@ -43,3 +44,24 @@ async def test_a_date_no_calendar_has_is_a_clear_error_not_a_server_error(stack:
             response = await client.post(f"/complaint/{reference}/extension", data=sent)
             assert response.status_code == 422, (year, response.status_code)
             assert error_summary(response.text) == {"up_to-day": message}, year
+
+
+async def test_a_file_the_virus_scanner_refuses_is_not_called_empty(stack: Stack, clamd: str) -> None:
+    """The evidence form: the scanner's refusal said "The selected file is empty"."""
+    app = stack.app_with(clamd_address=clamd)
+    async with stack.client(app=app) as client:
+        reference, token = await make(client)
+        await settled(stack, reference)
+        await signed_in(client, reference, token)
+        key = form_key_of((await client.get(f"/complaint/{reference}")).text)
+        for content, message in (
+            (EICAR, "The selected file contains a virus"),
+            (b"", "The selected file is empty"),
+        ):
+            sent = await client.post(
+                f"/complaint/{reference}/evidence",
+                data={"form_key": key},
+                files={"file": ("photo.txt", content, "text/plain")},
+            )
+            assert sent.status_code == 422
+            assert error_summary(sent.text) == {"file": message}
