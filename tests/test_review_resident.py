@@ -5,9 +5,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
+
+from core.temporal import RequestDeadline, connect
+from devstack.servers import free_port
 from domain import commands as cmd
+from domain.policy import Policy
+from tests.api_helpers import settings_for
 from tests.factories import INVESTIGATOR, OFFICER
-from tests.make_journey import error_summary
+from tests.make_journey import answers, error_summary, send, walk
+from tests.test_outages import app_client
 from tests.test_resident_journeys import form_key_of
 from tests.test_residents import Stack, make, settled, stack
 from tests.test_residents_pages import signed_in
@@ -65,3 +72,36 @@ async def test_a_file_the_virus_scanner_refuses_is_not_called_empty(stack: Stack
             )
             assert sent.status_code == 422
             assert error_summary(sent.text) == {"file": message}
+
+
+async def test_an_outage_or_an_address_that_is_no_page_is_a_page_not_json(
+    pool: asyncpg.Pool, policies: dict[str, Policy]
+) -> None:
+    """A resident pressing "Send complaint" while Temporal is down was shown the API's problem+json as code,
+    and their answers were then called deleted when they went back; an address that is no page, or a link
+    cut or mangled past a limit, was JSON too. Each is now a GOV.UK page with the same status (and
+    Retry-After), and the answers stay to send again."""
+    settings = settings_for("nowhere")
+    temporal = await connect(f"127.0.0.1:{free_port()}", lazy=True, interceptors=[RequestDeadline(2.0)])
+    async with app_client(pool, temporal, policies, settings) as client:
+        checking = await walk(client, answers())
+        assert checking.status_code == 200, checking.text[:2000]
+        sent = await send(client)
+        assert sent.status_code == 503
+        assert sent.headers["content-type"].startswith("text/html")
+        assert int(sent.headers["retry-after"]) > 0
+        assert "Sorry, there is a problem with the service" in sent.text
+        assert "<title>Sorry, there is a problem with the service - Council complaints</title>" in sent.text
+        # Back from the problem page: the answers are still there, to send again.
+        back = await client.get("/complaint/make/letters")
+        assert back.status_code == 200 and "What format should our letters be in?" in back.text
+        assert (await client.get("/complaint/make/check")).status_code == 200
+
+        for path in ("/complaint/CMP-2026-000001/letters/1", "/complaint/track?reference=" + "A" * 41):
+            page = await client.get(path)
+            assert page.headers["content-type"].startswith("text/html"), path
+            assert page.status_code in (404, 422), path
+            assert "There is a problem" in page.text or "Page not found" in page.text, path
+        # The JSON API keeps its problem+json.
+        api = await client.get("/api/public/nowhere")
+        assert api.status_code == 404 and api.headers["content-type"] == "application/problem+json"

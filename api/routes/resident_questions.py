@@ -156,7 +156,13 @@ async def send_complaint(
         page.status_code = status
         return page
 
-    response = await send(services, request, request_id, answers, body, refused)
+    try:
+        response = await send(services, request, request_id, answers, body, refused)
+    except Exception:
+        # Not sent (an outage: a 503 page): the answers stay, to send again after Back. Sending them again
+        # after all makes the complaint once (`send` is idempotent by the submission id and the answers).
+        await drafts.save(key_hash=hash_token(cookie), answers=answers)
+        raise
     if response.status_code >= 400:  # refused (too many complaints, a restriction): the answers stay
         await drafts.save(key_hash=hash_token(cookie), answers=answers)
     return response
