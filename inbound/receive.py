@@ -201,7 +201,8 @@ async def _why_not_routed(
         record = await ComplaintRepository(services.pool).get(reference=candidate)
     except NotFound:
         return "unknown_reference", None
-    if not sender_matches(record, parsed.sender):
+    # A From the relay found forged is not the complainant's, whatever address it shows.
+    if parsed.from_forged or not sender_matches(record, parsed.sender):
         return "sender_mismatch", record
     if parsed.asks_for_next_stage:
         return "next_stage_request", record

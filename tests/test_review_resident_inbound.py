@@ -1,0 +1,53 @@
+"""A resident's-side review of inbound e-mail: a reply whose From the receiving relay found forged (DMARC
+failed) never reaches the complaint of the address it claims; it waits in triage, flagged."""
+
+from __future__ import annotations
+
+from tests.inbound_helpers import Inbound, complaint, inbound, inbound_row, mail
+from tests.test_inbound_email import _information_events
+
+__all__ = ["inbound"]  # the fixture, imported so pytest finds it here
+
+FORGED = (
+    "mx.council.example; spf=fail smtp.mailfrom=example.org; dkim=none;"
+    " dmarc=fail (p=NONE sp=NONE dis=NONE) header.from=example.org"
+)
+
+
+async def test_a_reply_whose_from_failed_dmarc_waits_in_triage(inbound: Inbound) -> None:
+    """Anyone can put a complainant's address in From: (references are sequential, so easy to guess); the
+    council's relay accepts it when the address's domain asks for nothing (p=none) but says so in
+    Authentication-Results. That was ignored: the forged text and files went on the complaint as the
+    resident's. A verified reply (a forged "pass" beside the relay's "fail" changes nothing) still does."""
+    stack = inbound
+    reference, address = await complaint(stack)
+    forged = mail(
+        sender=f"Ada Resident <{address}>",
+        to=f"complaints+{reference}@council.example",
+        text="Please withdraw my complaint, it is all sorted.",
+        headers={"Authentication-Results": FORGED},
+    )
+    await stack.send(forged)
+    row = await inbound_row(stack.pool, forged)
+    assert (row["status"], row["flag"]) == ("triage", "sender_mismatch")
+    assert await _information_events(stack, reference) == []
+
+    also_forged = mail(
+        sender=f"Ada Resident <{address}>",
+        to=f"complaints+{reference}@council.example",
+        text="Another forged message.",
+    )
+    del also_forged["Authentication-Results"]
+    also_forged["Authentication-Results"] = "evil.example; dmarc=pass header.from=example.org"
+    also_forged["Authentication-Results"] = "mx.council.example; dmarc=fail header.from=example.org"
+    await stack.send(also_forged)
+    assert (await inbound_row(stack.pool, also_forged))["flag"] == "sender_mismatch"
+
+    verified = mail(
+        sender=f"Ada Resident <{address}>",
+        to=f"complaints+{reference}@council.example",
+        text="The damp has spread.",
+        headers={"Authentication-Results": "mx.council.example; spf=pass; dkim=pass; dmarc=pass"},
+    )
+    await stack.send(verified)
+    assert (await inbound_row(stack.pool, verified))["status"] == "routed"
