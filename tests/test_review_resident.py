@@ -7,11 +7,14 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
+from api.resident import access
+from core.services import Services
 from core.temporal import RequestDeadline, connect
 from devstack.servers import free_port
 from domain import commands as cmd
 from domain.policy import Policy
-from tests.api_helpers import settings_for
+from notifications.render import format_date
+from tests.api_helpers import bearer, complaint_body, settings_for
 from tests.factories import INVESTIGATOR, OFFICER
 from tests.make_journey import answers, error_summary, send, walk
 from tests.test_outages import app_client
@@ -105,3 +108,39 @@ async def test_an_outage_or_an_address_that_is_no_page_is_a_page_not_json(
         # The JSON API keeps its problem+json.
         api = await client.get("/api/public/nowhere")
         assert api.status_code == 404 and api.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_date_that_has_passed_is_not_promised_again(stack: Stack) -> None:
+    """A complaint logged late (received 60 days ago, as a letter found in a pile) and acknowledged: its
+    response date has passed. The page said "We will send you our response by <that date>" and "We will
+    respond by <that date>", a promise already broken; it now says the date passed and that we are sorry,
+    as the response_late letter does. The acknowledgement date likewise."""
+    services: Services = stack.app.state.services
+    received = datetime.now(UTC) - timedelta(days=60)
+    async with stack.client() as client:
+        for acknowledged in (False, True):
+            created = await client.post(
+                "/api/complaints",
+                json=complaint_body(received_at=received.isoformat()),
+                headers=bearer("olivia.officer", stack.settings),
+            )
+            assert created.status_code == 201, created.text
+            reference = created.json()["reference"]
+            await settled(stack, reference)
+            if acknowledged:
+                await stack.staff(reference, "acknowledge", cmd.Acknowledge(actor=OFFICER))
+            code, _ = await access.issue_access_code(services, reference)
+            await signed_in(client, reference, code)
+            page = (await client.get(f"/complaint/{reference}")).text
+            status = page.split('id="status-text">', 1)[1].split("</p>", 1)[0]
+            due = "respond_by" if acknowledged else "acknowledge_by"
+            day = await stack.pool.fetchval(f"SELECT {due} FROM complaints WHERE reference = $1", reference)
+            assert day < datetime.now(UTC).date()
+            promised = "send you our response" if acknowledged else "acknowledge it"
+            assert f"We will {promised} by {format_date(day)}" not in status, status
+            assert f"We said we would {promised} by {format_date(day)}. We are sorry it is late." in status
+            assert (
+                "We will respond by" not in page
+                and "We will acknowledge it by"
+                not in page.split('class="govuk-summary-list"', 1)[1].split("</dl>", 1)[0]
+            )

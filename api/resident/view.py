@@ -70,8 +70,18 @@ def _day(value: datetime | None, tz: ZoneInfo) -> date | None:
     return None if value is None else value.astimezone(tz).date()
 
 
-def status_text(record: ComplaintRecord, policy: Policy | None = None) -> str:
-    """The complaint's state in a sentence; a stage by the policy's name for it."""
+def _by(promised: str, day: date | None, today: date | None) -> str:
+    """ "We will <promised> by <day>.", or (the day has passed: `today` is after it) that it is late."""
+    if day is None:
+        return f"We will {promised} soon."
+    if today is not None and today > day:
+        return f"We said we would {promised} by {_long(day)}. We are sorry it is late."
+    return f"We will {promised} by {_long(day)}."
+
+
+def status_text(record: ComplaintRecord, policy: Policy | None = None, today: date | None = None) -> str:
+    """The complaint's state in a sentence; a stage by the policy's name for it. With `today` (the
+    council's local date), a date that has passed is said to be late, never promised again."""
     status = Status(record.status)
     here = stage_name(policy, record.stage)
     next_stage = stage_name(policy, record.stage + 1)
@@ -81,17 +91,16 @@ def status_text(record: ComplaintRecord, policy: Policy | None = None) -> str:
         # Early resolution (issue 28): the case row carries its date and no acknowledgement date.
         return f"We aim to resolve your complaint by {_long(record.respond_by)}."
     if status is Status.RECEIVED:
-        by = f" by {_long(record.acknowledge_by)}" if record.acknowledge_by else " soon"
-        return f"We have received {about}. We will acknowledge it{by}."
+        return f"We have received {about}. {_by('acknowledge it', record.acknowledge_by, today)}"
     if status is Status.ESCALATION_REQUESTED:
-        by = f" by {_long(record.acknowledge_by)}" if record.acknowledge_by else " soon"
         return (
-            f"We have received your request to take your complaint to {here}. We will acknowledge it{by}"
-            " and tell you whether it goes ahead."
+            f"We have received your request to take your complaint to {here}."
+            f" {_by('acknowledge it', record.acknowledge_by, today)} We will tell you whether it goes ahead."
         )
     if status is Status.ACKNOWLEDGED:
-        by = f" by {_long(record.respond_by)}" if record.respond_by else ""
-        return f"We are looking into {about}. We will send you our response{by}."
+        if record.respond_by is None:
+            return f"We are looking into {about}. We will send you our response."
+        return f"We are looking into {about}. {_by('send you our response', record.respond_by, today)}"
     if status is Status.AWAITING_INFORMATION:
         return "We have asked you for more information. Please send it using the form on this page."
     if status is Status.RESPONDED:
@@ -150,7 +159,7 @@ def view_of(
         stage=record.stage,
         stage_name=stage_name(policy, record.stage),
         status=status,
-        status_text=status_text(record, policy),
+        status_text=status_text(record, policy, datetime.now(tz).date()),
         outcome=record.outcome,
         service_area=record.service_area,
         summary=record.summary,
