@@ -3,6 +3,11 @@ failed) never reaches the complaint of the address it claims; it waits in triage
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
+from core.temporal import workflow_id
+from inbound.receive import receive, sweep
+from tests.api_helpers import bearer
 from tests.inbound_helpers import Inbound, complaint, inbound, inbound_row, mail
 from tests.test_inbound_email import _information_events
 
@@ -51,3 +56,25 @@ async def test_a_reply_whose_from_failed_dmarc_waits_in_triage(inbound: Inbound)
     )
     await stack.send(verified)
     assert (await inbound_row(stack.pool, verified))["status"] == "routed"
+
+
+async def test_a_reply_to_a_complaint_whose_workflow_has_ended_reaches_an_officer(inbound: Inbound) -> None:
+    """A complaint's workflow ends a year or so after closure (end_of_life). A reply to its letters after that
+    was stored and its files kept, but the signal could never be sent: the message stayed `routing` and the
+    sweep retried it every two minutes for ever, never putting it before anyone. Past a day it now waits in
+    triage, flagged, like a message the sweep could not route."""
+    stack = inbound
+    reference, address = await complaint(stack)
+    await stack.services.temporal.get_workflow_handle(workflow_id(reference)).terminate("ended")
+    late = mail(sender=address, to=f"complaints+{reference}@council.example", text="The leak is back.")
+    arrived = datetime.now(UTC) - timedelta(days=2)
+    await receive(
+        stack.services, bytes(late), recipients=[str(late["To"])], source="smtp", arrived_at=arrived
+    )
+    assert (await inbound_row(stack.pool, late))["status"] == "routing"
+    await sweep(stack.services, older_than=timedelta(0))
+    row = await inbound_row(stack.pool, late)
+    assert (row["status"], row["flag"]) == ("triage", "not_delivered")
+    listed = await stack.client.get("/api/triage", headers=bearer("olivia.officer", stack.settings))
+    [item] = [item for item in listed.json() if item["id"] == str(row["id"])]
+    assert item["flag_text"] == "its complaint has ended, so it could not be added: its files are on it"
