@@ -100,7 +100,11 @@ async def test_an_outage_or_an_address_that_is_no_page_is_a_page_not_json(
         assert back.status_code == 200 and "What format should our letters be in?" in back.text
         assert (await client.get("/complaint/make/check")).status_code == 200
 
-        for path in ("/complaint/CMP-2026-000001/letters/1", "/complaint/track?reference=" + "A" * 41):
+        for path in (
+            "/complaint/CMP-2026-000001/letters/1",
+            "/complaint/track?reference=" + "A" * 41,
+            "/privacy?policy_id=" + "b" * 61,
+        ):
             page = await client.get(path)
             assert page.headers["content-type"].startswith("text/html"), path
             assert page.status_code in (404, 422), path

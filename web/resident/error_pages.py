@@ -1,7 +1,8 @@
 """The resident pages' answer to an error no page handled itself: an outage (503), an address that is no page
 (404, 405), an address or form the edge guard or the request checks refused (413, 422), a bug (500). The API
-answers these in problem+json, which a browser shows as code; on a resident page (`/`, `/complaint...`) the
-same status and headers (Retry-After) come with a GOV.UK page in plain words instead. `/api` is untouched.
+answers these in problem+json, which a browser shows as code; on a resident page (`/`, `/complaint...`,
+`/accessibility`, `/privacy`) the same status and headers (Retry-After) come with a GOV.UK page in plain
+words instead. `/api` is untouched.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ PROBLEM_JSON = b"application/problem+json"
 
 
 def is_resident_page(path: str) -> bool:
-    return path in ("/", "/complaint") or path.startswith("/complaint/")
+    return path in ("/", "/complaint", "/accessibility", "/privacy") or path.startswith("/complaint/")
 
 
 def _wording(status: int, detail: str) -> tuple[str, list[str]]:
