@@ -16,7 +16,7 @@ from domain.policy import Policy
 from notifications.render import format_date
 from tests.api_helpers import bearer, complaint_body, settings_for
 from tests.factories import INVESTIGATOR, OFFICER
-from tests.make_journey import answers, error_summary, send, walk
+from tests.make_journey import answers, error_summary, post_page, send, walk
 from tests.test_outages import app_client
 from tests.test_resident_journeys import form_key_of
 from tests.test_residents import Stack, make, settled, stack
@@ -148,3 +148,33 @@ async def test_a_date_that_has_passed_is_not_promised_again(stack: Stack) -> Non
                 and "We will acknowledge it by"
                 not in page.split('class="govuk-summary-list"', 1)[1].split("</dl>", 1)[0]
             )
+
+
+async def test_changing_who_the_complaint_is_for_asks_the_questions_it_changes(stack: Stack) -> None:
+    """A carer who first answered "Me" (and gave their own name and e-mail address under "What is your full
+    name?") then changed "Who is the complaint for?" to someone else was asked only about themselves and sent
+    back to "Check your answers": their own name and address went in silently as the other person's. A change
+    that changes what the later questions mean now walks through them again, answers kept to correct."""
+    async with stack.client() as client:
+        checking = await walk(client, answers(name="Carer Person", email="carer@example.org"))
+        assert checking.status_code == 200
+        changed = await post_page(client, "who-for?change=1", {"on_behalf": "yes"})
+        assert changed.headers["location"] == "/complaint/make/council"
+        details = {"representative_name": "Carer Person", "representative_email": "carer@example.org"}
+        kind = {"representative_kind": "family", "representative_relationship": "daughter"}
+        for slug, data, then in (
+            ("council", {"policy_id": "bexley"}, "your-details"),
+            ("your-details", details, "about-you"),
+            ("about-you", kind, "consent"),
+            ("consent", {"representative_consent": "yes"}, "name"),
+        ):
+            sent = await post_page(client, slug, data)
+            assert sent.headers["location"] == f"/complaint/make/{then}", slug
+        page = await client.get("/complaint/make/name")
+        assert "What is the full name of the person the complaint is for?" in page.text
+        assert 'value="Carer Person"' in page.text  # kept, to correct
+        sent = await post_page(client, "name", {"name": "Mum Person"})
+        assert sent.headers["location"] == "/complaint/make/contact"
+        # A change that changes no later question still goes straight back to checking.
+        again = await post_page(client, "what-happened?change=1", {"summary": "The damp is worse."})
+        assert again.headers["location"] == "/complaint/make/check"
