@@ -4,6 +4,7 @@ tester would meet on the resident pages, each pinned by the test that found it."
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import asyncpg
 
@@ -16,7 +17,7 @@ from domain.policy import Policy
 from notifications.render import format_date
 from tests.api_helpers import bearer, complaint_body, settings_for
 from tests.factories import INVESTIGATOR, OFFICER
-from tests.make_journey import answers, error_summary, post_page, send, walk
+from tests.make_journey import answers, error_summary, make_on_pages, post_page, reference_of, send, walk
 from tests.test_outages import app_client
 from tests.test_resident_journeys import form_key_of
 from tests.test_residents import Stack, make, settled, stack
@@ -178,3 +179,20 @@ async def test_changing_who_the_complaint_is_for_asks_the_questions_it_changes(s
         # A change that changes no later question still goes straight back to checking.
         again = await post_page(client, "what-happened?change=1", {"summary": "The damp is worse."})
         assert again.headers["location"] == "/complaint/make/check"
+
+
+async def test_the_confirmation_says_until_when_the_access_code_works(stack: Stack) -> None:
+    """The access code stops working after 90 days, but the confirmation said only "To see your complaint
+    later, sign in with ... this access code" and "write it down": a resident without e-mail found it dead
+    months later with nothing having said so. The page now gives its last day and what to do after."""
+    async with stack.client() as client:
+        sent = await make_on_pages(client, answers(email="", phone="07700 900 982"))
+        assert sent.status_code == 200 and "Complaint received" in sent.text
+        expires = await stack.pool.fetchval(
+            "SELECT max(expires_at) FROM resident_tokens WHERE reference = $1 AND kind = 'access'",
+            reference_of(sent.text),
+        )
+        last_day = expires.astimezone(ZoneInfo("Europe/London")).date()
+        text = " ".join(sent.text.split())
+        assert f"The code works until {format_date(last_day)}." in text
+        assert "contact the council's complaints team" in text
