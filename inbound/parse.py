@@ -21,10 +21,11 @@ from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 from inscriptis import get_text
 from mailparser_reply import EmailReplyParser
 
-# A complaint reference as the service writes it (store.complaints.next_reference).
-REFERENCE = re.compile(r"\bCMP-\d{4}-\d{6}\b", re.IGNORECASE)
+# A complaint reference as the service writes it (store.complaints.next_reference: at least six digits, seven
+# once the one sequence passes 999,999).
+REFERENCE = re.compile(r"\bCMP-\d{4}-\d{6,}\b", re.IGNORECASE)
 # A plus-address naming one: complaints+CMP-2026-000123@council.example.
-PLUS_REFERENCE = re.compile(r"\+(CMP-\d{4}-\d{6})@", re.IGNORECASE)
+PLUS_REFERENCE = re.compile(r"\+(CMP-\d{4}-\d{6,})@", re.IGNORECASE)
 # A request for the next stage: never acted on by itself (an officer records it from the triage item).
 NEXT_STAGE = re.compile(
     r"\b(stage\s*(2|two)|next\s+stage|escalat\w*|review\s+(of\s+)?(my|the|this)\s+complaint)\b", re.IGNORECASE

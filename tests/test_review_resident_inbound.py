@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from core.temporal import workflow_id
+from inbound.parse import parse
 from inbound.receive import receive, sweep
 from tests.api_helpers import bearer
 from tests.inbound_helpers import Inbound, complaint, inbound, inbound_row, mail
@@ -78,3 +79,15 @@ async def test_a_reply_to_a_complaint_whose_workflow_has_ended_reaches_an_office
     listed = await stack.client.get("/api/triage", headers=bearer("olivia.officer", stack.settings))
     [item] = [item for item in listed.json() if item["id"] == str(row["id"])]
     assert item["flag_text"] == "its complaint has ended, so it could not be added: its files are on it"
+
+
+def test_a_reference_past_the_millionth_complaint_is_still_read() -> None:
+    """References are CMP-<year>-<number:06d> from one sequence that never restarts: past 999,999 complaints
+    (the service is measured at 1,000,000) they have seven digits, and a reply naming one was never joined to
+    its complaint (the patterns took exactly six)."""
+    subject = mail(subject="Re: Your complaint CMP-2031-1000123").as_bytes()
+    assert parse(subject).references == ["CMP-2031-1000123"]
+    plus = mail(to="complaints+CMP-2031-1000123@council.example").as_bytes()
+    assert parse(plus).references == ["CMP-2031-1000123"]
+    # A longer number in running text is not cut down to a reference it does not name.
+    assert parse(mail(subject="Invoice CMP-2026-0001234x").as_bytes()).references == []
