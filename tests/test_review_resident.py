@@ -3,6 +3,7 @@ tester would meet on the resident pages, each pinned by the test that found it."
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -196,3 +197,32 @@ async def test_the_confirmation_says_until_when_the_access_code_works(stack: Sta
         text = " ".join(sent.text.split())
         assert f"The code works until {format_date(last_day)}." in text
         assert "contact the council's complaints team" in text
+
+
+async def test_letters_left_for_the_post_are_on_the_complaint_page(stack: Stack) -> None:
+    """A resident with no e-mail address made the complaint online and signs in with the access code. Every
+    letter to them is left for the post (the outbox marks it skipped, "send by post"), and the page left all
+    of them out: "Letters and e-mails we have sent you: None yet." after the acknowledgement, and the
+    council's question missing under "We have asked you for more information" (only the general form)."""
+    async with stack.client() as client:
+        sent = await make_on_pages(client, answers(email="", phone="07700 900 982"))
+        assert sent.status_code == 200, sent.text[:2000]
+        reference = reference_of(sent.text)
+        await settled(stack, reference)
+        await stack.staff(reference, "acknowledge", cmd.Acknowledge(actor=OFFICER))
+        await stack.staff(reference, "assign", cmd.Assign(actor=OFFICER, assignee=INVESTIGATOR.id))
+        question = "Please tell us which rooms have damp."
+        await stack.staff(
+            reference, "request_information", cmd.RequestInformation(actor=INVESTIGATOR, request=question)
+        )
+        posted = "SELECT count(*) FROM notifications WHERE reference = $1 AND audience = 'complainant'"
+        for _ in range(250):
+            if await stack.pool.fetchval(posted + " AND status = 'skipped'", reference) >= 2:
+                break
+            await asyncio.sleep(0.02)
+        page = (await client.get(f"/complaint/{reference}")).text
+        letters = page.split('id="letters"', 1)[-1]
+        assert "None yet." not in page.split("Letters and e-mails we have sent you", 1)[1][:200]
+        assert "We have received your complaint" in letters or "Read the letter" in letters
+        assert "by post" in letters
+        assert "We need more information from you" in page and question in page

@@ -53,6 +53,24 @@ INVESTIGATING = (Status.ACKNOWLEDGED, Status.AWAITING_INFORMATION)
 _AGREEMENT_LINES = ("agreement_asked", "agreement", "agreement_refused")
 
 
+def by_post(notice: NotificationRecord) -> bool:
+    """A letter the outbox left for staff to post (skipped with "...: send by post": no e-mail address,
+    letters preferred, e-mail off); an access link is never posted (it is one only by e-mail)."""
+    return (
+        notice.status == "skipped"
+        and notice.template != "access_link"
+        and (notice.last_error or "").endswith("send by post")
+    )
+
+
+def shown_to_resident(notice: NotificationRecord) -> bool:
+    """The complainant's letters the page lists: sent or being sent by e-mail, or left for the post. Not one
+    that failed, nor one never decided (skipped: superseded by a retried workflow task)."""
+    if notice.audience != "complainant":
+        return False
+    return notice.status not in ("skipped", "failed") or by_post(notice)
+
+
 def extension_question(record: ComplaintRecord, tz: ZoneInfo) -> ExtensionQuestion | None:
     """The council's open question about a later response at this stage: the ledger's latest agreement line
     is the question (`ask_extension_agreement`), not an answer. Nobody asked: nothing to answer."""
@@ -148,10 +166,11 @@ def view_of(
             title=letter_title(notice, policy),
             template=notice.template,
             created_on=notice.created_at.astimezone(tz).date(),
-            sent=notice.status == "sent",
+            sent=notice.status == "sent" or by_post(notice),
+            by_post=by_post(notice),
         )
         for notice in notifications
-        if notice.audience == "complainant" and notice.status not in ("skipped", "failed")
+        if shown_to_resident(notice)
     ]
     return ResidentComplaintView(
         reference=record.reference,
