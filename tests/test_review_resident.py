@@ -226,3 +226,17 @@ async def test_letters_left_for_the_post_are_on_the_complaint_page(stack: Stack)
         assert "We have received your complaint" in letters or "Read the letter" in letters
         assert "by post" in letters
         assert "We need more information from you" in page and question in page
+
+
+async def test_a_link_cannot_put_words_of_its_own_on_the_councils_page(stack: Stack) -> None:
+    """The e-mailed link's page printed its `reference` as given: "Open your complaint CALL 0906 123 4567 NOW"
+    on the council's own site, from a link anyone can write. A reference that is not one is not shown: the
+    sign-in form instead."""
+    async with stack.client() as client:
+        spoof = await client.get(
+            "/complaint/track", params={"reference": "CALL 0906 123 4567 NOW", "code": "x"}
+        )
+        assert spoof.status_code == 200 and "0906" not in spoof.text
+        assert 'name="token"' in spoof.text  # the sign-in form
+        real = await client.get("/complaint/track", params={"reference": "CMP-2026-000123", "code": "x"})
+        assert "Open your complaint CMP-2026-000123" in real.text

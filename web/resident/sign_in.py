@@ -6,6 +6,7 @@ new link. A right code always works, however many wrong ones were tried before (
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Cookie, Form, Query, Request
@@ -27,6 +28,8 @@ router = APIRouter(include_in_schema=False)
 
 Text = Annotated[str, Form()]
 EMAIL_FORMAT = "Enter an e-mail address in the correct format, like name@example.com"
+# A reference as the service writes it (store.complaints.next_reference), the only one a link page shows.
+LINK_REFERENCE = re.compile(r"CMP-\d{4}-\d{6,}", re.IGNORECASE)
 
 
 async def sign_in(
@@ -70,7 +73,11 @@ async def track(
     if reference is None and code is None and token is None:
         return render("track.html")
     reference = (reference or "").strip()
-    if cookie and reference and await signed_in_to(services, reference, cookie):
+    if not LINK_REFERENCE.fullmatch(reference):
+        # Not a reference the service writes: never printed on the council's page (a link anyone can write
+        # would put its own words there); the sign-in form instead.
+        return render("track.html")
+    if cookie and await signed_in_to(services, reference, cookie):
         return see_other(f"/complaint/{reference}")
     return render("link.html", form={"reference": reference, "code": (code or token or "").strip()})
 
