@@ -240,3 +240,16 @@ async def test_a_link_cannot_put_words_of_its_own_on_the_councils_page(stack: St
         assert 'name="token"' in spoof.text  # the sign-in form
         real = await client.get("/complaint/track", params={"reference": "CMP-2026-000123", "code": "x"})
         assert "Open your complaint CMP-2026-000123" in real.text
+
+
+async def test_a_reference_typed_with_spaces_signs_in(stack: Stack) -> None:
+    """The access code is accepted with or without its dashes, in any case; the reference only in small
+    letters. Read off a letter or over the phone it is often typed "CMP 2026 000123" (or with an en dash
+    pasted from a document), which was "We could not find a complaint" and counted as a wrong code."""
+    async with stack.client() as client:
+        reference, token = await make(client)
+        for typed in (reference.replace("-", " "), " " + reference.replace("-", "\u2013").lower() + " "):
+            client.cookies.clear()
+            signed = await client.post("/complaint/track", data={"reference": typed, "token": token})
+            assert signed.status_code == 303, (typed, signed.status_code)
+            assert signed.headers["location"] == f"/complaint/{reference}"
