@@ -50,6 +50,7 @@ from core.settings import Settings, get_settings
 from web import resident as resident_web
 from web import staff as staff_console
 from web.layout import AssetFiles
+from web.resident.error_pages import ResidentErrorPages
 
 log = logging.getLogger(__name__)
 # The resident pages' stylesheet (the pages themselves are api/routes/resident_pages.py and web/resident/).
@@ -89,6 +90,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     configured = services.settings if services is not None else settings or get_settings()
     trust_proxies(app, configured)
     app.add_middleware(EdgeGuard, upload_max_bytes=configured.attachment_max_bytes)
+    # Inside PageSecurity, so that the pages it makes of errors get the pages' Content-Security-Policy.
+    app.add_middleware(ResidentErrorPages)
     app.add_middleware(PageSecurity, public_base_url=configured.public_base_url)
     # Any route may be answered by the edge guard (413, 422) or an outage (503): the OpenAPI says so.
     edge: dict[int | str, dict[str, Any]] = {

@@ -54,6 +54,10 @@ async def scan(address: str, content: bytes) -> str | None:
     raise ScannerUnavailable(f"unexpected answer from clamd: {answer[:100]!r}")
 
 
+# The refusal's detail, by which the resident's evidence form tells it from an empty file (also a 422).
+INFECTED_DETAIL = "file: the virus scanner refused this file"
+
+
 async def refuse_if_infected(address: str | None, content: bytes) -> None:
     if not address:
         return
@@ -64,4 +68,4 @@ async def refuse_if_infected(address: str | None, content: bytes) -> None:
             503, "Service unavailable", "the virus scanner did not answer: try again shortly"
         ) from error
     if found is not None:
-        raise ProblemError(422, "Invalid request", "file: the virus scanner refused this file")
+        raise ProblemError(422, "Invalid request", INFECTED_DETAIL)

@@ -21,10 +21,11 @@ from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 from inscriptis import get_text
 from mailparser_reply import EmailReplyParser
 
-# A complaint reference as the service writes it (store.complaints.next_reference).
-REFERENCE = re.compile(r"\bCMP-\d{4}-\d{6}\b", re.IGNORECASE)
+# A complaint reference as the service writes it (store.complaints.next_reference: at least six digits, seven
+# once the one sequence passes 999,999).
+REFERENCE = re.compile(r"\bCMP-\d{4}-\d{6,}\b", re.IGNORECASE)
 # A plus-address naming one: complaints+CMP-2026-000123@council.example.
-PLUS_REFERENCE = re.compile(r"\+(CMP-\d{4}-\d{6})@", re.IGNORECASE)
+PLUS_REFERENCE = re.compile(r"\+(CMP-\d{4}-\d{6,})@", re.IGNORECASE)
 # A request for the next stage: never acted on by itself (an officer records it from the triage item).
 NEXT_STAGE = re.compile(
     r"\b(stage\s*(2|two)|next\s+stage|escalat\w*|review\s+(of\s+)?(my|the|this)\s+complaint)\b", re.IGNORECASE
@@ -33,6 +34,10 @@ NEXT_STAGE = re.compile(
 # drops a message (a resident may write "Out of office hours repairs line never answered"): it goes to
 # triage flagged `looks_automatic`, for an officer to judge.
 OUT_OF_OFFICE_SUBJECT = re.compile(r"^\s*(automatic reply|auto(-|\s)?reply|out of (the )?office)\b", re.I)
+# A receiving server's verdict that the From header's domain did not send the message (RFC 8601's
+# Authentication-Results: DMARC, or Microsoft 365's composite authentication). Only a failure is read: a
+# forged "pass" added by the sender sits beside the relay's own "fail", and changes nothing.
+FORGED_FROM = re.compile(r"(?:^|[;\s])(?:dmarc|compauth)\s*=\s*fail\b", re.IGNORECASE)
 TEXT_LIMIT = 10_000
 QUOTE_SCAN_LIMIT = 5 * TEXT_LIMIT
 HEADER_LIMIT = 998
@@ -61,6 +66,8 @@ class ParsedMail:
     bounce_status: str = ""
     # No automatic-reply header, but an out-of-office subject: a person decides (triage), nothing is dropped.
     looks_automatic: bool = False
+    # A server on the way found the From header forged (`FORGED_FROM`): the sender is not who it says.
+    from_forged: bool = False
 
     @property
     def asks_for_next_stage(self) -> bool:
@@ -122,6 +129,15 @@ def sender_of(message: Message) -> str | None:
 def sender_name(message: Message) -> str:
     address = _from_address(message)
     return "" if address is None else storable(address.display_name.strip()[:HEADER_LIMIT])
+
+
+def from_forged(message: Message) -> bool:
+    """Whether an Authentication-Results header says the From header's domain did not send the message."""
+    try:
+        results = [str(value) for value in message.get_all("Authentication-Results") or []]
+    except (ValueError, IndexError, TypeError):  # a malformed header is no verdict
+        return False
+    return any(FORGED_FROM.search(result) for result in results)
 
 
 def kind_of(message: Message) -> str:
@@ -264,6 +280,7 @@ def parse(raw: bytes, recipients: list[str] | None = None) -> ParsedMail:
         ],
         bounce_status=_dsn_status(message) if kind == "bounce" else "",
         looks_automatic=looks_automatic(message, kind),
+        from_forged=from_forged(message),
     )
 
 
@@ -281,4 +298,5 @@ def headers_only(raw: bytes, recipients: list[str] | None = None) -> ParsedMail:
         references=references_in(message, recipients or []),
         text="",
         looks_automatic=looks_automatic(message, kind),
+        from_forged=from_forged(message),
     )

@@ -24,6 +24,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from temporalio.service import RPCError, RPCStatusCode
+
 from core.services import Services
 from domain.models import ResidentChannel
 from inbound import bounces
@@ -70,6 +72,11 @@ async def receive(
             "inbound message %s stored, not routed yet (%s): the sweep retries", inbound_id, _kind(error)
         )
     return inbound_id
+
+
+def _workflow_gone(error: BaseException) -> bool:
+    """Whether Temporal says the complaint's workflow is no longer running (ended, or never existed)."""
+    return isinstance(error, RPCError) and error.status == RPCStatusCode.NOT_FOUND
 
 
 def _kind(error: Exception) -> str:
@@ -201,7 +208,8 @@ async def _why_not_routed(
         record = await ComplaintRepository(services.pool).get(reference=candidate)
     except NotFound:
         return "unknown_reference", None
-    if not sender_matches(record, parsed.sender):
+    # A From the relay found forged is not the complainant's, whatever address it shows.
+    if parsed.from_forged or not sender_matches(record, parsed.sender):
         return "sender_mismatch", record
     if parsed.asks_for_next_stage:
         return "next_stage_request", record
@@ -236,4 +244,8 @@ async def sweep(services: Services, older_than: timedelta = SWEEP_AFTER) -> int:
             # One that no retry could read for a day is put before an officer as it came: never lost.
             if status == "received" and received_at < datetime.now(UTC) - GIVE_UP_AFTER:
                 await repository.settle(inbound_id, status="triage", flag="unreadable")
+            # One whose complaint's workflow has ended (a reply long after closure): no retry can send its
+            # signal, so an officer decides (its files are on the complaint already).
+            elif status == "routing" and _workflow_gone(error):
+                await repository.settle(inbound_id, status="triage", flag="not_delivered")
     return len(unfinished)

@@ -79,6 +79,7 @@ FLAG_TEXT = {
     "contact_restricted": "the sender's online contact is restricted",
     "over_limit": "past a limit (size, attachments or messages an hour): kept unprocessed",
     "unreadable": "the service could not read it: kept as it came",
+    "not_delivered": "its complaint has ended, so it could not be added: its files are on it",
     "looks_automatic": "looks automatic (an out-of-office subject), but no automatic-reply header",
 }
 

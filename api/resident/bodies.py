@@ -30,6 +30,8 @@ class Letter(BaseModel):
     template: str
     created_on: date
     sent: bool
+    # Left for the council to post (the complainant has no e-mail address or asked for letters).
+    by_post: bool = False
 
 
 class Possible(BaseModel):

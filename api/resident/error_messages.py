@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 from api.resident.service import ExtensionAnswerBody
+from domain.inputs import LATEST
 from notifications.render import format_date
 
 PHONE_FORMAT = "Enter a phone number, like 01632 960 001, 07700 900 982 or +44 808 157 0192"
@@ -135,13 +136,16 @@ def extension_answer_from(
     parts = [str(form.get(f"up_to-{part}") or "").strip() for part in ("day", "month", "year")]
     if not any(parts):
         return ExtensionAnswerBody(agreed=True), "Enter the latest date you agree to, like 29 1 2027"
-    if not all(part.isdigit() for part in parts):
+    # ASCII digits only: str.isdigit() also takes "²", which int() cannot read.
+    if not all(part.isascii() and part.isdigit() for part in parts):
         return ExtensionAnswerBody(agreed=True), "The latest date must include a day, month and year"
     day, month, year = (int(part) for part in parts)
     try:
         up_to = date(year, month, day)
-    except ValueError:
+    except (ValueError, OverflowError):  # a year of twenty digits overflows rather than being refused
         return ExtensionAnswerBody(agreed=True), "The latest date must be a real date"
+    if up_to > LATEST:  # the request models take no date past 2099
+        return ExtensionAnswerBody(agreed=True), f"The latest date must be {format_date(LATEST)} or before"
     if respond_by is not None and up_to <= respond_by:
         return ExtensionAnswerBody(agreed=True), f"The latest date must be after {format_date(respond_by)}"
     return ExtensionAnswerBody(agreed=True, up_to=up_to), ""

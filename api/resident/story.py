@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from api.resident.bodies import ResidentComplaintView
-from api.resident.view import letter_title
+from api.resident.view import by_post, letter_title, shown_to_resident
 from domain.letters import from_case_record
 from domain.policy import Policy
 from notifications.render import RenderError, render
@@ -37,6 +37,7 @@ class LetterText:
     created_on: date
     sent: bool
     text: str  # empty when it cannot be shown
+    by_post: bool = False  # left for the council to post
 
 
 @dataclass(frozen=True)
@@ -57,17 +58,14 @@ def story_of(
     from_case = from_case_record(
         anonymous=record.anonymous, complainant=record.complainant, representative=record.representative
     )
-    shown = [
-        notice
-        for notice in notifications
-        if notice.audience == "complainant" and notice.status not in ("skipped", "failed")
-    ]
+    shown = [notice for notice in notifications if shown_to_resident(notice)]
     letters = [
         LetterText(
             title=letter_title(notice, policy),
             created_on=notice.created_at.astimezone(tz).date(),
-            sent=notice.status == "sent",
+            sent=notice.status == "sent" or by_post(notice),
             text=_text(notice, policy, from_case),
+            by_post=by_post(notice),
         )
         for notice in shown
     ]

@@ -53,6 +53,24 @@ INVESTIGATING = (Status.ACKNOWLEDGED, Status.AWAITING_INFORMATION)
 _AGREEMENT_LINES = ("agreement_asked", "agreement", "agreement_refused")
 
 
+def by_post(notice: NotificationRecord) -> bool:
+    """A letter the outbox left for staff to post (skipped with "...: send by post": no e-mail address,
+    letters preferred, e-mail off); an access link is never posted (it is one only by e-mail)."""
+    return (
+        notice.status == "skipped"
+        and notice.template != "access_link"
+        and (notice.last_error or "").endswith("send by post")
+    )
+
+
+def shown_to_resident(notice: NotificationRecord) -> bool:
+    """The complainant's letters the page lists: sent or being sent by e-mail, or left for the post. Not one
+    that failed, nor one never decided (skipped: superseded by a retried workflow task)."""
+    if notice.audience != "complainant":
+        return False
+    return notice.status not in ("skipped", "failed") or by_post(notice)
+
+
 def extension_question(record: ComplaintRecord, tz: ZoneInfo) -> ExtensionQuestion | None:
     """The council's open question about a later response at this stage: the ledger's latest agreement line
     is the question (`ask_extension_agreement`), not an answer. Nobody asked: nothing to answer."""
@@ -74,13 +92,19 @@ def _passed(day: date | None, today: date | None) -> bool:
     return day is not None and today is not None and day < today
 
 
-SORRY = "We are sorry for the delay: we will be in touch as soon as we can."
+def _by(promised: str, day: date | None, today: date | None) -> str:
+    """ "We will <promised> by <day>.", or (the day has passed: `today` is after it) that it is late."""
+    if day is None:
+        return f"We will {promised} soon."
+    if _passed(day, today):
+        return f"We said we would {promised} by {_long(day)}. We are sorry it is late."
+    return f"We will {promised} by {_long(day)}."
 
 
 def status_text(record: ComplaintRecord, policy: Policy | None = None, today: date | None = None) -> str:
     """The complaint's state in a sentence; a stage by the policy's name for it. Once a date we gave has
-    passed (`today`, the council's), it says what we said and that it is late, never "we will ... by" a day
-    gone (a submission held in triage, api/resident/withheld.py, reads the same)."""
+    passed (`today`, the council's local date), it says what we said and that it is late, never "we will ...
+    by" a day gone (a submission held in triage, api/resident/withheld.py, reads the same)."""
     status = Status(record.status)
     here = stage_name(policy, record.stage)
     next_stage = stage_name(policy, record.stage + 1)
@@ -89,29 +113,20 @@ def status_text(record: ComplaintRecord, policy: Policy | None = None, today: da
     if status is Status.RECEIVED and early_resolution and record.respond_by:
         # Early resolution (issue 28): the case row carries its date and no acknowledgement date.
         if _passed(record.respond_by, today):
-            return f"We aimed to resolve your complaint by {_long(record.respond_by)}. {SORRY}"
+            aimed = _long(record.respond_by)
+            return f"We aimed to resolve your complaint by {aimed}. We are sorry it is late."
         return f"We aim to resolve your complaint by {_long(record.respond_by)}."
-    said = f"We said we would acknowledge it by {long_date(record.acknowledge_by)}"
-    late = _passed(record.acknowledge_by, today)
     if status is Status.RECEIVED:
-        if late:
-            return f"We have received {about}. {said}. {SORRY}"
-        by = f" by {_long(record.acknowledge_by)}" if record.acknowledge_by else " soon"
-        return f"We have received {about}. We will acknowledge it{by}."
+        return f"We have received {about}. {_by('acknowledge it', record.acknowledge_by, today)}"
     if status is Status.ESCALATION_REQUESTED:
-        if late:
-            return (
-                f"We have received your request to take your complaint to {here}. {said} and tell you"
-                f" whether it goes ahead. {SORRY}"
-            )
-        by = f" by {_long(record.acknowledge_by)}" if record.acknowledge_by else " soon"
         return (
-            f"We have received your request to take your complaint to {here}. We will acknowledge it{by}"
-            " and tell you whether it goes ahead."
+            f"We have received your request to take your complaint to {here}."
+            f" {_by('acknowledge it', record.acknowledge_by, today)} We will tell you whether it goes ahead."
         )
     if status is Status.ACKNOWLEDGED:
-        by = f" by {_long(record.respond_by)}" if record.respond_by else ""
-        return f"We are looking into {about}. We will send you our response{by}."
+        if record.respond_by is None:
+            return f"We are looking into {about}. We will send you our response."
+        return f"We are looking into {about}. {_by('send you our response', record.respond_by, today)}"
     if status is Status.AWAITING_INFORMATION:
         return "We have asked you for more information. Please send it using the form on this page."
     if status is Status.RESPONDED:
@@ -164,10 +179,11 @@ def view_of(
             title=letter_title(notice, policy),
             template=notice.template,
             created_on=notice.created_at.astimezone(tz).date(),
-            sent=notice.status == "sent",
+            sent=notice.status == "sent" or by_post(notice),
+            by_post=by_post(notice),
         )
         for notice in notifications
-        if notice.audience == "complainant" and notice.status not in ("skipped", "failed")
+        if shown_to_resident(notice)
     ]
     return ResidentComplaintView(
         reference=record.reference,

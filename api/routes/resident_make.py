@@ -12,8 +12,10 @@ import asyncio
 import hashlib
 import json
 from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -166,7 +168,9 @@ async def send(
     restriction, too many complaints) is shown by `refused` (the check-answers page, the answers kept)."""
     address = client_ip(request)
     try:
-        reference, code = await create_once(services, request, body, request_id, form.get("submission", ""))
+        reference, code, expires = await create_once(
+            services, request, body, request_id, form.get("submission", "")
+        )
     except ProblemError as error:
         if error.problem.status not in (403, 429):  # a contact restriction, or too many complaints
             raise
@@ -189,6 +193,8 @@ async def send(
         "created.html",
         reference=reference,
         token=code,
+        # Its last day, in the council's zone: the page says until when it works (TOKEN_LIFETIME).
+        code_works_until=None if expires is None else expires.astimezone(ZoneInfo(policy.timezone)).date(),
         # The code's own e-mail (a link and a second code) goes to the complainant: the page says so only
         # to a complainant who made the complaint themselves (a representative is told where it went by `c`).
         link_sent=(
@@ -216,8 +222,9 @@ async def _record(services: Services, reference: str) -> ComplaintRecord:
 
 async def create_once(
     services: Services, request: Request, body: PublicComplaintCreate, request_id: str, submission: str
-) -> tuple[str, str | None]:
-    """The complaint's reference and an access code (none for a representative whose consent is to come).
+) -> tuple[str, str | None, datetime | None]:
+    """The complaint's reference, an access code (none for a representative whose consent is to come) and
+    when that code stops working.
     The same form sent twice (a double click, a refresh) makes the complaint once, like an API client's
     Idempotency-Key: the key is the form's id and what it holds, so going back, changing the form and
     sending it again makes a new complaint."""
@@ -260,8 +267,12 @@ async def create_once(
         result = json.loads(bytes(answer.body))
         if answer.status_code >= 400:  # the first one's refusal, replayed
             raise ProblemError(answer.status_code, result.get("title", "Refused"), result.get("detail"))
-        code = result["access_token"]
-        return str(result["reference"]), None if code is None else str(code)
+        code, expires = result["access_token"], result.get("access_token_expires_at")
+        return (
+            str(result["reference"]),
+            None if code is None else str(code),
+            None if code is None or expires is None else datetime.fromisoformat(str(expires)),
+        )
     busy = ProblemError(503, "Try again", "your complaint is still being sent: refresh this page in a moment")
     busy.headers = {"Retry-After": "5"}
     raise busy

@@ -156,7 +156,13 @@ async def send_complaint(
         page.status_code = status
         return page
 
-    response = await send(services, request, request_id, answers, body, refused)
+    try:
+        response = await send(services, request, request_id, answers, body, refused)
+    except Exception:
+        # Not sent (an outage: a 503 page): the answers stay, to send again after Back. Sending them again
+        # after all makes the complaint once (`send` is idempotent by the submission id and the answers).
+        await drafts.save(key_hash=hash_token(cookie), answers=answers)
+        raise
     if response.status_code >= 400:  # refused (too many complaints, a restriction): the answers stay
         await drafts.save(key_hash=hash_token(cookie), answers=answers)
     return response
@@ -203,12 +209,16 @@ async def answer(
         return render("not_found.html", 404, heading="Page not found", message="There is no such page.")
     if answers is None or cookie is None or answers.get("sent"):
         return _expired()
+    before = questions.asked(services, answers)
     answers = answers | questions.page_answers(asked, await request.form())
     _, errors = checked(services, answers)
     mine = {field: message for field, message in errors.items() if field in asked.fields}
     if mine:
         return _page(services, asked, answers, mine, change=bool(change), status=422)
     await DraftRepository(services.pool).save(key_hash=hash_token(cookie), answers=answers)
-    if change:
+    # A change that changes which questions are asked ("Who is the complaint for?": the later pages then ask
+    # about someone else, or about you) walks through the questions after it again, answers kept to correct:
+    # never straight back to checking, with "your name" silently become the other person's.
+    if change and questions.asked(services, answers) == before:
         return see_other(_address(questions.first_with_problem(services, answers, errors), change=True))
     return see_other(_address(questions.after(services, answers, slug)))

@@ -5,8 +5,9 @@ shown again with an error summary at the top."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
@@ -108,6 +109,8 @@ async def status_page(
         evidence_hint=evidence_hint(services),
         # issue 28: the button asking for an investigation (api/routes/resident_investigation.py)
         may_ask_investigation=at_early_resolution(policy, record),
+        # The council's date today: a date that has passed is not promised again ("We said we would...").
+        today=datetime.now(ZoneInfo(policy.timezone if policy else "Europe/London")).date(),
     )
 
 

@@ -13,6 +13,7 @@ from api.errors import ProblemError
 from api.resident import actions
 from api.resident.tokens import form_key, same
 from api.resident.view import view
+from api.virus_scan import INFECTED_DETAIL
 from web.resident.complaint import evidence_hint, status_page
 from web.resident.pages import see_other
 from web.resident.session import SignedInPage
@@ -48,7 +49,9 @@ async def send_evidence(
             413: "The selected file must be smaller than "
             + evidence_hint(services).rsplit("up to ", 1)[-1][:-1],
             415: "The selected file must be a PDF, Word document, JPEG, PNG or text file",
-            422: "The selected file is empty",
+            422: "The selected file contains a virus"
+            if error.problem.detail == INFECTED_DETAIL
+            else "The selected file is empty",
         }.get(error.problem.status, error.problem.detail or "The file could not be added")
         return await status_page(
             services, access, token, errors={"file": message}, status_code=error.problem.status

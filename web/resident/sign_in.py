@@ -6,6 +6,7 @@ new link. A right code always works, however many wrong ones were tried before (
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Cookie, Form, Query, Request
@@ -27,6 +28,15 @@ router = APIRouter(include_in_schema=False)
 
 Text = Annotated[str, Form()]
 EMAIL_FORMAT = "Enter an e-mail address in the correct format, like name@example.com"
+# A reference as the service writes it (store.complaints.next_reference), the only one a link page shows.
+LINK_REFERENCE = re.compile(r"CMP-\d{4}-\d{6,}", re.IGNORECASE)
+# What a resident types between a reference's parts instead of its hyphen: spaces, or a dash a document made.
+_REFERENCE_GAPS = re.compile(r"[\s\u2010-\u2015\u2212_]+")
+
+
+def typed_reference(typed: str) -> str:
+    """A reference as typed ("cmp 2026 000123", "CMP\u20132026\u2013000123") as the service writes it."""
+    return _REFERENCE_GAPS.sub("-", typed.strip()[:40]).upper()
 
 
 async def sign_in(
@@ -70,7 +80,11 @@ async def track(
     if reference is None and code is None and token is None:
         return render("track.html")
     reference = (reference or "").strip()
-    if cookie and reference and await signed_in_to(services, reference, cookie):
+    if not LINK_REFERENCE.fullmatch(reference):
+        # Not a reference the service writes: never printed on the council's page (a link anyone can write
+        # would put its own words there); the sign-in form instead.
+        return render("track.html")
+    if cookie and await signed_in_to(services, reference, cookie):
         return see_other(f"/complaint/{reference}")
     return render("link.html", form={"reference": reference, "code": (code or token or "").strip()})
 
@@ -87,8 +101,7 @@ async def track_form(
     typed in small letters is the same reference."""
     typed = token.strip()[:MAX_TOKEN_LENGTH]
     linked = code.strip()[:MAX_TOKEN_LENGTH]
-    reference = reference.strip()[:40].upper()
-    return await sign_in(services, request, reference, typed or linked, from_link=not typed)
+    return await sign_in(services, request, typed_reference(reference), typed or linked, from_link=not typed)
 
 
 @router.post("/complaint/sign-out")
@@ -123,7 +136,7 @@ async def send_new_link(
     try:
         await access.request_access_link(
             services,
-            reference=reference.strip()[:40].upper(),
+            reference=typed_reference(reference),
             email=str(body.email),
             client_ip=client_ip(request),
         )
