@@ -157,3 +157,19 @@ def test_the_ui_proxy_names_the_workflow_of_the_page_and_nothing_else() -> None:
     ui = conf[conf.index("location / {") :]
     assert "add_header Referrer-Policy same-origin always;" in ui[: ui.index("}")]
     assert 'default "";' in conf[conf.index("map $http_referer") :]
+
+
+async def test_a_payload_naming_a_reference_past_the_millionth_complaint_is_checked_too(stack: Stack) -> None:
+    """References keep their number as it grows past six digits (CMP-2026-1000000): a payload naming one is
+    checked like any other, never decoded for someone who may not read that complaint."""
+    settings: Settings = stack.settings
+    async with stack.client() as client:
+        mine = await log_complaint(client, settings, service_area="waste")
+        smuggled = await stack.env.client.data_converter.encode([{"reference": "CMP-2026-1234567"}])
+        manager = token_with_claims("maya.manager", settings)
+        refused = await client.post(
+            "/codec/decode",
+            json=as_json(list(smuggled)),
+            headers=manager | {"X-Workflow-Id": workflow_id(mine)},
+        )
+        assert_problem(refused, 403)

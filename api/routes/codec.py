@@ -45,7 +45,7 @@ router = APIRouter(prefix="/codec", tags=["codec"])
 PREFIX = "/codec/"
 COMPLAINT_PREFIX = "complaint-"
 # A complaint named in a decoded payload: its workflow id, or a reference as the service issues them.
-_NAMED = re.compile(rb"complaint-([A-Za-z0-9][A-Za-z0-9_-]{0,60})|\b(CMP-\d{4}-\d{6})\b")
+_NAMED = re.compile(rb"complaint-([A-Za-z0-9][A-Za-z0-9_-]{0,60})|\b(CMP-\d{4}-\d{6,})\b")
 _REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,60}")
 _REFUSAL_KINDS = {403: "not_allowed", 404: "not_found"}
 DEV_UI_USER = StaffUser(id="temporal-ui", name="Temporal Web UI (dev stack)", role=Role.ADMIN)
