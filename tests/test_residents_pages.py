@@ -9,7 +9,10 @@ import random
 import re
 
 import httpx
+import pytest
 
+from api.errors import ProblemError
+from api.resident import actions as resident_actions
 from api.resident.tokens import form_key
 from api.resident.view import long_date
 from api.routes.resident_pages import COOKIE
@@ -290,3 +293,24 @@ async def test_the_same_complaint_form_sent_twice_makes_one_complaint(stack: Sta
         changed = await make_on_pages(client, given | {"summary": summary + " Two now."})
         assert changed.status_code == 200
         assert reference_of(changed.text) not in references
+
+
+async def test_an_information_the_workflow_could_not_record_is_not_called_a_missing_date(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 422 on the information form (the workflow refused to record it: 'Unrecordable') is said as the
+    workflow's reason on the information box, not as the extension form's missing date."""
+
+    async def unrecordable(*_: object) -> None:
+        raise ProblemError(422, "Invalid request", "this action could not be recorded: too long")
+
+    async with stack.client() as client:
+        reference, token = await make(client)
+        session = await signed_in(client, reference, token)
+        monkeypatch.setattr(resident_actions, "send_information", unrecordable)
+        refused = await client.post(
+            f"/complaint/{reference}/information", data={"summary": "More", "form_key": form_key(session)}
+        )
+        assert refused.status_code == 422
+        assert "this action could not be recorded: too long" in refused.text
+        assert "latest date you agree to" not in refused.text

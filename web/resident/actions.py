@@ -124,7 +124,7 @@ async def complaint_action(
         return await status_page(services, access, token, form=form, errors=errors, status_code=422)
     except ProblemError as error:
         named = FIELD_REFUSAL.match(error.problem.detail or "")
-        if error.problem.status == 422:  # agreed, without the date agreed to
+        if error.problem.status == 422 and action == "extension":  # agreed, without the date agreed to
             errors = {"up_to-day": FIELD_LABELS["up_to"]}
         elif named and named["field"] in ANSWER_FIELDS:  # a refusal naming the answer it needs (council-004)
             errors = {named["field"]: named["message"][:1].upper() + named["message"][1:]}
