@@ -10,10 +10,12 @@ from typing import Any
 
 import httpx
 
+from api.resident.tokens import form_key
 from core.temporal import workflow_id
 from tests.api_helpers import assert_problem, bearer
 from tests.factories import state_of
 from tests.test_residents import Stack, auth, make, settled, stack  # noqa: F401 (the fixture)
+from tests.test_residents_pages import signed_in
 
 LONGEST = 10_000
 FLOOD = 400
@@ -126,3 +128,27 @@ async def test_messages_past_the_days_limit_are_refused_kindly_and_the_officer_t
         "SELECT count(*) FROM complaint_events WHERE reference = $1 AND action = 'add_information'", reference
     )
     assert events == 3
+
+
+async def test_the_pages_past_the_days_limit_say_when_to_come_back(stack: Stack) -> None:  # noqa: F811
+    """The resident's page refusing a message or a file past the day's limit carries the API's Retry-After."""
+    app = stack.app_with(resident_messages_per_day=1)
+    async with stack.client(app=app) as client:
+        reference, token = await make(client)
+        await settled(stack, reference)
+        session = await signed_in(client, reference, token)
+        sent = await client.post(
+            f"/complaint/{reference}/information", data={"summary": "Photo", "form_key": form_key(session)}
+        )
+        assert sent.status_code == 303, sent.text
+        refused = await client.post(
+            f"/complaint/{reference}/information", data={"summary": "More", "form_key": form_key(session)}
+        )
+        assert refused.status_code == 429 and "as many as we can take online in one day" in refused.text
+        assert 0 < int(refused.headers["Retry-After"]) <= 24 * 3600
+        upload = await client.post(
+            f"/complaint/{reference}/evidence",
+            data={"form_key": form_key(session)},
+            files={"file": ("damp.jpg", b"photo", "image/jpeg")},
+        )
+        assert upload.status_code == 429 and 0 < int(upload.headers["Retry-After"]) <= 24 * 3600

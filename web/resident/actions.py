@@ -132,7 +132,9 @@ async def complaint_action(
         else:  # the workflow's refusal, with its reason
             field = FIELD_OF[action]
             errors = {field: f"{refusal}: {error.problem.detail or 'it is not possible now'}"}
-        return await status_page(
+        page = await status_page(
             services, access, token, form=form, errors=errors, status_code=error.problem.status
         )
+        page.headers.update(error.headers or {})  # the daily limit's Retry-After, as the API gives it
+        return page
     return see_other(f"/complaint/{reference}?done={done}")

@@ -53,7 +53,9 @@ async def send_evidence(
             if error.problem.detail == INFECTED_DETAIL
             else "The selected file is empty",
         }.get(error.problem.status, error.problem.detail or "The file could not be added")
-        return await status_page(
+        page = await status_page(
             services, access, token, errors={"file": message}, status_code=error.problem.status
         )
+        page.headers.update(error.headers or {})  # the daily limit's Retry-After, as the API gives it
+        return page
     return see_other(f"/complaint/{reference}?done=evidence")
