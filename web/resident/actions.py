@@ -1,6 +1,7 @@
 """The complaint page's forms: send information, answer the council's extension question, take the complaint
 to the next stage, withdraw it (after a confirmation page: one click never withdraws a complaint). The rules
-are the workflow's (through `api.resident.actions`): a refusal is shown with its reason."""
+are the workflow's (through `api.resident.actions`): a refusal is shown with its reason, in a resident's
+words (web/resident/refusal_words.py)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from api.resident.view import view
 from core.services import Services
 from web.resident.complaint import status_page
 from web.resident.pages import not_found, render, see_other
+from web.resident.refusal_words import for_resident
 from web.resident.session import SignedInPage
 
 router = APIRouter(include_in_schema=False)
@@ -131,7 +133,7 @@ async def complaint_action(
             return await status_page(services, access, token, form=form, errors=errors, status_code=422)
         else:  # the workflow's refusal, with its reason
             field = FIELD_OF[action]
-            errors = {field: f"{refusal}: {error.problem.detail or 'it is not possible now'}"}
+            errors = {field: f"{refusal}: {for_resident(error.problem.detail or 'it is not possible now')}"}
         page = await status_page(
             services, access, token, form=form, errors=errors, status_code=error.problem.status
         )
