@@ -160,7 +160,12 @@ async def ombudsman_indicators(
     return JSONResponse(figures)
 
 
-Year = Annotated[int, Query(ge=2000, le=2100, description="Financial year starting 1 April of this year")]
+# The years a report may be asked for (the service's dates, api/report_period.py); the console's report
+# links read the year from their address and check it against the same bounds.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+Year = Annotated[
+    int, Query(ge=FIRST_YEAR, le=LAST_YEAR, description="Financial year starting 1 April of this year")
+]
 
 
 def today() -> date:
