@@ -7,6 +7,7 @@ import asyncpg
 import httpx
 
 from core.settings import Settings
+from tests.api_helpers import bearer
 from tests.staff_console import console, sign_in
 
 __all__ = ["console"]
@@ -29,3 +30,22 @@ async def test_a_report_year_the_console_cannot_count_is_a_refusal_page_not_a_50
         assert "This report cannot be shown" in answer.text and "from 2000 to 2100" in answer.text
     fine = await client.get("/staff/reports/annual?year=2026")
     assert fine.status_code == 200, fine.text[:300]
+
+
+async def test_a_received_date_the_queue_cannot_count_is_shown_beside_the_filter_not_a_500(
+    console: tuple[httpx.AsyncClient, Settings],
+) -> None:
+    """The queue's "received to" counts up to the end of that day: 31 December 9999 had no next day, and the
+    page was an internal error. A date outside the service's years is the filter's error, like any typo."""
+    client, settings = console
+    await sign_in(client, "olivia.officer")
+    for query in ("received_to=9999-12-31", "received_from=0001-01-01", "received_to=1999-12-31"):
+        answer = await client.get(f"/staff/queues/unassigned?{query}")
+        assert answer.status_code == 200, (query, answer.status_code, answer.text[:300])
+        assert "Enter a date from 2000 to 2100" in answer.text, query
+        exported = await client.get(f"/staff/export/unassigned.csv?{query}")
+        assert exported.status_code == 200 and exported.text.startswith("reference,"), query
+    # The API's list takes moments, not days: the same far dates are filters, not errors.
+    for query in ("received_to=9999-12-31T23:59:59Z", "received_from=0001-01-01T00:00:00Z"):
+        listed = await client.get(f"/api/complaints?{query}", headers=bearer("olivia.officer", settings))
+        assert listed.status_code in (200, 422), (query, listed.status_code, listed.text[:300])

@@ -94,10 +94,16 @@ def _day(text: str, field: str, errors: dict[str, str]) -> date | None:
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         errors[field] = "Enter a real date, like 2026-11-20"
         return None
+    if not 2000 <= day.year <= 2100:
+        # The service's years (api/report_period.py): "received to" counts to the next day's start, and
+        # 31 December 9999 has none (the page was an internal error).
+        errors[field] = "Enter a date from 2000 to 2100, like 2026-11-20"
+        return None
+    return day
 
 
 def apply_view(base: ComplaintFilters, view: ViewFilters, errors: dict[str, str]) -> ComplaintFilters:
