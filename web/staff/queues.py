@@ -23,6 +23,7 @@ from api.deps import request_id as request_id_of
 from domain.calendar import WorkingCalendar
 from domain.models import FINAL_STATUSES, Role, Status
 from domain.policy import Nation
+from reporting.files import cell
 from store.complaints import ComplaintFilters, ComplaintRecord
 from store.staff import StaffUser
 from web.layout import LONDON, page, short_date
@@ -267,17 +268,22 @@ async def queue_csv(request: Request, slug: str, session: Session, view: View) -
     )
     for record in records[:CSV_LIMIT]:
         row = row_of(record)
+        # Each cell as the reports' CSV writes it (reporting.files.cell): a resident's name starting with
+        # = + - @ would run as a formula in the spreadsheet it is opened in.
         writer.writerow(
             [
-                row["reference"],
-                row["name"],
-                row["policy_id"],
-                row["service_area"],
-                row["stage"],
-                row["status"],
-                row["assigned_to"],
-                short_date(row["next_deadline"]),
-                "yes" if row["overdue"] else "no",
+                cell(value)
+                for value in (
+                    row["reference"],
+                    row["name"],
+                    row["policy_id"],
+                    row["service_area"],
+                    row["stage"],
+                    row["status"],
+                    row["assigned_to"],
+                    short_date(row["next_deadline"]),
+                    "yes" if row["overdue"] else "no",
+                )
             ]
         )
     return Response(
