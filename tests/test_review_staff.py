@@ -10,8 +10,9 @@ import asyncpg
 import httpx
 
 from core.settings import Settings
-from tests.api_helpers import bearer
+from tests.api_helpers import assert_problem, bearer
 from tests.staff_console import console, open_complaint, sign_in
+from tests.test_need_to_know import token_with_claims
 
 __all__ = ["console"]
 
@@ -75,3 +76,22 @@ async def test_the_queue_csv_never_hands_a_spreadsheet_a_formula_from_a_resident
     assert rows[references["@SUM(1+1)"]][1] == "'@SUM(1+1)"
     assert rows[references["-1+2"]][1] == "'-1+2"
     assert rows[references["Ada Resident"]][1] == "Ada Resident"
+
+
+async def test_an_area_limited_manager_does_not_get_the_whole_councils_ombudsman_indicators(
+    console: tuple[httpx.AsyncClient, Settings],
+) -> None:
+    """Need-to-know on reports: staff limited to service areas get the performance report of their areas
+    and not the whole-council reports. The ombudsman's indicator set is one of those (every area's
+    figures, and the learning: the improvements promised in every area, in their words), yet it answered
+    a manager limited to waste as it answers one who sees every area."""
+    client, settings = console
+    period = {"policy_id": "scotland-model", "from": "2026-04-01", "to": "2027-03-31"}
+    waste = token_with_claims("maya.manager", settings, service_areas=["waste"])
+    refused = await client.get("/api/reports/indicators", params=period, headers=waste)
+    assert_problem(refused, 403, "covers every service area")
+    everyone = await client.get(
+        "/api/reports/indicators", params=period, headers=bearer("maya.manager", settings)
+    )
+    assert everyone.status_code == 200, everyone.text
+

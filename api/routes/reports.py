@@ -136,8 +136,10 @@ async def ombudsman_indicators(
     ] = None,
 ) -> JSONResponse:
     """The ombudsman's complaint indicators for the council's nation: the SPSO's for a council under the
-    SPSO, the PSOW's complaint data for one under the PSOW (`set` says which)."""
+    SPSO, the PSOW's complaint data for one under the PSOW (`set` says which). A whole-council report, as
+    the annual one: not for staff limited to service areas."""
     require("reports", staff)
+    _whole_council(staff)
     report_period(start, end)
     policy = _policy(policies, policy_id)
     assert policy is not None
