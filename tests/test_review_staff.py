@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import uuid
+from typing import Any
 
 import asyncpg
 import httpx
 
 from core.settings import Settings
 from tests.api_helpers import assert_problem, bearer
+from tests.inbound_helpers import Inbound, inbound, mail
 from tests.staff_console import console, open_complaint, sign_in
 from tests.test_need_to_know import token_with_claims
 
-__all__ = ["console"]
+__all__ = ["console", "inbound"]  # the fixtures, imported so pytest finds them here
 
 
 async def test_a_report_year_the_console_cannot_count_is_a_refusal_page_not_a_500(
@@ -95,3 +99,35 @@ async def test_an_area_limited_manager_does_not_get_the_whole_councils_ombudsman
     )
     assert everyone.status_code == 200, everyone.text
 
+
+async def test_reading_the_triage_queue_through_the_api_is_in_the_audit_trail(inbound: Inbound) -> None:
+    """A message in triage is a resident's words, name and address. The console's queue and item pages are
+    `triage_list` and `triage_read` rows in the audit trail; the API's `GET /api/triage` and
+    `GET /api/triage/{id}` showed the same to anyone with the role and left no trace."""
+    stack = inbound
+    tag = uuid.uuid4().hex[:8]
+    await stack.send(mail(sender="Fay Tenant <fay@example.net>", subject=f"Broken lift {tag}", text="Stuck."))
+    officer = bearer("olivia.officer", stack.settings)
+
+    async def rows(action: str) -> list[dict[str, Any]]:
+        found = await stack.pool.fetch(
+            "SELECT actor_id, after FROM audit_log WHERE action = $1 AND actor_id = 'olivia.officer'", action
+        )
+        return [
+            {
+                **dict(row),
+                "after": json.loads(row["after"]) if isinstance(row["after"], str) else row["after"],
+            }
+            for row in found
+        ]
+
+    listed_before = len(await rows("triage_list"))
+    queue = await stack.client.get("/api/triage", headers=officer)
+    assert queue.status_code == 200, queue.text
+    [item] = [item for item in queue.json() if item["subject"] == f"Broken lift {tag}"]
+    assert len(await rows("triage_list")) == listed_before + 1
+    detail = await stack.client.get(f"/api/triage/{item['id']}", headers=officer)
+    assert detail.status_code == 200, detail.text
+    read = [row for row in await rows("triage_read") if row["after"].get("inbound_id") == item["id"]]
+    assert len(read) == 1
+    assert "fay" not in json.dumps(read[0]["after"]).lower()  # the message's id, never its sender
