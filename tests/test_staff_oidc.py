@@ -30,7 +30,8 @@ from core.services import Services
 from core.settings import REPO_ROOT
 from devstack.servers import free_port
 from domain.policy import Policy
-from tests.api_helpers import settings_for
+from tests.api_helpers import complaint_body, settings_for
+from tests.factories import running_worker
 from tests.live_server import live_server, loopback
 
 CLIENT_ID = "complaints-console"
@@ -182,3 +183,39 @@ def test_the_dev_sign_in_form_is_not_imported_with_an_identity_provider() -> Non
     subprocess.run(
         [sys.executable, "-c", script], cwd=REPO_ROOT, check=True, env={"PYTHONPATH": str(REPO_ROOT)}
     )
+
+
+async def test_someone_who_signs_in_to_the_console_can_be_assigned_complaints(
+    provider_and_console: tuple[Provider, httpx.AsyncClient],
+    temporal_env: WorkflowEnvironment,
+    pool: asyncpg.Pool,
+    policies: dict[str, Policy],
+    task_queue: str,
+) -> None:
+    """Assignment takes staff from the staff directory: the demo users, and everyone once they have signed
+    in through the identity provider. An investigator who only ever used the console (signed in through the
+    provider there, never calling the API with a token) was not in it, so no complaint could be assigned to
+    them ("is not a known staff member")."""
+    provider, client = provider_and_console
+    newcomer = f"ivy.{time.time_ns()}"
+    provider.claims = {"sub": newcomer, "role": "investigator", "name": "Ivy Investigator"}
+    begin = await client.get("/staff/sign-in/oidc")
+    code, state = provider.authorize(begin.headers["location"])
+    done = await client.get("/staff/sign-in/callback", params={"code": code, "state": state})
+    assert done.status_code == 303, done.text
+
+    officer = {
+        "Authorization": "Bearer "
+        + provider.sign(
+            {"aud": "complaints-api", "sub": "olivia.officer", "role": "complaints_officer", "name": "Olivia"}
+        )
+    }
+    async with running_worker(temporal_env, pool, policies, task_queue):
+        opened = await client.post("/api/complaints", json=complaint_body(), headers=officer)
+        assert opened.status_code == 201, opened.text
+        reference = opened.json()["reference"]
+        assigned = await client.post(
+            f"/api/complaints/{reference}/assign", json={"assignee": newcomer}, headers=officer
+        )
+    assert assigned.status_code == 200, assigned.text
+    assert assigned.json()["assigned_to"] == newcomer
