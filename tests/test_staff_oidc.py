@@ -148,8 +148,10 @@ async def test_staff_sign_in_through_the_identity_provider_with_pkce(
     queue = await client.get(done.headers["location"])
     assert queue.status_code == 200 and "Signed in as Maya Manager (manager)" in queue.text
 
-    # The same state a second time (a replayed callback) signs no one in.
+    # The same state a second time (a replayed callback) signs no one in, even from the browser that began
+    # it (its state cookie put back): the state is used once.
     client.cookies.clear()
+    client.cookies.set("staff_sign_in_state", state)
     replay = await client.get("/staff/sign-in/callback", params={"code": code, "state": state})
     assert replay.status_code == 400 and "did not complete" in replay.text
 
@@ -219,3 +221,26 @@ async def test_someone_who_signs_in_to_the_console_can_be_assigned_complaints(
         )
     assert assigned.status_code == 200, assigned.text
     assert assigned.json()["assigned_to"] == newcomer
+
+
+async def test_a_sign_in_finishes_only_in_the_browser_that_began_it(
+    provider_and_console: tuple[Provider, httpx.AsyncClient],
+) -> None:
+    """Login CSRF: the sign-in's state was checked against the database only, so a callback address begun
+    and completed by someone else (their own account at the provider) signed whoever opened it into that
+    account's console session, where what they then did and read was recorded as that person's. The state
+    is now also kept in a cookie of the browser that began the sign-in, and must match it."""
+    provider, client = provider_and_console
+    provider.claims = {"sub": "mallory.officer", "role": "complaints_officer", "name": "Mallory"}
+    begin = await client.get("/staff/sign-in/oidc")
+    code, state = provider.authorize(begin.headers["location"])
+    # The link reaches another browser (no cookie from the sign-in's start).
+    transport = client._transport  # the same app
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as victim:
+        refused = await victim.get("/staff/sign-in/callback", params={"code": code, "state": state})
+        assert refused.status_code == 400 and "did not complete" in refused.text
+        assert "staff_session" not in refused.headers.get("set-cookie", "")
+        assert victim.cookies.get("staff_session") is None
+    # The browser that began it still finishes (the state was not used up by the refusal).
+    done = await client.get("/staff/sign-in/callback", params={"code": code, "state": state})
+    assert done.status_code == 303, done.text
