@@ -3,6 +3,7 @@ console, could do that they should not, or that broke. Each test is one defect f
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -131,3 +132,33 @@ async def test_reading_the_triage_queue_through_the_api_is_in_the_audit_trail(in
     read = [row for row in await rows("triage_read") if row["after"].get("inbound_id") == item["id"]]
     assert len(read) == 1
     assert "fay" not in json.dumps(read[0]["after"]).lower()  # the message's id, never its sender
+
+
+def _cursor(value: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode()
+
+
+async def test_a_moment_past_the_calendars_edge_in_a_list_filter_or_cursor_is_a_422_not_a_500(
+    console: tuple[httpx.AsyncClient, Settings],
+) -> None:
+    """The list's "received" filters and its cursors are moments: 1 January of year 1 at +14:00 is the last
+    day of year 0 in UTC, which PostgreSQL's driver cannot send, and the list was an internal error (the
+    console's queue too, from its `after`). The API refuses such a moment like any date outside the
+    service's years; the console, whose cursors only it writes, starts again from the first page."""
+    client, settings = console
+    manager = bearer("maya.manager", settings)
+    for query in (
+        {"received_from": "0001-01-01T00:00:00+14:00"},
+        {"received_to": "9999-12-31T23:59:59-14:00"},
+        {"cursor": _cursor(["0001-01-01T00:00:00+14:00", "CMP-2026-000001"])},
+        {"cursor": _cursor(["9999-12-31T23:59:59-14:00", "CMP-2026-000001"])},
+    ):
+        answer = await client.get("/api/complaints", params=query, headers=manager)
+        assert_problem(answer, 422)
+    assert (
+        await client.get("/api/complaints", params={"received_from": "2026-01-01T00:00:00Z"}, headers=manager)
+    ).status_code == 200
+    await sign_in(client, "maya.manager")
+    for after in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"):
+        page = await client.get("/staff/queues/mine", params={"after": _cursor([after, "CMP-2026-000001"])})
+        assert page.status_code == 200, (after, page.status_code, page.text[:300])

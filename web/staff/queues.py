@@ -142,10 +142,15 @@ def encode_cursor(record: ComplaintRecord) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, str] | None:
+    """The cursor this page wrote, or None (the first page): one edited to a moment PostgreSQL cannot be
+    sent (year 1 at +14:00 is year 0 in UTC) was an internal error."""
     try:
         key, reference = json.loads(base64.urlsafe_b64decode(cursor.encode()).decode())
-        return datetime.fromisoformat(key), str(reference)
-    except (ValueError, TypeError, UnicodeDecodeError):
+        moment = datetime.fromisoformat(key)
+        if moment.tzinfo is not None:
+            moment.astimezone(UTC)  # OverflowError past the calendar's edge
+        return moment, str(reference)
+    except (ValueError, TypeError, UnicodeDecodeError, OverflowError):
         return None
 
 
