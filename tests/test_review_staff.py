@@ -162,3 +162,19 @@ async def test_a_moment_past_the_calendars_edge_in_a_list_filter_or_cursor_is_a_
     for after in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"):
         page = await client.get("/staff/queues/mine", params={"after": _cursor([after, "CMP-2026-000001"])})
         assert page.status_code == 200, (after, page.status_code, page.text[:300])
+
+
+async def test_an_events_cursor_past_any_sequence_is_a_422_not_a_500(
+    console: tuple[httpx.AsyncClient, Settings],
+) -> None:
+    """The event trail's cursor names a sequence number (an integer column): one edited past 2**31 could not
+    be sent to PostgreSQL and the page was an internal error."""
+    client, settings = console
+    reference = await open_complaint(client, settings)
+    manager = bearer("maya.manager", settings)
+    url = f"/api/complaints/{reference}/events"
+    for seq in ("99999999999999999999", "2147483648", "-99999999999999999999"):
+        cursor = base64.urlsafe_b64encode(f"seq:{seq}".encode()).decode()
+        assert_problem(await client.get(url, params={"cursor": cursor}, headers=manager), 422, "cursor")
+    first = await client.get(url, headers=manager)
+    assert first.status_code == 200 and first.json()["items"][0]["seq"] == 0
