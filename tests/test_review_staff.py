@@ -7,6 +7,7 @@ import base64
 import csv
 import io
 import json
+import re
 import uuid
 from typing import Any
 
@@ -178,3 +179,47 @@ async def test_an_events_cursor_past_any_sequence_is_a_422_not_a_500(
         assert_problem(await client.get(url, params={"cursor": cursor}, headers=manager), 422, "cursor")
     first = await client.get(url, headers=manager)
     assert first.status_code == 200 and first.json()["items"][0]["seq"] == 0
+
+
+async def test_bulk_reassignment_from_a_stale_queue_does_not_undo_a_colleagues_assignment(
+    console: tuple[httpx.AsyncClient, Settings], pool: asyncpg.Pool
+) -> None:
+    """Every console form carries the complaint's sequence, so an action on a page someone else acted on since
+    is refused ("Someone else acted on this complaint"). Bulk reassignment did not: a manager's selection on
+    the Unassigned queue reassigned a complaint an officer had assigned meanwhile, silently taking it from
+    the investigator it had just been given to."""
+    client, settings = console
+    marker = f"stale{uuid.uuid4().hex[:8]}"
+    reference = await open_complaint(client, settings, summary=f"Damp in the bedroom, case {marker}.")
+    fresh = await open_complaint(client, settings, summary=f"Mould in the hall, case {marker}.")
+    token = await sign_in(client, "maya.manager")
+    queue = await client.get("/staff/queues/unassigned", params={"q": marker})
+    assert reference in queue.text and fresh in queue.text
+    shown = dict(re.findall(r'name="(seq-[^"]+)" value="(\d+)"', queue.text))
+    assert {f"seq-{reference}", f"seq-{fresh}"} <= set(shown)
+
+    # Meanwhile an officer gives the first one to Ines.
+    assigned = await client.post(
+        f"/api/complaints/{reference}/assign",
+        json={"assignee": "ines.investigator"},
+        headers=bearer("olivia.officer", settings),
+    )
+    assert assigned.status_code == 200, assigned.text
+
+    sent = await client.post(
+        "/staff/bulk-reassign",
+        data={
+            "csrf_token": token,
+            "queue": "unassigned",
+            "reference": [reference, fresh],
+            "assignee": "ian.investigator",
+            **shown,
+        },
+    )
+    assert sent.status_code == 200, sent.text
+    assert "1 complaint reassigned to ian.investigator" in sent.text
+    failed = re.search(r'id="bulk-failed".*?</table>', sent.text, re.S)
+    assert failed and reference in failed.group(0) and "changed after the queue was shown" in failed.group(0)
+    assigned_to = "SELECT assigned_to FROM complaints WHERE reference = $1"
+    assert await pool.fetchval(assigned_to, reference) == "ines.investigator"
+    assert await pool.fetchval(assigned_to, fresh) == "ian.investigator"

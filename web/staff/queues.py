@@ -182,6 +182,7 @@ def row_of(record: ComplaintRecord) -> dict[str, Any]:
         "assigned_to": record.assigned_to or "",
         "next_deadline": record.next_deadline,
         "overdue": record.overdue,
+        "seq": record.last_seq,  # the bulk form's: a complaint changed since the queue was shown is left
     }
 
 
