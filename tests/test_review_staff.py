@@ -9,12 +9,15 @@ import io
 import json
 import re
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 import httpx
+from temporalio.testing import WorkflowEnvironment
 
 from core.settings import Settings
+from store.retention import RetentionRepository
 from tests.api_helpers import assert_problem, bearer
 from tests.inbound_helpers import Inbound, inbound, mail
 from tests.staff_console import console, open_complaint, sign_in
@@ -223,3 +226,30 @@ async def test_bulk_reassignment_from_a_stale_queue_does_not_undo_a_colleagues_a
     assigned_to = "SELECT assigned_to FROM complaints WHERE reference = $1"
     assert await pool.fetchval(assigned_to, reference) == "ines.investigator"
     assert await pool.fetchval(assigned_to, fresh) == "ian.investigator"
+
+
+async def test_no_evidence_is_kept_on_a_complaint_whose_personal_data_was_destroyed(
+    console: tuple[httpx.AsyncClient, Settings], pool: asyncpg.Pool, temporal_env: WorkflowEnvironment
+) -> None:
+    """The retention purge destroys a complaint's evidence once, then never looks at it again. A file staff
+    attached afterwards (the case is still readable: its reference, dates and figures stay) was stored for
+    ever, the resident's story past every retention period. Attaching is refused once the data is gone."""
+    client, settings = console
+    reference = await open_complaint(client, settings)
+    await temporal_env.client.get_workflow_handle(f"complaint-{reference}").terminate()
+    destroyed = await RetentionRepository(pool).destroy_personal_data(
+        reference=reference, at=datetime.now(UTC), retention_years=6
+    )
+    assert destroyed
+    photo = {"file": ("damp.jpg", b"\xff\xd8\xff\xe0 photo", "image/jpeg")}
+    refused = await client.post(
+        f"/api/complaints/{reference}/attachments", files=photo, headers=bearer("olivia.officer", settings)
+    )
+    assert_problem(refused, 409, "personal data was destroyed")
+    assert await pool.fetchval("SELECT count(*) FROM attachments WHERE reference = $1", reference) == 0
+    # A complaint whose data is held still takes evidence.
+    other = await open_complaint(client, settings)
+    taken = await client.post(
+        f"/api/complaints/{other}/attachments", files=photo, headers=bearer("olivia.officer", settings)
+    )
+    assert taken.status_code == 201, taken.text
