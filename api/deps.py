@@ -114,6 +114,19 @@ def require(action: str, staff: StaffUser, stage: int = 1) -> None:
         )
 
 
+def whole_council_only(staff: StaffUser) -> None:
+    """Need-to-know on the whole-council reports (the annual report and its written parts, the
+    self-assessment, the ombudsman's indicators, the staff training they count): not for staff limited to
+    service areas, who get the performance report of their own areas instead."""
+    if staff.service_areas is not None:
+        raise ProblemError(
+            403,
+            "Not allowed",
+            "this report covers every service area: ask for the performance report of your area",
+            "need-to-know",
+        )
+
+
 async def load_complaint(reference: str, pool: Pool, staff: CurrentStaff) -> ComplaintRecord:
     """The complaint, or 404 (also outside the service areas the staff member deals with: need-to-know);
     refused (403) to a staff member named in it or who declared a conflict of interest on it."""

@@ -253,3 +253,36 @@ async def test_no_evidence_is_kept_on_a_complaint_whose_personal_data_was_destro
         f"/api/complaints/{other}/attachments", files=photo, headers=bearer("olivia.officer", settings)
     )
     assert taken.status_code == 201, taken.text
+
+
+async def test_an_area_limited_manager_neither_reads_nor_writes_the_whole_councils_annual_report_parts(
+    console: tuple[httpx.AsyncClient, Settings], pool: asyncpg.Pool
+) -> None:
+    """The annual report covers every service area, so a manager limited to one may not read it (403). Its
+    written parts (the governing body's response, the qualitative analysis...) and the staff training it
+    counts were still theirs to read and to overwrite: the council's report then printed what a manager of
+    one area wrote over the complaints manager's text."""
+    client, settings = console
+    waste = token_with_claims("maya.manager", settings, service_areas=["waste"])
+    everyone = bearer("maya.manager", settings)
+    sections = "/api/reports/annual/2031/sections"
+    council = {"policy_id": "bexley"}
+    written = await client.put(
+        f"{sections}/governing_body_response", params=council, json={"text": "Agreed."}, headers=everyone
+    )
+    assert written.status_code == 200, written.text
+
+    overwrite = await client.put(
+        f"{sections}/governing_body_response", params=council, json={"text": "Not agreed."}, headers=waste
+    )
+    assert_problem(overwrite, 403, "covers every service area")
+    assert_problem(await client.get(sections, params=council, headers=waste), 403)
+    training = "/api/reports/staff-training"
+    session = {"held_on": "2031-05-01", "kind": "training", "topic": "Listening", "staff_reached": 3}
+    assert_problem(await client.post(training, params=council, json=session, headers=waste), 403)
+    period = council | {"from": "2031-04-01", "to": "2032-03-31"}
+    assert_problem(await client.get(training, params=period, headers=waste), 403)
+
+    kept = await client.get(sections, params=council, headers=everyone)
+    assert [entry["text"] for entry in kept.json()] == ["Agreed."]
+    assert (await client.get(training, params=period, headers=everyone)).status_code == 200
