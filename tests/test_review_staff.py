@@ -19,7 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 from core.settings import Settings
 from store.retention import RetentionRepository
 from tests.api_helpers import assert_problem, bearer
-from tests.inbound_helpers import Inbound, inbound, mail
+from tests.inbound_helpers import Inbound, complaint, inbound, mail
 from tests.staff_console import console, open_complaint, sign_in
 from tests.test_need_to_know import token_with_claims
 
@@ -286,3 +286,32 @@ async def test_an_area_limited_manager_neither_reads_nor_writes_the_whole_counci
     kept = await client.get(sections, params=council, headers=everyone)
     assert [entry["text"] for entry in kept.json()] == ["Agreed."]
     assert (await client.get(training, params=period, headers=everyone)).status_code == 200
+
+
+async def test_a_message_is_not_linked_to_a_complaint_whose_personal_data_was_destroyed(
+    inbound: Inbound, temporal_env: WorkflowEnvironment
+) -> None:
+    """Linking a triage message to a complaint the retention purge had emptied answered "linked", but the
+    complaint's workflow was gone: the message stayed `routing` for ever (the sweep retrying the signal),
+    its words and sender kept past every retention period under a reference the purge had finished with.
+    The link is refused (409) and the message stays in the queue for another decision."""
+    stack = inbound
+    reference, _ = await complaint(stack)
+    await temporal_env.client.get_workflow_handle(f"complaint-{reference}").terminate()
+    destroyed = await RetentionRepository(stack.pool).destroy_personal_data(
+        reference=reference, at=datetime.now(UTC), retention_years=6
+    )
+    assert destroyed
+    tag = uuid.uuid4().hex[:8]
+    await stack.send(mail(sender="Gus <gus@example.net>", subject=f"Old case {tag}", text="About the damp."))
+    officer = bearer("olivia.officer", stack.settings)
+    queue = await stack.client.get("/api/triage", headers=officer)
+    [item] = [item for item in queue.json() if item["subject"] == f"Old case {tag}"]
+    refused = await stack.client.post(
+        f"/api/triage/{item['id']}/link", json={"reference": reference}, headers=officer
+    )
+    assert_problem(refused, 409, "personal data was destroyed")
+    row = await stack.pool.fetchrow(
+        "SELECT status, reference FROM inbound_messages WHERE id = $1", uuid.UUID(item["id"])
+    )
+    assert row is not None and row["status"] == "triage" and row["reference"] is None
