@@ -21,9 +21,10 @@ from store.retention import RetentionRepository
 from tests.api_helpers import assert_problem, bearer
 from tests.inbound_helpers import Inbound, complaint, inbound, mail
 from tests.staff_console import console, open_complaint, sign_in
-from tests.test_need_to_know import token_with_claims
+from tests.test_need_to_know import log_complaint, token_with_claims
+from tests.test_residents import Stack, stack
 
-__all__ = ["console", "inbound"]  # the fixtures, imported so pytest finds them here
+__all__ = ["console", "inbound", "stack"]  # the fixtures, imported so pytest finds them here
 
 
 async def test_a_report_year_the_console_cannot_count_is_a_refusal_page_not_a_500(
@@ -315,3 +316,46 @@ async def test_a_message_is_not_linked_to_a_complaint_whose_personal_data_was_de
         "SELECT status, reference FROM inbound_messages WHERE id = $1", uuid.UUID(item["id"])
     )
     assert row is not None and row["status"] == "triage" and row["reference"] is None
+
+
+async def test_a_complaint_is_not_assigned_to_someone_whose_areas_leave_it_out(stack: Stack) -> None:
+    """Need-to-know: staff limited to service areas do not see a complaint of another area (404, left out of
+    My cases). Assignment still gave one to them: the complaint was then nobody's to work (the assignee
+    told it was theirs, unable to open it). The staff directory keeps each person's areas as their sign-in
+    gave them, and an assignee whose areas leave the complaint out is refused like any unfit assignee."""
+    app = stack.app_with(staff_service_areas={"ines.investigator": ["waste"]})
+    settings: Settings = app.state.services.settings
+    try:
+        await _assign_by_areas(stack, app, settings)
+    finally:
+        # Ines signs in again without areas (as every other test knows her): the directory follows.
+        async with stack.client() as client:
+            await client.get("/api/auth/me", headers=bearer("ines.investigator", stack.settings))
+    areas = "SELECT service_areas FROM staff_users WHERE id = 'ines.investigator'"
+    assert await stack.pool.fetchval(areas) is None
+
+
+async def _assign_by_areas(stack: Stack, app: Any, settings: Settings) -> None:
+    async with stack.client(app=app) as client:
+        # Ines signs in (any API call): the directory now knows her areas.
+        me = await client.get("/api/auth/me", headers=bearer("ines.investigator", settings))
+        assert me.status_code == 200, me.text
+        officer = bearer("olivia.officer", settings)
+        housing = await log_complaint(client, settings, service_area="housing-repairs")
+        refused = await client.post(
+            f"/api/complaints/{housing}/assign", json={"assignee": "ines.investigator"}, headers=officer
+        )
+        assert_problem(refused, 422, "does not deal with housing-repairs")
+        waste = await log_complaint(client, settings, service_area="waste")
+        taken = await client.post(
+            f"/api/complaints/{waste}/assign", json={"assignee": "ines.investigator"}, headers=officer
+        )
+        assert taken.status_code == 200, taken.text
+        # Someone not limited to areas is assigned anything, as before.
+        assert (
+            await client.get("/api/auth/me", headers=bearer("ian.investigator", settings))
+        ).status_code == 200
+        anyone = await client.post(
+            f"/api/complaints/{housing}/assign", json={"assignee": "ian.investigator"}, headers=officer
+        )
+        assert anyone.status_code == 200, anyone.text
