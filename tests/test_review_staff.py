@@ -21,6 +21,7 @@ from store.retention import RetentionRepository
 from tests.api_helpers import assert_problem, bearer
 from tests.inbound_helpers import Inbound, complaint, inbound, mail
 from tests.staff_console import console, open_complaint, sign_in
+from tests.test_api_actions import example
 from tests.test_need_to_know import log_complaint, token_with_claims
 from tests.test_residents import Stack, stack
 
@@ -359,3 +360,38 @@ async def _assign_by_areas(stack: Stack, app: Any, settings: Settings) -> None:
             f"/api/complaints/{housing}/assign", json={"assignee": "ian.investigator"}, headers=officer
         )
         assert anyone.status_code == 200, anyone.text
+
+
+async def test_the_case_page_does_not_name_a_restricting_complaint_closed_to_the_reader(
+    console: tuple[httpx.AsyncClient, Settings],
+) -> None:
+    """A contact restriction applies to the person across their complaints, so the case page lists the ones
+    decided on their other complaints too, naming each. For a reader that other complaint is closed to (it
+    names them, or it is outside their areas) that gave away its reference, and that the resident had
+    complained about them. The restriction is still shown; the complaint it was decided on is not named."""
+    client, settings = console
+    email = f"restricted-{uuid.uuid4().hex[:8]}@example.org"
+    person = {"name": "Ada Resident", "email": email}
+    shared = await open_complaint(client, settings, complainant=person)
+    about_ian = await open_complaint(
+        client, settings, complainant=person, staff_complained_about=["ian.investigator"]
+    )
+    restricted = await client.post(
+        f"/api/complaints/{about_ian}/restrict-contact",
+        json=example("restrict_contact"),
+        headers=bearer("maya.manager", settings),
+    )
+    assert restricted.status_code == 200, restricted.text
+
+    token = await sign_in(client, "ian.investigator")
+    page = await client.get(f"/staff/complaints/{shared}")
+    assert page.status_code == 200
+    listed = re.search(r'id="restrictions">(.*?)</ul>', page.text, re.S)
+    assert listed and "closed until" in listed.group(1)
+    assert about_ian not in page.text
+    assert "on another complaint" in listed.group(1)
+    await client.post("/staff/sign-out", data={"csrf_token": token})
+
+    await sign_in(client, "maya.manager")
+    page = await client.get(f"/staff/complaints/{shared}")
+    assert f"on {about_ian}" in page.text
