@@ -244,3 +244,26 @@ async def test_a_sign_in_finishes_only_in_the_browser_that_began_it(
     # The browser that began it still finishes (the state was not used up by the refusal).
     done = await client.get("/staff/sign-in/callback", params={"code": code, "state": state})
     assert done.status_code == 303, done.text
+
+
+async def test_an_identity_provider_that_does_not_answer_is_a_503_with_retry_after(
+    temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, policies: dict[str, Policy], task_queue: str
+) -> None:
+    """An outage is a 503 with Retry-After everywhere: the console's sign-in page said the provider did not
+    answer, with a 503 but no Retry-After."""
+    issuer = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    settings = settings_for(task_queue).model_copy(
+        update={
+            "cookie_secure": False,
+            "oidc_issuer": issuer,
+            "oidc_audience": "complaints-api",
+            "oidc_jwks_url": f"{issuer}/jwks",
+            "oidc_client_id": CLIENT_ID,
+        }
+    )
+    services = Services(settings=settings, pool=pool, temporal=temporal_env.client, policies=policies)
+    transport = httpx.ASGITransport(app=create_app(settings, services), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        begin = await client.get("/staff/sign-in/oidc")
+    assert begin.status_code == 503 and "did not answer" in begin.text
+    assert int(begin.headers["retry-after"]) > 0

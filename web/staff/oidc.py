@@ -20,6 +20,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.auth import InvalidToken, verify
+from api.errors import RETRY_AFTER_SECONDS
 from core.settings import Settings
 from web.layout import page
 from web.staff.common import services_of
@@ -81,7 +82,10 @@ def _hash(state: str) -> str:
 
 
 def _failed(message: str, status_code: int = 400) -> Response:
-    return page("staff/refused.html", status_code, heading="You could not be signed in", message=message)
+    response = page("staff/refused.html", status_code, heading="You could not be signed in", message=message)
+    if status_code == 503:  # the provider did not answer: an outage says when to try again
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 @router.get("/sign-in/oidc")
