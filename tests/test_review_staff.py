@@ -395,3 +395,33 @@ async def test_the_case_page_does_not_name_a_restricting_complaint_closed_to_the
     await sign_in(client, "maya.manager")
     page = await client.get(f"/staff/complaints/{shared}")
     assert f"on {about_ian}" in page.text
+
+
+async def test_ended_console_sessions_are_not_kept(
+    console: tuple[httpx.AsyncClient, Settings], pool: asyncpg.Pool
+) -> None:
+    """A console session ends after STAFF_SESSION_IDLE_MINUTES without a request or STAFF_SESSION_HOURS, but
+    only "Sign out" deleted its row: every session that simply ran out (most of them) was kept for ever,
+    with who signed in. Ended sessions are deleted when someone signs in."""
+    client, _ = console
+    staff = '{"id": "gone.officer", "name": "Gone", "role": "complaints_officer"}'
+    stale = [f"stale-{uuid.uuid4().hex}" for _ in range(2)]
+    await pool.execute(
+        "INSERT INTO staff_sessions (secret_hash, staff, csrf_token, expires_at) VALUES"
+        " ($1, $3::jsonb, 'x', now() - interval '1 minute'),"
+        " ($2, $3::jsonb, 'x', now() + interval '1 hour')",
+        *stale,
+        staff,
+    )
+    await pool.execute(
+        "UPDATE staff_sessions SET last_seen_at = now() - interval '2 hours' WHERE secret_hash = $1", stale[1]
+    )
+    await sign_in(client, "olivia.officer")
+    left = await pool.fetchval(
+        "SELECT count(*) FROM staff_sessions WHERE secret_hash = ANY($1::text[])", stale
+    )
+    assert left == 0
+    assert (
+        await pool.fetchval("SELECT count(*) FROM staff_sessions WHERE staff ->> 'id' = 'olivia.officer'")
+        >= 1
+    )
