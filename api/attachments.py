@@ -90,6 +90,19 @@ async def store_upload(
     # Checked (and scanned) before a connection is taken: a slow scan holds none.
     filename, kind, content = await read_upload(upload, settings)
     async with _one_transaction(db) as connection:
+        # The case row locked against the retention purge (store/retention.py), which destroys a complaint's
+        # evidence once: a file stored after it would be kept for ever. (A held submission has no case row.)
+        destroyed = await connection.fetchval(
+            "SELECT personal_data_destroyed_at FROM complaints WHERE reference = $1 FOR SHARE", reference
+        )
+        if destroyed is not None:
+            raise ProblemError(
+                409,
+                "Not possible now",
+                "this complaint's personal data was destroyed under the retention policy: no evidence is"
+                " kept on it any more",
+                "personal-data-destroyed",
+            )
         attachment = await AttachmentRepository(connection).add(
             reference=reference,
             filename=filename,

@@ -229,8 +229,9 @@ async def preview_action(
 async def assignable_role(pool: asyncpg.Pool, assignee: str, complaint: ComplaintRecord) -> Role:
     """The role of the staff member a complaint is assigned to; 422 unless they are known staff (in the
     staff directory: demo users, or anyone who has signed in) whose role may answer the complaint at its
-    stage. Any other text (an outside e-mail address...) would receive the staff notices; so would someone
-    who declared a conflict of interest on it (one it is about is refused by the workflow's rule, 409)."""
+    stage and whose service areas (as their sign-in gave them) take in the complaint's. Any other text (an
+    outside e-mail address...) would receive the staff notices; so would someone who declared a conflict of
+    interest on it (one it is about is refused by the workflow's rule, 409)."""
     stage = complaint.stage
     role = (await StaffRepository(pool).roles_of(user_ids=[assignee])).get(assignee)
     if role is None:
@@ -247,6 +248,15 @@ async def assignable_role(pool: asyncpg.Pool, assignee: str, complaint: Complain
             422,
             "Invalid request",
             f"assignee: a {role.value} cannot answer a complaint at stage {stage}: assign someone who can",
+        )
+    areas = await StaffRepository(pool).areas_of(user_id=assignee)
+    if areas is not None and complaint.service_area not in areas:
+        # Need-to-know: they could not open it (404), nor find it among their cases.
+        raise ProblemError(
+            422,
+            "Invalid request",
+            f"assignee: {assignee!r} does not deal with {complaint.service_area} (their areas:"
+            f" {', '.join(areas) or 'none'}): assign someone who does",
         )
     return role
 

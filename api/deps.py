@@ -80,8 +80,9 @@ async def _request_id(x_request_id: Annotated[str | None, Header(max_length=100)
 RequestId = Annotated[str, Depends(_request_id)]
 
 
-# Staff already put in the directory by this process (id, name, role): one write per person, not per request.
-_seen: set[tuple[str, str, str]] = set()
+# What this process last put in the directory for each staff id (name, role, areas): one write per person
+# and change, not per request.
+_seen: dict[str, tuple[str, str, tuple[str, ...] | None]] = {}
 
 
 async def current_staff(
@@ -96,12 +97,20 @@ async def current_staff(
     context = log_context()
     if context is not None:
         context.staff_id = staff.id  # every log line of this request names who made it
-    seen = (staff.id, staff.name, staff.role.value)
-    if seen not in _seen:
-        # The staff directory that assignment checks (a complaint is assigned to known staff only).
+    areas = tuple(staff.service_areas) if staff.service_areas is not None else None
+    seen = (staff.name, staff.role.value, areas)
+    if _seen.get(staff.id) != seen:
+        # The staff directory that assignment checks (a complaint is assigned to known staff only, whose
+        # areas take it in).
         await StaffRepository(pool).record_seen(user=staff)
-        _seen.add(seen)
+        _seen[staff.id] = seen
     return staff
+
+
+def forget_recorded_staff() -> None:
+    """The directory changed behind this process (a demo user reset, a test): record each staff member again
+    on their next request."""
+    _seen.clear()
 
 
 CurrentStaff = Annotated[StaffUser, Depends(current_staff)]
@@ -111,6 +120,19 @@ def require(action: str, staff: StaffUser, stage: int = 1) -> None:
     if not allowed(action, staff.role, stage):
         raise ProblemError(
             403, "Not allowed", f"a {staff.role.value} may not {action.replace('_', ' ')}", "forbidden"
+        )
+
+
+def whole_council_only(staff: StaffUser) -> None:
+    """Need-to-know on the whole-council reports (the annual report and its written parts, the
+    self-assessment, the ombudsman's indicators, the staff training they count): not for staff limited to
+    service areas, who get the performance report of their own areas instead."""
+    if staff.service_areas is not None:
+        raise ProblemError(
+            403,
+            "Not allowed",
+            "this report covers every service area: ask for the performance report of your area",
+            "need-to-know",
         )
 
 

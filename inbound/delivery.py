@@ -81,6 +81,21 @@ async def deliver(
     officer gets 409."""
     refused = 0
     async with services.pool.acquire() as connection, connection.transaction():
+        # A complaint the retention purge emptied has no workflow left to tell and will not be purged again:
+        # the message would wait as `routing` for ever, its words kept past retention (the row locked
+        # against the purge meanwhile).
+        destroyed = await connection.fetchval(
+            "SELECT personal_data_destroyed_at FROM complaints WHERE reference = $1 FOR SHARE",
+            record.reference,
+        )
+        if destroyed is not None:
+            raise ProblemError(
+                409,
+                "Not possible now",
+                f"{record.reference}'s personal data was destroyed under the retention policy: nothing can"
+                " be added to it any more",
+                "personal-data-destroyed",
+            )
         if claim_id is not None:
             kept = await InboundRepository(connection).finish_claim(
                 inbound_id,

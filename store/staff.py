@@ -65,7 +65,8 @@ class StaffRepository:
     async def upsert(self, *, user: StaffUser, password: str) -> None:
         await self._db.execute(
             "INSERT INTO staff_users (id, name, role, password_hash) VALUES ($1, $2, $3, $4)"
-            " ON CONFLICT (id) DO UPDATE SET name = $2, role = $3, password_hash = $4",
+            # A demo user deals with every area until a sign-in says otherwise (migration 450).
+            " ON CONFLICT (id) DO UPDATE SET name = $2, role = $3, password_hash = $4, service_areas = NULL",
             user.id,
             user.name,
             user.role.value,
@@ -85,15 +86,26 @@ class StaffRepository:
 
     async def record_seen(self, *, user: StaffUser) -> None:
         """Put a staff member signed in through the identity provider in the directory (so they can be
-        assigned complaints), or refresh their name and role; no password (it never matches one)."""
+        assigned complaints), or refresh their name, role and service areas; no password (it never matches
+        one)."""
         await self._db.execute(
-            "INSERT INTO staff_users (id, name, role, password_hash) VALUES ($1, $2, $3, '')"
-            " ON CONFLICT (id) DO UPDATE SET name = $2, role = $3"
-            " WHERE staff_users.name IS DISTINCT FROM $2 OR staff_users.role IS DISTINCT FROM $3",
+            "INSERT INTO staff_users (id, name, role, password_hash, service_areas)"
+            " VALUES ($1, $2, $3, '', $4)"
+            " ON CONFLICT (id) DO UPDATE SET name = $2, role = $3, service_areas = $4"
+            " WHERE staff_users.name IS DISTINCT FROM $2 OR staff_users.role IS DISTINCT FROM $3"
+            " OR staff_users.service_areas IS DISTINCT FROM $4::text[]",
             user.id,
             user.name,
             user.role.value,
+            user.service_areas,
         )
+
+    async def areas_of(self, *, user_id: str) -> list[str] | None:
+        """The service areas the directory knows this person deals with (None: every area, or unknown)."""
+        areas: list[str] | None = await self._db.fetchval(
+            "SELECT service_areas FROM staff_users WHERE id = $1", user_id
+        )
+        return areas
 
     async def roles_of(self, *, user_ids: list[str]) -> dict[str, Role]:
         rows = await self._db.fetch("SELECT id, role FROM staff_users WHERE id = ANY($1::text[])", user_ids)

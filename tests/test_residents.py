@@ -22,6 +22,7 @@ import pytest
 from fastapi import FastAPI
 from temporalio.testing import WorkflowEnvironment
 
+from api.deps import forget_recorded_staff
 from api.main import create_app
 from core.services import Services
 from core.settings import Settings
@@ -29,6 +30,7 @@ from core.temporal import workflow_id
 from domain import commands as cmd
 from domain.models import ComplaintState
 from domain.policy import Policy
+from store.staff import DEMO_STAFF
 from tests.api_helpers import assert_problem, bearer, send_latest_link, settings_for
 from tests.factories import INVESTIGATOR, OFFICER, act, running_worker, state_of, trail_of
 from tests.make_journey import answers, make_on_pages
@@ -90,6 +92,13 @@ async def stack(
     services = Services(settings=settings, pool=pool, temporal=temporal_env.client, policies=policies)
     async with running_worker(temporal_env, pool, policies, task_queue):
         yield Stack(app=create_app(settings, services), env=temporal_env, pool=pool)
+    # A test that signed demo staff in limited to service areas (need-to-know) leaves them as every other
+    # test knows them: dealing with every area (the directory's areas decide whom a complaint may go to).
+    await pool.execute(
+        "UPDATE staff_users SET service_areas = NULL WHERE id = ANY($1::text[])",
+        [user.id for user in DEMO_STAFF],
+    )
+    forget_recorded_staff()
 
 
 def complaint(**overrides: Any) -> dict[str, Any]:

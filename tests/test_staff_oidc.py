@@ -30,7 +30,8 @@ from core.services import Services
 from core.settings import REPO_ROOT
 from devstack.servers import free_port
 from domain.policy import Policy
-from tests.api_helpers import settings_for
+from tests.api_helpers import complaint_body, settings_for
+from tests.factories import running_worker
 from tests.live_server import live_server, loopback
 
 CLIENT_ID = "complaints-console"
@@ -147,8 +148,10 @@ async def test_staff_sign_in_through_the_identity_provider_with_pkce(
     queue = await client.get(done.headers["location"])
     assert queue.status_code == 200 and "Signed in as Maya Manager (manager)" in queue.text
 
-    # The same state a second time (a replayed callback) signs no one in.
+    # The same state a second time (a replayed callback) signs no one in, even from the browser that began
+    # it (its state cookie put back): the state is used once.
     client.cookies.clear()
+    client.cookies.set("staff_sign_in_state", state)
     replay = await client.get("/staff/sign-in/callback", params={"code": code, "state": state})
     assert replay.status_code == 400 and "did not complete" in replay.text
 
@@ -182,3 +185,85 @@ def test_the_dev_sign_in_form_is_not_imported_with_an_identity_provider() -> Non
     subprocess.run(
         [sys.executable, "-c", script], cwd=REPO_ROOT, check=True, env={"PYTHONPATH": str(REPO_ROOT)}
     )
+
+
+async def test_someone_who_signs_in_to_the_console_can_be_assigned_complaints(
+    provider_and_console: tuple[Provider, httpx.AsyncClient],
+    temporal_env: WorkflowEnvironment,
+    pool: asyncpg.Pool,
+    policies: dict[str, Policy],
+    task_queue: str,
+) -> None:
+    """Assignment takes staff from the staff directory: the demo users, and everyone once they have signed
+    in through the identity provider. An investigator who only ever used the console (signed in through the
+    provider there, never calling the API with a token) was not in it, so no complaint could be assigned to
+    them ("is not a known staff member")."""
+    provider, client = provider_and_console
+    newcomer = f"ivy.{time.time_ns()}"
+    provider.claims = {"sub": newcomer, "role": "investigator", "name": "Ivy Investigator"}
+    begin = await client.get("/staff/sign-in/oidc")
+    code, state = provider.authorize(begin.headers["location"])
+    done = await client.get("/staff/sign-in/callback", params={"code": code, "state": state})
+    assert done.status_code == 303, done.text
+
+    officer = {
+        "Authorization": "Bearer "
+        + provider.sign(
+            {"aud": "complaints-api", "sub": "olivia.officer", "role": "complaints_officer", "name": "Olivia"}
+        )
+    }
+    async with running_worker(temporal_env, pool, policies, task_queue):
+        opened = await client.post("/api/complaints", json=complaint_body(), headers=officer)
+        assert opened.status_code == 201, opened.text
+        reference = opened.json()["reference"]
+        assigned = await client.post(
+            f"/api/complaints/{reference}/assign", json={"assignee": newcomer}, headers=officer
+        )
+    assert assigned.status_code == 200, assigned.text
+    assert assigned.json()["assigned_to"] == newcomer
+
+
+async def test_a_sign_in_finishes_only_in_the_browser_that_began_it(
+    provider_and_console: tuple[Provider, httpx.AsyncClient],
+) -> None:
+    """Login CSRF: the sign-in's state was checked against the database only, so a callback address begun
+    and completed by someone else (their own account at the provider) signed whoever opened it into that
+    account's console session, where what they then did and read was recorded as that person's. The state
+    is now also kept in a cookie of the browser that began the sign-in, and must match it."""
+    provider, client = provider_and_console
+    provider.claims = {"sub": "mallory.officer", "role": "complaints_officer", "name": "Mallory"}
+    begin = await client.get("/staff/sign-in/oidc")
+    code, state = provider.authorize(begin.headers["location"])
+    # The link reaches another browser (no cookie from the sign-in's start).
+    transport = client._transport  # the same app
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as victim:
+        refused = await victim.get("/staff/sign-in/callback", params={"code": code, "state": state})
+        assert refused.status_code == 400 and "did not complete" in refused.text
+        assert "staff_session" not in refused.headers.get("set-cookie", "")
+        assert victim.cookies.get("staff_session") is None
+    # The browser that began it still finishes (the state was not used up by the refusal).
+    done = await client.get("/staff/sign-in/callback", params={"code": code, "state": state})
+    assert done.status_code == 303, done.text
+
+
+async def test_an_identity_provider_that_does_not_answer_is_a_503_with_retry_after(
+    temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, policies: dict[str, Policy], task_queue: str
+) -> None:
+    """An outage is a 503 with Retry-After everywhere: the console's sign-in page said the provider did not
+    answer, with a 503 but no Retry-After."""
+    issuer = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    settings = settings_for(task_queue).model_copy(
+        update={
+            "cookie_secure": False,
+            "oidc_issuer": issuer,
+            "oidc_audience": "complaints-api",
+            "oidc_jwks_url": f"{issuer}/jwks",
+            "oidc_client_id": CLIENT_ID,
+        }
+    )
+    services = Services(settings=settings, pool=pool, temporal=temporal_env.client, policies=policies)
+    transport = httpx.ASGITransport(app=create_app(settings, services), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        begin = await client.get("/staff/sign-in/oidc")
+    assert begin.status_code == 503 and "did not answer" in begin.text
+    assert int(begin.headers["retry-after"]) > 0

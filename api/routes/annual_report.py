@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
-from api.deps import CurrentStaff, Policies, Pool, RequestId, require
+from api.deps import CurrentStaff, Policies, Pool, RequestId, require, whole_council_only
 from api.errors import PROBLEM_RESPONSES, known_policy
 from domain.inputs import CleanInput
 from reporting.annual_sections import MAX_CHARS, EnteredSection
@@ -48,6 +48,7 @@ async def enter_section(
 ) -> SectionEntry:
     """Write one part of the council's annual report for the year (a manager); it replaces the last text."""
     require("annual_report_entry", staff)
+    whole_council_only(staff)
     known_policy(policies, policy_id)
     async with pool.acquire() as connection, connection.transaction():
         stored = await put_entry(
@@ -76,6 +77,7 @@ async def entered_sections(
 ) -> list[SectionEntry]:
     """The parts entered so far for the council's year."""
     require("reports", staff)
+    whole_council_only(staff)
     known_policy(policies, policy_id)
     found = await entries(pool, policy_id=policy_id, year=year)
     return [

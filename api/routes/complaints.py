@@ -16,6 +16,7 @@ from api.deps import Complaint, CurrentStaff, Policies, Pool, RequestId, Setting
 from api.errors import PROBLEM_RESPONSES, ProblemError
 from api.idempotency import run_once
 from api.schemas import ComplaintCreate, ComplaintList, ComplaintRead, etag_of, full_read, read_of, summary_of
+from domain.inputs import EARLIEST, LATEST
 from domain.models import Status
 from store.audit import AuditEntry, AuditRepository
 from store.complaints import ComplaintFilters, ComplaintRepository
@@ -76,9 +77,20 @@ def _decode_cursor(cursor: str, sort: str) -> tuple[Any, str]:
     try:
         value, reference = json.loads(base64.urlsafe_b64decode(cursor.encode()).decode())
         parsed: Any = datetime.fromisoformat(value) if "received_at" in sort else date.fromisoformat(value)
+        if isinstance(parsed, datetime):
+            _within_service_years("cursor", parsed)  # a receipt's moment (a date cursor may be 9999-12-31)
         return parsed, str(reference)
-    except (ValueError, TypeError, UnicodeDecodeError) as error:
+    except (ValueError, TypeError, UnicodeDecodeError, ProblemError) as error:
         raise ProblemError(422, "Invalid request", "cursor: not a cursor this API issued") from error
+
+
+def _within_service_years(name: str, moment: datetime | None) -> None:
+    """A moment the service's dates can hold (domain/inputs.py); one at the calendar's edge with an offset
+    (year 1 at +14:00 is year 0 in UTC) cannot even be sent to PostgreSQL."""
+    if moment is not None and not EARLIEST.year <= moment.year <= LATEST.year:
+        raise ProblemError(
+            422, "Invalid request", f"{name}: must be between {EARLIEST.isoformat()} and {LATEST.isoformat()}"
+        )
 
 
 @router.get("", responses=PROBLEM_RESPONSES)
@@ -107,6 +119,8 @@ async def list_complaints(
     request is recorded in the audit log with its filters (a text search only as given or not: it may be a
     name)."""
     require("list", staff)
+    _within_service_years("received_from", received_from)
+    _within_service_years("received_to", received_to)
     filters = ComplaintFilters(
         policy_id=policy,
         stage=stage,

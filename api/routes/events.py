@@ -18,6 +18,7 @@ from store.audit import AuditRepository
 from store.complaints import ComplaintRepository
 
 router = APIRouter(prefix="/api/complaints", tags=["complaints"])
+MAX_SEQ = 2**31 - 1  # events.seq is a PostgreSQL integer
 
 
 class EventPage(BaseModel):
@@ -36,7 +37,10 @@ def _after(cursor: str | None) -> int:
         kind, _, seq = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
         if kind != "seq":
             raise ValueError(kind)
-        return int(seq)
+        after = int(seq)
+        if not -1 <= after <= MAX_SEQ:  # an edited cursor: the column could not even be compared with it
+            raise ValueError(seq)
+        return after
     except (ValueError, binascii.Error, UnicodeDecodeError) as error:
         raise ProblemError(422, "Invalid request", "cursor: not a cursor this API issued") from error
 

@@ -10,7 +10,7 @@ import asyncpg
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from api.deps import CurrentStaff, Policies, Pool, request_id, require
+from api.deps import CurrentStaff, Policies, Pool, request_id, require, whole_council_only
 from api.errors import PROBLEM_RESPONSES, ProblemError, known_policy
 from api.report_period import report_period
 from domain.policy import Policy
@@ -62,16 +62,6 @@ def _area_for(staff: StaffUser, service_area: str | None) -> str | None:
         f"you deal with {', '.join(staff.service_areas)} only: ask for one of them (service_area)",
         "need-to-know",
     )
-
-
-def _whole_council(staff: StaffUser) -> None:
-    if staff.service_areas is not None:
-        raise ProblemError(
-            403,
-            "Not allowed",
-            "this report covers every service area: ask for the performance report of your area",
-            "need-to-know",
-        )
 
 
 @router.get("/performance", responses={**PROBLEM_RESPONSES, 200: {"content": {"text/csv": {}}}})
@@ -136,8 +126,10 @@ async def ombudsman_indicators(
     ] = None,
 ) -> JSONResponse:
     """The ombudsman's complaint indicators for the council's nation: the SPSO's for a council under the
-    SPSO, the PSOW's complaint data for one under the PSOW (`set` says which)."""
+    SPSO, the PSOW's complaint data for one under the PSOW (`set` says which). A whole-council report, as
+    the annual one: not for staff limited to service areas."""
     require("reports", staff)
+    whole_council_only(staff)
     report_period(start, end)
     policy = _policy(policies, policy_id)
     assert policy is not None
@@ -160,7 +152,12 @@ async def ombudsman_indicators(
     return JSONResponse(figures)
 
 
-Year = Annotated[int, Query(ge=2000, le=2100, description="Financial year starting 1 April of this year")]
+# The years a report may be asked for (the service's dates, api/report_period.py); the console's report
+# links read the year from their address and check it against the same bounds.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+Year = Annotated[
+    int, Query(ge=FIRST_YEAR, le=LAST_YEAR, description="Financial year starting 1 April of this year")
+]
 
 
 def today() -> date:
@@ -177,7 +174,7 @@ async def annual(
 ) -> HTMLResponse:
     """The annual complaints performance and service improvement report: one printable HTML page."""
     require("reports", staff)
-    _whole_council(staff)
+    whole_council_only(staff)
     policy = _policy(policies, policy_id)
     figures = await annual_figures(pool, year=year, policy=policy, reader=staff.id)
     await _audit(pool, staff, "annual", year=year, policy_id=policy_id)
@@ -195,7 +192,7 @@ async def self_assessment_report(
 ) -> Response:
     """The Complaint Handling Code provisions the service enforces or measures, with the year's evidence."""
     require("reports", staff)
-    _whole_council(staff)
+    whole_council_only(staff)
     policy = _policy(policies, policy_id)
     assert policy is not None
     assessment = await self_assessment(pool, policy=policy, year=year, reader=staff.id)

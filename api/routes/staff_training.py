@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from api.deps import CurrentStaff, Policies, Pool, RequestId, require
+from api.deps import CurrentStaff, Policies, Pool, RequestId, require, whole_council_only
 from api.errors import PROBLEM_RESPONSES, ProblemError, known_policy
 from domain.inputs import CleanInput
 from store.audit import AuditRepository
@@ -57,6 +57,7 @@ async def record_training(
 ) -> StoredTrainingEntry:
     """Record one session or awareness activity for the council (a complaints manager)."""
     require("annual_report_entry", staff)
+    whole_council_only(staff)
     known_policy(policies, policy_id)
     _dates(body.held_on)
     async with pool.acquire() as connection, connection.transaction():
@@ -90,6 +91,7 @@ async def training_entries(
 ) -> dict[str, object]:
     """The sessions recorded for the council from `from` to `to` (inclusive), counted."""
     require("reports", staff)
+    whole_council_only(staff)
     known_policy(policies, policy_id)
     _dates(start, end)
     return await staff_training(pool, policy_id=policy_id, start=start, end=end)

@@ -41,20 +41,32 @@ class LinkTo(BaseModel):
 async def triage_queue(
     staff: CurrentStaff,
     services: ServicesDep,
+    request_id: RequestId,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[triage.TriageItem]:
     """Messages waiting for an officer, oldest first: sender, subject, the start of the text, the files
     (name, type, size) and when each arrived; `flag` says why one naming a complaint was not joined to it. A
-    held web submission shows the date its sender was told (`acknowledge_by`, or `resolve_by`) and `due`."""
+    held web submission shows the date its sender was told (`acknowledge_by`, or `resolve_by`) and `due`.
+    The read is recorded (`triage_list`, as the console's queue)."""
     require("triage", staff)
-    return await triage.items_of(services, await InboundRepository(services.pool).triage(limit=limit))
+    messages = await InboundRepository(services.pool).triage(limit=limit)
+    await AuditRepository(services.pool).append_by(
+        staff, "triage_list", reference=None, request_id=request_id, after={"count": len(messages)}
+    )
+    return await triage.items_of(services, messages)
 
 
 @router.get("/api/triage/{inbound_id}", responses=PROBLEM_RESPONSES)
-async def triage_item(inbound_id: uuid.UUID, staff: CurrentStaff, services: ServicesDep) -> TriageDetail:
-    """One message: its whole text, and the intake it gives (to complete for open-complaint)."""
+async def triage_item(
+    inbound_id: uuid.UUID, staff: CurrentStaff, services: ServicesDep, request_id: RequestId
+) -> TriageDetail:
+    """One message: its whole text, and the intake it gives (to complete for open-complaint). The read is
+    recorded (`triage_read`, with the message's id, as the console's item page)."""
     require("triage", staff)
     message = await triage.waiting(services, inbound_id)
+    await AuditRepository(services.pool).append_by(
+        staff, "triage_read", reference=None, request_id=request_id, after={"inbound_id": str(inbound_id)}
+    )
     [item] = await triage.items_of(services, [message])
     draft = await triage.intake_draft(services, message)
     return TriageDetail(**item.model_dump(), text=message.text or "", intake=draft)

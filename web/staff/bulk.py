@@ -20,6 +20,7 @@ from web.staff.session import StaffSession, check_form, signed_in
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 MAX_AT_ONCE = 100
+STALE = "it changed after the queue was shown (someone acted on it): open it to see what happened"
 
 
 def may_bulk_reassign(role: Role) -> bool:
@@ -54,8 +55,15 @@ async def bulk_reassign(request: Request, session: Annotated[StaffSession, Depen
     done: list[str] = []
     failed: list[tuple[str, str]] = []
     for reference in references:
+        # The complaint's sequence as the queue showed it: one someone acted on since is left as it is, as
+        # any console form does (a colleague's assignment meanwhile is not silently undone).
+        shown = form.get(f"seq-{reference}")
+        seq = int(shown) if isinstance(shown, str) and shown.isdigit() and len(shown) < 10 else None
         try:
             complaint = await visible_complaint(services.pool, session.staff, reference)
+            if seq is not None and seq != complaint.last_seq:
+                failed.append((reference, STALE))
+                continue
             await perform_action(
                 pool=services.pool,
                 temporal=services.temporal,
@@ -64,12 +72,13 @@ async def bulk_reassign(request: Request, session: Annotated[StaffSession, Depen
                 complaint=complaint,
                 body={"assignee": assignee},
                 request_body={"assignee": assignee, "bulk": True},
-                expected_seq=None,
+                expected_seq=seq,
                 request_id=request_id_of(),
             )
             done.append(reference)
         except NotFound:
             failed.append((reference, "not found"))
         except ProblemError as error:
-            failed.append((reference, error.problem.detail or error.problem.title))
+            problem = error.problem
+            failed.append((reference, STALE if problem.status == 412 else problem.detail or problem.title))
     return page("staff/bulk.html", errors={}, done=done, failed=failed, assignee=assignee, **context)

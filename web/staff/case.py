@@ -133,8 +133,14 @@ async def case_page(request: Request, reference: str, session: Session, done: st
     draft = await waiting_draft(services.pool, record.reference)
     situation = Situation(at_early_resolution(policy, record), draft is not None)
     offered = offered_actions(staff.role, record.status, record.stage, situation)
+    # The person's restrictions across their complaints; one decided on a complaint closed to this reader
+    # (outside their areas, naming them, a declared conflict) is shown without naming that complaint.
     restrictions = await services.pool.fetch(
-        "SELECT r.reference, r.channels, r.until_on, r.review_on, r.decided_by, r.lifted_at"
+        "SELECT CASE WHEN r.reference = $1 OR (($4::text[] IS NULL OR c.service_area = ANY($4::text[]))"
+        "   AND NOT ($5::text = ANY(c.staff_complained_about)) AND NOT EXISTS (SELECT 1 FROM"
+        "   staff_conflicts s WHERE s.reference = c.reference AND s.staff_id = $5::text))"
+        "   THEN r.reference END AS reference,"
+        " r.channels, r.until_on, r.review_on, r.decided_by, r.lifted_at"
         " FROM contact_restrictions r JOIN complaints c ON c.reference = r.reference"
         " WHERE c.policy_id = $2 AND (r.reference = $1 OR ($3::text IS NOT NULL"
         "   AND lower(c.complainant ->> 'email') = lower($3::text)))"
@@ -142,6 +148,8 @@ async def case_page(request: Request, reference: str, session: Session, done: st
         record.reference,
         record.policy_id,
         record.complainant.get("email"),
+        staff.service_areas,
+        staff.id,
     )
     conflicts = await services.pool.fetch(
         "SELECT staff_id, declared_at FROM staff_conflicts WHERE reference = $1 ORDER BY declared_at",

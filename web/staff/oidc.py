@@ -2,12 +2,14 @@
 provider (Authlib's client). The provider's access token is then checked by the API's own verifier
 (api.auth.verify: its JWKS, issuer, audience, `role`/`roles`, STAFF_ID_CLAIM, `service_areas`), so a console
 session carries exactly the claims and role an API call with that token would. The state, the PKCE verifier
-and the nonce wait in `staff_sign_ins` (the state only as a hash) for ten minutes, and are used once."""
+and the nonce wait in `staff_sign_ins` (the state only as a hash) for ten minutes, and are used once, by
+the browser that began the sign-in (the state is in its cookie too: login CSRF)."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 from typing import Any
 
 import httpx
@@ -18,6 +20,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.auth import InvalidToken, verify
+from api.errors import RETRY_AFTER_SECONDS
 from core.settings import Settings
 from web.layout import page
 from web.staff.common import services_of
@@ -26,6 +29,10 @@ from web.staff.sign_in import HOME
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 CALLBACK = "/staff/sign-in/callback"
+# The sign-in's state, also kept by the browser that began it (login CSRF: a callback address begun and
+# completed by someone else, with their own account, must not sign whoever opens it into that account).
+STATE_COOKIE = "staff_sign_in_state"
+STATE_COOKIE_PATH = "/staff/sign-in"
 _metadata_cache: dict[str, dict[str, Any]] = {}
 
 
@@ -75,7 +82,10 @@ def _hash(state: str) -> str:
 
 
 def _failed(message: str, status_code: int = 400) -> Response:
-    return page("staff/refused.html", status_code, heading="You could not be signed in", message=message)
+    response = page("staff/refused.html", status_code, heading="You could not be signed in", message=message)
+    if status_code == 503:  # the provider did not answer: an outage says when to try again
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 @router.get("/sign-in/oidc")
@@ -100,7 +110,24 @@ async def begin(request: Request) -> Response:
         url, _ = client.create_authorization_url(
             metadata["authorization_endpoint"], state=state, code_verifier=verifier, nonce=nonce
         )
-    return RedirectResponse(url, status_code=303)
+    response = RedirectResponse(url, status_code=303)
+    # SameSite=Lax: the provider's redirect back is a top-level navigation, which carries it.
+    response.set_cookie(
+        STATE_COOKIE,
+        state,
+        max_age=600,
+        path=STATE_COOKIE_PATH,
+        httponly=True,
+        secure=settings.staff_cookie_secure,
+        samesite="lax",
+    )
+    return response
+
+
+def _began_here(request: Request, state: str) -> bool:
+    """Did this browser begin the sign-in this state names?"""
+    kept = request.cookies.get(STATE_COOKIE)
+    return bool(kept and state and hmac.compare_digest(kept.encode(), state.encode()))
 
 
 @router.get("/sign-in/callback")
@@ -109,6 +136,8 @@ async def callback(request: Request, code: str = "", state: str = "", error: str
     settings = services.settings
     if not configured(settings):
         return _failed("Sign-in with the council's identity provider is not configured.", 404)
+    if not _began_here(request, state):
+        return _failed("The sign-in did not complete, or took too long. Start again from the sign-in page.")
     pending = await services.pool.fetchrow(
         "DELETE FROM staff_sign_ins WHERE state_hash = $1 AND created_at > now() - interval '10 minutes'"
         " RETURNING code_verifier, nonce",
@@ -135,4 +164,5 @@ async def callback(request: Request, code: str = "", state: str = "", error: str
         return _failed(f"The identity provider did not complete the sign-in ({type(failed).__name__}).", 503)
     response = RedirectResponse(HOME, status_code=303)
     await open_session(services.pool, staff, settings, response)
+    response.delete_cookie(STATE_COOKIE, path=STATE_COOKIE_PATH)
     return response

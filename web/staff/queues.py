@@ -22,6 +22,7 @@ from api.casework import count_queues_visible, list_visible
 from api.deps import request_id as request_id_of
 from domain.due import due_soon_cutoff
 from domain.models import FINAL_STATUSES, Role, Status
+from reporting.files import cell
 from store.complaints import ComplaintFilters, ComplaintRecord
 from store.staff import StaffUser
 from web.layout import LONDON, page, short_date
@@ -87,10 +88,16 @@ def _day(text: str, field: str, errors: dict[str, str]) -> date | None:
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         errors[field] = "Enter a real date, like 2026-11-20"
         return None
+    if not 2000 <= day.year <= 2100:
+        # The service's years (api/report_period.py): "received to" counts to the next day's start, and
+        # 31 December 9999 has none (the page was an internal error).
+        errors[field] = "Enter a date from 2000 to 2100, like 2026-11-20"
+        return None
+    return day
 
 
 def apply_view(base: ComplaintFilters, view: ViewFilters, errors: dict[str, str]) -> ComplaintFilters:
@@ -128,10 +135,15 @@ def encode_cursor(record: ComplaintRecord) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, str] | None:
+    """The cursor this page wrote, or None (the first page): one edited to a moment PostgreSQL cannot be
+    sent (year 1 at +14:00 is year 0 in UTC) was an internal error."""
     try:
         key, reference = json.loads(base64.urlsafe_b64decode(cursor.encode()).decode())
-        return datetime.fromisoformat(key), str(reference)
-    except (ValueError, TypeError, UnicodeDecodeError):
+        moment = datetime.fromisoformat(key)
+        if moment.tzinfo is not None:
+            moment.astimezone(UTC)  # OverflowError past the calendar's edge
+        return moment, str(reference)
+    except (ValueError, TypeError, UnicodeDecodeError, OverflowError):
         return None
 
 
@@ -163,6 +175,7 @@ def row_of(record: ComplaintRecord) -> dict[str, Any]:
         "assigned_to": record.assigned_to or "",
         "next_deadline": record.next_deadline,
         "overdue": record.overdue,
+        "seq": record.last_seq,  # the bulk form's: a complaint changed since the queue was shown is left
     }
 
 
@@ -254,17 +267,22 @@ async def queue_csv(request: Request, slug: str, session: Session, view: View) -
     )
     for record in records[:CSV_LIMIT]:
         row = row_of(record)
+        # Each cell as the reports' CSV writes it (reporting.files.cell): a resident's name starting with
+        # = + - @ would run as a formula in the spreadsheet it is opened in.
         writer.writerow(
             [
-                row["reference"],
-                row["name"],
-                row["policy_id"],
-                row["service_area"],
-                row["stage"],
-                row["status"],
-                row["assigned_to"],
-                short_date(row["next_deadline"]),
-                "yes" if row["overdue"] else "no",
+                cell(value)
+                for value in (
+                    row["reference"],
+                    row["name"],
+                    row["policy_id"],
+                    row["service_area"],
+                    row["stage"],
+                    row["status"],
+                    row["assigned_to"],
+                    short_date(row["next_deadline"]),
+                    "yes" if row["overdue"] else "no",
+                )
             ]
         )
     return Response(

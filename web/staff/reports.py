@@ -44,8 +44,16 @@ def _date(value: str, name: str) -> date:
 
 
 def _year(value: str) -> int:
+    """The year asked for, within the API's bounds: the console calls the report function directly, past
+    the API's own check of its query (a year past 9999 was an internal error)."""
     if not value.isdigit():
         raise ProblemError(422, "Invalid request", "year: enter a year, for example 2026")
+    if not api_reports.FIRST_YEAR <= int(value) <= api_reports.LAST_YEAR:
+        raise ProblemError(
+            422,
+            "Invalid request",
+            f"year: enter a year from {api_reports.FIRST_YEAR} to {api_reports.LAST_YEAR}, for example 2026",
+        )
     return int(value)
 
 

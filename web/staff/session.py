@@ -19,7 +19,7 @@ from api.permissions import allowed
 from core.logs import log_context
 from core.settings import Settings
 from inbound.store import InboundRepository
-from store.staff import StaffUser
+from store.staff import StaffRepository, StaffUser
 
 COOKIE = "staff_session"
 COOKIE_PATH = "/staff"
@@ -48,7 +48,15 @@ def _hash(secret: str) -> str:
 
 
 async def open_session(pool: asyncpg.Pool, staff: StaffUser, settings: Settings, response: Response) -> None:
-    """Sign `staff` in: store the session and set its cookie on `response`."""
+    """Sign `staff` in: store the session and set its cookie on `response`. The staff member goes into the
+    staff directory, as an API call with their token puts them (api.deps.current_staff): someone who only
+    uses the console can then be assigned complaints."""
+    await StaffRepository(pool).record_seen(user=staff)
+    # Sessions that ran out (idle or past their hours) are not kept: only "Sign out" deleted a row.
+    await pool.execute(
+        "DELETE FROM staff_sessions WHERE expires_at <= now() OR last_seen_at <= now() - $1::interval",
+        timedelta(minutes=settings.staff_session_idle_minutes),
+    )
     secret = secrets.token_urlsafe(32)
     expires = datetime.now(UTC) + timedelta(hours=settings.staff_session_hours)
     await pool.execute(
