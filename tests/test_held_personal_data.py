@@ -31,3 +31,16 @@ async def test_a_held_submission_is_found_by_a_subject_access_request(stack: Sta
         "SELECT count(*) FROM audit_log WHERE action = 'subject_access' AND reference = $1", reference
     )
     assert audited == 1
+
+
+async def test_a_role_without_subject_access_learns_nothing_of_a_reference(stack: Stack) -> None:
+    """An investigator asking for the personal data gets the same 403 for a held submission's reference, a
+    complaint's and one that does not exist: the answer never tells a held reference apart."""
+    async with stack.client() as client:
+        _, held, _, _ = await held_submission(stack, client, "Held data.")
+        investigator = bearer("ian.investigator", stack.settings)
+        answers = [
+            (await client.get(f"/api/complaints/{reference}/personal-data", headers=investigator)).status_code
+            for reference in (held, "CMP-2026-999999")
+        ]
+    assert answers == [403, 403]

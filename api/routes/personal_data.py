@@ -31,20 +31,20 @@ async def get_personal_data(
     findings), every message and
     its address, the resident access codes and who read or changed the case. The request is audited. A
     reference a submission held in triage was answered with (a contact restriction, issue 29) has no case
-    row: what is held about its person is found under it as well (`held_personal_data`)."""
+    row: what is held about its person is found under it as well (`held_personal_data`). The role is checked
+    first, so a role without subject access learns nothing of the reference (held, a complaint, or none)."""
+    require("subject_access", staff)
     try:
         complaint = await visible_complaint(pool, staff, reference)
     except NotFound:
         item = await HeldSubmissionRepository(pool).get(reference)
         if item is None or not staff.may_see_area(item.service_area):
             raise
-        require("subject_access", staff)
         held = await held_personal_data(pool, item, held_record(item).status)
         await AuditRepository(pool).append_by(
             staff, "subject_access", reference=reference, request_id=request_id
         )
         return held
-    require("subject_access", staff)
     held = await personal_data_held(pool, complaint)
     held.workflow_state = await _workflow_state(temporal, complaint.workflow_id)
     await AuditRepository(pool).append_by(
