@@ -77,6 +77,9 @@ async def test_staff_attach_list_and_download_evidence_and_each_is_audited(api: 
         assert row["after"]["sha256"] == info["sha256"] and row["after"]["size"] == len(PHOTO)
         written = json.dumps(row)
         assert "Ada" not in written and "bedroom" not in written and "damp patch" not in written
+    # Listing the files is a read of the names the resident gave them: recorded, without the names.
+    [listing] = [row for row in rows if row["action"] == "attachments_list"]
+    assert listing["actor_id"] == "ian.investigator" and listing["after"] == {"count": 1}
 
 
 async def test_limits_and_permissions(api: Client) -> None:

@@ -47,10 +47,21 @@ async def attach(
 
 
 @router.get("/{reference}/attachments", responses=PROBLEM_RESPONSES)
-async def list_attachments(complaint: Complaint, staff: CurrentStaff, pool: Pool) -> list[AttachmentInfo]:
-    """The complaint's attachments: name, type, size, hash, who sent them and when (not the content)."""
+async def list_attachments(
+    complaint: Complaint, staff: CurrentStaff, pool: Pool, request_id: RequestId
+) -> list[AttachmentInfo]:
+    """The complaint's attachments: name, type, size, hash, who sent them and when (not the content). The
+    read is recorded (`attachments_list`: the names a resident gave their files can say who they are)."""
     require("read", staff)
-    return await AttachmentRepository(pool).list(reference=complaint.reference)
+    files = await AttachmentRepository(pool).list(reference=complaint.reference)
+    await AuditRepository(pool).append_by(
+        staff,
+        "attachments_list",
+        reference=complaint.reference,
+        request_id=request_id,
+        after={"count": len(files)},
+    )
+    return files
 
 
 @router.get("/{reference}/attachments/{attachment_id}", responses=PROBLEM_RESPONSES)
