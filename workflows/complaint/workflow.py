@@ -305,7 +305,8 @@ class ComplaintWorkflow:
         event = self._event(change, first=first)
         await effects.record(event)
         self._state, self._policy = change.state, change.policy
-        self._facts_recorded = event.stage or self._facts_recorded
+        if event.stage is not None:
+            self._facts_recorded = event.stage
         self._update_attributes()
         workflow.set_current_details(self._details())
 
