@@ -68,13 +68,16 @@ class AccessCodeIssued(BaseModel):
 
 
 @dataclass(frozen=True)
-class _Plan:
+class Plan:
+    """Who a new code goes to and how: the rule every letter to the complainant follows."""
+
     channel: Literal["email", "post"]
     to: Literal["complainant", "representative"]
     post_reason: str | None
 
 
-async def _refusal(services: Services, record: ComplaintRecord) -> ProblemError | None:
+async def refusal(services: Services, record: ComplaintRecord) -> ProblemError | None:
+    """Why no code can be issued on this complaint (409), or None."""
     destroyed = await services.pool.fetchval(
         "SELECT personal_data_destroyed_at FROM complaints WHERE reference = $1", record.reference
     )
@@ -85,7 +88,7 @@ async def _refusal(services: Services, record: ComplaintRecord) -> ProblemError 
     return None
 
 
-def _plan(services: Services, record: ComplaintRecord) -> _Plan:
+def who_and_how(services: Services, record: ComplaintRecord) -> Plan:
     representative = record.representative or {}
     to: Literal["complainant", "representative"] = (
         "representative" if representative.get("consent_recorded") else "complainant"
@@ -95,7 +98,7 @@ def _plan(services: Services, record: ComplaintRecord) -> _Plan:
         complainant=record.complainant,
         representative=record.representative,
     )
-    return _Plan("post" if reason else "email", to, reason)
+    return Plan("post" if reason else "email", to, reason)
 
 
 async def issue_new_code(
@@ -103,10 +106,10 @@ async def issue_new_code(
 ) -> AccessCodeIssued:
     """Withdraw every credential of the complaint, issue a new access code and queue the letter carrying
     it, in one transaction (need-to-know and the role were checked by the caller, as for every action)."""
-    refusal = await _refusal(services, record)
-    if refusal is not None:
-        raise refusal
-    plan = _plan(services, record)
+    refused = await refusal(services, record)
+    if refused is not None:
+        raise refused
+    plan = who_and_how(services, record)
     policy = services.policies.get(record.policy_id)
     if policy is None:
         detail = f"the complaint's policy {record.policy_id!r} is not loaded"
