@@ -7,10 +7,12 @@ actions."""
 from __future__ import annotations
 
 import json
+import logging
 import re
 from datetime import UTC, date, datetime
 
 import httpx
+import pytest
 
 from api.resident.tokens import TOKEN_LIFETIME
 from notifications.delivery import deliver_one
@@ -61,7 +63,10 @@ async def audit_rows(stack: Stack, reference: str) -> list[dict[str, object]]:
     return [dict(row) for row in rows]
 
 
-async def test_a_resident_without_e_mail_gets_a_new_code_by_post_and_the_old_one_stops(stack: Stack) -> None:
+async def test_a_resident_without_e_mail_gets_a_new_code_by_post_and_the_old_one_stops(
+    stack: Stack, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     async with stack.client() as client:
         reference = await logged_by_phone(stack, client, preferred_contact="letter")
         answer = await issue(stack, client, reference)
@@ -103,6 +108,8 @@ async def test_a_resident_without_e_mail_gets_a_new_code_by_post_and_the_old_one
         assert rows[0]["after"]["channel"] == "post" and rows[0]["after"]["audience"] == "complainant"  # type: ignore[index]
         trail = json.dumps([str(row) for row in rows])
         assert first not in trail and second not in trail
+        # Nor any log line.
+        assert first not in caplog.text and second not in caplog.text
         # The resident's page lists the letter as posted.
         letters = (await client.get(f"/api/public/complaints/{reference}", headers=auth(second))).json()
         assert "Your new access code" in json.dumps(letters)
@@ -191,3 +198,52 @@ async def test_a_complaint_whose_personal_data_was_destroyed_is_refused(stack: S
             == 0
         )
         assert await audit_rows(stack, reference) == []
+
+
+async def test_the_code_goes_where_the_access_model_gives_one_the_representative_once_consent_is_on_file(
+    stack: Stack,
+) -> None:
+    helper = {
+        "name": "Ben Helper",
+        "email": new_email(),
+        "kind": "family",
+        "relationship": "Her son",
+        "consent_declared": True,
+    }
+    complainant_email = new_email()
+    policies = stack.app.state.services.policies
+    async with stack.client() as client:
+        # Verbal consent (the declaration is consent): the representative acts, and gets the code.
+        acting, _ = await make(
+            client, policy_id="scotland-model", email=complainant_email, representative=helper
+        )
+        issued = (await issue(stack, client, acting)).json()
+        assert (issued["to"], issued["channel"]) == ("representative", "email")
+        sender = CapturingSender()
+        assert await deliver_one(stack.pool, sender, policies, issued["notification_id"]) == "sent"
+        [message] = sender.messages
+        assert message.to_address == helper["email"] and "Dear Ben Helper" in message.text
+        assert await opens(client, acting, CODE.findall(message.text)[0]) == 200
+
+        # Written consent still to come: the complaint is the complainant's, and so is the code.
+        pending = await client.post(
+            "/api/public/complaints",
+            json={
+                "policy_id": "bexley",
+                "name": "Ada Resident",
+                "email": new_email(),
+                "service_area": "housing-repairs",
+                "summary": "Damp in the bedroom.",
+                "representative": helper | {"email": new_email()},
+            },
+        )
+        assert pending.status_code == 201, pending.text
+        reference = pending.json()["reference"]
+        issued = (await issue(stack, client, reference)).json()
+        assert (issued["to"], issued["channel"]) == ("complainant", "email")
+        sender = CapturingSender()
+        assert await deliver_one(stack.pool, sender, policies, issued["notification_id"]) == "sent"
+        complainant = await stack.pool.fetchval(
+            "SELECT complainant FROM complaints WHERE reference = $1", reference
+        )
+        assert sender.messages[0].to_address == complainant["email"]
