@@ -311,16 +311,32 @@ def _address(row: asyncpg.Record, sender: Sender, options: DeliveryOptions) -> s
         if staff in (TEAM, RESIDENT_ACTOR, "") or row["closed_to_recipient"]:
             return options.complaints_team_email or f"{TEAM}@{options.staff_email_domain}"
         return staff if "@" in staff else f"{staff}@{options.staff_email_domain}"
-    if row["anonymous"]:
+    return resident_address(
+        anonymous=bool(row["anonymous"]),
+        complainant=row["complainant"] or {},
+        representative=row["representative"],
+        recipient=recipient,
+    )
+
+
+def resident_address(
+    *,
+    anonymous: bool,
+    complainant: dict[str, Any],
+    representative: dict[str, Any] | None,
+    recipient: str | None = None,
+) -> str:
+    """Where a letter to the complainant goes by e-mail (their representative once consent is on file), or
+    `_Skip` saying why it goes by post instead. The one rule, also asked before a letter is queued
+    (`why_by_post`)."""
+    if anonymous:
         raise _Skip("anonymous complaint: no contact")
     given = recipient.strip() if recipient and _EMAIL.match(recipient.strip()) else None
-    representative: dict[str, Any] | None = row["representative"]
     if representative and representative.get("consent_recorded"):
         address = given or representative.get("email")
         if not address:
             raise _Skip("the representative has no e-mail address: send by post")
         return str(address)
-    complainant: dict[str, Any] = row["complainant"] or {}
     preferred = complainant.get("preferred_contact") or "email"
     if preferred != "email":
         raise _Skip(f"the complainant prefers contact by {preferred}: send by post")
@@ -328,6 +344,20 @@ def _address(row: asyncpg.Record, sender: Sender, options: DeliveryOptions) -> s
     if not address:
         raise _Skip("no e-mail address: send by post")
     return str(address)
+
+
+def why_by_post(
+    channel: str, *, complainant: dict[str, Any], representative: dict[str, Any] | None
+) -> str | None:
+    """Why a letter to the (named) complainant of a case would be left for the post by `channel`'s sender,
+    or None when it would be e-mailed: the rule `deliver_one` applies, asked before queueing it."""
+    if channel == "none":
+        return "e-mail is turned off (NOTIFICATION_CHANNEL=none): send by post"
+    try:
+        resident_address(anonymous=False, complainant=complainant, representative=representative)
+    except _Skip as skip:
+        return str(skip)
+    return None
 
 
 async def _after_transient(

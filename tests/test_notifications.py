@@ -130,6 +130,13 @@ def contexts(policy: Policy) -> dict[str, dict[str, Any]]:
             expires_on=date(2027, 2, 18),
             next_stage=next_stage(policy, 1),
         ),
+        "access_code": _complainant(
+            policy,
+            access_code="ABCD-EFGH-JKMN",
+            track_url="https://complaints.example.org/complaint/track",
+            expires_on=date(2027, 2, 18),
+            by_post=True,
+        ),
         "complaint_copy": _complainant(policy, **_made(policy), addressed_to="representative"),
         "consent_request": _complainant(policy, **_made(policy), addressed_to="complainant"),
         "consent_recorded": _complainant(policy, received_on=date(2026, 11, 20)),

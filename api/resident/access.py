@@ -35,7 +35,7 @@ RESIDENT_ROLE = Role.RESIDENT.value
 NO_LINK = (
     "If you asked us to write to you by post, or no e-mail arrives, sign in with your complaint reference and"
     " the access code you were given when you made the complaint, or contact the council's complaints team:"
-    " they will write to you about your complaint."
+    " they can send you a new access code by post, and they will write to you about your complaint."
 )
 ACCESS_LINK_ANSWER = (
     "If this e-mail address is on the complaint and we write to it by e-mail, we have sent a new link and"
@@ -61,7 +61,10 @@ class ResidentAccess:
 
 
 NOT_FOUND_DETAIL = "no complaint with this reference for this access token"
-EXPIRED_DETAIL = "this access token has expired or was withdrawn: ask for a new link by e-mail"
+EXPIRED_DETAIL = (
+    "this access token has expired or was withdrawn: ask for a new link by e-mail, or ask the council's"
+    " complaints team for a new access code"
+)
 SESSION_ENDED_DETAIL = "you were signed out, or your session ended: sign in again"
 USED_DETAIL = "this link has been used already (a link works once): ask for a new link by e-mail"
 

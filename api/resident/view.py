@@ -19,6 +19,7 @@ from store.resident_access import ResidentAccessRepository
 
 LETTER_TITLES = {
     "access_link": "Link to track your complaint",
+    "access_code": "Your new access code",
     "complaint_copy": "A copy of your complaint",
     "consent_request": "We need your consent",
     "consent_recorded": "Consent received: you can act on the complaint",

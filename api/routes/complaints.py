@@ -11,8 +11,20 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from api.access_codes import ACTION as ISSUE_ACCESS_CODE
+from api.access_codes import AccessCodeIssued, issue_new_code
 from api.casework import list_visible, log_complaint
-from api.deps import Complaint, CurrentStaff, Policies, Pool, RequestId, SettingsDep, Temporal, require
+from api.deps import (
+    Complaint,
+    CurrentStaff,
+    Policies,
+    Pool,
+    RequestId,
+    ServicesDep,
+    SettingsDep,
+    Temporal,
+    require,
+)
 from api.errors import PROBLEM_RESPONSES, ProblemError
 from api.idempotency import run_once
 from api.schemas import ComplaintCreate, ComplaintList, ComplaintRead, etag_of, full_read, read_of, summary_of
@@ -175,7 +187,7 @@ async def revoke_resident_access(
     complaint: Complaint, staff: CurrentStaff, pool: Pool, request_id: RequestId
 ) -> AccessRevoked:
     """Revoke every resident access code of this complaint (a lost phone, a link sent to the wrong person).
-    The resident can ask for a new link by e-mail."""
+    The resident can ask for a new link by e-mail, or staff issue a new code (`access-code`)."""
     require("revoke_resident_access", staff)
     revoked = await ResidentAccessRepository(pool).revoke_all(reference=complaint.reference)
     await AuditRepository(pool).append_by(
@@ -186,3 +198,15 @@ async def revoke_resident_access(
         after={"revoked": revoked},
     )
     return AccessRevoked(revoked=revoked)
+
+
+@router.post("/{reference}/access-code", responses=PROBLEM_RESPONSES)
+async def issue_access_code(
+    complaint: Complaint, staff: CurrentStaff, services: ServicesDep, request_id: RequestId
+) -> AccessCodeIssued:
+    """Issue a new access code to the complainant (or their representative, once consent is on file) and
+    withdraw every earlier code, link and page session. It goes as every letter does: by e-mail (the code is
+    drawn when the e-mail goes out), else by post: the answer's `letter`, holding the code, is shown only
+    here, to print and post. 409 for a complaint whose personal data was destroyed, or an anonymous one."""
+    require(ISSUE_ACCESS_CODE, staff)
+    return await issue_new_code(services, staff, complaint, request_id=request_id)

@@ -74,5 +74,9 @@ def refused_page(error: ProblemError) -> HTMLResponse:
             "You signed out, or your session ended. Sign in again to see your complaint.",
         )
     if status == 401 and error.problem.type == "token-expired":
-        return not_found("Your access code has expired", "Your access code has expired or was withdrawn.")
+        return not_found(
+            "Your access code has expired",
+            "Your access code has expired or was withdrawn. Ask for a new link by e-mail, or contact the"
+            " council's complaints team: they can send you a new access code by post.",
+        )
     return not_found()

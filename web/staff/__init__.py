@@ -10,6 +10,7 @@ from starlette.staticfiles import StaticFiles
 from core.settings import Settings
 from web.layout import STATIC, page
 from web.staff import (
+    access_code,
     actions,
     bulk,
     case,
@@ -33,7 +34,19 @@ def mount(app: FastAPI, settings: Settings) -> None:
         from web.staff import dev_sign_in
 
         app.include_router(dev_sign_in.router)
-    for module in (oidc, queues, intake, case, actions, bulk, dashboard, triage, reports, councils):
+    for module in (
+        oidc,
+        queues,
+        intake,
+        case,
+        actions,
+        access_code,
+        bulk,
+        dashboard,
+        triage,
+        reports,
+        councils,
+    ):
         app.include_router(module.router)
     app.mount("/staff-static", StaticFiles(directory=STATIC), name="staff-static")
 

@@ -166,6 +166,8 @@ async def case_page(request: Request, reference: str, session: Session, done: st
         situation=situation,
         draft=draft,
         can_download=allowed("download_attachment", staff.role),
+        # A new access code (web/staff/access_code.py): not for an anonymous complaint (no one to send it to).
+        can_issue_code=allowed("issue_access_code", staff.role) and not record.anonymous,
         restrictions=[dict(row) for row in restrictions],
         conflicts=[dict(row) for row in conflicts],
         done=DONE.get(done),
@@ -176,6 +178,7 @@ async def case_page(request: Request, reference: str, session: Session, done: st
 # The results an action's redirect may announce (a fixed list: nothing from the query string is shown).
 DONE = {name: f"{action.summary.split(':')[0].rstrip('.')}: done." for name, action in ACTIONS.items()}
 DONE["create"] = "Complaint logged. Its deadlines are below."
+DONE["issue_access_code"] = "New access code sent by e-mail. Every earlier code and link has stopped working."
 
 
 @router.get("/complaints/{reference}/letters/{letter_id}")
