@@ -184,11 +184,14 @@ async def send_complaint(
     services: ServicesDep,
     request_id: RequestId,
     cookie: Annotated[str | None, Cookie(alias=DRAFT_COOKIE)] = None,
+    start: Annotated[str | None, Cookie(alias=START_COOKIE)] = None,
 ) -> Response:
     """Send the complaint: the answers checked again, whole; sent once however often this is pressed."""
-    answers = await _draft(services, cookie)
-    if answers is None or cookie is None:
+    answers = await _answers(services, cookie, start)
+    if answers is None:
         return _expired()
+    if not cookie:  # started, nothing answered yet: nothing to send, the first question
+        return see_other(_address(questions.asked(services, answers)[0]))
     body, errors = checked(services, answers)
     if errors or body is None:
         missing = questions.first_with_problem(services, answers, errors)
