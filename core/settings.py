@@ -261,6 +261,12 @@ class Settings(BaseSettings):
     resident_complaints_per_email: int = Field(
         default=5, ge=1, description="Complaints made for one e-mail address per window."
     )
+    resident_drafts_per_address: int = Field(
+        default=60,
+        ge=1,
+        description="Complaints started on the question pages (a draft kept from the first answer) from one"
+        " address per window.",
+    )
     resident_link_requests_per_address: int = Field(
         default=10, ge=1, description="New access links asked for from one address per window."
     )
@@ -271,7 +277,7 @@ class Settings(BaseSettings):
         default=3, ge=1, description="New access links e-mailed for one complaint per window (silently)."
     )
     resident_request_window_minutes: int = Field(
-        default=60, ge=1, description="Window of the complaint and access-link limits."
+        default=60, ge=1, description="Window of the complaint, draft and access-link limits."
     )
     resident_messages_per_day: int = Field(
         default=20,

@@ -62,7 +62,8 @@ def page_data(slug: str, given: Mapping[str, Any]) -> dict[str, Any]:
 
 
 async def begin(client: httpx.AsyncClient, policy_id: str | None = None) -> str:
-    """Start a complaint (a new draft, its cookie kept by the client); the first question's address."""
+    """Start a complaint (a cookie kept by the client: the first answer makes the draft); the first question's
+    address."""
     started = await client.get(START, params={"policy_id": policy_id} if policy_id else None)
     assert started.status_code == 303, started.text
     return str(started.headers["location"])

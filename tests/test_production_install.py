@@ -357,7 +357,7 @@ async def pages_and_static_files_are_served(base_url: str) -> None:
         assert begun.status_code == 303, begun.text
         first_question = begun.headers["location"]
         assert first_question.startswith("/complaint/make/"), first_question
-        # The draft's cookie is Secure in production: sent back by hand over this test's plain HTTP.
+        # The start cookie is Secure in production: sent back by hand over this test's plain HTTP.
         draft = SimpleCookie(begun.headers["set-cookie"])
         [(name, morsel)] = draft.items()
         await assert_page(client, first_question, cookie=f"{name}={morsel.value}")

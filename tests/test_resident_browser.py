@@ -69,6 +69,7 @@ async def site(
         update={
             "resident_wrong_codes_per_address": 100_000,
             "resident_complaints_per_address": 100_000,
+            "resident_drafts_per_address": 100_000,
             "resident_link_requests_per_address": 100_000,
         }
     )

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from api.resident.service import long_date
+from api.resident.tokens import hash_token
 from api.resident.wording import window_words
 from domain.policy_files import load_policies
 from notifications.delivery import deliver_one
@@ -49,15 +50,7 @@ async def test_one_question_a_page_for_yourself_then_check_answers_then_confirma
     async with stack.client() as client:
         begin = await client.get("/complaint/make?policy_id=bexley")
         assert begin.status_code == 303 and begin.headers["location"] == "/complaint/make/who-for"
-        cookie = begin.headers["set-cookie"]
-        assert "complaint_draft=" in cookie and "HttpOnly" in cookie and "Path=/complaint/make" in cookie
-        assert "samesite=lax" in cookie.lower()
-        secret = cookie.split("complaint_draft=", 1)[1].split(";", 1)[0]
-        # Only the secret's hash is stored: the table alone opens no draft.
-        assert (
-            await stack.pool.fetchval("SELECT count(*) FROM complaint_drafts WHERE key_hash = $1", secret)
-            == 0
-        )
+        assert "complaint_draft=" not in begin.headers["set-cookie"]  # no draft before the first answer
 
         # "Who is the complaint for?" first, and required.
         first = await client.get("/complaint/make/who-for")
@@ -65,8 +58,18 @@ async def test_one_question_a_page_for_yourself_then_check_answers_then_confirma
         assert 'class="govuk-back-link"' in first.text
         empty = await client.post("/complaint/make/who-for", data={})
         assert empty.status_code == 422 and "Select who the complaint is for" in empty.text
-        visited.append(await answer(client, "who-for", {"on_behalf": "no"}))
+        made = await client.post("/complaint/make/who-for", data={"on_behalf": "no"})
+        assert made.status_code == 303
+        visited.append(made.headers["location"])
         assert visited[-1] == "/complaint/make/council"
+        cookie = made.headers["set-cookie"]
+        assert "complaint_draft=" in cookie and "HttpOnly" in cookie and "Path=/complaint/make" in cookie
+        assert "samesite=lax" in cookie.lower()
+        secret = cookie.split("complaint_draft=", 1)[1].split(";", 1)[0]
+        # Only the secret's hash is stored: the table alone opens no draft.
+        drafts_with = "SELECT count(*) FROM complaint_drafts WHERE key_hash = $1"
+        assert await stack.pool.fetchval(drafts_with, secret) == 0
+        assert await stack.pool.fetchval(drafts_with, hash_token(secret)) == 1
         council = await client.get(visited[-1])
         assert 'value="bexley" selected' in council.text  # chosen on the start page
         visited.append(await answer(client, "council", {"policy_id": "bexley"}))

@@ -8,6 +8,8 @@ in fixed windows, each limit with its own key, allowance and window (settings `R
   long random values, so guessing is hopeless anyway; the limit only stops noise and abuse.
 - Complaints made and access links asked for, per client address and per e-mail address: past the allowance
   the request is refused with 429, a clear message and Retry-After.
+- Complaints started on the question pages (a draft stored, at the first answer), per client address: past
+  the allowance no draft is made, and the page says (429, Retry-After) when to try again.
 """
 
 from __future__ import annotations
@@ -90,6 +92,12 @@ class Limiter:
             limits.append(Limit(f"create:email:{email_key(email)}", per_email, window))
         return limits
 
+    def draft_limits(self, *, client_ip: str) -> list[Limit]:
+        # Each draft is a row kept for hours: a script must not be able to fill the table.
+        settings = self._settings
+        window = timedelta(minutes=settings.resident_request_window_minutes)
+        return [Limit(f"draft:addr:{client_ip}", settings.resident_drafts_per_address, window)]
+
     def link_request_limits(self, *, client_ip: str) -> list[Limit]:
         settings = self._settings
         window = timedelta(minutes=settings.resident_request_window_minutes)
@@ -152,6 +160,15 @@ class Limiter:
             raise too_many(
                 "too many complaints were made from your network or for this e-mail address in a short time:"
                 f" try again in {minutes(wait)}, or contact the council by phone or letter",
+                wait,
+            )
+
+    async def draft_made(self, *, client_ip: str) -> None:
+        wait = await self.count(self.draft_limits(client_ip=client_ip))
+        if wait is not None:
+            raise too_many(
+                "too many complaints were started from your network in a short time, so we could not keep"
+                f" your answer: try again in {minutes(wait)}, or contact the council by phone or letter",
                 wait,
             )
 
