@@ -65,4 +65,8 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
 
 # --no-proxy-headers: the app applies FORWARDED_ALLOW_IPS itself (api/client_address.py), once.
-CMD ["uvicorn", "--factory", "api.main:app", "--host", "0.0.0.0", "--port", "8000", "--no-proxy-headers"]
+# --timeout-keep-alive 75: an idle connection is kept longer than the council's proxy or load balancer keeps
+# its own (60 s is common): with uvicorn's 5 s the proxy can send a request on a connection the API is
+# closing at that moment, and the resident gets a 502 (the bench's client hit the same race: httpx.ReadError).
+CMD ["uvicorn", "--factory", "api.main:app", "--host", "0.0.0.0", "--port", "8000", "--no-proxy-headers", \
+     "--timeout-keep-alive", "75"]

@@ -55,7 +55,14 @@ async def serve_api(
     app = create_app(settings, Services(settings=settings, pool=pool, temporal=client, policies=policies))
     port = _free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            access_log=False,
+            timeout_keep_alive=75,  # as the image runs it (Dockerfile): no keep-alive race with the client
+        )
     )
     serving = asyncio.create_task(server.serve())
     while not server.started:

@@ -496,6 +496,9 @@ def test_dockerfile_builds_a_production_image() -> None:
     assert "/healthz" in healthcheck and "python" in healthcheck
     cmd = [arguments for keyword, arguments in instructions if keyword == "CMD"][-1]
     assert all(part in cmd for part in ('"uvicorn"', '"--factory"', '"api.main:app"', '"0.0.0.0"', '"8000"'))
+    # Idle connections outlive a proxy's or load balancer's own idle timeout (60 s is common): no 502 race.
+    keep_alive = re.search(r'"--timeout-keep-alive",\s*"(\d+)"', cmd)
+    assert keep_alive is not None and int(keep_alive[1]) > 60
 
 
 def test_dockerfile_copies_everything_the_project_installs_and_reads() -> None:

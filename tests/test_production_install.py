@@ -437,6 +437,8 @@ async def test_the_installed_service_runs_a_complaint_in_production(
             "--port",
             str(port),
             "--no-proxy-headers",
+            "--timeout-keep-alive",
+            "75",
         ],
         environment,
         folder,
@@ -543,7 +545,7 @@ async def test_the_image_runs_a_complaint_in_production(
         doctor = await asyncio.to_thread(docker, *base, "--rm", image, "complaints", "doctor")
         assert "check(s) failed" not in doctor, doctor
         api_command = ["uvicorn", "--factory", "api.main:app", "--host", "127.0.0.1", "--port", str(port)]
-        api_command.append("--no-proxy-headers")
+        api_command += ["--no-proxy-headers", "--timeout-keep-alive", "75"]
         containers.append(await asyncio.to_thread(docker, *base, "--detach", image, *api_command))
         containers.append(await asyncio.to_thread(docker, *base, "--detach", image, "python", "-m", "worker"))
         logs = [tmp_path / "api.log", tmp_path / "worker.log"]
