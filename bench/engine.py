@@ -14,7 +14,7 @@ import asyncpg
 from temporalio.client import Client
 
 from api.intake import open_case
-from bench.floor import Floor
+from bench.floor import ALL_PARTS, Floor, FloorParts
 from bench.measure import Run, alternating, run_concurrently, sampled
 from bench.noop import TASK_QUEUE, Landed, Noop
 from core.temporal import workflow_id
@@ -113,8 +113,8 @@ class RawSide:
 class FloorSide:
     """Workflows of `bench.floor` on the raw worker's queue, started untimed: only their action is timed."""
 
-    def __init__(self, client: Client):
-        self.client = client
+    def __init__(self, client: Client, parts: FloorParts):
+        self.client, self.parts = client, parts
         self.run_id = uuid.uuid4().hex[:8]
         self.ids: list[str] = []
 
@@ -124,7 +124,7 @@ class FloorSide:
         self.ids.append(wid)
 
     async def act(self, wid: str) -> None:
-        await self.client.get_workflow_handle(wid).execute_update(Floor.act)
+        await self.client.get_workflow_handle(wid).execute_update(Floor.act, self.parts)
 
     async def finish(self) -> None:
         await asyncio.gather(*(self.client.get_workflow_handle(wid).signal(Floor.finish) for wid in self.ids))
@@ -143,6 +143,7 @@ async def measure_engine(
     warmup: int = 10,
     py_spy: str | None = None,
     profile: Path | None = None,
+    floor_parts: FloorParts = ALL_PARTS,
 ) -> EngineResult:
     """Warm both sides up, then time N intakes and N first actions on each side.
 
@@ -150,7 +151,7 @@ async def measure_engine(
     background load on the machine falls on both sides alike.
     """
     service, raw = ServiceSide(pool, client, task_queue, policies), RawSide(client, landed)
-    floor = FloorSide(client)
+    floor = FloorSide(client, floor_parts)
     warm: Sequence[int] = range(-warmup, 0)
     await run_concurrently(range(complaints + warmup), concurrency, floor.open)
     await run_concurrently(floor.ids[:warmup], concurrency, floor.act)

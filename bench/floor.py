@@ -14,6 +14,7 @@ sandbox loads as little as possible.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -37,6 +38,32 @@ CREATE TABLE IF NOT EXISTS bench_floor_events (
     PRIMARY KEY (workflow_id, seq)
 )
 """
+
+
+@dataclass(frozen=True)
+class FloorParts:
+    """What an action of the floor does besides recording its event (`--floor-parts`): both by default. The
+    record alone is the least any staff action can be: its event must reach PostgreSQL from an activity."""
+
+    attribute: bool = True
+    timer: bool = True
+
+    @classmethod
+    def parse(cls, text: str) -> FloorParts:
+        named = {part.strip() for part in text.split(",") if part.strip()}
+        unknown = named - {"record", "attribute", "timer"}
+        if unknown or "record" not in named:
+            raise ValueError(
+                f"--floor-parts: 'record' and any of 'attribute', 'timer'; not {sorted(unknown)}"
+            )
+        return cls(attribute="attribute" in named, timer="timer" in named)
+
+    @property
+    def label(self) -> str:
+        return "+".join(["record", *(["attr"] if self.attribute else []), *(["timer"] if self.timer else [])])
+
+
+ALL_PARTS = FloorParts()
 
 
 class FloorRecorder:
@@ -78,14 +105,15 @@ class Floor:
         return self._seq
 
     @workflow.update
-    async def act(self) -> int:
+    async def act(self, parts: FloorParts) -> int:
         seq = self._seq + 1
         await workflow.execute_local_activity(
             "bench_floor_record", seq, start_to_close_timeout=timedelta(seconds=10)
         )
         self._seq = seq
-        workflow.upsert_search_attributes([STATUS.value_set(f"step-{seq}")])
-        self._rearm = True
+        if parts.attribute:
+            workflow.upsert_search_attributes([STATUS.value_set(f"step-{seq}")])
+        self._rearm = parts.timer
         return seq
 
     @workflow.signal

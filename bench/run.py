@@ -29,7 +29,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from bench.engine import measure_engine
-from bench.floor import Floor, FloorRecorder
+from bench.floor import ALL_PARTS, Floor, FloorParts, FloorRecorder
 from bench.http import measure_http, serve_api, walkthrough_history
 from bench.listing import load_rows, measure_list
 from bench.measure import SERVER_PIDS
@@ -122,6 +122,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             "scale": args.scale,
             "repeats": args.repeats,
             "report_repeats": args.report_repeats,
+            "floor_parts": args.floor_parts.label,
         },
     }
     try:
@@ -158,6 +159,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                         rounds=args.rounds,
                         py_spy=args.py_spy,
                         profile=args.profile and args.profile.with_suffix(".engine-actions.txt"),
+                        floor_parts=args.floor_parts,
                     )
                     result["engine"] = engine.summary()
                     result["engine"]["wall_seconds"] = round(time.perf_counter() - started, 1)
@@ -231,7 +233,7 @@ def print_table(result: dict[str, Any]) -> None:
               f"{'p95 ms':>7}  cpu ms/op: {'python':>6} {'temporal':>8} {'pg':>5}  ratio")  # fmt: skip
         labels = {"intake": ("intake: open_case + first record", "raw: start + no-op activity"),
                   "actions": ("acknowledge: update + record", "raw: no-op update"),
-                  "floor": ("floor: update+insert+attr+timer", "raw: no-op update (again)")}  # fmt: skip
+                  "floor": (f"floor: {params['floor_parts']}", "raw: no-op update (again)")}  # fmt: skip
         for key, (service_label, raw_label) in labels.items():
             figures = result["engine"][key]
             for label, side, ratio in (
@@ -341,6 +343,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument(
         "--skip-list", action="store_true", help="no list query nor reports (only the engine and HTTP parts)"
+    )
+    parser.add_argument(
+        "--floor-parts",
+        type=FloorParts.parse,
+        default=ALL_PARTS,
+        help="what the floor's action does: record, plus attribute and/or timer (default: all three)",
     )
     parser.add_argument("--py-spy", help="path of a py-spy binary, to sample the staff-action slices")
     parser.add_argument(
