@@ -24,7 +24,7 @@ from tests.api_helpers import PASSWORD, bearer
 from tests.factories import LONDON
 from tests.live_server import live_server, loopback
 from tests.staff_console import sign_in
-from tests.test_contact_restrictions import _page, held_submission
+from tests.test_contact_restrictions import Held, _page, held_submission
 from tests.test_residents import Stack, auth, make, settled, stack
 
 __all__ = ["stack"]
@@ -35,6 +35,22 @@ async def _told(stack: Stack, reference: str, day: date) -> None:
     await stack.pool.execute(
         "UPDATE held_submissions SET acknowledge_by = $2 WHERE reference = $1", reference, day
     )
+
+
+async def _late_later_and_dismissed(stack: Stack, today: date) -> tuple[Held, Held, Held]:
+    """Three held submissions: one past the date its sender was told, one well before it, and one past it
+    but dismissed (decided: no longer anyone's to acknowledge)."""
+    async with stack.client() as client:
+        late = await held_submission(stack, client, "Held past its date.")
+        later = await held_submission(stack, client, "Held, time enough.")
+        decided = await held_submission(stack, client, "Held, then dismissed.")
+    await _told(stack, late.reference, today - timedelta(days=6))
+    await _told(stack, later.reference, today + timedelta(days=30))
+    await _told(stack, decided.reference, today - timedelta(days=6))
+    await stack.pool.execute(
+        "UPDATE inbound_messages SET status = 'dismissed' WHERE id = $1::uuid", decided.item_id
+    )
+    return late, later, decided
 
 
 async def _console_triage(stack: Stack) -> str:
@@ -95,16 +111,7 @@ async def test_the_overdue_digest_counts_held_items_past_their_date(stack: Stack
         "INSERT INTO staff_users (id, name, role, password_hash) VALUES ($1, 'Manager', 'manager', 'x')",
         manager,
     )
-    async with stack.client() as client:
-        late = await held_submission(stack, client, "Held past its date.")
-        later = await held_submission(stack, client, "Held, time enough.")
-        decided = await held_submission(stack, client, "Held, then dismissed.")
-    await _told(stack, late.reference, today - timedelta(days=6))
-    await _told(stack, later.reference, today + timedelta(days=30))
-    await _told(stack, decided.reference, today - timedelta(days=6))
-    await stack.pool.execute(
-        "UPDATE inbound_messages SET status = 'dismissed' WHERE id = $1::uuid", decided.item_id
-    )
+    late, later, decided = await _late_later_and_dismissed(stack, today)
 
     digests = DigestActivities(stack.pool, services.policies)
     result = await ActivityEnvironment().run(
@@ -125,16 +132,7 @@ async def test_the_overdue_digest_counts_held_items_past_their_date(stack: Stack
 async def test_the_reconciliation_flags_held_items_past_their_date(stack: Stack) -> None:
     today = datetime.now(UTC).astimezone(LONDON).date()
     services: Services = stack.app.state.services
-    async with stack.client() as client:
-        late = await held_submission(stack, client, "Held past its date.")
-        later = await held_submission(stack, client, "Held, time enough.")
-        decided = await held_submission(stack, client, "Held, then dismissed.")
-    await _told(stack, late.reference, today - timedelta(days=6))
-    await _told(stack, later.reference, today + timedelta(days=30))
-    await _told(stack, decided.reference, today - timedelta(days=6))
-    await stack.pool.execute(
-        "UPDATE inbound_messages SET status = 'dismissed' WHERE id = $1::uuid", decided.item_id
-    )
+    late, later, decided = await _late_later_and_dismissed(stack, today)
 
     reconcile = ReconcileActivities(
         stack.pool, stack.env.client, services.settings.task_queue, services.policies

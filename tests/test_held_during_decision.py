@@ -10,7 +10,10 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
+from asyncpg.pool import PoolConnectionProxy
+from asyncpg.transaction import Transaction
 
 from core.services import Services
 from inbound import triage
@@ -28,28 +31,37 @@ async def _status(stack: Stack, item_id: str) -> str:
     return str(await stack.pool.fetchval("SELECT status FROM inbound_messages WHERE id = $1::uuid", item_id))
 
 
+async def _open_held_part_way(
+    stack: Stack, client: httpx.AsyncClient, blocker: PoolConnectionProxy[Any], reference: str, item_id: str
+) -> tuple[Transaction, asyncio.Task[httpx.Response]]:
+    """An officer's open of the held item, held part-way with the item claimed: its step that marks the open
+    begun waits for `blocker`'s lock (a slow Temporal start would hold it the same way) until the returned
+    transaction ends. The open's request is the returned task."""
+    pause = blocker.transaction()
+    await pause.start()
+    await blocker.execute("SELECT 1 FROM held_submissions WHERE reference = $1 FOR UPDATE", reference)
+    opening = asyncio.create_task(
+        client.post(
+            f"/api/triage/{item_id}/open-complaint",
+            json={"policy_id": "bexley", "service_area": "housing-repairs"},
+            headers=bearer("olivia.officer", stack.settings),
+        )
+    )
+    for _ in range(500):
+        if await _status(stack, item_id) == "claimed":
+            break
+        await asyncio.sleep(0.01)
+    return pause, opening
+
+
 async def test_what_is_sent_during_the_open_reaches_the_complaint(stack: Stack) -> None:
-    officer = bearer("olivia.officer", stack.settings)
     async with stack.client() as client:
         _, reference, code, item_id = await held_submission(stack, client, "Held while opened.")
         url = f"/api/public/complaints/{reference}"
         async with stack.pool.acquire() as blocker:
             # The open is held part-way, the item claimed: its step that marks the open begun waits for this
             # lock (a slow Temporal start would hold it the same way).
-            pause = blocker.transaction()
-            await pause.start()
-            await blocker.execute("SELECT 1 FROM held_submissions WHERE reference = $1 FOR UPDATE", reference)
-            opening = asyncio.create_task(
-                client.post(
-                    f"/api/triage/{item_id}/open-complaint",
-                    json={"policy_id": "bexley", "service_area": "housing-repairs"},
-                    headers=officer,
-                )
-            )
-            for _ in range(500):
-                if await _status(stack, item_id) == "claimed":
-                    break
-                await asyncio.sleep(0.01)
+            pause, opening = await _open_held_part_way(stack, client, blocker, reference, item_id)
             assert await _status(stack, item_id) == "claimed"
 
             told = await client.post(
@@ -141,29 +153,13 @@ async def _waiting_on_a_lock(stack: Stack, table: str) -> bool:
 async def test_information_that_finds_the_complaint_opened_meanwhile_goes_to_it(stack: Stack) -> None:
     """The sender's request read the reference as held, then the officer's open finished before it reached
     the item: it is sent to the complaint as to any (200, the complaint's answer), not refused nor lost."""
-    officer = bearer("olivia.officer", stack.settings)
     async with stack.client() as client:
         _, reference, code, item_id = await held_submission(stack, client, "Held, opened meanwhile.")
         url = f"/api/public/complaints/{reference}"
         first = await client.post(f"{url}/information", json={"summary": "Before."}, headers=auth(code))
         assert first.status_code == 200, first.text
         async with stack.pool.acquire() as open_blocker, stack.pool.acquire() as sender_blocker:
-            pause_open = open_blocker.transaction()
-            await pause_open.start()
-            await open_blocker.execute(
-                "SELECT 1 FROM held_submissions WHERE reference = $1 FOR UPDATE", reference
-            )
-            opening = asyncio.create_task(
-                client.post(
-                    f"/api/triage/{item_id}/open-complaint",
-                    json={"policy_id": "bexley", "service_area": "housing-repairs"},
-                    headers=officer,
-                )
-            )
-            for _ in range(500):
-                if await _status(stack, item_id) == "claimed":
-                    break
-                await asyncio.sleep(0.01)
+            pause_open, opening = await _open_held_part_way(stack, client, open_blocker, reference, item_id)
             # The sender's request waits after reading the reference as held (at its daily count).
             pause_sender = sender_blocker.transaction()
             await pause_sender.start()
