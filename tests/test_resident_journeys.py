@@ -6,7 +6,9 @@ pages in Chromium with axe-core."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+
+import httpx
 
 from domain import commands as cmd
 from domain.models import AdjustmentKind, Adjustments, LetterFormat
@@ -334,15 +336,22 @@ async def test_the_support_asked_for_is_repeated_on_the_confirmation_the_page_an
         assert "- Letters in braille. We will post our letters to you in braille." in letters
 
 
+async def asked_to_agree_a_later_response(stack: Stack, client: httpx.AsyncClient) -> tuple[str, date]:
+    """A complaint made and acknowledged, the resident signed in on `client`, and the investigator asking
+    them to agree to a response up to the returned date (400 days on): its reference and that date."""
+    reference, token = await make(client)
+    await settled(stack, reference)
+    await signed_in(client, reference, token)
+    await stack.staff(reference, "acknowledge", cmd.Acknowledge(actor=OFFICER))
+    asked_for = (datetime.now(UTC) + timedelta(days=400)).date()
+    ask = cmd.AskExtensionAgreement(actor=INVESTIGATOR, up_to=asked_for, reason="The survey is in March.")
+    await stack.staff(reference, "ask_extension_agreement", ask)
+    return reference, asked_for
+
+
 async def test_the_extension_answer_takes_a_govuk_date_after_the_current_one(stack: Stack) -> None:
     async with stack.client() as client:
-        reference, token = await make(client)
-        await settled(stack, reference)
-        await signed_in(client, reference, token)
-        await stack.staff(reference, "acknowledge", cmd.Acknowledge(actor=OFFICER))
-        asked_for = (datetime.now(UTC) + timedelta(days=400)).date()
-        ask = cmd.AskExtensionAgreement(actor=INVESTIGATOR, up_to=asked_for, reason="The survey is in March.")
-        await stack.staff(reference, "ask_extension_agreement", ask)
+        reference, asked_for = await asked_to_agree_a_later_response(stack, client)
         page = (await client.get(f"/complaint/{reference}")).text
         assert "The survey is in March." in page.split('id="extension-question"', 1)[1]
         assert 'name="up_to-day"' in page and 'name="up_to-month"' in page and 'name="up_to-year"' in page

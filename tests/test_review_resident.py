@@ -20,7 +20,7 @@ from tests.api_helpers import bearer, complaint_body, settings_for
 from tests.factories import INVESTIGATOR, OFFICER
 from tests.make_journey import answers, error_summary, make_on_pages, post_page, reference_of, send, walk
 from tests.test_outages import app_client
-from tests.test_resident_journeys import form_key_of
+from tests.test_resident_journeys import asked_to_agree_a_later_response, form_key_of
 from tests.test_residents import Stack, make, settled, stack
 from tests.test_residents_pages import signed_in
 from tests.test_trust_uploads import EICAR, clamd
@@ -32,13 +32,7 @@ async def test_a_date_no_calendar_has_is_a_clear_error_not_a_server_error(stack:
     """The extension answer's date boxes: a year of twenty digits, or a superscript digit (which Python
     calls a digit but cannot read as a number), is a date to correct, never a 500."""
     async with stack.client() as client:
-        reference, token = await make(client)
-        await settled(stack, reference)
-        await signed_in(client, reference, token)
-        await stack.staff(reference, "acknowledge", cmd.Acknowledge(actor=OFFICER))
-        asked_for = (datetime.now(UTC) + timedelta(days=400)).date()
-        ask = cmd.AskExtensionAgreement(actor=INVESTIGATOR, up_to=asked_for, reason="The survey is in March.")
-        await stack.staff(reference, "ask_extension_agreement", ask)
+        reference, _ = await asked_to_agree_a_later_response(stack, client)
         key = form_key_of((await client.get(f"/complaint/{reference}")).text)
         for day, month, year, message in (
             ("1", "2", "9" * 20, "The latest date must be a real date"),
