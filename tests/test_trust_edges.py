@@ -49,7 +49,9 @@ async def test_deep_json_a_nul_in_a_form_and_year_9999_are_4xx(api: Client) -> N
     nul = await client.post(
         "/complaint/track", files={"reference": (None, "CMP-2026-000001\x00"), "token": (None, "x")}
     )
-    assert_problem(nul, 422, "body.reference")
+    # A resident page: the same 422, as a GOV.UK page rather than the API's problem JSON.
+    assert nul.status_code == 422 and nul.headers["content-type"].startswith("text/html")
+    assert "There is a problem with what you sent" in nul.text
     manager = bearer("maya.manager", settings)
     far = await client.get(
         "/api/reports/performance", params={"from": "9999-01-01", "to": "9999-12-31"}, headers=manager
